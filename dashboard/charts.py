@@ -1,0 +1,127 @@
+"""Plotly figure builders for the dashboard pages (pure functions: DataFrames in, figures out).
+
+Entity types always use ``nerlib.display.PALETTE`` so a type has one colour on every page.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from nerlib.display import FALLBACK_COLOR, PALETTE
+from nerlib.labels import ENTITY_TYPES
+
+TYPE_COLORS = {**PALETTE, "ALL": "#6b7280", "micro": "#6b7280", "overall": "#6b7280"}
+SPLIT_ORDER = ["train", "validation", "test"]
+
+
+def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
+    return fig
+
+
+def _type_order(types) -> list[str]:
+    known = [t for t in ENTITY_TYPES if t in set(types)]
+    return known + sorted(set(types) - set(known))
+
+
+def _split_order(splits) -> list[str]:
+    known = [s for s in SPLIT_ORDER if s in set(splits)]
+    return known + sorted(set(splits) - set(known))
+
+
+def _type_colors(types) -> dict[str, str]:
+    return {t: TYPE_COLORS.get(t, FALLBACK_COLOR) for t in types}
+
+
+def entity_counts_figure(entity_counts: pd.DataFrame) -> go.Figure:
+    """Grouped bars: entities per split (x) and type (colour)."""
+    fig = px.bar(
+        entity_counts, x="split", y="entities", color="type", barmode="group", text_auto=True,
+        category_orders={"type": _type_order(entity_counts["type"]),
+                         "split": _split_order(entity_counts["split"])},
+        color_discrete_map=_type_colors(entity_counts["type"].unique()),
+        title="Entities per type and split",
+    )
+    return _layout(fig)
+
+
+def sentence_lengths_figure(sentence_lengths: pd.DataFrame) -> go.Figure:
+    """Share of sentences per length (tokens), one line per split (splits differ in size)."""
+    df = sentence_lengths.copy()
+    df["share"] = df["count"] / df.groupby("split")["count"].transform("sum")
+    fig = px.line(
+        df, x="length", y="share", color="split", markers=False,
+        category_orders={"split": _split_order(df["split"])},
+        title="Sentence length (tokens)", labels={"share": "share of sentences"},
+    )
+    fig.update_yaxes(tickformat=".0%")
+    return _layout(fig)
+
+
+def entity_lengths_figure(entity_lengths: pd.DataFrame, split: str) -> go.Figure:
+    """Grouped bars: entities of ``split`` per length in words, coloured by type."""
+    df = entity_lengths[entity_lengths["split"] == split]
+    fig = px.bar(
+        df, x="length", y="count", color="type", barmode="group",
+        category_orders={"type": _type_order(df["type"])},
+        color_discrete_map=_type_colors(df["type"].unique()),
+        title=f"Entity length in words ({split})",
+    )
+    fig.update_xaxes(dtick=1)
+    return _layout(fig)
+
+
+def unseen_figure(unseen: pd.DataFrame) -> go.Figure:
+    """Bars: share of test entities (per type) whose surface form never occurs as that type in train."""
+    fig = px.bar(
+        unseen, x="type", y="share_unseen", color="type", text_auto=".0%",
+        color_discrete_map=_type_colors(unseen["type"].unique()),
+        category_orders={"type": _type_order(unseen["type"])},
+        hover_data=["test_entities", "unseen_in_train"],
+        title="Test entities unseen in train", labels={"share_unseen": "share unseen"},
+    )
+    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    fig.update_layout(showlegend=False)
+    return _layout(fig)
+
+
+def curves_figure(df: pd.DataFrame, x: str, y: str, color: str, title: str,
+                  facet: str | None = None, y_format: str | None = None) -> go.Figure:
+    """Line chart of ``y`` over ``x``, one line per ``color`` value (optionally faceted)."""
+    kwargs = {}
+    if color == "type":
+        kwargs["color_discrete_map"] = _type_colors(df["type"].unique())
+        kwargs["category_orders"] = {"type": _type_order(df["type"])}
+    fig = px.line(df, x=x, y=y, color=color, markers=True, facet_col=facet, facet_col_wrap=3 if facet else 0,
+                  title=title, **kwargs)
+    if y_format:
+        fig.update_yaxes(tickformat=y_format)
+    if facet:
+        fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    return _layout(fig, height=380 if facet else 340)
+
+
+def confusion_figure(matrix: pd.DataFrame, normalize: bool = True) -> go.Figure:
+    """Heatmap of a token confusion matrix (rows gold, columns predicted); rows normalised to
+    shares when ``normalize`` (raw counts on hover either way)."""
+    counts = matrix.astype(float)
+    z = counts.div(counts.sum(axis=1).replace(0, 1), axis=0) if normalize else counts
+    fig = go.Figure(go.Heatmap(
+        z=z.values, x=list(matrix.columns), y=list(matrix.index), customdata=matrix.values,
+        colorscale="Blues", zmin=0, texttemplate="%{customdata}",
+        hovertemplate="gold %{y}<br>pred %{x}<br>%{customdata} tokens<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed", title="gold")
+    fig.update_xaxes(title="predicted", side="top")
+    fig.update_layout(title="Token confusion matrix" + (" (row-normalised colour)" if normalize else ""))
+    return _layout(fig, height=460)
+
+
+def error_kinds_figure(df: pd.DataFrame) -> go.Figure:
+    """Stacked bars: error counts per entity type (x) and error kind (colour)."""
+    fig = px.bar(df, x="type", y="count", color="kind", barmode="stack", text_auto=True,
+                 category_orders={"type": _type_order(df["type"])},
+                 title="Entity errors per type and kind")
+    return _layout(fig)

@@ -1,0 +1,36 @@
+"""Entry point: ``streamlit run dashboard`` (from the repository root).
+
+Registers the five pages with ``st.navigation``; each page is a thin script in ``views/`` that
+reads widget state, calls ``nerlib`` through the cached helpers in ``dashboard.state``, and draws.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard` puts only dashboard/ on sys.path; the pages import `dashboard.*` and
+# `nerlib`, which also works from a fresh checkout that was not `pip install`ed.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import state  # noqa: E402
+
+VIEWS = Path(__file__).resolve().parent / "views"
+
+st.set_page_config(page_title="NER workbench", page_icon=":material/label:", layout="wide")
+
+PAGES = [
+    st.Page(VIEWS / "dataset.py", title="Dataset", icon=":material/dataset:", default=True),
+    st.Page(VIEWS / "training.py", title="Training", icon=":material/monitoring:"),
+    st.Page(VIEWS / "tagger.py", title="Tagger", icon=":material/edit_note:"),
+    st.Page(VIEWS / "localizer.py", title="Localizer", icon=":material/translate:"),
+    st.Page(VIEWS / "errors.py", title="Errors", icon=":material/bug_report:"),
+]
+
+page = st.navigation(PAGES)
+state.sidebar_status()
+page.run()

@@ -1,0 +1,125 @@
+"""Dataset page: split sizes, entity statistics and an example browser (conllpp or an upload)."""
+
+import html
+
+import streamlit as st
+
+from dashboard import charts, state
+from nerlib.conll import ConllFormatError
+from nerlib.data import DATA_DIR_ENV, ChecksumError, DataNotFoundError
+from nerlib.display import render_words
+from nerlib.labels import ENTITY_TYPES, entity_spans
+
+st.title("Dataset")
+
+source = st.segmented_control(
+    "Data", ["CoNLL++ (conllpp)", "Upload a CoNLL file"], default="CoNLL++ (conllpp)",
+    required=True, key="dataset_source",
+)
+upload = None
+if source == "Upload a CoNLL file":
+    upload = st.file_uploader(
+        "CoNLL file (token first, NER tag last; space- or tab-separated; IOB1 or IOB2)",
+        key="dataset_upload",
+    )
+    if upload is None:
+        st.info("Choose a file to see its statistics and browse its sentences.")
+        st.stop()
+
+try:
+    source_key, dataset_dict = state.load_source("conllpp" if upload is None else "upload", upload)
+except ConllFormatError as error:
+    st.error(
+        f"**{upload.name}** cannot be read as CoNLL: line {error.line}: {error.reason}",
+        icon=":material/error:",
+    )
+    st.stop()
+except (DataNotFoundError, ChecksumError) as error:
+    st.error(
+        f"CoNLL++ is not available: {error}\n\nPoint `{DATA_DIR_ENV}` at a folder holding "
+        "`conllpp_train.txt`, `conllpp_dev.txt` and `conllpp_test.txt`, or upload a file.",
+        icon=":material/error:",
+    )
+    st.stop()
+except (ValueError, UnicodeDecodeError) as error:
+    st.error(f"**{upload.name if upload else 'The data'}** cannot be read: {error}", icon=":material/error:")
+    st.stop()
+
+top_n = 15
+stats = state.statistics(source_key, dataset_dict, top_n)
+splits = list(dataset_dict)
+
+# --- sizes
+columns = st.columns(len(stats.splits) or 1)
+for column, row in zip(columns, stats.splits.itertuples()):
+    column.metric(
+        row.split, f"{row.sentences:,} sentences",
+        help=f"{row.tokens:,} tokens, {row.entities:,} entities"
+        + (f", {int(row.documents):,} documents" if row.documents == row.documents and row.documents else ""),
+    )
+    column.caption(f"{row.tokens:,} tokens · {row.entities:,} entities")
+
+tab_stats, tab_examples = st.tabs(["Statistics", "Examples"])
+
+with tab_stats:
+    left, right = st.columns(2)
+    left.plotly_chart(charts.entity_counts_figure(stats.entity_counts), key="chart_entity_counts")
+    right.plotly_chart(charts.sentence_lengths_figure(stats.sentence_lengths), key="chart_sentence_lengths")
+    left, right = st.columns(2)
+    length_split = left.selectbox("Entity lengths of split", splits, key="entity_length_split")
+    left.plotly_chart(charts.entity_lengths_figure(stats.entity_lengths, length_split), key="chart_entity_lengths")
+    if len(stats.unseen):
+        right.plotly_chart(charts.unseen_figure(stats.unseen), key="chart_unseen")
+        share = stats.unseen.set_index("type").loc["ALL", "share_unseen"]
+        right.caption(f"{share:.1%} of test entities never occur with the same type in train.")
+    else:
+        right.info("Unseen-entity share needs a train and a test split.")
+
+    st.subheader("Most frequent entities")
+    types_present = [t for t in ENTITY_TYPES if t in set(stats.top_entities["type"])]
+    types_present += sorted(set(stats.top_entities["type"]) - set(types_present))
+    if types_present:
+        for column, entity_type in zip(st.columns(len(types_present)), types_present):
+            column.markdown(f"**{entity_type}**")
+            column.dataframe(
+                stats.top_entities[stats.top_entities["type"] == entity_type][["text", "count"]],
+                hide_index=True, key=f"top_{entity_type}",
+            )
+    with st.expander("Split table"):
+        st.dataframe(stats.splits, hide_index=True)
+
+with tab_examples:
+    state.legend(types_present or None)
+    c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
+    split = c1.selectbox("Split", splits, key="browse_split")
+    wanted_types = c2.multiselect("Containing entity type", types_present, key="browse_types")
+    query = c3.text_input("Search text", key="browse_query", placeholder="e.g. Germany")
+    per_page = c4.selectbox("Per page", [10, 25, 50], key="browse_per_page")
+
+    index = state.sentence_index(source_key, split, dataset_dict)
+    mask = index["entities"] >= 0
+    for entity_type in wanted_types:
+        mask &= index["types"].str.split().apply(lambda ts, t=entity_type: t in ts)
+    if query.strip():
+        mask &= index["text"].str.contains(query.strip().lower(), regex=False)
+    matches = index.index[mask].tolist()
+
+    if not matches:
+        st.warning("No sentence matches these filters.")
+    else:
+        pages = (len(matches) + per_page - 1) // per_page
+        filter_key = abs(hash((split, tuple(wanted_types), query, per_page))) % 10**8
+        page = st.pagination(pages, key=f"browse_page_{filter_key}") if pages > 1 else 1
+        st.caption(f"{len(matches):,} sentences · page {page} of {pages}")
+        dataset = dataset_dict[split]
+        names = dataset.features["ner_tags"].feature.names
+        rows = dataset.select(matches[(page - 1) * per_page : page * per_page])
+        blocks = []
+        for number, example in zip(matches[(page - 1) * per_page :], rows):
+            spans = entity_spans([names[t] for t in example["ner_tags"]])
+            where = f"#{number}" + (f" · document {example['document']}" if "document" in example else "")
+            blocks.append(
+                f'<div style="opacity:0.6;font-size:0.75rem;margin-top:0.6em">{html.escape(where)}</div>'
+                + render_words(example["tokens"], spans, include_style=not blocks)
+            )
+        st.html("".join(blocks))

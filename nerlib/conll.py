@@ -1,0 +1,158 @@
+"""Reading CoNLL column files (CoNLL-2003 and friends).
+
+One token per line; columns separated by spaces or tabs; the token comes first and the NER tag
+last; with three or more columns the second is the part-of-speech tag, with four or more the third
+is the chunk tag. Blank lines end sentences, ``-DOCSTART-`` lines end documents. Tags in IOB1 (the
+original CoNLL-2003 scheme) or IOB2 are returned in IOB2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from nerlib.labels import is_iob1, split_tag, to_iob2
+
+DOCSTART = "-DOCSTART-"
+
+
+class ConllFormatError(ValueError):
+    """A CoNLL file has a line that cannot be read; names the file and the 1-based line."""
+
+    def __init__(self, path: str | Path, line: int, reason: str):
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{self.path}, line {line}: {reason}")
+
+
+@dataclass
+class ConllSentence:
+    """One sentence of a CoNLL file. Tags are strings; ``ner_tags`` are IOB2."""
+
+    tokens: list[str]
+    ner_tags: list[str]
+    pos_tags: list[str] | None = None
+    chunk_tags: list[str] | None = None
+    document: int = 0  # index of the document (split by -DOCSTART-) within its file
+    line: int = 0  # 1-based line number of the first token
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+@dataclass
+class ConllFile:
+    """What :func:`read_conll_file` found: the sentences plus facts about the file."""
+
+    path: str
+    sentences: list[ConllSentence] = field(default_factory=list)
+    columns: int = 0
+    scheme: str = "IOB2"  # the scheme the file was written in; sentences are always IOB2
+    documents: int = 0
+
+
+def _split_columns(text: str) -> list[str]:
+    return text.split("\t") if "\t" in text else text.split()
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            for number, raw in enumerate(handle, start=1):
+                yield number, raw.rstrip("\r\n")
+    except UnicodeDecodeError as error:
+        raise ConllFormatError(path, 0, f"not UTF-8 text ({error.reason} at byte {error.start})") from None
+
+
+def read_conll_file(path: str | Path) -> ConllFile:
+    """Read one CoNLL file; return a :class:`ConllFile` with IOB2 sentences.
+
+    Raises :class:`ConllFormatError` (file and line number) for a line with a different number of
+    columns than the file's first token line, fewer than two columns, an empty token or a tag that
+    is not ``O``/``B-X``/``I-X``; ``FileNotFoundError`` when the file does not exist.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"CoNLL file not found: {path}")
+    result = ConllFile(path=str(path))
+    document = 0
+    seen_docstart = False
+    tokens: list[str] = []
+    columns: list[list[str]] = []
+    first_line = 0
+
+    def flush() -> None:
+        nonlocal tokens, columns
+        if tokens:
+            ner = [row[-1] for row in columns]
+            width = result.columns
+            result.sentences.append(
+                ConllSentence(
+                    tokens=tokens,
+                    ner_tags=ner,
+                    pos_tags=[row[1] for row in columns] if width >= 3 else None,
+                    chunk_tags=[row[2] for row in columns] if width >= 4 else None,
+                    document=document,
+                    line=first_line,
+                    source=str(path),
+                )
+            )
+        tokens, columns = [], []
+
+    for number, text in _lines(path):
+        if not text.strip():
+            flush()
+            continue
+        cells = _split_columns(text)
+        if cells[0] == DOCSTART:
+            flush()
+            if seen_docstart or result.sentences:
+                document += 1
+            seen_docstart = True
+            continue
+        if len(cells) < 2:
+            raise ConllFormatError(path, number, f"expected a token and a tag, found {len(cells)} column(s): {text!r}")
+        if result.columns == 0:
+            result.columns = len(cells)
+        elif len(cells) != result.columns:
+            raise ConllFormatError(
+                path, number, f"expected {result.columns} columns like the lines before, found {len(cells)}: {text!r}"
+            )
+        if not cells[0].strip():
+            raise ConllFormatError(path, number, "empty token")
+        try:
+            split_tag(cells[-1])
+        except ValueError as error:
+            raise ConllFormatError(path, number, str(error)) from None
+        if not tokens:
+            first_line = number
+        tokens.append(cells[0])
+        columns.append(cells)
+    flush()
+
+    result.documents = document + 1 if result.sentences else 0
+    # Decide on the whole file: one sentence alone cannot tell IOB1 from a broken IOB2 line.
+    all_tags = [tag for s in result.sentences for tag in (*s.ner_tags, "O")]
+    if is_iob1(all_tags):
+        result.scheme = "IOB1"
+    for sentence in result.sentences:
+        sentence.ner_tags = to_iob2(sentence.ner_tags)
+    return result
+
+
+def read_conll(path: str | Path) -> list[ConllSentence]:
+    """Read a CoNLL file and return its sentences (IOB2 tags, document index, line numbers)."""
+    return read_conll_file(path).sentences
+
+
+def format_conll(rows: Iterable[Iterable[tuple[str, ...]]]) -> str:
+    """Return CoNLL text: one line per token (columns joined by spaces), a blank line after each
+    sentence. ``rows`` is a sequence of sentences, each a sequence of column tuples."""
+    out: list[str] = []
+    for sentence in rows:
+        out.extend(" ".join(columns) for columns in sentence)
+        out.append("")
+    return "\n".join(out) + ("\n" if out else "")

@@ -1,0 +1,149 @@
+"""Real-browser test: `streamlit run dashboard` headless, every page opened in headless Chromium.
+
+Each page must render without a Streamlit exception element; a screenshot of each page goes to
+``tests/artifacts/`` (git-ignored). With ``DASHBOARD_SCREENSHOTS=docs/screenshots`` (and real runs in
+``NERLIB_RUNS_DIR``) small PNGs are also written there for the docs.
+
+Skipped only when Chromium is absent outside CI; with ``CI=true`` a missing browser fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+# url path -> the page title the page draws
+PAGES = {"": "Dataset", "training": "Training", "tagger": "Tagger", "localizer": "Localizer", "errors": "Errors"}
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(600)]
+
+
+def _need_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"Chromium not found at {CHROMIUM}; CI must install Debian's chromium package")
+    pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian's chromium to run this test)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"streamlit did not answer at {url} within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def app_url(tiny_runs_dir, tmp_path_factory):
+    """A headless `streamlit run dashboard` on a free local port, reading the tiny run."""
+    _need_chromium()
+    port = _free_port()
+    env = dict(os.environ)
+    env.setdefault("NERLIB_RUNS_DIR", str(tiny_runs_dir))
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    with open(log, "wb") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false"],
+            cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.returncode not in (0, -15, None):
+            print(log.read_text(errors="replace")[-4000:])
+
+
+def _wait_until_idle(page, timeout_ms: int) -> None:
+    """Wait until the page's script run finished: the app is mounted and no 'running' widget shows."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=timeout_ms)
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            const running = document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')
+                || (app && app.getAttribute('data-test-script-state') === 'running');
+            return !running;
+        }""",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(1500)  # let charts and late elements paint before the screenshot
+
+
+def test_every_page_renders_in_chromium(app_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    docs_dir = os.environ.get("DASHBOARD_SCREENSHOTS")
+    problems = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            for url_path, title in PAGES.items():
+                page.goto(f"{app_url}/{url_path}", wait_until="domcontentloaded")
+                _wait_until_idle(page, timeout_ms=240_000)
+                name = url_path or "dataset"
+                shot = ARTIFACTS / f"{name}.png"
+                page.screenshot(path=str(shot), full_page=True)
+                heading = page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text()
+                errors = page.locator('[data-testid="stException"]')
+                if errors.count():
+                    problems.append(f"{name}: {errors.first.inner_text()[:800]}")
+                if title not in heading:
+                    problems.append(f"{name}: heading {heading!r}, expected {title!r}")
+                if docs_dir:
+                    _small_copy(shot, Path(docs_dir) / f"{name}.png")
+        finally:
+            browser.close()
+    assert not problems, "\n".join(problems)
+
+
+def _small_copy(source: Path, target: Path, width: int = 1000) -> None:
+    """Copy a screenshot scaled to ``width`` pixels (the top 1.6 screens) for the docs."""
+    from PIL import Image
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with Image.open(source) as image:
+        image = image.crop((0, 0, image.width, min(image.height, int(image.width * 1.1))))
+        height = int(image.height * width / image.width)
+        image.convert("RGB").resize((width, height), Image.LANCZOS).quantize(colors=128).save(target, optimize=True)
+    if not target.exists():
+        shutil.copy(source, target)
