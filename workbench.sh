@@ -16,14 +16,20 @@ if [ -z "${NERLIB_DATA_DIR:-}" ] && [ -f ../shared/data/conllpp/conllpp_train.tx
   export NERLIB_DATA_DIR="$(cd ../shared/data/conllpp && pwd)"
 fi
 
+pip_quiet() {
+  # pip warns once per package about index locations this machine's pip.conf names but lacks;
+  # drop those lines, keep every other warning and error.
+  "$VENV/bin/python" -m pip -q "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
+
 setup() {
   local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
   if [ -f "$stamp" ]; then return; fi
   echo "== setting up $VENV (torch first: $TORCH_SPEC)"
   python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q "$TORCH_SPEC"
-  "$VENV/bin/python" -m pip install -q -e ".[dev,offline]"
+  pip_quiet install --upgrade pip
+  pip_quiet install "$TORCH_SPEC"
+  pip_quiet install -e ".[dev,offline]"
   touch "$stamp"
 }
 

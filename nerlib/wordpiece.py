@@ -29,8 +29,11 @@ def train_wordpiece_tokenizer(
     Save it with ``save_pretrained`` next to a model.
     """
     tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    steps = [normalizers.NFD(), normalizers.StripAccents()] if lowercase else []
-    tokenizer.normalizer = normalizers.Sequence([*steps, normalizers.Lowercase()] if lowercase else [normalizers.NFC()])
+    # Cased models keep accents and case (both are strong NER cues); uncased ones fold both, like BERT.
+    tokenizer.normalizer = (
+        normalizers.Sequence([normalizers.NFD(), normalizers.Lowercase(), normalizers.StripAccents()])
+        if lowercase else normalizers.NFC()
+    )
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     trainer = trainers.WordPieceTrainer(
         vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(SPECIAL_TOKENS)

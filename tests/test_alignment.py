@@ -78,3 +78,13 @@ def test_alignment_on_the_shared_data(conllpp, wordpiece_tokenizer):
     for row, original in zip(aligned.dataset, sample):
         words = wordpiece_tokenizer(original["tokens"], is_split_into_words=True).word_ids()
         assert word_level_predictions(words, row["labels"]) == original["ner_tags"]
+
+
+def test_wordpiece_tokenizer_saves_and_reloads(wordpiece_tokenizer, tmp_path):
+    from transformers import AutoTokenizer
+
+    wordpiece_tokenizer.save_pretrained(tmp_path)
+    again = AutoTokenizer.from_pretrained(tmp_path)
+    words = ["Müller", "joined", "Siemens", "AG", "."]
+    assert again(words, is_split_into_words=True)["input_ids"] == wordpiece_tokenizer(words, is_split_into_words=True)["input_ids"]
+    assert again.is_fast and again.cls_token == "[CLS]"
