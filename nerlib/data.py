@@ -20,9 +20,8 @@ import datasets
 
 from nerlib.conll import ConllSentence, read_conll
 from nerlib.labels import CHUNK_TAGS, ENTITY_TYPES, NER_LABELS, POS_TAGS, split_tag
+from nerlib.settings import DATA_DIR_ENV, cache_dir
 
-DATA_DIR_ENV = "NERLIB_DATA_DIR"
-CACHE_DIR_ENV = "NERLIB_CACHE_DIR"
 
 #: split name -> file name of the original CoNLL++ release
 CONLLPP_FILES: dict[str, str] = {
@@ -51,11 +50,6 @@ class DataNotFoundError(FileNotFoundError):
 
 class ChecksumError(ValueError):
     """A data file's sha256 differs from the published one: it is corrupt or a different file."""
-
-
-def cache_dir() -> Path:
-    """Return the nerlib cache folder (``$NERLIB_CACHE_DIR`` or ``~/.cache/nerlib``)."""
-    return Path(os.environ.get(CACHE_DIR_ENV) or Path.home() / ".cache" / "nerlib")
 
 
 def sha256_of(path: str | Path) -> str:
@@ -127,8 +121,8 @@ def find_conllpp_dir(data_dir: str | Path | None = None, download: bool = True) 
         except FileNotFoundError as error:
             raise DataNotFoundError(f"{DATA_DIR_ENV}={from_env} does not hold CoNLL++: {error}") from None
         return Path(from_env)
-    cached = cache_dir() / "conllpp"
-    tried = [f"argument data_dir: not given", f"${DATA_DIR_ENV}: not set"]
+    cached = cache_dir("conllpp")
+    tried = ["argument data_dir: not given", f"${DATA_DIR_ENV}: not set"]
     if all((cached / name).is_file() for name in CONLLPP_SHA256):
         verify_conllpp_dir(cached)
         return cached

@@ -47,11 +47,12 @@ import os
 import re
 import weakref
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+from nerlib.settings import cache_dir
 
 __all__ = [
     "DEFAULT_SOURCE",
@@ -107,7 +108,6 @@ ANCHOR_WORDS = {
 _STOP_WORDS = frozenset("of the and for de del la le des du von van & a an in on at".split())
 _WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*")
 _VOWELS = set("aeiouy")
-_CACHE_ENV = "NERLIB_CACHE_DIR"
 _EXAMPLES_FILE = "conllpp-train-type-examples.json"
 
 
@@ -278,7 +278,7 @@ def conllpp_type_examples(data_dir: str | os.PathLike | None = None, *, refresh:
     strings of each type and the distinct alphabetic words tagged O (lowercased). Cached as JSON under
     ``$NERLIB_CACHE_DIR/localizer/`` (the data is read with `nerlib.data.load_conllpp`).
     """
-    cache = Path(os.environ.get(_CACHE_ENV) or Path.home() / ".cache" / "nerlib") / "localizer" / _EXAMPLES_FILE
+    cache = cache_dir("localizer") / _EXAMPLES_FILE
     if cache.exists() and not refresh and data_dir is None:
         try:
             return json.loads(cache.read_text())

