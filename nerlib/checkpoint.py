@@ -31,15 +31,20 @@ __all__ = [
     "WeightsError",
     "TokenizerError",
     "resolve_checkpoint_dir",
+    "latest_trained_run",
     "read_label_map",
     "load_checkpoint",
 ]
 
-RUNS_DIR_ENV = "NERLIB_RUNS_DIR"
+RUNS_DIR_ENV = "NERLIB_RUNS_DIR"  # same variable as nerlib.runs
 # Preferred checkpoint names inside a run's checkpoints/ folder, best first.
 _RUN_CHECKPOINT_NAMES = ("best", "final", "last")
 _PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json", "model.pt", "model.pth",
                    "tf_model.h5", "flax_model.msgpack")
+
+# Files that hold a tokenizer's vocabulary (a folder needs at least one of them).
+_TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model",
+                    "tokenizer.model")
 
 
 class CheckpointError(Exception):
@@ -88,21 +93,40 @@ class Checkpoint:
 
 
 def _runs_dir() -> Path:
-    return Path(os.environ.get(RUNS_DIR_ENV, "runs")).expanduser()
+    from nerlib.runs import default_runs_dir
+
+    return default_runs_dir().expanduser()
 
 
 def _checkpoint_in_run(run_dir: Path) -> Path | None:
-    """The preferred checkpoint folder inside a training run folder, or None."""
-    folder = run_dir / "checkpoints"
+    """The checkpoint to use inside a training run folder (``checkpoints/best`` first), or None."""
+    from nerlib.runs import CHECKPOINTS_DIR, best_checkpoint
+
+    best = best_checkpoint(run_dir)
+    if best is not None and (best.path / "config.json").is_file():
+        return best.path
+    # Runs written by other tools: a conventional name, else the newest model folder.
+    folder = run_dir / CHECKPOINTS_DIR
     if not folder.is_dir():
         return None
     for name in _RUN_CHECKPOINT_NAMES:
         if (folder / name / "config.json").is_file():
             return folder / name
-    candidates = [p for p in folder.iterdir() if (p / "config.json").is_file()]
+    candidates = [p for p in folder.iterdir() if (p / "config.json").is_file() and not p.name.startswith(".")]
     if not candidates:
         return None
     return max(candidates, key=lambda p: (p / "config.json").stat().st_mtime)
+
+
+def latest_trained_run(runs_dir: str | os.PathLike | None = None) -> Path | None:
+    """The newest run in ``runs_dir`` (default ``$NERLIB_RUNS_DIR``) that has a usable checkpoint
+    (best, else the latest), or None."""
+    from nerlib.runs import list_runs
+
+    for run in list_runs(runs_dir):
+        if _checkpoint_in_run(run.path) is not None:
+            return run.path
+    return None
 
 
 def _looks_like_hub_id(text: str) -> bool:
@@ -162,7 +186,8 @@ def _download_from_hub(hub_id: str) -> Path:
         )
     except Exception as error:  # connection, 404, gated repo, offline mode without a cached copy
         raise HubUnavailableError(
-            f"could not download {hub_id!r} from the Hugging Face Hub ({type(error).__name__}: "
+            f"{hub_id!r} is not a local folder or a run in {_runs_dir()}, and "
+            f"could not be downloaded from the Hugging Face Hub ({type(error).__name__}: "
             f"{str(error).splitlines()[0] if str(error) else 'no details'}). Without internet, pass a "
             "local folder instead: a training run (runs/<name>), its checkpoints/best folder, or any "
             "folder saved with save_pretrained; or copy a Hugging Face cache that holds the model, "
@@ -306,9 +331,13 @@ def load_checkpoint(
     id2label = read_label_map(folder)
     tensor_names = _check_weights(folder)
 
-    import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+    if not any((folder / name).is_file() for name in _TOKENIZER_FILES):
+        raise TokenizerError(
+            f"{folder} has no tokenizer (none of {', '.join(_TOKENIZER_FILES)}); save the tokenizer "
+            "next to the model with tokenizer.save_pretrained(folder)"
+        )
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
     except Exception as error:
@@ -343,7 +372,6 @@ def load_checkpoint(
     device = device or default_device()
     model.to(device)
     model.eval()
-    torch.set_grad_enabled(True)  # leave global state alone; inference uses inference_mode()
     return Checkpoint(
         model=model, tokenizer=tokenizer, id2label=id2label, source=source, path=folder,
         device=str(device),

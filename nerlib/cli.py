@@ -1,0 +1,212 @@
+"""Command line: ``python -m nerlib tag`` and ``python -m nerlib evaluate``.
+
+Examples::
+
+    python -m nerlib tag -m runs/minilm "Angela Merkel visited Paris."
+    cat articles.txt | python -m nerlib tag -m runs/minilm          # one text per line
+    python -m nerlib tag -m runs/minilm --file story.txt --whole-file --words
+    python -m nerlib evaluate runs/minilm test --predictions test.conll --errors errors.csv
+
+``tag`` writes one JSON object per input text (JSON lines, in input order):
+``{"text": ..., "entities": [{"text", "label", "start", "end", "score"}]}`` with character offsets
+(Unicode code points, end exclusive) into that text. ``evaluate`` prints a per-type table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Iterable, Iterator, Sequence, TextIO
+
+_CHUNK = 512  # texts read from a stream are tagged in chunks, so output starts early
+
+
+def _quiet_transformers() -> None:
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def _add_model_options(parser: argparse.ArgumentParser, default_dtype: str) -> None:
+    parser.add_argument("--batch-size", type=int, default=64, help="windows per forward pass (default 64)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
+    parser.add_argument("--dtype", choices=("auto", "float32", "bfloat16", "float16"), default=default_dtype,
+                        help=f"precision to run the model in (default: {default_dtype}; auto = bfloat16 where the "
+                             "CPU/GPU computes it natively, about 2x faster, else float32)")
+    parser.add_argument("--quantize", action="store_true",
+                        help="dynamic int8 quantization of the linear layers (CPU; faster, scores shift slightly)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m nerlib``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m nerlib",
+        description="NER workbench: tag text with a trained checkpoint, or evaluate one on CoNLL data.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{tag,evaluate}")
+
+    tag = commands.add_parser(
+        "tag", help="tag text, print JSON lines",
+        description="Tag texts with a token-classification checkpoint and print one JSON object per text: "
+                    '{"text", "entities": [{"text", "label", "start", "end", "score"}]}. Offsets are '
+                    "character (code point) offsets into the text, end exclusive. Texts come from the "
+                    "arguments, else from --file, else from standard input; in a file or stream each "
+                    "line is one text (empty lines give empty results, so output lines match input lines).",
+    )
+    tag.add_argument("texts", nargs="*", metavar="TEXT", help="texts to tag (each argument is one text)")
+    tag.add_argument("-m", "--model",
+                     help="a training run folder, a checkpoint folder, a run name in $NERLIB_RUNS_DIR, "
+                          "a saved Hugging Face model folder, or a Hub id (default: the newest trained run "
+                          "in $NERLIB_RUNS_DIR, ./runs if unset)")
+    tag.add_argument("-f", "--file", help="read texts from this file ('-' for standard input)")
+    tag.add_argument("--whole-file", action="store_true", help="treat the whole input as one text instead of one per line")
+    tag.add_argument("--words", action="store_true", help="also print every word with its label and score")
+    tag.add_argument("-o", "--output", help="write the JSON lines to this file instead of standard output")
+    _add_model_options(tag, default_dtype="auto")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="score a checkpoint on a split or CoNLL file",
+        description="Run a checkpoint over a CoNLL++ split or any CoNLL file and print entity-level "
+                    "precision, recall and F1 per type (conlleval semantics), token accuracy and error counts.",
+    )
+    evaluate.add_argument("model", help="run folder, checkpoint folder, run name, HF model folder or Hub id")
+    evaluate.add_argument("data", nargs="?", default="validation",
+                          help="train, validation (or dev), test, or a path to a CoNLL file (default: validation)")
+    evaluate.add_argument("--data-dir", help="folder with conllpp_{train,dev,test}.txt (default: $NERLIB_DATA_DIR, cache, download)")
+    evaluate.add_argument("--limit", type=int, help="score only the first N sentences")
+    evaluate.add_argument("--predictions", help="write 'word gold predicted' CoNLL lines to this file")
+    evaluate.add_argument("--errors", help="write one row per entity error to this CSV file")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON instead of a table")
+    _add_model_options(evaluate, default_dtype="float32")  # scores equal the training script's
+    return parser
+
+
+def _read_texts(args: argparse.Namespace, stdin: TextIO) -> Iterator[str]:
+    if args.texts:
+        if args.file:
+            raise SystemExit("error: give texts as arguments or --file, not both")
+        yield from args.texts
+        return
+    if args.file and args.file != "-":
+        handle = open(args.file, encoding="utf-8")  # noqa: SIM115 (closed below)
+    else:
+        handle = stdin
+        if handle.isatty():
+            print("reading texts from standard input, one per line (Ctrl-D ends)", file=sys.stderr)
+    try:
+        if args.whole_file:
+            yield handle.read()
+        else:
+            for line in handle:
+                yield line.rstrip("\r\n")
+    finally:
+        if handle is not stdin:
+            handle.close()
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _load_tagger(args: argparse.Namespace):
+    from nerlib.checkpoint import CheckpointNotFoundError, latest_trained_run
+    from nerlib.runs import default_runs_dir
+    from nerlib.tagger import Tagger
+
+    if args.model is None:
+        run = latest_trained_run()
+        if run is None:
+            raise CheckpointNotFoundError(
+                f"no --model given and no trained run in {default_runs_dir()}; pass -m with a run folder, "
+                "a checkpoint folder or a Hub id, or set NERLIB_RUNS_DIR"
+            )
+        print(f"using the newest trained run: {run}", file=sys.stderr)
+        args.model = str(run)
+    _quiet_transformers()
+    return Tagger.from_pretrained(args.model, device=args.device, dtype=args.dtype, quantize=args.quantize,
+                                  batch_size=args.batch_size)
+
+
+def run_tag(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    """``tag``: print one JSON line per text."""
+    tagger = _load_tagger(args)
+    out = open(args.output, "w", encoding="utf-8") if args.output else stdout  # noqa: SIM115
+    try:
+        for chunk in _chunks(_read_texts(args, stdin), _CHUNK):
+            for tagged in tagger.tag_many(chunk):
+                out.write(json.dumps(tagged.to_dict(words=args.words), ensure_ascii=False) + "\n")
+            out.flush()
+    finally:
+        if out is not stdout:
+            out.close()
+    return 0
+
+
+def format_table(result) -> str:
+    """The per-type table ``evaluate`` prints (percentages, like conlleval)."""
+    metrics = result.metrics
+    lines = [f"{'type':<8}{'precision':>10}{'recall':>9}{'f1':>8}{'support':>9}"]
+    for row in result.table().itertuples(index=False):
+        if row.type == "ALL":
+            lines.append("-" * len(lines[0]))
+        lines.append(f"{row.type:<8}{100 * row.precision:>10.2f}{100 * row.recall:>9.2f}{100 * row.f1:>8.2f}{row.support:>9d}")
+    counts = result.error_counts()
+    lines += [
+        "",
+        f"sentences {metrics.sentences}, gold entities {metrics.support}, predicted {metrics.predicted}, "
+        f"token accuracy {100 * metrics.token_accuracy:.2f}%",
+        "errors: " + ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in counts.items()),
+        f"checkpoint {result.checkpoint}; data {result.source}; {result.seconds:.1f} s",
+    ]
+    return "\n".join(lines)
+
+
+def run_evaluate(args: argparse.Namespace, stdout: TextIO) -> int:
+    """``evaluate``: print the per-type table (or JSON) and write the optional files."""
+    from nerlib.evaluation import evaluate_sentences, load_sentences
+
+    sentences, source = load_sentences(args.data, args.data_dir)  # bad data fails before the model loads
+    if args.limit is not None:
+        sentences = sentences[: args.limit]
+    tagger = _load_tagger(args)
+    result = evaluate_sentences(tagger, sentences, batch_size=args.batch_size, source=source,
+                                checkpoint=str(tagger.path))
+    if args.predictions:
+        result.write_predictions(args.predictions)
+    if args.errors:
+        result.errors.to_csv(args.errors, index=False)
+    if args.json:
+        payload = {"checkpoint": result.checkpoint, "data": result.source, "metrics": result.metrics.to_dict(),
+                   "errors": {k: int(v) for k, v in result.error_counts().items()}}
+        stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        stdout.write(format_table(result) + "\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Entry point of ``python -m nerlib`` (and the ``nerlib`` console script); returns the exit code."""
+    from nerlib.checkpoint import CheckpointError
+    from nerlib.conll import ConllFormatError
+
+    args = build_parser().parse_args(argv)
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    try:
+        if args.command == "tag":
+            return run_tag(args, stdin, stdout)
+        return run_evaluate(args, stdout)
+    except (CheckpointError, ConllFormatError, FileNotFoundError, UnicodeDecodeError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `... | head` closed the pipe: not an error
+        return 0

@@ -1,0 +1,305 @@
+"""Tagger: offsets, IOB repair, windowing of long texts, batching, empty input.
+
+Models are real BERTs built from a config with a real WordPiece tokenizer (nerlib.wordpiece):
+
+- ``keyword model``: a BERT whose layers are switched off (zero output projections, zero position
+  embeddings), so every word's label depends only on its own first sub-token; chosen words get
+  chosen labels. Its right answers are known exactly, which lets the tests check windowing and
+  merging word by word.
+- ``random model``: an untrained, contextual tiny BERT (labels arbitrary but deterministic).
+
+Other test files import the builders from here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from nerlib.labels import NER_LABELS, id2label, label2id  # noqa: E402
+from nerlib.tagger import Entity, TaggedText, Tagger, normalize_label  # noqa: E402
+from nerlib.wordpiece import train_wordpiece_tokenizer  # noqa: E402
+
+# Made-up vocabulary: the keyword model's label for each word; every other word is O.
+KEYWORDS = {
+    "Merkel": "B-PER", "Angela": "B-PER", "Smith": "I-PER", "Jones": "I-PER",
+    "Paris": "B-LOC", "Berlin": "B-LOC", "York": "I-LOC", "Acme": "B-ORG", "Corp.": "I-ORG",
+    "Olympics": "B-MISC", "Xi": "I-PER", "Nairobi": "I-LOC",
+}
+FILLER = ("the", "a", "visited", "met", "in", "and", "said", "on", "with", "of", "to", "from", "New",
+          "York", ".", ",", '"', "(", ")", "'s", "today", "report", "Zürich", "naïve", "café", "-", "--")
+
+
+def _training_words() -> list[list[str]]:
+    words = list(KEYWORDS) + list(FILLER)
+    return [words, list(reversed(words)), words[::2], words[1::2]] * 3
+
+
+def build_tokenizer(model_max_length: int = 512):
+    """A real fast WordPiece tokenizer trained on the made-up words (cased)."""
+    return train_wordpiece_tokenizer(_training_words(), vocab_size=300, min_frequency=1,
+                                     model_max_length=model_max_length)
+
+
+def _config(tokenizer, max_position_embeddings: int = 512, labels=NER_LABELS, hidden: int = 32):
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=2 * hidden, max_position_embeddings=max_position_embeddings,
+        id2label=id2label(labels), label2id=label2id(labels),
+    )
+
+
+def save_random_model(folder: Path, max_position_embeddings: int = 512, model_max_length: int = 512, seed: int = 0) -> Path:
+    """Save an untrained contextual tiny BERT token classifier and its tokenizer into ``folder``."""
+    from transformers import BertForTokenClassification
+
+    tokenizer = build_tokenizer(model_max_length)
+    torch.manual_seed(seed)
+    model = BertForTokenClassification(_config(tokenizer, max_position_embeddings))
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return Path(folder)
+
+
+def build_keyword_model(keywords: dict[str, str] = KEYWORDS, max_position_embeddings: int = 512):
+    """A context-free BERT token classifier: a word's label is ``keywords.get(word, "O")``.
+
+    Returns ``(model, tokenizer)``. Every layer's output projection is zero, so each layer is the
+    identity after its LayerNorm; position and segment embeddings are zero; the embedding of a
+    keyword's first sub-token points at its label's classifier row.
+    """
+    from transformers import BertForTokenClassification
+
+    tokenizer = build_tokenizer()
+    hidden = 32
+    model = BertForTokenClassification(_config(tokenizer, max_position_embeddings, hidden=hidden))
+    with torch.no_grad():
+        for layer in model.bert.encoder.layer:
+            for linear in (layer.attention.output.dense, layer.output.dense):
+                linear.weight.zero_()
+                linear.bias.zero_()
+        embeddings = model.bert.embeddings
+        embeddings.position_embeddings.weight.zero_()
+        embeddings.token_type_embeddings.weight.zero_()
+        embeddings.word_embeddings.weight.zero_()
+        model.classifier.weight.zero_()
+        model.classifier.bias.zero_()
+        model.classifier.bias[0] = 1.0  # all-zero hidden state -> O
+        for label_id in range(len(NER_LABELS)):
+            model.classifier.weight[label_id, label_id] = 10.0
+        for word, label in keywords.items():
+            first = tokenizer(word, add_special_tokens=False)["input_ids"][0]
+            embeddings.word_embeddings.weight[first, NER_LABELS.index(label)] = 10.0
+    model.eval()
+    return model, tokenizer
+
+
+def save_keyword_model(folder: Path, keywords: dict[str, str] = KEYWORDS) -> Path:
+    """Save the keyword model (see :func:`build_keyword_model`) into ``folder``."""
+    model, tokenizer = build_keyword_model(keywords)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return Path(folder)
+
+
+def expected_labels(words: list[str]) -> list[str]:
+    """What the keyword model must output for ``words``, after conlleval IOB repair."""
+    from nerlib.labels import to_iob2
+
+    return to_iob2([KEYWORDS.get(w, "O") for w in words])
+
+
+@pytest.fixture(scope="module")
+def keyword_tagger():
+    model, tokenizer = build_keyword_model()
+    return Tagger(model, tokenizer, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def random_dir(tmp_path_factory):
+    return save_random_model(tmp_path_factory.mktemp("random"))
+
+
+def check_offsets(text: str, tagged: TaggedText) -> None:
+    assert tagged.text == text
+    for word in tagged.words:
+        assert text[word.start:word.end] == word.text
+        assert 0.0 <= word.score <= 1.0
+    for entity in tagged.entities:
+        assert isinstance(entity, Entity)
+        assert text[entity.start:entity.end] == entity.text
+        assert 0.0 <= entity.score <= 1.0
+    starts = [w.start for w in tagged.words]
+    assert starts == sorted(starts)
+
+
+def test_keyword_model_finds_its_entities(keyword_tagger):
+    text = "Angela Merkel visited Paris and Acme Corp. on Olympics day."
+    tagged = keyword_tagger.tag(text)
+    check_offsets(text, tagged)
+    assert [(e.text, e.label) for e in tagged.entities] == [
+        ("Angela", "PER"), ("Merkel", "PER"), ("Paris", "LOC"), ("Acme Corp.", "ORG"), ("Olympics", "MISC"),
+    ]
+    paris = tagged.entities[2]
+    assert (paris.start, paris.end) == (text.index("Paris"), text.index("Paris") + 5)
+    assert paris.score > 0.99
+
+
+def test_offsets_exact_on_tricky_text(keyword_tagger):
+    text = ("  Paris,Paris  (Paris)\n\n\"Berlin\"\tBerlin's  Zürich naïve café -- Paris\r\n"
+            "Paris… Paris!  Paris\u00a0Paris  ")
+    tagged = keyword_tagger.tag(text)
+    check_offsets(text, tagged)
+    paris = [e for e in tagged.entities if e.text == "Paris"]
+    # every occurrence of the repeated word gets its own, correct offsets
+    assert [e.start for e in paris] == [i for i in range(len(text)) if text.startswith("Paris", i)]
+    assert [e.text for e in tagged.entities if e.label == "LOC"].count("Berlin") == 2
+
+
+def test_iob_repair_like_conlleval(keyword_tagger):
+    # Xi is I-PER, Nairobi is I-LOC, Smith/Jones I-PER, York I-LOC
+    tagged = keyword_tagger.tag("Xi met Angela Smith Jones in Nairobi York ; Paris Xi")
+    assert [(e.text, e.label) for e in tagged.entities] == [
+        ("Xi", "PER"),                 # I- after O starts an entity
+        ("Angela Smith Jones", "PER"),  # B- I- I- is one entity
+        ("Nairobi York", "LOC"),        # I- I- after O is one entity
+        ("Paris", "LOC"),
+        ("Xi", "PER"),                 # I- after another type starts a new entity
+    ]
+    assert tagged.words[0].label == "B-PER"  # word labels are repaired too
+    two = keyword_tagger.tag("Angela Merkel")
+    assert [e.text for e in two.entities] == ["Angela", "Merkel"]  # B- B- is two entities
+
+
+def test_normalize_label():
+    assert normalize_label("S-PER") == "B-PER"
+    assert normalize_label("E-LOC") == "I-LOC"
+    assert normalize_label("PER") == "I-PER"
+    assert normalize_label("O") == "O"
+    assert normalize_label("B-ORG") == "B-ORG"
+
+
+def test_empty_and_whitespace_input(keyword_tagger):
+    for text in ["", " ", "\n\t \r\n", "\u200b"]:
+        tagged = keyword_tagger.tag(text)
+        assert tagged.entities == [] and tagged.words == [] and tagged.text == text
+    results = keyword_tagger.tag_many(["Paris", "", "  ", "Berlin"])
+    assert [[e.text for e in r.entities] for r in results] == [["Paris"], [], [], ["Berlin"]]
+    assert keyword_tagger.tag_many([]) == []
+
+
+def test_long_text_windows_keep_entities_on_both_sides_of_every_edge():
+    model, tokenizer = build_keyword_model()
+    small = Tagger(model, tokenizer, device="cpu", max_length=12, overlap=3)
+    large = Tagger(model, tokenizer, device="cpu")
+    words = []
+    pattern = ["Angela", "Merkel", "visited", "New", "York", "and", "Acme", "Corp.", "with", "Xi", "Smith", "."]
+    for i in range(25):
+        words.extend(pattern[i % 5:] + pattern[: i % 5])  # shift entities across window edges
+    text = " ".join(words)
+    n_tokens = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    assert n_tokens > 10 * small.capacity  # many windows
+    windowed = small.tag(text)
+    check_offsets(text, windowed)
+    assert windowed.labels == expected_labels(words)
+    assert windowed.labels == large.tag(text).labels
+    assert len(windowed.entities) == len(large.tag(text).entities)
+
+
+@pytest.mark.parametrize("overlap", [0, 1, 5])
+def test_windowing_with_a_contextual_model_labels_every_word_once(random_dir, overlap):
+    tagger = Tagger.from_pretrained(random_dir, device="cpu", max_length=10, overlap=overlap)
+    text = " ".join(["Angela Merkel visited Zürich , Paris and New York today ."] * 8)
+    tagged = tagger.tag(text)
+    check_offsets(text, tagged)
+    assert [w.text for w in tagged.words] == text.split()
+    # windows of a long text are batched with other texts without changing anything
+    batched = tagger.tag_many(["Paris", text, ""], batch_size=3)
+    assert batched[1].labels == tagged.labels
+
+
+def test_word_longer_than_the_window_is_cut_not_lost(keyword_tagger):
+    model, tokenizer = build_keyword_model()
+    tagger = Tagger(model, tokenizer, device="cpu", max_length=8, overlap=2)
+    text = "Paris " + "-".join(["café"] * 30) + " Berlin"
+    tagged = tagger.tag(text)
+    check_offsets(text, tagged)
+    assert len(tagged.words) == 3
+    assert [e.text for e in tagged.entities] == ["Paris", "Berlin"]
+
+
+def test_tag_many_matches_tag_one_by_one(random_dir):
+    tagger = Tagger.from_pretrained(random_dir, device="cpu")
+    texts = ["Angela Merkel visited Paris.", "", "Acme Corp. said New York's report was naïve --",
+             "Xi", "the the the the the the the the the the the the the the the"]
+    together = tagger.tag_many(texts, batch_size=2)
+    for text, result in zip(texts, together):
+        single = tagger.tag(text)
+        assert result.labels == single.labels
+        assert [w.score for w in result.words] == pytest.approx([w.score for w in single.words], abs=1e-4)
+        check_offsets(text, result)
+
+
+def test_tag_words_keeps_given_words(keyword_tagger):
+    sentences = [["Angela", "Merkel", "'s", "visit", "to", "Paris"], ["U.S.-led", "Xi"], []]
+    results = keyword_tagger.tag_words(sentences)
+    assert [len(r.words) for r in results] == [6, 2, 0]
+    assert results[0].labels == expected_labels(sentences[0])
+    assert results[0].text == "Angela Merkel 's visit to Paris"
+    check_offsets(results[0].text, results[0])
+    with pytest.raises(ValueError, match="without spaces"):
+        keyword_tagger.tag_words([["New York"]])
+
+
+def test_to_dict_is_json_ready(keyword_tagger):
+    import json
+
+    data = keyword_tagger.tag("Paris café").to_dict(words=True)
+    assert json.loads(json.dumps(data))["entities"][0]["label"] == "LOC"
+    assert set(data["entities"][0]) == {"text", "label", "start", "end", "score"}
+    assert len(data["words"]) == 2
+
+
+@pytest.mark.parametrize("options", [{"quantize": True}, {"dtype": "bfloat16"}, {"dtype": "float16"}])
+def test_from_pretrained_with_faster_numerics(random_dir, options):
+    if options.get("dtype") == "bfloat16":
+        options = {"dtype": torch.bfloat16}  # a torch dtype or its name
+    tagger = Tagger.from_pretrained(random_dir, device="cpu", **options)
+    text = "Angela Merkel visited Paris ."
+    tagged = tagger.tag(text)
+    check_offsets(text, tagged)
+    assert len(tagged.words) == 5
+
+
+def test_rejects_non_string_input(keyword_tagger):
+    with pytest.raises(TypeError):
+        keyword_tagger.tag_many(["ok", None])
+
+
+def test_progress_reports_every_batch(keyword_tagger):
+    calls = []
+    keyword_tagger.tag_many(["Paris"] * 5 + ["Berlin and Paris today"] * 3, batch_size=2,
+                            progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (8, 8)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert all(b - a <= 2 for a, b in zip([0] + [d for d, _ in calls], [d for d, _ in calls]))
+
+
+def test_word_the_tokenizer_drops_still_gets_a_label():
+    from tokenizers import normalizers
+
+    model, tokenizer = build_keyword_model()
+    # BERT's own normalizer deletes control characters, so such a word has no sub-token at all
+    tokenizer.backend_tokenizer.normalizer = normalizers.BertNormalizer(clean_text=True, lowercase=False,
+                                                                        strip_accents=False)
+    assert tokenizer(["\x07"], is_split_into_words=True, add_special_tokens=False)["input_ids"] == []
+    tagger = Tagger(model, tokenizer, device="cpu")
+    text = "Paris \x07 Berlin"
+    tagged = tagger.tag(text)
+    check_offsets(text, tagged)
+    assert [w.label for w in tagged.words] == ["B-LOC", "O", "B-LOC"]
