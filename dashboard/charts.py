@@ -88,14 +88,14 @@ def unseen_figure(unseen: pd.DataFrame) -> go.Figure:
 
 
 def curves_figure(df: pd.DataFrame, x: str, y: str, color: str, title: str,
-                  facet: str | None = None, y_format: str | None = None) -> go.Figure:
+                  facet: str | None = None, y_format: str | None = None, y_label: str | None = None) -> go.Figure:
     """Line chart of ``y`` over ``x``, one line per ``color`` value (optionally faceted)."""
     kwargs = {}
     if color == "type":
         kwargs["color_discrete_map"] = _type_colors(df["type"].unique())
         kwargs["category_orders"] = {"type": _type_order(df["type"])}
     fig = px.line(df, x=x, y=y, color=color, markers=True, facet_col=facet, facet_col_wrap=3 if facet else 0,
-                  title=title, **kwargs)
+                  title=title, labels={y: y_label or y.replace("_", " ")}, **kwargs)
     if y_format:
         fig.update_yaxes(tickformat=y_format)
     if facet:
@@ -109,19 +109,31 @@ def confusion_figure(matrix: pd.DataFrame, normalize: bool = True) -> go.Figure:
     counts = matrix.astype(float)
     z = counts.div(counts.sum(axis=1).replace(0, 1), axis=0) if normalize else counts
     fig = go.Figure(go.Heatmap(
-        z=z.values, x=list(matrix.columns), y=list(matrix.index), customdata=matrix.values,
-        colorscale="Blues", zmin=0, texttemplate="%{customdata}",
-        hovertemplate="gold %{y}<br>pred %{x}<br>%{customdata} tokens<extra></extra>",
+        z=z.values, x=list(matrix.columns), y=list(matrix.index), text=matrix.values,
+        colorscale="Blues", zmin=0, texttemplate="%{text}", showscale=False,
+        hovertemplate="gold %{y}<br>pred %{x}<br>%{text} tokens<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed", title="gold")
-    fig.update_xaxes(title="predicted", side="top")
-    fig.update_layout(title="Token confusion matrix" + (" (row-normalised colour)" if normalize else ""))
-    return _layout(fig, height=460)
+    fig.update_xaxes(title=None, side="top")
+    fig.update_layout(title="Token confusion: rows gold, columns predicted")
+    fig = _layout(fig, height=460)
+    fig.update_layout(margin=dict(l=10, r=10, t=80, b=10))
+    return fig
+
+
+ERROR_KIND_COLORS = {
+    "wrong_type": "#e15759", "wrong_boundary": "#f28e2b", "wrong_type_and_boundary": "#b07aa1",
+    "missed": "#4e79a7", "spurious": "#9c755f",
+}
 
 
 def error_kinds_figure(df: pd.DataFrame) -> go.Figure:
     """Stacked bars: error counts per entity type (x) and error kind (colour)."""
+    kinds = [k for k in ERROR_KIND_COLORS if k in set(df["kind"])] + sorted(set(df["kind"]) - set(ERROR_KIND_COLORS))
     fig = px.bar(df, x="type", y="count", color="kind", barmode="stack", text_auto=True,
-                 category_orders={"type": _type_order(df["type"])},
-                 title="Entity errors per type and kind")
-    return _layout(fig)
+                 category_orders={"type": _type_order(df["type"]), "kind": kinds},
+                 color_discrete_map=ERROR_KIND_COLORS, title="Entity errors per type and kind")
+    fig.for_each_trace(lambda t: t.update(name=t.name.replace("_", " ")))
+    fig = _layout(fig, height=460)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
+    return fig

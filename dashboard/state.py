@@ -19,6 +19,7 @@ import streamlit as st
 
 from nerlib.data import DATA_DIR_ENV, load_conll, load_conllpp
 from nerlib.display import render_legend
+from nerlib.labels import ENTITY_TYPES
 from nerlib.runs import RUNS_DIR_ENV, Run, default_runs_dir, iter_run_dirs, list_runs
 from nerlib.stats import DatasetStatistics, dataset_statistics
 
@@ -135,12 +136,17 @@ def run_checkpoints(runs: list[Run]) -> dict[str, Path]:
 
 def sidebar_status() -> None:
     """Sidebar footer shared by all pages: where runs come from and how many exist."""
+    from dashboard import quickrun
+
     runs = all_runs()
     with st.sidebar:
         st.caption(
             f"{len(runs)} run{'s' if len(runs) != 1 else ''} in `{runs_dir()}` "
             f"(set `{RUNS_DIR_ENV}` to change)"
         )
+        if not runs and not quickrun.running():
+            st.caption("No trained model yet: the Training, Tagger and Errors pages need one.")
+            quickrun.start_button(key="sidebar_quick_run")
 
 
 # --------------------------------------------------------------------------- evaluation records
@@ -170,3 +176,231 @@ def curves_frame(runs: list[Run], metric: str, split: str = "validation") -> pd.
                 if column.endswith(f"_{metric}") and value == value and value is not None:
                     rows.append({**base, "type": column[: -len(metric) - 1], "value": value})
     return pd.DataFrame(rows, columns=["run", "epoch", "step", "type", "value"])
+
+
+def _checkpoint_scores(run: Run, checkpoint) -> dict:
+    """Validation scores of a checkpoint: the ``metrics.jsonl`` record of its step (which has the
+    per-type scores), else what ``checkpoint.json`` holds."""
+    records = [r for r in run.validation_metrics if r.get("step") == checkpoint.step]
+    return records[-1] if records else checkpoint.metrics
+
+
+def _checkpoint_rows(runs: list[Run]) -> list[tuple[str, object, dict]]:
+    """``("<run> / <checkpoint>", CheckpointInfo, scores)`` for every checkpoint of ``runs`` (best first)."""
+    rows = []
+    for run in runs:
+        found = ([(f"{run.name} / best", run.best)] if run.best is not None else []) + [
+            (f"{run.name} / {c.name}", c) for c in reversed(run.checkpoints)]
+        rows += [(label, checkpoint, _checkpoint_scores(run, checkpoint)) for label, checkpoint in found]
+    return rows
+
+
+def checkpoint_table(runs: list[Run]) -> pd.DataFrame:
+    """One row per checkpoint: label, step, epoch, validation F1 overall and per type."""
+    rows = []
+    for label, checkpoint, scores in _checkpoint_rows(runs):
+        flat = flatten_scores(scores)
+        row = {"checkpoint": label, "step": checkpoint.step, "epoch": checkpoint.epoch,
+               "F1": flat.get("overall_f1")}
+        row.update({f"{k[:-3]} F1": v for k, v in flat.items() if k.endswith("_f1") and not k.startswith("overall")})
+        if checkpoint.source:
+            row["same as"] = checkpoint.source
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    typed = [f"{t} F1" for t in ENTITY_TYPES if f"{t} F1" in frame.columns]
+    return frame[[c for c in frame.columns if c not in typed and c != "same as"] + typed
+                 + (["same as"] if "same as" in frame.columns else [])]
+
+
+def checkpoint_delta(runs: list[Run], first: str, second: str) -> pd.DataFrame:
+    """Per type and score (precision, recall, F1): checkpoint ``first`` (A), ``second`` (B), B - A."""
+    found = {label: scores for label, _, scores in _checkpoint_rows(runs)}
+    a, b = flatten_scores(found[first]), flatten_scores(found[second])
+    rows = []
+    order = ["overall", *ENTITY_TYPES]
+    for key in sorted(set(a) | set(b), key=lambda k: (order.index(k.rpartition("_")[0]) if k.rpartition("_")[0] in order else 99, k)):
+        entity_type, _, score = key.rpartition("_")
+        if score == "support":
+            continue
+        rows.append({"type": entity_type, "score": score, "A": a.get(key), "B": b.get(key),
+                     "Δ (B - A)": (b[key] - a[key]) if key in a and key in b else None})
+    return pd.DataFrame(rows, columns=["type", "score", "A", "B", "Δ (B - A)"])
+
+
+# --------------------------------------------------------------------------- models
+
+
+def checkpoint_stamp(source: str) -> int:
+    """Modification time of a local checkpoint's marker file (0 for a hub id), so a ``best``
+    checkpoint that a running training replaces is loaded again instead of served stale."""
+    folder = Path(source).expanduser()
+    for name in ("checkpoint.json", "config.json", "run.json"):
+        try:
+            return (folder / name).stat().st_mtime_ns
+        except OSError:
+            continue
+    return 0
+
+
+@st.cache_resource(show_spinner="Loading the model (once per server process) ...", max_entries=3)
+def _tagger(source: str, stamp: int):
+    from nerlib.tagger import Tagger
+
+    return Tagger.from_pretrained(source)
+
+
+def tagger(source: str):
+    """``nerlib.tagger.Tagger.from_pretrained(source)``, loaded once per process, source and
+    checkpoint version."""
+    return _tagger(source, checkpoint_stamp(source))
+
+
+@st.cache_data(show_spinner="Tagging ...", max_entries=256)
+def _tag_text(source: str, stamp: int, text: str, _tagger):
+    return _tagger.tag(text)
+
+
+def tag_text(source: str, text: str, model):
+    """The tagger's ``TaggedText`` for ``text``, cached by checkpoint (and its version) and text."""
+    return _tag_text(source, checkpoint_stamp(source), text, model)
+
+
+def checkpoint_picker(key: str, allow_other: bool = True) -> str | None:
+    """Let the user choose a checkpoint: from the runs (default: the newest run's best), a local
+    folder, or a hub id. Returns the source string for ``Tagger.from_pretrained``, or None (with
+    an explanation and the quick-run button drawn) when nothing is available yet."""
+    from dashboard import quickrun
+
+    runs = all_runs()
+    choices = run_checkpoints(runs)
+    kinds = ["From runs", "Local folder", "Hub id"] if allow_other else ["From runs"]
+    kind = st.segmented_control("Checkpoint", kinds, default="From runs", required=True,
+                                key=f"{key}_kind") if allow_other else "From runs"
+    if kind == "From runs":
+        if not choices:
+            st.info(
+                f"No trained checkpoint in `{runs_dir()}` yet. Train one from a terminal in the "
+                "repository root, or start a quick CPU run here:", icon=":material/info:")
+            st.code(quickrun.QUICK_COMMAND_TEXT, language="bash")
+            quickrun.start_button(key=f"{key}_quick_run")
+            return None
+        label = st.selectbox("Run checkpoint", list(choices), key=f"{key}_run_checkpoint",
+                             help="Newest run first; `best` is the checkpoint with the best validation F1.")
+        return str(choices[label])
+    if kind == "Local folder":
+        folder = st.text_input("Checkpoint folder (saved with save_pretrained, or a run folder)",
+                               key=f"{key}_folder").strip()
+        return folder or None
+    hub_id = st.text_input("Hugging Face Hub id", placeholder="dslim/bert-base-NER", key=f"{key}_hub").strip()
+    return hub_id or None
+
+
+# --------------------------------------------------------------------------- localizer
+
+
+@st.cache_resource(show_spinner="Loading word vectors (once per server process) ...", max_entries=2)
+def vectors(source: str):
+    """``nerlib.vectors.load_vectors(source)``, loaded once per process and source."""
+    from nerlib.vectors import load_vectors
+
+    return load_vectors(source)
+
+
+@st.cache_resource(show_spinner="Preparing the localizer ...", max_entries=8)
+def localizer(vectors_source: str, source: str, target: str, anchors: tuple):
+    """A ``nerlib.localizer.Localizer`` for these vectors, contexts and ``anchors``
+    (``((type, source word, target word), ...)``), built once per combination."""
+    from nerlib.localizer import Localizer
+
+    return Localizer(vectors(vectors_source), source, target,
+                     anchors={label: (src, tgt) for label, src, tgt in anchors})
+
+
+@st.cache_data(show_spinner="Localizing ...", max_entries=256)
+def localize(settings: tuple, text: str, entities: tuple, _localizer):
+    """``Localizer.localize(text, entities)`` cached by the localizer ``settings``, text and entities."""
+    return _localizer.localize(text, list(entities))
+
+
+_MARKED = re.compile(r"\[([^\[\]]+)\]\((PER|ORG|LOC|MISC)\)")
+
+
+def parse_marked_entities(marked: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """``"I live in [Paris](LOC)"`` -> ``("I live in Paris", [(10, 15, "LOC")])``: entities typed
+    by hand when no trained tagger is available."""
+    plain, entities, cursor = [], [], 0
+    length = 0
+    for match in _MARKED.finditer(marked):
+        before = marked[cursor : match.start()]
+        plain.append(before)
+        length += len(before)
+        entities.append((length, length + len(match.group(1)), match.group(2)))
+        plain.append(match.group(1))
+        length += len(match.group(1))
+        cursor = match.end()
+    plain.append(marked[cursor:])
+    return "".join(plain), entities
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def entity_tables(settings: tuple, entity: str, label: str, _localizer) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(nearest words with cosine scores, analogy candidates or None for types not localized) of
+    one entity, cached by the localizer ``settings``."""
+    from nerlib.localizer import analogy_candidates, neighbours
+
+    near = neighbours(_localizer.vectors, entity, topn=10)
+    candidates = analogy_candidates(_localizer, entity, label, topn=10) if label in _localizer.types else None
+    return near, candidates
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@st.cache_data(show_spinner="Evaluating the checkpoint (cached afterwards) ...", max_entries=16)
+def _evaluation(source: str, stamp: int, split: str, limit: int | None, _tagger):
+    from nerlib.evaluation import evaluate_checkpoint
+
+    return evaluate_checkpoint(_tagger, split, limit=limit)
+
+
+def evaluation(source: str, split: str, limit: int | None, model):
+    """``nerlib.evaluation.evaluate_checkpoint`` of the loaded tagger on ``split`` (first ``limit``
+    sentences, or all), cached by checkpoint (and its version), split and limit."""
+    return _evaluation(source, checkpoint_stamp(source), split, limit, model)
+
+
+def error_kind_counts(errors: pd.DataFrame) -> pd.DataFrame:
+    """Errors per entity type and kind: columns type (gold type, else predicted), kind, count."""
+    if errors.empty:
+        return pd.DataFrame(columns=["type", "kind", "count"])
+    typed = errors.assign(type=errors["gold_label"].fillna(errors["pred_label"]))
+    return typed.groupby(["type", "kind"]).size().reset_index(name="count")
+
+
+def pager(num_pages: int, key: str) -> int:
+    """A page picker (1-based): ``st.pagination`` where this Streamlit has it, else a number box."""
+    if num_pages <= 1:
+        return 1
+    if hasattr(st, "pagination"):
+        return st.pagination(num_pages, key=key)
+    return int(st.number_input("Page", min_value=1, max_value=num_pages, value=1, step=1, key=key))
+
+
+@st.fragment(run_every=5)
+def _watch_runs(signature: tuple) -> None:
+    if _runs_signature(runs_dir()) != signature:
+        st.rerun(scope="app")
+
+
+def refresh_while_training(runs: list[Run]) -> None:
+    """While one of ``runs`` is still training, re-draw the page when its files change."""
+    if any(run.status == "running" for run in runs):
+        st.caption("A run is training: this page refreshes when it writes new results.")
+        _watch_runs(_runs_signature(runs_dir()))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def figure(name: str, key: tuple, _build):
+    """A plotly figure cached by ``name`` and ``key`` (the inputs it is drawn from): building a
+    plotly-express figure costs ~0.1 s, a cached copy a fraction of that."""
+    return _build()

@@ -17,11 +17,11 @@ if str(REPO_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import state  # noqa: E402
+from dashboard import quickrun, state  # noqa: E402
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
-st.set_page_config(page_title="NER workbench", page_icon=":material/label:", layout="wide")
+st.set_page_config(page_title="NER workbench", page_icon="🏷️", layout="wide")
 
 PAGES = [
     st.Page(VIEWS / "dataset.py", title="Dataset", icon=":material/dataset:", default=True),
@@ -33,4 +33,5 @@ PAGES = [
 
 page = st.navigation(PAGES)
 state.sidebar_status()
+quickrun.progress_panel()  # a quick run started from any page shows its progress on every page
 page.run()

@@ -10,7 +10,7 @@ Public API
 - ``PALETTE``: entity type -> background colour (``PER``, ``ORG``, ``LOC``, ``MISC``); also used by
   the plotly charts so a type has one colour everywhere. ``FALLBACK_COLOR`` for unknown types.
 - ``entity_color(label) -> str``: colour for a type or a ``B-``/``I-`` tag.
-- ``DisplaySpan(start, end, label, score=None, replacement=None, status=None)``: a span to draw
+- ``DisplaySpan(start, end, label, score=None, replacement=None, status=None, note=None)``: a span to draw
   (word indices for :func:`render_words`, character offsets for :func:`render_text`).
 - ``render_words(words, spans) -> str``: words joined by spaces with coloured spans.
 - ``render_text(text, spans) -> str``: raw text (newlines kept) with coloured character spans.
@@ -67,7 +67,8 @@ class DisplaySpan:
 
     ``start``/``end`` are word indices (``render_words``) or character offsets (``render_text``),
     end exclusive. ``score`` is a confidence in [0, 1]; ``replacement`` is the localizer's new
-    text for the span; ``status`` is ``"wrong"`` or ``"missed"`` to outline an error.
+    text for the span; ``status`` is ``"wrong"`` or ``"missed"`` to outline an error; ``note``
+    is extra hover text (e.g. why an entity was kept).
     """
 
     start: int
@@ -76,6 +77,7 @@ class DisplaySpan:
     score: float | None = None
     replacement: str | None = None
     status: str | None = None
+    note: str | None = None
 
 
 def _entity_type(label: str) -> str:
@@ -100,6 +102,7 @@ def _as_display_span(span: Any) -> DisplaySpan:
         score=getattr(span, "score", None),
         replacement=getattr(span, "replacement", None),
         status=getattr(span, "status", None),
+        note=getattr(span, "note", None),
     )
 
 
@@ -125,6 +128,8 @@ def _hover_title(span: DisplaySpan, original: str | None = None) -> str:
         parts.append("does not match the gold span")
     elif span.status == "missed":
         parts.append("missed by the model")
+    if span.note:
+        parts.append(span.note)
     return " \u00b7 ".join(parts)
 
 
@@ -236,7 +241,7 @@ def render_comparison(
 
 
 def _with_status(span: DisplaySpan, status: str) -> DisplaySpan:
-    return DisplaySpan(span.start, span.end, span.label, span.score, span.replacement, status)
+    return DisplaySpan(span.start, span.end, span.label, span.score, span.replacement, status, span.note)
 
 
 def render_legend(labels: Iterable[str] = ENTITY_TYPES, *, include_style: bool = True) -> str:

@@ -27,8 +27,14 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
-# url path -> the page title the page draws
-PAGES = {"": "Dataset", "training": "Training", "tagger": "Tagger", "localizer": "Localizer", "errors": "Errors"}
+# url path -> (the page title, a selector that proves the page drew its real content)
+PAGES = {
+    "": ("Dataset", ".js-plotly-plot"),
+    "training": ("Training", ".js-plotly-plot"),
+    "tagger": ("Tagger", "mark.ent"),
+    "localizer": ("Localizer", "mark.ent"),
+    "errors": ("Errors", ".nerd-cmp mark.ent"),
+}
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -108,6 +114,7 @@ def _wait_until_idle(page, timeout_ms: int) -> None:
 
 
 def test_every_page_renders_in_chromium(app_url):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -117,10 +124,14 @@ def test_every_page_renders_in_chromium(app_url):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            for url_path, title in PAGES.items():
+            for url_path, (title, content) in PAGES.items():
                 page.goto(f"{app_url}/{url_path}", wait_until="domcontentloaded")
                 _wait_until_idle(page, timeout_ms=240_000)
                 name = url_path or "dataset"
+                try:
+                    page.wait_for_selector(content, timeout=60_000)
+                except PlaywrightTimeout:
+                    problems.append(f"{name}: no {content!r} element (the page did not draw its content)")
                 shot = ARTIFACTS / f"{name}.png"
                 page.screenshot(path=str(shot), full_page=True)
                 heading = page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text()
@@ -147,3 +158,9 @@ def _small_copy(source: Path, target: Path, width: int = 1000) -> None:
         image.convert("RGB").resize((width, height), Image.LANCZOS).quantize(colors=128).save(target, optimize=True)
     if not target.exists():
         shutil.copy(source, target)
+
+
+@pytest.fixture(scope="module")
+def tiny_runs_dir(tiny_run) -> Path:
+    """The folder holding the tiny trained run (what NERLIB_RUNS_DIR points at)."""
+    return Path(tiny_run).parent

@@ -90,6 +90,9 @@ def test_user_text_is_escaped_everywhere():
     assert "<img" not in markup
     assert [tag for tag, _ in parse(markup).tags if tag == "img"] == []
 
+    markup = render_text("Paris", [DisplaySpan(0, 5, "LOC", note='kept: "<u>x</u>"')])
+    assert "<u>" not in markup and 'kept: "<u>x</u>"' in marks(markup)[0]["title"]
+
     markup = render_legend(["<i>X</i>"])
     assert "<i>" not in markup
 

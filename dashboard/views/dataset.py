@@ -59,36 +59,42 @@ for column, row in zip(columns, stats.splits.itertuples()):
     )
     column.caption(f"{row.tokens:,} tokens · {row.entities:,} entities")
 
-tab_stats, tab_examples = st.tabs(["Statistics", "Examples"])
+types_present = [t for t in ENTITY_TYPES if t in set(stats.entity_counts["type"])]
+types_present += sorted(set(stats.entity_counts["type"]) - set(types_present))
 
-with tab_stats:
+# One view at a time: the browser draws only what is shown, so switching stays fast.
+view = st.segmented_control("Show", ["Statistics", "Examples"], default="Statistics", required=True,
+                            key="dataset_view", label_visibility="collapsed")
+
+if view == "Statistics":
     left, right = st.columns(2)
-    left.plotly_chart(charts.entity_counts_figure(stats.entity_counts), key="chart_entity_counts")
-    right.plotly_chart(charts.sentence_lengths_figure(stats.sentence_lengths), key="chart_sentence_lengths")
+    left.plotly_chart(state.figure("entity_counts", (source_key,),
+                                   lambda: charts.entity_counts_figure(stats.entity_counts)),
+                      key="chart_entity_counts")
+    right.plotly_chart(state.figure("sentence_lengths", (source_key,),
+                                    lambda: charts.sentence_lengths_figure(stats.sentence_lengths)),
+                       key="chart_sentence_lengths")
     left, right = st.columns(2)
     length_split = left.selectbox("Entity lengths of split", splits, key="entity_length_split")
-    left.plotly_chart(charts.entity_lengths_figure(stats.entity_lengths, length_split), key="chart_entity_lengths")
+    left.plotly_chart(state.figure("entity_lengths", (source_key, length_split),
+                                   lambda: charts.entity_lengths_figure(stats.entity_lengths, length_split)),
+                      key="chart_entity_lengths")
     if len(stats.unseen):
-        right.plotly_chart(charts.unseen_figure(stats.unseen), key="chart_unseen")
+        right.plotly_chart(state.figure("unseen", (source_key,), lambda: charts.unseen_figure(stats.unseen)),
+                           key="chart_unseen")
         share = stats.unseen.set_index("type").loc["ALL", "share_unseen"]
         right.caption(f"{share:.1%} of test entities never occur with the same type in train.")
     else:
         right.info("Unseen-entity share needs a train and a test split.")
 
-    st.subheader("Most frequent entities")
-    types_present = [t for t in ENTITY_TYPES if t in set(stats.top_entities["type"])]
-    types_present += sorted(set(stats.top_entities["type"]) - set(types_present))
-    if types_present:
-        for column, entity_type in zip(st.columns(len(types_present)), types_present):
-            column.markdown(f"**{entity_type}**")
-            column.dataframe(
-                stats.top_entities[stats.top_entities["type"] == entity_type][["text", "count"]],
-                hide_index=True, key=f"top_{entity_type}",
-            )
-    with st.expander("Split table"):
-        st.dataframe(stats.splits, hide_index=True)
+    st.subheader("Most frequent entities" + (" in train" if "train" in splits else ""))
+    top = stats.top_entities.assign(rank=stats.top_entities.groupby("type").cumcount() + 1)
+    top["entity"] = top["text"] + "  (" + top["count"].map("{:,}".format) + ")"
+    top_table = top.pivot(index="rank", columns="type", values="entity")
+    st.dataframe(top_table[[t for t in types_present if t in top_table.columns]], key="top_entities")
+    st.dataframe(stats.splits, hide_index=True, key="split_table")
 
-with tab_examples:
+else:
     state.legend(types_present or None)
     c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
     split = c1.selectbox("Split", splits, key="browse_split")
@@ -109,7 +115,7 @@ with tab_examples:
     else:
         pages = (len(matches) + per_page - 1) // per_page
         filter_key = abs(hash((split, tuple(wanted_types), query, per_page))) % 10**8
-        page = st.pagination(pages, key=f"browse_page_{filter_key}") if pages > 1 else 1
+        page = state.pager(pages, key=f"browse_page_{filter_key}")
         st.caption(f"{len(matches):,} sentences · page {page} of {pages}")
         dataset = dataset_dict[split]
         names = dataset.features["ner_tags"].feature.names

@@ -1,6 +1,112 @@
-"""Localizer page (placeholder until its nerlib module lands)."""
+"""Localizer page: rewrite a text's entities from one cultural context to another with word vectors."""
 
+import pandas as pd
 import streamlit as st
 
+from dashboard import state
+from nerlib.checkpoint import CheckpointError
+from nerlib.display import DisplaySpan, render_replacements
+from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors
+from nerlib.vectors import DEFAULT_VECTORS, VectorsError, resolve_source
+
+SAMPLE = "My name is Mitchell and I live in Chicago. I work for Boeing and support the Chicago Bulls."
+SAMPLE_MARKED = ("My name is [Mitchell](PER) and I live in [Chicago](LOC). I work for [Boeing](ORG) and "
+                 "support the [Chicago Bulls](ORG).")
+
 st.title("Localizer")
-st.info("Coming soon.")
+
+with st.sidebar.expander("Localizer settings", expanded=True):
+    vectors_source = st.text_input(
+        "Vectors", value=resolve_source(None), key="localizer_vectors",
+        help=f"`{DEFAULT_VECTORS}` (offline GloVe 6B 50d), a gensim-data name such as "
+             "`glove-wiki-gigaword-100`, or a local word2vec/GloVe/gensim file.",
+    ).strip() or DEFAULT_VECTORS
+    source = st.text_input("From (source context)", value=DEFAULT_SOURCE, key="localizer_source").strip()
+    target = st.text_input("To (target context)", value=DEFAULT_TARGET, key="localizer_target").strip()
+
+# Start from the library's measured defaults (USA -> "america" beats "usa"), not the raw names.
+anchors_default = pd.DataFrame(
+    [{"type": label, "source anchor": src, "target anchor": tgt}
+     for label, (src, tgt) in default_anchors(source, target).items()]
+)
+with st.expander("Anchors per entity type (the analogy is entity - source anchor + target anchor)"):
+    st.caption("Words or phrases the vectors know; join several with '+' (e.g. `india+delhi`).")
+    anchors_table = st.data_editor(
+        anchors_default, hide_index=True, disabled=["type"], key=f"localizer_anchors_{source}_{target}",
+    )
+anchors = tuple(
+    (row["type"], str(row["source anchor"]).strip() or source, str(row["target anchor"]).strip() or target)
+    for row in anchors_table.to_dict("records")
+)
+
+choices = state.run_checkpoints(state.all_runs())
+modes = ["Tagger finds the entities", "Entities marked by hand"]
+mode = st.segmented_control("Entities", modes, default=modes[0] if choices else modes[1], required=True,
+                            key="localizer_mode")
+
+if mode == modes[0]:
+    if not choices:
+        st.info("No trained checkpoint yet: mark entities by hand, or train one on the Training page.")
+        st.stop()
+    label = st.selectbox("Run checkpoint", list(choices), key="localizer_checkpoint")
+    text = st.text_area("Text", value=SAMPLE, height=110, key="localizer_text")
+    try:
+        model = state.tagger(str(choices[label]))
+    except (CheckpointError, OSError, ValueError) as error:
+        st.error(f"Cannot load `{choices[label]}`: {error}", icon=":material/error:")
+        st.stop()
+    entities = [(e.start, e.end, e.label) for e in state.tag_text(str(choices[label]), text, model).entities]
+else:
+    marked = st.text_area("Text with entities marked as [words](TYPE), TYPE one of PER, ORG, LOC, MISC",
+                          value=SAMPLE_MARKED, height=110, key="localizer_marked")
+    text, entities = state.parse_marked_entities(marked)
+
+if not text.strip():
+    st.info("Type or paste some text.")
+    st.stop()
+
+try:
+    engine = state.localizer(vectors_source, source, target, anchors)
+except VectorsError as error:
+    st.error(f"Cannot load the vectors: {error}", icon=":material/error:")
+    st.stop()
+except (KeyError, ValueError) as error:
+    st.error(f"Cannot localize from {source!r} to {target!r}: {error.args[0] if error.args else error}",
+             icon=":material/error:")
+    st.stop()
+
+settings = (vectors_source, source, target, anchors)
+result = state.localize(settings, text, tuple(entities), engine)
+
+state.legend()
+st.html(render_replacements(text, [
+    DisplaySpan(r.start, r.end, r.label, replacement=r.replacement if r.changed else None, note=r.reason)
+    for r in result.replacements
+]))
+st.caption(f"{result.changed} of {len(result.replacements)} entities replaced ({source} → {target}). "
+           "Rewritten text:")
+st.code(result.text, language=None, wrap_lines=True)
+
+frame = result.to_frame()
+st.dataframe(frame[["label", "original", "replacement", "changed", "score", "reason"]], hide_index=True,
+             key="localizer_table", column_config={"score": st.column_config.NumberColumn(format="%.3f")})
+
+st.subheader("Neighbours per entity")
+seen = set()
+for record in result.replacements:
+    identity = (record.original.strip().lower(), record.label)
+    if identity in seen:
+        continue
+    seen.add(identity)
+    arrow = f" → {record.replacement}" if record.changed else " (kept)"
+    with st.expander(f"{record.original} ({record.label}){arrow}"):
+        near, candidates = state.entity_tables(settings, record.original.strip(), record.label, engine)
+        left, right = st.columns(2)
+        left.caption("Nearest words (cosine similarity)")
+        left.dataframe(near, hide_index=True, column_config={"score": st.column_config.NumberColumn(format="%.3f")})
+        if candidates is not None:
+            right.caption(f"Analogy candidates: {record.original.strip()} - {engine.anchors[record.label][0]} "
+                          f"+ {engine.anchors[record.label][1]}")
+            right.dataframe(candidates, hide_index=True)
+        else:
+            right.caption(record.reason)

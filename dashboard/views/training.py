@@ -1,6 +1,125 @@
-"""Training page (placeholder until its nerlib module lands)."""
+"""Training page: runs, per-entity curves, loss/learning-rate, checkpoint comparison, config."""
 
+import pandas as pd
 import streamlit as st
 
+from dashboard import charts, quickrun, state
+
 st.title("Training")
-st.info("Coming soon.")
+
+runs = state.all_runs()
+
+if not runs:
+    st.info(
+        f"No training runs in `{state.runs_dir()}` yet. Start one from a terminal in the "
+        "repository root (or point `NERLIB_RUNS_DIR` at a folder of runs):",
+        icon=":material/info:",
+    )
+    st.code(quickrun.QUICK_COMMAND_TEXT, language="bash")
+    quickrun.start_button(key="start_quick_run_training")
+    st.stop()
+
+names = [run.name for run in runs]
+by_name = {run.name: run for run in runs}
+chosen = st.multiselect("Runs", names, default=names[:1], key="training_runs",
+                        help="Newest first. Pick several to compare them.")
+if not chosen:
+    st.warning("Pick at least one run.")
+    st.stop()
+selected = [by_name[name] for name in chosen]
+state.refresh_while_training(selected)
+
+# --- overview table
+overview = []
+for run in selected:
+    test = run.test_metrics or {}
+    config = run.config
+    overview.append({
+        "run": run.name,
+        "status": run.status,
+        "model": model.get("spec") if isinstance(model := config.get("model"), dict) else model,
+        "parameters": model.get("parameters") if isinstance(model, dict) else None,
+        "device": str(config.get("device", {}).get("type", "")) if isinstance(config.get("device"), dict) else config.get("device"),
+        "evaluations": int((run.metrics["split"] == "validation").sum()),
+        "best val F1": run.best.f1 if run.best else None,
+        "test F1": test.get("f1"),
+        "started": str(config.get("started_at", ""))[:19].replace("T", " "),
+    })
+st.dataframe(
+    pd.DataFrame(overview), hide_index=True, key="training_overview",
+    column_config={
+        "best val F1": st.column_config.NumberColumn(format="%.4f"),
+        "test F1": st.column_config.NumberColumn(format="%.4f"),
+    },
+)
+
+for run in selected:
+    if run.status == "running" and run.progress is not None:
+        p = run.progress
+        eta = f", about {p.eta_s / 60:.0f} min left" if p.eta_s else ""
+        st.progress(p.fraction, text=f"`{run.name}`: {p.phase}, step {p.step:,}/{p.total_steps:,}, "
+                                     f"epoch {p.epoch:.2f}/{p.num_epochs}{eta}")
+
+# --- curves
+c1, c2, c3 = st.columns([2, 1, 1])
+metric = c1.segmented_control("Metric", ["f1", "precision", "recall"], default="f1", required=True,
+                              key="training_metric")
+x_axis = c2.segmented_control("x axis", ["epoch", "step"], default="epoch", required=True, key="training_x")
+split = c3.selectbox("Split", ["validation", "test"], key="training_split")
+curves = state.curves_frame(selected, metric, split)
+if curves.empty:
+    st.info(f"No {split} evaluations recorded yet for the chosen runs.")
+elif len(selected) == 1:
+    st.plotly_chart(
+        charts.curves_figure(curves, x_axis, "value", "type", f"{split} {metric} per entity type",
+                             y_format=".0%", y_label=metric),
+        key="chart_curves",
+    )
+else:
+    st.plotly_chart(
+        charts.curves_figure(curves, x_axis, "value", "run", f"{split} {metric} per entity type",
+                             facet="type", y_format=".0%", y_label=metric),
+        key="chart_curves",
+    )
+
+frames = [run.metrics[run.metrics["split"] == "validation"].assign(run=run.name) for run in selected]
+history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+loss_columns = {"train_loss": "train", "loss": "validation"}
+losses = history.melt(id_vars=["run", x_axis], value_vars=[c for c in loss_columns if c in history.columns],
+                      var_name="loss", value_name="value").dropna(subset=["value"])
+losses["line"] = losses["run"] + " · " + losses["loss"].map(loss_columns)
+left, right = st.columns(2)
+if not losses.empty:
+    left.plotly_chart(charts.curves_figure(losses, x_axis, "value", "line", "Loss (train and validation)",
+                                                 y_label="loss"),
+                      key="chart_loss")
+if history["learning_rate"].notna().any():
+    right.plotly_chart(
+        charts.curves_figure(history.dropna(subset=["learning_rate"]), x_axis, "learning_rate", "run",
+                             "Learning rate", y_format=".1e"),
+        key="chart_lr",
+    )
+
+# --- checkpoints
+st.subheader("Checkpoints")
+table = state.checkpoint_table(selected)
+if table.empty:
+    st.info("No complete checkpoint yet.")
+else:
+    st.dataframe(table, hide_index=True, key="checkpoint_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.4f")
+                                for c in table.columns if c.endswith("F1") or c.endswith("_f1")})
+    labels = table["checkpoint"].tolist()
+    if len(labels) >= 2:
+        c1, c2 = st.columns(2)
+        first = c1.selectbox("Compare", labels, index=len(labels) - 1, key="compare_a")
+        second = c2.selectbox("with", labels, index=0, key="compare_b")
+        st.dataframe(state.checkpoint_delta(selected, first, second), hide_index=True, key="compare_table",
+                     column_config={c: st.column_config.NumberColumn(format="%+.4f" if c.startswith("Δ") else "%.4f")
+                                    for c in ("A", "B", "Δ (B - A)")})
+
+# --- config
+st.subheader("Configuration and environment")
+for run in selected:
+    with st.expander(run.name):
+        st.json(run.config, expanded=1)

@@ -1,0 +1,142 @@
+"""Start a quick CPU training run from the dashboard and follow it live.
+
+The run is an ordinary ``python -m training.train`` subprocess writing into the runs folder; the
+dashboard only reads its ``progress.json``. The process handle is kept per server process
+(``st.cache_resource``), so switching pages or reloading the browser does not lose it.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import state
+from nerlib.runs import RUNS_DIR_ENV, read_progress, unique_run_name
+
+# The quick run: the offline MiniLM encoder (no download) fine-tuned for one epoch on the first
+# 2,000 CoNLL++ training sentences, validated every 20 steps on 300 sentences (so the curves have
+# points), then tested: F1 around 0.6, enough for every page to show real content.
+QUICK_ARGS = ["--model", "minilm-cpu", "--max-train-samples", "2000", "--max-eval-samples", "300",
+              "--epochs", "1", "--eval-steps", "20", "--cpu", "--disable-tqdm"]
+QUICK_COMMAND_TEXT = "python -m training.train " + " ".join(QUICK_ARGS)
+# Measured on the 2-core x86 dev machine (see docs/benchmarks.md); shown before the start.
+QUICK_ESTIMATE = "about 3-6 minutes on a 2-core CPU"
+
+
+@st.cache_resource
+def _launcher() -> dict:
+    """Process-wide record of the quick run started from this server (at most one at a time)."""
+    return {"process": None, "run_dir": None, "log": None, "started": None, "reported": False}
+
+
+def start() -> Path:
+    """Start the quick run as a subprocess; returns its run folder (created by the script)."""
+    launcher = _launcher()
+    runs_dir = state.runs_dir()
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    name = unique_run_name("quick", runs_dir)
+    run_dir = runs_dir / name
+    log = runs_dir / f".{name}.log"
+    env = dict(os.environ, **{RUNS_DIR_ENV: str(runs_dir)})
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    command = [sys.executable, "-m", "training.train", *QUICK_ARGS, "--output-dir", str(run_dir)]
+    with open(log, "wb") as handle:
+        process = subprocess.Popen(command, cwd=state.REPO_ROOT, env=env, stdout=handle,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    launcher.update(process=process, run_dir=run_dir, log=log, started=time.time(), reported=False,
+                    command=shlex.join(command))
+    return run_dir
+
+
+def stop() -> None:
+    """Stop the quick run started from this server (its folder stays, marked stopped)."""
+    process = _launcher()["process"]
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def running() -> bool:
+    """Whether a quick run started from this server is still going."""
+    process = _launcher()["process"]
+    return process is not None and process.poll() is None
+
+
+def start_button(key: str) -> None:
+    """The 'start a quick CPU run' button with its honest time estimate."""
+    if running():
+        st.caption("A quick run is in progress (see above).")
+        return
+    if st.button(f"Start a quick CPU run ({QUICK_ESTIMATE})", key=key, type="primary",
+                 icon=":material/play_arrow:"):
+        start()
+        st.rerun()
+
+
+def _format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating"
+    seconds = int(max(0, seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@st.fragment(run_every=2)
+def _live_progress() -> None:
+    launcher = _launcher()
+    process, run_dir = launcher["process"], launcher["run_dir"]
+    progress = read_progress(run_dir) if run_dir is not None else None
+    elapsed = time.time() - launcher["started"]
+    if process.poll() is None:
+        if st.button("Stop the quick run", key="quick_run_stop", icon=":material/stop:"):
+            stop()
+            st.rerun(scope="app")
+        if progress is None:
+            st.progress(0.0, text=f"Starting `{run_dir.name}` (loading data and model) · {elapsed:.0f} s")
+        else:
+            st.progress(
+                progress.fraction,
+                text=(f"`{run_dir.name}`: {progress.phase}, step {progress.step}/{progress.total_steps} · "
+                      f"elapsed {_format_seconds(progress.elapsed_s)} · "
+                      f"left {_format_seconds(progress.eta_s)}"),
+            )
+        return
+    if not launcher["reported"]:
+        launcher["reported"] = True
+        st.rerun(scope="app")  # the finished run appears on every page
+
+
+def progress_panel() -> None:
+    """Live progress of the quick run started here, or the outcome of the last one."""
+    launcher = _launcher()
+    process = launcher["process"]
+    if process is None or launcher["run_dir"].parent != state.runs_dir():
+        return
+    if process.poll() is None:
+        _live_progress()
+        return
+    progress = read_progress(launcher["run_dir"])
+    if process.returncode in (-15, -9, 130) or (progress is not None and progress.status == "stopped"):
+        st.warning(f"Quick run `{launcher['run_dir'].name}` was stopped; continue it with "
+                   f"`python -m training.train --output-dir {launcher['run_dir']} --resume`.",
+                   icon=":material/stop_circle:")
+    elif process.returncode == 0:
+        st.success(f"Quick run `{launcher['run_dir'].name}` finished in "
+                   f"{_format_seconds(time.time() - launcher['started'])}.", icon=":material/check_circle:")
+    else:
+        tail = ""
+        if launcher["log"] and Path(launcher["log"]).exists():
+            tail = Path(launcher["log"]).read_text(errors="replace")[-3000:]
+        st.error(f"The quick run failed (exit code {process.returncode}). Command: `{launcher['command']}`",
+                 icon=":material/error:")
+        if tail:
+            st.code(tail, language="text")

@@ -1,0 +1,341 @@
+"""Streamlit AppTest of every dashboard page: renders, key widgets/charts, interactions, empty state.
+
+The app runs for real (``dashboard/streamlit_app.py`` with ``st.navigation``); data come from
+``$NERLIB_DATA_DIR``, runs from the ``tiny_run`` fixture (a real tiny trained run) or an empty
+folder. Nothing of our own code is mocked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parent.parent
+APP = REPO / "dashboard" / "streamlit_app.py"
+TIMEOUT = 300  # a cold page (model load, evaluation) on 2 shared cores
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def open_page(page: str) -> AppTest:
+    """Run the app, switch to ``page`` (a file in dashboard/views/), and check it raised nothing."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    if page != "dataset":
+        at.switch_page(f"views/{page}.py").run()
+    assert_ok(at)
+    return at
+
+
+def assert_ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def plotly_charts(at: AppTest) -> list:
+    return at.get("plotly_chart")
+
+
+def table(at: AppTest, column: str):
+    """The first table on the page that has ``column`` (read-only tables carry no widget key)."""
+    for element in at.dataframe:
+        if column in element.value.columns:
+            return element.value
+    raise AssertionError(f"no table with column {column!r}; tables: {[list(d.value.columns) for d in at.dataframe]}")
+
+
+def html_text(at: AppTest) -> str:
+    return "\n".join(element.value for element in at.html)
+
+
+def visible_text(markup: str) -> str:
+    """The text a browser would show for ``markup`` (tags dropped, entities decoded, chips removed)."""
+    import html
+    import re
+
+    markup = re.sub(r"<style>.*?</style>", "", markup, flags=re.S)
+    markup = re.sub(r'<span class="(lbl|score)">.*?</span>', "", markup)
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+@pytest.fixture
+def empty_runs(tmp_path, monkeypatch):
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def with_tiny_run(tiny_run, monkeypatch):
+    """Point the app at the folder holding the tiny trained run."""
+    run_dir = Path(getattr(tiny_run, "path", tiny_run))
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(run_dir.parent))
+    return run_dir
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+def test_dataset_page_shows_statistics_and_examples(conllpp_dir, empty_runs):
+    at = open_page("dataset")
+    assert [m.label for m in at.metric] == ["train", "validation", "test"]
+    assert len(plotly_charts(at)) >= 4  # entity counts, sentence lengths, entity lengths, unseen
+    assert any("never occur with the same type in train" in c.value for c in at.caption)
+    top = table(at, "PER")
+    assert list(top.columns) == ["PER", "ORG", "LOC", "MISC"] and len(top) == 15
+    at.segmented_control(key="dataset_view").set_value("Examples").run()
+    assert_ok(at)
+    assert not plotly_charts(at)  # only the shown view is drawn
+    page = html_text(at)
+    assert 'class="nerd-legend"' in page and "<mark" in page
+    assert at.selectbox(key="browse_split").options == ["train", "validation", "test"]
+
+
+def test_dataset_search_and_type_filter_change_the_examples(conllpp_dir, empty_runs):
+    at = open_page("dataset")
+    at.segmented_control(key="dataset_view").set_value("Examples").run()
+    before = html_text(at)
+    at.text_input(key="browse_query").set_value("Germany").run()
+    assert_ok(at)
+    after = html_text(at)
+    assert after != before and "Germany" in after
+    count_caption = next(c.value for c in at.caption if "sentences · page" in c.value)
+    assert int(count_caption.split()[0].replace(",", "")) > 0
+
+    at.text_input(key="browse_query").set_value("").run()
+    at.multiselect(key="browse_types").set_value(["MISC"]).run()
+    assert_ok(at)
+    blocks = html_text(at).split('<div class="nerd">')[1:]
+    assert blocks and all('data-label="MISC"' in block for block in blocks)
+
+    at.text_input(key="browse_query").set_value("zzqqxx-no-such-text").run()
+    assert any("No sentence matches" in w.value for w in at.warning)
+
+
+def test_dataset_upload_reads_a_file_and_reports_a_malformed_one(conllpp_dir, empty_runs):
+    at = open_page("dataset")
+    at.segmented_control(key="dataset_source").set_value("Upload a CoNLL file").run()
+    assert_ok(at)
+    good = "Ada NNP B-NP B-PER\nLovelace NNP I-NP I-PER\nvisited VBD B-VP O\nTurin NNP B-NP B-LOC\n. . O O\n\n"
+    at.get("file_uploader")[0].set_value(("mine_train.txt", good.encode(), "text/plain"))
+    at.run()
+    assert_ok(at)
+    assert [m.label for m in at.metric] == ["train"]
+    at.segmented_control(key="dataset_view").set_value("Examples").run()
+    assert "Lovelace" in html_text(at)
+
+    bad = "Ada B-PER\nLovelace\n"  # second line lacks the tag column
+    at.get("file_uploader")[0].set_value(("broken.txt", bad.encode(), "text/plain"))
+    at.run()
+    assert_ok(at)
+    (error,) = at.error
+    assert "broken.txt" in error.value and "line 2" in error.value
+
+
+def test_user_text_in_examples_is_escaped(conllpp_dir, empty_runs):
+    at = open_page("dataset")
+    at.segmented_control(key="dataset_source").set_value("Upload a CoNLL file").run()
+    evil = "<script>alert(1)</script> B-ORG\nsaid O\n\n"
+    at.get("file_uploader")[0].set_value(("evil.txt", evil.encode(), "text/plain"))
+    at.run()
+    at.segmented_control(key="dataset_view").set_value("Examples").run()
+    assert_ok(at)
+    page = html_text(at)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_training_page_empty_state_says_how_to_start(conllpp_dir, empty_runs):
+    at = open_page("training")
+    assert any("No training runs" in i.value for i in at.info)
+    assert any("training.train" in c.value for c in at.code)
+    assert any("quick CPU run" in b.label for b in at.button)
+
+
+def test_training_page_with_a_run(conllpp_dir, with_tiny_run):
+    at = open_page("training")
+    runs = at.multiselect(key="training_runs")
+    assert with_tiny_run.name in runs.options and runs.value == [with_tiny_run.name]
+    assert len(plotly_charts(at)) >= 2  # per-entity curves, loss (and learning rate)
+    overview = table(at, "best val F1")
+    assert overview["run"].tolist() == [with_tiny_run.name]
+    assert not table(at, "checkpoint").empty
+    before = plotly_charts(at)[0].proto.spec
+    at.segmented_control(key="training_metric").set_value("precision").run()
+    assert_ok(at)
+    assert plotly_charts(at)[0].proto.spec != before
+    at.multiselect(key="training_runs").set_value([]).run()
+    assert any("Pick at least one run" in w.value for w in at.warning)
+
+
+def test_training_page_compares_two_runs(conllpp_dir, tiny_run, tmp_path, monkeypatch):
+    import shutil
+
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_run, runs / "tiny-a")
+    shutil.copytree(tiny_run, runs / "tiny-b")
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(runs))
+    at = open_page("training")
+    assert sorted(at.multiselect(key="training_runs").options) == ["tiny-a", "tiny-b"]
+    single = plotly_charts(at)[0].proto.spec
+    at.multiselect(key="training_runs").set_value(["tiny-a", "tiny-b"]).run()
+    assert_ok(at)
+    assert sorted(table(at, "best val F1")["run"]) == ["tiny-a", "tiny-b"]
+    compared = plotly_charts(at)[0].proto.spec
+    assert compared != single and '"tiny-b"' in compared  # one line per run, faceted by type
+    checkpoints = table(at, "checkpoint")["checkpoint"].tolist()
+    assert any(c.startswith("tiny-a /") for c in checkpoints) and any(c.startswith("tiny-b /") for c in checkpoints)
+    at.selectbox(key="compare_a").set_value("tiny-a / best").run()
+    at.selectbox(key="compare_b").set_value("tiny-b / best").run()
+    assert_ok(at)
+    delta = table(at, "Δ (B - A)")
+    assert (delta["Δ (B - A)"].abs() < 1e-12).all()  # the same run copied: no difference
+
+
+def test_quick_run_command_is_accepted_by_the_training_script():
+    """The button's command must stay in step with training.train's options."""
+    from dashboard.quickrun import QUICK_ARGS, QUICK_COMMAND_TEXT
+    from training.train import build_parser
+
+    args = build_parser().parse_args([*QUICK_ARGS, "--output-dir", "runs/quick"])
+    assert args.cpu and args.epochs == 1
+    assert QUICK_COMMAND_TEXT.startswith("python -m training.train ")
+
+
+# --------------------------------------------------------------------------- tagger
+
+
+def test_tagger_page_empty_state_offers_a_quick_run(conllpp_dir, empty_runs):
+    at = open_page("tagger")
+    assert any("No trained checkpoint" in i.value for i in at.info)
+    assert any("training.train" in c.value for c in at.code)
+    assert any("quick CPU run" in b.label for b in at.button)
+
+
+def test_tagger_page_tags_typed_text(conllpp_dir, with_tiny_run):
+    at = open_page("tagger")
+    choice = at.selectbox(key="tagger_run_checkpoint")
+    assert choice.value.startswith(f"{with_tiny_run.name} / best")
+    assert table(at, "entity") is not None
+
+    at.text_area(key="tagger_text").set_value("Peter Blackburn met officials of the European Union in Brussels .").run()
+    assert_ok(at)
+    page = html_text(at)
+    assert "Blackburn" in page and "Brussels" in page
+    words = table(at, "word")
+    assert words["word"].tolist()[:2] == ["Peter", "Blackburn"]
+
+    at.text_area(key="tagger_text").set_value("<script>alert('x')</script> in London").run()
+    assert_ok(at)
+    page = html_text(at)
+    assert "<script" not in page.lower()
+    assert "<script>alert('x')</script> in London" in visible_text(page)  # shown as text, whatever is marked
+
+    at.slider(key="tagger_min_score").set_value(1.0).run()
+    assert_ok(at)
+    shown = table(at, "entity")
+    assert (shown["confidence"] >= 1.0).all()
+
+
+def test_tagger_page_reports_an_unusable_folder(conllpp_dir, with_tiny_run, tmp_path):
+    at = open_page("tagger")
+    at.segmented_control(key="tagger_kind").set_value("Local folder").run()
+    at.text_input(key="tagger_folder").set_value(str(tmp_path)).run()
+    assert_ok(at)
+    assert at.error and str(tmp_path) in at.error[0].value
+
+
+# --------------------------------------------------------------------------- localizer
+
+
+def test_localizer_page_rewrites_marked_entities(conllpp_dir, empty_runs):
+    at = open_page("localizer")
+    assert at.segmented_control(key="localizer_mode").value == "Entities marked by hand"
+    at.text_area(key="localizer_marked").set_value(
+        "I met [Mitchell](PER) in [Chicago](LOC) <b>today</b>.").run()
+    assert_ok(at)
+    rewritten = at.code[0].value
+    assert rewritten.endswith("<b>today</b>.") and "Chicago" not in rewritten
+    page = html_text(at)
+    assert "\u2192" in page and "<b>today" not in page
+    replaced = table(at, "original")
+    assert replaced["original"].tolist() == ["Mitchell", "Chicago"] and replaced["changed"].all()
+    assert len(at.expander) >= 3  # anchors + one neighbour table per entity
+
+    at.text_input(key="localizer_target").set_value("Japan").run()
+    assert_ok(at)
+    assert at.code[0].value != rewritten
+
+    at.text_input(key="localizer_target").set_value("Qqxzzq").run()
+    assert_ok(at)
+    assert at.error and "Qqxzzq" in at.error[0].value
+
+
+def test_localizer_page_uses_the_tagger_when_a_run_exists(conllpp_dir, with_tiny_run):
+    at = open_page("localizer")
+    assert at.segmented_control(key="localizer_mode").value == "Tagger finds the entities"
+    at.text_area(key="localizer_text").set_value("Mitchell lives in Chicago .").run()
+    assert_ok(at)
+    assert at.code and table(at, "original") is not None
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_errors_page_empty_state(conllpp_dir, empty_runs):
+    at = open_page("errors")
+    assert any("No trained checkpoint" in i.value for i in at.info)
+
+
+@pytest.mark.slow
+def test_errors_page_shows_confusion_kinds_and_worst_sentences(conllpp_dir, with_tiny_run):
+    at = open_page("errors")
+    assert len(plotly_charts(at)) == 2  # confusion heatmap, error kinds
+    assert [m.label for m in at.metric][:3] == ["F1", "Precision", "Recall"]
+    page = html_text(at)
+    assert 'class="nerd-cmp"' in page and "gold" in page
+    before = page
+
+    at.multiselect(key="errors_kinds").set_value(["missed"]).run()
+    assert_ok(at)
+    errors = table(at, "kind")
+    assert set(errors["kind"]) <= {"missed"}
+    assert html_text(at) != before
+
+    at.segmented_control(key="errors_split").set_value("test").run()
+    assert_ok(at)
+    assert any("test sentences" in c.value for c in at.caption)
+
+
+@pytest.mark.slow
+def test_quick_run_button_starts_training_with_live_progress(conllpp_dir, empty_runs):
+    """The newcomer path: the button starts `python -m training.train` and the page follows it."""
+    import time
+
+    from dashboard import quickrun
+
+    at = open_page("training")
+    button = next(b for b in at.button if b.key == "start_quick_run_training")
+    button.click().run()
+    try:
+        assert_ok(at)
+        assert quickrun.running()
+        run_dir = quickrun._launcher()["run_dir"]
+        assert run_dir.parent == empty_runs.resolve()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (run_dir / "progress.json").exists():
+            time.sleep(1)
+        at.run()
+        assert_ok(at)
+        assert any(run_dir.name in p.proto.text for p in at.get("progress"))
+        next(b for b in at.button if b.key == "quick_run_stop").click().run()
+        assert_ok(at)
+        assert not quickrun.running()
+        assert any("stopped" in w.value for w in at.warning)
+    finally:
+        quickrun.stop()
