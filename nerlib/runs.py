@@ -332,9 +332,10 @@ def last_resumable_checkpoint(run_dir: str | Path) -> CheckpointInfo | None:
 
 
 def checkpoint_temp_dir(run_dir: str | Path, name: str) -> Path:
-    """Return a fresh temporary folder under ``checkpoints/`` to write checkpoint ``name`` into;
-    :func:`commit_checkpoint` then moves it into place."""
-    folder = Path(run_dir) / CHECKPOINTS_DIR / f"{TEMP_PREFIX}{name}-{os.getpid()}"
+    """Return a fresh (emptied) temporary folder under ``checkpoints/`` to write checkpoint ``name``
+    into; :func:`commit_checkpoint` then moves it into place. The name is the same in every process
+    of a distributed run, so each can add its own RNG state; only the main process should call it."""
+    folder = Path(run_dir) / CHECKPOINTS_DIR / f"{TEMP_PREFIX}{name}"
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)

@@ -38,3 +38,24 @@ def wordpiece_tokenizer(conllpp):
 
 
 # --- training fixtures ---
+
+TINY_MODEL = "scratch:layers=1,hidden=64,heads=2,intermediate=128,vocab=2000"
+
+
+def tiny_run_args(data_dir: Path, output_dir: Path, *extra: str, model: str = TINY_MODEL) -> list[str]:
+    """Command-line arguments for a quick from-scratch training run (a few dozen steps)."""
+    return ["--model", model, "--data-dir", str(data_dir), "--output-dir", str(output_dir),
+            "--max-train-samples", "960", "--max-eval-samples", "200", "--epochs", "2",
+            "--batch-size", "16", "--learning-rate", "3e-3", "--eval-steps", "25", "--seed", "1",
+            "--disable-tqdm", "--cpu", *extra]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(conllpp_dir, tmp_path_factory) -> Path:
+    """A finished training run folder: a 1-layer from-scratch BERT trained 120 steps (2 epochs) on
+    960 CoNLL++ sentences, validated every 25 steps and at epoch ends on 200 sentences, tested on
+    200. It holds run.json, metrics.jsonl, progress.json, checkpoints/{step-25,...,epoch-2,best}/ and
+    predictions/{validation,test}.conll. Its F1 is low (~0.3); it is for plumbing, not accuracy."""
+    from training.train import main
+
+    return main(tiny_run_args(conllpp_dir, tmp_path_factory.mktemp("runs") / "tiny"))

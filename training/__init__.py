@@ -1,0 +1,1 @@
+"""Training script for the NER workbench: ``python -m training.train`` (see training/train.py)."""
