@@ -221,12 +221,15 @@ def load_model(
     train_words: Sequence[Sequence[str]] | None = None,
     max_length: int = 512,
     cache_dir: str | Path | None = None,
+    tokenizer: Any = None,
 ) -> LoadedModel:
     """Build the model and tokenizer a spec names, with a fresh token-classification head for
     ``label_names``.
 
     ``train_words`` (the training split's sentences as word lists) is needed for ``scratch``
-    specs, whose WordPiece vocabulary is learnt from them. Hub downloads that fail raise
+    specs, whose WordPiece vocabulary is learnt from them, unless ``tokenizer`` gives one already
+    learnt (the tokenizers trainer breaks ties differently on each call, so processes of one
+    distributed run must share a single vocabulary). Hub downloads that fail raise
     :class:`ModelLoadError` saying which offline option to use instead.
     """
     parsed = parse_model_spec(spec)
@@ -234,7 +237,7 @@ def load_model(
     id2label = {i: name for i, name in enumerate(labels)}
     label2id = {name: i for i, name in enumerate(labels)}
     if parsed.kind == "scratch":
-        loaded = _build_scratch(parsed, labels, id2label, label2id, train_words, max_length)
+        loaded = _build_scratch(parsed, labels, id2label, label2id, train_words, max_length, tokenizer)
     else:
         if parsed.kind == "minilm":
             folder = str(minilm_path(cache_dir))
@@ -335,16 +338,18 @@ def _load_pretrained(parsed: ModelSpec, folder: str, source: str, id2label, labe
     return LoadedModel(model, tokenizer, parsed, source)
 
 
-def _build_scratch(parsed: ModelSpec, labels, id2label, label2id, train_words, max_length) -> LoadedModel:
+def _build_scratch(parsed: ModelSpec, labels, id2label, label2id, train_words, max_length,
+                   tokenizer=None) -> LoadedModel:
     from transformers import BertConfig, BertForTokenClassification
 
     from nerlib.wordpiece import train_wordpiece_tokenizer
 
-    if not train_words:
-        raise ModelLoadError("a scratch model needs the training words to learn its WordPiece vocabulary")
     options = parsed.options
-    tokenizer = train_wordpiece_tokenizer(train_words, vocab_size=options["vocab"], lowercase=False,
-                                          model_max_length=max_length)
+    if tokenizer is None:
+        if not train_words:
+            raise ModelLoadError("a scratch model needs the training words to learn its WordPiece vocabulary")
+        tokenizer = train_wordpiece_tokenizer(train_words, vocab_size=options["vocab"], lowercase=False,
+                                              model_max_length=max_length)
     config = BertConfig(
         vocab_size=len(tokenizer), hidden_size=options["hidden"], num_hidden_layers=options["layers"],
         num_attention_heads=options["heads"], intermediate_size=options["intermediate"],

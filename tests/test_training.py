@@ -188,6 +188,10 @@ def test_two_processes_on_cpu_gather_every_evaluation_sentence_once(conllpp_dir,
     records = runs.read_metrics(output)
     assert [r["split"] for r in records] == ["validation", "test"]  # written once, by the main process
     assert all(r["sentences"] == 101 for r in records)  # 101 is odd: no sentence duplicated or lost
+    # one vocabulary for both processes: the one the main process learnt and saved with the model
+    shared = json.loads((output / ".scratch-tokenizer" / "tokenizer.json").read_text())["model"]["vocab"]
+    saved = json.loads((output / runs.CHECKPOINTS_DIR / "best" / "tokenizer.json").read_text())["model"]["vocab"]
+    assert shared == saved
     gold = [json.loads(line) for line in (output / runs.METRICS_FILE).read_text().splitlines()]
     assert gold[0]["support"] > 0
     assert len(runs.read_predictions(output / runs.PREDICTIONS_DIR / "test.conll").tokens) == 101

@@ -46,6 +46,8 @@ from nerlib.alignment import IGNORE_INDEX, align_labels, word_level_predictions
 from nerlib.batching import length_grouped_batches, padding_stats, random_batches, shard_batches, sorted_batches
 from nerlib.modeling import DEFAULT_MODEL, PRESETS, Schedule, load_model, parse_model_spec
 
+SHARED_TOKENIZER_DIR = ".scratch-tokenizer"  # a scratch vocabulary handed from the main process to the others
+
 # Options a preset's schedule fills when the user leaves them unset, and the fallbacks otherwise.
 SCHEDULE_FALLBACK = Schedule(epochs=3, batch_size=16, learning_rate=5e-5, warmup_ratio=0.1,
                              weight_decay=0.01, max_length=256, mixed_precision="no")
@@ -545,7 +547,19 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
 
     # -- model and tokenizer (on resume: from the checkpoint, which holds the trained tokenizer)
     model_spec = str(checkpoint.path) if checkpoint else args.model
-    loaded = load_model(model_spec, label_names, train_words=raw["train"]["tokens"], max_length=args.max_length)
+    # A scratch vocabulary is learnt from the data, and the tokenizers trainer breaks ties differently
+    # on every call: the main process learns it first and the others read it from the run folder.
+    shared_vocab = run_dir / SHARED_TOKENIZER_DIR
+    with accelerator.main_process_first():
+        shared = None
+        if not is_main and shared_vocab.is_dir():
+            from transformers import AutoTokenizer
+
+            shared = AutoTokenizer.from_pretrained(shared_vocab)
+        loaded = load_model(model_spec, label_names, train_words=raw["train"]["tokens"], max_length=args.max_length,
+                            tokenizer=shared)
+        if is_main and loaded.spec.kind == "scratch" and accelerator.num_processes > 1:
+            loaded.tokenizer.save_pretrained(shared_vocab)
     model, tokenizer = loaded.model, loaded.tokenizer
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
