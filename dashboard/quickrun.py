@@ -17,7 +17,8 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import state
-from nerlib.runs import RUNS_DIR_ENV, read_progress, unique_run_name
+from nerlib.runs import read_progress, unique_run_name
+from nerlib.settings import RUNS_DIR_ENV
 
 # The quick run: the offline MiniLM encoder (no download) fine-tuned for one epoch on the first
 # 2,000 CoNLL++ training sentences, validated every 20 steps on 300 sentences (so the curves have

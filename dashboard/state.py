@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from nerlib.data import DATA_DIR_ENV, load_conll, load_conllpp
+from nerlib.data import load_conll, load_conllpp
+from nerlib.settings import DATA_DIR_ENV, RUNS_DIR_ENV
 from nerlib.display import render_legend
 from nerlib.labels import ENTITY_TYPES
-from nerlib.runs import RUNS_DIR_ENV, Run, default_runs_dir, iter_run_dirs, list_runs
+from nerlib.runs import Run, default_runs_dir, iter_run_dirs, list_runs
 from nerlib.stats import DatasetStatistics, dataset_statistics
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nerlib.settings import RUNS_DIR_ENV, runs_dir
+
 __all__ = [
     "Checkpoint",
     "CheckpointError",
@@ -36,7 +38,6 @@ __all__ = [
     "load_checkpoint",
 ]
 
-RUNS_DIR_ENV = "NERLIB_RUNS_DIR"  # same variable as nerlib.runs
 # Preferred checkpoint names inside a run's checkpoints/ folder, best first.
 _RUN_CHECKPOINT_NAMES = ("best", "final", "last")
 _PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json", "model.pt", "model.pth",
@@ -90,12 +91,6 @@ class Checkpoint:
     def labels(self) -> list[str]:
         """Label names ordered by id."""
         return [self.id2label[i] for i in sorted(self.id2label)]
-
-
-def _runs_dir() -> Path:
-    from nerlib.runs import default_runs_dir
-
-    return default_runs_dir().expanduser()
 
 
 def _checkpoint_in_run(run_dir: Path) -> Path | None:
@@ -164,13 +159,13 @@ def resolve_checkpoint_dir(path_or_name: str | os.PathLike) -> Path | None:
             f"{path} holds no model: expected config.json (a folder saved with save_pretrained) or "
             "a training run folder with checkpoints/best/"
         )
-    in_runs = _runs_dir() / text
+    in_runs = runs_dir() / text
     if text and not path.is_absolute() and in_runs.is_dir():
         return resolve_checkpoint_dir(in_runs)
     if _looks_like_hub_id(text):
         return None
     raise CheckpointNotFoundError(
-        f"no such checkpoint: {text!r} is not a folder, not a run in {_runs_dir()} "
+        f"no such checkpoint: {text!r} is not a folder, not a run in {runs_dir()} "
         f"(set {RUNS_DIR_ENV} to look elsewhere), and not a Hugging Face Hub id"
     )
 
@@ -186,7 +181,7 @@ def _download_from_hub(hub_id: str) -> Path:
         )
     except Exception as error:  # connection, 404, gated repo, offline mode without a cached copy
         raise HubUnavailableError(
-            f"{hub_id!r} is not a local folder or a run in {_runs_dir()}, and "
+            f"{hub_id!r} is not a local folder or a run in {runs_dir()}, and "
             f"could not be downloaded from the Hugging Face Hub ({type(error).__name__}: "
             f"{str(error).splitlines()[0] if str(error) else 'no details'}). Without internet, pass a "
             "local folder instead: a training run (runs/<name>), its checkpoints/best folder, or any "

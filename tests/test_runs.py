@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from nerlib import runs
+from nerlib import runs, settings
 
 
 def make_checkpoint(run_dir, name, step, f1=None, resumable=True):
@@ -23,9 +23,9 @@ def make_checkpoint(run_dir, name, step, f1=None, resumable=True):
 
 
 def test_default_runs_dir_follows_the_environment(monkeypatch, tmp_path):
-    monkeypatch.delenv(runs.RUNS_DIR_ENV, raising=False)
+    monkeypatch.delenv(settings.RUNS_DIR_ENV, raising=False)
     assert runs.default_runs_dir().as_posix() == "runs"
-    monkeypatch.setenv(runs.RUNS_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(settings.RUNS_DIR_ENV, str(tmp_path))
     assert runs.default_runs_dir() == tmp_path
 
 
