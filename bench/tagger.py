@@ -127,7 +127,9 @@ def main() -> None:
         sentences = sentences[: args.limit]
     texts = [" ".join(s.tokens) for s in sentences]
     n_words = sum(len(s.tokens) for s in sentences)
-    tagger = Tagger.from_pretrained(model_path, device="cpu", batch_size=args.batch_size)
+    # float32 explicitly: the pipeline baseline shares this model, and the default dtype="auto" would
+    # pick bfloat16 on CPUs that have it (the "bfloat16" variant below measures that default).
+    tagger = Tagger.from_pretrained(model_path, device="cpu", dtype="float32", batch_size=args.batch_size)
     print(f"model {tagger.path}; {len(texts)} texts from {source}, {n_words} words; torch {torch.__version__}, "
           f"transformers {transformers.__version__}, {torch.get_num_threads()} threads, "
           f"{os.cpu_count()} CPUs visible (load average {os.getloadavg()[0]:.1f})")
@@ -143,7 +145,7 @@ def main() -> None:
     if not args.no_variants:
         variants["bfloat16"] = Tagger.from_pretrained(model_path, device="cpu", dtype=torch.bfloat16,
                                                       batch_size=args.batch_size)
-        variants["dynamic int8"] = Tagger(quantize_dynamic(Tagger.from_pretrained(model_path, device="cpu").model),
+        variants["dynamic int8"] = Tagger(quantize_dynamic(Tagger.from_pretrained(model_path, device="cpu", dtype="float32").model),
                                           tagger.tokenizer, tagger.id2label, batch_size=args.batch_size)
     batched_name = f"pipeline, batch_size={args.batch_size}"
     contenders = {
