@@ -223,12 +223,12 @@ def test_tagger_page_tags_typed_text(conllpp_dir, with_tiny_run):
     assert choice.value.startswith(f"{with_tiny_run.name} / best")
     assert table(at, "entity") is not None
 
-    at.text_area(key="tagger_text").set_value("Peter Blackburn met officials of the European Union in Brussels .").run()
+    at.text_area(key="tagger_text").set_value("Peter Okafor met officials of the African Union in Brussels .").run()
     assert_ok(at)
     page = html_text(at)
-    assert "Blackburn" in page and "Brussels" in page
+    assert "Okafor" in page and "Brussels" in page
     words = table(at, "word")
-    assert words["word"].tolist()[:2] == ["Peter", "Blackburn"]
+    assert words["word"].tolist()[:2] == ["Peter", "Okafor"]
 
     at.text_area(key="tagger_text").set_value("<script>alert('x')</script> in London").run()
     assert_ok(at)

@@ -23,7 +23,7 @@ from nerlib.modeling import (
     recommended_schedule,
 )
 
-WORDS = [["Peter", "Blackburn", "visited", "Berlin", "."], ["EU", "rejects", "German", "call", "."]] * 20
+WORDS = [["Peter", "Okafor", "visited", "Berlin", "."], ["UN", "backs", "Kenyan", "plan", "."]] * 20
 
 
 def test_presets_have_user_facing_names_and_a_schedule():
