@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from nerlib.labels import is_iob1, split_tag, to_iob2
 
@@ -156,3 +156,14 @@ def format_conll(rows: Iterable[Iterable[tuple[str, ...]]]) -> str:
         out.extend(" ".join(columns) for columns in sentence)
         out.append("")
     return "\n".join(out) + ("\n" if out else "")
+
+
+def format_predictions(
+    tokens: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]
+) -> str:
+    """Return ``word gold predicted`` lines with a blank line after each sentence (conlleval's
+    input). Raises ``ValueError`` when the three disagree in sentences or words."""
+    return format_conll(
+        list(zip(words, gold_tags, pred_tags, strict=True))
+        for words, gold_tags, pred_tags in zip(tokens, gold, predicted, strict=True)
+    )

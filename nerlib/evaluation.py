@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from nerlib.conll import ConllSentence, read_conll
+from nerlib.conll import ConllSentence, format_predictions, read_conll
 from nerlib.labels import Span, entity_spans
 from nerlib.metrics import EntityMetrics, compute_metrics, confusion_matrix
 
@@ -187,7 +187,7 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
     metrics = compute_metrics(gold, predicted)
     confusion = confusion_matrix(gold, predicted, labels=_label_order(tagger))
 
-    sentence_rows, error_rows, conll_lines = [], [], []
+    sentence_rows, error_rows = [], []
     for index, (sentence, words, gold_tags, pred_tags) in enumerate(zip(sentences, tokens, gold, predicted)):
         errors = span_errors(words, gold_tags, pred_tags)
         gold_spans, pred_spans = entity_spans(gold_tags), entity_spans(pred_tags)
@@ -204,14 +204,12 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
             "n_errors": len(errors),
             "error_kinds": ", ".join(sorted({e["kind"] for e in errors}, key=ERROR_KINDS.index)),
         })
-        conll_lines.extend(f"{w} {g} {p}" for w, g, p in zip(words, gold_tags, pred_tags))
-        conll_lines.append("")
     return EvaluationResult(
         metrics=metrics,
         sentences=pd.DataFrame(sentence_rows, columns=SENTENCE_COLUMNS),
         errors=pd.DataFrame(error_rows, columns=ERROR_COLUMNS),
         confusion=confusion,
-        conll_predictions="\n".join(conll_lines) + ("\n" if conll_lines else ""),
+        conll_predictions=format_predictions(tokens, gold, predicted),
         tokens=tokens, gold=gold, predicted=predicted, source=source, checkpoint=checkpoint,
         seconds=time.perf_counter() - started,
     )

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from nerlib import settings
+from nerlib.conll import format_predictions
 
 FORMAT_VERSION = 1
 
@@ -398,11 +399,7 @@ def write_predictions(
 ) -> Path:
     """Write ``word gold predicted`` lines, a blank line after each sentence (conlleval's input
     format), atomically; returns ``path``."""
-    lines: list[str] = []
-    for words, gold_tags, pred_tags in zip(tokens, gold, predicted, strict=True):
-        lines.extend(f"{w} {g} {p}" for w, g, p in zip(words, gold_tags, pred_tags, strict=True))
-        lines.append("")
-    return write_text_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
+    return write_text_atomic(path, format_predictions(tokens, gold, predicted))
 
 
 @dataclass
