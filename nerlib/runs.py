@@ -54,12 +54,7 @@ def default_runs_dir() -> Path:
 
 def write_json_atomic(path: str | Path, data: Any) -> Path:
     """Write ``data`` as JSON to ``path`` through a temporary file and a rename; returns ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}")
-    temp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
-    os.replace(temp, path)
-    return path
+    return write_text_atomic(path, json.dumps(data, indent=2, default=_json_default) + "\n")
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
