@@ -52,7 +52,8 @@ SCHEDULE_FALLBACK = Schedule(epochs=3, batch_size=16, learning_rate=5e-5, warmup
                              weight_decay=0.01, max_length=256, mixed_precision="no")
 SCHEDULE_OPTIONS = tuple(Schedule.__dataclass_fields__)
 # Options that may differ when resuming (everything else is taken from the run's run.json).
-RUNTIME_OPTIONS = ("output_dir", "resume", "disable_tqdm", "debug_kill_after_step", "progress_interval", "command")
+RUNTIME_OPTIONS = ("output_dir", "resume", "disable_tqdm", "debug_kill_after_step", "progress_interval", "command",
+                   "compile")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="continue the run in --output-dir from its last complete checkpoint "
                             "(or the named one); the other options are read from its run.json")
     quick.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is present")
+    quick.add_argument("--compile", action="store_true",
+                       help="torch.compile the training forward and backward (GPU: faster steps after a "
+                            "compile of about a minute; see docs/benchmarks.md)")
     quick.add_argument("--disable-tqdm", action="store_true", help="no progress bar (progress.json is still written)")
     quick.add_argument("--progress-interval", type=float, default=2.0, help="seconds between progress.json updates")
     # for the resume test: die like `kill -9` right after this optimizer step
@@ -310,13 +314,22 @@ class ProgressWriter:
         self.progress = progress
         self.last = 0.0
 
-    def update(self, force: bool = False, **changes: Any) -> None:
+    def set(self, **changes: Any) -> None:
+        """Change fields without writing (the next :meth:`update` writes them)."""
         for key, value in changes.items():
             setattr(self.progress, key, value)
+
+    def update(self, force: bool = False, **changes: Any) -> None:
+        """Change fields and write progress.json if forced or ``interval`` seconds have passed."""
+        self.set(**changes)
         now = time.monotonic()
         if self.enabled and (force or now - self.last >= self.interval):
             runs.write_progress(self.run_dir, self.progress)
             self.last = now
+
+    def due(self) -> bool:
+        """Whether an unforced :meth:`update` would write now (lets callers skip costly reads)."""
+        return self.enabled and time.monotonic() - self.last >= self.interval
 
 
 def library_versions() -> dict[str, str]:
@@ -441,7 +454,255 @@ def prepare_resume(args: argparse.Namespace) -> tuple[argparse.Namespace, runs.C
 
 
 # ---------------------------------------------------------------------------------------------
-# 5. main: the script proper
+# 5. The training loop's parts: batches fed ahead, throughput bookkeeping, validate-and-save
+
+
+def prefetched_batches(split: EncodedSplit, batches: Sequence[list[int]], pad_id: int, device: Any,
+                       pad_to_multiple_of: int | None = None, ahead: int = 2):
+    """Yield ``(indices, batch)`` for ``batches`` with each batch already on ``device``.
+
+    A background thread pads the next ``ahead`` batches while the current one trains (into pinned
+    memory on CUDA, so the copy to the GPU is asynchronous): the GPU never waits for Python
+    padding, and the loop issues work without a host synchronisation. Close the generator (or
+    exhaust it) to stop the thread.
+    """
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    pin = getattr(device, "type", str(device)) == "cuda"
+
+    def prepare(indices: list[int]) -> dict[str, Any]:
+        batch = collate(split, indices, pad_id, pad_to_multiple_of)
+        return {k: v.pin_memory() for k, v in batch.items()} if pin else batch
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collate")
+    pending: deque = deque()
+    try:
+        upcoming = iter(batches)
+        for indices in upcoming:
+            pending.append((indices, pool.submit(prepare, indices)))
+            if len(pending) > ahead:
+                break
+        while pending:
+            indices, future = pending.popleft()
+            following = next(upcoming, None)
+            if following is not None:
+                pending.append((following, pool.submit(prepare, following)))
+            yield indices, {k: v.to(device, non_blocking=pin) for k, v in future.result().items()}
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Throughput:
+    """Timing and throughput bookkeeping of one training session, in one place.
+
+    * a training clock that runs only while batches train (``pause``/``resume`` around
+      evaluations and saves) and counts the "window" since the last validation;
+    * the window's summed loss, kept **on the device** so that no step waits for the GPU
+      (``loss.item()`` every step would stall the pipeline); it is read only when a progress
+      update or a metrics line needs it;
+    * the session's seconds per optimizer step (for the ETA) and the last evaluation's duration;
+    * the wall clock over all sessions (``elapsed``), starting from the resumed ``elapsed_s``.
+    """
+
+    def __init__(self, device: Any, elapsed_before: float):
+        import torch
+
+        self.device = device
+        self.loss_sum = torch.zeros((), device=device)
+        self.batches = 0            # batches in the window
+        self.sentences = 0          # sentences in the window (all processes)
+        self.window_s = 0.0         # training seconds in the window
+        self.session_s = 0.0        # training seconds in this session
+        self.session_steps = 0      # optimizer steps in this session
+        self.eval_s = 0.0           # the last validation-and-save's seconds (for the ETA)
+        self.elapsed_before = elapsed_before
+        self.session_started = time.perf_counter()
+        self.running_since: float | None = None
+
+    def resume(self) -> None:
+        """Start (or restart) the training clock."""
+        self.running_since = time.perf_counter()
+
+    def pause(self) -> None:
+        """Stop the training clock, after the device has finished the queued work (so the seconds
+        are the real training time, not the time to queue it)."""
+        if self.running_since is None:
+            return
+        _synchronize(self.device)
+        seconds = time.perf_counter() - self.running_since
+        self.window_s += seconds
+        self.session_s += seconds
+        self.running_since = None
+
+    def add_batch(self, loss: Any, sentences: int) -> None:
+        """Count one trained batch (``loss`` a device scalar; no host synchronisation)."""
+        self.loss_sum += loss.detach().float()
+        self.batches += 1
+        self.sentences += sentences
+
+    def add_step(self) -> None:
+        self.session_steps += 1
+
+    def running_seconds(self) -> float:
+        """Training seconds of the window so far (host clock; may run ahead of the device)."""
+        return self.window_s + (time.perf_counter() - self.running_since if self.running_since else 0.0)
+
+    def window_loss(self) -> float | None:
+        """Mean training loss of the window's batches (reads the device: a synchronisation)."""
+        return float(self.loss_sum) / self.batches if self.batches else None
+
+    def sentences_per_s(self) -> float:
+        seconds = self.running_seconds()
+        return self.sentences / seconds if seconds else 0.0
+
+    def seconds_per_step(self) -> float:
+        steps = self.session_steps
+        session = self.session_s + (time.perf_counter() - self.running_since if self.running_since else 0.0)
+        return session / steps if steps else 0.0
+
+    def close_window(self) -> dict[str, Any]:
+        """Return the window's ``train_loss`` and ``sentences_per_s`` and start a new window."""
+        summary = {"train_loss": self.window_loss(),
+                   "sentences_per_s": round(self.sentences / self.window_s, 2) if self.window_s else None}
+        self.loss_sum.zero_()
+        self.batches = self.sentences = 0
+        self.window_s = 0.0
+        return summary
+
+    def elapsed(self) -> float:
+        """Wall seconds of the run over all sessions (training, evaluation and saving)."""
+        return self.elapsed_before + time.perf_counter() - self.session_started
+
+
+def _synchronize(device: Any) -> None:
+    import torch
+
+    if getattr(device, "type", None) == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def build_optimizer(model, learning_rate: float, weight_decay: float, device: Any):
+    """AdamW without weight decay on biases and norms; the fused CUDA kernel where there is one
+    (one launch for all parameters instead of several per tensor: same arithmetic, less overhead)."""
+    import torch
+
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for n, p in named if not any(k in n for k in no_decay)], "weight_decay": weight_decay},
+        {"params": [p for n, p in named if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    fused = getattr(device, "type", None) == "cuda"
+    return torch.optim.AdamW(groups, lr=learning_rate, **({"fused": True} if fused else {}))
+
+
+@dataclass
+class TrainingRun:
+    """What the loop's evaluations and checkpoints need, gathered once (instead of closures over
+    ``_train``'s locals)."""
+
+    args: argparse.Namespace
+    accelerator: Any
+    run_dir: Path
+    model: Any
+    tokenizer: Any
+    optimizer: Any
+    scheduler: Any
+    state: TrainState
+    progress: ProgressWriter
+    meter: Throughput
+    label_names: list[str]
+    pad_id: int
+    batches_per_epoch: int
+    validation: EncodedSplit | None
+
+    @property
+    def is_main(self) -> bool:
+        return self.accelerator.is_main_process
+
+    @property
+    def epoch_progress(self) -> float:
+        """Epochs done, fractional (completed epochs plus the share of this one's batches)."""
+        return self.state.epoch + self.state.batches_in_epoch / self.batches_per_epoch
+
+    def log(self, message: str) -> None:
+        self.accelerator.print(f"[train] {message}")
+
+
+def record_metrics(run: TrainingRun, split_name: str, evaluation: Evaluation, extra: dict[str, Any]) -> dict[str, Any]:
+    """Append one metrics.jsonl line (main process) and return it."""
+    line = {"epoch": round(run.epoch_progress, 4), "step": run.state.step, "split": split_name,
+            "loss": evaluation.loss, **extra, "elapsed_s": round(run.meter.elapsed(), 2),
+            "eval_seconds": round(evaluation.seconds, 2), **evaluation.metrics.to_dict()}
+    if run.is_main:
+        runs.append_metrics(run.run_dir, line)
+    run.state.metrics_lines += 1
+    return line
+
+
+def validate_and_save(run: TrainingRun, name: str) -> None:
+    """Close the training window, score the validation split, and write checkpoint ``name`` (plus
+    ``best`` when validation F1 improved; without a validation split every checkpoint is best)."""
+    started = time.perf_counter()
+    state, args = run.state, run.args
+    run.meter.pause()
+    run.progress.update(force=True, phase="evaluating validation")
+    extra = {"learning_rate": run.scheduler.get_last_lr()[0], **run.meter.close_window()}
+    metrics: dict[str, Any] = {}
+    new_best = run.validation is None
+    if run.validation is not None:
+        evaluation = evaluate(run.accelerator, run.model, run.validation, run.label_names, args.eval_batch_size,
+                              run.pad_id)
+        line = record_metrics(run, "validation", evaluation, extra)
+        metrics = {k: line[k] for k in ("precision", "recall", "f1", "loss", "token_accuracy")}
+        new_best = state.best_f1 is None or evaluation.metrics.f1 > state.best_f1
+        if new_best:
+            state.best_f1, state.best_source = evaluation.metrics.f1, name
+            if run.is_main:
+                runs.write_predictions(run.run_dir / runs.PREDICTIONS_DIR / "validation.conll",
+                                       run.validation.tokens, run.validation.gold, evaluation.predictions)
+        run.log(f"step {state.step} validation: F1 {100 * evaluation.metrics.f1:.2f} "
+                f"(P {100 * evaluation.metrics.precision:.2f} R {100 * evaluation.metrics.recall:.2f}) "
+                f"loss {evaluation.loss:.4f} [{evaluation.seconds:.0f}s]")
+    else:
+        state.best_source = name  # no validation split: the latest checkpoint counts as best
+    run.progress.update(force=True, phase="saving", best_f1=state.best_f1)
+    state.elapsed_s = run.meter.elapsed()
+    objects = (run.accelerator, run.model, run.tokenizer, run.optimizer, run.scheduler, run.run_dir)
+    if new_best:
+        save_checkpoint(*objects, runs.BEST, state, run.epoch_progress, metrics, resumable=False, source=name)
+    save_checkpoint(*objects, name, state, run.epoch_progress, metrics, resumable=True)
+    if run.is_main:
+        runs.prune_checkpoints(run.run_dir, args.save_total_limit)
+    state.elapsed_s = run.meter.elapsed()
+    run.progress.update(force=True, phase="training")
+    run.meter.eval_s = time.perf_counter() - started
+    run.meter.resume()
+
+
+def report_step(run: TrainingRun, bar: Any, total_steps: int, steps_per_epoch: int) -> None:
+    """Advance the progress bar and progress.json's step; at most every ``--progress-interval``
+    seconds also write progress.json with the loss and speed (the only per-step reads of the
+    device's loss, so most steps never wait for the GPU)."""
+    bar.update(1)
+    state, args, progress = run.state, run.args, run.progress
+    lr = run.scheduler.get_last_lr()[0]
+    if not progress.due():
+        progress.set(step=state.step, epoch=run.epoch_progress, learning_rate=lr)
+        return
+    loss = run.meter.window_loss()
+    speed = run.meter.sentences_per_s()
+    bar.set_postfix(loss=f"{loss:.4f}" if loss is not None else "-", lr=f"{lr:.2e}", sent_s=f"{speed:.0f}")
+    remaining = total_steps - state.step
+    evals_left = math.ceil(remaining / steps_per_epoch) + (remaining // args.eval_steps if args.eval_steps else 0)
+    progress.update(step=state.step, epoch=run.epoch_progress, loss=loss, learning_rate=lr, sentences_per_s=speed,
+                    elapsed_s=run.meter.elapsed(),
+                    eta_s=remaining * run.meter.seconds_per_step() + (evals_left + 1) * run.meter.eval_s)
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. main: the script proper
 
 
 def _now() -> str:
@@ -468,11 +729,8 @@ def main(argv: list[str] | None = None) -> Path:
     args = build_parser().parse_args(argv)
     args.command = argv
 
-    import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
-    from tqdm.auto import tqdm
-    from transformers import get_scheduler
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # no "Writing model shards" bar at every checkpoint
@@ -491,6 +749,7 @@ def main(argv: list[str] | None = None) -> Path:
     run_dir = Path(args.output_dir)
 
     accelerator = Accelerator(mixed_precision=args.mixed_precision, cpu=args.cpu)
+    enable_tf32(accelerator.device)
     is_main = accelerator.is_main_process
     if not is_main:
         hf_logging.set_verbosity_error()
@@ -515,7 +774,7 @@ def main(argv: list[str] | None = None) -> Path:
     with contextlib.suppress(ValueError):  # signal handlers can only be set from the main thread
         previous_handler = signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        return _train(args, accelerator, run_dir, checkpoint, progress, torch, tqdm, get_scheduler)
+        return _train(args, accelerator, run_dir, checkpoint, progress)
     except KeyboardInterrupt as stop:
         reason = "stopped (SIGTERM)" if isinstance(stop, TrainingStopped) else "interrupted (Ctrl-C)"
         progress.update(force=True, status="stopped", message=f"{reason}; continue with --resume")
@@ -529,11 +788,23 @@ def main(argv: list[str] | None = None) -> Path:
             signal.signal(signal.SIGTERM, previous_handler)
 
 
-def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWriter, torch, tqdm, get_scheduler) -> Path:
-    is_main = accelerator.is_main_process
-    log = (lambda message: accelerator.print(f"[train] {message}"))
+def enable_tf32(device: Any) -> None:
+    """On CUDA, let float32 matrix products use TF32 tensor cores (what ``--mixed-precision no``
+    computes in; bf16/fp16 autocast is unaffected). Same results to about 1e-3, several times faster."""
+    import torch
 
-    # -- data
+    if getattr(device, "type", None) == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
+def load_data_and_model(args, accelerator, run_dir: Path, checkpoint):
+    """Read the splits (cut by --max-*-samples), load the model and tokenizer (on resume: from the
+    checkpoint, which holds the trained tokenizer), and encode every split.
+
+    Returns ``(label_names, loaded, encoded)``: the label list, the
+    :class:`nerlib.modeling.LoadedModel` and ``{split name: EncodedSplit}``.
+    """
     raw = load_splits(args.data_dir)
     if "train" not in raw:
         raise SystemExit(f"error: no train split in {args.data_dir or 'the CoNLL++ folder'} (found {list(raw)})")
@@ -544,59 +815,79 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
         if split in raw and args.max_eval_samples:
             raw[split] = raw[split].select(range(min(args.max_eval_samples, len(raw[split]))))
 
-    # -- model and tokenizer (on resume: from the checkpoint, which holds the trained tokenizer)
     model_spec = str(checkpoint.path) if checkpoint else args.model
     # A scratch vocabulary is learnt from the data, and the tokenizers trainer breaks ties differently
     # on every call: the main process learns it first and the others read it from the run folder.
     shared_vocab = run_dir / SHARED_TOKENIZER_DIR
     with accelerator.main_process_first():
         shared = None
-        if not is_main and shared_vocab.is_dir():
+        if not accelerator.is_main_process and shared_vocab.is_dir():
             from transformers import AutoTokenizer
 
             shared = AutoTokenizer.from_pretrained(shared_vocab)
         loaded = load_model(model_spec, label_names, train_words=raw["train"]["tokens"], max_length=args.max_length,
                             tokenizer=shared)
-        if is_main and loaded.spec.kind == "scratch" and accelerator.num_processes > 1:
+        if accelerator.is_main_process and loaded.spec.kind == "scratch" and accelerator.num_processes > 1:
             loaded.tokenizer.save_pretrained(shared_vocab)
+    encoded = {name: encode_split(name, raw[name], loaded.tokenizer, label_names, args.label_strategy, args.max_length)
+               for name in ("train", "validation", "test") if name in raw}
+    return label_names, loaded, encoded
+
+
+@dataclass
+class BatchPlan:
+    """The training batches: seeded per epoch, identical on every process, then sharded (rank::world)."""
+
+    lengths: list[int]
+    batch_size: int          # sentences per batch and process
+    group_by_length: bool
+    seed: int
+    rank: int
+    world: int
+
+    def epoch(self, epoch: int) -> list[list[int]]:
+        """This process's batches (sentence indices) of ``epoch``."""
+        make = length_grouped_batches if self.group_by_length else random_batches
+        return shard_batches(make(self.lengths, self.batch_size, seed=self.seed, epoch=epoch), self.rank, self.world)
+
+    def padding(self) -> tuple[Any, Any]:
+        """Padding statistics of epoch 0: (this plan's batches, plain random batches)."""
+        random_plan = shard_batches(random_batches(self.lengths, self.batch_size, seed=self.seed), self.rank, self.world)
+        return padding_stats(self.lengths, self.epoch(0)), padding_stats(self.lengths, random_plan)
+
+
+def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWriter) -> Path:
+    from tqdm.auto import tqdm
+    from transformers import get_scheduler
+
+    is_main = accelerator.is_main_process
+    log = (lambda message: accelerator.print(f"[train] {message}"))
+
+    # -- data, model and tokenizer
+    label_names, loaded, encoded = load_data_and_model(args, accelerator, run_dir, checkpoint)
     model, tokenizer = loaded.model, loaded.tokenizer
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    train, validation, test = encoded["train"], encoded.get("validation"), encoded.get("test")
 
-    encoded = {name: encode_split(name, raw[name], tokenizer, label_names, args.label_strategy, args.max_length)
-               for name in ("train", "validation", "test") if name in raw}
-    train = encoded["train"]
-    validation, test = encoded.get("validation"), encoded.get("test")
-
-    # -- batches: seeded per epoch, identical on every process, then sharded (rank::world)
-    world, rank = accelerator.num_processes, accelerator.process_index
-    per_process_batch = args.batch_size
-
-    def epoch_batches(epoch: int) -> list[list[int]]:
-        make = length_grouped_batches if args.group_by_length else random_batches
-        return shard_batches(make(train.lengths, per_process_batch, seed=args.seed, epoch=epoch), rank, world)
-
-    batches_per_epoch = len(epoch_batches(0))
+    # -- batches and step counts
+    world = accelerator.num_processes
+    plan = BatchPlan(train.lengths, args.batch_size, args.group_by_length, args.seed, accelerator.process_index, world)
+    batches_per_epoch = len(plan.epoch(0))
     if batches_per_epoch == 0:
-        raise SystemExit(f"error: {len(train)} training sentences make no batch of {per_process_batch} "
+        raise SystemExit(f"error: {len(train)} training sentences make no batch of {args.batch_size} "
                          f"on each of {world} processes")
     steps_per_epoch = math.ceil(batches_per_epoch / args.gradient_accumulation_steps)
     total_steps = steps_per_epoch * args.epochs
     if args.max_steps:
         total_steps = min(total_steps, args.max_steps)
-    grouped = padding_stats(train.lengths, epoch_batches(0))
-    shuffled = padding_stats(train.lengths, shard_batches(random_batches(train.lengths, per_process_batch, seed=args.seed), rank, world))
+    grouped, shuffled = plan.padding()
 
     # -- optimizer and schedule (the scheduler is stepped by us once per optimizer step)
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
-    groups = [
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
-         "weight_decay": args.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(groups, lr=args.learning_rate)
+    optimizer = build_optimizer(model, args.learning_rate, args.weight_decay, accelerator.device)
     model, optimizer = accelerator.prepare(model, optimizer)
     scheduler = get_scheduler(args.lr_scheduler, optimizer=optimizer,
                               num_warmup_steps=int(args.warmup_ratio * total_steps), num_training_steps=total_steps)
+    forward = compile_model(model) if args.compile else model
 
     # -- resume: optimizer/scheduler/RNG state, metrics lines after the checkpoint dropped
     state = TrainState()
@@ -613,123 +904,44 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
 
     # -- run.json: everything needed to understand and reproduce the run
     if is_main:
-        try:
-            previous = runs.read_run_config(run_dir)
-        except FileNotFoundError:
-            previous = {}
-        runs.write_run_config(run_dir, {
-            "name": run_dir.name,
-            "started_at": previous.get("started_at") or _now(),
-            "resumed_at": previous.get("resumed_at", []) + ([_now()] if checkpoint else []),
-            "command": previous.get("command") or ["python", "-m", "training.train", *args.command],
-            "config": run_options(args),
-            "model": {"spec": args.model, "kind": parse_model_spec(args.model).kind, "source": loaded.source,
-                      "preset": args.model if args.model in PRESETS else None, **loaded.config_summary},
-            "labels": label_names,
-            "data": {"dir": args.data_dir or os.environ.get("NERLIB_DATA_DIR"),
-                     "sentences": {name: len(split) for name, split in encoded.items()},
-                     "truncated_sentences": {name: split.truncated for name, split in encoded.items()},
-                     "train_tokens": sum(train.lengths)},
-            "batching": {"group_by_length": args.group_by_length, "batches_per_epoch": batches_per_epoch,
-                         "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
-                         "padding_waste": round(grouped.waste if args.group_by_length else shuffled.waste, 3),
-                         "padding_waste_random": round(shuffled.waste, 3)},
-            "device": device_info(accelerator),
-            "versions": library_versions(),
-            "git_commit": git_commit(),
-        })
-    log(f"{len(train)} training sentences, {batches_per_epoch} batches of {per_process_batch} per process "
+        write_run_json(args, accelerator, run_dir, checkpoint, loaded, label_names, encoded, {
+            "group_by_length": args.group_by_length, "batches_per_epoch": batches_per_epoch,
+            "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
+            "padding_waste": round(grouped.waste if args.group_by_length else shuffled.waste, 3),
+            "padding_waste_random": round(shuffled.waste, 3)})
+    log(f"{len(train)} training sentences, {batches_per_epoch} batches of {args.batch_size} per process "
         f"x {world} process(es), {total_steps} steps; padding waste {grouped.waste:.2f}x grouped vs "
         f"{shuffled.waste:.2f}x random; model {loaded.source}")
 
-    # -- the training loop
-    def record(split_name: str, evaluation: Evaluation, extra: dict[str, Any]) -> dict[str, Any]:
-        line = {"epoch": round(state.epoch + state.batches_in_epoch / batches_per_epoch, 4), "step": state.step,
-                "split": split_name, "loss": evaluation.loss, **extra,
-                "elapsed_s": round(state.elapsed_s + time.perf_counter() - session_start, 2),
-                "eval_seconds": round(evaluation.seconds, 2), **evaluation.metrics.to_dict()}
-        if is_main:
-            runs.append_metrics(run_dir, line)
-        state.metrics_lines += 1
-        return line
-
-    def validate_and_save(name: str) -> None:
-        nonlocal window_loss, window_batches, window_sentences, window_train_s
-        progress.update(force=True, phase="evaluating validation")
-        extra = {"learning_rate": scheduler.get_last_lr()[0],
-                 "train_loss": (window_loss / window_batches) if window_batches else None,
-                 "sentences_per_s": round(window_sentences / window_train_s, 2) if window_train_s else None}
-        window_loss = window_batches = window_sentences = 0
-        window_train_s = 0.0
-        metrics: dict[str, Any] = {}
-        new_best = validation is None
-        if validation is not None:
-            evaluation = evaluate(accelerator, model, validation, label_names, args.eval_batch_size, pad_id)
-            line = record("validation", evaluation, extra)
-            metrics = {k: line[k] for k in ("precision", "recall", "f1", "loss", "token_accuracy")}
-            new_best = state.best_f1 is None or evaluation.metrics.f1 > state.best_f1
-            if new_best:
-                state.best_f1, state.best_source = evaluation.metrics.f1, name
-                if is_main:
-                    runs.write_predictions(run_dir / runs.PREDICTIONS_DIR / "validation.conll",
-                                           validation.tokens, validation.gold, evaluation.predictions)
-            log(f"step {state.step} validation: F1 {100 * evaluation.metrics.f1:.2f} "
-                f"(P {100 * evaluation.metrics.precision:.2f} R {100 * evaluation.metrics.recall:.2f}) "
-                f"loss {evaluation.loss:.4f} [{evaluation.seconds:.0f}s]")
-        else:
-            state.best_source = name  # no validation split: the latest checkpoint counts as best
-        progress.update(force=True, phase="saving", best_f1=state.best_f1)
-        state.elapsed_s += time.perf_counter() - session_start_reset()
-        epoch = state.epoch + state.batches_in_epoch / batches_per_epoch
-        if new_best:
-            save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, run_dir, runs.BEST, state,
-                            epoch, metrics, resumable=False, source=name)
-        save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, run_dir, name, state, epoch,
-                        metrics, resumable=True)
-        if is_main:
-            runs.prune_checkpoints(run_dir, args.save_total_limit)
-        state.elapsed_s += time.perf_counter() - session_start_reset()
-        progress.update(force=True, phase="training")
-
-    session_start = time.perf_counter()
-
-    def session_start_reset() -> float:
-        """Return the current session clock start and restart it (elapsed_s accrues into state)."""
-        nonlocal session_start
-        start, session_start = session_start, time.perf_counter()
-        return start
-
-    window_loss, window_batches, window_sentences, window_train_s = 0.0, 0, 0, 0.0
-    eval_seconds = [0.0]
+    # -- the training loop: forward, backward, step; evaluate and save every --eval-steps and epoch
+    meter = Throughput(accelerator.device, state.elapsed_s)
+    run = TrainingRun(args, accelerator, run_dir, model, tokenizer, optimizer, scheduler, state, progress, meter,
+                      label_names, pad_id, batches_per_epoch, validation)
     pad_multiple = 8 if accelerator.device.type == "cuda" else None  # tensor-core friendly shapes
-    model.train()
     bar = tqdm(total=total_steps, initial=state.step, disable=not accelerator.is_local_main_process or args.disable_tqdm,
                desc="training", unit="step", dynamic_ncols=True)
     progress.update(force=True, phase="training", step=state.step, total_steps=total_steps)
-    session_steps, session_train_s = 0, 0.0
     last_eval_step = state.step if checkpoint is not None else -1
-    done = state.step >= total_steps
-    while not done and state.epoch < args.epochs:
-        batches = epoch_batches(state.epoch)
+    model.train()
+    meter.resume()
+    while state.step < total_steps and state.epoch < args.epochs:
+        batches = plan.epoch(state.epoch)
         accumulated = 0
-        for position in range(state.batches_in_epoch, len(batches)):
-            step_started = time.perf_counter()
-            indices = batches[position]
-            batch = {k: v.to(accelerator.device) for k, v in collate(train, indices, pad_id, pad_multiple).items()}
-            accumulated += 1
-            last_in_epoch = position == len(batches) - 1
-            sync = accumulated == args.gradient_accumulation_steps or last_in_epoch
-            # skip the gradient all-reduce on accumulation-only batches
-            context = contextlib.nullcontext() if sync else accelerator.no_sync(model)
-            with context:
-                loss = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                             labels=batch["labels"]).loss
-                accelerator.backward(loss / args.gradient_accumulation_steps)
-            window_loss += loss.item()
-            window_batches += 1
-            window_sentences += len(indices) * world
-            state.batches_in_epoch = position + 1
-            if sync:
+        feed = prefetched_batches(train, batches[state.batches_in_epoch:], pad_id, accelerator.device, pad_multiple)
+        with contextlib.closing(feed):
+            for indices, batch in feed:
+                state.batches_in_epoch += 1
+                accumulated += 1
+                sync = accumulated == args.gradient_accumulation_steps or state.batches_in_epoch == len(batches)
+                # skip the gradient all-reduce on accumulation-only batches
+                with contextlib.nullcontext() if sync else accelerator.no_sync(model):
+                    loss = forward(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                   labels=batch["labels"]).loss
+                    accelerator.backward(loss / args.gradient_accumulation_steps)
+                meter.add_batch(loss, len(indices) * world)
+                state.train_sentences += len(indices) * world
+                if not sync:
+                    continue
                 if args.max_grad_norm:
                     accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
                 optimizer.step()
@@ -737,43 +949,23 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
                 optimizer.zero_grad(set_to_none=True)
                 accumulated = 0
                 state.step += 1
-                state.train_sentences += len(indices) * world
-            elapsed_step = time.perf_counter() - step_started
-            window_train_s += elapsed_step
-            session_train_s += elapsed_step
-            if not sync:
-                continue
-            session_steps += 1
-            bar.update(1)
-            lr = scheduler.get_last_lr()[0]
-            speed = window_sentences / window_train_s if window_train_s else 0.0
-            bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr:.2e}", sent_s=f"{speed:.0f}")
-            step_time = session_train_s / session_steps
-            remaining = total_steps - state.step
-            evals_left = math.ceil(remaining / steps_per_epoch) + (remaining // args.eval_steps if args.eval_steps else 0)
-            progress.update(step=state.step, epoch=state.epoch + state.batches_in_epoch / batches_per_epoch,
-                            loss=loss.item(), learning_rate=lr, sentences_per_s=speed,
-                            elapsed_s=state.elapsed_s + time.perf_counter() - session_start,
-                            eta_s=remaining * step_time + (evals_left + 1) * eval_seconds[0])
-            if args.debug_kill_after_step is not None and state.step == args.debug_kill_after_step:
-                os._exit(137)  # like kill -9: no cleanup, no flushing
-            if state.step >= total_steps:
-                done = True
-                break
-            if args.eval_steps and state.step % args.eval_steps == 0 and not last_in_epoch:
-                started = time.perf_counter()
-                validate_and_save(f"step-{state.step}")
-                eval_seconds[0] = time.perf_counter() - started
-                last_eval_step = state.step
+                meter.add_step()
+                report_step(run, bar, total_steps, steps_per_epoch)
+                if args.debug_kill_after_step is not None and state.step == args.debug_kill_after_step:
+                    os._exit(137)  # like kill -9: no cleanup, no flushing
+                if state.step >= total_steps:
+                    break
+                if args.eval_steps and state.step % args.eval_steps == 0 and state.batches_in_epoch < len(batches):
+                    validate_and_save(run, f"step-{state.step}")
+                    last_eval_step = state.step
         if state.batches_in_epoch == len(batches):
             state.epoch += 1
             state.batches_in_epoch = 0
-            started = time.perf_counter()
-            validate_and_save(f"epoch-{state.epoch}")
-            eval_seconds[0] = time.perf_counter() - started
+            validate_and_save(run, f"epoch-{state.epoch}")
             last_eval_step = state.step
     if state.step != last_eval_step and not (checkpoint is not None and state.step == checkpoint.step):
-        validate_and_save(f"step-{state.step}")  # stopped by --max-steps between evaluations
+        validate_and_save(run, f"step-{state.step}")  # stopped by --max-steps between evaluations
+    meter.pause()
     bar.close()
 
     # -- the best checkpoint on test, and its predictions in CoNLL format
@@ -786,19 +978,57 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
         progress.update(force=True, phase="evaluating test")
         accelerator.unwrap_model(model).load_state_dict(load_file(best_path / "model.safetensors"))
         evaluation = evaluate(accelerator, model, test, label_names, args.eval_batch_size, pad_id)
-        record("test", evaluation, {"checkpoint": runs.BEST, "source": state.best_source,
-                                    "learning_rate": None, "sentences_per_s": None})
+        record_metrics(run, "test", evaluation, {"checkpoint": runs.BEST, "source": state.best_source,
+                                                 "learning_rate": None, "sentences_per_s": None})
         if is_main:
             runs.write_predictions(run_dir / runs.PREDICTIONS_DIR / "test.conll", test.tokens, test.gold,
                                    evaluation.predictions)
         log(f"test (best = {state.best_source}): F1 {100 * evaluation.metrics.f1:.2f} "
             f"(P {100 * evaluation.metrics.precision:.2f} R {100 * evaluation.metrics.recall:.2f})")
-    state.elapsed_s += time.perf_counter() - session_start_reset()
+    state.elapsed_s = meter.elapsed()
     progress.update(force=True, status="finished", phase="done", eta_s=0.0, elapsed_s=state.elapsed_s,
                     message=f"best checkpoint: {best.path if best else best_path}")
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return run_dir
+
+
+def compile_model(model):
+    """``torch.compile`` the training forward (``--compile``); evaluation and saving keep using the
+    plain module, so checkpoints hold the usual parameter names."""
+    import torch
+
+    # sentence lengths vary from batch to batch: compile for dynamic shapes at once instead of
+    # recompiling per length
+    return torch.compile(model, dynamic=True)
+
+
+def write_run_json(args, accelerator, run_dir: Path, checkpoint, loaded, label_names, encoded,
+                   batching: dict[str, Any]) -> None:
+    """Write run.json: everything needed to understand and reproduce the run (main process)."""
+    try:
+        previous = runs.read_run_config(run_dir)
+    except FileNotFoundError:
+        previous = {}
+    train = encoded["train"]
+    runs.write_run_config(run_dir, {
+        "name": run_dir.name,
+        "started_at": previous.get("started_at") or _now(),
+        "resumed_at": previous.get("resumed_at", []) + ([_now()] if checkpoint else []),
+        "command": previous.get("command") or ["python", "-m", "training.train", *args.command],
+        "config": run_options(args),
+        "model": {"spec": args.model, "kind": parse_model_spec(args.model).kind, "source": loaded.source,
+                  "preset": args.model if args.model in PRESETS else None, **loaded.config_summary},
+        "labels": label_names,
+        "data": {"dir": args.data_dir or os.environ.get("NERLIB_DATA_DIR"),
+                 "sentences": {name: len(split) for name, split in encoded.items()},
+                 "truncated_sentences": {name: split.truncated for name, split in encoded.items()},
+                 "train_tokens": sum(train.lengths)},
+        "batching": batching,
+        "device": device_info(accelerator),
+        "versions": library_versions(),
+        "git_commit": git_commit(),
+    })
 
 
 if __name__ == "__main__":
