@@ -1,6 +1,7 @@
 """Plotly figure builders for the dashboard pages (pure functions: DataFrames in, figures out).
 
-Entity types always use ``nerlib.display.PALETTE`` so a type has one colour on every page.
+Entity types always use ``nerlib.display.entity_color`` (the palette, or a stable colour derived
+from the name for other types), so a type has one colour on every page; totals are grey.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from nerlib.display import FALLBACK_COLOR, PALETTE
+from nerlib.display import entity_color
 from nerlib.labels import ENTITY_TYPES
 
-TYPE_COLORS = {**PALETTE, "ALL": "#6b7280", "micro": "#6b7280", "overall": "#6b7280"}
+TOTAL_COLOR = "#6b7280"
+TOTALS = ("ALL", "micro", "overall")
 SPLIT_ORDER = ["train", "validation", "test"]
 
 
@@ -32,7 +34,7 @@ def _split_order(splits) -> list[str]:
 
 
 def _type_colors(types) -> dict[str, str]:
-    return {t: TYPE_COLORS.get(t, FALLBACK_COLOR) for t in types}
+    return {t: TOTAL_COLOR if t in TOTALS else entity_color(t) for t in types}
 
 
 def entity_counts_figure(entity_counts: pd.DataFrame) -> go.Figure:

@@ -2,7 +2,8 @@
 
 The run is an ordinary ``python -m training.train`` subprocess writing into the runs folder; the
 dashboard only reads its ``progress.json``. The process handle is kept per server process
-(``st.cache_resource``), so switching pages or reloading the browser does not lose it.
+(``st.cache_resource``), so switching pages or reloading the browser does not lose it. Imports
+only ``nerlib`` from the project (``dashboard.widgets`` imports this module, never the reverse).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import state
-from nerlib.runs import read_progress, unique_run_name
+from nerlib.runs import default_runs_dir, read_progress, unique_run_name
 from nerlib.settings import RUNS_DIR_ENV
+
+# The training script runs from the repository root (``-m training.train``).
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The quick run: the offline MiniLM encoder (no download) fine-tuned for one epoch on the first
 # 2,000 CoNLL++ training sentences, validated every 20 steps on 300 sentences (so the curves have
@@ -39,7 +42,7 @@ def _launcher() -> dict:
 def start() -> Path:
     """Start the quick run as a subprocess; returns its run folder (created by the script)."""
     launcher = _launcher()
-    runs_dir = state.runs_dir()
+    runs_dir = default_runs_dir().resolve()
     runs_dir.mkdir(parents=True, exist_ok=True)
     name = unique_run_name("quick", runs_dir)
     run_dir = runs_dir / name
@@ -48,7 +51,7 @@ def start() -> Path:
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
     command = [sys.executable, "-m", "training.train", *QUICK_ARGS, "--output-dir", str(run_dir)]
     with open(log, "wb") as handle:
-        process = subprocess.Popen(command, cwd=state.REPO_ROOT, env=env, stdout=handle,
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=handle,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     launcher.update(process=process, run_dir=run_dir, log=log, started=time.time(), reported=False,
                     command=shlex.join(command))
@@ -120,7 +123,7 @@ def progress_panel() -> None:
     """Live progress of the quick run started here, or the outcome of the last one."""
     launcher = _launcher()
     process = launcher["process"]
-    if process is None or launcher["run_dir"].parent != state.runs_dir():
+    if process is None or launcher["run_dir"].parent != default_runs_dir().resolve():
         return
     if process.poll() is None:
         _live_progress()

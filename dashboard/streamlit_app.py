@@ -1,7 +1,10 @@
 """Entry point: ``streamlit run dashboard`` (from the repository root).
 
 Registers the five pages with ``st.navigation``; each page is a thin script in ``views/`` that
-reads widget state, calls ``nerlib`` through the cached helpers in ``dashboard.state``, and draws.
+reads widget state, calls ``nerlib`` through the cached loaders in ``dashboard.loaders`` (tables
+from ``nerlib.tables``, shared widgets from ``dashboard.widgets``), and draws. Before the page runs,
+``session.hold_kept_widgets()`` keeps the values of the widgets pages mark with ``session.keep``,
+so typed text and choices survive page switches.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import quickrun, state  # noqa: E402
+from dashboard import quickrun, session, widgets  # noqa: E402
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
@@ -32,6 +35,7 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-state.sidebar_status()
+session.hold_kept_widgets()  # before any widget is drawn: values of pages not shown now survive
+widgets.sidebar_status()
 quickrun.progress_panel()  # a quick run started from any page shows its progress on every page
 page.run()

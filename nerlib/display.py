@@ -8,8 +8,10 @@ replacements, hover titles) goes through :func:`html.escape` before it is placed
 Public API
 ----------
 - ``PALETTE``: entity type -> background colour (``PER``, ``ORG``, ``LOC``, ``MISC``); also used by
-  the plotly charts so a type has one colour everywhere. ``FALLBACK_COLOR`` for unknown types.
-- ``entity_color(label) -> str``: colour for a type or a ``B-``/``I-`` tag.
+  the plotly charts so a type has one colour everywhere.
+- ``entity_color(label) -> str``: colour for a type or a ``B-``/``I-`` tag; a type outside
+  ``PALETTE`` (``DATE``, ``GPE``, ...) gets a pastel derived from its name, the same in every
+  process and on every page. ``FALLBACK_COLOR`` (grey) only for an empty label.
 - ``DisplaySpan(start, end, label, score=None, replacement=None, status=None, note=None)``: a span to draw
   (word indices for :func:`render_words`, character offsets for :func:`render_text`).
 - ``render_words(words, spans) -> str``: words joined by spaces with coloured spans.
@@ -19,6 +21,8 @@ Public API
 - ``render_comparison(words, gold, pred) -> str``: gold and predicted spans one above the other;
   spans that do not match exactly are outlined.
 - ``render_legend(labels=ENTITY_TYPES) -> str``: the colour legend.
+- ``parse_marked(text) -> (plain, [(start, end, type)])``: entities typed by hand as
+  ``[Paris](LOC)`` (the localizer's input without a tagger).
 - ``STYLE``: the CSS the fragments rely on (included in each fragment by default).
 
 Spans are duck-typed: anything with ``start``, ``end``, ``label`` (and optionally ``score``,
@@ -27,7 +31,10 @@ Spans are duck-typed: anything with ``start``, ``end``, ``label`` (and optionall
 
 from __future__ import annotations
 
+import colorsys
+import hashlib
 import html
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -87,9 +94,27 @@ def _entity_type(label: str) -> str:
     return label
 
 
+def _derived_color(entity_type: str) -> str:
+    """A pastel for a type outside ``PALETTE``: hue and lightness come from a SHA-256 of the name
+    (not Python's salted ``hash``), so a type has the same colour in every process; lightness
+    stays high and saturation moderate like the palette, so dark text stays readable."""
+    digest = hashlib.sha256(entity_type.encode("utf-8")).digest()
+    hue = int.from_bytes(digest[:2], "big") / 65536
+    lightness = (0.74, 0.80, 0.86)[digest[2] % 3]
+    red, green, blue = colorsys.hls_to_rgb(hue, lightness, 0.80)
+    return "#{:02x}{:02x}{:02x}".format(round(red * 255), round(green * 255), round(blue * 255))
+
+
 def entity_color(label: str) -> str:
-    """Background colour for an entity type or tag (``LOC``, ``B-LOC``); a grey for unknown types."""
-    return PALETTE.get(_entity_type(label), FALLBACK_COLOR)
+    """Background colour (``#rrggbb``) for an entity type or tag (``LOC``, ``B-LOC``).
+
+    The four CoNLL types use ``PALETTE``; any other type gets a stable pastel derived from its
+    name (the same on every page and in every process); an empty label gets ``FALLBACK_COLOR``.
+    """
+    entity_type = _entity_type(label)
+    if entity_type in PALETTE:
+        return PALETTE[entity_type]
+    return _derived_color(entity_type) if entity_type else FALLBACK_COLOR
 
 
 def _as_display_span(span: Any) -> DisplaySpan:
@@ -251,3 +276,28 @@ def render_legend(labels: Iterable[str] = ENTITY_TYPES, *, include_style: bool =
         for label in labels
     )
     return (STYLE if include_style else "") + f'<div class="nerd-legend">{chips}</div>'
+
+
+_MARKED = re.compile(r"\[([^\[\]]+)\]\(([A-Za-z][A-Za-z0-9_-]*)\)")
+
+
+def parse_marked(marked: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """Entities typed by hand as ``[words](TYPE)``: returns the plain text and the entities as
+    ``(start, end, type)`` character offsets into it (end exclusive). Text that is not markup,
+    including unbalanced brackets, is kept as it is.
+
+    >>> parse_marked("I live in [Paris](LOC).")
+    ('I live in Paris.', [(10, 15, 'LOC')])
+    """
+    plain: list[str] = []
+    entities: list[tuple[int, int, str]] = []
+    cursor = length = 0
+    for match in _MARKED.finditer(marked):
+        before = marked[cursor : match.start()]
+        plain += [before, match.group(1)]
+        length += len(before)
+        entities.append((length, length + len(match.group(1)), match.group(2)))
+        length += len(match.group(1))
+        cursor = match.end()
+    plain.append(marked[cursor:])
+    return "".join(plain), entities

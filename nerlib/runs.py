@@ -154,24 +154,44 @@ def truncate_metrics(run_dir: str | Path, keep: int) -> int:
     return max(0, len(records) - keep)
 
 
+def flatten_metrics(record: dict[str, Any]) -> dict[str, Any]:
+    """One ``metrics.jsonl`` line as a flat ``{name: value}`` dict: the one flattening that the
+    dashboard tables, ``metrics_frame`` and the experiment trackers share.
+
+    Scalar fields keep their names (``f1`` is the overall micro F1); ``per_type`` becomes
+    ``<TYPE>_<score>`` (``PER_f1``, ``LOC_support``); any other nested dict (e.g. seen/unseen
+    scores) becomes ``<key>_<sub key>``, recursively, a nested ``per_type`` again adding no name
+    (``unseen.per_type.PER.f1`` -> ``unseen_PER_f1``).
+
+    >>> flatten_metrics({"step": 5, "f1": 0.5, "per_type": {"PER": {"f1": 0.7}}, "unseen": {"f1": 0.3}})
+    {'step': 5, 'f1': 0.5, 'PER_f1': 0.7, 'unseen_f1': 0.3}
+    """
+    flat: dict[str, Any] = {}
+
+    def add(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                name = "" if key == "per_type" else str(key)
+                add("_".join(part for part in (prefix, name) if part), inner)
+        else:
+            flat[prefix] = value
+
+    add("", record)
+    return flat
+
+
 def metrics_frame(records: Sequence[dict[str, Any]]):
     """Return ``records`` as a pandas DataFrame, one row per evaluation.
 
-    Scalar fields become columns; ``per_type`` is flattened to ``<TYPE>_precision``,
-    ``<TYPE>_recall``, ``<TYPE>_f1`` and ``<TYPE>_support`` columns (e.g. ``PER_f1``).
+    Each row is :func:`flatten_metrics` of a line: scalar fields become columns; ``per_type`` is
+    flattened to ``<TYPE>_precision``, ``<TYPE>_recall``, ``<TYPE>_f1`` and ``<TYPE>_support``
+    columns (e.g. ``PER_f1``).
     """
     import pandas as pd
 
-    rows = []
-    for record in records:
-        row = {k: v for k, v in record.items() if k != "per_type"}
-        for entity_type, scores in (record.get("per_type") or {}).items():
-            for name, value in scores.items():
-                row[f"{entity_type}_{name}"] = value
-        rows.append(row)
     columns = ["epoch", "step", "split", "loss", "learning_rate", "elapsed_s", "sentences_per_s",
                "token_accuracy", "precision", "recall", "f1", "support"]
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame([flatten_metrics(record) for record in records])
     for column in columns:
         if column not in frame.columns:
             frame[column] = pd.Series(dtype="float64" if column != "split" else "object")

@@ -339,3 +339,94 @@ def test_quick_run_button_starts_training_with_live_progress(conllpp_dir, empty_
         assert any("stopped" in w.value for w in at.warning)
     finally:
         quickrun.stop()
+
+
+# --------------------------------------------------------------------------- state across pages and links
+
+
+def test_typed_text_and_choices_survive_visits_to_other_pages(conllpp_dir, with_tiny_run):
+    at = open_page("tagger")
+    typed = "Peter Okafor met officials of the African Union in Brussels ."
+    at.text_area(key="tagger_text").set_value(typed).run()
+    at.slider(key="tagger_min_score").set_value(0.3).run()
+    at.switch_page("views/dataset.py").run()
+    assert_ok(at)
+    at.switch_page("views/localizer.py").run()
+    assert_ok(at)
+    at.text_input(key="localizer_target").set_value("Japan").run()
+    at.switch_page("views/tagger.py").run()
+    assert_ok(at)
+    assert at.text_area(key="tagger_text").value == typed
+    assert at.slider(key="tagger_min_score").value == 0.3
+    assert "Okafor" in visible_text(html_text(at))
+    at.switch_page("views/localizer.py").run()
+    assert at.text_input(key="localizer_target").value == "Japan"
+
+
+def test_query_params_open_the_shared_view(conllpp_dir, with_tiny_run):
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["checkpoint"] = f"{with_tiny_run.name} / epoch-1"
+    at.query_params["text"] = "Angela Merkel visited Paris ."
+    at.run()
+    at.switch_page("views/tagger.py").run()
+    assert_ok(at)
+    assert at.selectbox(key="tagger_run_checkpoint").value == f"{with_tiny_run.name} / epoch-1"
+    assert at.text_area(key="tagger_text").value == "Angela Merkel visited Paris ."
+    assert "Merkel" in visible_text(html_text(at))
+    # the page writes its view back, so the address bar holds a link to it
+    at.text_area(key="tagger_text").set_value("Rahul Mehta joined Infosys .").run()
+    assert at.query_params["text"] in ("Rahul Mehta joined Infosys .", ["Rahul Mehta joined Infosys ."])
+
+
+def test_query_params_choose_checkpoint_and_split_on_the_errors_page(conllpp_dir, with_tiny_run):
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["checkpoint"] = f"{with_tiny_run.name} / best"
+    at.query_params["split"] = "test"
+    at.run()
+    at.switch_page("views/errors.py").run()
+    assert_ok(at)
+    assert at.selectbox(key="errors_run_checkpoint").value.startswith(f"{with_tiny_run.name} / best")
+    assert at.segmented_control(key="errors_split").value == "test"
+
+
+def test_tagger_type_filter_hides_the_other_types(conllpp_dir, with_tiny_run):
+    import re
+
+    at = open_page("tagger")
+    at.text_area(key="tagger_text").set_value(
+        "Peter Okafor of Siemens flew from Munich to Boston to meet the World Health Organization . "
+        "Angela Merkel and Rahul Mehta of Infosys watched the Chicago Bulls in Germany .").run()
+    marks = lambda: re.findall(r'<mark class="ent[^"]*"[^>]*data-label="([^"]+)"', html_text(at))  # noqa: E731
+    before = marks()
+    assert len(set(before)) >= 2, before  # the tiny model finds at least two types here
+    kept = before[0]
+    at.multiselect(key="tagger_types").set_value([kept]).run()
+    assert_ok(at)
+    after = marks()
+    assert after == [label for label in before if label == kept]
+    assert set(table(at, "entity")["type"]) == {kept}
+    assert any(f"{len(before) - len(after)} hidden" in c.value for c in at.caption)
+    at.multiselect(key="tagger_types").set_value([]).run()
+    assert marks() == []
+
+
+def test_dashboard_modules_import_without_a_cycle():
+    """loaders and quickrun import only nerlib; widgets imports them; nothing imports back."""
+    import ast
+
+    graph = {}
+    for path in (REPO / "dashboard").glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "dashboard":
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dashboard."):
+                imported.add(node.module.split(".")[1])
+        graph[path.stem] = imported
+    assert graph["loaders"] == set() and graph["quickrun"] == set() and graph["session"] == set()
+
+    def reaches(node, target, seen=frozenset()):
+        return any(dep == target or (dep not in seen and reaches(dep, target, seen | {dep}))
+                   for dep in graph.get(node, ()))
+
+    assert not [name for name in graph if reaches(name, name)]

@@ -57,7 +57,7 @@ def test_palette_covers_every_entity_type_with_distinct_colours():
     assert set(ENTITY_TYPES) <= set(PALETTE)
     assert len(set(PALETTE.values())) == len(PALETTE)
     assert entity_color("B-LOC") == entity_color("I-LOC") == entity_color("LOC") == PALETTE["LOC"]
-    assert entity_color("PRODUCT") == FALLBACK_COLOR
+    assert entity_color("") == FALLBACK_COLOR  # unknown types: see test_unknown_types_get_stable_distinct_colours
 
 
 def test_render_words_marks_spans_with_type_colour_and_label():
@@ -156,3 +156,33 @@ def test_style_is_optional(include_style):
     markup = render_words(["x"], [])
     assert markup.startswith("<style>")
     assert ("<style>" in render_words(["x"], [], include_style=include_style)) is include_style
+
+
+def test_unknown_types_get_stable_distinct_colours():
+    import subprocess
+    import sys
+
+    ontonotes = ["PERSON", "NORP", "FAC", "GPE", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "DATE",
+                 "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"]
+    colours = [entity_color(t) for t in ontonotes]
+    assert len(set(colours)) == len(ontonotes)  # distinct from each other
+    assert not set(colours) & {FALLBACK_COLOR, *PALETTE.values()}  # never grey, never a CoNLL type's colour
+    assert entity_color("B-DATE") == entity_color("I-DATE") == entity_color("DATE")
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colours)
+    # stable: another interpreter (another hash seed) gives the same colours
+    other = subprocess.run([sys.executable, "-c", "from nerlib.display import entity_color; "
+                            f"print(' '.join(entity_color(t) for t in {ontonotes!r}))"],
+                           capture_output=True, text=True, check=True, env={**__import__("os").environ,
+                                                                           "PYTHONHASHSEED": "123"})
+    assert other.stdout.split() == colours
+    (mark,) = marks(render_text("on Friday", [DisplaySpan(3, 9, "DATE")]))
+    assert entity_color("DATE") in mark["style"]
+
+
+def test_parse_marked_gives_plain_text_and_offsets():
+    from nerlib.display import parse_marked
+
+    text, entities = parse_marked("I met [Mitchell](PER) in [New York](LOC) <b>[x](ORG [y]")
+    assert text == "I met Mitchell in New York <b>[x](ORG [y]"
+    assert [(text[s:e], label) for s, e, label in entities] == [("Mitchell", "PER"), ("New York", "LOC")]
+    assert parse_marked("plain") == ("plain", [])

@@ -4,7 +4,7 @@ import html
 
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, loaders, session, widgets
 from nerlib.conll import ConllFormatError
 from nerlib.data import DATA_DIR_ENV, ChecksumError, DataNotFoundError
 from nerlib.display import render_words
@@ -14,7 +14,7 @@ st.title("Dataset")
 
 source = st.segmented_control(
     "Data", ["CoNLL++ (conllpp)", "Upload a CoNLL file"], default="CoNLL++ (conllpp)",
-    required=True, key="dataset_source",
+    required=True, key=session.keep("dataset_source"),
 )
 upload = None
 if source == "Upload a CoNLL file":
@@ -27,7 +27,7 @@ if source == "Upload a CoNLL file":
         st.stop()
 
 try:
-    source_key, dataset_dict = state.load_source("conllpp" if upload is None else "upload", upload)
+    source_key, dataset_dict = loaders.load_source("conllpp" if upload is None else "upload", upload)
 except ConllFormatError as error:
     st.error(
         f"**{upload.name}** cannot be read as CoNLL: line {error.line}: {error.reason}",
@@ -46,7 +46,7 @@ except (ValueError, UnicodeDecodeError) as error:
     st.stop()
 
 top_n = 15
-stats = state.statistics(source_key, dataset_dict, top_n)
+stats = loaders.statistics(source_key, dataset_dict, top_n)
 splits = list(dataset_dict)
 
 # --- sizes
@@ -64,23 +64,23 @@ types_present += sorted(set(stats.entity_counts["type"]) - set(types_present))
 
 # One view at a time: the browser draws only what is shown, so switching stays fast.
 view = st.segmented_control("Show", ["Statistics", "Examples"], default="Statistics", required=True,
-                            key="dataset_view", label_visibility="collapsed")
+                            key=session.keep("dataset_view"), label_visibility="collapsed")
 
 if view == "Statistics":
     left, right = st.columns(2)
-    left.plotly_chart(state.figure("entity_counts", (source_key,),
+    left.plotly_chart(loaders.figure("entity_counts", (source_key,),
                                    lambda: charts.entity_counts_figure(stats.entity_counts)),
                       key="chart_entity_counts")
-    right.plotly_chart(state.figure("sentence_lengths", (source_key,),
+    right.plotly_chart(loaders.figure("sentence_lengths", (source_key,),
                                     lambda: charts.sentence_lengths_figure(stats.sentence_lengths)),
                        key="chart_sentence_lengths")
     left, right = st.columns(2)
     length_split = left.selectbox("Entity lengths of split", splits, key="entity_length_split")
-    left.plotly_chart(state.figure("entity_lengths", (source_key, length_split),
+    left.plotly_chart(loaders.figure("entity_lengths", (source_key, length_split),
                                    lambda: charts.entity_lengths_figure(stats.entity_lengths, length_split)),
                       key="chart_entity_lengths")
     if len(stats.unseen):
-        right.plotly_chart(state.figure("unseen", (source_key,), lambda: charts.unseen_figure(stats.unseen)),
+        right.plotly_chart(loaders.figure("unseen", (source_key,), lambda: charts.unseen_figure(stats.unseen)),
                            key="chart_unseen")
         share = stats.unseen.set_index("type").loc["ALL", "share_unseen"]
         right.caption(f"{share:.1%} of test entities never occur with the same type in train.")
@@ -95,14 +95,14 @@ if view == "Statistics":
     st.dataframe(stats.splits, hide_index=True, key="split_table")
 
 else:
-    state.legend(types_present or None)
+    widgets.legend(types_present or None)
     c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
-    split = c1.selectbox("Split", splits, key="browse_split")
-    wanted_types = c2.multiselect("Containing entity type", types_present, key="browse_types")
-    query = c3.text_input("Search text", key="browse_query", placeholder="e.g. Germany")
-    per_page = c4.selectbox("Per page", [10, 25, 50], key="browse_per_page")
+    split = c1.selectbox("Split", splits, key=session.keep("browse_split", splits))
+    wanted_types = c2.multiselect("Containing entity type", types_present, key=session.keep("browse_types", types_present))
+    query = c3.text_input("Search text", key=session.keep("browse_query"), placeholder="e.g. Germany")
+    per_page = c4.selectbox("Per page", [10, 25, 50], key=session.keep("browse_per_page"))
 
-    index = state.sentence_index(source_key, split, dataset_dict)
+    index = loaders.sentence_index(source_key, split, dataset_dict)
     mask = index["entities"] >= 0
     for entity_type in wanted_types:
         mask &= index["types"].str.split().apply(lambda ts, t=entity_type: t in ts)
@@ -115,7 +115,7 @@ else:
     else:
         pages = (len(matches) + per_page - 1) // per_page
         filter_key = abs(hash((split, tuple(wanted_types), query, per_page))) % 10**8
-        page = state.pager(pages, key=f"browse_page_{filter_key}")
+        page = widgets.pager(pages, key=f"browse_page_{filter_key}")
         st.caption(f"{len(matches):,} sentences · page {page} of {pages}")
         dataset = dataset_dict[split]
         names = dataset.features["ner_tags"].feature.names

@@ -4,27 +4,29 @@ import html
 
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, loaders, session, widgets
+from nerlib import tables
 from nerlib.checkpoint import CheckpointError
 from nerlib.display import DisplaySpan, render_comparison
 from nerlib.evaluation import ERROR_KINDS
 
 st.title("Errors")
 
-source = state.checkpoint_picker("errors")
+source = widgets.checkpoint_picker("errors", share=True)
 if source is None:
     st.stop()
 
 c1, c2 = st.columns(2)
+session.from_url("split", "errors_split", choices=("validation", "test"))
 split = c1.segmented_control("Split", ["validation", "test"], default="validation", required=True,
-                             key="errors_split")
+                             key=session.keep("errors_split"))
+session.to_url(split=split)
 sizes = {"first 500 sentences": 500, "first 1,000 sentences": 1000, "all sentences": None}
 size = c2.segmented_control("Sentences", list(sizes), default="first 500 sentences", required=True,
-                            key="errors_size", help="The model runs once per choice; results are cached.")
+                            key=session.keep("errors_size"), help="The model runs once per choice; results are cached.")
 
 try:
-    model = state.tagger(source)
-    result = state.evaluation(source, split, sizes[size], model)
+    result = loaders.evaluation(source, split, sizes[size])
 except (CheckpointError, OSError, ValueError) as error:
     st.error(f"Cannot evaluate `{source}` on {split}: {error}", icon=":material/error:")
     st.stop()
@@ -39,13 +41,13 @@ cols[4].metric("Errors", f"{len(result.errors):,}")
 st.caption(f"{len(result.sentences):,} {split} sentences, evaluated in {result.seconds:.1f} s (then cached).")
 
 left, right = st.columns([3, 2])
-normalize = left.toggle("Colour by share of the gold row", value=True, key="errors_normalize")
-inputs = (source, state.checkpoint_stamp(source), split, size)
-left.plotly_chart(state.figure("confusion", (*inputs, normalize),
+normalize = left.toggle("Colour by share of the gold row", value=True, key=session.keep("errors_normalize"))
+inputs = (source, loaders.checkpoint_stamp(source), split, size)
+left.plotly_chart(loaders.figure("confusion", (*inputs, normalize),
                                lambda: charts.confusion_figure(result.confusion, normalize=normalize)),
                   key="chart_confusion")
-right.plotly_chart(state.figure("error_kinds", inputs,
-                                lambda: charts.error_kinds_figure(state.error_kind_counts(result.errors))),
+right.plotly_chart(loaders.figure("error_kinds", inputs,
+                                lambda: charts.error_kinds_figure(tables.error_kind_counts(result.errors))),
                    key="chart_error_kinds")
 right.dataframe(result.table(), key="errors_type_table", hide_index=True,
                 column_config={c: st.column_config.NumberColumn(format="%.3f")
@@ -53,11 +55,11 @@ right.dataframe(result.table(), key="errors_type_table", hide_index=True,
 
 st.subheader("Worst sentences")
 c1, c2, c3 = st.columns([2, 2, 1])
-kinds = c1.multiselect("Error kinds", list(ERROR_KINDS), key="errors_kinds",
+kinds = c1.multiselect("Error kinds", list(ERROR_KINDS), key=session.keep("errors_kinds"),
                        format_func=lambda k: k.replace("_", " "))
 types = sorted(set(result.errors["gold_label"].dropna()) | set(result.errors["pred_label"].dropna()))
-wanted_types = c2.multiselect("Entity types", types, key="errors_types")
-per_page = c3.selectbox("Per page", [10, 25, 50], key="errors_per_page")
+wanted_types = c2.multiselect("Entity types", types, key=session.keep("errors_types", types))
+per_page = c3.selectbox("Per page", [10, 25, 50], key=session.keep("errors_per_page"))
 
 errors = result.errors
 if kinds:
@@ -70,9 +72,9 @@ if counts.empty:
     st.success("No sentence has errors of this kind.", icon=":material/check_circle:")
 else:
     pages = (len(counts) + per_page - 1) // per_page
-    page = state.pager(pages, key=f"errors_page_{split}_{size}_{kinds}_{wanted_types}_{per_page}")
+    page = widgets.pager(pages, key=f"errors_page_{split}_{size}_{kinds}_{wanted_types}_{per_page}")
     st.caption(f"{len(counts):,} sentences with errors · page {page} of {pages} · most errors first")
-    state.legend()
+    widgets.legend()
     blocks = []
     for sentence, n in counts.iloc[(page - 1) * per_page : page * per_page].items():
         row = result.sentences.iloc[sentence]

@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import state
+from dashboard import loaders, session
 from nerlib.checkpoint import CheckpointError
-from nerlib.display import DisplaySpan, render_replacements
+from nerlib.display import DisplaySpan, parse_marked, render_legend, render_replacements
+from nerlib.tables import checkpoint_choices
 from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors
 from nerlib.vectors import DEFAULT_VECTORS, VectorsError, resolve_source
 
@@ -17,12 +18,12 @@ st.title("Localizer")
 
 with st.sidebar.expander("Localizer settings", expanded=True):
     vectors_source = st.text_input(
-        "Vectors", value=resolve_source(None), key="localizer_vectors",
+        "Vectors", value=resolve_source(None), key=session.keep("localizer_vectors"),
         help=f"`{DEFAULT_VECTORS}` (offline GloVe 6B 50d), a gensim-data name such as "
              "`glove-wiki-gigaword-100`, or a local word2vec/GloVe/gensim file.",
     ).strip() or DEFAULT_VECTORS
-    source = st.text_input("From (source context)", value=DEFAULT_SOURCE, key="localizer_source").strip()
-    target = st.text_input("To (target context)", value=DEFAULT_TARGET, key="localizer_target").strip()
+    source = st.text_input("From (source context)", value=DEFAULT_SOURCE, key=session.keep("localizer_source")).strip()
+    target = st.text_input("To (target context)", value=DEFAULT_TARGET, key=session.keep("localizer_target")).strip()
 
 # Start from the library's measured defaults (USA -> "america" beats "usa"), not the raw names.
 anchors_default = pd.DataFrame(
@@ -39,34 +40,34 @@ anchors = tuple(
     for row in anchors_table.to_dict("records")
 )
 
-choices = state.run_checkpoints(state.all_runs())
+choices = checkpoint_choices(loaders.all_runs())
 modes = ["Tagger finds the entities", "Entities marked by hand"]
 mode = st.segmented_control("Entities", modes, default=modes[0] if choices else modes[1], required=True,
-                            key="localizer_mode")
+                            key=session.keep("localizer_mode"))
 
 if mode == modes[0]:
     if not choices:
         st.info("No trained checkpoint yet: mark entities by hand, or train one on the Training page.")
         st.stop()
-    label = st.selectbox("Run checkpoint", list(choices), key="localizer_checkpoint")
-    text = st.text_area("Text", value=SAMPLE, height=110, key="localizer_text")
+    label = st.selectbox("Run checkpoint", list(choices), key=session.keep("localizer_checkpoint", choices))
+    text = st.text_area("Text", value=SAMPLE, height=110, key=session.keep("localizer_text"))
     try:
-        model = state.tagger(str(choices[label]))
+        loaders.tagger(str(choices[label]))
     except (CheckpointError, OSError, ValueError) as error:
         st.error(f"Cannot load `{choices[label]}`: {error}", icon=":material/error:")
         st.stop()
-    entities = [(e.start, e.end, e.label) for e in state.tag_text(str(choices[label]), text, model).entities]
+    entities = [(e.start, e.end, e.label) for e in loaders.tag_text(str(choices[label]), text).entities]
 else:
     marked = st.text_area("Text with entities marked as [words](TYPE), TYPE one of PER, ORG, LOC, MISC",
-                          value=SAMPLE_MARKED, height=110, key="localizer_marked")
-    text, entities = state.parse_marked_entities(marked)
+                          value=SAMPLE_MARKED, height=110, key=session.keep("localizer_marked"))
+    text, entities = parse_marked(marked)
 
 if not text.strip():
     st.info("Type or paste some text.")
     st.stop()
 
 try:
-    engine = state.localizer(vectors_source, source, target, anchors)
+    engine = loaders.localizer(vectors_source, source, target, anchors)
 except VectorsError as error:
     st.error(f"Cannot load the vectors: {error}", icon=":material/error:")
     st.stop()
@@ -76,9 +77,9 @@ except (KeyError, ValueError) as error:
     st.stop()
 
 settings = (vectors_source, source, target, anchors)
-result = state.localize(settings, text, tuple(entities), engine)
+result = loaders.localize(settings, text, tuple(entities))
 
-state.legend()
+st.html(render_legend())
 st.html(render_replacements(text, [
     DisplaySpan(r.start, r.end, r.label, replacement=r.replacement if r.changed else None, note=r.reason)
     for r in result.replacements
@@ -100,7 +101,7 @@ for record in result.replacements:
     seen.add(identity)
     arrow = f" → {record.replacement}" if record.changed else " (kept)"
     with st.expander(f"{record.original} ({record.label}){arrow}"):
-        near, candidates = state.entity_tables(settings, record.original.strip(), record.label, engine)
+        near, candidates = loaders.entity_tables(settings, record.original.strip(), record.label)
         left, right = st.columns(2)
         left.caption("Nearest words (cosine similarity)")
         left.dataframe(near, hide_index=True, column_config={"score": st.column_config.NumberColumn(format="%.3f")})

@@ -1,11 +1,16 @@
-"""Tagger page: pick a checkpoint, type text, see entities with labels and confidence."""
+"""Tagger page: pick a checkpoint, type text, see entities with labels and confidence.
+
+The checkpoint and the text travel in the link (``?checkpoint=<run> / best&text=...``); every
+choice is kept across page switches.
+"""
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import state
+from dashboard import loaders, session, widgets
 from nerlib.checkpoint import CheckpointError
 from nerlib.display import render_text
+from nerlib.labels import ENTITY_TYPES
 
 SAMPLE = (
     "Maria Schneider, chief engineer at Siemens, flew from Munich to Boston on Tuesday to meet "
@@ -16,35 +21,44 @@ SAMPLE = (
 
 st.title("Tagger")
 
-source = state.checkpoint_picker("tagger")
+source = widgets.checkpoint_picker("tagger", share=True)
 if source is None:
     st.stop()
 
 try:
-    model = state.tagger(source)
+    model = loaders.tagger(source)
 except (CheckpointError, OSError, ValueError) as error:
     st.error(f"Cannot load `{source}`: {error}", icon=":material/error:")
     st.stop()
 
-text = st.text_area("Text", value=SAMPLE, height=150, key="tagger_text",
+session.from_url("text", "tagger_text")
+text = st.text_area("Text", value=SAMPLE, height=150, key=session.keep("tagger_text"),
                     help="Any length: long texts are tagged in overlapping windows.")
-c1, c2 = st.columns([3, 1])
-min_score = c1.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key="tagger_min_score")
-show_scores = c2.toggle("Show confidence", value=True, key="tagger_show_scores")
+session.to_url(text=text)
+
+# The model's own entity types (CoNLL order first), so a checkpoint with other types works too.
+model_types = sorted({label[2:] for label in model.labels if label[:2] in ("B-", "I-")},
+                     key=lambda t: (ENTITY_TYPES.index(t) if t in ENTITY_TYPES else len(ENTITY_TYPES), t))
+c1, c2, c3 = st.columns([2, 2, 1])
+types = c1.multiselect("Entity types", model_types, default=model_types,
+                       key=session.keep("tagger_types", model_types),
+                       help="Only these types are drawn and listed.")
+min_score = c2.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key=session.keep("tagger_min_score"))
+show_scores = c3.toggle("Show confidence", value=True, key=session.keep("tagger_show_scores"))
 
 if not text.strip():
     st.info("Type or paste some text.")
     st.stop()
 
-tagged = state.tag_text(source, text, model)
-entities = [e for e in tagged.entities if e.score >= min_score]
+tagged = loaders.tag_text(source, text)
+entities = [e for e in tagged.entities if e.score >= min_score and e.label in types]
 hidden = len(tagged.entities) - len(entities)
 
-state.legend()
+widgets.legend(types or None)
 st.html(render_text(text, entities, show_score=show_scores))
 st.caption(
     f"{len(tagged.words):,} words · {len(entities)} entities"
-    + (f" ({hidden} below {min_score:.2f} hidden)" if hidden else "")
+    + (f" ({hidden} hidden by the type and confidence filters)" if hidden else "")
     + f" · model `{getattr(model, 'source', '') or source}`"
 )
 

@@ -3,15 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, quickrun, state
+from dashboard import charts, loaders, quickrun, session, widgets
+from nerlib import tables
 
 st.title("Training")
 
-runs = state.all_runs()
+runs = loaders.all_runs()
 
 if not runs:
     st.info(
-        f"No training runs in `{state.runs_dir()}` yet. Start one from a terminal in the "
+        f"No training runs in `{loaders.runs_dir()}` yet. Start one from a terminal in the "
         "repository root (or point `NERLIB_RUNS_DIR` at a folder of runs):",
         icon=":material/info:",
     )
@@ -21,13 +22,13 @@ if not runs:
 
 names = [run.name for run in runs]
 by_name = {run.name: run for run in runs}
-chosen = st.multiselect("Runs", names, default=names[:1], key="training_runs",
+chosen = st.multiselect("Runs", names, default=names[:1], key=session.keep("training_runs", names),
                         help="Newest first. Pick several to compare them.")
 if not chosen:
     st.warning("Pick at least one run.")
     st.stop()
 selected = [by_name[name] for name in chosen]
-state.refresh_while_training(selected)
+widgets.refresh_while_training(selected)
 
 # --- overview table
 overview = []
@@ -63,10 +64,10 @@ for run in selected:
 # --- curves
 c1, c2, c3 = st.columns([2, 1, 1])
 metric = c1.segmented_control("Metric", ["f1", "precision", "recall"], default="f1", required=True,
-                              key="training_metric")
-x_axis = c2.segmented_control("x axis", ["epoch", "step"], default="epoch", required=True, key="training_x")
-split = c3.selectbox("Split", ["validation", "test"], key="training_split")
-curves = state.curves_frame(selected, metric, split)
+                              key=session.keep("training_metric"))
+x_axis = c2.segmented_control("x axis", ["epoch", "step"], default="epoch", required=True, key=session.keep("training_x"))
+split = c3.selectbox("Split", ["validation", "test"], key=session.keep("training_split"))
+curves = tables.curves_frame(selected, metric, split)
 if curves.empty:
     st.info(f"No {split} evaluations recorded yet for the chosen runs.")
 elif len(selected) == 1:
@@ -102,7 +103,7 @@ if history["learning_rate"].notna().any():
 
 # --- checkpoints
 st.subheader("Checkpoints")
-table = state.checkpoint_table(selected)
+table = tables.checkpoint_table(selected)
 if table.empty:
     st.info("No complete checkpoint yet.")
 else:
@@ -114,9 +115,9 @@ else:
         c1, c2 = st.columns(2)
         first = c1.selectbox("Compare", labels, index=len(labels) - 1, key="compare_a")
         second = c2.selectbox("with", labels, index=0, key="compare_b")
-        st.dataframe(state.checkpoint_delta(selected, first, second), hide_index=True, key="compare_table",
+        st.dataframe(tables.checkpoint_delta(selected, first, second), hide_index=True, key="compare_table",
                      column_config={c: st.column_config.NumberColumn(format="%+.4f" if c.startswith("Δ") else "%.4f")
-                                    for c in ("A", "B", "Δ (B - A)")})
+                                    for c in ("A", "B", tables.DELTA_COLUMN)})
 
 # --- config
 st.subheader("Configuration and environment")
