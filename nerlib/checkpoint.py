@@ -9,7 +9,10 @@ Accepted sources, tried in this order:
 4. a Hugging Face Hub id such as ``dslim/bert-base-NER`` (downloaded into the HF cache).
 
 Safety: weights are read from ``*.safetensors`` only (pickled ``pytorch_model.bin`` files are
-refused, never unpickled) and ``trust_remote_code`` is never set. Every failure raises a subclass of
+refused, never unpickled), a sharded index may not point outside its folder, and
+``trust_remote_code`` is never set. Training state for ``--resume`` (optimizer, scheduler, RNG) is
+read with :func:`load_training_state`, PyTorch's ``weights_only`` loader, which builds tensors and
+plain containers only and refuses anything that would run code. Every failure raises a subclass of
 :class:`CheckpointError` whose message names the folder and what is wrong with it.
 """
 
@@ -32,6 +35,8 @@ __all__ = [
     "NotTokenClassificationError",
     "WeightsError",
     "TokenizerError",
+    "TrainingStateError",
+    "load_training_state",
     "resolve_checkpoint_dir",
     "latest_trained_run",
     "read_label_map",
@@ -70,6 +75,10 @@ class NotTokenClassificationError(CheckpointError):
 
 class TokenizerError(CheckpointError):
     """The tokenizer is missing, or is not a fast tokenizer (word offsets need one)."""
+
+
+class TrainingStateError(CheckpointError):
+    """A ``training_state/*.pt`` file is unreadable or holds more than tensors and plain values."""
 
 
 class HubUnavailableError(CheckpointError):
@@ -371,3 +380,34 @@ def load_checkpoint(
         model=model, tokenizer=tokenizer, id2label=id2label, source=source, path=folder,
         device=str(device),
     )
+
+
+def _numpy_safe_globals() -> list:
+    """The numpy names a pickled ``np.random.get_state()`` needs: an array of uint32 keys."""
+    import numpy as np
+
+    reconstruct = getattr(getattr(np, "_core", None), "multiarray", None) or np.core.multiarray
+    return [reconstruct._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
+
+
+def load_training_state(file: str | os.PathLike, map_location: Any = None) -> Any:
+    """Return the object saved in ``file`` (an optimizer, scheduler, scaler or RNG state written by
+    ``torch.save`` during training), loaded with ``torch.load(weights_only=True)``: tensors, numbers,
+    strings, containers and numpy's RNG key array only, so a crafted file cannot run code.
+
+    Raises :class:`TrainingStateError` naming the file when it is unreadable or holds anything else.
+    """
+    import pickle
+
+    import torch
+
+    try:
+        with torch.serialization.safe_globals(_numpy_safe_globals()):
+            return torch.load(file, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise TrainingStateError(
+            f"{file} holds objects other than tensors and plain values, so it was not loaded "
+            f"(loading them could run code): {str(error).splitlines()[-1][:300]}"
+        ) from error
+    except (OSError, RuntimeError, EOFError, ValueError) as error:
+        raise TrainingStateError(f"{file} is unreadable or truncated: {type(error).__name__}: {error}") from error

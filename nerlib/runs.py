@@ -16,6 +16,7 @@ This module imports neither torch nor transformers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -62,9 +63,25 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
+    try:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+    except BaseException:  # disk full, killed by Ctrl-C: leave no half-written temp file behind
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
     return path
+
+
+def _overwrite_in_place(path: Path, text: str) -> None:
+    """Rewrite an existing small file in place: it reuses the file's blocks, so it works on a full
+    disk where a new temporary file cannot be written (a reader may see a torn file meanwhile)."""
+    data = text.encode("utf-8")
+    with open(path, "r+b") as handle:
+        handle.write(data)
+        handle.truncate(len(data))
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _json_default(value: Any) -> Any:
@@ -77,10 +94,34 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+class RunFileError(ValueError):
+    """A run file (run.json, progress.json, metrics.jsonl) exists but cannot be read; the message
+    names the file and what is wrong. :func:`list_runs` shows such a run as ``damaged``."""
+
+
+def _read_json_object(path: Path) -> dict[str, Any] | None:
+    """Return the JSON object in ``path``; None when the file does not exist. Raises
+    :class:`RunFileError` when it is unreadable, not JSON, or JSON but not an object."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise RunFileError(f"{path} is unreadable: {error}") from error
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RunFileError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise RunFileError(f"{path} holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """Like :func:`_read_json_object`, but None for an unreadable file too (checkpoint markers)."""
+    try:
+        return _read_json_object(path)
+    except RunFileError:
         return None
 
 
@@ -94,11 +135,12 @@ def write_run_config(run_dir: str | Path, config: dict[str, Any]) -> Path:
 
 
 def read_run_config(run_dir: str | Path) -> dict[str, Any]:
-    """Return the contents of ``run.json``; raises ``FileNotFoundError`` if the folder is no run."""
+    """Return the contents of ``run.json``; raises ``FileNotFoundError`` if the folder is no run
+    and :class:`RunFileError` if its ``run.json`` is damaged."""
     path = Path(run_dir) / RUN_FILE
-    data = _read_json(path)
+    data = _read_json_object(path)
     if data is None:
-        raise FileNotFoundError(f"{path} is missing or unreadable: {run_dir} is not a training run")
+        raise FileNotFoundError(f"{path} is missing: {run_dir} is not a training run")
     return data
 
 
@@ -120,23 +162,29 @@ def append_metrics(run_dir: str | Path, record: dict[str, Any]) -> None:
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     """Return the records of ``metrics.jsonl`` in order ([] when there is none).
 
-    A torn last line (the process was killed mid-write) is skipped; a bad line elsewhere raises
-    ``ValueError`` naming the line.
+    A torn last line (the process was killed mid-write) is skipped; a bad line elsewhere (not JSON,
+    or not a JSON object) raises :class:`RunFileError` naming the line.
     """
     path = Path(run_dir) / METRICS_FILE
     if not path.exists():
         return []
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise RunFileError(f"{path} is unreadable: {error}") from error
     records = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError as error:
             if number == len(lines):
                 break  # killed while writing the last line
-            raise ValueError(f"{path}:{number}: not a JSON line ({error})") from error
+            raise RunFileError(f"{path}:{number}: not a JSON line ({error})") from error
+        if not isinstance(record, dict):
+            raise RunFileError(f"{path}:{number}: a JSON {type(record).__name__}, not an object")
+        records.append(record)
     return records
 
 
@@ -255,16 +303,42 @@ def write_progress(run_dir: str | Path, progress: Progress) -> None:
     progress.updated_at = time.time()
     progress.pid = progress.pid or os.getpid()
     progress.host = progress.host or socket.gethostname()
-    write_json_atomic(Path(run_dir) / PROGRESS_FILE, asdict(progress))
+    path = Path(run_dir) / PROGRESS_FILE
+    text = json.dumps(asdict(progress), indent=2, default=_json_default) + "\n"
+    try:
+        write_text_atomic(path, text)
+    except OSError:
+        # The disk is full (or the folder unwritable): the final "failed" must still reach the file
+        # that says "running", so overwrite it in place; if that fails too, the first error stands.
+        if not path.is_file():
+            raise
+        _overwrite_in_place(path, text)
 
 
 def read_progress(run_dir: str | Path) -> Progress | None:
-    """Return the run's :class:`Progress`, or None when there is no ``progress.json``."""
-    data = _read_json(Path(run_dir) / PROGRESS_FILE)
+    """Return the run's :class:`Progress`, or None when there is no ``progress.json``. Raises
+    :class:`RunFileError` when it is damaged: not an object, an unknown status, or a field of the
+    wrong type (the dashboard formats these numbers)."""
+    path = Path(run_dir) / PROGRESS_FILE
+    data = _read_json_object(path)
     if data is None:
         return None
-    known = Progress.__dataclass_fields__
-    return Progress(**{k: v for k, v in data.items() if k in known})
+    progress = Progress()
+    for name, default in asdict(progress).items():
+        if name not in data:
+            continue
+        value = data[name]
+        if isinstance(default, str):
+            ok = isinstance(value, str)
+        else:  # numbers; None where the default is None
+            ok = (value is None and default is None) or (
+                isinstance(value, (int, float)) and not isinstance(value, bool))
+        if not ok:
+            raise RunFileError(f"{path}: field {name!r} is {value!r}, not a {type(default).__name__}")
+        setattr(progress, name, value)
+    if progress.status not in STATUSES:
+        raise RunFileError(f"{path}: status {progress.status!r} is not one of {', '.join(STATUSES)}")
+    return progress
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,11 +548,14 @@ class Run:
     best: CheckpointInfo | None
     progress: Progress | None
     predictions: dict[str, Path]
+    damaged: str | None = None  # why the folder could not be read (then it offers no checkpoints)
 
     @property
     def status(self) -> str:
-        """running / finished / failed / stopped; a ``running`` run whose process is gone
-        (killed) reads as ``stopped``."""
+        """running / finished / failed / stopped / damaged; a ``running`` run whose process is gone
+        (killed) reads as ``stopped``; a folder whose files cannot be read is ``damaged``."""
+        if self.damaged:
+            return "damaged"
         if self.progress is None:
             return "stopped"
         if self.progress.status == "running" and not self.progress.is_alive():
@@ -504,31 +581,38 @@ def is_run_dir(path: str | Path) -> bool:
 
 def load_run(path: str | Path) -> Run:
     """Read the run folder ``path`` into a :class:`Run`; raises ``FileNotFoundError`` if it holds
-    no ``run.json``."""
+    no ``run.json``. A folder whose run.json, progress.json or metrics.jsonl cannot be read comes
+    back as a ``damaged`` run (``run.damaged`` says why) with no metrics and no checkpoints."""
     path = Path(path)
-    config = read_run_config(path)
-    records = read_metrics(path)
+    try:
+        config = read_run_config(path)
+        records = read_metrics(path)
+        progress = read_progress(path)
+    except (RunFileError, OSError) as error:
+        if isinstance(error, FileNotFoundError) and not (path / RUN_FILE).exists():
+            raise
+        return Run(path=path, name=path.name, config={}, metrics=metrics_frame([]), records=[],
+                   checkpoints=[], best=None, progress=None, predictions={}, damaged=str(error))
     predictions = {p.stem: p for p in sorted((path / PREDICTIONS_DIR).glob("*.conll"))}
     return Run(
         path=path, name=path.name, config=config, metrics=metrics_frame(records), records=records,
-        checkpoints=list_checkpoints(path), best=best_checkpoint(path), progress=read_progress(path),
+        checkpoints=list_checkpoints(path), best=best_checkpoint(path), progress=progress,
         predictions=predictions,
     )
 
 
 def list_runs(runs_dir: str | Path | None = None) -> list[Run]:
     """Return every run directly under ``runs_dir`` (default :func:`default_runs_dir`), newest
-    first by start time. Folders without ``run.json`` are skipped; a missing ``runs_dir`` gives []."""
+    first by start time (damaged runs, which have none, last). Folders without ``run.json`` are
+    skipped; a missing ``runs_dir`` gives []. One unreadable run never hides the others."""
     runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     if not runs_dir.is_dir():
         return []
     runs = []
     for child in runs_dir.iterdir():
         if child.is_dir() and is_run_dir(child):
-            try:
+            with contextlib.suppress(FileNotFoundError):  # deleted while we were listing
                 runs.append(load_run(child))
-            except (FileNotFoundError, ValueError):
-                continue  # being written or damaged: not listable right now
     return sorted(runs, key=lambda r: (str(r.config.get("started_at", "")), r.name), reverse=True)
 
 

@@ -13,6 +13,12 @@ DATA_DIR_ENV = "NERLIB_DATA_DIR"  # folder with conllpp_{train,dev,test}.txt
 CACHE_DIR_ENV = "NERLIB_CACHE_DIR"  # downloads, unpacked models, converted vectors
 RUNS_DIR_ENV = "NERLIB_RUNS_DIR"  # training runs
 VECTORS_ENV = "NERLIB_VECTORS"  # the localizer's default vectors
+# Folders whose gensim native vector files (pickles: loading one can run code) are trusted, besides
+# our own conversion cache. Separated by os.pathsep (":" on Linux/macOS). Empty by default.
+TRUSTED_DIRS_ENV = "NERLIB_TRUSTED_DIRS"
+# Folders the dashboard's file-path boxes may read from (os.pathsep-separated). Default: the cache
+# folder and the data folder.
+FILE_ROOTS_ENV = "NERLIB_FILE_ROOTS"
 
 
 def cache_dir(*parts: str) -> Path:
@@ -25,3 +31,36 @@ def cache_dir(*parts: str) -> Path:
 def runs_dir() -> Path:
     """Return the folder training runs live in: ``$NERLIB_RUNS_DIR``, else ``./runs``."""
     return Path(os.environ.get(RUNS_DIR_ENV) or "runs").expanduser()
+
+
+def _path_list(value: str) -> list[Path]:
+    return [Path(part).expanduser() for part in value.split(os.pathsep) if part.strip()]
+
+
+def trusted_dirs() -> list[Path]:
+    """Return the folders listed in ``$NERLIB_TRUSTED_DIRS`` (may be empty): gensim native files
+    under them are loaded although they are pickles. Our own vectors cache is always trusted."""
+    return _path_list(os.environ.get(TRUSTED_DIRS_ENV, ""))
+
+
+def file_roots() -> list[Path]:
+    """Return the folders the dashboard's file-path boxes may read from: ``$NERLIB_FILE_ROOTS``
+    when set, else the cache folder and ``$NERLIB_DATA_DIR`` (when set)."""
+    configured = os.environ.get(FILE_ROOTS_ENV, "")
+    if configured.strip():
+        return _path_list(configured)
+    roots = [cache_dir()]
+    if os.environ.get(DATA_DIR_ENV):
+        roots.append(Path(os.environ[DATA_DIR_ENV]).expanduser())
+    return roots
+
+
+def is_within(path: str | os.PathLike, roots: list[Path]) -> bool:
+    """True when ``path``, with symbolic links and ``..`` resolved, lies inside one of ``roots``
+    (also resolved). A link inside a root that points outside it does not count."""
+    resolved = Path(path).expanduser().resolve()
+    for root in roots:
+        root = root.expanduser().resolve()
+        if resolved == root or root in resolved.parents:
+            return True
+    return False

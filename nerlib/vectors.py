@@ -7,11 +7,17 @@
 - a gensim-data name such as ``word2vec-google-news-300`` or ``glove-wiki-gigaword-100``
   (downloaded with ``gensim.downloader``; needs internet the first time);
 - a local file: word2vec binary, word2vec text (``count dim`` header), GloVe text (no header),
-  each optionally ``.gz``/``.bz2``, or a gensim native file (``KeyedVectors.save`` / ``Word2Vec.save``).
+  each optionally ``.gz``/``.bz2``, or a gensim native file (``KeyedVectors.save`` / ``Word2Vec.save``)
+  from a trusted folder (below).
 
-Everything except native files is converted once into gensim's native format under
-``$NERLIB_CACHE_DIR/vectors/`` (default ``~/.cache/nerlib``) and memory-mapped (``mmap='r'``)
-afterwards, which takes a fraction of a second instead of parsing text again.
+Everything except native files is parsed (never unpickled) and converted once into gensim's native
+format under ``$NERLIB_CACHE_DIR/vectors/`` (default ``~/.cache/nerlib``) and memory-mapped
+(``mmap='r'``) afterwards, which takes a fraction of a second instead of parsing text again.
+
+A gensim native file is a pickle, and unpickling a crafted file runs code. So native files are
+loaded only from that cache (which only we write) or from a folder listed in
+``$NERLIB_TRUSTED_DIRS``; any other native file raises `UntrustedVectorsError`, which says how to
+convert it to word2vec format.
 
 ``source=None`` reads the ``NERLIB_VECTORS`` environment variable and falls back to the offline
 default.
@@ -37,8 +43,11 @@ __all__ = [
     "DEFAULT_VECTORS",
     "VECTOR_FORMATS",
     "VectorsError",
+    "UntrustedVectorsError",
+    "is_trusted_native",
     "load_vectors",
     "resolve_source",
+    "check_visitor_source",
     "vectors_cache_dir",
     "detect_format",
 ]
@@ -58,6 +67,10 @@ _SETTINGS_HINT = (
 
 class VectorsError(RuntimeError):
     """Vectors could not be found, downloaded or read; the message says what to set instead."""
+
+
+class UntrustedVectorsError(VectorsError):
+    """A gensim native file (a pickle) outside the cache and the trusted folders: never loaded."""
 
 
 def vectors_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -83,9 +96,10 @@ def load_vectors(
 
     `source` is a local file, a gensim-data model name, or ``"glove-6b-50d"`` (the offline default);
     ``None`` means ``$NERLIB_VECTORS`` or the default. `format` forces the file format of a local
-    file (one of `VECTOR_FORMATS`). Non-native sources are converted once into the cache
-    (`vectors_cache_dir`) and memory-mapped read-only afterwards (``mmap=False`` loads into memory).
-    Raises `VectorsError` with the setting to use when the source cannot be found or read.
+    file (one of `VECTOR_FORMATS`); a native file outside the cache and ``$NERLIB_TRUSTED_DIRS``
+    raises `UntrustedVectorsError` and is never unpickled. Non-native sources are converted once
+    into the cache (`vectors_cache_dir`) and memory-mapped read-only afterwards (``mmap=False``
+    loads into memory). Raises `VectorsError` with the setting to use when the source cannot be found or read.
     """
     if format not in VECTOR_FORMATS:
         raise ValueError(f"format must be one of {VECTOR_FORMATS}, got {format!r}")
@@ -104,6 +118,20 @@ def load_vectors(
     return _load_cached(
         "gensim-data-" + _slug(source), lambda: _download_gensim_data(source), cache_dir, mmap, source=source
     )
+
+
+def check_visitor_source(source: str) -> str:
+    """Return ``source`` when a dashboard visitor may load it: a name (the offline default, a
+    gensim-data model), the operator's ``$NERLIB_VECTORS`` file, or a file inside the configured
+    roots (:func:`nerlib.settings.file_roots`). Any other path raises
+    :class:`nerlib.safety.PathNotAllowedError` before the file system is looked at."""
+    from nerlib.safety import check_user_path
+
+    source = resolve_source(source)
+    if source.lower() in _DEFAULT_ALIASES or not _looks_like_path(source):
+        return source
+    check_user_path(source, allowed_files=(os.environ.get(VECTORS_ENV, "").strip(),))
+    return source
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,13 +241,31 @@ def detect_format(path: str | os.PathLike) -> str:
     )
 
 
+def is_trusted_native(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> bool:
+    """True when a gensim native file at ``path`` may be unpickled: it lies (links resolved) in our
+    vectors cache (`vectors_cache_dir`) or in a folder of ``$NERLIB_TRUSTED_DIRS``."""
+    return settings.is_within(path, [vectors_cache_dir(cache_dir), *settings.trusted_dirs()])
+
+
+def _refuse_untrusted(path: Path) -> UntrustedVectorsError:
+    return UntrustedVectorsError(
+        f"{str(path)!r} is a gensim native file, which is a pickle: loading it can run any code it "
+        f"carries, so nerlib loads native files only from its own cache ({vectors_cache_dir()}) or a "
+        f"folder listed in {settings.TRUSTED_DIRS_ENV}. If you made the file yourself, either add its "
+        f"folder to {settings.TRUSTED_DIRS_ENV}, or convert it once to word2vec format, which is "
+        "parsed, not unpickled: KeyedVectors.load(path).save_word2vec_format('vectors.bin', binary=True)."
+    )
+
+
 def _load_local(path: Path, format: str, cache_dir, mmap: bool):
     from gensim.utils import SaveLoad
 
     path = path.resolve()
     if format == "auto":
-        format = detect_format(path)
+        format = detect_format(path)  # reads the first bytes only
     if format == "native":
+        if not is_trusted_native(path, cache_dir):
+            raise _refuse_untrusted(path)
         try:
             obj = SaveLoad.load(str(path), mmap="r" if mmap and not str(path).endswith((".gz", ".bz2")) else None)
         except Exception as error:

@@ -56,7 +56,9 @@ _JOINER = (
 _PATTERN = regex.compile(
     rf"""
     (?P<url>(?:https?://|www\.)[^\s<>"']*[^\s<>"'.,;:!?)\]}}])
-  | (?P<email>[\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+)
+    # An e-mail address starts where its run of name characters starts, and that run is read once
+    # (possessive ++): trying it from every position inside a long run ("a_a_a_...") was quadratic.
+  | (?P<email>(?<![\w.+-])[\w.+-]++@\w[\w-]*(?:\.\w[\w-]*)+)
     # U.S.  a.m.  U.S.-led  N.J.
   | (?<!{_W})(?:\p{{L}}\.){{2,}}(?:-{_W}+)*
     # Corp.  Inc.  vs.

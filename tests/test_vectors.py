@@ -14,6 +14,7 @@ from gensim.models import KeyedVectors
 from nerlib.vectors import (
     DEFAULT_VECTORS,
     VECTORS_ENV,
+    UntrustedVectorsError,
     VectorsError,
     detect_format,
     load_vectors,
@@ -88,10 +89,15 @@ def test_word2vec_binary_and_gzip_text(tmp_path, cache):
     assert_same_vectors(load_vectors(packed))
 
 
-def test_gensim_native_file_is_loaded_directly(tmp_path, cache):
-    path = tmp_path / "native.kv"
+def test_gensim_native_file_from_a_trusted_folder_is_loaded_directly(tmp_path, cache, monkeypatch):
+    trusted = tmp_path / "mine"
+    trusted.mkdir()
+    path = trusted / "native.kv"
     made_up_vectors().save(str(path))
     assert detect_format(path) == "native"
+    with pytest.raises(UntrustedVectorsError, match="NERLIB_TRUSTED_DIRS"):
+        load_vectors(path)  # a pickle from a folder nobody vouched for
+    monkeypatch.setenv("NERLIB_TRUSTED_DIRS", str(trusted))
     assert_same_vectors(load_vectors(path))
     assert not vectors_cache_dir().exists()  # native files need no conversion
 

@@ -43,7 +43,9 @@ from typing import Any, Sequence
 from nerlib import runs
 from nerlib.alignment import IGNORE_INDEX, align_labels, word_level_predictions
 from nerlib.batching import length_grouped_batches, padding_stats, random_batches, shard_batches, sorted_batches
+from nerlib.checkpoint import TrainingStateError, load_training_state
 from nerlib.modeling import DEFAULT_MODEL, PRESETS, Schedule, load_model, parse_model_spec
+from nerlib.runlock import RunLockedError, acquire_run_lock
 
 SHARED_TOKENIZER_DIR = ".scratch-tokenizer"  # a scratch vocabulary handed from the main process to the others
 
@@ -410,25 +412,32 @@ def save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, run_dir
 
 def restore_training_state(accelerator, optimizer, scheduler, checkpoint: runs.CheckpointInfo) -> TrainState:
     """Load optimizer, scheduler, scaler and this process's RNG state from ``checkpoint``;
-    returns its :class:`TrainState`."""
+    returns its :class:`TrainState`. Exits with an error naming the file that could not be read."""
+    try:
+        _restore_state_files(accelerator, optimizer, scheduler, checkpoint.path / runs.TRAINING_STATE_DIR)
+    except TrainingStateError as error:
+        raise SystemExit(f"error: --resume: {error}") from error
+    known = TrainState.__dataclass_fields__
+    return TrainState(**{k: v for k, v in checkpoint.info.get("state", {}).items() if k in known})
+
+
+def _restore_state_files(accelerator, optimizer, scheduler, state_dir: Path) -> None:
     import numpy as np
     import torch
 
-    state_dir = checkpoint.path / runs.TRAINING_STATE_DIR
-    optimizer.load_state_dict(torch.load(state_dir / "optimizer.pt", map_location=accelerator.device, weights_only=False))
-    scheduler.load_state_dict(torch.load(state_dir / "scheduler.pt", weights_only=False))
+    # weights_only loading: a crafted .pt in a --resume folder must not run code (no pickle objects)
+    optimizer.load_state_dict(load_training_state(state_dir / "optimizer.pt", map_location=accelerator.device))
+    scheduler.load_state_dict(load_training_state(state_dir / "scheduler.pt"))
     if accelerator.scaler is not None and (state_dir / "scaler.pt").exists():
-        accelerator.scaler.load_state_dict(torch.load(state_dir / "scaler.pt", weights_only=False))
+        accelerator.scaler.load_state_dict(load_training_state(state_dir / "scaler.pt"))
     rng_file = state_dir / f"rng_state_{accelerator.process_index}.pt"
     if rng_file.exists():
-        rng = torch.load(rng_file, weights_only=False)
+        rng = load_training_state(rng_file)
         random.setstate(rng["python"])
         np.random.set_state(rng["numpy"])
         torch.set_rng_state(rng["torch"])
         if rng.get("cuda") is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])
-    known = TrainState.__dataclass_fields__
-    return TrainState(**{k: v for k, v in checkpoint.info.get("state", {}).items() if k in known})
 
 
 def prepare_resume(args: argparse.Namespace) -> tuple[argparse.Namespace, runs.CheckpointInfo | None]:
@@ -756,8 +765,13 @@ def main(argv: list[str] | None = None) -> Path:
     if not args.resume and runs.read_metrics(run_dir):  # checked on every process: all must stop
         raise SystemExit(f"error: {run_dir} already holds a run; pass --resume to continue it, "
                          "or choose another --output-dir")
+    lock = None
     if is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
+        try:  # one writer per run folder: a second training or --resume stops here, touching nothing
+            lock = acquire_run_lock(run_dir)
+        except RunLockedError as error:
+            raise SystemExit(f"error: {error}") from None
         runs.remove_stale_temp_dirs(run_dir)
         if not args.resume:  # listable at once; completed once data and model are loaded
             runs.write_run_config(run_dir, {"name": run_dir.name, "started_at": _now(),
@@ -781,11 +795,15 @@ def main(argv: list[str] | None = None) -> Path:
         raise
     except BaseException as error:
         if not isinstance(error, SystemExit) or error.code not in (0, None):
+            # e.g. "OSError: [Errno 28] No space left on device": recorded even on a full disk
             progress.update(force=True, status="failed", message=f"{type(error).__name__}: {error}")
         raise
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
+        if lock is not None:  # half-written checkpoint folders of a failed save go; we still own them
+            runs.remove_stale_temp_dirs(run_dir)
+            lock.release()
 
 
 def enable_tf32(device: Any) -> None:
@@ -816,8 +834,8 @@ def load_data_and_model(args, accelerator, run_dir: Path, checkpoint):
             raw[split] = raw[split].select(range(min(args.max_eval_samples, len(raw[split]))))
 
     model_spec = str(checkpoint.path) if checkpoint else args.model
-    # A scratch vocabulary is learnt from the data, and the tokenizers trainer breaks ties differently
-    # on every call: the main process learns it first and the others read it from the run folder.
+    # A scratch vocabulary is learnt from the data (deterministically, nerlib.wordpiece): the main
+    # process learns it once and the others read it from the run folder instead of learning it again.
     shared_vocab = run_dir / SHARED_TOKENIZER_DIR
     with accelerator.main_process_first():
         shared = None

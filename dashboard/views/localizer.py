@@ -8,7 +8,8 @@ from nerlib.checkpoint import CheckpointError
 from nerlib.display import DisplaySpan, parse_marked, render_legend, render_replacements
 from nerlib.tables import checkpoint_choices
 from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors
-from nerlib.vectors import DEFAULT_VECTORS, VectorsError, resolve_source
+from nerlib.safety import PathNotAllowedError, escape_markdown
+from nerlib.vectors import DEFAULT_VECTORS, VectorsError, check_visitor_source, resolve_source
 
 SAMPLE = "My name is Mitchell and I live in Chicago. I work for Boeing and support the Chicago Bulls."
 SAMPLE_MARKED = ("My name is [Mitchell](PER) and I live in [Chicago](LOC). I work for [Boeing](ORG) and "
@@ -20,8 +21,13 @@ with st.sidebar.expander("Localizer settings", expanded=True):
     vectors_source = st.text_input(
         "Vectors", value=resolve_source(None), key=session.keep("localizer_vectors"),
         help=f"`{DEFAULT_VECTORS}` (offline GloVe 6B 50d), a gensim-data name such as "
-             "`glove-wiki-gigaword-100`, or a local word2vec/GloVe/gensim file.",
+             "`glove-wiki-gigaword-100`, or a word2vec/GloVe file under the server's configured folders.",
     ).strip() or DEFAULT_VECTORS
+    try:  # a visitor may name files inside the configured roots only (never any server path)
+        vectors_source = check_visitor_source(vectors_source)
+    except PathNotAllowedError as error:
+        st.error(f"Vectors: {escape_markdown(error)}", icon=":material/error:")
+        st.stop()
     source = st.text_input("From (source context)", value=DEFAULT_SOURCE, key=session.keep("localizer_source")).strip()
     target = st.text_input("To (target context)", value=DEFAULT_TARGET, key=session.keep("localizer_target")).strip()
 

@@ -1,0 +1,91 @@
+r"""Guards for input that comes from a dashboard visitor: file paths, text size, Markdown.
+
+The dashboard pages call these and show the message of the error they raise; nothing here imports
+Streamlit.
+
+>>> escape_markdown("**bold** [link](http://x)")
+'\\*\\*bold\\*\\* \\[link\\]\\(http\\://x\\)'
+>>> code_span("a `tick`")
+'`` a `tick` ``'
+>>> check_text_size("short")
+'short'
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from nerlib import settings
+
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "PathNotAllowedError",
+    "TextTooLongError",
+    "check_text_size",
+    "check_user_path",
+    "code_span",
+    "escape_markdown",
+]
+
+#: The most characters the dashboard tags at once (about 20 pages of prose). Word splitting is
+#: linear, but the model's windows are not free: 50,000 characters take seconds on a CPU.
+MAX_TEXT_CHARS = 50_000
+
+# Characters that Markdown (and Streamlit's extensions: colours, emoji shortcodes, LaTeX) treats as
+# markup. Escaping each with a backslash shows it literally.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=])")
+
+
+class PathNotAllowedError(ValueError):
+    """A file path from a visitor lies outside the configured roots (``$NERLIB_FILE_ROOTS``)."""
+
+
+class TextTooLongError(ValueError):
+    """A text is longer than :data:`MAX_TEXT_CHARS`; the message says by how much."""
+
+
+def check_user_path(text: str, roots: list[Path] | None = None, *, allowed_files: tuple[str, ...] = ()) -> Path:
+    """Return the path ``text`` names when it lies inside one of ``roots`` (default
+    :func:`nerlib.settings.file_roots`) or is one of ``allowed_files``; else raise
+    :class:`PathNotAllowedError`.
+
+    The check comes before any look at the file system, so the error is the same whether the path
+    exists or not: a visitor learns nothing about the server's files outside the roots.
+    """
+    roots = settings.file_roots() if roots is None else roots
+    path = Path(text).expanduser()
+    allowed = {Path(name).expanduser().resolve() for name in allowed_files if name}
+    if path.resolve() in allowed or settings.is_within(path, roots):
+        return path
+    shown = ", ".join(str(root) for root in roots) or "(none)"
+    raise PathNotAllowedError(
+        f"files can only be read from the configured folders ({shown}); "
+        f"the server's operator sets them with {settings.FILE_ROOTS_ENV}"
+    )
+
+
+def check_text_size(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Return ``text`` when it has at most ``limit`` characters; else raise :class:`TextTooLongError`."""
+    if len(text) > limit:
+        raise TextTooLongError(
+            f"the text has {len(text):,} characters; the limit is {limit:,}. "
+            f"Split it into parts, or tag long files from a terminal (python -m nerlib tag)."
+        )
+    return text
+
+
+def escape_markdown(text: str) -> str:
+    """Return ``text`` with every Markdown control character backslash-escaped, so file names and
+    file content show literally (no bold, no links whose text hides their target)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def code_span(text: str) -> str:
+    """Return ``text`` as a Markdown code span that shows it literally whatever backticks it holds
+    (the fence is one backtick longer than the longest run inside). Newlines become spaces."""
+    text = str(text).replace("\r", " ").replace("\n", " ")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

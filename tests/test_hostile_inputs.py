@@ -1,0 +1,304 @@
+"""Hostile but fair inputs, kept as a suite (issue 13): crafted pickles, pathological text, damaged
+run folders, concurrent writers, bad files and arguments. Each test names the defect it guards.
+
+Malicious-pickle tests build a pickle whose loading would create a marker file, and assert that the
+marker never appears: the file must be refused before anything unpickles it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
+
+
+class _CreatesMarker:
+    """Unpickling this calls ``open(marker, "w")``: the marker file appears iff code ran."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def write_evil_pickle(path: Path, marker: Path, *, compress: bool = False) -> Path:
+    data = pickle.dumps(_CreatesMarker(marker), protocol=2)  # starts with 0x80 like a gensim file
+    path.write_bytes(gzip.compress(data) if compress else data)
+    return path
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("NERLIB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("NERLIB_TRUSTED_DIRS", raising=False)
+    monkeypatch.delenv("NERLIB_FILE_ROOTS", raising=False)
+    monkeypatch.delenv("NERLIB_VECTORS", raising=False)
+    return tmp_path / "cache"
+
+
+# --------------------------------------------------------------------------- 1. vectors pickles
+
+
+@pytest.mark.parametrize("name, compress, format", [
+    ("evil.kv", False, "auto"), ("evil.kv.gz", True, "auto"), ("evil.bin", False, "native"),
+])
+def test_untrusted_native_vectors_file_is_never_unpickled(tmp_path, cache, name, compress, format):
+    from nerlib.vectors import UntrustedVectorsError, load_vectors
+
+    marker = tmp_path / "marker"
+    evil = write_evil_pickle(tmp_path / name, marker, compress=compress)
+    with pytest.raises(UntrustedVectorsError, match="pickle"):
+        load_vectors(evil, format=format)
+    assert not marker.exists()
+
+
+def test_a_link_into_the_cache_does_not_make_a_file_trusted(tmp_path, cache):
+    from nerlib.vectors import UntrustedVectorsError, load_vectors, vectors_cache_dir
+
+    marker = tmp_path / "marker"
+    evil = write_evil_pickle(tmp_path / "evil.kv", marker)
+    vectors_cache_dir().mkdir(parents=True)
+    link = vectors_cache_dir() / "looks-cached.kv"
+    link.symlink_to(evil)
+    with pytest.raises(UntrustedVectorsError):
+        load_vectors(link)
+    assert not marker.exists()
+
+
+def test_visitor_vectors_paths_are_limited_to_the_configured_roots(tmp_path, cache, monkeypatch):
+    from nerlib.safety import PathNotAllowedError
+    from nerlib.vectors import check_visitor_source
+
+    assert check_visitor_source("glove-6b-50d") == "glove-6b-50d"
+    assert check_visitor_source("glove-wiki-gigaword-100") == "glove-wiki-gigaword-100"
+    for outside in ("/etc/passwd", str(tmp_path / "nope.kv"), str(cache / ".." / "x.txt")):
+        with pytest.raises(PathNotAllowedError, match="NERLIB_FILE_ROOTS"):
+            check_visitor_source(outside)
+    inside = cache / "vectors.txt"
+    assert check_visitor_source(str(inside)) == str(inside)
+    monkeypatch.setenv("NERLIB_VECTORS", str(tmp_path / "operator.bin"))  # the operator's own choice
+    assert check_visitor_source(str(tmp_path / "operator.bin"))
+
+
+def test_the_localizer_vectors_box_never_loads_a_server_pickle(tmp_path, cache, monkeypatch, conllpp_dir):
+    from streamlit.testing.v1 import AppTest
+
+    small = tmp_path / "operator.txt"  # the operator's configured vectors: quick to load
+    small.write_text("3 2\nchicago 1 0\nmumbai 0 1\nusa 1 1\n")
+    monkeypatch.setenv("NERLIB_VECTORS", str(small))
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(tmp_path / "runs"))
+    marker = tmp_path / "marker"
+    evil = write_evil_pickle(tmp_path / "evil.kv", marker)
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    at.switch_page("views/localizer.py").run()
+    at.text_input(key="localizer_vectors").set_value(str(evil)).run()
+    assert not at.exception
+    assert at.error and "NERLIB\\_FILE\\_ROOTS" in at.error[0].value  # outside the roots: not even looked at
+    monkeypatch.setenv("NERLIB_FILE_ROOTS", str(tmp_path))
+    at.text_input(key="localizer_vectors").set_value(str(evil) + " ").run()
+    assert not at.exception
+    assert at.error and "pickle" in at.error[0].value  # inside the roots, but a pickle: refused
+    assert not marker.exists()
+
+
+# --------------------------------------------------------------------------- 2. --resume pickles
+
+
+def _copy_run(tiny_run, tmp_path) -> Path:
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(Path(getattr(tiny_run, "path", tiny_run)), copy)
+    return copy
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("state_file", ["optimizer.pt", "scheduler.pt", "rng_state_0.pt"])
+def test_resume_never_unpickles_a_crafted_training_state(tiny_run, tmp_path, state_file):
+    from nerlib import runs
+    from training.train import main
+
+    run = _copy_run(tiny_run, tmp_path)
+    checkpoint = runs.last_resumable_checkpoint(run)
+    marker = tmp_path / "marker"
+    write_evil_pickle(checkpoint.path / runs.TRAINING_STATE_DIR / state_file, marker)
+    with pytest.raises(SystemExit, match=f"--resume: .*{state_file}.*not loaded"):
+        main(["--output-dir", str(run), "--resume", checkpoint.name, "--disable-tqdm", "--cpu"])
+    assert not marker.exists()
+
+
+def test_training_state_loader_reads_what_training_saves(tmp_path):
+    import random
+
+    import numpy as np
+    import torch
+
+    from nerlib.checkpoint import TrainingStateError, load_training_state
+
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    torch.save(state, tmp_path / "rng.pt")
+    loaded = load_training_state(tmp_path / "rng.pt")
+    assert loaded["python"] == state["python"] and torch.equal(loaded["torch"], state["torch"])
+    assert (loaded["numpy"][1] == state["numpy"][1]).all()
+    (tmp_path / "torn.pt").write_bytes((tmp_path / "rng.pt").read_bytes()[:100])
+    with pytest.raises(TrainingStateError, match="torn.pt"):
+        load_training_state(tmp_path / "torn.pt")
+
+
+# --------------------------------------------------------------------------- 5. one writer per run
+
+
+def test_a_second_writer_is_refused_and_a_dead_holder_does_not_count(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from nerlib.runlock import LOCK_FILE, RunLockedError, acquire_run_lock
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from nerlib.runlock import acquire_run_lock; "
+         f"acquire_run_lock({str(tmp_path)!r}); print('held', flush=True); time.sleep(600)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunLockedError, match=f"process {holder.pid} on"):
+            acquire_run_lock(tmp_path)
+    finally:
+        holder.kill()  # like kill -9: no clean-up; the kernel drops the lock
+        holder.wait()
+    assert json.loads((tmp_path / LOCK_FILE).read_text())["pid"] == holder.pid  # stale file stays
+    lock = acquire_run_lock(tmp_path)
+    assert json.loads((tmp_path / LOCK_FILE).read_text())["pid"] != holder.pid
+    lock.release()
+
+
+@pytest.mark.slow
+def test_training_into_a_folder_another_training_writes_stops_and_changes_nothing(tiny_run, tmp_path, conllpp_dir):
+    from conftest import tiny_run_args
+
+    from nerlib import runs
+    from nerlib.runlock import hold_run_lock
+    from training.train import main
+
+    run = _copy_run(tiny_run, tmp_path)
+    before = {name: (run / name).read_bytes() for name in (runs.METRICS_FILE, runs.PROGRESS_FILE, runs.RUN_FILE)}
+    with hold_run_lock(run):  # as if a training were still writing it
+        with pytest.raises(SystemExit, match="being written by process"):
+            main(["--output-dir", str(run), "--resume", "--disable-tqdm", "--cpu"])
+        fresh = tmp_path / "fresh"
+        fresh.mkdir()
+        with hold_run_lock(fresh):
+            with pytest.raises(SystemExit, match="one training writes into a run folder at a time"):
+                main(tiny_run_args(conllpp_dir, fresh))
+    assert {name: (run / name).read_bytes() for name in before} == before
+    assert not (fresh / runs.RUN_FILE).exists()
+
+
+# --------------------------------------------------------------------------- 9. disk full
+
+
+def test_progress_reaches_the_file_when_no_new_file_can_be_written(tmp_path):
+    import os
+
+    from nerlib import runs
+
+    runs.write_progress(tmp_path, runs.Progress(status="running"))
+    # The temporary file cannot be created (as on a full disk): the status is overwritten in place.
+    (tmp_path / f"{runs.TEMP_PREFIX}{runs.PROGRESS_FILE}.{os.getpid()}").mkdir()
+    runs.write_progress(tmp_path, runs.Progress(status="failed", message="OSError: [Errno 28] No space left"))
+    assert runs.read_progress(tmp_path).status == "failed"
+    blocked = tmp_path / "blocked"
+    (blocked / "inside").mkdir(parents=True)  # the final rename fails: no temporary file stays
+    with pytest.raises(OSError):
+        runs.write_text_atomic(blocked, "x")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(runs.TEMP_PREFIX)] == \
+        [f"{runs.TEMP_PREFIX}{runs.PROGRESS_FILE}.{os.getpid()}"]
+
+
+@pytest.mark.slow
+def test_a_write_error_while_saving_is_recorded_and_leaves_no_temporary_folder(conllpp_dir, tmp_path):
+    """Files may not grow past 200 kB (RLIMIT_FSIZE, a real OS error like a full disk): the first
+    checkpoint cannot be saved. The run must end "failed" naming the OS error, with no temp folder."""
+    import subprocess
+    import sys
+
+    from conftest import tiny_run_args
+
+    from nerlib import runs
+
+    run = tmp_path / "run"
+    script = ("import resource, sys; from training.train import main; "
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, resource.RLIM_INFINITY)); "
+              "main(sys.argv[1:])")
+    result = subprocess.run([sys.executable, "-c", script, *tiny_run_args(conllpp_dir, run, "--max-steps", "30")],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    progress = runs.read_progress(run)
+    assert progress.status == "failed" and "File too large" in progress.message
+    leftovers = [p for p in run.rglob("*") if p.name.startswith(runs.TEMP_PREFIX)]
+    assert leftovers == []
+
+
+# --------------------------------------------------------------------------- 11. reproducible vocabulary
+
+
+def test_the_scratch_vocabulary_is_the_same_on_every_call(conllpp):
+    from nerlib.wordpiece import train_wordpiece_tokenizer
+
+    words = conllpp["train"]["tokens"][:2000]
+    vocabularies = [train_wordpiece_tokenizer(words, vocab_size=3000).get_vocab() for _ in range(3)]
+    assert vocabularies[0] == vocabularies[1] == vocabularies[2]
+    assert len(vocabularies[0]) == 3000
+
+
+# --------------------------------------------------------------------------- 4. damaged run folders
+
+
+DAMAGE = {
+    "progress-list": ("progress.json", "[]", "holds a JSON list"),
+    "progress-bad-field": ("progress.json", '{"status": "running", "step": "many"}', "'step'"),
+    "progress-bad-status": ("progress.json", '{"status": "exploded"}', "status 'exploded'"),
+    "progress-binary": ("progress.json", b"\xff\xfe\x00garbage", "unreadable"),
+    "run-json-list": ("run.json", "[1, 2]", "holds a JSON list"),
+    "run-json-torn": ("run.json", '{"name": "x", "conf', "not valid JSON"),
+    "metrics-middle-line": ("metrics.jsonl", '{"step": 1}\nnot json\n{"step": 2}\n', "metrics.jsonl:2"),
+    "metrics-not-object": ("metrics.jsonl", '[1]\n{"step": 2}\n', "metrics.jsonl:1"),
+}
+
+
+def damaged_copy(tiny_run, tmp_path, kind: str) -> Path:
+    run = _copy_run(tiny_run, tmp_path / "runs")
+    name, content, _ = DAMAGE[kind]
+    (run / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    return run
+
+
+@pytest.mark.parametrize("kind", sorted(DAMAGE))
+def test_a_damaged_run_is_listed_as_damaged_and_the_others_still_list(tiny_run, tmp_path, kind):
+    from nerlib import runs
+
+    damaged = damaged_copy(tiny_run, tmp_path, kind)
+    healthy = _copy_run(tiny_run, tmp_path / "more")
+    healthy.rename(tmp_path / "runs" / "healthy")
+    listed = {run.name: run for run in runs.list_runs(tmp_path / "runs")}
+    assert set(listed) == {damaged.name, "healthy"}
+    assert listed[damaged.name].status == "damaged" and DAMAGE[kind][2] in listed[damaged.name].damaged
+    assert listed[damaged.name].checkpoints == [] and listed[damaged.name].best is None
+    assert listed["healthy"].status == "finished" and listed["healthy"].best is not None
+
+
+@pytest.mark.slow
+def test_tag_without_a_model_skips_a_damaged_newest_run(tiny_run, tmp_path, monkeypatch, capsys):
+    from nerlib.cli import main
+
+    damaged_copy(tiny_run, tmp_path, "progress-list")
+    _copy_run(tiny_run, tmp_path / "more").rename(tmp_path / "runs" / "healthy")
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(tmp_path / "runs"))
+    assert main(["tag", "Anna lives in Berlin ."]) == 0
+    assert "Berlin" in capsys.readouterr().out
