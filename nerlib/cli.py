@@ -37,6 +37,9 @@ def _add_model_options(parser: argparse.ArgumentParser, default_dtype: str) -> N
                              "CPU/GPU computes it natively, about 2x faster, else float32)")
     parser.add_argument("--quantize", action="store_true",
                         help="dynamic int8 quantization of the linear layers (CPU; faster, scores shift slightly)")
+    parser.add_argument("--context", choices=("model", "on", "off"), default="model",
+                        help="document context: each sentence is read with its neighbours of the same text "
+                             "(tag) or -DOCSTART- document (evaluate); default: as the model was trained")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--predictions", help="write 'word gold predicted' CoNLL lines to this file")
     evaluate.add_argument("--errors", help="write one row per entity error to this CSV file")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON instead of a table")
+    evaluate.add_argument("--seen-from", default="train",
+                          help="training split or CoNLL file whose entities count as seen, for the seen/unseen "
+                               "scores (default: train; 'none' to skip)")
     _add_model_options(evaluate, default_dtype="float32")  # scores equal the training script's
     return parser
 
@@ -132,8 +138,9 @@ def _load_tagger(args: argparse.Namespace):
         print(f"using the newest trained run: {run}", file=sys.stderr)
         args.model = str(run)
     _quiet_transformers()
+    context = {"model": None, "on": True, "off": False}[args.context]
     return Tagger.from_pretrained(args.model, device=args.device, dtype=args.dtype, quantize=args.quantize,
-                                  batch_size=args.batch_size)
+                                  batch_size=args.batch_size, document_context=context)
 
 
 def run_tag(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
@@ -159,6 +166,13 @@ def format_table(result) -> str:
         if row.type == "ALL":
             lines.append("-" * len(lines[0]))
         lines.append(f"{row.type:<8}{100 * row.precision:>10.2f}{100 * row.recall:>9.2f}{100 * row.f1:>8.2f}{row.support:>9d}")
+    subsets = result.metrics.seen_unseen_table()
+    if not subsets.empty:
+        lines.append("")
+        for row in subsets.itertuples(index=False):
+            if row.entities != "all":
+                lines.append(f"{row.entities:<8}{100 * row.precision:>10.2f}{100 * row.recall:>9.2f}"
+                             f"{100 * row.f1:>8.2f}{row.support:>9d}   (entities {'seen' if row.entities == 'seen' else 'not seen'} in training)")
     counts = result.error_counts()
     lines += [
         "",
@@ -172,14 +186,21 @@ def format_table(result) -> str:
 
 def run_evaluate(args: argparse.Namespace, stdout: TextIO) -> int:
     """``evaluate``: print the per-type table (or JSON) and write the optional files."""
-    from nerlib.evaluation import evaluate_sentences, load_sentences
+    from nerlib.data import DataNotFoundError
+    from nerlib.evaluation import evaluate_sentences, load_sentences, training_entities
 
     sentences, source = load_sentences(args.data, args.data_dir)  # bad data fails before the model loads
     if args.limit is not None:
         sentences = sentences[: args.limit]
+    seen = None
+    if args.seen_from.lower() != "none":
+        try:
+            seen = training_entities(args.seen_from, args.data_dir)
+        except DataNotFoundError:  # no CoNLL++ here: scores without the seen/unseen split
+            print("note: no training split found; seen/unseen scores left out (--seen-from FILE)", file=sys.stderr)
     tagger = _load_tagger(args)
     result = evaluate_sentences(tagger, sentences, batch_size=args.batch_size, source=source,
-                                checkpoint=str(tagger.path))
+                                checkpoint=str(tagger.path), seen=seen)
     if args.predictions:
         result.write_predictions(args.predictions)
     if args.errors:

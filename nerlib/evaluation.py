@@ -5,9 +5,11 @@
 >>> result.errors[result.errors.kind == "wrong_type"]                # doctest: +SKIP
 
 The model reads the gold words exactly as the file splits them (no re-tokenization), one label per
-word from its first sub-token, repaired to IOB2 as conlleval does; metrics come from
-:func:`nerlib.metrics.compute_metrics` (conlleval semantics), the token confusion from
-:func:`nerlib.metrics.confusion_matrix`.
+word from its first sub-token, repaired to IOB2 as conlleval does; a model trained with document
+context gets the neighbouring sentences of the same ``-DOCSTART-`` document as context, as in
+training. Metrics come from :func:`nerlib.metrics.compute_metrics` (conlleval semantics), with
+separate scores for entities seen and unseen in the training split (``metrics.seen`` /
+``metrics.unseen``); the token confusion from :func:`nerlib.metrics.confusion_matrix`.
 
 Errors pair every gold entity the model missed with the predicted entity that overlaps it most
 (each predicted entity used once) and classify the pair; a gold entity left without a partner is
@@ -27,7 +29,7 @@ import pandas as pd
 
 from nerlib.conll import ConllSentence, format_predictions, read_conll
 from nerlib.labels import Span, entity_spans
-from nerlib.metrics import EntityMetrics, compute_metrics, confusion_matrix
+from nerlib.metrics import EntityMetrics, compute_metrics, confusion_matrix, entity_surface_forms
 
 __all__ = [
     "ERROR_KINDS",
@@ -36,6 +38,7 @@ __all__ = [
     "evaluate_sentences",
     "load_sentences",
     "span_errors",
+    "training_entities",
 ]
 
 #: error kinds, in the order an error-analysis view lists them
@@ -100,19 +103,42 @@ def load_sentences(split_or_file: str | os.PathLike, data_dir: str | os.PathLike
     """Return the sentences of a CoNLL++ split (``train``/``validation``/``dev``/``test``) or of a
     CoNLL file, and a name for where they came from. Raises ``FileNotFoundError`` when it is
     neither, :class:`nerlib.data.DataNotFoundError` when CoNLL++ cannot be found."""
+    file = _data_file(split_or_file, data_dir)
+    text = os.fspath(split_or_file)
+    return read_conll(file), (str(file) if Path(text).expanduser().is_file() else _SPLIT_ALIASES[text.lower()])
+
+
+def _data_file(split_or_file: str | os.PathLike, data_dir: str | os.PathLike | None = None, *,
+               download: bool = True) -> Path:
+    """The CoNLL file a split name or path means (see :func:`load_sentences` for the errors)."""
     text = os.fspath(split_or_file)
     path = Path(text).expanduser()
     if path.is_file():
-        return read_conll(path), str(path)
+        return path
     if text.lower() in _SPLIT_ALIASES:
         from nerlib.data import CONLLPP_FILES, find_conllpp_dir
 
-        split = _SPLIT_ALIASES[text.lower()]
-        file = find_conllpp_dir(data_dir) / CONLLPP_FILES[split]
-        return read_conll(file), split
+        return find_conllpp_dir(data_dir, download=download) / CONLLPP_FILES[_SPLIT_ALIASES[text.lower()]]
     if path.is_dir():
         raise FileNotFoundError(f"{path} is a folder; pass one CoNLL file or a split name (train, validation, test)")
     raise FileNotFoundError(f"{text!r} is neither a CoNLL file nor a split name (train, validation, test)")
+
+
+_SURFACE_CACHE: dict[tuple[str, int, int], frozenset[str]] = {}
+
+
+def training_entities(split_or_file: str | os.PathLike = "train",
+                      data_dir: str | os.PathLike | None = None) -> frozenset[str]:
+    """Return the surface forms of the entities of a training split or CoNLL file (for the
+    seen/unseen scores); cached per file, size and modification time. Never downloads CoNLL++;
+    raises like :func:`load_sentences`."""
+    path = _data_file(split_or_file, data_dir, download=False)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _SURFACE_CACHE:
+        sentences = read_conll(path)
+        _SURFACE_CACHE[key] = entity_surface_forms([s.tokens for s in sentences], [s.ner_tags for s in sentences])
+    return _SURFACE_CACHE[key]
 
 
 def _span_dict(span: Span | None, tokens: Sequence[str]) -> dict[str, Any]:
@@ -176,15 +202,18 @@ def _prefixed(prefix: str, span: Span | None, tokens: Sequence[str]) -> dict[str
 
 def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch_size: int = 64,
                        source: str = "", checkpoint: str = "",
-                       progress: Callable[[int, int], None] | None = None) -> EvaluationResult:
+                       progress: Callable[[int, int], None] | None = None,
+                       seen: frozenset[str] | None = None) -> EvaluationResult:
     """Tag ``sentences`` (their gold words) with ``tagger`` and score them; see :class:`EvaluationResult`.
-    ``progress(done, total)`` is called after every batch of the model."""
+    ``progress(done, total)`` is called after every batch of the model; ``seen`` (the training
+    entities' surface forms, :func:`training_entities`) adds the seen/unseen scores."""
     started = time.perf_counter()
     tokens = [list(s.tokens) for s in sentences]
     gold = [list(s.ner_tags) for s in sentences]
-    tagged = tagger.tag_words(tokens, batch_size=batch_size, progress=progress)
+    documents = [(s.source, s.document) for s in sentences]  # context stays inside a document
+    tagged = tagger.tag_words(tokens, batch_size=batch_size, progress=progress, documents=documents)
     predicted = [t.labels for t in tagged]
-    metrics = compute_metrics(gold, predicted)
+    metrics = compute_metrics(gold, predicted, tokens=tokens, seen=seen)
     confusion = confusion_matrix(gold, predicted, labels=_label_order(tagger))
 
     sentence_rows, error_rows = [], []
@@ -231,12 +260,15 @@ def evaluate_checkpoint(
     device: str | None = None,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    seen_from: str | os.PathLike | None = "train",
 ) -> EvaluationResult:
     """Run a checkpoint (path, run name, hub id, or a ready :class:`~nerlib.tagger.Tagger`) over a
     CoNLL++ split or a CoNLL file and return an :class:`EvaluationResult`.
 
     ``limit`` scores only the first ``limit`` sentences (quick looks); ``progress(done, total)`` is
-    called after every batch of the model (e.g. to drive a progress bar). Raises
+    called after every batch of the model (e.g. to drive a progress bar). ``seen_from`` (a split name
+    or CoNLL file; default CoNLL++ ``train``, ``None`` to skip) gives the training entities for the
+    seen/unseen scores; when it cannot be found those scores are left out (``None``). Raises
     :class:`nerlib.checkpoint.CheckpointError` for an unusable checkpoint and ``FileNotFoundError``
     / :class:`nerlib.conll.ConllFormatError` for unusable data, before any model work is done.
     """
@@ -245,6 +277,12 @@ def evaluate_checkpoint(
     sentences, source = load_sentences(split_or_file, data_dir)
     if limit is not None:
         sentences = sentences[:limit]
+    seen = None
+    if seen_from is not None:
+        try:
+            seen = training_entities(seen_from, data_dir)
+        except FileNotFoundError:  # no training data here (a DataNotFoundError too): no seen/unseen split
+            seen = None
     if isinstance(path_or_tagger, Tagger):
         tagger = path_or_tagger
         checkpoint = str(getattr(tagger, "path", "") or getattr(tagger, "source", ""))
@@ -252,4 +290,4 @@ def evaluate_checkpoint(
         tagger = Tagger.from_pretrained(path_or_tagger, device=device, dtype="float32")
         checkpoint = str(tagger.path)
     return evaluate_sentences(tagger, sentences, batch_size=batch_size, source=source, checkpoint=checkpoint,
-                              progress=progress)
+                              progress=progress, seen=seen)

@@ -31,7 +31,9 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from nerlib.encoding import encode_words, read_context_config, sentence_windows, special_tokens
 from nerlib.labels import entity_spans, split_tag, to_iob2
+from nerlib.sentences import sentence_word_ranges
 from nerlib.words import Word, split_words, words_from_tokens
 
 __all__ = ["Entity", "TaggedWord", "TaggedText", "Tagger", "normalize_label"]
@@ -99,16 +101,6 @@ def normalize_label(label: str) -> str:
     return "O" if prefix == "O" else f"{prefix}-{entity_type}"
 
 
-@dataclass
-class _Window:
-    text_index: int
-    first_word: int  # words [first_word, end_word) of the text
-    end_word: int
-    input_ids: list[int]
-    word_positions: list[int]  # position of each word's first sub-token in input_ids
-
-
-
 def native_bfloat16_dtype(device: str | None = None) -> Any:
     """Return ``torch.bfloat16`` when ``device`` (default: CUDA if present, else CPU) computes
     bfloat16 natively, else ``None`` (keep the checkpoint's float32)."""
@@ -129,6 +121,11 @@ class Tagger:
     (a fast tokenizer) and ``id2label``. ``max_length`` caps the window in sub-tokens including
     special tokens (default: what the model and tokenizer allow); ``overlap`` is how many sub-tokens
     consecutive windows share (default: a quarter of the window, at most 128).
+
+    ``document_context`` (default: what the model's ``config.json`` records from training, see
+    :mod:`nerlib.encoding`) tags each sentence together with its neighbours of the same text as
+    context; ``context_size`` caps that context in sub-tokens per side (default: the model's
+    setting; ``None`` fills the window the model was trained with).
     """
 
     def __init__(
@@ -141,6 +138,8 @@ class Tagger:
         max_length: int | None = None,
         overlap: int | None = None,
         batch_size: int = 64,
+        document_context: bool | None = None,
+        context_size: int | None | str = "model",
     ):
         import torch
 
@@ -156,7 +155,7 @@ class Tagger:
             self.model.to(self.device)
         self.model.eval()
         self.batch_size = batch_size
-        self._prefix, self._suffix = self._special_tokens()
+        self._prefix, self._suffix = special_tokens(tokenizer)
         specials = len(self._prefix) + len(self._suffix)
         self.max_length = max_length or self._model_window()
         self.capacity = self.max_length - specials  # sub-tokens of words per window
@@ -164,7 +163,12 @@ class Tagger:
             raise ValueError(f"max_length={self.max_length} leaves no room next to {specials} special tokens")
         self.overlap = min(overlap if overlap is not None else min(128, self.capacity // 4), self.capacity - 1)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        self.unk_id = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else self.pad_id
+        trained = read_context_config(getattr(model, "config", None))
+        self.document_context = trained["document_context"] if document_context is None else bool(document_context)
+        self.context_size = trained["context_size"] if context_size == "model" else context_size
+        if self.document_context and self.context_size == 0:
+            self.context_size = None  # switched on for a model trained without: fill the window
+        self.context_length = min(self.max_length, trained["max_length"] or self.max_length)
         self._use_token_types = "token_type_ids" in getattr(tokenizer, "model_input_names", ())
 
     # ---------------------------------------------------------------------------------------
@@ -215,14 +219,6 @@ class Tagger:
     source: str = ""
     path: Any = None
 
-    def _special_tokens(self) -> tuple[list[int], list[int]]:
-        """Token ids the tokenizer puts before and after one sequence (``[CLS]``/``[SEP]``...)."""
-        encoding = self.tokenizer(["x"], is_split_into_words=True, add_special_tokens=True)
-        word_ids = encoding.word_ids()
-        ids = encoding["input_ids"]
-        positions = [i for i, w in enumerate(word_ids) if w is not None]
-        return list(ids[: positions[0]]), list(ids[positions[-1] + 1 :])
-
     def _model_window(self) -> int:
         config = self.model.config
         limits = []
@@ -247,19 +243,27 @@ class Tagger:
     def tag_many(self, texts: Iterable[str], batch_size: int | None = None,
                  progress: Callable[[int, int], None] | None = None) -> list[TaggedText]:
         """Tag many texts at once (batched across texts); returns one :class:`TaggedText` per text,
-        in order. Empty or whitespace-only texts give no words and no entities. ``progress`` is
-        called as ``progress(done, total)`` (windows) after every batch, e.g. for a progress bar."""
+        in order. Each text is split into sentences (line breaks, sentence punctuation:
+        :mod:`nerlib.sentences`), so no entity crosses a sentence boundary; with document context
+        the other sentences of the same text are each sentence's context. Empty or
+        whitespace-only texts give no words and no entities. ``progress`` is called as
+        ``progress(done, total)`` (windows) after every batch, e.g. for a progress bar."""
         texts = list(texts)
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
         word_lists = [split_words(text) for text in texts]
-        return self._tag(texts, word_lists, batch_size, progress)
+        sentences = [sentence_word_ranges(text, words) for text, words in zip(texts, word_lists)]
+        return self._tag(texts, word_lists, sentences, list(range(len(texts))), batch_size, progress)
 
     def tag_words(self, word_lists: Iterable[Sequence[str]], batch_size: int | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> list[TaggedText]:
-        """Tag pre-split sentences (e.g. CoNLL tokens). Each result's ``text`` is the words joined by
-        single spaces, with offsets into that text; ``labels`` has one label per given word."""
+                  progress: Callable[[int, int], None] | None = None,
+                  documents: Sequence[Any] | None = None) -> list[TaggedText]:
+        """Tag pre-split sentences (e.g. CoNLL tokens), each one sentence. Each result's ``text`` is
+        the words joined by single spaces, with offsets into that text; ``labels`` has one label
+        per given word. ``documents`` (one key per sentence; consecutive sentences with the same
+        key form a document, e.g. CoNLL's ``-DOCSTART-`` index) gives document context to a
+        tagger that uses it; without it every sentence stands alone."""
         texts, words = [], []
         for i, tokens in enumerate(word_lists):
             tokens = list(tokens)
@@ -269,104 +273,61 @@ class Tagger:
             text, split = words_from_tokens(tokens)
             texts.append(text)
             words.append(split)
-        return self._tag(texts, words, batch_size, progress)
+        keys = list(documents) if documents is not None else list(range(len(texts)))
+        if len(keys) != len(texts):
+            raise ValueError(f"{len(keys)} document ids for {len(texts)} sentences")
+        return self._tag(texts, words, [[range(len(w))] if w else [] for w in words], keys, batch_size, progress)
 
-    def predict(self, word_lists: Sequence[Sequence[str]], batch_size: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Return raw ``(label_ids, scores)`` arrays per sentence of words (no IOB repair)."""
-        return self._predict([list(w) for w in word_lists], batch_size or self.batch_size)
+    def predict(self, word_lists: Sequence[Sequence[str]], batch_size: int | None = None,
+                documents: Sequence[Any] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Return raw ``(label_ids, scores)`` arrays per sentence of words (no IOB repair);
+        ``documents`` as in :meth:`tag_words`."""
+        return self._predict([list(w) for w in word_lists], batch_size or self.batch_size,
+                             documents=documents if self.document_context else None)
 
     # ---------------------------------------------------------------------------------------
     # internals
 
-    def _tag(self, texts: list[str], word_lists: list[list[Word]], batch_size: int | None,
+    def _tag(self, texts: list[str], word_lists: list[list[Word]], sentences: list[list[range]],
+             documents: list[Any], batch_size: int | None,
              progress: Callable[[int, int], None] | None = None) -> list[TaggedText]:
-        predictions = self._predict([[w.text for w in words] for words in word_lists], batch_size or self.batch_size,
-                                    progress)
+        """Predict every sentence (``sentences[t]``: word ranges of text ``t``; ``documents[t]``: its
+        document key), repair labels to IOB2 per sentence, and build the results per text."""
+        flat_words = [[w.text for w in word_lists[t][r.start:r.stop]] for t, ranges in enumerate(sentences) for r in ranges]
+        flat_documents = [documents[t] for t, ranges in enumerate(sentences) for _ in ranges]
+        predictions = iter(self._predict(flat_words, batch_size or self.batch_size, progress,
+                                         documents=flat_documents if self.document_context else None))
         results = []
-        for text, words, (label_ids, scores) in zip(texts, word_lists, predictions):
-            labels = to_iob2([self.labels[i] for i in label_ids.tolist()])
-            score_list = scores.tolist()
-            tagged = [
-                TaggedWord(w.text, w.start, w.end, label, score)
-                for w, label, score in zip(words, labels, score_list)
-            ]
-            entities = []
-            for span in entity_spans(labels):
-                start, end = words[span.start].start, words[span.end - 1].end
-                entities.append(Entity(
-                    text=text[start:end], label=span.label, start=start, end=end,
-                    score=float(sum(score_list[span.start:span.end]) / len(span)),
-                ))
+        for text, words, ranges in zip(texts, word_lists, sentences):
+            tagged: list[TaggedWord] = []
+            entities: list[Entity] = []
+            for sentence in ranges:
+                label_ids, scores = next(predictions)
+                labels = to_iob2([self.labels[i] for i in label_ids.tolist()])
+                score_list = scores.tolist()
+                here = words[sentence.start:sentence.stop]
+                tagged.extend(TaggedWord(w.text, w.start, w.end, label, score)
+                              for w, label, score in zip(here, labels, score_list))
+                for span in entity_spans(labels):
+                    start, end = here[span.start].start, here[span.end - 1].end
+                    entities.append(Entity(
+                        text=text[start:end], label=span.label, start=start, end=end,
+                        score=float(sum(score_list[span.start:span.end]) / len(span)),
+                    ))
             results.append(TaggedText(text=text, words=tagged, entities=entities))
         return results
 
-    def _encode(self, word_lists: list[list[str]]) -> list[tuple[list[int], np.ndarray]]:
-        """Sub-token ids of each sentence and the index of each word's first sub-token."""
-        encoded: list[tuple[list[int], np.ndarray]] = [([], np.zeros(1, dtype=np.int64))] * len(word_lists)
-        todo = [i for i, words in enumerate(word_lists) if words]
-        if not todo:
-            return encoded
-        batch = self.tokenizer(
-            [word_lists[i] for i in todo], is_split_into_words=True, add_special_tokens=False,
-            truncation=False, verbose=False,
-        )
-        for i, encoding in zip(todo, batch.encodings):
-            n_words = len(word_lists[i])
-            ids = encoding.ids
-            word_ids = np.array([-1 if w is None else w for w in encoding.word_ids], dtype=np.int64)
-            counts = np.bincount(word_ids[word_ids >= 0], minlength=n_words)
-            if (counts == 0).any():
-                # A word the tokenizer drops entirely (a control character, say) still needs a
-                # position for its prediction: give it an unknown token.
-                ids, word_ids = self._fill_empty_words(ids, word_ids, counts)
-                counts = np.bincount(word_ids, minlength=n_words)
-            starts = np.zeros(n_words + 1, dtype=np.int64)
-            np.cumsum(counts, out=starts[1:])
-            encoded[i] = (list(ids), starts)
-        return encoded
-
-    def _fill_empty_words(self, ids: list[int], word_ids: np.ndarray, counts: np.ndarray):
-        new_ids: list[int] = []
-        new_word_ids: list[int] = []
-        by_word: dict[int, list[int]] = {}
-        for token, word in zip(ids, word_ids.tolist()):
-            if word >= 0:
-                by_word.setdefault(word, []).append(token)
-        for word in range(len(counts)):
-            tokens = by_word.get(word) or [self.unk_id]
-            new_ids.extend(tokens)
-            new_word_ids.extend([word] * len(tokens))
-        return new_ids, np.array(new_word_ids, dtype=np.int64)
-
-    def _windows(self, text_index: int, ids: list[int], starts: np.ndarray) -> list[_Window]:
-        """Cut one sentence into windows of whole words that fit the model, overlapping."""
-        n_words = len(starts) - 1
-        capacity, overlap = self.capacity, self.overlap
-        windows = []
-        first = 0
-        while True:
-            # the furthest end such that words [first, end) fit
-            end = int(np.searchsorted(starts, starts[first] + capacity, side="right")) - 1
-            end = max(min(end, n_words), first + 1)  # one over-long word is cut to the window
-            token_start = int(starts[first])
-            token_ids = ids[token_start:int(starts[end])][:capacity]
-            positions = [int(p) - token_start + len(self._prefix) for p in starts[first:end]]
-            windows.append(_Window(text_index, first, end, self._prefix + token_ids + self._suffix, positions))
-            if end >= n_words:
-                return windows
-            # start the next window so that about `overlap` sub-tokens are shared, always moving on
-            next_first = int(np.searchsorted(starts, starts[end] - overlap, side="left"))
-            first = max(next_first, first + 1)
-
     def _predict(self, word_lists: list[list[str]], batch_size: int,
-                 progress: Callable[[int, int], None] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+                 progress: Callable[[int, int], None] | None = None,
+                 documents: Sequence[Any] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Label ids and scores per sentence; windows come from :mod:`nerlib.encoding` (the encoder
+        training uses), with document context when ``documents`` is given."""
         import torch
 
-        encoded = self._encode(word_lists)
-        windows: list[_Window] = []
-        for i, (ids, starts) in enumerate(encoded):
-            if word_lists[i]:
-                windows.extend(self._windows(i, ids, starts))
+        encoded = encode_words(self.tokenizer, word_lists)
+        windows, _ = sentence_windows(encoded, max_length=self.max_length, prefix=self._prefix, suffix=self._suffix,
+                                      documents=documents, context=self.context_size, overlap=self.overlap,
+                                      context_length=self.context_length)
         # longest first: a memory problem shows up on the first batch, not the last
         order = sorted(range(len(windows)), key=lambda k: -len(windows[k].input_ids))
         window_labels: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
@@ -429,13 +390,13 @@ class Tagger:
             index = np.arange(window.first_word, window.end_word)
             # context on the poorer side; the first and last window have no edge on the outer side
             left = index - window.first_word if window.first_word > 0 else np.full(len(index), 1 << 40)
-            right = window.end_word - 1 - index if window.end_word < len(word_lists[window.text_index]) else np.full(len(index), 1 << 40)
+            right = window.end_word - 1 - index if window.end_word < len(word_lists[window.sentence]) else np.full(len(index), 1 << 40)
             margin = np.minimum(left, right)
-            better = margin > margins[window.text_index][index]
-            target_labels, target_scores = results[window.text_index]
+            better = margin > margins[window.sentence][index]
+            target_labels, target_scores = results[window.sentence]
             target_labels[index[better]] = labels[better]
             target_scores[index[better]] = scores[better]
-            margins[window.text_index][index[better]] = margin[better]
+            margins[window.sentence][index[better]] = margin[better]
         return results
 
 

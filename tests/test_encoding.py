@@ -1,0 +1,134 @@
+"""The shared encoder: labels only on target words, context from the same document only, the
+context budget, truncation and overlap; training and tagging build identical inputs."""
+
+import pytest
+
+pytest.importorskip("torch")
+
+from nerlib.alignment import IGNORE_INDEX, tokenize_and_align  # noqa: E402
+from nerlib.encoding import (  # noqa: E402
+    context_config, encode_examples, encode_words, read_context_config, sentence_windows, special_tokens,
+)
+from nerlib.labels import NER_LABELS  # noqa: E402
+from tests.test_tagger import build_tokenizer  # noqa: E402
+
+# three documents; each word names its document and sentence so context can be read back
+SENTENCES = [["Paris", "a", "visited"], ["Berlin", "the"], ["Angela", "Merkel", "met"],
+             ["Acme", "Corp."],
+             ["York", "said", "in", "Nairobi"], ["Olympics"]]
+DOCUMENTS = [0, 0, 0, 1, 2, 2]
+LABELS = [[NER_LABELS.index(t) for t in tags] for tags in
+          [["B-LOC", "O", "O"], ["B-LOC", "O"], ["B-PER", "I-PER", "O"], ["B-ORG", "I-ORG"],
+           ["B-LOC", "O", "O", "B-LOC"], ["B-MISC"]]]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return build_tokenizer()
+
+
+def _decode_context(tokenizer, ids):
+    return tokenizer.convert_ids_to_tokens(ids)
+
+
+def test_without_context_equals_plain_alignment(tokenizer):
+    ours = encode_examples(tokenizer, SENTENCES, LABELS, max_length=64, documents=DOCUMENTS, context=0)
+    plain = tokenize_and_align({"tokens": SENTENCES, "ner_tags": LABELS}, tokenizer, max_length=64)
+    assert ours.input_ids == plain["input_ids"]
+    assert ours.labels == plain["labels"]
+    assert ours.truncated == 0 and ours.context_tokens == 0
+
+
+@pytest.mark.parametrize("context", [None, 1, 2, 3, 100])
+@pytest.mark.parametrize("max_length", [8, 12, 40])
+def test_context_labels_and_document_boundaries(tokenizer, context, max_length):
+    encoded = encode_words(tokenizer, SENTENCES)
+    examples = encode_examples(tokenizer, SENTENCES, LABELS, max_length=max_length, documents=DOCUMENTS,
+                               context=context)
+    prefix, suffix = special_tokens(tokenizer)
+    for index, (ids, labels, word_ids) in enumerate(zip(examples.input_ids, examples.labels, examples.word_ids)):
+        assert len(ids) <= max_length
+        target = [p for p, w in enumerate(word_ids) if w >= 0]
+        # labels only on target words' first sub-tokens, and exactly the gold ones
+        labelled = [p for p, label in enumerate(labels) if label != IGNORE_INDEX]
+        assert set(labelled) <= set(target)
+        words = [word_ids[p] for p in labelled]
+        assert words == sorted(set(words))
+        assert [labels[p] for p in labelled] == [LABELS[index][w] for w in words]
+        # the context around the target comes from the same document only, in order
+        begin, end = min(target), max(target) + 1
+        left = ids[len(prefix):begin]
+        right = ids[end:len(ids) - len(suffix)]
+        same_doc = [i for i, d in enumerate(DOCUMENTS) if d == DOCUMENTS[index]]
+        before = [t for j in same_doc if j < index for t in encoded[j].ids]
+        after = [t for j in same_doc if j > index for t in encoded[j].ids]
+        assert left == (before[len(before) - len(left):] if left else [])
+        assert right == after[:len(right)]
+        if context is not None:
+            assert len(left) <= context and len(right) <= context
+        room = max_length - len(prefix) - len(suffix) - len(encoded[index].ids)
+        if room > 0 and context is None:  # fills the window as far as the document allows
+            assert len(left) + len(right) == min(room, len(before) + len(after))
+
+
+def test_a_sentence_alone_in_its_document_gets_no_context(tokenizer):
+    examples = encode_examples(tokenizer, SENTENCES, LABELS, max_length=64, documents=DOCUMENTS, context=None)
+    plain = encode_examples(tokenizer, SENTENCES, LABELS, max_length=64)
+    assert examples.input_ids[3] == plain.input_ids[3]  # document 1 has one sentence
+    assert examples.input_ids[0] != plain.input_ids[0]
+
+
+def test_truncation_and_overlap(tokenizer):
+    long = [["Paris", "visited", "Berlin", "and", "York"] * 4]
+    encoded = encode_words(tokenizer, long)
+    prefix, suffix = special_tokens(tokenizer)
+    windows, truncated = sentence_windows(encoded, max_length=10, prefix=prefix, suffix=suffix)
+    assert truncated == 1 and len(windows) == 1
+    windows, truncated = sentence_windows(encoded, max_length=10, prefix=prefix, suffix=suffix, overlap=3)
+    assert truncated == 0 and windows[-1].end_word == 20
+    covered = sorted({w for win in windows for w in range(win.first_word, win.end_word)})
+    assert covered == list(range(20))
+    assert all(len(w.input_ids) <= 10 for w in windows)
+
+
+def test_all_strategy_labels_continuations(tokenizer):
+    words = [["Nairobi", "visited"]]
+    first = encode_examples(tokenizer, words, [[NER_LABELS.index("B-LOC"), 0]], max_length=32)
+    every = encode_examples(tokenizer, words, [[NER_LABELS.index("B-LOC"), 0]], max_length=32,
+                            strategy="all", label_names=NER_LABELS)
+    pieces = [p for p, w in enumerate(first.word_ids[0]) if w == 0]
+    assert first.labels[0][pieces[0]] == NER_LABELS.index("B-LOC")
+    assert all(every.labels[0][p] == NER_LABELS.index("I-LOC") for p in pieces[1:])
+
+
+def test_context_config_round_trip():
+    class Config:
+        pass
+
+    config = Config()
+    assert read_context_config(config)["document_context"] is False
+    config.nerlib_encoding = context_config(64, enabled=True, max_length=128)
+    assert read_context_config(config) == {"document_context": True, "context_size": 64, "max_length": 128}
+
+
+def test_tagger_uses_the_same_windows(tokenizer):
+    """The tagger's model input for a sentence equals the training example's input."""
+    from tests.test_tagger import build_keyword_model, expected_labels
+
+    from nerlib.tagger import Tagger
+
+    model, tok = build_keyword_model()
+    examples = encode_examples(tok, SENTENCES, LABELS, max_length=16, documents=DOCUMENTS, context=None)
+    tagger = Tagger(model, tok, device="cpu", max_length=16, document_context=True, context_size=None)
+    seen = []
+    original = tagger.model.forward
+
+    def spy(*args, **kwargs):
+        ids, mask = kwargs["input_ids"], kwargs["attention_mask"]
+        seen.extend(row[: int(m.sum())].tolist() for row, m in zip(ids, mask))
+        return original(*args, **kwargs)
+
+    tagger.model.forward = spy
+    tagged = tagger.tag_words(SENTENCES, documents=DOCUMENTS)
+    assert sorted(seen) == sorted(examples.input_ids)
+    assert [t.labels for t in tagged] == [expected_labels(words) for words in SENTENCES]
