@@ -48,6 +48,8 @@ class Schedule:
     weight_decay: float = 0.01
     max_length: int = 256
     mixed_precision: str = "no"
+    document_context: bool = False  # neighbouring sentences as context (nerlib.encoding)
+    context_size: int = 0           # context sub-tokens per side at most; 0 fills up to max_length
 
 
 @dataclass(frozen=True)

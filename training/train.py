@@ -41,9 +41,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nerlib import runs
-from nerlib.alignment import IGNORE_INDEX, align_labels, word_level_predictions
+from nerlib.alignment import IGNORE_INDEX, word_level_predictions
 from nerlib.batching import length_grouped_batches, padding_stats, random_batches, shard_batches, sorted_batches
 from nerlib.checkpoint import TrainingStateError, load_training_state
+from nerlib.encoding import CONFIG_KEY, context_config
 from nerlib.modeling import DEFAULT_MODEL, PRESETS, Schedule, load_model, parse_model_spec
 from nerlib.runlock import RunLockedError, acquire_run_lock
 
@@ -108,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (fallback 0.01)")
     schedule.add_argument("--max-length", type=int, default=None,
                           help="maximum sub-tokens per sentence; words past it are predicted O (fallback 256)")
+    schedule.add_argument("--document-context", action=argparse.BooleanOptionalAction, default=None,
+                          help="read each sentence with its neighbours of the same -DOCSTART- document as "
+                               "context (labels and loss on the sentence only; FLERT); recorded in the "
+                               "checkpoint, so tagging and evaluation do the same (preset default)")
+    schedule.add_argument("--context-size", type=int, default=None,
+                          help="with --document-context: at most N context sub-tokens on each side; 0 fills "
+                               "the window up to --max-length (preset default)")
     schedule.add_argument("--mixed-precision", choices=("no", "fp16", "bf16"), default=None,
                           help="autocast precision (fp16/bf16 on GPU; bf16 on CPUs with avx512_bf16/AMX)")
     schedule.add_argument("--lr-scheduler", choices=("linear", "cosine", "constant"), default="linear",
@@ -175,6 +183,7 @@ class EncodedSplit:
     tokens: list[list[str]]
     gold: list[list[str]]
     truncated: int
+    seen: frozenset[str] | None = None  # the training entities' surface forms (seen/unseen scores)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -185,30 +194,36 @@ class EncodedSplit:
 
 
 def encode_split(name: str, dataset: Any, tokenizer: Any, label_names: Sequence[str], strategy: str,
-                 max_length: int) -> EncodedSplit:
-    """Tokenize a ``datasets.Dataset`` with ``tokens``/``ner_tags`` columns; returns an :class:`EncodedSplit`."""
+                 max_length: int, context: int | None = 0) -> EncodedSplit:
+    """Encode a ``datasets.Dataset`` with ``tokens``/``ner_tags`` (and ``document``) columns with the
+    shared encoder (:func:`nerlib.encoding.encode_examples`; ``context``: 0 = off, ``None`` = fill,
+    N = at most N sub-tokens per side); returns an :class:`EncodedSplit`."""
+    from nerlib.encoding import encode_examples
+
     tokens, tags = list(dataset["tokens"]), list(dataset["ner_tags"])
-    out = EncodedSplit(name, [], [], [], tokens, [[label_names[t] for t in s] for s in tags], 0)
-    for start in range(0, len(tokens), 1000):
-        chunk = tokens[start:start + 1000]
-        encoded = tokenizer(chunk, is_split_into_words=True, truncation=True, max_length=max_length)
-        for i, words in enumerate(chunk):
-            word_ids = encoded.word_ids(i)
-            out.input_ids.append(encoded["input_ids"][i])
-            out.labels.append(align_labels(word_ids, tags[start + i], strategy, label_names))
-            out.word_ids.append([-1 if w is None else w for w in word_ids])
-            kept = max((w for w in word_ids if w is not None), default=-1) + 1
-            out.truncated += kept < len(words)
-    return out
+    documents = list(dataset["document"]) if "document" in dataset.column_names else None
+    examples = encode_examples(tokenizer, tokens, tags, max_length=max_length, documents=documents,
+                               context=context, strategy=strategy, label_names=label_names)
+    return EncodedSplit(name, examples.input_ids, examples.labels, examples.word_ids, tokens,
+                        [[label_names[t] for t in s] for s in tags], examples.truncated)
+
+
+def encoding_context(args: argparse.Namespace) -> int | None:
+    """The encoder's ``context`` for these options: 0 (off), None (fill the window) or N per side.
+    Runs from before the option existed (``--resume``) have no context."""
+    if not getattr(args, "document_context", False):
+        return 0
+    return getattr(args, "context_size", 0) or None
 
 
 def load_splits(data_dir: str | None):
     """Return a DatasetDict with train/validation/test from CoNLL++ or a folder of CoNLL files."""
     from nerlib.data import load_conll, load_conllpp
 
+    # document indices (-DOCSTART-) come along for document context
     if data_dir and Path(data_dir).is_dir() and not (Path(data_dir) / "conllpp_train.txt").exists():
-        return load_conll(data_dir)
-    return load_conllpp(data_dir)
+        return load_conll(data_dir, with_documents=True)
+    return load_conllpp(data_dir, with_documents=True)
 
 
 def collate(split: EncodedSplit, indices: Sequence[int], pad_id: int, pad_to_multiple_of: int | None = None):
@@ -283,7 +298,7 @@ def evaluate(accelerator, model, split: EncodedSplit, label_names: Sequence[str]
     if len(by_index) != len(split):
         raise RuntimeError(f"evaluation of {split.name} gathered {len(by_index)} of {len(split)} sentences")
     predictions = [[label_names[t] for t in by_index[i]] for i in range(len(split))]
-    metrics = compute_metrics(split.gold, predictions)
+    metrics = compute_metrics(split.gold, predictions, tokens=split.tokens, seen=split.seen)
     loss = float(loss_total[0] / max(loss_total[1], 1))
     model.train()
     return Evaluation(metrics, loss, predictions, time.perf_counter() - started)
@@ -847,8 +862,17 @@ def load_data_and_model(args, accelerator, run_dir: Path, checkpoint):
                             tokenizer=shared)
         if accelerator.is_main_process and loaded.spec.kind == "scratch" and accelerator.num_processes > 1:
             loaded.tokenizer.save_pretrained(shared_vocab)
-    encoded = {name: encode_split(name, raw[name], loaded.tokenizer, label_names, args.label_strategy, args.max_length)
+    context = encoding_context(args)
+    encoded = {name: encode_split(name, raw[name], loaded.tokenizer, label_names, args.label_strategy, args.max_length,
+                                  context)
                for name in ("train", "validation", "test") if name in raw}
+    # the setting travels in the checkpoint's config.json, so the Tagger encodes the same way
+    setattr(loaded.model.config, CONFIG_KEY, context_config(context, enabled=context != 0, max_length=args.max_length))
+    from nerlib.metrics import entity_surface_forms
+
+    seen = entity_surface_forms(encoded["train"].tokens, encoded["train"].gold)
+    for split in encoded.values():
+        split.seen = seen
     return label_names, loaded, encoded
 
 
