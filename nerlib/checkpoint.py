@@ -315,6 +315,16 @@ def default_device() -> str:
     return "cpu"
 
 
+def _dtype_keyword() -> str:
+    """The ``from_pretrained`` keyword for the weights' dtype: ``dtype`` from transformers 4.56 on
+    (where ``torch_dtype`` is deprecated), ``torch_dtype`` before (older releases pass an unknown
+    ``dtype`` on to the model's constructor, which fails)."""
+    import transformers
+    from packaging.version import Version
+
+    return "dtype" if Version(transformers.__version__).release >= (4, 56) else "torch_dtype"
+
+
 def load_checkpoint(
     path_or_hub_id: str | os.PathLike,
     device: str | None = None,
@@ -357,7 +367,7 @@ def load_checkpoint(
             use_safetensors=True,
             trust_remote_code=False,
             output_loading_info=True,
-            **({"dtype": dtype} if dtype is not None else {}),
+            **({_dtype_keyword(): dtype} if dtype is not None else {}),
         )
     except Exception as error:
         raise WeightsError(f"could not load the weights in {folder}: {error}") from error
