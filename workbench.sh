@@ -3,7 +3,9 @@
 #   bash workbench.sh dashboard   set up (once) and open the dashboard
 #   bash workbench.sh test        set up (once) and run the whole test suite
 # Set-up makes .venv with torch first (TORCH_SPEC, default the CPU-friendly torch==2.13.0), then
-# the project with its dev and offline extras. Re-run set-up by deleting .venv.
+# the project with the extras both commands need: `all` (training, dashboard, localizer, offline
+# models) and `dev` (the test tools). Re-run set-up by deleting .venv (or edit pyproject.toml:
+# the set-up stamp is keyed by its hash).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -29,7 +31,7 @@ setup() {
   python3 -m venv "$VENV"
   pip_quiet install --upgrade pip
   pip_quiet install "$TORCH_SPEC"
-  pip_quiet install -e ".[dev,offline]"
+  pip_quiet install -e ".[all,dev]"
   touch "$stamp"
 }
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m nerlib tag`` and ``python -m nerlib evaluate``.
+"""Command line: ``python -m nerlib tag``, ``python -m nerlib evaluate`` and ``python -m nerlib push``.
 
 Examples::
 
@@ -6,6 +6,7 @@ Examples::
     cat articles.txt | python -m nerlib tag -m runs/minilm          # one text per line
     python -m nerlib tag -m runs/minilm --file story.txt --whole-file --words
     python -m nerlib evaluate runs/minilm test --predictions test.conll --errors errors.csv
+    python -m nerlib push runs/minilm my-name/conllpp-minilm    # best checkpoint + model card to the Hub
 
 ``tag`` writes one JSON object per input text (JSON lines, in input order):
 ``{"text": ..., "entities": [{"text", "label", "start", "end", "score"}]}`` with character offsets
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m nerlib",
         description="NER workbench: tag text with a trained checkpoint, or evaluate one on CoNLL data.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{tag,evaluate}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{tag,evaluate,push}")
 
     tag = commands.add_parser(
         "tag", help="tag text, print JSON lines",
@@ -86,7 +87,36 @@ def build_parser() -> argparse.ArgumentParser:
                           help="training split or CoNLL file whose entities count as seen, for the seen/unseen "
                                "scores (default: train; 'none' to skip)")
     _add_model_options(evaluate, default_dtype="float32")  # scores equal the training script's
+
+    push = commands.add_parser(
+        "push", help="upload a run's best checkpoint with its model card to the Hugging Face Hub",
+        description="Write the model card (checkpoints/best/README.md) and upload the weights, tokenizer "
+                    "and card (never optimizer state) to a Hub model repository, created if missing. Log "
+                    "in first (`hf auth login`) or set HF_TOKEN.",
+    )
+    push.add_argument("run", help="a training run folder (its best checkpoint) or a checkpoint folder")
+    push.add_argument("repo", nargs="?", help="the Hub repository, e.g. my-name/conllpp-minilm")
+    push.add_argument("--private", action="store_true", help="create the repository as private")
+    push.add_argument("--card-only", action="store_true",
+                      help="only write the model card into the checkpoint folder; upload nothing")
     return parser
+
+
+def run_push(args: argparse.Namespace, stdout: TextIO) -> int:
+    """``push``: write the model card, upload, print the commit URL (or the card's path)."""
+    from nerlib.hub import checkpoint_folder, push_checkpoint
+    from nerlib.modelcard import write_model_card
+
+    if args.card_only:
+        run_dir, folder = checkpoint_folder(args.run)
+        if run_dir is None:
+            raise ValueError(f"{args.run}: a model card needs the training run (run.json, metrics.jsonl)")
+        stdout.write(f"{write_model_card(run_dir, folder)}\n")
+        return 0
+    if not args.repo:
+        raise ValueError("push needs the Hub repository (e.g. my-name/conllpp-minilm), or --card-only")
+    stdout.write(push_checkpoint(args.run, args.repo, private=args.private) + "\n")
+    return 0
 
 
 def _read_texts(args: argparse.Namespace, stdin: TextIO) -> Iterator[str]:
@@ -218,6 +248,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     """Entry point of ``python -m nerlib`` (and the ``nerlib`` console script); returns the exit code."""
     from nerlib.checkpoint import CheckpointError
     from nerlib.conll import ConllFormatError
+    from nerlib.hub import HubUploadError
 
     args = build_parser().parse_args(argv)
     stdin = stdin or sys.stdin
@@ -225,8 +256,11 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     try:
         if args.command == "tag":
             return run_tag(args, stdin, stdout)
+        if args.command == "push":
+            return run_push(args, stdout)
         return run_evaluate(args, stdout)
-    except (CheckpointError, ConllFormatError, FileNotFoundError, UnicodeDecodeError, ValueError) as error:
+    except (CheckpointError, ConllFormatError, FileNotFoundError, UnicodeDecodeError, ValueError,
+            HubUploadError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `... | head` closed the pipe: not an error

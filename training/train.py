@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from nerlib import runs
+from nerlib import hub, modelcard, runs, trackers
 from nerlib.alignment import IGNORE_INDEX, word_level_predictions
 from nerlib.batching import length_grouped_batches, padding_stats, random_batches, shard_batches, sorted_batches
 from nerlib.checkpoint import TrainingStateError, load_training_state
@@ -148,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "compile of about a minute; see docs/benchmarks.md)")
     quick.add_argument("--disable-tqdm", action="store_true", help="no progress bar (progress.json is still written)")
     quick.add_argument("--progress-interval", type=float, default=2.0, help="seconds between progress.json updates")
+    sharing = parser.add_argument_group("experiment trackers and the Hugging Face Hub")
+    sharing.add_argument("--report-to", choices=trackers.REPORT_TO_CHOICES, default="none",
+                         help="also log every metrics.jsonl line and the config to a tracker (Accelerate's "
+                              "tracker API; TensorBoard events go to <run>/tensorboard/; 'all' = every installed one)")
+    sharing.add_argument("--push-to-hub", metavar="REPO", default=None,
+                         help="at the end, upload the best checkpoint (weights, tokenizer, model card; never "
+                              "optimizer state) to this Hugging Face Hub repository (needs a login or HF_TOKEN)")
     # for the resume test: die like `kill -9` right after this optimizer step
     quick.add_argument("--debug-kill-after-step", type=int, default=None, help=argparse.SUPPRESS)
     return parser
@@ -661,6 +668,7 @@ def record_metrics(run: TrainingRun, split_name: str, evaluation: Evaluation, ex
             "eval_seconds": round(evaluation.seconds, 2), **evaluation.metrics.to_dict()}
     if run.is_main:
         runs.append_metrics(run.run_dir, line)
+    trackers.log(run.accelerator, line)  # the same line to --report-to trackers (main process)
     run.state.metrics_lines += 1
     return line
 
@@ -771,8 +779,11 @@ def main(argv: list[str] | None = None) -> Path:
             prefix = Path(args.model).name if os.path.isdir(args.model) else args.model.split(":")[0].replace("/", "-")
             args.output_dir = str(runs.default_runs_dir() / runs.unique_run_name(prefix))
     run_dir = Path(args.output_dir)
+    if getattr(args, "push_to_hub", None):
+        hub.check_online()  # an upload that cannot happen fails now, not after training
 
-    accelerator = Accelerator(mixed_precision=args.mixed_precision, cpu=args.cpu)
+    accelerator = Accelerator(mixed_precision=args.mixed_precision, cpu=args.cpu,
+                              **trackers.accelerator_options(getattr(args, "report_to", "none"), run_dir))
     enable_tf32(accelerator.device)
     is_main = accelerator.is_main_process
     if not is_main:
@@ -803,7 +814,7 @@ def main(argv: list[str] | None = None) -> Path:
     with contextlib.suppress(ValueError):  # signal handlers can only be set from the main thread
         previous_handler = signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        return _train(args, accelerator, run_dir, checkpoint, progress)
+        run_dir = _train(args, accelerator, run_dir, checkpoint, progress)
     except KeyboardInterrupt as stop:
         reason = "stopped (SIGTERM)" if isinstance(stop, TrainingStopped) else "interrupted (Ctrl-C)"
         progress.update(force=True, status="stopped", message=f"{reason}; continue with --resume")
@@ -819,6 +830,13 @@ def main(argv: list[str] | None = None) -> Path:
         if lock is not None:  # half-written checkpoint folders of a failed save go; we still own them
             runs.remove_stale_temp_dirs(run_dir)
             lock.release()
+    if getattr(args, "push_to_hub", None) and is_main:  # the run is finished either way
+        try:
+            log_url = hub.push_checkpoint(run_dir, args.push_to_hub)
+        except hub.HubUploadError as error:
+            raise SystemExit(f"error: the run finished, but the upload failed: {error}") from error
+        accelerator.print(f"[train] uploaded the best checkpoint: {log_url}")
+    return run_dir
 
 
 def enable_tf32(device: Any) -> None:
@@ -951,6 +969,7 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
             "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
             "padding_waste": round(grouped.waste if args.group_by_length else shuffled.waste, 3),
             "padding_waste_random": round(shuffled.waste, 3)})
+    trackers.start(accelerator, run_dir, runs.read_run_config(run_dir) if is_main else {})  # --report-to
     log(f"{len(train)} training sentences, {batches_per_epoch} batches of {args.batch_size} per process "
         f"x {world} process(es), {total_steps} steps; padding waste {grouped.waste:.2f}x grouped vs "
         f"{shuffled.waste:.2f}x random; model {loaded.source}")
@@ -1027,6 +1046,8 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
                                    evaluation.predictions)
         log(f"test (best = {state.best_source}): F1 {100 * evaluation.metrics.f1:.2f} "
             f"(P {100 * evaluation.metrics.precision:.2f} R {100 * evaluation.metrics.recall:.2f})")
+    if is_main and best_path.is_dir():
+        modelcard.write_model_card(run_dir, best_path)  # checkpoints/best/README.md
     state.elapsed_s = meter.elapsed()
     progress.update(force=True, status="finished", phase="done", eta_s=0.0, elapsed_s=state.elapsed_s,
                     message=f"best checkpoint: {best.path if best else best_path}")
