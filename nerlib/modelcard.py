@@ -166,8 +166,8 @@ def card_text(run_dir: str | Path) -> tuple[dict[str, Any], str]:
         groups = groups_table(record or {})
         if groups:
             names = " / ".join(name for name, _ in _groups(record))
-            scores.append(f"{split.capitalize()}, by {names} entities (seen = the same text and type "
-                          f"occur in the training data):\n\n{groups}")
+            scores.append(f"{split.capitalize()}, by {names} entities (seen = the entity's words occur as an entity "
+                          f"in the training data):\n\n{groups}")
     parts.append(_section("Scores", "\n\n".join(scores) or "No evaluation recorded."))
 
     usage = ("```python\nfrom nerlib.tagger import Tagger\n\n"
