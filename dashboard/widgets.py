@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import loaders, quickrun, session
 from nerlib.display import render_legend
 from nerlib.runs import Run
+from nerlib.safety import PathNotAllowedError, check_visitor_checkpoint, escape_markdown
 from nerlib.settings import RUNS_DIR_ENV
 from nerlib.tables import checkpoint_choices
 
@@ -60,7 +61,7 @@ def _checkpoint_from_url(key: str, choices: dict[str, Path]) -> None:
     label = value if value in choices else next((c for c in choices if c.split(" (")[0] == value), None)
     if label is not None:
         st.session_state[f"{key}_kind"], st.session_state[f"{key}_run_checkpoint"] = CHECKPOINT_KINDS[0], label
-    elif Path(value).expanduser().is_dir():
+    elif _allowed_folder(value) and Path(value).expanduser().is_dir():  # never probe paths outside the roots
         st.session_state[f"{key}_kind"], st.session_state[f"{key}_folder"] = CHECKPOINT_KINDS[1], value
     else:
         st.session_state[f"{key}_kind"], st.session_state[f"{key}_hub"] = CHECKPOINT_KINDS[2], value
@@ -102,7 +103,21 @@ def checkpoint_picker(key: str, allow_other: bool = True, share: bool = False) -
                                key=session.keep(f"{key}_hub")).strip()
     if share:
         session.to_url(checkpoint=source or None)
-    return source or None
+    if not source:
+        return None
+    try:  # folders inside the configured roots only; the message never says whether a path exists
+        return check_visitor_checkpoint(source, local=kind == "Local folder")
+    except PathNotAllowedError as error:
+        st.error(escape_markdown(error), icon=":material/error:")
+        return None
+
+
+def _allowed_folder(value: str) -> bool:
+    try:
+        check_visitor_checkpoint(value, local=True)
+    except PathNotAllowedError:
+        return False
+    return True
 
 
 @st.fragment(run_every=5)

@@ -253,12 +253,20 @@ def _check_kind(folder: Path, config: dict) -> None:
             "a checkpoint is refused (trust_remote_code is never set)"
         )
     architectures = config.get("architectures") or []
+    model_type = config.get("model_type")
+    if not isinstance(model_type, str):
+        raise NotTokenClassificationError(
+            f"{folder / 'config.json'}: model_type is {model_type!r}, not a model type name such as \"bert\""
+        )
+    if not isinstance(architectures, list) or not all(isinstance(a, str) for a in architectures):
+        raise NotTokenClassificationError(
+            f"{folder / 'config.json'}: architectures is {architectures!r}, not a list of class names"
+        )
     if architectures and not any(a.endswith("ForTokenClassification") for a in architectures):
         raise NotTokenClassificationError(
             f"{folder} holds a {', '.join(architectures)} model, not a token-classification model; "
             "fine-tune it for NER first (see training/) and load the resulting checkpoint"
         )
-    model_type = config.get("model_type")
     if model_type not in MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES:
         raise NotTokenClassificationError(
             f"{folder}: model_type {model_type!r} has no token-classification model in transformers"
@@ -272,7 +280,14 @@ def _weight_files(folder: Path) -> list[Path]:
             weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise WeightsError(f"{index} is not a valid safetensors index: {error}") from error
-        files = [folder / name for name in sorted(set(weight_map.values()))]
+        names = sorted(set(weight_map.values())) if isinstance(weight_map, dict) else None
+        if names is None or not all(isinstance(name, str) for name in names):
+            raise WeightsError(f"{index} is not a valid safetensors index: weight_map is not a name -> file map")
+        inside = folder.resolve()
+        leaving = [name for name in names if inside not in (folder / name).resolve().parents]
+        if leaving:  # "../../elsewhere.safetensors" or an absolute path: read nothing outside the folder
+            raise WeightsError(f"{index} points outside the checkpoint folder {folder}: {leaving[:3]}; refused")
+        files = [folder / name for name in names]
         missing = [f.name for f in files if not f.is_file()]
         if missing:
             raise WeightsError(f"{folder} is missing weight shards listed in {index.name}: {missing}")
@@ -290,17 +305,28 @@ def _weight_files(folder: Path) -> list[Path]:
     raise WeightsError(f"{folder} has no model.safetensors (no weights were saved)")
 
 
-def _check_weights(folder: Path) -> list[str]:
-    """Open every safetensors file's header; return the tensor names. Raises WeightsError."""
+def _check_weights(folder: Path, num_labels: int | None = None) -> list[str]:
+    """Open every safetensors file's header; return the tensor names. With ``num_labels``, also
+    check that the classifier has that many outputs. Raises WeightsError / MissingLabelMapError."""
     from safetensors import safe_open
 
     names: list[str] = []
     for file in _weight_files(folder):
         try:
             with safe_open(file, framework="pt") as handle:
-                names.extend(handle.keys())
+                keys = list(handle.keys())
+                shapes = {key: handle.get_slice(key).get_shape() for key in keys if key.endswith("classifier.bias")}
         except Exception as error:  # SafetensorError: bad header, truncated file, ...
             raise WeightsError(f"{file} is corrupt or truncated: {error}") from error
+        names.extend(keys)
+        for key, shape in shapes.items():
+            if num_labels is not None and shape and shape[0] != num_labels:
+                # Said here, before transformers fails with "look at the above report!"
+                raise MissingLabelMapError(
+                    f"{folder}: config.json's id2label has {num_labels} labels but the classifier in "
+                    f"{file.name} ({key}) has {shape[0]} outputs; the label map and the weights come "
+                    "from different models"
+                )
     return names
 
 
@@ -343,7 +369,7 @@ def load_checkpoint(
     config = _read_config(folder)
     _check_kind(folder, config)
     id2label = read_label_map(folder)
-    tensor_names = _check_weights(folder)
+    tensor_names = _check_weights(folder, len(id2label))
 
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 

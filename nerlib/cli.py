@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Iterable, Iterator, Sequence, TextIO
 
 _CHUNK = 512  # texts read from a stream are tagged in chunks, so output starts early
@@ -30,8 +32,55 @@ def _quiet_transformers() -> None:
     transformers.utils.logging.disable_progress_bar()
 
 
+class UsageError(ValueError):
+    """A bad option value or output path, found before any work starts."""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def check_device(name: str | None) -> None:
+    """Raise :class:`UsageError` unless ``name`` is None or a device torch knows and this machine has."""
+    if name is None:
+        return
+    import torch
+
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise UsageError(f"--device {name!r} is not a device; use cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UsageError(f"--device {name}: this machine has no CUDA GPU that PyTorch can use; use --device cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise UsageError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) here")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise UsageError(f"--device {name}: MPS (Apple GPU) is not available here; use --device cpu")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise UsageError(f"--device {name!r} is not supported; use cpu, cuda, cuda:N or mps")
+
+
+def check_output(path: str | None, option: str) -> None:
+    """Raise :class:`UsageError` when output ``path`` cannot be written: checked before the run, so
+    a long evaluation is not lost to a typo at the end."""
+    if not path or path == "-":
+        return
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; give a file name inside it")
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist")
+    if target.exists() and not os.access(target, os.W_OK) or not target.exists() and not os.access(folder, os.W_OK):
+        raise UsageError(f"{option} {path}: not writable (permission denied)")
+
+
 def _add_model_options(parser: argparse.ArgumentParser, default_dtype: str) -> None:
-    parser.add_argument("--batch-size", type=int, default=64, help="windows per forward pass (default 64)")
+    parser.add_argument("--batch-size", type=_positive_int, default=64, help="windows per forward pass (default 64)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
     parser.add_argument("--dtype", choices=("auto", "float32", "bfloat16", "float16"), default=default_dtype,
                         help=f"precision to run the model in (default: {default_dtype}; auto = bfloat16 where the "
@@ -79,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("data", nargs="?", default="validation",
                           help="train, validation (or dev), test, or a path to a CoNLL file (default: validation)")
     evaluate.add_argument("--data-dir", help="folder with conllpp_{train,dev,test}.txt (default: $NERLIB_DATA_DIR, cache, download)")
-    evaluate.add_argument("--limit", type=int, help="score only the first N sentences")
+    evaluate.add_argument("--limit", type=_positive_int, help="score only the first N sentences (N >= 1)")
     evaluate.add_argument("--predictions", help="write 'word gold predicted' CoNLL lines to this file")
     evaluate.add_argument("--errors", help="write one row per entity error to this CSV file")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON instead of a table")
@@ -175,6 +224,8 @@ def _load_tagger(args: argparse.Namespace):
 
 def run_tag(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     """``tag``: print one JSON line per text."""
+    check_output(args.output, "--output")
+    check_device(args.device)
     tagger = _load_tagger(args)
     out = open(args.output, "w", encoding="utf-8") if args.output else stdout  # noqa: SIM115
     try:
@@ -219,7 +270,13 @@ def run_evaluate(args: argparse.Namespace, stdout: TextIO) -> int:
     from nerlib.data import DataNotFoundError
     from nerlib.evaluation import evaluate_sentences, load_sentences, training_entities
 
-    sentences, source = load_sentences(args.data, args.data_dir)  # bad data fails before the model loads
+    check_output(args.predictions, "--predictions")  # bad outputs, devices and data fail before the model loads
+    check_output(args.errors, "--errors")
+    check_device(args.device)
+    sentences, source = load_sentences(args.data, args.data_dir)
+    if not sentences:
+        raise UsageError(f"{source}: nothing to score: no sentences (the file is empty or holds only "
+                         "-DOCSTART- lines)")
     if args.limit is not None:
         sentences = sentences[: args.limit]
     seen = None

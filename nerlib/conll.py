@@ -55,24 +55,36 @@ class ConllFile:
 
 
 def _split_columns(text: str) -> list[str]:
-    return text.split("\t") if "\t" in text else text.split()
+    # Tab-separated files may pad cells with spaces; a space inside a token is caught by the caller.
+    return [cell.strip(" ") for cell in text.split("\t")] if "\t" in text else text.split()
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    try:
-        with path.open(encoding="utf-8-sig") as handle:
-            for number, raw in enumerate(handle, start=1):
-                yield number, raw.rstrip("\r\n")
-    except UnicodeDecodeError as error:
-        raise ConllFormatError(path, 0, f"not UTF-8 text ({error.reason} at byte {error.start})") from None
+    """Yield ``(line number, text)``; a line that is not UTF-8 raises ConllFormatError with its
+    number and the byte offset (in the file and in the line) where decoding failed."""
+    offset = 0  # bytes before this line
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            data = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw  # UTF-8 BOM
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                at = error.start + len(raw) - len(data)
+                raise ConllFormatError(
+                    path, number, f"not UTF-8 text: {error.reason} at byte {offset + at} of the file "
+                    f"(byte {at + 1} of this line, value 0x{raw[at]:02x}); save the file as UTF-8"
+                ) from None
+            offset += len(raw)
+            yield number, text.rstrip("\r\n")
 
 
 def read_conll_file(path: str | Path) -> ConllFile:
     """Read one CoNLL file; return a :class:`ConllFile` with IOB2 sentences.
 
     Raises :class:`ConllFormatError` (file and line number) for a line with a different number of
-    columns than the file's first token line, fewer than two columns, an empty token or a tag that
-    is not ``O``/``B-X``/``I-X``; ``FileNotFoundError`` when the file does not exist.
+    columns than the file's first token line, fewer than two columns, an empty token, a token with
+    whitespace inside (tab-separated files), a tag that is not ``O``/``B-X``/``I-X``, or bytes that
+    are not UTF-8 (with the byte offset); ``FileNotFoundError`` when the file does not exist.
     """
     path = Path(path)
     if not path.is_file():
@@ -123,6 +135,8 @@ def read_conll_file(path: str | Path) -> ConllFile:
             )
         if not cells[0].strip():
             raise ConllFormatError(path, number, "empty token")
+        if any(char.isspace() for char in cells[0]):
+            raise ConllFormatError(path, number, f"token {cells[0]!r} contains whitespace; one word per line")
         try:
             split_tag(cells[-1])
         except ValueError as error:

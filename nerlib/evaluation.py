@@ -19,6 +19,7 @@ exactly the false negatives and the rows with a predicted side exactly the false
 
 from __future__ import annotations
 
+import bisect
 import os
 import time
 from dataclasses import dataclass, field
@@ -50,7 +51,6 @@ ERROR_COLUMNS = [
     "sentence", "document", "line", "kind",
     "gold_label", "gold_start", "gold_end", "gold_text",
     "pred_label", "pred_start", "pred_end", "pred_text",
-    "text",
 ]
 SENTENCE_COLUMNS = [
     "sentence", "document", "line", "source", "text", "words",
@@ -65,7 +65,9 @@ class EvaluationResult:
     - ``metrics``: :class:`~nerlib.metrics.EntityMetrics` (entity P/R/F1 per type, token accuracy);
     - ``sentences``: one row per sentence (``SENTENCE_COLUMNS``): its words, gold and predicted
       entities as ``[{"label", "start", "end", "text"}]`` over word indices, counts, error kinds;
-    - ``errors``: one row per error (``ERROR_COLUMNS``), kind one of :data:`ERROR_KINDS`;
+    - ``errors``: one row per error (``ERROR_COLUMNS``), kind one of :data:`ERROR_KINDS`; rows
+      name their sentence by index (``sentence_text(row.sentence)`` gives its text), so a long
+      sentence with many errors is stored once, not once per error;
     - ``confusion``: token confusion matrix (rows gold, columns predicted);
     - ``conll_predictions``: ``word gold predicted`` lines, a blank line after each sentence
       (conlleval's input; :func:`nerlib.runs.read_predictions` reads it back).
@@ -90,6 +92,10 @@ class EvaluationResult:
     def error_counts(self) -> pd.Series:
         """Number of errors of each kind (every kind listed, zeros included)."""
         return self.errors["kind"].value_counts().reindex(list(ERROR_KINDS), fill_value=0)
+
+    def sentence_text(self, index: int) -> str:
+        """The words of sentence ``index`` joined by spaces (as in the ``sentences`` table)."""
+        return " ".join(self.tokens[index])
 
     def write_predictions(self, path: str | os.PathLike) -> Path:
         """Write :attr:`conll_predictions` to ``path``; returns the path."""
@@ -166,11 +172,17 @@ def span_errors(tokens: Sequence[str], gold: Sequence[str], predicted: Sequence[
     unmatched_gold = [s for s in gold_spans if s not in exact]
     unmatched_pred = [s for s in pred_spans if s not in exact]
     # Pair by largest overlap first, each span at most once (ties: earlier gold, earlier pred).
-    candidates = sorted(
-        ((_overlap(g, p), gi, pi) for gi, g in enumerate(unmatched_gold) for pi, p in enumerate(unmatched_pred)
-         if _overlap(g, p)),
-        key=lambda c: (-c[0], c[1], c[2]),
-    )
+    # Spans of one sequence never overlap each other, so the predictions overlapping a gold span
+    # are a run in start order: found by bisection, not by trying every pair (a 100k-word
+    # sentence has thousands of entities).
+    pred_ends = [p.end for p in unmatched_pred]
+    candidates = []
+    for gi, g in enumerate(unmatched_gold):
+        pi = bisect.bisect_right(pred_ends, g.start)
+        while pi < len(unmatched_pred) and unmatched_pred[pi].start < g.end:
+            candidates.append((_overlap(g, unmatched_pred[pi]), gi, pi))
+            pi += 1
+    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
     paired_gold: dict[int, int] = {}
     used_pred: set[int] = set()
     for _, gi, pi in candidates:
@@ -220,12 +232,10 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
     for index, (sentence, words, gold_tags, pred_tags) in enumerate(zip(sentences, tokens, gold, predicted)):
         errors = span_errors(words, gold_tags, pred_tags)
         gold_spans, pred_spans = entity_spans(gold_tags), entity_spans(pred_tags)
-        text = " ".join(words)
         where = {"sentence": index, "document": sentence.document, "line": sentence.line}
-        for error in errors:
-            error_rows.append({**where, **error, "text": text})
+        error_rows.extend({**where, **error} for error in errors)
         sentence_rows.append({
-            **where, "source": sentence.source or source, "text": text, "words": len(words),
+            **where, "source": sentence.source or source, "text": " ".join(words), "words": len(words),
             "gold": [_span_dict(s, words) for s in gold_spans],
             "predicted": [_span_dict(s, words) for s in pred_spans],
             "n_gold": len(gold_spans), "n_predicted": len(pred_spans),

@@ -24,6 +24,7 @@ __all__ = [
     "TextTooLongError",
     "check_text_size",
     "check_user_path",
+    "check_visitor_checkpoint",
     "code_span",
     "escape_markdown",
 ]
@@ -58,11 +59,28 @@ def check_user_path(text: str, roots: list[Path] | None = None, *, allowed_files
     allowed = {Path(name).expanduser().resolve() for name in allowed_files if name}
     if path.resolve() in allowed or settings.is_within(path, roots):
         return path
-    shown = ", ".join(str(root) for root in roots) or "(none)"
     raise PathNotAllowedError(
-        f"files can only be read from the configured folders ({shown}); "
-        f"the server's operator sets them with {settings.FILE_ROOTS_ENV}"
+        "this path is not inside the folders the server's operator allows visitors to read "
+        f"(set with {settings.FILE_ROOTS_ENV})"
     )
+
+
+def check_visitor_checkpoint(text: str, *, local: bool) -> str:
+    """Return the checkpoint source a dashboard visitor typed, when it may be loaded.
+
+    ``local=True`` (a folder box): the folder must lie inside the runs folder or the configured
+    roots, checked before the file system is looked at. ``local=False`` (a hub id box): it must
+    look like ``owner/name`` and not be a path. Raises :class:`PathNotAllowedError` otherwise, with
+    the same message whether or not such a path exists on the server.
+    """
+    if local:
+        check_user_path(text, [settings.runs_dir(), *settings.file_roots()])
+        return text
+    parts = text.split("/")
+    if not (1 <= len(parts) <= 2 and all(parts) and not text.startswith((".", "~"))
+            and all(c.isalnum() or c in "-_." for part in parts for c in part)):
+        raise PathNotAllowedError("not a Hugging Face Hub id (owner/name, e.g. dslim/bert-base-NER)")
+    return text
 
 
 def check_text_size(text: str, limit: int = MAX_TEXT_CHARS) -> str:

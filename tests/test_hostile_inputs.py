@@ -302,3 +302,254 @@ def test_tag_without_a_model_skips_a_damaged_newest_run(tiny_run, tmp_path, monk
     monkeypatch.setenv("NERLIB_RUNS_DIR", str(tmp_path / "runs"))
     assert main(["tag", "Anna lives in Berlin ."]) == 0
     assert "Berlin" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- 3. long texts in the dashboard
+
+
+def test_the_tagger_page_refuses_text_over_the_cap_with_a_clear_message(tmp_path, monkeypatch, conllpp_dir):
+    from streamlit.testing.v1 import AppTest
+
+    from nerlib.safety import MAX_TEXT_CHARS
+    from test_tagger import save_random_model
+
+    model = save_random_model(tmp_path / "model")
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("NERLIB_FILE_ROOTS", str(tmp_path))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    at.switch_page("views/tagger.py").run()
+    at.segmented_control(key="tagger_kind").set_value("Local folder").run()
+    at.text_input(key="tagger_folder").set_value(str(model)).run()
+    assert not at.exception and not at.error
+    at.text_area(key="tagger_text").set_value("a_" * (MAX_TEXT_CHARS // 2 + 1)).run()
+    assert not at.exception
+    assert at.error and "limit is 50,000" in at.error[0].value
+    assert not at.html  # nothing was tagged
+
+
+# --------------------------------------------------------------------------- 6. very long sentences
+
+
+def test_the_errors_table_names_sentences_instead_of_repeating_them(tmp_path):
+    from nerlib.conll import ConllSentence
+    from nerlib.evaluation import ERROR_COLUMNS, evaluate_sentences, span_errors
+    from nerlib.tagger import Tagger
+    from test_tagger import save_random_model
+
+    # one 6,000-word sentence whose every third word is a gold entity
+    words = [f"w{i % 50}" for i in range(6000)]
+    gold = ["B-PER" if i % 3 == 0 else "O" for i in range(6000)]
+    tagger = Tagger.from_pretrained(str(save_random_model(tmp_path / "model")), device="cpu")
+    result = evaluate_sentences(tagger, [ConllSentence(words, gold, line=1)])
+    assert "text" not in result.errors.columns and list(result.errors.columns) == ERROR_COLUMNS
+    assert len(result.errors) >= 1000 and set(result.errors["sentence"]) == {0}
+    assert result.sentence_text(0) == " ".join(words)
+    # overlapping pairs only: shifted predictions pair with the gold span they overlap
+    shifted = ["O"] + gold[:-1]
+    kinds = {e["kind"] for e in span_errors(words, gold, [t.replace("B-PER", "B-LOC") for t in shifted])}
+    assert kinds == {"missed", "spurious"}
+    errors = span_errors(words[:6], ["B-PER", "I-PER", "O", "B-LOC", "O", "O"], ["O", "B-PER", "O", "B-ORG", "I-ORG", "O"])
+    assert [e["kind"] for e in errors] == ["wrong_boundary", "wrong_type_and_boundary"]
+
+
+# --------------------------------------------------------------------------- 7. errors that name what failed
+
+
+def test_a_non_utf8_line_is_reported_with_its_line_and_byte(tmp_path):
+    from nerlib.conll import ConllFormatError, read_conll
+
+    path = tmp_path / "latin1.conll"
+    path.write_bytes(b"EU B-ORG\nrejects O\n\ncaf\xe9 O\n")
+    with pytest.raises(ConllFormatError) as caught:
+        read_conll(path)
+    assert caught.value.line == 4 and "byte 23 of the file" in str(caught.value) and "0xe9" in str(caught.value)
+
+
+def test_a_token_with_a_space_in_a_tab_separated_file_names_file_and_line(tmp_path):
+    from nerlib.conll import ConllFormatError, read_conll
+
+    path = tmp_path / "tabs.conll"
+    path.write_text("EU\tB-ORG\nNew York\tB-LOC\n")
+    with pytest.raises(ConllFormatError, match=r"tabs.conll, line 2: token 'New York' contains whitespace"):
+        read_conll(path)
+
+
+@pytest.fixture(scope="module")
+def cli_model(tmp_path_factory):
+    from test_tagger import save_random_model
+
+    return save_random_model(tmp_path_factory.mktemp("cli-model"))
+
+
+@pytest.fixture
+def conll_file(tmp_path):
+    path = tmp_path / "small.conll"
+    path.write_text("Anna B-PER\nlives O\nin O\nBerlin B-LOC\n\n")
+    return path
+
+
+def run_cli(args, capsys):
+    from nerlib.cli import main
+
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.err
+
+
+@pytest.mark.parametrize("option", ["--predictions", "--errors"])
+def test_evaluate_checks_its_output_paths_before_the_run(cli_model, conll_file, tmp_path, capsys, option):
+    code, err = run_cli(["evaluate", cli_model, conll_file, option, tmp_path], capsys)
+    assert code == 1 and "is a folder" in err
+    code, err = run_cli(["evaluate", cli_model, conll_file, option, tmp_path / "missing" / "out.csv"], capsys)
+    assert code == 1 and "does not exist" in err
+
+
+def test_tag_checks_its_output_path(cli_model, tmp_path, capsys):
+    code, err = run_cli(["tag", "-m", cli_model, "Anna", "-o", tmp_path], capsys)
+    assert code == 1 and "is a folder" in err
+
+
+def test_bad_devices_are_named(cli_model, conll_file, capsys):
+    import torch
+
+    code, err = run_cli(["evaluate", cli_model, conll_file, "--device", "nonsense"], capsys)
+    assert code == 1 and "'nonsense' is not a device" in err
+    if not torch.cuda.is_available():
+        code, err = run_cli(["tag", "-m", cli_model, "Anna", "--device", "cuda"], capsys)
+        assert code == 1 and "no CUDA GPU" in err
+
+
+@pytest.mark.parametrize("content", ["", "-DOCSTART- -X- -X- O\n\n"])
+def test_nothing_to_score_is_an_error(cli_model, tmp_path, capsys, content):
+    path = tmp_path / "empty.conll"
+    path.write_text(content)
+    code, err = run_cli(["evaluate", cli_model, path], capsys)
+    assert code == 1 and "nothing to score" in err
+
+
+def test_a_negative_limit_is_rejected(cli_model, conll_file, capsys):
+    with pytest.raises(SystemExit) as caught:
+        run_cli(["evaluate", cli_model, conll_file, "--limit", "-1"], capsys)
+    assert caught.value.code == 2 and "positive" in capsys.readouterr().err
+
+
+def test_config_problems_are_named(cli_model, tmp_path, capsys):
+    import json
+    import shutil
+
+    from nerlib.checkpoint import MissingLabelMapError, NotTokenClassificationError, load_checkpoint
+
+    folder = tmp_path / "model"
+    shutil.copytree(cli_model, folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "model_type": 5}))
+    with pytest.raises(NotTokenClassificationError, match="model_type is 5"):
+        load_checkpoint(folder)
+    code, err = run_cli(["tag", "-m", folder, "Anna"], capsys)
+    assert code == 1 and "model_type is 5" in err
+    three = {"0": "O", "1": "B-PER", "2": "I-PER"}
+    (folder / "config.json").write_text(json.dumps({**config, "id2label": three,
+                                                    "label2id": {v: int(k) for k, v in three.items()}}))
+    with pytest.raises(MissingLabelMapError, match="id2label has 3 labels but the classifier .* has 9 outputs"):
+        load_checkpoint(folder)
+
+
+# --------------------------------------------------------------------------- 8. checkpoint paths
+
+
+def test_a_shard_index_may_not_point_outside_the_checkpoint(cli_model, tmp_path):
+    import json
+    import shutil
+
+    from nerlib.checkpoint import WeightsError, load_checkpoint
+
+    folder = tmp_path / "model"
+    shutil.copytree(cli_model, folder)
+    outside = tmp_path / "elsewhere.safetensors"
+    (folder / "model.safetensors").rename(outside)
+    (folder / "model.safetensors.index.json").write_text(json.dumps(
+        {"metadata": {}, "weight_map": {"classifier.bias": "../elsewhere.safetensors"}}))
+    with pytest.raises(WeightsError, match="points outside the checkpoint folder"):
+        load_checkpoint(folder)
+
+
+def test_checkpoint_boxes_say_the_same_for_every_server_path_outside_the_roots(tmp_path, monkeypatch):
+    from nerlib.safety import PathNotAllowedError, check_visitor_checkpoint
+
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("NERLIB_FILE_ROOTS", str(tmp_path / "roots"))
+    (tmp_path / "a-file").write_text("x")
+    messages = set()
+    for probe in ("/etc", "/etc/passwd", "/no/such/folder", str(tmp_path / "a-file"), str(tmp_path / "runs" / "..")):
+        with pytest.raises(PathNotAllowedError) as caught:
+            check_visitor_checkpoint(probe, local=True)
+        messages.add(str(caught.value))
+    assert len(messages) == 1
+    assert check_visitor_checkpoint(str(tmp_path / "runs" / "r1"), local=True)
+    assert check_visitor_checkpoint("dslim/bert-base-NER", local=False) == "dslim/bert-base-NER"
+    for not_hub in ("/etc", "../x", "a/b/c"):
+        with pytest.raises(PathNotAllowedError, match="not a Hugging Face Hub id"):
+            check_visitor_checkpoint(not_hub, local=False)
+
+
+def test_the_tagger_page_folder_box_does_not_reveal_what_exists(tmp_path, monkeypatch, conllpp_dir):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("NERLIB_FILE_ROOTS", str(tmp_path / "roots"))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    at.switch_page("views/tagger.py").run()
+    at.segmented_control(key="tagger_kind").set_value("Local folder").run()
+    shown = set()
+    for probe in ("/etc", "/etc/passwd", "/no/such/folder"):
+        at.text_input(key="tagger_folder").set_value(probe).run()
+        assert not at.exception and at.error
+        shown.add(at.error[0].value)
+    assert len(shown) == 1
+
+
+# --------------------------------------------------------------------------- 10. Markdown in messages
+
+
+def test_markdown_from_file_names_and_content_is_shown_literally(tmp_path, monkeypatch, conllpp_dir):
+    from streamlit.testing.v1 import AppTest
+
+    from nerlib.safety import code_span, escape_markdown
+
+    assert escape_markdown("[click](http://evil) **x**") == r"\[click\]\(http\://evil\) \*\*x\*\*"
+    assert code_span("a`b") == "`` a`b ``" and code_span("[x](y)") == "`[x](y)`"
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    at.segmented_control(key="dataset_source").set_value("Upload a CoNLL file").run()
+    name = "**urgent** [open me](http://evil.example).txt"
+    bad = "Ada B-PER\nclick [go](http://evil.example)\n"  # the second line's tag is a Markdown link
+    at.get("file_uploader")[0].set_value((name, bad.encode(), "text/plain"))
+    at.run()
+    assert not at.exception
+    (error,) = at.error
+    assert code_span(name) in error.value and "line 2" in error.value
+    assert "[go](http" not in error.value and r"\[go\]\(http" in error.value
+
+    at.switch_page("views/localizer.py").run()
+    assert not at.exception
+    label = at.text_area(key="localizer_marked").label
+    assert "`[words](TYPE)`" in label  # a code span: shown literally, not as a link
+
+
+@pytest.mark.slow
+def test_every_page_renders_next_to_a_damaged_run(tiny_run, tmp_path, monkeypatch, conllpp_dir):
+    from streamlit.testing.v1 import AppTest
+
+    damaged = damaged_copy(tiny_run, tmp_path, "progress-list")
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(damaged.parent))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    assert not at.exception
+    for page in ("training", "tagger", "localizer", "errors"):
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+    at.switch_page("views/training.py").run()
+    assert any("is damaged" in w.value and "JSON list" in w.value for w in at.warning)

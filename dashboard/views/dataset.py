@@ -9,6 +9,7 @@ from nerlib.conll import ConllFormatError
 from nerlib.data import DATA_DIR_ENV, ChecksumError, DataNotFoundError
 from nerlib.display import render_words
 from nerlib.labels import ENTITY_TYPES, entity_spans
+from nerlib.safety import code_span, escape_markdown
 
 st.title("Dataset")
 
@@ -30,19 +31,20 @@ try:
     source_key, dataset_dict = loaders.load_source("conllpp" if upload is None else "upload", upload)
 except ConllFormatError as error:
     st.error(
-        f"**{upload.name}** cannot be read as CoNLL: line {error.line}: {error.reason}",
+        f"{code_span(upload.name)} cannot be read as CoNLL: line {error.line}: {escape_markdown(error.reason)}",
         icon=":material/error:",
     )
     st.stop()
 except (DataNotFoundError, ChecksumError) as error:
     st.error(
-        f"CoNLL++ is not available: {error}\n\nPoint `{DATA_DIR_ENV}` at a folder holding "
+        f"CoNLL++ is not available: {escape_markdown(error)}\n\nPoint `{DATA_DIR_ENV}` at a folder holding "
         "`conllpp_train.txt`, `conllpp_dev.txt` and `conllpp_test.txt`, or upload a file.",
         icon=":material/error:",
     )
     st.stop()
 except (ValueError, UnicodeDecodeError) as error:
-    st.error(f"**{upload.name if upload else 'The data'}** cannot be read: {error}", icon=":material/error:")
+    st.error(f"{code_span(upload.name) if upload else 'The data'} cannot be read: {escape_markdown(error)}",
+             icon=":material/error:")
     st.stop()
 
 top_n = 15

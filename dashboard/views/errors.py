@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import charts, loaders, session, widgets
 from nerlib import tables
 from nerlib.checkpoint import CheckpointError
+from nerlib.safety import code_span, escape_markdown
 from nerlib.display import DisplaySpan, render_comparison
 from nerlib.evaluation import ERROR_KINDS
 
@@ -28,7 +29,7 @@ size = c2.segmented_control("Sentences", list(sizes), default="first 500 sentenc
 try:
     result = loaders.evaluation(source, split, sizes[size])
 except (CheckpointError, OSError, ValueError) as error:
-    st.error(f"Cannot evaluate `{source}` on {split}: {error}", icon=":material/error:")
+    st.error(f"Cannot evaluate {code_span(source)} on {split}: {escape_markdown(error)}", icon=":material/error:")
     st.stop()
 
 metrics = result.metrics
@@ -87,6 +88,6 @@ else:
     st.html("".join(blocks))
 
 with st.expander("All errors (table)"):
-    st.dataframe(errors.drop(columns=["text"]), hide_index=True, key="errors_table")
+    st.dataframe(errors, hide_index=True, key="errors_table")
     st.download_button("Download predictions (CoNLL: word gold predicted)", result.conll_predictions,
                        file_name=f"predictions-{split}.conll", key="errors_download")

@@ -8,7 +8,7 @@ from nerlib.checkpoint import CheckpointError
 from nerlib.display import DisplaySpan, parse_marked, render_legend, render_replacements
 from nerlib.tables import checkpoint_choices
 from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors
-from nerlib.safety import PathNotAllowedError, escape_markdown
+from nerlib.safety import PathNotAllowedError, TextTooLongError, check_text_size, code_span, escape_markdown
 from nerlib.vectors import DEFAULT_VECTORS, VectorsError, check_visitor_source, resolve_source
 
 SAMPLE = "My name is Mitchell and I live in Chicago. I work for Boeing and support the Chicago Bulls."
@@ -57,14 +57,19 @@ if mode == modes[0]:
         st.stop()
     label = st.selectbox("Run checkpoint", list(choices), key=session.keep("localizer_checkpoint", choices))
     text = st.text_area("Text", value=SAMPLE, height=110, key=session.keep("localizer_text"))
+    try:  # the same bound on the tagger's work as on the Tagger page
+        check_text_size(text)
+    except TextTooLongError as error:
+        st.error(f"Text too long: {error}", icon=":material/error:")
+        st.stop()
     try:
         loaders.tagger(str(choices[label]))
     except (CheckpointError, OSError, ValueError) as error:
-        st.error(f"Cannot load `{choices[label]}`: {error}", icon=":material/error:")
+        st.error(f"Cannot load {code_span(choices[label])}: {escape_markdown(error)}", icon=":material/error:")
         st.stop()
     entities = [(e.start, e.end, e.label) for e in loaders.tag_text(str(choices[label]), text).entities]
 else:
-    marked = st.text_area("Text with entities marked as [words](TYPE), TYPE one of PER, ORG, LOC, MISC",
+    marked = st.text_area("Text with entities marked as `[words](TYPE)`, TYPE one of PER, ORG, LOC, MISC",
                           value=SAMPLE_MARKED, height=110, key=session.keep("localizer_marked"))
     text, entities = parse_marked(marked)
 
@@ -75,7 +80,7 @@ if not text.strip():
 try:
     engine = loaders.localizer(vectors_source, source, target, anchors)
 except VectorsError as error:
-    st.error(f"Cannot load the vectors: {error}", icon=":material/error:")
+    st.error(f"Cannot load the vectors: {escape_markdown(error)}", icon=":material/error:")
     st.stop()
 except (KeyError, ValueError) as error:
     st.error(f"Cannot localize from {source!r} to {target!r}: {error.args[0] if error.args else error}",

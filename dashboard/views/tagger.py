@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import loaders, session, widgets
 from nerlib.checkpoint import CheckpointError
+from nerlib.safety import MAX_TEXT_CHARS, TextTooLongError, check_text_size, code_span, escape_markdown
 from nerlib.display import render_text
 from nerlib.labels import ENTITY_TYPES
 
@@ -28,12 +29,17 @@ if source is None:
 try:
     model = loaders.tagger(source)
 except (CheckpointError, OSError, ValueError) as error:
-    st.error(f"Cannot load `{source}`: {error}", icon=":material/error:")
+    st.error(f"Cannot load {code_span(source)}: {escape_markdown(error)}", icon=":material/error:")
     st.stop()
 
 session.from_url("text", "tagger_text")
 text = st.text_area("Text", value=SAMPLE, height=150, key=session.keep("tagger_text"),
-                    help="Any length: long texts are tagged in overlapping windows.")
+                    help=f"Up to {MAX_TEXT_CHARS:,} characters; long texts are tagged in overlapping windows.")
+try:  # bounded work per request: longer texts belong to the command line (python -m nerlib tag)
+    check_text_size(text)
+except TextTooLongError as error:
+    st.error(f"Text too long: {error}", icon=":material/error:")
+    st.stop()
 session.to_url(text=text)
 
 # The model's own entity types (CoNLL order first), so a checkpoint with other types works too.

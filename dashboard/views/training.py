@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import charts, loaders, quickrun, session, widgets
 from nerlib import tables
+from nerlib.safety import code_span, escape_markdown
 
 st.title("Training")
 
@@ -55,6 +56,8 @@ st.dataframe(
 )
 
 for run in selected:
+    if run.damaged:  # listed so it can be found and repaired, but it has nothing to show
+        st.warning(f"{code_span(run.name)} is damaged: {escape_markdown(run.damaged)}", icon=":material/warning:")
     if run.status == "running" and run.progress is not None:
         p = run.progress
         eta = f", about {p.eta_s / 60:.0f} min left" if p.eta_s else ""
