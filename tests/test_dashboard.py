@@ -242,7 +242,8 @@ def test_tagger_page_tags_typed_text(conllpp_dir, with_tiny_run):
     assert (shown["confidence"] >= 1.0).all()
 
 
-def test_tagger_page_reports_an_unusable_folder(conllpp_dir, with_tiny_run, tmp_path):
+def test_tagger_page_reports_an_unusable_folder(conllpp_dir, with_tiny_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("NERLIB_FILE_ROOTS", str(tmp_path))  # visitors may only name folders in here
     at = open_page("tagger")
     at.segmented_control(key="tagger_kind").set_value("Local folder").run()
     at.text_input(key="tagger_folder").set_value(str(tmp_path)).run()
