@@ -139,3 +139,24 @@ def error_kinds_figure(df: pd.DataFrame) -> go.Figure:
     fig = _layout(fig, height=460)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
     return fig
+
+
+def lr_find_figure(curve: pd.DataFrame, suggestion: float | None, preset_lr: float | None = None,
+                   title: str = "Learning-rate finder") -> go.Figure:
+    """Loss against learning rate on a log x axis (batch loss faint, smoothed loss bold), with
+    the suggested rate and, if given, the preset's rate as vertical lines."""
+    fig = go.Figure()
+    fig.add_scatter(x=curve["learning_rate"], y=curve["loss"], mode="lines", name="batch loss",
+                    line=dict(color=TOTAL_COLOR, width=1), opacity=0.4)
+    fig.add_scatter(x=curve["learning_rate"], y=curve["smoothed"], mode="lines", name="smoothed loss",
+                    line=dict(color=entity_color("ORG"), width=3))
+    if suggestion:
+        fig.add_vline(x=suggestion, line_dash="dash", line_color=entity_color("PER"),
+                      annotation_text=f"suggested {suggestion:.1e}", annotation_position="top left")
+    if preset_lr:
+        fig.add_vline(x=preset_lr, line_dash="dot", line_color=entity_color("LOC"),
+                      annotation_text=f"preset {preset_lr:g}", annotation_position="bottom right")
+    fig.update_xaxes(type="log", title_text="learning rate (log scale)")
+    fig.update_yaxes(title_text="training loss")
+    fig.update_layout(title=title)
+    return _layout(fig)

@@ -111,6 +111,17 @@ def seen_unseen_frame(record: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SUBSET_COLUMNS)
 
 
+def seen_unseen_by_run(records: dict[str, dict[str, Any] | None]) -> pd.DataFrame:
+    """Return :func:`seen_unseen_frame` of several records (``{run name: metrics line}``) in one
+    table with a leading ``run`` column; runs without seen/unseen scores are left out."""
+    frames = [seen_unseen_frame(record).assign(run=name) for name, record in records.items() if record]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=["run", *SUBSET_COLUMNS])
+    table = pd.concat(frames, ignore_index=True)
+    return table[["run", *SUBSET_COLUMNS]]
+
+
 def entity_surface_forms(tokens: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> frozenset[str]:
     """Return the surface forms (words joined by one space, case kept) of every entity in
     ``tags`` (IOB label strings, conlleval reading) over ``tokens``: the training split's

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from nerlib.metrics import EntityMetrics, compute_metrics, entity_surface_forms, seen_unseen_frame
+from nerlib.metrics import EntityMetrics, compute_metrics, entity_surface_forms, seen_unseen_by_run, seen_unseen_frame
 
 TRAIN_TOKENS = [["Paris", "is", "in", "France", "."], ["Acme", "Corp", "hired", "John", "Smith"]]
 TRAIN_TAGS = [["B-LOC", "O", "O", "B-LOC", "O"], ["B-ORG", "I-ORG", "O", "B-PER", "I-PER"]]
@@ -60,3 +60,12 @@ def test_record_round_trip_and_table():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError):
         compute_metrics(GOLD, PRED, tokens=TEST_TOKENS[:2], seen=set())
+
+
+def test_by_run_table():
+    seen = entity_surface_forms(TRAIN_TOKENS, TRAIN_TAGS)
+    line = compute_metrics(GOLD, PRED, tokens=TEST_TOKENS, seen=seen).to_dict()
+    table = seen_unseen_by_run({"a": line, "old": {"f1": 0.4}, "none": None, "b": line})
+    assert table["run"].tolist() == ["a", "a", "a", "b", "b", "b"]
+    assert table.columns[0] == "run"
+    assert seen_unseen_by_run({"old": {"f1": 0.4}}).empty

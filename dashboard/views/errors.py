@@ -53,6 +53,12 @@ right.plotly_chart(loaders.figure("error_kinds", inputs,
 right.dataframe(result.table(), key="errors_type_table", hide_index=True,
                 column_config={c: st.column_config.NumberColumn(format="%.3f")
                                for c in ("precision", "recall", "f1")})
+subsets = metrics.seen_unseen_table()
+if not subsets.empty:
+    right.dataframe(subsets, key="errors_seen_unseen_table", hide_index=True,
+                    column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                   for c in ("precision", "recall", "f1")})
+    right.caption("Seen: the entity's words occur as an entity in the CoNLL++ training split; unseen: they do not.")
 
 st.subheader("Worst sentences")
 c1, c2, c3 = st.columns([2, 2, 1])

@@ -5,6 +5,8 @@ import streamlit as st
 
 from dashboard import charts, loaders, quickrun, session, widgets
 from nerlib import tables
+from nerlib.lr_finder import list_lr_finds
+from nerlib.metrics import seen_unseen_by_run
 from nerlib.safety import code_span, escape_markdown
 
 st.title("Training")
@@ -45,6 +47,7 @@ for run in selected:
         "evaluations": int((run.metrics["split"] == "validation").sum()),
         "best val F1": run.best.f1 if run.best else None,
         "test F1": test.get("f1"),
+        "test unseen F1": (test.get("unseen") or {}).get("f1"),
         "started": str(config.get("started_at", ""))[:19].replace("T", " "),
     })
 st.dataframe(
@@ -52,6 +55,8 @@ st.dataframe(
     column_config={
         "best val F1": st.column_config.NumberColumn(format="%.4f"),
         "test F1": st.column_config.NumberColumn(format="%.4f"),
+        "test unseen F1": st.column_config.NumberColumn(
+            format="%.4f", help="F1 on test entities whose words never occur as an entity in training"),
     },
 )
 
@@ -104,6 +109,20 @@ if history["learning_rate"].notna().any():
         key="chart_lr",
     )
 
+# --- seen and unseen entities: the test line, else the latest validation line
+st.subheader("Seen and unseen entities")
+latest = {run.name: run.test_metrics or (run.validation_metrics[-1] if run.validation_metrics else None)
+          for run in selected}
+subsets = seen_unseen_by_run(latest)
+if subsets.empty:
+    st.caption("No seen/unseen scores recorded for these runs (runs trained before they existed).")
+else:
+    st.caption("Gold entities whose surface form occurs as an entity in the training split (seen) and "
+               "those that do not (unseen): the unseen score says how the model does on tomorrow's news. "
+               "Test scores where the run has them, else the latest validation.")
+    st.dataframe(subsets, hide_index=True, key="seen_unseen_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("precision", "recall", "f1")})
+
 # --- checkpoints
 st.subheader("Checkpoints")
 table = tables.checkpoint_table(selected)
@@ -121,6 +140,20 @@ else:
         st.dataframe(tables.checkpoint_delta(selected, first, second), hide_index=True, key="compare_table",
                      column_config={c: st.column_config.NumberColumn(format="%+.4f" if c.startswith("Δ") else "%.4f")
                                     for c in ("A", "B", tables.DELTA_COLUMN)})
+
+# --- learning-rate finder results in the runs folder (python -m training.lr_find)
+finds = list_lr_finds(loaders.runs_dir())
+if finds:
+    st.subheader("Learning-rate finder")
+    by_folder = {f.path.name: f for f in finds}
+    picked = by_folder[st.selectbox("Sweep", list(by_folder), key="lr_find_pick")]
+    st.plotly_chart(charts.lr_find_figure(picked.frame(), picked.suggestion, picked.preset_learning_rate,
+                                          title=f"{picked.model}: loss against learning rate"),
+                    key="chart_lr_find")
+    suggestion = f"{picked.suggestion:.2e}" if picked.suggestion else "none"
+    st.caption(f"{len(picked.points)} steps from {picked.start_lr:g} ({picked.stopped}); suggested peak "
+               f"learning rate {suggestion}" + (f", the preset's {picked.preset_learning_rate:g}"
+                                                if picked.preset_learning_rate else "") + ".")
 
 # --- config
 st.subheader("Configuration and environment")
