@@ -142,9 +142,27 @@ def test_every_page_renders_in_chromium(app_url):
                     problems.append(f"{name}: heading {heading!r}, expected {title!r}")
                 if docs_dir:
                     _small_copy(shot, Path(docs_dir) / f"{name}.png")
+            problems += _shared_link_opens_the_view(page, app_url)
         finally:
             browser.close()
     assert not problems, "\n".join(problems)
+
+
+def _shared_link_opens_the_view(page, app_url: str) -> list[str]:
+    """A Tagger link with ``?text=`` opens with that text typed and tagged (dashboard.session)."""
+    from urllib.parse import quote
+
+    text = "Rahul Mehta flew from Boston to Munich."
+    page.goto(f"{app_url}/tagger?text={quote(text)}", wait_until="domcontentloaded")
+    _wait_until_idle(page, timeout_ms=240_000)
+    shown = page.locator('[data-testid="stTextArea"] textarea').first.input_value()
+    drawn = page.locator(".nerd").first.inner_text() if page.locator(".nerd").count() else ""
+    problems = []
+    if shown != text:
+        problems.append(f"shared link: the text box holds {shown!r}, expected {text!r}")
+    if "Munich" not in drawn:
+        problems.append(f"shared link: the tagged text is not drawn ({drawn[:200]!r})")
+    return problems
 
 
 def _small_copy(source: Path, target: Path, width: int = 1000) -> None:

@@ -71,15 +71,15 @@ view = st.segmented_control("Show", ["Statistics", "Examples"], default="Statist
 if view == "Statistics":
     left, right = st.columns(2)
     left.plotly_chart(loaders.figure("entity_counts", (source_key,),
-                                   lambda: charts.entity_counts_figure(stats.entity_counts)),
+                                     lambda: charts.entity_counts_figure(stats.entity_counts)),
                       key="chart_entity_counts")
     right.plotly_chart(loaders.figure("sentence_lengths", (source_key,),
-                                    lambda: charts.sentence_lengths_figure(stats.sentence_lengths)),
+                                      lambda: charts.sentence_lengths_figure(stats.sentence_lengths)),
                        key="chart_sentence_lengths")
     left, right = st.columns(2)
     length_split = left.selectbox("Entity lengths of split", splits, key="entity_length_split")
     left.plotly_chart(loaders.figure("entity_lengths", (source_key, length_split),
-                                   lambda: charts.entity_lengths_figure(stats.entity_lengths, length_split)),
+                                     lambda: charts.entity_lengths_figure(stats.entity_lengths, length_split)),
                       key="chart_entity_lengths")
     if len(stats.unseen):
         right.plotly_chart(loaders.figure("unseen", (source_key,), lambda: charts.unseen_figure(stats.unseen)),
