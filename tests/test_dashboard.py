@@ -356,14 +356,14 @@ def test_typed_text_and_choices_survive_visits_to_other_pages(conllpp_dir, with_
     assert_ok(at)
     at.switch_page("views/localizer.py").run()
     assert_ok(at)
-    at.text_input(key="localizer_target").set_value("Japan").run()
+    at.selectbox(key="localizer_target").set_value("Japan").run()
     at.switch_page("views/tagger.py").run()
     assert_ok(at)
     assert at.text_area(key="tagger_text").value == typed
     assert at.slider(key="tagger_min_score").value == 0.3
     assert "Okafor" in visible_text(html_text(at))
     at.switch_page("views/localizer.py").run()
-    assert at.text_input(key="localizer_target").value == "Japan"
+    assert at.selectbox(key="localizer_target").value == "Japan"
 
 
 def test_query_params_open_the_shared_view(conllpp_dir, with_tiny_run):
