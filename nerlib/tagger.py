@@ -25,6 +25,8 @@ batches of at most ``batch_size`` whose padding stays under 10%, run under
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Sequence
@@ -32,14 +34,14 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from nerlib.encoding import encode_words, read_context_config, sentence_windows, special_tokens
-from nerlib.labels import entity_spans, split_tag, to_iob2
+from nerlib.labels import split_tag
 from nerlib.sentences import sentence_word_ranges
 from nerlib.words import Word, split_words, words_from_tokens
 
 __all__ = ["Entity", "TaggedWord", "TaggedText", "Tagger", "normalize_label"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Entity:
     """An entity found in a text: ``text == source[start:end]`` (character offsets, end exclusive).
 
@@ -57,7 +59,7 @@ class Entity:
         return {**asdict(self), "score": round(self.score, 4)}
 
 
-@dataclass
+@dataclass(slots=True)
 class TaggedWord:
     """A word with its IOB2 label and the model's probability for that label."""
 
@@ -101,18 +103,118 @@ def normalize_label(label: str) -> str:
     return "O" if prefix == "O" else f"{prefix}-{entity_type}"
 
 
+# ---------------------------------------------------------------------------------------------
+# precision and batch size per device
+
+# Padded sub-tokens per forward pass on a GPU. A GPU runs a batch of 64 short windows in about the
+# time it takes to launch its kernels, so texts per batch is the wrong unit there: batches are cut
+# by tokens instead (see docs/benchmarks.md, GPU section, for the measurements behind the number).
+GPU_MAX_TOKENS = 16384
+CPU_BATCH_SIZE = 64  # windows per forward pass on a CPU (bigger batches are no faster there)
+
+
+@dataclass(frozen=True)
+class DeviceCapability:
+    """What decides the fastest safe precision on a device: its ``type`` (``cuda``, ``cpu``,
+    ``mps``...), a CUDA card's compute ``capability`` (major, minor), and whether a CPU computes
+    bfloat16 natively (AVX512-BF16 or AMX, through oneDNN)."""
+
+    type: str
+    capability: tuple[int, int] | None = None
+    cpu_bf16: bool = False
+
+    @classmethod
+    def probe(cls, device: Any = None) -> "DeviceCapability":
+        """Read the capability of ``device`` (default: CUDA if present, else CPU)."""
+        import torch
+
+        kind = torch.device(device).type if device is not None else ("cuda" if torch.cuda.is_available() else "cpu")
+        if kind == "cuda":
+            return cls("cuda", capability=tuple(torch.cuda.get_device_capability(torch.device(device or "cuda"))))
+        if kind == "cpu":
+            try:
+                native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+            except (AttributeError, RuntimeError):  # a torch build without oneDNN
+                native = False
+            return cls("cpu", cpu_bf16=native)
+        return cls(kind)
+
+
+def choose_dtype(device: DeviceCapability) -> str:
+    """The precision ``dtype="auto"`` runs a model in on ``device``: the fastest one measured to
+    keep at least 99.5% of entities identical to float32 (docs/benchmarks.md).
+
+    * CUDA, compute capability 8.0 or newer (Ampere, Hopper...): ``bfloat16`` (tensor cores; on an
+      H100/H200 faster than float32 once batches are cut by tokens, >= 99.5% identical entities);
+    * older CUDA cards: ``float32`` (no bfloat16 units; float16 was not measured here);
+    * CPUs with AVX512-BF16 or AMX: ``bfloat16`` (about 2x faster, 99.7% identical entities);
+    * everything else (other CPUs, Apple ``mps``): ``float32``.
+    """
+    if device.type == "cuda":
+        return "bfloat16" if device.capability is not None and device.capability >= (8, 0) else "float32"
+    if device.type == "cpu" and device.cpu_bf16:
+        return "bfloat16"
+    return "float32"
+
+
 def native_bfloat16_dtype(device: str | None = None) -> Any:
-    """Return ``torch.bfloat16`` when ``device`` (default: CUDA if present, else CPU) computes
-    bfloat16 natively, else ``None`` (keep the checkpoint's float32)."""
+    """Return ``torch.bfloat16`` when ``dtype="auto"`` picks it on ``device`` (default: CUDA if
+    present, else CPU), else ``None`` (keep the checkpoint's float32)."""
     import torch
 
-    use_cuda = device.startswith("cuda") if device else torch.cuda.is_available()
-    if use_cuda:
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    return torch.bfloat16 if choose_dtype(DeviceCapability.probe(device)) == "bfloat16" else None
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause Python's cyclic garbage collector while a call builds many small objects.
+
+    Tagging builds several records per word (words, sub-token lists, results); with torch and
+    transformers loaded every full collection walks a large heap, and the allocations trigger
+    collections every few hundred objects (about a third of the host time of ``tag_many`` on the
+    CoNLL++ test texts). The records hold no cycles; the collector resumes at the end of the call.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
-    except (AttributeError, RuntimeError):  # a torch build without oneDNN
-        return None
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_SPLIT_THREADS = min(8, (os.cpu_count() or 1) - 1)
+_SPLIT_CHUNK = 256  # texts per thread task
+
+
+def _split_all(texts: list[str]) -> list[list[Word]]:
+    """:func:`nerlib.words.split_words` over ``texts``; on a machine with spare cores, in threads
+    (the word pattern releases the GIL while it searches, and it is the largest host-side cost of
+    tagging after the model itself)."""
+    if _SPLIT_THREADS < 2 or len(texts) < 2 * _SPLIT_CHUNK:
+        return [split_words(text) for text in texts]
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = [texts[i:i + _SPLIT_CHUNK] for i in range(0, len(texts), _SPLIT_CHUNK)]
+    with ThreadPoolExecutor(max_workers=_SPLIT_THREADS) as pool:
+        return [words for chunk in pool.map(lambda part: [split_words(t) for t in part], chunks) for words in chunk]
+
+
+def _attention_kernels(device: Any):
+    """The attention kernels to run inference with on ``device``.
+
+    On CUDA, PyTorch may route bfloat16/float16 attention to cuDNN, which builds and tunes a plan
+    for every new input shape; windows of many lengths then pay that per batch. The flash and
+    memory-efficient kernels need no plan. Elsewhere: no restriction.
+    """
+    if getattr(device, "type", None) != "cuda":
+        return contextlib.nullcontext()
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+    except ImportError:  # older torch: nothing to exclude
+        return contextlib.nullcontext()
+    return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
+
 
 class Tagger:
     """Tag raw text with a token-classification model (see the module docstring).
@@ -120,7 +222,9 @@ class Tagger:
     Build it with :meth:`from_pretrained`, or from an already loaded ``model``/``tokenizer``
     (a fast tokenizer) and ``id2label``. ``max_length`` caps the window in sub-tokens including
     special tokens (default: what the model and tokenizer allow); ``overlap`` is how many sub-tokens
-    consecutive windows share (default: a quarter of the window, at most 128).
+    consecutive windows share (default: a quarter of the window, at most 128). A batch holds at
+    most ``batch_size`` windows (default 64 on a CPU, no limit on a GPU) and at most ``max_tokens``
+    padded sub-tokens (default :data:`GPU_MAX_TOKENS` on a GPU, no limit on a CPU).
 
     ``document_context`` (default: what the model's ``config.json`` records from training, see
     :mod:`nerlib.encoding`) tags each sentence together with its neighbours of the same text as
@@ -137,7 +241,8 @@ class Tagger:
         device: str | None = None,
         max_length: int | None = None,
         overlap: int | None = None,
-        batch_size: int = 64,
+        batch_size: int | None = None,
+        max_tokens: int | None = None,
         document_context: bool | None = None,
         context_size: int | None | str = "model",
     ):
@@ -150,11 +255,16 @@ class Tagger:
         raw = id2label if id2label is not None else model.config.id2label
         self.id2label = {int(i): str(label) for i, label in raw.items()}
         self.labels = [normalize_label(self.id2label[i]) for i in range(len(self.id2label))]
+        self._label_tables()
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
         if device is not None:
             self.model.to(self.device)
         self.model.eval()
-        self.batch_size = batch_size
+        on_gpu = self.device.type == "cuda"
+        # on a CPU a batch holds up to `batch_size` windows; on a GPU up to `max_tokens` padded
+        # sub-tokens (an explicit batch_size still caps the windows there)
+        self.batch_size = batch_size or (None if on_gpu else CPU_BATCH_SIZE)
+        self.max_tokens = max_tokens or (GPU_MAX_TOKENS if on_gpu else None)
         self._prefix, self._suffix = special_tokens(tokenizer)
         specials = len(self._prefix) + len(self._suffix)
         self.max_length = max_length or self._model_window()
@@ -252,9 +362,10 @@ class Tagger:
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
-        word_lists = [split_words(text) for text in texts]
-        sentences = [sentence_word_ranges(text, words) for text, words in zip(texts, word_lists)]
-        return self._tag(texts, word_lists, sentences, list(range(len(texts))), batch_size, progress)
+        with _gc_paused():
+            word_lists = _split_all(texts)
+            sentences = [sentence_word_ranges(text, words) for text, words in zip(texts, word_lists)]
+            return self._tag(texts, word_lists, sentences, list(range(len(texts))), batch_size, progress)
 
     def tag_words(self, word_lists: Iterable[Sequence[str]], batch_size: int | None = None,
                   progress: Callable[[int, int], None] | None = None,
@@ -264,6 +375,11 @@ class Tagger:
         per given word. ``documents`` (one key per sentence; consecutive sentences with the same
         key form a document, e.g. CoNLL's ``-DOCSTART-`` index) gives document context to a
         tagger that uses it; without it every sentence stands alone."""
+        with _gc_paused():
+            return self._tag_words(word_lists, batch_size, progress, documents)
+
+    def _tag_words(self, word_lists: Iterable[Sequence[str]], batch_size: int | None,
+                   progress: Callable[[int, int], None] | None, documents: Sequence[Any] | None) -> list[TaggedText]:
         texts, words = [], []
         for i, tokens in enumerate(word_lists):
             tokens = list(tokens)
@@ -291,33 +407,85 @@ class Tagger:
     def _tag(self, texts: list[str], word_lists: list[list[Word]], sentences: list[list[range]],
              documents: list[Any], batch_size: int | None,
              progress: Callable[[int, int], None] | None = None) -> list[TaggedText]:
-        """Predict every sentence (``sentences[t]``: word ranges of text ``t``; ``documents[t]``: its
-        document key), repair labels to IOB2 per sentence, and build the results per text."""
+        """Predict every sentence (``sentences[t]``: word ranges of text ``t``, in order, covering its
+        words; ``documents[t]``: its document key), repair labels to IOB2 per sentence, and build
+        the results per text."""
         flat_words = [[w.text for w in word_lists[t][r.start:r.stop]] for t, ranges in enumerate(sentences) for r in ranges]
         flat_documents = [documents[t] for t, ranges in enumerate(sentences) for _ in ranges]
-        predictions = iter(self._predict(flat_words, batch_size or self.batch_size, progress,
-                                         documents=flat_documents if self.document_context else None))
+        predictions = self._predict(flat_words, batch_size or self.batch_size, progress,
+                                    documents=flat_documents if self.document_context else None)
+        if not flat_words:
+            return [TaggedText(text=text) for text in texts]
+        # every word of every sentence in one flat numbering: sentence s is words bounds[s]:bounds[s + 1]
+        bounds = np.zeros(len(flat_words) + 1, dtype=np.int64)
+        np.cumsum([len(words) for words in flat_words], out=bounds[1:])
+        labels, spans = self._repair(np.concatenate([ids for ids, _ in predictions]), bounds)
+        all_labels = labels.tolist()
+        all_scores = np.concatenate([scores for _, scores in predictions]).tolist()
+        # the words of text t, as predicted (its sentences in order), start at flat position firsts[t]
+        text_words = [words if sum(len(r) for r in ranges) == len(words) else [w for r in ranges for w in words[r.start:r.stop]]
+                      for words, ranges in zip(word_lists, sentences)]
+        firsts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum([len(words) for words in text_words], out=firsts[1:])
+        entities: list[list[Entity]] = [[] for _ in texts]
+        owners = (np.searchsorted(firsts, [begin for begin, _, _ in spans], side="right") - 1).tolist()
+        for t, (begin, end, entity_type) in zip(owners, spans):
+            words, base = text_words[t], int(firsts[t])
+            start, stop = words[begin - base].start, words[end - 1 - base].end
+            entities[t].append(Entity(text=texts[t][start:stop], label=entity_type, start=start, end=stop,
+                                      score=float(sum(all_scores[begin:end]) / (end - begin))))
         results = []
-        for text, words, ranges in zip(texts, word_lists, sentences):
-            tagged: list[TaggedWord] = []
-            entities: list[Entity] = []
-            for sentence in ranges:
-                label_ids, scores = next(predictions)
-                labels = to_iob2([self.labels[i] for i in label_ids.tolist()])
-                score_list = scores.tolist()
-                here = words[sentence.start:sentence.stop]
-                tagged.extend(TaggedWord(w.text, w.start, w.end, label, score)
-                              for w, label, score in zip(here, labels, score_list))
-                for span in entity_spans(labels):
-                    start, end = here[span.start].start, here[span.end - 1].end
-                    entities.append(Entity(
-                        text=text[start:end], label=span.label, start=start, end=end,
-                        score=float(sum(score_list[span.start:span.end]) / len(span)),
-                    ))
-            results.append(TaggedText(text=text, words=tagged, entities=entities))
+        for t, (text, words) in enumerate(zip(texts, text_words)):
+            begin, end = int(firsts[t]), int(firsts[t + 1])
+            tagged = [TaggedWord(w.text, w.start, w.end, label, score)
+                      for w, label, score in zip(words, all_labels[begin:end], all_scores[begin:end])]
+            results.append(TaggedText(text=text, words=tagged, entities=entities[t]))
         return results
 
-    def _predict(self, word_lists: list[list[str]], batch_size: int,
+    def _label_tables(self) -> None:
+        """Per label id: its IOB prefix code (0 O, 1 B, 2 I) and entity type code (0 for O), and
+        the label strings, followed by the ``B-`` form of every type (for repaired ``I-`` starts)."""
+        type_names = [""]
+        prefixes, types = [], []
+        for label in self.labels:
+            prefix, entity_type = split_tag(label)
+            if prefix != "O" and entity_type not in type_names:
+                type_names.append(entity_type)
+            prefixes.append({"O": 0, "B": 1, "I": 2}[prefix])
+            types.append(type_names.index(entity_type) if prefix != "O" else 0)
+        self._prefix_code = np.array(prefixes, dtype=np.int8)
+        self._type_code = np.array(types, dtype=np.int64)
+        self._type_names = type_names
+        self._label_strings = np.array(self.labels + [f"B-{t}" for t in type_names[1:]], dtype=object)
+
+    def _repair(self, label_ids: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, str]]]:
+        """IOB2-repair the word labels of many texts at once and find their entities.
+
+        ``label_ids`` are the label ids of all words of all texts, one after another; text ``i``
+        holds words ``offsets[i]:offsets[i + 1]`` (here: one sentence each). Returns the repaired label strings (an object
+        array) and the entities as ``(first word, end word, type)`` in that flat numbering. Same
+        result as :func:`nerlib.labels.to_iob2` then :func:`nerlib.labels.entity_spans` per text
+        (conlleval semantics: an ``I-X`` after ``O`` or after another type starts an entity),
+        computed with array operations instead of a Python loop per word.
+        """
+        prefix, kind = self._prefix_code[label_ids], self._type_code[label_ids]
+        previous = np.empty_like(kind)
+        previous[0] = 0
+        previous[1:] = kind[:-1]
+        previous[offsets[:-1][offsets[:-1] < len(kind)]] = 0  # a text starts as if after O
+        starts = (prefix != 0) & ((prefix == 1) | (previous != kind))
+        repaired = label_ids.copy()
+        fix = starts & (prefix == 2)
+        repaired[fix] = len(self.labels) + kind[fix] - 1
+        # an entity runs from its start up to the next word that does not continue it
+        breaks = np.append(np.flatnonzero((prefix == 0) | starts), len(kind))
+        first = np.flatnonzero(starts)
+        last = breaks[np.searchsorted(breaks, first, side="right")]
+        names = self._type_names
+        spans = [(b, e, names[k]) for b, e, k in zip(first.tolist(), last.tolist(), kind[first].tolist())]
+        return self._label_strings[repaired], spans
+
+    def _predict(self, word_lists: list[list[str]], batch_size: int | None,
                  progress: Callable[[int, int], None] | None = None,
                  documents: Sequence[Any] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Label ids and scores per sentence; windows come from :mod:`nerlib.encoding` (the encoder
@@ -328,51 +496,80 @@ class Tagger:
         windows, _ = sentence_windows(encoded, max_length=self.max_length, prefix=self._prefix, suffix=self._suffix,
                                       documents=documents, context=self.context_size, overlap=self.overlap,
                                       context_length=self.context_length)
+        lengths = np.fromiter((len(w.input_ids) for w in windows), dtype=np.int64, count=len(windows))
         # longest first: a memory problem shows up on the first batch, not the last
-        order = sorted(range(len(windows)), key=lambda k: -len(windows[k].input_ids))
-        window_labels: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
-        window_scores: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
-        with torch.inference_mode():
-            for batch in self._batches([len(windows[k].input_ids) for k in order], batch_size):
-                chunk = [windows[order[k]] for k in batch]
-                width = len(chunk[0].input_ids)
-                input_ids = torch.full((len(chunk), width), self.pad_id, dtype=torch.long)
-                attention = torch.zeros((len(chunk), width), dtype=torch.long)
-                rows, cols = [], []
-                for r, window in enumerate(chunk):
-                    input_ids[r, : len(window.input_ids)] = torch.tensor(window.input_ids)
-                    attention[r, : len(window.input_ids)] = 1
-                    rows.extend([r] * len(window.word_positions))
-                    cols.extend(window.word_positions)
-                inputs = {"input_ids": input_ids.to(self.device), "attention_mask": attention.to(self.device)}
+        order = np.argsort(-lengths, kind="stable")
+        batches = self._batches(lengths[order].tolist(), batch_size, self.max_tokens)
+        gpu = self.device.type == "cuda"
+        labels_out, scores_out = [], []
+        with torch.inference_mode(), _attention_kernels(self.device):
+            for batch in batches:
+                ids, mask, positions = self._pack([windows[k] for k in order[batch.start:batch.stop]])
+                # one host-to-device copy per batch, from pinned memory so that it does not wait
+                packed = torch.from_numpy(np.concatenate([ids.ravel(), mask.ravel(), positions]))
+                if gpu:
+                    packed = packed.pin_memory()
+                packed = packed.to(self.device, non_blocking=gpu)
+                cells = ids.size
+                inputs = {"input_ids": packed[:cells].view(ids.shape),
+                          "attention_mask": packed[cells:2 * cells].view(ids.shape)}
                 if self._use_token_types:
                     inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
                 logits = self.model(**inputs).logits
-                picked = logits[torch.tensor(rows, device=logits.device), torch.tensor(cols, device=logits.device)]
-                probabilities = torch.softmax(picked.float(), dim=-1)
-                scores, labels = probabilities.max(dim=-1)
-                scores, labels = scores.cpu().numpy(), labels.cpu().numpy()
-                offset = 0
-                for k, window in zip((order[b] for b in batch), chunk):
-                    n = len(window.word_positions)
-                    window_labels[k] = labels[offset:offset + n]
-                    window_scores[k] = scores[offset:offset + n]
-                    offset += n
+                # each word's first sub-token, as rows of the flattened (window, position) grid
+                picked = logits.flatten(0, 1).index_select(0, packed[2 * cells:])
+                scores, labels = torch.softmax(picked.float(), dim=-1).max(dim=-1)
+                labels_out.append(labels)
+                scores_out.append(scores)
                 if progress is not None:
                     progress(batch.stop, len(windows))
+            # one copy back per call: on a GPU no batch waits for the one before to finish
+            all_labels = torch.cat(labels_out).cpu().numpy() if labels_out else np.zeros(0, dtype=np.int64)
+            all_scores = torch.cat(scores_out).cpu().numpy() if scores_out else np.zeros(0, dtype=np.float32)
+        window_labels: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
+        window_scores: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
+        offset = 0
+        for k in order.tolist():
+            n = len(windows[k].word_positions)
+            window_labels[k] = all_labels[offset:offset + n]
+            window_scores[k] = all_scores[offset:offset + n]
+            offset += n
         return self._merge(word_lists, windows, window_labels, window_scores)
 
+    def _pack(self, chunk: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pad windows sorted longest first into ``(input_ids, attention_mask, positions)``;
+        ``positions`` indexes each word's first sub-token in the flattened batch."""
+        width = len(chunk[0].input_ids)
+        ids = np.full((len(chunk), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(chunk), width), dtype=np.int64)
+        positions = np.empty(sum(len(w.word_positions) for w in chunk), dtype=np.int64)
+        offset = 0
+        for row, window in enumerate(chunk):
+            n = len(window.input_ids)
+            ids[row, :n] = window.input_ids
+            mask[row, :n] = 1
+            k = len(window.word_positions)
+            positions[offset:offset + k] = window.word_positions
+            positions[offset:offset + k] += row * width
+            offset += k
+        return ids, mask, positions
+
     @staticmethod
-    def _batches(lengths: list[int], batch_size: int, waste: float = 0.1) -> list[range]:
-        """Cut windows sorted longest first into batches of at most ``batch_size`` whose padding
-        stays under ``waste`` of the batch: compute grows with padded tokens, so a batch of 64
-        sentences from 100 down to 30 sub-tokens would spend most of its time on padding."""
+    def _batches(lengths: list[int], batch_size: int | None = None, max_tokens: int | None = None,
+                 waste: float = 0.1) -> list[range]:
+        """Cut windows sorted longest first into batches of at most ``batch_size`` windows and
+        ``max_tokens`` padded sub-tokens (either may be None: no limit) whose padding stays under
+        ``waste`` of the batch: compute grows with padded tokens, so a batch of 64 sentences from
+        100 down to 30 sub-tokens would spend most of its time on padding."""
         batches = []
         begin = 0
         while begin < len(lengths):
             longest = lengths[begin]
+            rows = batch_size or len(lengths)
+            if max_tokens:
+                rows = min(rows, max(1, max_tokens // longest))
             end, total = begin + 1, lengths[begin]
-            while end < len(lengths) and end - begin < batch_size:
+            while end < len(lengths) and end - begin < rows:
                 if (end + 1 - begin) * longest - (total + lengths[end]) > waste * (end + 1 - begin) * longest:
                     break
                 total += lengths[end]
@@ -384,20 +581,28 @@ class Tagger:
     @staticmethod
     def _merge(word_lists, windows, window_labels, window_scores) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per sentence, take each word's prediction from the window giving it most context."""
-        results = [(np.zeros(len(words), dtype=np.int64), np.zeros(len(words), dtype=np.float32)) for words in word_lists]
-        margins = [np.full(len(words), -1, dtype=np.int64) for words in word_lists]
+        results: list = [None] * len(word_lists)
+        margins: list = [None] * len(word_lists)
         for window, labels, scores in zip(windows, window_labels, window_scores):
+            n_words = len(word_lists[window.sentence])
+            if window.first_word == 0 and window.end_word == n_words:  # the sentence's only window
+                results[window.sentence] = (labels, scores)
+                continue
+            if margins[window.sentence] is None:
+                results[window.sentence] = (np.zeros(n_words, dtype=np.int64), np.zeros(n_words, dtype=np.float32))
+                margins[window.sentence] = np.full(n_words, -1, dtype=np.int64)
             index = np.arange(window.first_word, window.end_word)
             # context on the poorer side; the first and last window have no edge on the outer side
             left = index - window.first_word if window.first_word > 0 else np.full(len(index), 1 << 40)
-            right = window.end_word - 1 - index if window.end_word < len(word_lists[window.sentence]) else np.full(len(index), 1 << 40)
+            right = window.end_word - 1 - index if window.end_word < n_words else np.full(len(index), 1 << 40)
             margin = np.minimum(left, right)
             better = margin > margins[window.sentence][index]
             target_labels, target_scores = results[window.sentence]
             target_labels[index[better]] = labels[better]
             target_scores[index[better]] = scores[better]
             margins[window.sentence][index[better]] = margin[better]
-        return results
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        return [result if result is not None else empty for result in results]
 
 
 def quantize_dynamic(model: Any) -> Any:
