@@ -80,7 +80,11 @@ def check_output(path: str | None, option: str) -> None:
 
 
 def _add_model_options(parser: argparse.ArgumentParser, default_dtype: str) -> None:
-    parser.add_argument("--batch-size", type=_positive_int, default=64, help="windows per forward pass (default 64)")
+    parser.add_argument("--batch-size", type=_positive_int, default=None,
+                        help="windows per forward pass (default: 64 on a CPU; on a GPU batches are cut by "
+                             "--max-tokens instead)")
+    parser.add_argument("--max-tokens", type=_positive_int, default=None,
+                        help="padded sub-tokens per forward pass on a GPU (default 16384)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
     parser.add_argument("--dtype", choices=("auto", "float32", "bfloat16", "float16"), default=default_dtype,
                         help=f"precision to run the model in (default: {default_dtype}; auto = bfloat16 where the "
@@ -117,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--whole-file", action="store_true", help="treat the whole input as one text instead of one per line")
     tag.add_argument("--words", action="store_true", help="also print every word with its label and score")
     tag.add_argument("-o", "--output", help="write the JSON lines to this file instead of standard output")
+    bulk = tag.add_argument_group(
+        "large inputs (--file): streamed in blocks, resumable with --output, one shard per process under "
+        "`accelerate launch --multi_gpu --num_processes N -m nerlib tag ...` (see nerlib.bulk)")
+    bulk.add_argument("--format", choices=("auto", "text", "jsonl", "parquet"), default="auto",
+                      help="input format of --file (auto: .jsonl/.ndjson JSON lines, .parquet Parquet, else text lines)")
+    bulk.add_argument("--text-field", default="text", help="the text field of JSON lines / column of Parquet")
+    bulk.add_argument("--resume", action="store_true",
+                      help="continue an interrupted run writing --output (nothing lost, nothing repeated)")
+    bulk.add_argument("--block-size", type=int, default=1024, help="texts read, tagged and written at a time")
+    bulk.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
     _add_model_options(tag, default_dtype="auto")
 
     evaluate = commands.add_parser(
@@ -219,13 +233,54 @@ def _load_tagger(args: argparse.Namespace):
     _quiet_transformers()
     context = {"model": None, "on": True, "off": False}[args.context]
     return Tagger.from_pretrained(args.model, device=args.device, dtype=args.dtype, quantize=args.quantize,
-                                  batch_size=args.batch_size, document_context=context)
+                                  batch_size=args.batch_size, max_tokens=args.max_tokens,
+                                  document_context=context)
+
+
+def _is_bulk(args: argparse.Namespace) -> bool:
+    """File input (not ``--whole-file``) goes through :mod:`nerlib.bulk`: any format, and with
+    ``--output`` resumable and shardable over processes."""
+    return bool(args.file and args.file != "-" and not args.whole_file and not args.texts)
+
+
+def run_bulk_tag(args: argparse.Namespace, stdout: TextIO) -> int:
+    """``tag --file``: stream the file through the tagger (see :mod:`nerlib.bulk`)."""
+    from nerlib import bulk
+
+    shard = bulk.Shard.from_env()
+    if shard.world > 1 and not args.output:
+        raise bulk.BulkError("several processes need --output (each writes a part, merged in input order)")
+    if args.resume and not args.output:
+        raise bulk.BulkError("--resume needs --output (the file the interrupted run was writing)")
+    if not os.path.isfile(args.file):
+        raise FileNotFoundError(f"no such input file: {args.file}")
+    if args.device is None:
+        args.device = bulk.default_device(shard)
+    tagger = _load_tagger(args)
+    job = bulk.BulkJob(source=args.file, output=args.output or "-", format=args.format, text_field=args.text_field,
+                       block_size=args.block_size, words=args.words, resume=args.resume)
+    if not args.output:
+        summary = bulk._stdout_bulk(tagger, job, stdout)
+        print(bulk.summary_line(summary), file=sys.stderr)
+        return 0
+    from tqdm.auto import tqdm
+
+    total = bulk.count_records(args.file, args.format)
+    mine = sum(min(args.block_size, total - b * args.block_size)
+               for b in range(shard.rank, -(-total // args.block_size), shard.world))
+    with tqdm(total=mine, unit="text", desc=f"tagging {shard.rank + 1}/{shard.world}", position=shard.rank,
+              disable=args.no_progress, file=sys.stderr, dynamic_ncols=True) as bar:
+        summary = bulk.run_bulk(tagger, job, shard, model=str(tagger.path), progress=bar.update, log=sys.stderr)
+    print(bulk.summary_line(summary), file=sys.stderr)
+    return 0
 
 
 def run_tag(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     """``tag``: print one JSON line per text."""
     check_output(args.output, "--output")
     check_device(args.device)
+    if _is_bulk(args):
+        return run_bulk_tag(args, stdout)
     tagger = _load_tagger(args)
     out = open(args.output, "w", encoding="utf-8") if args.output else stdout  # noqa: SIM115
     try:
@@ -318,6 +373,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         return run_evaluate(args, stdout)
     except (CheckpointError, ConllFormatError, FileNotFoundError, UnicodeDecodeError, ValueError,
             HubUploadError) as error:
+        # (nerlib.bulk.BulkError is a ValueError)
         print(f"error: {error}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `... | head` closed the pipe: not an error
