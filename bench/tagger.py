@@ -3,14 +3,19 @@
     NERLIB_DATA_DIR=../shared/data/conllpp python bench/tagger.py --model runs/<run>
 
 Texts are the CoNLL++ test sentences written as plain text (words joined by spaces), so both
-sides see the same strings. Measured in one process, on the same CPU threads, one after another:
+sides see the same strings. Measured in one process, on the same device (and CPU threads), in turns:
 
-1. ours: ``Tagger.tag_many(texts)`` (float32; batch 64, length-sorted windows);
+1. ours: ``Tagger.tag_many(texts)`` in float32 (CPU: batches of 64 length-sorted windows; GPU:
+   batches cut by tokens);
 2. baseline: ``pipeline("token-classification", aggregation_strategy="first")`` with its default
-   batch size (one text per forward pass);
+   batch size (one text per forward pass), on the same float32 model;
 3. baseline: the same pipeline with ``batch_size=64``;
-4. ours in bfloat16 and with dynamic int8 quantization (``--no-variants`` skips them), with their
-   test F1 next to float32's.
+4. ``--variants``: ours as the default ``Tagger.from_pretrained(model)`` picks it on this device
+   (``default``), and in ``bfloat16``, with ``int8`` dynamic quantization (CPU), or in bfloat16
+   with at most 64 windows per batch (``bfloat16-batch64``), each with its test F1 and the share of
+   entities identical to float32's.
+
+    python bench/tagger.py --device cuda --model runs/<run> --chunk 1000 --repeats 3   # GPU
 
 Prints words/s, the ratios, and the share of identical entities (same label, same character start
 and end) between ours and the pipeline, with examples of every kind of difference.
@@ -33,10 +38,19 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--model", help="checkpoint: run folder, checkpoint folder, HF folder (default: best run in $NERLIB_RUNS_DIR)")
     parser.add_argument("--split", default="test", help="CoNLL++ split or CoNLL file (default test)")
     parser.add_argument("--limit", type=int, help="use only the first N sentences")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="ours: windows per batch (default: the Tagger's, 64 on CPU, by tokens on GPU)")
+    parser.add_argument("--pipeline-batch-size", type=int, default=64, help="the batched pipeline's batch_size")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (every contender runs there)")
     parser.add_argument("--chunk", type=int, default=500, help="texts per turn (contenders take turns on chunks)")
-    parser.add_argument("--repeats", type=int, default=1, help="time each contender this many times, keep the best")
-    parser.add_argument("--no-variants", action="store_true", help="skip the bfloat16 and int8 variants")
+    parser.add_argument("--repeats", type=int, default=1, help="time each of ours this many times, keep the best")
+    parser.add_argument("--baseline-repeats", type=int, default=1, help="the same for the pipelines (slow)")
+    parser.add_argument("--variants", default=None,
+                        help="comma-separated: default, bfloat16, int8, bfloat16-batch64, "
+                             "bfloat16-batch64-any-attention (CPU default: bfloat16,int8; GPU: default,"
+                             "bfloat16-batch64,bfloat16-batch64-any-attention)")
+    parser.add_argument("--no-variants", action="store_true", help="only float32 and the two pipelines")
+    parser.add_argument("--json-out", help="also write words/s, F1 and agreement to this JSON file")
     parser.add_argument("--threads", type=int, help="torch threads for every contender (default: torch's choice)")
     parser.add_argument("--examples", type=int, default=4, help="differences to print per kind")
     return parser.parse_args()
@@ -107,6 +121,22 @@ def agreement(texts, tagged, ours_all, theirs_all, examples: int, title: str) ->
     return share
 
 
+def any_attention(tag_many):
+    """``tag_many`` without the tagger's restriction of the attention kernels (for comparison)."""
+    import contextlib
+
+    import nerlib.tagger
+
+    def run(texts):
+        restricted = nerlib.tagger._attention_kernels
+        nerlib.tagger._attention_kernels = lambda device: contextlib.nullcontext()
+        try:
+            return tag_many(texts)
+        finally:
+            nerlib.tagger._attention_kernels = restricted
+    return run
+
+
 def main() -> None:
     args = parse_args()
     import torch
@@ -127,35 +157,53 @@ def main() -> None:
         sentences = sentences[: args.limit]
     texts = [" ".join(s.tokens) for s in sentences]
     n_words = sum(len(s.tokens) for s in sentences)
+    device = args.device
+    gpu = device.startswith("cuda")
     # float32 explicitly: the pipeline baseline shares this model, and the default dtype="auto" would
-    # pick bfloat16 on CPUs that have it (the "bfloat16" variant below measures that default).
-    tagger = Tagger.from_pretrained(model_path, device="cpu", dtype="float32", batch_size=args.batch_size)
+    # pick bfloat16 where the device computes it natively (the "default" variant measures that).
+    tagger = Tagger.from_pretrained(model_path, device=device, dtype="float32", batch_size=args.batch_size)
+    hardware = (f"GPU {torch.cuda.get_device_name(torch.device(device))}" if gpu else
+                f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs visible (load average {os.getloadavg()[0]:.1f})")
     print(f"model {tagger.path}; {len(texts)} texts from {source}, {n_words} words; torch {torch.__version__}, "
-          f"transformers {transformers.__version__}, {torch.get_num_threads()} threads, "
-          f"{os.cpu_count()} CPUs visible (load average {os.getloadavg()[0]:.1f})")
+          f"transformers {transformers.__version__}; {hardware}")
 
     pipe = pipeline("token-classification", model=tagger.model, tokenizer=tagger.tokenizer,
-                    aggregation_strategy="first", device="cpu")
-    warm = texts[:64]
-    tagger.tag_many(warm)
-    pipe(warm)
-    pipe(warm, batch_size=args.batch_size)
+                    aggregation_strategy="first", device=device)
+    warm = texts[: max(64, min(args.chunk, len(texts)))]
 
+    names = args.variants.split(",") if args.variants else (
+        ["default", "bfloat16-batch64", "bfloat16-batch64-any-attention"] if gpu else ["bfloat16", "int8"])
     variants = {}
-    if not args.no_variants:
-        variants["bfloat16"] = Tagger.from_pretrained(model_path, device="cpu", dtype=torch.bfloat16,
-                                                      batch_size=args.batch_size)
-        variants["dynamic int8"] = Tagger(quantize_dynamic(Tagger.from_pretrained(model_path, device="cpu", dtype="float32").model),
-                                          tagger.tokenizer, tagger.id2label, batch_size=args.batch_size)
-    batched_name = f"pipeline, batch_size={args.batch_size}"
+    for name in ([] if args.no_variants else names):
+        if name == "default":
+            variants[name] = Tagger.from_pretrained(model_path, device=device)
+        elif name == "bfloat16":
+            variants[name] = Tagger.from_pretrained(model_path, device=device, dtype=torch.bfloat16,
+                                                    batch_size=args.batch_size)
+        elif name in ("bfloat16-batch64", "bfloat16-batch64-any-attention"):
+            variants[name] = Tagger.from_pretrained(model_path, device=device, dtype=torch.bfloat16, batch_size=64,
+                                                    max_tokens=1 << 30)
+        elif name == "int8":
+            variants[name] = Tagger(quantize_dynamic(Tagger.from_pretrained(model_path, device="cpu", dtype="float32").model),
+                                    tagger.tokenizer, tagger.id2label, batch_size=args.batch_size)
+        else:
+            raise SystemExit(f"unknown variant {name!r}")
+    batched_name = f"pipeline, batch_size={args.pipeline_batch_size}"
     contenders = {
         "ours (float32)": tagger.tag_many,
         "pipeline, default batch size": pipe,
-        batched_name: lambda chunk: pipe(chunk, batch_size=args.batch_size),
+        batched_name: lambda chunk: pipe(chunk, batch_size=args.pipeline_batch_size),
         **{f"ours ({name})": variant.tag_many for name, variant in variants.items()},
     }
-    for run in contenders.values():
+    if "bfloat16-batch64-any-attention" in variants:
+        # the tagger as it was: any attention kernel PyTorch picks (cuDNN's included) for 64 windows a batch
+        contenders["ours (bfloat16-batch64-any-attention)"] = any_attention(variants["bfloat16-batch64-any-attention"].tag_many)
+    for run in contenders.values():  # warm-up: kernels chosen, memory allocated, caches filled
         run(warm)
+    if gpu:
+        for name, variant in variants.items():
+            dtype = next(variant.model.parameters()).dtype
+            print(f"  ours ({name}): {dtype}, batch_size {variant.batch_size}, max_tokens {variant.max_tokens}")
     # The machine is shared, so its speed drifts over minutes: run the contenders in turns on
     # chunks of the texts (rotating who goes first) so that every one sees the same conditions.
     results = dict.fromkeys(contenders, 0.0)
@@ -164,17 +212,22 @@ def main() -> None:
     for number, begin in enumerate(range(0, len(texts), args.chunk)):
         chunk = texts[begin:begin + args.chunk]
         for name in names[number % len(names):] + names[:number % len(names)]:
-            seconds, output = timed(lambda: contenders[name](chunk), args.repeats)
+            repeats = args.baseline_repeats if name.startswith("pipeline") else args.repeats
+            seconds, output = timed(lambda: contenders[name](chunk), repeats)
             results[name] += seconds
             outputs[name].extend(output)
     tagged, default_out, batched_out = outputs["ours (float32)"], outputs["pipeline, default batch size"], outputs[batched_name]
     variant_tagged = {name: outputs[f"ours ({name})"] for name in variants}
 
-    print("\nwords/s (best of %d):" % args.repeats)
+    print(f"\nwords/s (ours best of {args.repeats}, pipelines best of {args.baseline_repeats}; {hardware}):")
     default_speed = n_words / results["pipeline, default batch size"]
     batched_speed = n_words / results[batched_name]
+    report = {"device": hardware, "model": str(tagger.path), "texts": len(texts), "words": n_words,
+              "torch": torch.__version__, "transformers": transformers.__version__, "words_per_s": {},
+              "test_f1": {}, "identical_to_float32": {}}
     for name, seconds in results.items():
         speed = n_words / seconds
+        report["words_per_s"][name] = round(speed)
         print(f"  {name:<32} {speed:>9,.0f} words/s  {seconds:7.2f} s   "
               f"x{speed / default_speed:5.2f} vs default pipeline   x{speed / batched_speed:5.2f} vs batched pipeline")
 
@@ -203,6 +256,7 @@ def main() -> None:
     gold = [s.ner_tags for s in sentences]
     tokens = [list(s.tokens) for s in sentences]
     base_f1 = compute_metrics(gold, [t.labels for t in tagger.tag_words(tokens)]).f1
+    report["test_f1"]["float32"] = round(100 * base_f1, 2)
     raw_labels = [t.labels if len(t.labels) == len(s.tokens) else None for t, s in zip(tagged, sentences)]
     print(f"\ntest F1, float32: {100 * base_f1:.2f} on the CoNLL words"
           + (f", {100 * compute_metrics(gold, raw_labels).f1:.2f} on the raw text" if None not in raw_labels else
@@ -211,9 +265,16 @@ def main() -> None:
         f1 = compute_metrics(gold, [t.labels for t in variant.tag_words(tokens)]).f1
         print(f"test F1, {name}: {100 * f1:.2f} ({100 * (f1 - base_f1):+.2f} points)")
         variant_all = [ours_entities(t) for t in variant_tagged[name]]
-        agreement(texts, tagged, ours_all, variant_all, 0, f"ours float32 vs ours {name}")
+        report["test_f1"][name] = round(100 * f1, 2)
+        report["identical_to_float32"][name] = round(
+            100 * agreement(texts, tagged, ours_all, variant_all, 0, f"ours float32 vs ours {name}"), 2)
         agreement([texts[i] for i in pick], [tagged[i] for i in pick], [variant_all[i] for i in pick],
                   [default_all[i] for i in pick], 0, f"ours {name} vs default pipeline, texts without cut words")
+
+    if args.json_out:
+        import json
+
+        Path(args.json_out).write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,14 +1,17 @@
 """Training throughput: our loop (training.train) vs the Hugging Face ``Trainer``, same run.
 
 Same model (fresh from the same spec and seed), same CoNLL++ training slice, same batch size,
-same learning rate and schedule, same CPU threads, one epoch each. Ours is timed by its own
-training-only clock (the ``sentences_per_s`` of its metrics line: forward, backward, optimizer,
-batching; no evaluation or checkpoint writing); the Trainer by its ``train_samples_per_second``.
-The Trainer runs twice: with its default random batches (the baseline the ratio is against), and
-with ``train_sampling_strategy="group_by_length"`` for reference.
+same learning rate and schedule, same device, precision and CPU threads, one epoch each. Ours is
+timed by its own training-only clock (the ``sentences_per_s`` of its metrics line: forward,
+backward, optimizer, batching; no evaluation or checkpoint writing); the Trainer by its
+``train_samples_per_second``. The Trainer runs twice: with its default random batches (the
+baseline the ratio is against), and with length-grouped batches for reference.
 
     NERLIB_DATA_DIR=../shared/data/conllpp python bench/training.py               # MiniLM, 640 sentences
     python bench/training.py --model tiny-scratch --samples 3200                    # quicker
+    # GPU: the BERT-base-sized model, bf16, batch 16 (add --compile for a compiled run of ours too)
+    python bench/training.py --device cuda --mixed-precision bf16 --batch-size 16 --learning-rate 5e-5 \
+        --model scratch:layers=12,hidden=768,heads=12,intermediate=3072 --samples 8000
 """
 
 from __future__ import annotations
@@ -26,16 +29,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nerlib import runs  # noqa: E402
 
 
-def ours(args, workdir: Path) -> float:
-    """Train one epoch with training.train; return its training sentences/s."""
+def ours(args, workdir: Path, name: str = "ours", compile: bool = False) -> float | tuple[float, float]:
+    """Train one epoch with training.train; return its training sentences/s. With ``compile``, the
+    epoch is cut in two validation windows and both speeds come back: the first pays for the
+    compilation, the second shows the compiled steps' speed."""
+    import torch
+
     from training.train import main
 
-    run_dir = main(["--model", args.model, "--output-dir", str(workdir / "ours"), "--epochs", "1",
+    tf32 = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    run_dir = main(["--model", args.model, "--output-dir", str(workdir / name), "--epochs", "1",
                     "--batch-size", str(args.batch_size), "--learning-rate", str(args.learning_rate),
                     "--max-train-samples", str(args.samples), "--max-eval-samples", "32", "--no-test",
-                    "--seed", str(args.seed), "--max-length", "256", "--disable-tqdm", "--cpu"]
+                    "--seed", str(args.seed), "--max-length", "256", "--disable-tqdm",
+                    "--mixed-precision", args.mixed_precision]
+                   + (["--cpu"] if args.device == "cpu" else [])
+                   + (["--compile", "--eval-steps", str(max(1, args.samples // args.batch_size // 2))] if compile else [])
                    + (["--data-dir", args.data_dir] if args.data_dir else []))
-    return float(runs.read_metrics(run_dir)[0]["sentences_per_s"])
+    # ours turns TF32 on for its float32 products; the Trainer runs with the defaults it would see alone
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32
+    speeds = [float(line["sentences_per_s"]) for line in runs.read_metrics(run_dir) if line["split"] == "validation"]
+    return (speeds[0], speeds[-1]) if compile else speeds[0]
 
 
 def trainer(args, workdir: Path, strategy: str) -> float:
@@ -53,13 +67,17 @@ def trainer(args, workdir: Path, strategy: str) -> float:
     set_seed(args.seed)
     loaded = load_model(args.model, train_words=list(raw["tokens"]), max_length=256)
     aligned = align_dataset(raw, loaded.tokenizer, max_length=256).dataset.remove_columns(["words_cut"])
-    training_args = TrainingArguments(
+    options = dict(
         output_dir=str(workdir / f"trainer-{strategy}"), per_device_train_batch_size=args.batch_size,
         num_train_epochs=1, learning_rate=args.learning_rate, warmup_steps=0.1, weight_decay=0.01,
         lr_scheduler_type="linear", save_strategy="no", eval_strategy="no", logging_strategy="no",
-        report_to=[], use_cpu=True, seed=args.seed, dataloader_num_workers=0, disable_tqdm=True,
-        train_sampling_strategy=strategy,
+        report_to=[], use_cpu=args.device == "cpu", seed=args.seed, dataloader_num_workers=0, disable_tqdm=True,
+        bf16=args.mixed_precision == "bf16", fp16=args.mixed_precision == "fp16",
     )
+    try:
+        training_args = TrainingArguments(**options, train_sampling_strategy=strategy)
+    except TypeError:  # transformers before train_sampling_strategy: the older boolean
+        training_args = TrainingArguments(**options, group_by_length=strategy == "group_by_length")
     result = Trainer(model=loaded.model, args=training_args, train_dataset=aligned,
                      data_collator=DataCollatorForTokenClassification(loaded.tokenizer)).train()
     return float(result.metrics["train_samples_per_second"])
@@ -73,6 +91,13 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=2e-4)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data-dir", default=os.environ.get("NERLIB_DATA_DIR"))
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where both loops train")
+    parser.add_argument("--mixed-precision", choices=("no", "bf16", "fp16"), default="no",
+                        help="autocast precision for both loops")
+    parser.add_argument("--compile", action="store_true", help="also time ours with --compile")
+    parser.add_argument("--only-compiled", action="store_true",
+                        help="time only ours with --compile (the others ran in an earlier call)")
+    parser.add_argument("--json-out", help="also write the results to this JSON file")
     args = parser.parse_args()
 
     import torch
@@ -80,19 +105,39 @@ def main() -> None:
     started = time.time()
     with tempfile.TemporaryDirectory() as temp:
         workdir = Path(temp)
+        if args.only_compiled:
+            first, compiled = ours(args, workdir, "ours-compiled", compile=True)
+            result = {"model": args.model, "samples": args.samples, "batch_size": args.batch_size,
+                      "ours_compiled_first_half_sentences_per_s": round(first, 2),
+                      "ours_compiled_sentences_per_s": round(compiled, 2)}
+            print(json.dumps(result, indent=2))
+            if args.json_out:
+                Path(args.json_out).write_text(json.dumps(result, indent=2))
+            return
         baseline = trainer(args, workdir, "random")
         speed = ours(args, workdir)
         grouped = trainer(args, workdir, "group_by_length")
+        first, compiled = ours(args, workdir, "ours-compiled", compile=True) if args.compile else (None, None)
         config = runs.read_run_config(workdir / "ours")
+    device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     lengths_note = (f"padding waste (padded/real tokens) on this slice: ours {config['batching']['padding_waste']:.2f}x, "
                     f"random batches {config['batching']['padding_waste_random']:.2f}x")
-    print(json.dumps({"model": args.model, "samples": args.samples, "batch_size": args.batch_size,
-                      "torch_threads": torch.get_num_threads(), "ours_sentences_per_s": round(speed, 2),
-                      "trainer_random_sentences_per_s": round(baseline, 2),
-                      "trainer_group_by_length_sentences_per_s": round(grouped, 2)}, indent=2))
+    result = {"model": args.model, "device": device, "mixed_precision": args.mixed_precision,
+              "samples": args.samples, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+              "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+              "ours_sentences_per_s": round(speed, 2), "trainer_random_sentences_per_s": round(baseline, 2),
+              "trainer_group_by_length_sentences_per_s": round(grouped, 2),
+              "ours_compiled_first_half_sentences_per_s": round(first, 2) if first else None,
+              "ours_compiled_sentences_per_s": round(compiled, 2) if compiled else None}
+    print(json.dumps(result, indent=2))
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(result, indent=2))
     print(lengths_note)
     print(f"ratio ours / Trainer (default random batches): {speed / baseline:.2f}x")
     print(f"ratio ours / Trainer (group_by_length):        {speed / grouped:.2f}x")
+    if compiled:
+        print(f"ours --compile, second half of the epoch: {compiled:.0f} sentences/s = {compiled / speed:.2f}x ours, "
+              f"{compiled / baseline:.2f}x Trainer (first half, with the compilation: {first:.0f})")
     print(f"total bench time {time.time() - started:.0f}s")
 
 

@@ -329,3 +329,34 @@ def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tag
             expected_spans.extend((int(begin) + s.start, int(begin) + s.end, s.label) for s in entity_spans(repaired))
         assert labels.tolist() == expected_labels
         assert spans == expected_spans
+
+
+def test_auto_dtype_follows_the_device_capability():
+    from nerlib.tagger import DeviceCapability, choose_dtype
+
+    assert choose_dtype(DeviceCapability("cuda", capability=(9, 0))) == "bfloat16"  # H100 / H200
+    assert choose_dtype(DeviceCapability("cuda", capability=(8, 0))) == "bfloat16"  # A100
+    assert choose_dtype(DeviceCapability("cuda", capability=(7, 5))) == "float32"   # T4: no bfloat16 units
+    assert choose_dtype(DeviceCapability("cpu", cpu_bf16=True)) == "bfloat16"       # AVX512-BF16 / AMX
+    assert choose_dtype(DeviceCapability("cpu")) == "float32"
+    assert choose_dtype(DeviceCapability("mps")) == "float32"
+    probed = DeviceCapability.probe("cpu")
+    assert probed.type == "cpu" and probed.capability is None
+
+
+def test_batches_are_cut_by_tokens_when_a_token_budget_is_set():
+    lengths = sorted([120, 118, 64, 60, 60, 59, 30, 30, 29, 29, 28, 10, 9, 9, 9, 9, 8], reverse=True)
+    for batch_size, max_tokens in [(64, None), (None, 128), (3, 256), (None, 100)]:
+        batches = Tagger._batches(lengths, batch_size, max_tokens)
+        assert [i for b in batches for i in b] == list(range(len(lengths)))  # every window once, in order
+        for b in batches:
+            assert batch_size is None or len(b) <= batch_size
+            # padded tokens stay within the budget (a single window longer than it goes alone)
+            assert max_tokens is None or len(b) * lengths[b.start] <= max_tokens or len(b) == 1
+
+
+def test_batch_defaults_depend_on_the_device():
+    model, tokenizer = build_keyword_model()
+    tagger = Tagger(model, tokenizer, device="cpu")
+    assert (tagger.batch_size, tagger.max_tokens) == (64, None)
+    assert Tagger(model, tokenizer, device="cpu", max_tokens=512, batch_size=8).max_tokens == 512

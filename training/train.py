@@ -845,8 +845,11 @@ def enable_tf32(device: Any) -> None:
     import torch
 
     if getattr(device, "type", None) == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        try:
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        except RuntimeError:  # a torch that refuses the legacy switches next to its newer fp32_precision API
+            torch.set_float32_matmul_precision("high")
 
 
 def load_data_and_model(args, accelerator, run_dir: Path, checkpoint):

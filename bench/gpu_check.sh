@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The GPU check: every GPU number of docs/benchmarks.md in one run on one GPU.
+#
+#   bash bench/gpu_payload.sh . /path/to/.gpu          # here: code, CoNLL++, wheels, MiniLM -> .gpu
+#   bash .gpu/code/bench/gpu_check.sh .gpu             # there (OUT=folder for the results)
+#   GPU_CHECK_SMOKE=1 bash .gpu/code/bench/gpu_check.sh .gpu   # here, on the CPU, tiny sizes: the dry run
+#
+# Steps (each logged to $OUT/log.txt; a failed step is reported and the next one still runs):
+#   1. a MiniLM checkpoint: the minilm-cpu preset, bf16, 1 epoch (the tagging model)
+#   2. tagging words/s (bench/tagger.py): ours default, ours float32, pipeline default and batch 64
+#   3. training sentences/s (bench/training.py): ours vs HF Trainer, MiniLM preset and a
+#      BERT-base-sized model from a config, same data, batch, schedule and precision
+#   4. bulk tagging words/s with 1 and 2 processes (python -m nerlib tag --file, accelerate launch)
+#   5. with GPU_CHECK_COMPILE=1: ours with --compile (BERT-base-sized)
+#   6. $OUT/summary.md: one table of all of it
+# GPU_CHECK_DEADLINE=N (seconds) cuts the steps short so that the summary is always written.
+# The machine needs torch, transformers, accelerate, tokenizers, safetensors, pandas, pyarrow; the
+# payload brings datasets, dill, multiprocess, seqeval (wheels), CoNLL++ and the MiniLM weights.
+set -uo pipefail
+PAYLOAD=$(cd "${1:-.gpu}" && pwd)
+OUT=${OUT:-/tmp/gpu-check-out}
+mkdir -p "$OUT"
+LOG="$OUT/log.txt"
+PY=${PYTHON:-python3}
+export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=true
+SMOKE=${GPU_CHECK_SMOKE:-}
+WORK=${GPU_CHECK_WORK:-/tmp/gpu-check-work}
+rm -rf "$WORK" && mkdir -p "$WORK"
+started=$(date +%s)
+
+DEADLINE=${GPU_CHECK_DEADLINE:-100000}  # seconds from the start: later steps are cut short or skipped
+
+step() {  # step NAME COMMAND...: run (until the deadline), log, report a failure, go on
+    local name=$1; shift
+    local left=$(( DEADLINE - ($(date +%s) - started) ))
+    if [ "$left" -lt 20 ]; then echo "!!! $name skipped: ${left}s left before the deadline" | tee -a "$LOG"; return; fi
+    echo "=== [$(( $(date +%s) - started ))s] $name" | tee -a "$LOG"
+    timeout --signal=KILL "$left" "$@" 2>&1 | tee -a "$LOG"
+    local code=${PIPESTATUS[0]}
+    [ "$code" = 0 ] || echo "!!! $name failed (exit $code)" | tee -a "$LOG"
+}
+
+# -- set-up: wheels, data, MiniLM
+if [ -z "$SMOKE" ]; then
+    $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$WORK/site" \
+        "$PAYLOAD"/whl/*.whl 2>&1 | tail -3
+    export PYTHONPATH="$PAYLOAD/code:$WORK/site"
+    nvidia-smi -L | tee -a "$LOG"
+    DEVICE=cuda; MP=bf16
+else
+    export PYTHONPATH="$PAYLOAD/code:${PYTHONPATH:-}"
+    DEVICE=cpu; MP=no
+fi
+mkdir -p "$WORK/conllpp"
+for split in train dev test; do gunzip -c "$PAYLOAD/data/conllpp_$split.txt.gz" > "$WORK/conllpp/conllpp_$split.txt"; done
+export NERLIB_DATA_DIR="$WORK/conllpp" NERLIB_CACHE_DIR="$WORK/cache" NERLIB_RUNS_DIR="$WORK/runs" HF_HUB_OFFLINE=1
+cd "$PAYLOAD/code" || exit 1
+step "versions" $PY -c "import torch, transformers, accelerate, datasets, sys; print(sys.version.split()[0], 'torch', torch.__version__, 'transformers', transformers.__version__, 'accelerate', accelerate.__version__, 'datasets', datasets.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU')"
+step "MiniLM weights" $PY bench/gpu_check.py unpack-minilm "$PAYLOAD/minilm" "$NERLIB_CACHE_DIR/models/all-MiniLM-L6-v2"
+
+if [ -z "$SMOKE" ]; then
+    TRAIN_LIMIT=(); TAG_LIMIT=(--chunk 1000 --repeats 3); MINILM_SAMPLES=8000; BERT_SAMPLES=6000; BULK_REPEAT=4
+    BERT=scratch:layers=12,hidden=768,heads=12,intermediate=3072
+else
+    TRAIN_LIMIT=(--max-train-samples 300 --max-eval-samples 100 --cpu); TAG_LIMIT=(--limit 200 --chunk 100)
+    MINILM_SAMPLES=64; BERT_SAMPLES=64; BULK_REPEAT=1; BERT=scratch:layers=1,hidden=64,heads=2,intermediate=128
+fi
+
+# 1. the tagging checkpoint
+step "train minilm-cpu preset, $MP, 1 epoch" $PY -m training.train --model minilm-cpu --mixed-precision "$MP" \
+    --epochs 1 --output-dir "$WORK/runs/minilm" --disable-tqdm "${TRAIN_LIMIT[@]}"
+# 2. tagging
+step "tagging benchmark" $PY bench/tagger.py --device "$DEVICE" --model "$WORK/runs/minilm" "${TAG_LIMIT[@]}" \
+    --examples 0 --json-out "$OUT/tagger.json"
+# 3. training: MiniLM preset schedule (batch 32, lr 2e-4), then the BERT-base-sized model (batch 16, lr 5e-5)
+step "training benchmark, MiniLM" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" --model minilm-cpu \
+    --batch-size 32 --learning-rate 2e-4 --samples "$MINILM_SAMPLES" --json-out "$OUT/training-minilm.json"
+step "training benchmark, BERT-base-sized" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" \
+    --model "$BERT" --batch-size 16 --learning-rate 5e-5 --samples "$BERT_SAMPLES" --json-out "$OUT/training-bert-base.json"
+# 4. bulk tagging, 1 and 2 processes
+step "bulk tagging, 1 and 2 processes" $PY bench/gpu_check.py bulk-bench --model "$WORK/runs/minilm/checkpoints/best" \
+    --repeat "$BULK_REPEAT" --out "$OUT/bulk.json" ${SMOKE:+--device cpu}
+# 5. optional (GPU_CHECK_COMPILE=1): ours with --compile on the BERT-base-sized model
+if [ -n "${GPU_CHECK_COMPILE:-}" ]; then
+    step "training, BERT-base-sized, --compile" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" \
+        --model "$BERT" --batch-size 16 --learning-rate 5e-5 --samples "$BERT_SAMPLES" --only-compiled \
+        --json-out "$OUT/training-bert-base-compiled.json"
+fi
+# 6. the table
+$PY bench/gpu_check.py summary "$OUT" > "$OUT/summary.md"
+echo "=== [$(( $(date +%s) - started ))s] done" | tee -a "$LOG"
+cat "$OUT/summary.md"
