@@ -6,7 +6,9 @@ Accepted sources, tried in this order:
 2. a training run folder (``runs/<name>``): its ``checkpoints/best`` (or ``final``/``last``, or the
    newest checkpoint inside ``checkpoints/``);
 3. a run name inside ``$NERLIB_RUNS_DIR`` (default ``./runs``);
-4. a Hugging Face Hub id such as ``dslim/bert-base-NER`` (downloaded into the HF cache).
+4. a Hugging Face Hub id such as ``dslim/bert-base-NER`` (downloaded into the HF cache);
+   ``hub:dslim/bert-base-NER`` always means the Hub, never a local folder of that name (the
+   dashboard's hub-id box uses it, so a visitor cannot probe local folders through it).
 
 Safety: weights are read from ``*.safetensors`` only (pickled ``pytorch_model.bin`` files are
 refused, never unpickled), a sharded index may not point outside its folder, and
@@ -42,6 +44,8 @@ __all__ = [
     "read_label_map",
     "load_checkpoint",
 ]
+
+HUB_PREFIX = "hub:"
 
 # Preferred checkpoint names inside a run's checkpoints/ folder, best first.
 _RUN_CHECKPOINT_NAMES = ("best", "final", "last")
@@ -150,6 +154,8 @@ def resolve_checkpoint_dir(path_or_name: str | os.PathLike) -> Path | None:
     something that is neither a local path nor a plausible hub id.
     """
     text = os.fspath(path_or_name)
+    if text.startswith(HUB_PREFIX):
+        return None
     path = Path(text).expanduser()
     if path.is_file():
         if path.name in ("config.json", "model.safetensors"):
@@ -365,7 +371,7 @@ def load_checkpoint(
     source = os.fspath(path_or_hub_id)
     folder = resolve_checkpoint_dir(source)
     if folder is None:
-        folder = _download_from_hub(source)
+        folder = _download_from_hub(source.removeprefix(HUB_PREFIX))
     config = _read_config(folder)
     _check_kind(folder, config)
     id2label = read_label_map(folder)

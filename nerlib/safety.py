@@ -71,7 +71,8 @@ def check_visitor_checkpoint(text: str, *, local: bool) -> str:
     ``local=True`` (a folder box): the folder must lie inside the runs folder or the configured
     roots, checked before the file system is looked at. ``local=False`` (a hub id box): it must
     look like ``owner/name`` and not be a path. Raises :class:`PathNotAllowedError` otherwise, with
-    the same message whether or not such a path exists on the server.
+    the same message whether or not such a path exists on the server. A hub id comes back as
+    ``hub:owner/name``, which the loader never resolves to a local folder.
     """
     if local:
         check_user_path(text, [settings.runs_dir(), *settings.file_roots()])
@@ -80,7 +81,7 @@ def check_visitor_checkpoint(text: str, *, local: bool) -> str:
     if not (1 <= len(parts) <= 2 and all(parts) and not text.startswith((".", "~"))
             and all(c.isalnum() or c in "-_." for part in parts for c in part)):
         raise PathNotAllowedError("not a Hugging Face Hub id (owner/name, e.g. dslim/bert-base-NER)")
-    return text
+    return "hub:" + text
 
 
 def check_text_size(text: str, limit: int = MAX_TEXT_CHARS) -> str:

@@ -475,6 +475,7 @@ def test_a_shard_index_may_not_point_outside_the_checkpoint(cli_model, tmp_path)
 
 
 def test_checkpoint_boxes_say_the_same_for_every_server_path_outside_the_roots(tmp_path, monkeypatch):
+    from nerlib.checkpoint import resolve_checkpoint_dir
     from nerlib.safety import PathNotAllowedError, check_visitor_checkpoint
 
     monkeypatch.setenv("NERLIB_RUNS_DIR", str(tmp_path / "runs"))
@@ -487,7 +488,8 @@ def test_checkpoint_boxes_say_the_same_for_every_server_path_outside_the_roots(t
         messages.add(str(caught.value))
     assert len(messages) == 1
     assert check_visitor_checkpoint(str(tmp_path / "runs" / "r1"), local=True)
-    assert check_visitor_checkpoint("dslim/bert-base-NER", local=False) == "dslim/bert-base-NER"
+    assert check_visitor_checkpoint("dslim/bert-base-NER", local=False) == "hub:dslim/bert-base-NER"
+    assert resolve_checkpoint_dir("hub:tests") is None  # a local folder "tests" exists: not used
     for not_hub in ("/etc", "../x", "a/b/c"):
         with pytest.raises(PathNotAllowedError, match="not a Hugging Face Hub id"):
             check_visitor_checkpoint(not_hub, local=False)
