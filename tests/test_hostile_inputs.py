@@ -75,7 +75,10 @@ def test_visitor_vectors_paths_are_limited_to_the_configured_roots(tmp_path, cac
     from nerlib.vectors import check_visitor_source
 
     assert check_visitor_source("glove-6b-50d") == "glove-6b-50d"
-    assert check_visitor_source("glove-wiki-gigaword-100") == "glove-wiki-gigaword-100"
+    assert check_visitor_source("default") == "glove-6b-50d"
+    # a name is never looked up on the server's disk (here: a file "README.md" in the working folder)
+    assert check_visitor_source("README.md") == "gensim-data:README.md"
+    assert check_visitor_source("glove-wiki-gigaword-100") == "gensim-data:glove-wiki-gigaword-100"
     for outside in ("/etc/passwd", str(tmp_path / "nope.kv"), str(cache / ".." / "x.txt")):
         with pytest.raises(PathNotAllowedError, match="NERLIB_FILE_ROOTS"):
             check_visitor_source(outside)
@@ -555,3 +558,30 @@ def test_every_page_renders_next_to_a_damaged_run(tiny_run, tmp_path, monkeypatc
         assert not at.exception, (page, [e.value for e in at.exception])
     at.switch_page("views/training.py").run()
     assert any("is damaged" in w.value and "JSON list" in w.value for w in at.warning)
+
+
+def test_the_dashboard_serves_localhost_only_and_keeps_tracebacks_in_the_log():
+    import tomllib
+
+    config = tomllib.loads((APP.parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["client"]["showErrorDetails"] in ("type", "none", False)
+
+
+@pytest.mark.slow
+def test_two_scratch_runs_with_one_seed_give_the_same_numbers(conllpp_dir, tmp_path):
+    from conftest import tiny_run_args
+    from test_training import without_timing
+
+    from nerlib import runs
+    from training.train import main
+
+    lines = []
+    for name in ("first", "second"):
+        run = main(tiny_run_args(conllpp_dir, tmp_path / name, "--max-steps", "20", "--max-eval-samples", "100"))
+        lines.append(without_timing(runs.read_metrics(run)))
+        assert (run / runs.CHECKPOINTS_DIR / runs.BEST / "tokenizer.json").is_file()
+    assert lines[0] == lines[1]
+    vocab = [(tmp_path / name / runs.CHECKPOINTS_DIR / runs.BEST / "tokenizer.json").read_text()
+             for name in ("first", "second")]
+    assert vocab[0] == vocab[1]
