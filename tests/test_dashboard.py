@@ -433,3 +433,12 @@ def test_dashboard_modules_import_without_a_cycle():
                    for dep in graph.get(node, ()))
 
     assert not [name for name in graph if reaches(name, name)]
+
+
+def test_served_config_is_local_and_hides_tracebacks():
+    """Streamlit reads .streamlit/config.toml from the project root: local address, short errors."""
+    import tomllib
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["client"]["showErrorDetails"] in ("type", "none")  # never "full"/"stacktrace"
