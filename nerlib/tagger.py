@@ -5,18 +5,22 @@ Public API (stable; the dashboard and the localizer use it)::
     tagger = Tagger.from_pretrained(path_or_hub_id, device=None)   # run folder, HF folder, hub id
     tagger.tag(text) -> TaggedText
     tagger.tag_many(texts, batch_size=64) -> list[TaggedText]        # same order as texts
-    tagger.tag_words(word_lists, batch_size=64) -> list[TaggedText]  # pre-split (CoNLL) input
+    tagger.tag_words(word_lists, batch_size=64, documents=None) -> list[TaggedText]  # pre-split (CoNLL) input
 
     TaggedText(text, words: list[TaggedWord], entities: list[Entity])
     TaggedWord(text, start, end, label, score)
     Entity(text, label, start, end, score)       # text == input[start:end]
 
-How it works: text is split into CoNLL-style words (:mod:`nerlib.words`); each word's label is the
-arg-max at its **first sub-token** (the ``first`` alignment the training script uses) and its
+How it works: text is split into CoNLL-style words (:mod:`nerlib.words`) and the words into
+sentences (:mod:`nerlib.sentences`: line breaks and sentence punctuation), so no entity crosses a
+sentence boundary. Model inputs come from :mod:`nerlib.encoding`, the encoder training uses: one
+window per sentence, and for a model trained with document context (recorded in its
+``config.json``) the window is filled with the neighbouring sentences of the same text as
+context. Each word's label is the arg-max at its **first sub-token** (the ``first`` alignment the training script uses) and its
 ``score`` is that label's softmax probability. Word labels are repaired to IOB2 the conlleval way
 (an ``I-X`` after ``O`` or after another type starts a new entity, :func:`nerlib.labels.to_iob2`),
-so ``words`` and ``entities`` always agree; an entity's score is the mean of its words' scores.
-A text longer than the model's window is cut, at word boundaries, into windows that overlap by
+per sentence, so ``words`` and ``entities`` always agree; an entity's score is the mean of its words' scores.
+A sentence longer than the model's window is cut, at word boundaries, into windows that overlap by
 ``overlap`` sub-tokens; each word takes its label from the window where it has the most context on
 both sides, so nothing is truncated. All windows of a call are sorted by length and cut into
 batches of at most ``batch_size`` whose padding stays under 10%, run under
