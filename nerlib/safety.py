@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: The most characters the dashboard tags at once (about 20 pages of prose). Word splitting is
-#: linear, but the model's windows are not free: 50,000 characters take seconds on a CPU.
+#: linear, but every window of text costs a model forward pass: a visitor's request stays bounded.
 MAX_TEXT_CHARS = 50_000
 
 # Characters that Markdown (and Streamlit's extensions: colours, emoji shortcodes, LaTeX) treats as
@@ -51,8 +51,8 @@ def check_user_path(text: str, roots: list[Path] | None = None, *, allowed_files
     :func:`nerlib.settings.file_roots`) or is one of ``allowed_files``; else raise
     :class:`PathNotAllowedError`.
 
-    The check comes before any look at the file system, so the error is the same whether the path
-    exists or not: a visitor learns nothing about the server's files outside the roots.
+    The answer depends only on where the path points (links resolved), never on whether a file is
+    there, and nothing is opened: a visitor learns nothing about the server's files outside the roots.
     """
     roots = settings.file_roots() if roots is None else roots
     path = Path(text).expanduser()
