@@ -87,12 +87,15 @@ PRESETS: dict[str, ModelPreset] = {
                     f"{MINILM_PIP_NAME} (uncased): no hub, trains on a laptop CPU in minutes.",
         model="minilm-cpu",
         # why: an uncased vocabulary loses capitalisation, the strongest NER cue, and case markers
-        # give it back (add_case_markers); a small encoder wants a higher peak LR than BERT-base;
-        # warm-up + linear decay over 3 epochs (measured: 88.2 conllpp test F1 in ~20 min on 2
-        # shared cores; 2 epochs give 87.2; docs/benchmarks.md); 256 sub-tokens keep every CoNLL++
-        # sentence whole (longest: 164), and length-grouped batches make the long limit free
+        # give it back (add_case_markers); a small encoder wants a higher peak LR than BERT-base
+        # (2e-4: best of 1e-4/2e-4/5e-4 in short CPU runs; the LR finder's steepest fall is at
+        # 1.3e-4); warm-up + linear decay over 3 epochs (88.2 conllpp test F1 without context,
+        # 11.1 min on 2 idle cores; docs/benchmarks.md); 256 sub-tokens keep every CoNLL++ sentence
+        # whole. Document context (FLERT): 16 context sub-tokens on each side of a sentence (about
+        # 8 words: the neighbouring headline, dateline or sentence), 2.3x the sub-tokens of the
+        # sentences alone; more context costs time in proportion (32: 3.4x, 64: 5.6x).
         schedule=Schedule(epochs=3, batch_size=32, learning_rate=2e-4, warmup_ratio=0.1,
-                          weight_decay=0.01, max_length=256),
+                          weight_decay=0.01, max_length=256, document_context=True, context_size=16),
         device="cpu",
         offline=True,
         case_markers=True,

@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     epilog = "model presets and their recommended schedules:\n" + "\n".join(
         f"  {p.name:<16} {p.title}\n  {'':<16} {p.schedule.epochs} epochs, batch {p.schedule.batch_size}, "
         f"lr {p.schedule.learning_rate:g}, warm-up {p.schedule.warmup_ratio:g}, max length {p.schedule.max_length}"
+        + (f", document context {p.schedule.context_size or 'filling the window'} per side" if p.schedule.document_context else "")
         for p in PRESETS.values()) + (
         "\n\nexamples:\n"
         "  python -m training.train --model minilm-cpu --output-dir runs/minilm\n"
