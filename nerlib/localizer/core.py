@@ -23,7 +23,9 @@ from nerlib.localizer.pools import Pool, pool_for, user_pools
 from nerlib.localizer.ranking import (
     ENTITY_WEIGHT,
     HUB_WEIGHT,
+    MAX_POOL,
     PoolMatrix,
+    assign,
     pool_matrix,
     rank_pool,
     rank_vocabulary,
@@ -47,6 +49,10 @@ VARIETY = 5
 MARGIN = 0.25
 #: The fallback takes an unused word for a different entity only within this of the best (v1).
 ALTERNATIVE_MARGIN = 0.15
+#: Source pools are matched whole (up to this many names): Faker's en_US has 1000 surnames.
+SOURCE_POOL_SIZE = 1000
+#: Target cities: the most populous ones the vectors know (a reader knows Pune, not Kulti).
+TARGET_CITIES = 100
 #: A subtype without a pool of its own uses its parent's pool.
 _PARENT = {"given-female": "given", "given-male": "given", "organisation": "company",
            **{f"company-{s}": "company" for s in ("bank", "airline", "carmaker", "tech", "pharma", "retail",
@@ -75,6 +81,7 @@ class _Ranking:
     note: str = ""
     reason: str = ""  # why there are no names
     vector_word: bool = False
+    assigned: bool = False  # names[0] is the source name's match in the pool assignment
 
 
 def _stable_hash(*parts: Any) -> int:
@@ -161,6 +168,7 @@ class Localizer:
         self._matrices: dict[tuple[str, str], PoolMatrix | None] = {}
         self._ranked: dict[tuple[str, str, str, bool], _Ranking] = {}
         self._recognised: dict[tuple[str, str], Recognition] = {}
+        self._assignments: dict[tuple[str, str, str], dict[str, int]] = {}
 
     # set-up -------------------------------------------------------------------------------------
     def _check_anchors(self, anchors: Mapping[str, tuple[str, str]] | None) -> dict[str, tuple[str, str]]:
@@ -220,11 +228,25 @@ class Localizer:
                 chosen = _PARENT[chosen]
                 pool = pool_for(country, chosen, self.users)
             if pool is not None:
-                source = pool_for(self.source_country.key, pool.subtype, self.users) if country != self.source_country.key else None
-                matrix = pool_matrix(self.vocab, pool, source)
+                if country == self.source_country.key:  # every source name the vectors know can be matched
+                    matrix = pool_matrix(self.vocab, pool, None, max_size=SOURCE_POOL_SIZE)
+                else:
+                    size = TARGET_CITIES if pool.subtype == "city" else MAX_POOL
+                    matrix = pool_matrix(self.vocab, pool, pool_for(self.source_country.key, pool.subtype, self.users),
+                                         max_size=size)
                 if len(matrix):
                     self._matrices[key] = matrix
         return self._matrices[key]
+
+    def _assignment(self, matrix: PoolMatrix, label: str) -> dict[str, int]:
+        """The source pool's names matched to `matrix`'s rows (see `ranking.assign`), built once per pool."""
+        key = (matrix.pool.country, matrix.pool.subtype, label)
+        if key not in self._assignments:
+            source = self._matrix(self.source_country.key, matrix.pool.subtype)
+            shift = self._anchor_vectors[label][1] - self._anchor_vectors[label][0]
+            weights = dict(zip(("entity_weight", "hub_weight"), self.ranking))
+            self._assignments[key] = assign(self.vocab, source, matrix, shift, seed=self.seed, **weights) if source else {}
+        return self._assignments[key]
 
     def _hubness(self, matrix: PoolMatrix, label: str) -> None:
         if matrix.hubness is None:
@@ -273,7 +295,12 @@ class Localizer:
                 weights = dict(zip(("entity_weight", "hub_weight"), self.ranking))
                 ranked = rank_pool(matrix, vector, source, target, text, **weights)
                 names = [(str(n), round(float(s), 4)) for n, s in zip(ranked.names, ranked.score)]
-                result = _Ranking(names, matrix.pool.label, key, note,
+                match = self._assignment(matrix, label).get(_norm(text))
+                assigned = match is not None and matrix.names[match] in {n for n, _ in names}
+                if assigned:  # a known source name: its match in the pool assignment goes first
+                    first = [(n, s) for n, s in names if n == matrix.names[match]]
+                    names = first + [(n, s) for n, s in names if n != matrix.names[match]]
+                result = _Ranking(names, matrix.pool.label, key, note, assigned=assigned,
                                   reason="" if names else f"no name of {matrix.pool.label} differs from the entity")
         else:
             result = self._rank_fallback(text, vector, key, missing, label, note)
@@ -344,11 +371,16 @@ class Localizer:
         repeated = not fresh
         fresh = fresh or ranking.names
         best = fresh[0][1]
-        near = [(n, s) for n, s in fresh[: 1 if ranking.vector_word else VARIETY] if s >= best - MARGIN]
+        matched = ranking.assigned and fresh[0][0] == ranking.names[0][0]
+        if matched or ranking.vector_word:
+            near = fresh[:1]
+        else:  # no match of its own: a seeded choice among the best few
+            near = [(n, s) for n, s in fresh[:VARIETY] if s >= best - MARGIN]
         name, score = near[_stable_hash(self.seed, identity) % len(near)]
         used.add(name.lower())
         rank = [n for n, _ in ranking.names].index(name) + 1
-        how = f"rank {rank} of {len(ranking.names)} in {ranking.pool}"
+        how = (f"matched to it in {ranking.pool} (pool assignment)" if matched
+               else f"rank {rank} of {len(ranking.names)} in {ranking.pool}")
         if repeated and ranking.names[0][0].lower() in used:
             how += " (no unused name close enough: another entity of this text has it too)"
         reason = "replaced: " + how + (f"; {ranking.reason}" if ranking.reason else "") + ranking.note

@@ -43,6 +43,7 @@ __all__ = [
     "read_pool_file",
     "user_pools",
     "country_names",
+    "name_share",
     "pool_for",
 ]
 
@@ -58,6 +59,7 @@ EXONYMS = {
     "Frankfurt am Main": "Frankfurt", "New York City": "New York",
 }
 _MAX_NAME = 100
+_EXCLUSIONS = "exclusions.tsv"
 
 
 class PoolFileError(ValueError):
@@ -149,6 +151,30 @@ def country_names() -> tuple[str, ...]:
     return tuple(names)
 
 
+@functools.lru_cache(maxsize=None)
+def _faker_shares(locale: str, attribute: str) -> dict[str, float]:
+    """{folded lowercase name: share of the locale's population of that list} where Faker gives
+    weights (en_US does: census frequencies), else {}."""
+    provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+    names = getattr(provider, attribute, None)
+    if not hasattr(names, "items"):
+        return {}
+    total = float(sum(names.values())) or 1.0
+    return {" ".join(fold(str(n)).lower().split()): float(w) / total for n, w in names.items()}
+
+
+def name_share(country: str, subtype: str, name: str) -> float | None:
+    """How common `name` is as a `subtype` (``given-female``, ``given-male``, ``surname``) in the
+    country, as a share of the Faker list's weights; None where the locale gives no weights.
+
+    >>> name_share("usa", "surname", "Taylor") > name_share("usa", "given-male", "Taylor")
+    True
+    """
+    attribute = {"given-female": "first_names_female", "given-male": "first_names_male", "surname": "last_names"}[subtype]
+    shares = _faker_shares(resolve_country(country).faker, attribute)
+    return shares.get(" ".join(fold(name).lower().split()), 0.0) if shares else None
+
+
 _FAKER_ATTRIBUTES = {"given-female": ("first_names_female",), "given-male": ("first_names_male",),
                      "given": ("first_names_female", "first_names_male"), "surname": ("last_names",)}
 
@@ -185,6 +211,8 @@ def _curated() -> dict[tuple[str, str], tuple[tuple[str, ...], str]]:
     table: dict[tuple[str, str], list[str]] = {}
     sources: dict[tuple[str, str], str] = {}
     for path in sorted(_TABLES.glob("*.tsv")):
+        if path.name == _EXCLUSIONS:
+            continue
         for number, line in enumerate(path.read_text(encoding="utf8").splitlines(), 1):
             if not line.strip() or line.startswith("#"):
                 continue
@@ -208,6 +236,22 @@ def curated_pool(country: str, subtype: str) -> Pool | None:
         return None
     names, source = tables[(key, subtype)]
     return Pool(key, subtype, names, source)
+
+
+@functools.lru_cache(maxsize=None)
+def exclusions() -> dict[tuple[str, str], frozenset[str]]:
+    """{(country, subtype): folded lowercase names} left out of every pool (``data/exclusions.tsv``:
+    names a gazetteer lists that do not read as the country's name of that kind)."""
+    table: dict[tuple[str, str], set[str]] = {}
+    path = _TABLES / _EXCLUSIONS
+    for number, line in enumerate(path.read_text(encoding="utf8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) < 3:
+            raise PoolFileError(path, number, "expected country<TAB>subtype<TAB>name<TAB>why")
+        table.setdefault((fields[0].strip(), fields[1].strip()), set()).add(" ".join(fold(fields[2]).lower().split()))
+    return {key: frozenset(names) for key, names in table.items()}
 
 
 def curated_entries() -> dict[tuple[str, str], tuple[str, ...]]:
@@ -286,15 +330,17 @@ def user_pools(folder: str | os.PathLike | None) -> dict[tuple[str, str], Pool]:
 
 
 def pool_for(country: str, subtype: str, users: dict[tuple[str, str], Pool] | None = None) -> Pool | None:
-    """Return the pool of a country and subtype: user names first, then the gazetteer or curated ones.
+    """Return the pool of a country and subtype: user names first, then the curated table's, then
+    the gazetteer's, less the names in ``data/exclusions.tsv``.
 
     None where nothing covers the subtype (the localizer then falls back to the vectors).
     """
     key = resolve_country(country).key
-    base = gazetteer_pool(key, subtype) or curated_pool(key, subtype)
-    user = (users or {}).get((key, subtype))
-    if user is None:
-        return base
-    if base is None:
-        return user
-    return Pool(key, subtype, tuple(dict.fromkeys(user.names + base.names)), f"{user.source} + {base.source}")
+    gazetteer, curated = gazetteer_pool(key, subtype), curated_pool(key, subtype)
+    parts = [p for p in ((users or {}).get((key, subtype)), curated, gazetteer) if p is not None]
+    if not parts:
+        return None
+    kinds = ("given-female", "given-male") if subtype == "given" else (subtype,)
+    excluded = frozenset().union(*(exclusions().get((key, kind), frozenset()) for kind in kinds))
+    names = [n for p in parts for n in p.names if " ".join(fold(n).lower().split()) not in excluded]
+    return Pool(key, subtype, tuple(dict.fromkeys(names)), " + ".join(p.source for p in parts))

@@ -26,7 +26,7 @@ from nerlib.localizer.checks import CountryCheck, TypeModel
 from nerlib.localizer.pools import Pool
 from nerlib.localizer.vocab import Vocab, fold, words_of
 
-__all__ = ["PoolMatrix", "Ranked", "pool_matrix", "rank_pool", "rank_vocabulary", "ENTITY_WEIGHT", "HUB_WEIGHT"]
+__all__ = ["PoolMatrix", "Ranked", "assign", "pool_matrix", "rank_pool", "rank_vocabulary", "ENTITY_WEIGHT", "HUB_WEIGHT"]
 
 #: Default weights of the ranking terms next to the analogy (chosen with bench/localizer.py on the
 #: tuning list only).
@@ -39,6 +39,17 @@ NAME_RANK_LIMIT = 200_000
 #: otherwise be left with fewer than this ("Alexander" is in en_IN, but reads as no Indian name).
 MIN_DISTINCT_POOL = 20
 MAX_POOL = 300
+#: How many common source names one target name may take in the pool assignment.
+ASSIGNMENT_CAPACITY = 2
+#: Noise (standard deviation) added to assignment scores; `seed` picks it, so a seed changes choices.
+ASSIGNMENT_NOISE = 0.02
+#: Words an entity and its replacement may share ("Bank of New York" -> "Bank of Baroda").
+GENERIC_WORDS = frozenset(
+    """of the and for de da do new north south east west san saint st great bank banks airlines airways air
+    motors motor university college institute school party times post news daily journal herald press
+    tribune ministry department agency bureau court commission council national state federal united city
+    river mount mountains lake park falls valley island islands fc club group industries""".split()
+)
 #: How many nearest names decide whether a name is the target's (see `_distinct_from_source`).
 NEIGHBOURHOOD = 10  # the first (most populous, most common) names of a gazetteer
 
@@ -57,8 +68,9 @@ class PoolMatrix:
         return len(self.names)
 
 
-def pool_matrix(vocab: Vocab, pool: Pool, source_pool: Pool | None = None) -> PoolMatrix:
-    """Vectorise a pool: names with every word known to the vectors (within `NAME_RANK_LIMIT`).
+def pool_matrix(vocab: Vocab, pool: Pool, source_pool: Pool | None = None, max_size: int = MAX_POOL) -> PoolMatrix:
+    """Vectorise a pool: its first `max_size` names with every word known to the vectors (within
+    `NAME_RANK_LIMIT`).
 
     Names the source pool also has are dropped where enough others are left (see `MIN_DISTINCT_POOL`).
     """
@@ -70,7 +82,7 @@ def pool_matrix(vocab: Vocab, pool: Pool, source_pool: Pool | None = None) -> Po
         names.append(name)
         keys.append(key)
         rows.append(vector)
-        if len(names) >= MAX_POOL:
+        if len(names) >= max_size:
             break
     if source_pool is not None and source_pool.country != pool.country and rows:
         keep = _distinct_from_source(vocab, names, rows, source_pool)
@@ -112,6 +124,37 @@ def _distinct_from_source(vocab: Vocab, names: list[str], rows: list[np.ndarray]
     return [i for i, n in enumerate(names) if fold(n).lower() not in shared and nearer[i]]
 
 
+def assign(vocab: Vocab, source: PoolMatrix, target: PoolMatrix, shift: np.ndarray, *, seed: int,
+           entity_weight: float = ENTITY_WEIGHT, hub_weight: float = HUB_WEIGHT,
+           capacity: int = ASSIGNMENT_CAPACITY) -> dict[str, int]:
+    """Match the most common source names to target names: {normalised source name: target row}.
+
+    The source names the vectors see most often (up to ``capacity * len(target)``) are matched so
+    that the summed ranking score (as `rank_pool`, plus a little seeded noise that `seed` changes)
+    is highest and each target name takes at most `capacity` of them: thirty common US given names
+    cannot all become one Indian name, yet similar names still tend to map to similar names. Rarer
+    source names are left to the ranking.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    if not len(source) or not len(target):
+        return {}
+    frequency = [max(vocab.key_to_index[k] for k in key.split("+")) for key in source.keys]
+    rows = np.argsort(frequency, kind="stable")[: capacity * len(target)]
+    query = source.unit[rows] + shift
+    query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
+    hubness = target.hubness if target.hubness is not None else np.zeros(len(target), np.float32)
+    score = query @ target.unit.T + entity_weight * (source.unit[rows] @ target.unit.T) - hub_weight * hubness[None, :]
+    score = score + np.random.default_rng(seed).normal(0.0, ASSIGNMENT_NOISE, score.shape)
+    columns = np.tile(np.arange(len(target)), capacity)
+    matched, picked = linear_sum_assignment(-score[:, columns])
+    return {_norm_name(source.names[rows[r]]): int(columns[c]) for r, c in zip(matched, picked)}
+
+
+def _norm_name(name: str) -> str:
+    return " ".join(fold(name).lower().split())
+
+
 @dataclass
 class Ranked:
     """Names best first with their score columns (numpy arrays of one length)."""
@@ -139,7 +182,7 @@ def rank_pool(matrix: PoolMatrix, vector: np.ndarray, source: np.ndarray, target
     entity_score = matrix.unit @ vector
     hubness = matrix.hubness if matrix.hubness is not None else np.zeros(len(matrix), np.float32)
     score = analogy + entity_weight * entity_score - hub_weight * hubness
-    own = {fold(w).lower() for w in words_of(entity)} - {"of", "the", "and"}
+    own = {fold(w).lower() for w in words_of(entity)} - GENERIC_WORDS
     keep = np.array([not (own & {fold(w).lower() for w in words_of(n)}) for n in matrix.names], dtype=bool)
     order = [i for i in np.argsort(-score) if keep[i]]
     index = np.asarray(order, dtype=int)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nerlib.localizer.countries import SUPPORTED, Country, resolve_country
-from nerlib.localizer.pools import Pool, country_names, curated_entries, pool_for
+from nerlib.localizer.pools import Pool, country_names, curated_entries, name_share, pool_for
 from nerlib.localizer.vocab import Vocab, fold
 
 __all__ = ["SUBTYPES", "SECTORS", "Part", "Recognition", "Recogniser", "family"]
@@ -178,9 +178,14 @@ class Recogniser:
     def _gender(self, token: str) -> tuple[str | None, str]:
         found = self._found(token, ("given-female", "given-male"))
         if found:
-            genders = {s for c, s in found if c == found[0][0]}  # the first country that knows it decides
+            first = found[0][0]
+            genders = {s for c, s in found if c == first}  # the first country that knows it decides
             if len(genders) == 1:
-                return genders.pop().split("-")[1], f"{self._source_note(found[0][0])}: {found[0][1]}"
+                return genders.pop().split("-")[1], f"{self._source_note(first)}: {found[0][1]}"
+            female, male = (name_share(first, g, token) for g in ("given-female", "given-male"))
+            if female is not None and male is not None and female != male:
+                gender = "female" if female > male else "male"
+                return gender, f"{self._source_note(first)}, frequencies: more common as a {gender} name"
         subtype, how = self._vote(token, ("given-female", "given-male"), "given")
         return (subtype.split("-")[1] if "-" in subtype else None), how
 
@@ -194,6 +199,16 @@ class Recogniser:
             if "surname" not in kinds:
                 gender, how = self._gender(token)
                 return (f"given-{gender}" if gender else "given"), gender, how
+            shares = {k: name_share(first, k, token) for k in ("given-female", "given-male", "surname")} \
+                if first in SUPPORTED else {}
+            if shares and None not in shares.values():
+                # Both a given name and a surname (Taylor, Thomas): the more common use in the
+                # gazetteer's own frequencies decides.
+                note = f"{self._source_note(first)}, frequencies"
+                if shares["surname"] >= shares["given-female"] + shares["given-male"]:
+                    return "surname", None, f"{note}: more common as a surname"
+                gender = "female" if shares["given-female"] > shares["given-male"] else "male"
+                return f"given-{gender}", gender, f"{note}: more common as a {gender} given name"
         subtype, how = self._vote(token, ("given-female", "given-male", "surname"), "surname")
         if subtype == "surname":
             return subtype, None, ("both a given name and a surname: " if found else "") + how
