@@ -71,6 +71,10 @@ SUBTYPE_CASES = [
     ("New York Times", "ORG", "news"), ("Associated Press", "ORG", "news"), ("FBI", "ORG", "government"),
     ("Senate", "ORG", "government"), ("Republican Party", "ORG", "party"), ("Yankees", "ORG", "sports-club"),
     ("Acme Pharmaceuticals", "ORG", "company-pharma"), ("Springfield University", "ORG", "university"),
+    # both a given name and a surname in Faker's en_US: its census frequencies decide
+    ("Taylor", "PER", "surname"), ("Jackson", "PER", "surname"), ("James", "PER", "given-male"),
+    # generic words may be shared: a "Bank of ..." becomes another "... Bank"
+    ("Bank of New York", "ORG", "company-bank"),
 ]
 
 
@@ -256,3 +260,22 @@ def test_candidates_table_shows_the_pool(india):
     assert set(table["part"]) == {"Olivia", "Parker"} and len(table) == 10
     assert table["pool"].str.startswith("India").all() and table["passes"].all()
     assert analogy_candidates(india, "Zyxwvut", "PER").empty
+
+
+def test_pools_leave_out_excluded_and_source_looking_names(india):
+    female = pool_for("india", "given-female")
+    assert "Unni" not in female.names and "Priya" in female.names  # exclusions.tsv; the curated common names
+    assert female.source.startswith("curated table names.tsv + Faker en_IN")
+    ranked = india._matrix("india", "given-male")
+    assert not {"Oliver", "Liam", "Harrison", "Andrew"} & set(ranked.names)  # they read as the source's names
+    assert len(india._matrix("india", "city")) <= 100  # the most populous cities only
+
+
+def test_common_source_names_are_matched_with_limited_capacity(india):
+    matrix = india._matrix("india", "state")
+    india._rank("Texas", "state", "LOC")  # builds hubness and the assignment
+    assignment = india._assignment(matrix, "LOC")
+    counts = Counter(assignment.values())
+    assert len(assignment) >= 40 and max(counts.values()) <= 2  # 50 US states onto 36 Indian states and territories
+    texas = india.analogue("Texas", "LOC")
+    assert "pool assignment" in texas.reason and texas.replacement == matrix.names[assignment["texas"]]

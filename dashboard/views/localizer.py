@@ -39,7 +39,7 @@ with st.sidebar.expander("Localizer settings", expanded=True):
                                "tables (USA, UK, India, Japan, Brazil, Germany). Add your own pool files: "
                                "see README, Localizer.")
 
-# Start from the library's measured defaults (USA -> "america" beats "usa"), not the raw names.
+# Start from the library's measured anchors for the pair (bench/localizer.py --sweep), not the raw names.
 anchors_default = pd.DataFrame(
     [{"type": label, "source anchor": src, "target anchor": tgt}
      for label, (src, tgt) in default_anchors(source, target).items()]

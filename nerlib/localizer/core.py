@@ -180,6 +180,9 @@ class Localizer:
             if isinstance(pair, str) or len(pair) != 2 or not all(isinstance(w, str) and w.strip() for w in pair):
                 raise ValueError(f"anchors[{label!r}] must be a (source word, target word) pair, got {pair!r}")
         defaults = default_anchors(self.source_country.name, self.target_country.name, self.types)
+        if any(self.vocab.name_vector(word)[0] is None for pair in defaults.values() for word in pair):
+            # Vectors without the measured words (made-up or other vectors): each country's own word.
+            defaults = default_anchors(self.source_country.name, self.target_country.name, self.types, measured=False)
         return {label: tuple(anchors.get(label, defaults[label])) for label in self.types}
 
     def _anchor_vector(self, words: str) -> np.ndarray:

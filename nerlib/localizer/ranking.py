@@ -31,7 +31,7 @@ __all__ = ["PoolMatrix", "Ranked", "assign", "pool_matrix", "rank_pool", "rank_v
 #: Default weights of the ranking terms next to the analogy (chosen with bench/localizer.py on the
 #: tuning list only).
 ENTITY_WEIGHT = 0.0
-HUB_WEIGHT = 1.0
+HUB_WEIGHT = 0.5
 HUB_NEIGHBOURS = 10
 #: Names must be among the vectors' most frequent keys: rarer vectors are noise.
 NAME_RANK_LIMIT = 200_000
