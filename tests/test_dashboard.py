@@ -279,6 +279,21 @@ def test_localizer_page_rewrites_marked_entities(conllpp_dir, empty_runs):
     assert table(at, "original")["pool"].str.startswith("Japan").all()
 
 
+def test_localizer_page_names_a_malformed_pool_file_and_still_rewrites(conllpp_dir, empty_runs, tmp_path,
+                                                                         monkeypatch):
+    folder = tmp_path / "pools"
+    folder.mkdir()
+    (folder / "brazil.news.txt").write_text("Correio Braziliense\n***\n", encoding="utf8")
+    monkeypatch.setenv("NERLIB_LOCALIZER_POOLS", str(folder))
+    at = open_page("localizer")
+    at.selectbox(key="localizer_source").set_value("UK").run()  # a pair no other test builds (cached)
+    at.selectbox(key="localizer_target").set_value("Brazil").run()
+    at.text_area(key="localizer_marked").set_value("[Charlotte](PER) reads the [BBC](ORG).").run()
+    assert_ok(at)
+    assert at.warning and "brazil.news.txt, line 2" in at.warning[0].value.replace("\\", "")  # Markdown-escaped
+    assert table(at, "original")["changed"].all()
+
+
 def test_localizer_page_uses_the_tagger_when_a_run_exists(conllpp_dir, with_tiny_run):
     at = open_page("localizer")
     assert at.segmented_control(key="localizer_mode").value == "Tagger finds the entities"

@@ -219,8 +219,16 @@ def test_user_pool_files_add_names_and_bad_ones_name_file_and_line(glove, tmp_pa
     bad = folder / "india.university.txt"
     bad.write_text("IIT Kanpur\nIIT\tKharagpur\n", encoding="utf8")
     with pytest.raises(PoolFileError) as error:
-        Localizer(glove, prototypes=None, pool_dir=folder)
+        Localizer(glove, prototypes=None, pool_dir=folder, strict_pools=True)
     assert (error.value.path, error.value.line) == (str(bad), 2) and f"{bad}, line 2" in str(error.value)
+    # By default the bad file is skipped and named; the good one is used and the text still rewritten.
+    lenient = Localizer(glove, prototypes=None, pool_dir=folder)
+    assert [str(e) for e in lenient.pool_errors] == [f"{bad}, line 2: one name per line, no tabs"]
+    text = "Sarah read the Washington Post at Harvard."
+    result = lenient.localize(text, spans(text, ("Sarah", "PER"), ("Washington Post", "ORG"), ("Harvard", "ORG")))
+    assert all(r.changed for r in result.replacements)
+    assert result.warnings == [f"pool file skipped: {bad}, line 2: one name per line, no tabs"]
+    assert "IIT Kanpur" not in result.text
     bad.write_text("IIT Kanpur\n12345\n", encoding="utf8")
     with pytest.raises(PoolFileError, match="line 2: '12345' is not a name"):
         read_pool_file(bad)
@@ -279,3 +287,13 @@ def test_common_source_names_are_matched_with_limited_capacity(india):
     assert len(assignment) >= 40 and max(counts.values()) <= 2  # 50 US states onto 36 Indian states and territories
     texas = india.analogue("Texas", "LOC")
     assert "pool assignment" in texas.reason and texas.replacement == matrix.names[assignment["texas"]]
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from nerlib.localizer import countries, pools, rewrite
+
+    for module in (countries, pools, rewrite):
+        failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert failures == 0, module.__name__

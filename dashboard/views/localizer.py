@@ -97,6 +97,8 @@ except (KeyError, ValueError, FileNotFoundError) as error:  # an anchor the vect
 
 settings = (vectors_source, source, target, anchors)
 result = loaders.localize(settings, text, tuple(entities))
+for warning in result.warnings:  # a user pool file that was skipped (file and line)
+    st.warning(escape_markdown(warning), icon=":material/warning:")
 
 st.html(render_legend())
 st.html(render_replacements(text, [

@@ -19,7 +19,7 @@ import pandas as pd
 
 from nerlib.localizer.checks import COUNTRY_WORDS, CountryCheck, TypeModel, conllpp_type_examples
 from nerlib.localizer.countries import SUPPORTED, default_anchors, resolve_country
-from nerlib.localizer.pools import Pool, pool_for, user_pools
+from nerlib.localizer.pools import Pool, PoolFileError, pool_for, user_pools
 from nerlib.localizer.ranking import (
     ENTITY_WEIGHT,
     HUB_WEIGHT,
@@ -100,7 +100,9 @@ class Localizer:
     work); anything else raises `UnsupportedCountryError` (a ValueError). Each entity's subtype is
     recognised (`nerlib.localizer.subtypes`), and its replacement is the best-ranked name of the
     target's pool of that subtype (`nerlib.localizer.pools`; `pool_dir` or
-    ``$NERLIB_LOCALIZER_POOLS`` adds user pool files). Where no pool covers the subtype (MISC, an
+    ``$NERLIB_LOCALIZER_POOLS`` adds user pool files: a malformed one is skipped and named, with
+    file and line, in `pool_errors` and each result's ``warnings``, or raises `PoolFileError` with
+    ``strict_pools=True``). Where no pool covers the subtype (MISC, an
     unrecognised organisation in a country without curated tables), the vectors-only fallback picks
     a frequent word passing the type and country checks.
 
@@ -130,6 +132,7 @@ class Localizer:
         seed: int = 0,
         pool_dir: str | os.PathLike | None = None,
         pools: bool = True,
+        strict_pools: bool = False,
     ):
         if vocab_limit < 1 or topn < 1 or candidates < 1:
             raise ValueError("vocab_limit, topn and candidates must be positive")
@@ -153,7 +156,11 @@ class Localizer:
         self._anchor_vectors = {
             label: (self._anchor_vector(s), self._anchor_vector(t)) for label, (s, t) in self.anchors.items()
         }
-        self.users: dict[tuple[str, str], Pool] = user_pools(pool_dir) if pools else {}
+        #: User pool files that could not be read (file and line in each message): skipped unless
+        #: `strict_pools`, and repeated in every `Localization.warnings`.
+        self.pool_errors: list[PoolFileError] = []
+        self.users: dict[tuple[str, str], Pool] = (
+            user_pools(pool_dir, None if strict_pools else self.pool_errors) if pools else {})
         self.recogniser = Recogniser(self.vocab, self.source_country, self.users) if pools else None
         self.country_check = CountryCheck(self.vocab)
         anchor_words = {w.lower() for pair in self.anchors.values() for part in pair for w in part.split("+")}
@@ -417,7 +424,8 @@ class Localizer:
             offset, cursor = record.new_end, end
             records.append(record)
         pieces.append(text[cursor:])
-        return Localization("".join(pieces), text, self.source, self.target, records)
+        warnings = [f"pool file skipped: {error}" for error in self.pool_errors]
+        return Localization("".join(pieces), text, self.source, self.target, records, warnings)
 
     def _replace_entity(self, original: str, label: str, chosen: dict, used: dict) -> Replacement:
         record = Replacement(label=label, start=0, end=len(original), original=original, replacement=original)

@@ -308,11 +308,13 @@ def read_pool_file(path: str | os.PathLike) -> Pool:
     return Pool(country.key, parts[1], tuple(dict.fromkeys(names)), f"user file {path}")
 
 
-def user_pools(folder: str | os.PathLike | None) -> dict[tuple[str, str], Pool]:
+def user_pools(folder: str | os.PathLike | None, errors: list[PoolFileError] | None = None
+               ) -> dict[tuple[str, str], Pool]:
     """Read every ``*.txt`` pool file of `folder` (None: ``$NERLIB_LOCALIZER_POOLS``, or none).
 
-    Returns {(country key, subtype): Pool}; raises `PoolFileError` for the first bad file, and
-    `FileNotFoundError` for a folder that does not exist.
+    Returns {(country key, subtype): Pool}. A bad file raises `PoolFileError`, or, where an
+    `errors` list is given, is skipped and its error appended there. A folder that does not exist
+    raises `FileNotFoundError`.
     """
     if folder is None:
         folder = os.environ.get(POOLS_ENV, "").strip() or None
@@ -324,7 +326,13 @@ def user_pools(folder: str | os.PathLike | None) -> dict[tuple[str, str], Pool]:
                                 "of <country>.<subtype>.txt files)")
     pools = {}
     for path in sorted(folder.glob("*.txt")):
-        pool = read_pool_file(path)
+        try:
+            pool = read_pool_file(path)
+        except PoolFileError as error:
+            if errors is None:
+                raise
+            errors.append(error)
+            continue
         pools[(pool.country, pool.subtype)] = pool
     return pools
 

@@ -47,13 +47,15 @@ class Replacement:
 
 @dataclass
 class Localization:
-    """A rewritten text: ``text`` (new), ``original``, and one `Replacement` per entity occurrence."""
+    """A rewritten text: ``text`` (new), ``original``, one `Replacement` per entity occurrence, and
+    ``warnings`` about the whole run (a user pool file that was skipped, with its file and line)."""
 
     text: str
     original: str
     source: str
     target: str
     replacements: list[Replacement] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
@@ -72,4 +74,4 @@ class Localization:
     def to_dict(self) -> dict[str, Any]:
         """Return the whole result as a plain dict (JSON-ready)."""
         return {"text": self.text, "original": self.original, "source": self.source, "target": self.target,
-                "replacements": [r.to_dict() for r in self.replacements]}
+                "replacements": [r.to_dict() for r in self.replacements], "warnings": list(self.warnings)}
