@@ -105,7 +105,7 @@ def bulk_bench(model: str, out: Path, repeat: int, device: str | None, processes
             result["same_output_as_1_process"] &= text == reference
             print(f"bulk tagging, {count} process(es): {words / seconds:,.0f} words/s "
                   f"({words} words; slowest process {seconds:.1f} s of tagging; wall {wall:.1f} s with start-up)")
-    out.write_text(json.dumps(result, indent=2))
+            out.write_text(json.dumps(result, indent=2))  # after every count: a run cut short keeps the others
     return result
 
 
@@ -133,6 +133,10 @@ def summary(folder: Path) -> str:
         lines.append("")
     for name in ("training-minilm.json", "training-bert-base.json"):
         train = load(name)
+        if not train and load(name.replace(".json", ".partial.json")):
+            partial = load(name.replace(".json", ".partial.json"))
+            lines += [f"### Training {partial['model']} (cut short): " + ", ".join(
+                f"{k} {v}" for k, v in partial.items() if k.endswith("_per_s")), ""]
         if train:
             ours, base = train["ours_sentences_per_s"], train["trainer_random_sentences_per_s"]
             grouped, compiled = train["trainer_group_by_length_sentences_per_s"], train.get("ours_compiled_sentences_per_s")

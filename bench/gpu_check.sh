@@ -8,6 +8,8 @@
 # Steps (each logged to $OUT/log.txt; a failed step is reported and the next one still runs):
 #   1. a MiniLM checkpoint: the minilm-cpu preset, bf16, 1 epoch (the tagging model)
 #   2. tagging words/s (bench/tagger.py): ours default, ours float32, pipeline default and batch 64
+#      (GPU_CHECK_VARIANTS=default,bfloat16-batch64,bfloat16-batch64-any-attention adds the diagnosis
+#      of the old bfloat16 slowness: 64 windows a batch, with and without cuDNN attention)
 #   3. training sentences/s (bench/training.py): ours vs HF Trainer, MiniLM preset and a
 #      BERT-base-sized model from a config, same data, batch, schedule and precision
 #   4. bulk tagging words/s with 1 and 2 processes (python -m nerlib tag --file, accelerate launch)
@@ -59,14 +61,16 @@ step "versions" $PY -c "import torch, transformers, accelerate, datasets, sys; p
 step "MiniLM weights" $PY bench/gpu_check.py unpack-minilm "$PAYLOAD/minilm" "$NERLIB_CACHE_DIR/models/all-MiniLM-L6-v2"
 
 if [ -z "$SMOKE" ]; then
-    TRAIN_LIMIT=(); TAG_LIMIT=(--chunk 1000 --repeats 3); MINILM_SAMPLES=8000; BERT_SAMPLES=6000; BULK_REPEAT=4
+    TRAIN_LIMIT=(--max-train-samples 8000); TAG_LIMIT=(--chunk 1000 --repeats 2 --variants "${GPU_CHECK_VARIANTS:-default}")
+    MINILM_SAMPLES=4000; BERT_SAMPLES=3000; BULK_REPEAT=4; BULK_PROCESSES=1,2,4
     BERT=scratch:layers=12,hidden=768,heads=12,intermediate=3072
 else
     TRAIN_LIMIT=(--max-train-samples 300 --max-eval-samples 100 --cpu); TAG_LIMIT=(--limit 200 --chunk 100)
-    MINILM_SAMPLES=64; BERT_SAMPLES=64; BULK_REPEAT=1; BERT=scratch:layers=1,hidden=64,heads=2,intermediate=128
+    MINILM_SAMPLES=64; BERT_SAMPLES=64; BULK_REPEAT=1; BULK_PROCESSES=1,2
+    BERT=scratch:layers=1,hidden=64,heads=2,intermediate=128
 fi
 
-# 1. the tagging checkpoint
+# 1. the tagging checkpoint (8,000 of the 14,041 training sentences: enough for a model to time)
 step "train minilm-cpu preset, $MP, 1 epoch" $PY -m training.train --model minilm-cpu --mixed-precision "$MP" \
     --epochs 1 --output-dir "$WORK/runs/minilm" --disable-tqdm "${TRAIN_LIMIT[@]}"
 # 2. tagging
@@ -77,9 +81,9 @@ step "training benchmark, MiniLM" $PY bench/training.py --device "$DEVICE" --mix
     --batch-size 32 --learning-rate 2e-4 --samples "$MINILM_SAMPLES" --json-out "$OUT/training-minilm.json"
 step "training benchmark, BERT-base-sized" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" \
     --model "$BERT" --batch-size 16 --learning-rate 5e-5 --samples "$BERT_SAMPLES" --json-out "$OUT/training-bert-base.json"
-# 4. bulk tagging, 1 and 2 processes
-step "bulk tagging, 1 and 2 processes" $PY bench/gpu_check.py bulk-bench --model "$WORK/runs/minilm/checkpoints/best" \
-    --repeat "$BULK_REPEAT" --out "$OUT/bulk.json" ${SMOKE:+--device cpu}
+# 4. bulk tagging, 1, 2 (and 4) processes on the one GPU
+step "bulk tagging, $BULK_PROCESSES processes" $PY bench/gpu_check.py bulk-bench --model "$WORK/runs/minilm/checkpoints/best" \
+    --repeat "$BULK_REPEAT" --processes "$BULK_PROCESSES" --out "$OUT/bulk.json" ${SMOKE:+--device cpu}
 # 5. optional (GPU_CHECK_COMPILE=1): ours with --compile on the BERT-base-sized model
 if [ -n "${GPU_CHECK_COMPILE:-}" ]; then
     step "training, BERT-base-sized, --compile" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" \

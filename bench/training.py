@@ -114,9 +114,17 @@ def main() -> None:
             if args.json_out:
                 Path(args.json_out).write_text(json.dumps(result, indent=2))
             return
-        baseline = trainer(args, workdir, "random")
-        speed = ours(args, workdir)
-        grouped = trainer(args, workdir, "group_by_length")
+        partial = {"model": args.model, "samples": args.samples, "batch_size": args.batch_size, "partial": True}
+
+        def keep(key: str, value: float) -> float:  # so that a run cut short still leaves its numbers
+            partial[key] = round(value, 2)
+            if args.json_out:
+                Path(args.json_out).with_suffix(".partial.json").write_text(json.dumps(partial, indent=2))
+            return value
+
+        baseline = keep("trainer_random_sentences_per_s", trainer(args, workdir, "random"))
+        speed = keep("ours_sentences_per_s", ours(args, workdir))
+        grouped = keep("trainer_group_by_length_sentences_per_s", trainer(args, workdir, "group_by_length"))
         first, compiled = ours(args, workdir, "ours-compiled", compile=True) if args.compile else (None, None)
         config = runs.read_run_config(workdir / "ours")
     device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
@@ -132,6 +140,7 @@ def main() -> None:
     print(json.dumps(result, indent=2))
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(result, indent=2))
+        Path(args.json_out).with_suffix(".partial.json").unlink(missing_ok=True)
     print(lengths_note)
     print(f"ratio ours / Trainer (default random batches): {speed / baseline:.2f}x")
     print(f"ratio ours / Trainer (group_by_length):        {speed / grouped:.2f}x")

@@ -187,23 +187,6 @@ def _gc_paused():
             gc.enable()
 
 
-_SPLIT_THREADS = min(8, (os.cpu_count() or 1) - 1)
-_SPLIT_CHUNK = 256  # texts per thread task
-
-
-def _split_all(texts: list[str]) -> list[list[Word]]:
-    """:func:`nerlib.words.split_words` over ``texts``; on a machine with spare cores, in threads
-    (the word pattern releases the GIL while it searches, and it is the largest host-side cost of
-    tagging after the model itself)."""
-    if _SPLIT_THREADS < 2 or len(texts) < 2 * _SPLIT_CHUNK:
-        return [split_words(text) for text in texts]
-    from concurrent.futures import ThreadPoolExecutor
-
-    chunks = [texts[i:i + _SPLIT_CHUNK] for i in range(0, len(texts), _SPLIT_CHUNK)]
-    with ThreadPoolExecutor(max_workers=_SPLIT_THREADS) as pool:
-        return [words for chunk in pool.map(lambda part: [split_words(t) for t in part], chunks) for words in chunk]
-
-
 def _attention_kernels(device: Any):
     """The attention kernels to run inference with on ``device``.
 
@@ -367,7 +350,7 @@ class Tagger:
             if not isinstance(text, str):
                 raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
         with _gc_paused():
-            word_lists = _split_all(texts)
+            word_lists = [split_words(text) for text in texts]
             sentences = [sentence_word_ranges(text, words) for text, words in zip(texts, word_lists)]
             return self._tag(texts, word_lists, sentences, list(range(len(texts))), batch_size, progress)
 

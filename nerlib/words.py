@@ -91,8 +91,7 @@ def split_words(text: str) -> list[Word]:
     Returns an empty list for empty or whitespace-only text. Every non-space character of the text
     belongs to exactly one word, except zero-width spaces/joiners and BOMs between words.
     """
-    # concurrent=True releases the GIL while the pattern searches, so threads can split texts in parallel
-    return [Word(m.group(), m.start(), m.end()) for m in _PATTERN.finditer(text, concurrent=True)]
+    return [Word(m.group(), m.start(), m.end()) for m in _PATTERN.finditer(text)]
 
 
 def words_from_tokens(tokens: list[str], separator: str = " ") -> tuple[str, list[Word]]:
