@@ -73,6 +73,7 @@ fi
 # 1. the tagging checkpoint (8,000 of the 14,041 training sentences: enough for a model to time)
 step "train minilm-cpu preset, $MP, 1 epoch" $PY -m training.train --model minilm-cpu --mixed-precision "$MP" \
     --epochs 1 --output-dir "$WORK/runs/minilm" --disable-tqdm "${TRAIN_LIMIT[@]}"
+step "its training speed" $PY -c "import json, sys; lines = [json.loads(l) for l in open(sys.argv[1])]; print('preset, 1 epoch:', [(l['split'], l.get('sentences_per_s'), l['f1']) for l in lines])" "$WORK/runs/minilm/metrics.jsonl"
 # 2. tagging
 step "tagging benchmark" $PY bench/tagger.py --device "$DEVICE" --model "$WORK/runs/minilm" "${TAG_LIMIT[@]}" \
     --examples 0 --json-out "$OUT/tagger.json"
