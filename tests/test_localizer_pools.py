@@ -297,3 +297,16 @@ def test_docstring_examples_run():
     for module in (countries, pools, rewrite):
         failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0, module.__name__
+
+
+def test_countries_without_organisation_tables_keep_organisations_and_say_how_to_add_them(glove, tmp_path):
+    france = Localizer(glove, "USA", "France", prototypes=None)
+    text = "Sarah left Goldman Sachs for Chicago."
+    result = france.localize(text, spans(text, ("Sarah", "PER"), ("Goldman Sachs", "ORG"), ("Chicago", "LOC")))
+    sarah, bank, city = result.replacements
+    assert sarah.changed and in_pool(sarah.replacement, "france", "given-female")
+    assert city.changed and in_pool(city.replacement, "france", "city") and not any(c.isdigit() for c in city.replacement)
+    assert not bank.changed and "no company-bank pool for France" in bank.reason and "france.company-bank.txt" in bank.reason
+    (tmp_path / "france.company-bank.txt").write_text("BNP Paribas\nSociete Generale\nCredit Agricole\n", encoding="utf8")
+    with_pool = Localizer(glove, "USA", "France", prototypes=None, pool_dir=tmp_path)
+    assert with_pool.analogue("Goldman Sachs", "ORG").replacement in {"BNP Paribas", "Societe Generale", "Credit Agricole"}

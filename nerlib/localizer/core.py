@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nerlib.localizer.checks import COUNTRY_WORDS, CountryCheck, TypeModel, conllpp_type_examples
-from nerlib.localizer.countries import SUPPORTED, default_anchors, resolve_country
+from nerlib.localizer.countries import CURATED, SUPPORTED, default_anchors, resolve_country
 from nerlib.localizer.pools import Pool, PoolFileError, pool_for, user_pools
 from nerlib.localizer.ranking import (
     ENTITY_WEIGHT,
@@ -276,6 +276,8 @@ class Localizer:
                                                     "pools off" if self.recogniser is None else "type not subdivided")
             else:
                 self._recognised[key] = self.recogniser.recognise(text, label)
+            if len(self._recognised) > 10_000:
+                self._recognised = {key: self._recognised[key]}  # bound the memo
         return self._recognised[key]
 
     def _rank(self, text: str, subtype: str, label: str, certain: bool = True) -> _Ranking:
@@ -289,35 +291,46 @@ class Localizer:
             return self._ranked[memo]
         vector, key, missing = self.vocab.name_vector(text)
         note = f" (not in the vectors, left out: {', '.join(missing)})" if missing and vector is not None else ""
-        matrix = self._matrix(self.target_country.key, subtype) if self.use_pools and subtype != "country" else None
         if subtype == "country":
             result = self._rank_country(text, vector, key, label)
-        elif matrix is not None and (vector is not None or certain):
-            if vector is None:
-                looked = ", ".join(self.vocab.forms(missing[0])) if missing else text
-                names = self._unranked(matrix, text)
-                result = _Ranking(names, matrix.pool.label, "",
-                                  reason=f"{text!r} is not in the vectors (looked up {looked}): picked from the pool "
-                                         "without similarity ranking")
-            else:
-                self._hubness(matrix, label)
-                source, target = self._anchor_vectors[label]
-                weights = dict(zip(("entity_weight", "hub_weight"), self.ranking))
-                ranked = rank_pool(matrix, vector, source, target, text, **weights)
-                names = [(str(n), round(float(s), 4)) for n, s in zip(ranked.names, ranked.score)]
-                match = self._assignment(matrix, label).get(_norm(text))
-                assigned = match is not None and matrix.names[match] in {n for n, _ in names}
-                if assigned:  # a known source name: its match in the pool assignment goes first
-                    first = [(n, s) for n, s in names if n == matrix.names[match]]
-                    names = first + [(n, s) for n, s in names if n != matrix.names[match]]
-                result = _Ranking(names, matrix.pool.label, key, note, assigned=assigned,
-                                  reason="" if names else f"no name of {matrix.pool.label} differs from the entity")
-        else:
+        elif not self.use_pools or label not in ("PER", "LOC", "ORG"):
             result = self._rank_fallback(text, vector, key, missing, label, note)
+        elif (matrix := self._matrix(self.target_country.key, subtype)) is None:
+            result = _Ranking([], "", key, reason=(
+                f"kept: no {subtype} pool for {self.target} (curated organisation and place tables: "
+                f"{', '.join(SUPPORTED[c].name for c in CURATED)}); add a pool file "
+                f"{self.target_country.key}.{subtype}.txt (see nerlib.localizer.pools)"))
+        elif vector is None and not certain:
+            looked = ", ".join(self.vocab.forms(missing[0])) if missing else text
+            result = _Ranking([], "", key, reason=f"kept: {text!r} is not in the vectors (looked up {looked}) "
+                                                   "and no gazetteer names it")
+        else:
+            result = self._rank_in_pool(matrix, text, vector, key, missing, label, note)
         if len(self._ranked) > 10_000:
             self._ranked.clear()  # bound the memo; entries are cheap to recompute
         self._ranked[memo] = result
         return result
+
+    def _rank_in_pool(self, matrix: PoolMatrix, text: str, vector: np.ndarray | None, key: str,
+                      missing: list[str], label: str, note: str) -> _Ranking:
+        """A pool ranked for one entity; a known source name's assignment match first."""
+        if vector is None:  # a part of a full name, or a name a gazetteer knows, that the vectors lack
+            looked = ", ".join(self.vocab.forms(missing[0])) if missing else text
+            return _Ranking(self._unranked(matrix, text), matrix.pool.label, "",
+                            reason=f"{text!r} is not in the vectors (looked up {looked}): picked from the pool "
+                                   "without similarity ranking")
+        self._hubness(matrix, label)
+        source, target = self._anchor_vectors[label]
+        weights = dict(zip(("entity_weight", "hub_weight"), self.ranking))
+        ranked = rank_pool(matrix, vector, source, target, text, **weights)
+        names = [(str(n), round(float(s), 4)) for n, s in zip(ranked.names, ranked.score)]
+        match = self._assignment(matrix, label).get(_norm(text))
+        assigned = match is not None and matrix.names[match] in {n for n, _ in names}
+        if assigned:
+            first = [(n, s) for n, s in names if n == matrix.names[match]]
+            names = first + [(n, s) for n, s in names if n != matrix.names[match]]
+        return _Ranking(names, matrix.pool.label, key, note, assigned=assigned,
+                        reason="" if names else f"no name of {matrix.pool.label} differs from the entity")
 
     def _unranked(self, matrix: PoolMatrix, text: str) -> list[tuple[str, float]]:
         """A pool's names in an order drawn from (seed, text): the choice for an entity the vectors lack."""
