@@ -508,8 +508,9 @@ class Localizer:
 
     def _part_candidates(self, piece: str, subtype: str, label: str, topn: int) -> pd.DataFrame:
         vector, _, _ = self.vocab.name_vector(piece)
-        matrix = self._matrix(self.target_country.key, subtype) if self.use_pools and subtype != "country" else None
-        if vector is None:
+        pooled = self.use_pools and label in ("PER", "LOC", "ORG") and subtype != "country"
+        matrix = self._matrix(self.target_country.key, subtype) if pooled else None
+        if vector is None or (pooled and matrix is None):  # unknown, or kept for want of a pool
             return pd.DataFrame()
         if matrix is not None:
             self._hubness(matrix, label)
