@@ -1038,18 +1038,7 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
     accelerator.wait_for_everyone()
     best_path = Path(run_dir) / runs.CHECKPOINTS_DIR / runs.BEST
     if test is not None and args.run_test:
-        from safetensors.torch import load_file
-
-        progress.update(force=True, phase="evaluating test")
-        accelerator.unwrap_model(model).load_state_dict(load_file(best_path / "model.safetensors"))
-        evaluation = evaluate(accelerator, model, test, label_names, args.eval_batch_size, pad_id)
-        record_metrics(run, "test", evaluation, {"checkpoint": runs.BEST, "source": state.best_source,
-                                                 "learning_rate": None, "sentences_per_s": None})
-        if is_main:
-            runs.write_predictions(run_dir / runs.PREDICTIONS_DIR / "test.conll", test.tokens, test.gold,
-                                   evaluation.predictions)
-        log(f"test (best = {state.best_source}): F1 {100 * evaluation.metrics.f1:.2f} "
-            f"(P {100 * evaluation.metrics.precision:.2f} R {100 * evaluation.metrics.recall:.2f})")
+        test_best_checkpoint(run, test, best_path)
     if is_main and best_path.is_dir():
         modelcard.write_model_card(run_dir, best_path)  # checkpoints/best/README.md
     state.elapsed_s = meter.elapsed()
@@ -1058,6 +1047,23 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return run_dir
+
+
+def test_best_checkpoint(run: TrainingRun, test: EncodedSplit, best_path: Path) -> None:
+    """Load the best checkpoint's weights, score the test split, record the metrics line and
+    write its predictions in CoNLL format."""
+    from safetensors.torch import load_file
+
+    run.progress.update(force=True, phase="evaluating test")
+    run.accelerator.unwrap_model(run.model).load_state_dict(load_file(best_path / "model.safetensors"))
+    evaluation = evaluate(run.accelerator, run.model, test, run.label_names, run.args.eval_batch_size, run.pad_id)
+    record_metrics(run, "test", evaluation, {"checkpoint": runs.BEST, "source": run.state.best_source,
+                                             "learning_rate": None, "sentences_per_s": None})
+    if run.is_main:
+        runs.write_predictions(run.run_dir / runs.PREDICTIONS_DIR / "test.conll", test.tokens, test.gold,
+                               evaluation.predictions)
+    run.log(f"test (best = {run.state.best_source}): F1 {100 * evaluation.metrics.f1:.2f} "
+            f"(P {100 * evaluation.metrics.precision:.2f} R {100 * evaluation.metrics.recall:.2f})")
 
 
 def compile_model(model):
