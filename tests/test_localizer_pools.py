@@ -140,6 +140,18 @@ def test_variety_over_thirty_given_names(india):
     assert len({r.replacement for r in result.replacements}) == 10  # different entities, different names
 
 
+def test_different_entities_of_different_subtypes_never_share_a_replacement(glove):
+    # "Osaka" is both a Japanese city and a prefecture: a city and a state of one text must not
+    # both become it (a reader sees two places merged into one).
+    text = "Olivia Parker met John Smith at Microsoft in Seattle. Later, Ms. Parker flew Delta to Texas."
+    entities = spans(text, ("Olivia Parker", "PER"), ("John Smith", "PER"), ("Microsoft", "ORG"), ("Seattle", "LOC"),
+                     ("Delta", "ORG"), ("Texas", "LOC"))
+    for target in ("Japan", "India", "Germany"):
+        result = Localizer(glove, target=target, prototypes=None).localize(text, entities)
+        replaced = [r.replacement for r in result.replacements if r.changed]
+        assert len(replaced) == len(set(replaced)) == len(entities), (target, replaced)
+
+
 def test_seed_makes_output_reproducible_and_changes_choices(glove):
     names = ["Sarah", "John", "Texas", "Chicago", "Smith", "Microsoft", "Harvard"]
     labels = ["PER", "PER", "LOC", "LOC", "PER", "ORG", "ORG"]

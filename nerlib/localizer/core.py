@@ -33,7 +33,7 @@ from nerlib.localizer.ranking import (
 )
 from nerlib.localizer.records import Localization, Replacement
 from nerlib.localizer.rewrite import apply_casing, casing_style, entity_triples, word_casing
-from nerlib.localizer.subtypes import Part, Recogniser, Recognition, family
+from nerlib.localizer.subtypes import Part, Recogniser, Recognition
 from nerlib.localizer.vocab import Vocab, fold, vocabulary
 
 __all__ = ["Localizer", "LOCALIZED_TYPES", "DEFAULT_SOURCE", "DEFAULT_TARGET"]
@@ -425,7 +425,9 @@ class Localizer:
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         triples = entity_triples(entities, text)
         chosen: dict[tuple[str, str], _Choice] = {}
-        used: dict[str, set[str]] = {}
+        # One set for the whole text: a word that replaced one entity never replaces another, even of
+        # another subtype ("Osaka" is both a Japanese city and a prefecture).
+        used: set[str] = set()
         pieces, records, cursor, offset = [], [], 0, 0
         for start, end, label in triples:
             record = self._replace_entity(text[start:end], label, chosen, used)
@@ -440,7 +442,7 @@ class Localizer:
         warnings = [f"pool file skipped: {error}" for error in self.pool_errors]
         return Localization("".join(pieces), text, self.source, self.target, records, warnings)
 
-    def _replace_entity(self, original: str, label: str, chosen: dict, used: dict) -> Replacement:
+    def _replace_entity(self, original: str, label: str, chosen: dict, used: set[str]) -> Replacement:
         record = Replacement(label=label, start=0, end=len(original), original=original, replacement=original)
         if label not in self.types:
             record.reason = f"kept: type {label} is not localized (types={list(self.types)})"
@@ -460,7 +462,7 @@ class Localizer:
                     record.subtype = chosen[identity].subtype  # "Parker" after "Olivia Parker": her surname
             else:
                 ranking = self._rank(piece, part.subtype, label, part.certain)
-                chosen[identity] = self._choose(ranking, f"{label}|{_norm(piece)}", used.setdefault(family(part.subtype), set()))
+                chosen[identity] = self._choose(ranking, f"{label}|{_norm(piece)}", used)
                 chosen[identity].subtype = part.subtype
             choice = chosen[identity]
             choices.append((part, choice))

@@ -23,7 +23,7 @@ from nerlib.localizer.countries import SUPPORTED, Country, resolve_country
 from nerlib.localizer.pools import Pool, country_names, curated_entries, name_share, pool_for
 from nerlib.localizer.vocab import Vocab, fold
 
-__all__ = ["SUBTYPES", "SECTORS", "Part", "Recognition", "Recogniser", "family"]
+__all__ = ["SUBTYPES", "SECTORS", "Part", "Recognition", "Recogniser"]
 
 SECTORS = ("bank", "airline", "carmaker", "tech", "pharma", "retail", "energy", "telecom")
 PER_SUBTYPES = ("given-female", "given-male", "given", "surname", "full-name")
@@ -65,11 +65,6 @@ _PLACE_KEYWORDS = [
 ]
 _CENTROID_SAMPLE = 300
 _DEFAULT = "default: not in the vectors, no gazetteer names it"  # names per pool that form a subtype's centroid
-
-
-def family(subtype: str) -> str:
-    """The broad subtype a pool choice is shared within: ``given-female`` -> ``given``, ``company-bank`` -> ``company``."""
-    return subtype.split("-")[0] if subtype.startswith(("given", "company")) else subtype
 
 
 def _norm(text: str) -> str:
