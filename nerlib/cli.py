@@ -84,7 +84,7 @@ def _add_model_options(parser: argparse.ArgumentParser, default_dtype: str) -> N
                         help="windows per forward pass (default: 64 on a CPU; on a GPU batches are cut by "
                              "--max-tokens instead)")
     parser.add_argument("--max-tokens", type=_positive_int, default=None,
-                        help="padded sub-tokens per forward pass on a GPU (default 16384)")
+                        help="padded sub-tokens per forward pass on a GPU (default 32768)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
     parser.add_argument("--dtype", choices=("auto", "float32", "bfloat16", "float16"), default=default_dtype,
                         help=f"precision to run the model in (default: {default_dtype}; auto = bfloat16 where the "

@@ -346,6 +346,7 @@ def test_auto_dtype_follows_the_device_capability():
 
 def test_batches_are_cut_by_tokens_when_a_token_budget_is_set():
     lengths = sorted([120, 118, 64, 60, 60, 59, 30, 30, 29, 29, 28, 10, 9, 9, 9, 9, 8], reverse=True)
+    assert len(Tagger._batches(lengths, None, 1 << 20, waste=0.5)) < len(Tagger._batches(lengths, None, 1 << 20))
     for batch_size, max_tokens in [(64, None), (None, 128), (3, 256), (None, 100)]:
         batches = Tagger._batches(lengths, batch_size, max_tokens)
         assert [i for b in batches for i in b] == list(range(len(lengths)))  # every window once, in order
@@ -358,5 +359,5 @@ def test_batches_are_cut_by_tokens_when_a_token_budget_is_set():
 def test_batch_defaults_depend_on_the_device():
     model, tokenizer = build_keyword_model()
     tagger = Tagger(model, tokenizer, device="cpu")
-    assert (tagger.batch_size, tagger.max_tokens) == (64, None)
+    assert (tagger.batch_size, tagger.max_tokens, tagger.padding) == (64, None, 0.1)
     assert Tagger(model, tokenizer, device="cpu", max_tokens=512, batch_size=8).max_tokens == 512
