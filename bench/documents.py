@@ -7,7 +7,8 @@ by spaces), and tagged three ways by the same checkpoint:
 - ``whole document``: the document's text in one call (``tag(document)``), the Tagger splitting it
   into sentences (:mod:`nerlib.sentences`), without document context;
 - ``whole document + context``: the same, with each sentence read with its neighbours as context
-  (as a checkpoint trained with ``--document-context`` does by default).
+  (what a checkpoint trained with ``--document-context`` does by default; for other checkpoints
+  only with ``--force-context``, filling the window).
 
 Predicted words are mapped back onto the gold tokens by character offset (a gold token takes the
 label of the tagged word that starts where it starts), labels repaired to IOB2, and scored with
@@ -81,6 +82,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+", help="run folders or checkpoints")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--force-context", action="store_true",
+                        help="also tag with document context when the model was trained without it")
     args = parser.parse_args()
 
     import torch
@@ -96,7 +99,10 @@ def main() -> None:
         print(f"\n{model} (trained with document context: {trained}, context size {tagger.context_size})")
         print(f"{'mode':<28}{'F1':>7}{'P':>7}{'R':>7}{'crossing':>10}{'seconds':>9}")
         baseline = None
-        for mode in ("sentence by sentence", "whole document", "whole document + context"):
+        modes = ["sentence by sentence", "whole document"]
+        if trained or args.force_context:  # context for a model trained without it is off-distribution
+            modes.append("whole document + context")
+        for mode in modes:
             metrics, crossing, seconds = run(tagger, docs, mode)
             baseline = baseline if baseline is not None else metrics.f1
             print(f"{mode:<28}{100 * metrics.f1:>7.2f}{100 * metrics.precision:>7.2f}{100 * metrics.recall:>7.2f}"

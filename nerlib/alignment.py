@@ -3,6 +3,11 @@
 A fast tokenizer splits each word into sub-tokens and tells, through ``word_ids()``, which word
 each sub-token came from (``None`` for special tokens). Training needs one label per sub-token;
 prediction needs one label per word again.
+
+The training script, evaluation and the Tagger build their model inputs with
+:mod:`nerlib.encoding` (the one encoder, with document context); :func:`tokenize_and_align` and
+:func:`align_dataset` serve ``Dataset.map`` pipelines such as the Hugging Face ``Trainer`` baseline
+in ``bench/training.py``, and give the same ids and labels for sentences without context (tested).
 """
 
 from __future__ import annotations
