@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The quick run: the offline MiniLM encoder (no download) fine-tuned for one epoch on the first
 # 2,000 CoNLL++ training sentences, validated every 20 steps on 300 sentences (so the curves have
-# points), then tested: F1 around 0.6, enough for every page to show real content.
+# points), then tested: F1 about 0.5-0.65, enough for every page to show real content.
 QUICK_ARGS = ["--model", "minilm-cpu", "--max-train-samples", "2000", "--max-eval-samples", "300",
               "--epochs", "1", "--eval-steps", "20", "--cpu", "--disable-tqdm",
               # 63 steps are too few to learn to use document context (measured: validation F1
