@@ -324,6 +324,9 @@ def test_errors_page_shows_confusion_kinds_and_worst_sentences(conllpp_dir, with
     errors = table(at, "kind")
     assert set(errors["kind"]) <= {"missed"}
     assert html_text(at) != before
+    at.switch_page("views/training.py").run()
+    at.switch_page("views/errors.py").run()
+    assert at.multiselect(key="errors_kinds").value == ["missed"]  # kept across the page switch
 
     at.segmented_control(key="errors_split").set_value("test").run()
     assert_ok(at)
