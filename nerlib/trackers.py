@@ -66,6 +66,12 @@ def resolve_report_to(report_to: str | list[str] | None) -> list[str]:
     unknown = [n for n in names if n not in TRACKERS]
     if unknown:
         raise ValueError(f"unknown tracker(s) {unknown}; choose from {', '.join(REPORT_TO_CHOICES)}")
+    known = _accelerate_trackers()
+    too_old = [n for n in names if n not in known]
+    if too_old:
+        raise TrackerUnavailableError(
+            f"--report-to {','.join(too_old)}: this Accelerate release has no such tracker; upgrade it "
+            "with `pip install -U accelerate`")
     installed = installed_trackers()
     missing = [n for n in names if n not in installed]
     if missing:
@@ -74,6 +80,15 @@ def resolve_report_to(report_to: str | list[str] | None) -> list[str]:
             f"`pip install {' '.join(_PACKAGES[n][0] for n in missing)}` (tensorboard also comes with "
             "`pip install ner-workbench[train]`), or leave it out (metrics.jsonl is always written)")
     return list(dict.fromkeys(names))
+
+
+def _accelerate_trackers() -> set[str]:
+    """The tracker names the installed Accelerate knows (``LoggerType``; Trackio came late)."""
+    try:
+        from accelerate.utils import LoggerType
+    except ImportError as error:
+        raise TrackerUnavailableError("--report-to needs Accelerate: pip install 'ner-workbench[train]'") from error
+    return {member.value for member in LoggerType}
 
 
 def accelerator_options(report_to: str | list[str] | None, run_dir: str | Path) -> dict[str, Any]:
