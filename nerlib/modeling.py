@@ -91,13 +91,11 @@ PRESETS: dict[str, ModelPreset] = {
         # (2e-4: best of 1e-4/2e-4/5e-4 in short CPU runs; the LR finder's steepest fall is at
         # 1.3e-4); warm-up + linear decay over 3 epochs (88.2 conllpp test F1 without context,
         # 11.1 min on 2 idle cores; docs/benchmarks.md); 256 sub-tokens keep every CoNLL++ sentence
-        # whole. Document context (FLERT): 8 context sub-tokens on each side of a sentence (the end
-        # of the sentence before, the start of the one after: a headline, a dateline, the next row
-        # of a results table). Step time grows with the window (measured, interleaved on one
-        # machine: 8 per side 1.6x, 16 2.6x, 32 3.8x the sentence alone), so 8 keeps 3 epochs
-        # within ~18 min on 2 idle cores by that ratio; docs/benchmarks.md.
+        # whole. Document context stays off: 8 context sub-tokens per side made a step 1.6x as
+        # long and gave no measurable gain in a full run (test 87.95 vs 88.17, one seed each;
+        # docs/benchmarks.md); `--document-context --context-size N` turns it on.
         schedule=Schedule(epochs=3, batch_size=32, learning_rate=2e-4, warmup_ratio=0.1,
-                          weight_decay=0.01, max_length=256, document_context=True, context_size=8),
+                          weight_decay=0.01, max_length=256, document_context=False, context_size=0),
         device="cpu",
         offline=True,
         case_markers=True,
