@@ -4,13 +4,18 @@ Random batches of CoNLL sentences pad every sentence to the longest one in its b
 whole "mega-batches" (here 50 batches' worth) by length before cutting them into batches keeps
 sentences of similar length together while the order of batches stays random (the same idea as
 ``transformers``' ``LengthGroupedSampler``). Pure Python; deterministic for a given seed and epoch.
+``collate`` pads a batch of an encoded split into tensors and ``prefetched_batches`` does that a few
+batches ahead in a thread (torch is imported only by these two).
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from nerlib.encoding import EncodedSplit
 
 
 def length_grouped_batches(
@@ -90,3 +95,62 @@ def padding_stats(lengths: Sequence[int], batches: Sequence[Sequence[int]]) -> P
     real = sum(lengths[i] for batch in batches for i in batch)
     padded = sum(len(batch) * max(lengths[i] for i in batch) for batch in batches if batch)
     return PaddingStats(real, padded)
+
+
+def collate(split: "EncodedSplit", indices: Sequence[int], pad_id: int, pad_to_multiple_of: int | None = None):
+    """Pad the sentences ``indices`` of ``split`` (a :class:`nerlib.encoding.EncodedSplit`) into a
+    batch of tensors: ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding) and ``index``."""
+    import torch
+
+    from nerlib.alignment import IGNORE_INDEX
+
+    longest = max(len(split.input_ids[i]) for i in indices)
+    if pad_to_multiple_of:
+        longest = -(-longest // pad_to_multiple_of) * pad_to_multiple_of
+    input_ids = torch.full((len(indices), longest), pad_id, dtype=torch.long)
+    labels = torch.full((len(indices), longest), IGNORE_INDEX, dtype=torch.long)
+    attention = torch.zeros((len(indices), longest), dtype=torch.long)
+    for row, i in enumerate(indices):
+        n = len(split.input_ids[i])
+        input_ids[row, :n] = torch.tensor(split.input_ids[i])
+        labels[row, :n] = torch.tensor(split.labels[i])
+        attention[row, :n] = 1
+    return {"input_ids": input_ids, "attention_mask": attention, "labels": labels,
+            "index": torch.tensor(list(indices))}
+
+
+
+def prefetched_batches(split: "EncodedSplit", batches: Sequence[list[int]], pad_id: int, device: Any,
+                       pad_to_multiple_of: int | None = None, ahead: int = 2):
+    """Yield ``(indices, batch)`` for ``batches`` with each batch already on ``device``.
+
+    A background thread pads the next ``ahead`` batches while the current one trains (into pinned
+    memory on CUDA, so the copy to the GPU is asynchronous): the GPU never waits for Python
+    padding, and the loop issues work without a host synchronisation. Close the generator (or
+    exhaust it) to stop the thread.
+    """
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    pin = getattr(device, "type", str(device)) == "cuda"
+
+    def prepare(indices: list[int]) -> dict[str, Any]:
+        batch = collate(split, indices, pad_id, pad_to_multiple_of)
+        return {k: v.pin_memory() for k, v in batch.items()} if pin else batch
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collate")
+    pending: deque = deque()
+    try:
+        upcoming = iter(batches)
+        for indices in upcoming:
+            pending.append((indices, pool.submit(prepare, indices)))
+            if len(pending) > ahead:
+                break
+        while pending:
+            indices, future = pending.popleft()
+            following = next(upcoming, None)
+            if following is not None:
+                pending.append((following, pool.submit(prepare, following)))
+            yield indices, {k: v.to(device, non_blocking=pin) for k, v in future.result().items()}
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

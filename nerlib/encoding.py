@@ -34,12 +34,14 @@ from nerlib.alignment import IGNORE_INDEX, Strategy, inside_label_ids
 
 __all__ = [
     "CONFIG_KEY",
+    "EncodedSplit",
     "EncodedWords",
     "EncodedExamples",
     "Window",
     "context_config",
     "document_ids",
     "encode_examples",
+    "encode_split",
     "encode_words",
     "read_context_config",
     "sentence_windows",
@@ -360,3 +362,38 @@ def read_context_config(model_config: Any) -> dict[str, Any]:
                 "context_size": record.get("context_size"),
                 "max_length": record.get("max_length")}
     return {"document_context": False, "context_size": 0, "max_length": None}
+
+
+@dataclass
+class EncodedSplit:
+    """One split, tokenized: per sentence the sub-token ids, aligned labels, word ids (-1 for
+    special tokens), plus the words and gold tags for scoring."""
+
+    name: str
+    input_ids: list[list[int]]
+    labels: list[list[int]]
+    word_ids: list[list[int]]
+    tokens: list[list[str]]
+    gold: list[list[str]]
+    truncated: int
+    seen: frozenset[str] | None = None  # the training entities' surface forms (seen/unseen scores)
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    @property
+    def lengths(self) -> list[int]:
+        return [len(ids) for ids in self.input_ids]
+
+
+def encode_split(name: str, dataset: Any, tokenizer: Any, label_names: Sequence[str], strategy: str,
+                 max_length: int, context: int | None = 0) -> EncodedSplit:
+    """Encode a ``datasets.Dataset`` with ``tokens``/``ner_tags`` (and ``document``) columns with the
+    shared encoder (:func:`nerlib.encoding.encode_examples`; ``context``: 0 = off, ``None`` = fill,
+    N = at most N sub-tokens per side); returns an :class:`EncodedSplit`."""
+    tokens, tags = list(dataset["tokens"]), list(dataset["ner_tags"])
+    documents = list(dataset["document"]) if "document" in dataset.column_names else None
+    examples = encode_examples(tokenizer, tokens, tags, max_length=max_length, documents=documents,
+                               context=context, strategy=strategy, label_names=label_names)
+    return EncodedSplit(name, examples.input_ids, examples.labels, examples.word_ids, tokens,
+                        [[label_names[t] for t in s] for s in tags], examples.truncated)

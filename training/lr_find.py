@@ -71,8 +71,9 @@ def main(argv: list[str] | None = None) -> Path:
 
     from nerlib.batching import length_grouped_batches
     from nerlib.modeling import load_model
-    from training.train import (SCHEDULE_FALLBACK, build_optimizer, collate, encode_split, encoding_context,
-                                load_splits)
+    from nerlib.batching import collate
+    from nerlib.encoding import encode_split
+    from training.train import SCHEDULE_FALLBACK, build_optimizer, encoding_context, load_splits
 
     # -- options: unset ones from the preset, as training does
     preset = PRESETS.get(args.model)

@@ -42,9 +42,10 @@ from typing import Any, Sequence
 
 from nerlib import hub, modelcard, runs, trackers
 from nerlib.alignment import IGNORE_INDEX, word_level_predictions
-from nerlib.batching import length_grouped_batches, padding_stats, random_batches, shard_batches, sorted_batches
+from nerlib.batching import (collate, length_grouped_batches, padding_stats, prefetched_batches, random_batches,
+                             shard_batches, sorted_batches)
 from nerlib.checkpoint import TrainingStateError, load_training_state
-from nerlib.encoding import CONFIG_KEY, context_config
+from nerlib.encoding import CONFIG_KEY, EncodedSplit, context_config, encode_split
 from nerlib.modeling import DEFAULT_MODEL, PRESETS, Schedule, load_model, parse_model_spec
 from nerlib.runlock import RunLockedError, acquire_run_lock
 
@@ -179,43 +180,6 @@ def resolve_schedule(args: argparse.Namespace) -> argparse.Namespace:
 # 2. Data: sentences -> sub-token ids and aligned labels (kept in memory; CoNLL is small)
 
 
-@dataclass
-class EncodedSplit:
-    """One split, tokenized: per sentence the sub-token ids, aligned labels, word ids (-1 for
-    special tokens), plus the words and gold tags for scoring."""
-
-    name: str
-    input_ids: list[list[int]]
-    labels: list[list[int]]
-    word_ids: list[list[int]]
-    tokens: list[list[str]]
-    gold: list[list[str]]
-    truncated: int
-    seen: frozenset[str] | None = None  # the training entities' surface forms (seen/unseen scores)
-
-    def __len__(self) -> int:
-        return len(self.input_ids)
-
-    @property
-    def lengths(self) -> list[int]:
-        return [len(ids) for ids in self.input_ids]
-
-
-def encode_split(name: str, dataset: Any, tokenizer: Any, label_names: Sequence[str], strategy: str,
-                 max_length: int, context: int | None = 0) -> EncodedSplit:
-    """Encode a ``datasets.Dataset`` with ``tokens``/``ner_tags`` (and ``document``) columns with the
-    shared encoder (:func:`nerlib.encoding.encode_examples`; ``context``: 0 = off, ``None`` = fill,
-    N = at most N sub-tokens per side); returns an :class:`EncodedSplit`."""
-    from nerlib.encoding import encode_examples
-
-    tokens, tags = list(dataset["tokens"]), list(dataset["ner_tags"])
-    documents = list(dataset["document"]) if "document" in dataset.column_names else None
-    examples = encode_examples(tokenizer, tokens, tags, max_length=max_length, documents=documents,
-                               context=context, strategy=strategy, label_names=label_names)
-    return EncodedSplit(name, examples.input_ids, examples.labels, examples.word_ids, tokens,
-                        [[label_names[t] for t in s] for s in tags], examples.truncated)
-
-
 def encoding_context(args: argparse.Namespace) -> int | None:
     """The encoder's ``context`` for these options: 0 (off), None (fill the window) or N per side.
     Runs from before the option existed (``--resume``) have no context."""
@@ -232,25 +196,6 @@ def load_splits(data_dir: str | None):
     if data_dir and Path(data_dir).is_dir() and not (Path(data_dir) / "conllpp_train.txt").exists():
         return load_conll(data_dir, with_documents=True)
     return load_conllpp(data_dir, with_documents=True)
-
-
-def collate(split: EncodedSplit, indices: Sequence[int], pad_id: int, pad_to_multiple_of: int | None = None):
-    """Pad the sentences ``indices`` of ``split`` into a batch of tensors (plus their ``index``)."""
-    import torch
-
-    longest = max(len(split.input_ids[i]) for i in indices)
-    if pad_to_multiple_of:
-        longest = -(-longest // pad_to_multiple_of) * pad_to_multiple_of
-    input_ids = torch.full((len(indices), longest), pad_id, dtype=torch.long)
-    labels = torch.full((len(indices), longest), IGNORE_INDEX, dtype=torch.long)
-    attention = torch.zeros((len(indices), longest), dtype=torch.long)
-    for row, i in enumerate(indices):
-        n = len(split.input_ids[i])
-        input_ids[row, :n] = torch.tensor(split.input_ids[i])
-        labels[row, :n] = torch.tensor(split.labels[i])
-        attention[row, :n] = 1
-    return {"input_ids": input_ids, "attention_mask": attention, "labels": labels,
-            "index": torch.tensor(list(indices))}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -487,42 +432,6 @@ def prepare_resume(args: argparse.Namespace) -> tuple[argparse.Namespace, runs.C
 
 # ---------------------------------------------------------------------------------------------
 # 5. The training loop's parts: batches fed ahead, throughput bookkeeping, validate-and-save
-
-
-def prefetched_batches(split: EncodedSplit, batches: Sequence[list[int]], pad_id: int, device: Any,
-                       pad_to_multiple_of: int | None = None, ahead: int = 2):
-    """Yield ``(indices, batch)`` for ``batches`` with each batch already on ``device``.
-
-    A background thread pads the next ``ahead`` batches while the current one trains (into pinned
-    memory on CUDA, so the copy to the GPU is asynchronous): the GPU never waits for Python
-    padding, and the loop issues work without a host synchronisation. Close the generator (or
-    exhaust it) to stop the thread.
-    """
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-
-    pin = getattr(device, "type", str(device)) == "cuda"
-
-    def prepare(indices: list[int]) -> dict[str, Any]:
-        batch = collate(split, indices, pad_id, pad_to_multiple_of)
-        return {k: v.pin_memory() for k, v in batch.items()} if pin else batch
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collate")
-    pending: deque = deque()
-    try:
-        upcoming = iter(batches)
-        for indices in upcoming:
-            pending.append((indices, pool.submit(prepare, indices)))
-            if len(pending) > ahead:
-                break
-        while pending:
-            indices, future = pending.popleft()
-            following = next(upcoming, None)
-            if following is not None:
-                pending.append((following, pool.submit(prepare, following)))
-            yield indices, {k: v.to(device, non_blocking=pin) for k, v in future.result().items()}
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Throughput:
