@@ -152,6 +152,18 @@ def test_different_entities_of_different_subtypes_never_share_a_replacement(glov
         assert len(replaced) == len(set(replaced)) == len(entities), (target, replaced)
 
 
+def test_a_title_tagged_as_an_entity_of_its_own_is_kept(india):
+    # A real tagger marked "Ms." of "Ms. Parker" as an ORG; it became "Wipro Kapoor".
+    text = "Olivia Parker lives in Chicago. Ms. Parker works for Goldman Sachs."
+    entities = spans(text, ("Olivia Parker", "PER"), ("Ms.", "ORG"), ("Parker", "PER"), ("Goldman Sachs", "ORG"))
+    result = india.localize(text, entities)
+    title = next(r for r in result.replacements if r.original == "Ms.")
+    assert not title.changed and "only a title" in title.reason
+    parker = [r.replacement for r in result.replacements if r.original in {"Olivia Parker", "Parker"}]
+    assert result.text.startswith(f"{parker[0]} lives in") and f"Ms. {parker[1]} works for" in result.text
+    assert parker[0].endswith(" " + parker[1])
+
+
 def test_seed_makes_output_reproducible_and_changes_choices(glove):
     names = ["Sarah", "John", "Texas", "Chicago", "Smith", "Microsoft", "Harvard"]
     labels = ["PER", "PER", "LOC", "LOC", "PER", "ORG", "ORG"]

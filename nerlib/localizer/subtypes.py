@@ -271,6 +271,11 @@ class Recogniser:
         subtype = the label lowercased)."""
         stripped = text.strip()
         lead = len(text) - len(text.lstrip())
+        tokens = _TOKEN.findall(stripped)
+        if tokens and all(token.rstrip(".").lower() in _TITLES for token in tokens):
+            # A tagger may mark "Ms." of "Ms. Parker" as an entity of its own (even an ORG): a title
+            # names no one, and a reader would see "Wipro Kapoor".
+            return Recognition(label.lower(), [], f"{stripped!r} is only a title, not a name")
         if label == "PER":
             recognition = self._person(stripped)
         else:
