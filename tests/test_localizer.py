@@ -23,6 +23,7 @@ from nerlib.localizer import (
     neighbours,
 )
 from nerlib.vectors import load_vectors
+from text_spans import outside, spans
 
 COUNTRY = {"us": 0, "in": 1, "jp": 2, "uk": 3}
 KIND = {"per": 4, "loc": 5, "org": 6, "o": 7, "misc": 8}
@@ -88,26 +89,6 @@ def vectors(tmp_path_factory):
 @pytest.fixture(scope="module")
 def localizer(vectors):
     return Localizer(vectors, prototypes=EXAMPLES, pools=False)
-
-
-def spans(text: str, *pairs: tuple[str, str]) -> list[tuple[int, int, str]]:
-    """(start, end, label) of every occurrence of each (entity text, label)."""
-    found = []
-    for entity, label in pairs:
-        start = text.find(entity)
-        while start >= 0:
-            found.append((start, start + len(entity), label))
-            start = text.find(entity, start + len(entity))
-    return sorted(found)
-
-
-def outside(text: str, ranges) -> list[str]:
-    """The pieces of `text` between the given (start, end) ranges."""
-    pieces, cursor = [], 0
-    for start, end in ranges:
-        pieces.append(text[cursor:start])
-        cursor = end
-    return pieces + [text[cursor:]]
 
 
 def test_punctuation_spacing_and_newlines_are_kept_exactly(localizer):

@@ -24,6 +24,7 @@ from nerlib.localizer import (
     supported_countries,
 )
 from nerlib.vectors import load_vectors
+from text_spans import outside, spans
 
 
 @pytest.fixture(scope="module")
@@ -34,27 +35,6 @@ def glove():
 @pytest.fixture(scope="module")
 def india(glove):
     return Localizer(glove, prototypes=None)
-
-
-def spans(text: str, *pairs: tuple[str, str]) -> list[tuple[int, int, str]]:
-    """(start, end, label) of every occurrence of each (entity text, label), first match wins on overlap."""
-    found: list[tuple[int, int, str]] = []
-    for entity, label in pairs:
-        start = text.find(entity)
-        while start >= 0:
-            end = start + len(entity)
-            if all(end <= s or start >= e for s, e, _ in found):
-                found.append((start, end, label))
-            start = text.find(entity, end)
-    return sorted(found)
-
-
-def outside(text: str, ranges) -> list[str]:
-    pieces, cursor = [], 0
-    for start, end in ranges:
-        pieces.append(text[cursor:start])
-        cursor = end
-    return pieces + [text[cursor:]]
 
 
 def in_pool(name: str, country: str, subtype: str) -> bool:
