@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
+from nerlib.runs import write_json_atomic
+
 __all__ = ["BulkError", "BulkJob", "BulkSummary", "Shard", "read_texts", "run_bulk", "detect_format"]
 
 FORMATS = ("text", "jsonl", "parquet")
@@ -242,12 +244,6 @@ def _complete_lines(path: Path) -> int:
     return data.count(b"\n", 0, keep)
 
 
-def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    os.replace(temp, path)
-
-
 # ---------------------------------------------------------------------------------------------
 # running
 
@@ -288,7 +284,7 @@ def run_bulk(tagger: Any, job: BulkJob, shard: Shard | None = None, *, model: st
                         f"it, or delete {folder} to start over")
     folder.mkdir(parents=True, exist_ok=True)
     if shard.rank == 0:
-        _write_json_atomic(folder / META_FILE, meta)
+        write_json_atomic(folder / META_FILE, meta)
 
     summary = BulkSummary(shard.rank, shard.world, output=job.output)
     started = time.perf_counter()
