@@ -3,9 +3,10 @@
 Every path from words to model input goes through here, so training, ``evaluate_checkpoint`` and
 the :class:`~nerlib.tagger.Tagger` feed the model exactly the same sequences:
 
-1. :func:`encode_words` tokenizes pre-split sentences once (no special tokens) and records where
-   each word's sub-tokens start. A word the tokenizer drops entirely (a control character) gets
-   the unknown token, so every word has a first sub-token to carry its label.
+1. :func:`encode_words` tokenizes pre-split sentences (no special tokens; each distinct word
+   once) and records where each word's sub-tokens start. A word the tokenizer drops entirely (a
+   control character) gets the unknown token, so every word has a first sub-token to carry its
+   label.
 2. :func:`sentence_windows` cuts each *target* sentence into windows of whole words that fit
    ``max_length`` with the special tokens (one window per sentence unless it is longer than that;
    long ones either overlap, for prediction, or are truncated, for training), and with
@@ -26,6 +27,7 @@ so a checkpoint is always tagged the way it was trained.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Sequence
 
 import numpy as np
@@ -97,42 +99,70 @@ def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
 def encode_words(tokenizer: Any, word_lists: Sequence[Sequence[str]], *, chunk: int = 1000) -> list[EncodedWords]:
     """Tokenize pre-split sentences (a fast tokenizer); returns one :class:`EncodedWords` each.
 
-    Empty sentences give empty ids. Tokenizes ``chunk`` sentences per tokenizer call.
+    Empty sentences give empty ids. Each distinct word is tokenized once (in sequences of 128
+    words, ``chunk`` sequences per tokenizer call): with ``is_split_into_words`` a fast tokenizer
+    normalizes, pre-tokenizes and splits every word on its own, so a word's sub-tokens do not
+    depend on the sentence around it, and running text repeats most words (the CoNLL++ test split:
+    46k words, 9.5k distinct), so this is about 4x less tokenizer work than sentence by sentence.
     """
     unk = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else (tokenizer.pad_token_id or 0)
-    out: list[EncodedWords] = [EncodedWords([], np.zeros(1, dtype=np.int64)) for _ in word_lists]
-    todo = [i for i, words in enumerate(word_lists) if len(words)]
-    for begin in range(0, len(todo), chunk):
-        part = todo[begin:begin + chunk]
-        batch = tokenizer([list(word_lists[i]) for i in part], is_split_into_words=True,
-                          add_special_tokens=False, truncation=False, verbose=False)
-        for i, encoding in zip(part, batch.encodings):
-            n_words = len(word_lists[i])
-            ids = list(encoding.ids)
-            word_ids = np.array([-1 if w is None else w for w in encoding.word_ids], dtype=np.int64)
-            counts = np.bincount(word_ids[word_ids >= 0], minlength=n_words)
-            if (counts == 0).any():
-                ids, word_ids = _fill_empty_words(ids, word_ids, n_words, unk)
-                counts = np.bincount(word_ids, minlength=n_words)
-            starts = np.zeros(n_words + 1, dtype=np.int64)
-            np.cumsum(counts, out=starts[1:])
-            out[i] = EncodedWords(ids, starts)
+    # every word of every sentence, as an index into the distinct words (C loops, not Python ones)
+    all_words = list(chain.from_iterable(word_lists))
+    distinct = {word: i for i, word in enumerate(dict.fromkeys(all_words))}
+    word_index = np.fromiter(map(distinct.__getitem__, all_words), dtype=np.int64, count=len(all_words))
+    piece_ids, piece_starts = _tokenize_distinct(tokenizer, list(distinct), unk, chunk)
+    # gather each word's sub-tokens into one flat array, sentence after sentence
+    counts = np.diff(piece_starts)[word_index]
+    word_starts = np.zeros(len(word_index) + 1, dtype=np.int64)
+    np.cumsum(counts, out=word_starts[1:])
+    flat_ids = piece_ids[np.repeat(piece_starts[word_index] - word_starts[:-1], counts)
+                         + np.arange(word_starts[-1])].tolist()
+    out: list[EncodedWords] = []
+    first_word = 0
+    for words in word_lists:
+        last_word = first_word + len(words)
+        starts = word_starts[first_word:last_word + 1]
+        out.append(EncodedWords(flat_ids[starts[0]:starts[-1]], starts - starts[0]))
+        first_word = last_word
     return out
 
 
-def _fill_empty_words(ids: list[int], word_ids: np.ndarray, n_words: int, unk: int) -> tuple[list[int], np.ndarray]:
-    """Give every word the tokenizer dropped entirely one unknown token, so it has a position."""
-    by_word: dict[int, list[int]] = {}
-    for token, word in zip(ids, word_ids.tolist()):
-        if word >= 0:
-            by_word.setdefault(word, []).append(token)
-    new_ids: list[int] = []
-    new_word_ids: list[int] = []
-    for word in range(n_words):
-        tokens = by_word.get(word) or [unk]
-        new_ids.extend(tokens)
-        new_word_ids.extend([word] * len(tokens))
-    return new_ids, np.array(new_word_ids, dtype=np.int64)
+# Distinct words go to the tokenizer as pseudo-sentences of this many words, `chunk` of them a call
+# (a batch, which the Rust tokenizer spreads over its threads).
+_WORDS_PER_SEQUENCE = 128
+
+
+def _tokenize_distinct(tokenizer: Any, words: list[str], unk: int, chunk: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tokenize each of ``words`` once; returns ``(ids, starts)``: word ``i``'s sub-tokens are
+    ``ids[starts[i]:starts[i + 1]]``. A word the tokenizer drops entirely (a control character)
+    gets the unknown token, so every word has a first sub-token to carry its label."""
+    sequences = [words[i:i + _WORDS_PER_SEQUENCE] for i in range(0, len(words), _WORDS_PER_SEQUENCE)]
+    ids_parts: list[np.ndarray] = []
+    count_parts: list[np.ndarray] = []
+    for begin in range(0, len(sequences), chunk):
+        part = sequences[begin:begin + chunk]
+        batch = tokenizer(part, is_split_into_words=True, add_special_tokens=False, truncation=False, verbose=False)
+        for sequence, encoding in zip(part, batch.encodings):
+            ids = np.asarray(encoding.ids, dtype=np.int64)
+            # no special tokens were added, so every sub-token has a word id (None marks specials only)
+            counts = np.bincount(np.asarray(encoding.word_ids, dtype=np.int64), minlength=len(sequence))
+            if (counts == 0).any():
+                ids, counts = _fill_empty_words(ids, counts, unk)
+            ids_parts.append(ids)
+            count_parts.append(counts)
+    starts = np.zeros(len(words) + 1, dtype=np.int64)
+    if count_parts:
+        np.cumsum(np.concatenate(count_parts), out=starts[1:])
+    ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, dtype=np.int64)
+    return ids, starts
+
+
+def _fill_empty_words(ids: np.ndarray, counts: np.ndarray, unk: int) -> tuple[np.ndarray, np.ndarray]:
+    """Give every word with no sub-token one unknown token (``ids`` are grouped by word, in order)."""
+    empty = counts == 0
+    # insert unk where each empty word's sub-tokens would start
+    where = np.cumsum(counts)[empty] - counts[empty]
+    return np.insert(ids, where, unk), np.where(empty, 1, counts)
 
 
 def document_ids(documents: Sequence[Any] | None, count: int) -> list[Any]:
@@ -210,7 +240,7 @@ def sentence_windows(
             target_start = len(prefix) + len(left_ids)
             ids = [*prefix, *left_ids, *sentence.ids, *right_ids, *suffix]
             windows.append(Window(index, 0, n_words, ids, target_start, target_start + len(sentence.ids),
-                                  [target_start + int(p) for p in starts[:-1]], len(left_ids), len(right_ids)))
+                                  (starts[:-1] + target_start).tolist(), len(left_ids), len(right_ids)))
             continue
         truncated += overlap is None
         first = 0

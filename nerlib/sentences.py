@@ -24,7 +24,7 @@ from typing import Sequence
 
 from nerlib.words import Word, split_words
 
-__all__ = ["Sentence", "split_sentences", "sentence_word_ranges"]
+__all__ = ["Sentence", "split_sentences", "sentence_ranges", "sentence_word_ranges"]
 
 _FINAL = frozenset({".", "!", "?", "...", "…", "?!", "!?", "..", "!!", "??"})
 _CLOSING = frozenset({'"', "'", "''", "\u201d", "\u2019", ")", "]", "}", "\u00bb"})
@@ -46,6 +46,12 @@ def _is_final(word: str) -> bool:
     return word in _FINAL or (len(word) > 1 and set(word) <= {".", "!", "?"})
 
 
+# First characters of the words after which a sentence can end: final marks and closing quotes or
+# brackets. Only the word after one of those (or after a line break) can start a sentence, so only
+# those positions are looked at, not every word.
+_TRIGGERS = frozenset(".!?\u2026") | frozenset(word[0] for word in _CLOSING)
+
+
 def sentence_word_ranges(text: str, words: Sequence[Word], *, punctuation: bool = True) -> list[range]:
     """Return, for each sentence of ``text``, the range of indices of its ``words``.
 
@@ -54,27 +60,50 @@ def sentence_word_ranges(text: str, words: Sequence[Word], *, punctuation: bool 
     punctuation word (plus closing quotes/brackets) followed by a word that does not start with a
     lower-case letter ends one too.
     """
+    return sentence_ranges(text, [w.text for w in words], [w.start for w in words], [w.end for w in words],
+                           punctuation=punctuation)
+
+
+def sentence_ranges(text: str, word_texts: Sequence[str], starts: Sequence[int], ends: Sequence[int], *,
+                    punctuation: bool = True) -> list[range]:
+    """:func:`sentence_word_ranges` for words given as parallel lists (``word_texts[i] ==
+    text[starts[i]:ends[i]]``, as :func:`nerlib.words.word_spans` returns them)."""
+    n = len(word_texts)
+    if n == 0:
+        return []
+    line_breaks = _line_break_positions(text, starts, ends)
+    candidates = set(line_breaks)
+    if punctuation:
+        candidates.update(i + 1 for i, word in enumerate(word_texts) if word[:1] in _TRIGGERS and i + 1 < n)
     ranges: list[range] = []
     begin = 0
-    for i in range(1, len(words)):
-        previous, current = words[i - 1], words[i]
-        if "\n" in text[previous.end:current.start] or "\r" in text[previous.end:current.start]:
+    for i in sorted(candidates):
+        if i in line_breaks:
             ranges.append(range(begin, i))
             begin = i
-            continue
-        if not punctuation:
             continue
         # the word before: closing quotes/brackets after a final mark belong to its sentence
         k = i - 1
-        while k > begin and words[k].text in _CLOSING:
+        while k > begin and word_texts[k] in _CLOSING:
             k -= 1
-        if _is_final(words[k].text) and k > begin and current.text not in _CLOSING \
-                and not current.text[:1].islower():
+        current = word_texts[i]
+        if k > begin and _is_final(word_texts[k]) and current not in _CLOSING and not current[:1].islower():
             ranges.append(range(begin, i))
             begin = i
-    if words:
-        ranges.append(range(begin, len(words)))
+    ranges.append(range(begin, n))
     return ranges
+
+
+def _line_break_between(text: str, end: int, start: int) -> bool:
+    gap = text[end:start]
+    return "\n" in gap or "\r" in gap
+
+
+def _line_break_positions(text: str, starts: Sequence[int], ends: Sequence[int]) -> set[int]:
+    """Indices ``i`` of the words with a line break between word ``i - 1`` and word ``i``."""
+    if "\n" not in text and "\r" not in text:  # most texts: one line
+        return set()
+    return {i for i in range(1, len(starts)) if _line_break_between(text, ends[i - 1], starts[i])}
 
 
 def split_sentences(text: str, words: Sequence[Word] | None = None, *, punctuation: bool = True) -> list[Sentence]:

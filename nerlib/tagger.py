@@ -33,14 +33,15 @@ import contextlib
 import gc
 import os
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from nerlib.encoding import encode_words, read_context_config, sentence_windows, special_tokens
 from nerlib.labels import split_tag
-from nerlib.sentences import sentence_word_ranges
-from nerlib.words import Word, split_words, words_from_tokens
+from nerlib.sentences import sentence_ranges
+from nerlib.words import word_spans
 
 __all__ = ["Entity", "TaggedWord", "TaggedText", "Tagger", "normalize_label"]
 
@@ -189,6 +190,25 @@ def _gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+@dataclass(slots=True)
+class _SplitText:
+    """The words of one text as parallel lists (``texts[i] == text[starts[i]:ends[i]]``): the
+    tagger's working form, cheaper than a :class:`nerlib.words.Word` per word."""
+
+    texts: list[str]
+    starts: list[int]
+    ends: list[int]
+
+    @classmethod
+    def joined(cls, tokens: list[str]) -> "_SplitText":
+        """The words of ``" ".join(tokens)`` (pre-split input: one space between words)."""
+        starts, position = [], 0
+        for token in tokens:
+            starts.append(position)
+            position += len(token) + 1
+        return cls(tokens, starts, [start + len(token) for start, token in zip(starts, tokens)])
 
 
 def _attention_kernels(device: Any):
@@ -355,9 +375,9 @@ class Tagger:
             if not isinstance(text, str):
                 raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
         with _gc_paused():
-            word_lists = [split_words(text) for text in texts]
-            sentences = [sentence_word_ranges(text, words) for text, words in zip(texts, word_lists)]
-            return self._tag(texts, word_lists, sentences, list(range(len(texts))), batch_size, progress)
+            words = [_SplitText(*word_spans(text)) for text in texts]
+            sentences = [sentence_ranges(text, w.texts, w.starts, w.ends) for text, w in zip(texts, words)]
+            return self._tag(texts, words, sentences, list(range(len(texts))), batch_size, progress)
 
     def tag_words(self, word_lists: Iterable[Sequence[str]], batch_size: int | None = None,
                   progress: Callable[[int, int], None] | None = None,
@@ -378,13 +398,13 @@ class Tagger:
             bad = [t for t in tokens if not isinstance(t, str) or not t or any(c.isspace() for c in t)]
             if bad:
                 raise ValueError(f"sentence {i}: words must be non-empty strings without spaces, got {bad[:3]!r}")
-            text, split = words_from_tokens(tokens)
-            texts.append(text)
-            words.append(split)
+            texts.append(" ".join(tokens))
+            words.append(_SplitText.joined(tokens))
         keys = list(documents) if documents is not None else list(range(len(texts)))
         if len(keys) != len(texts):
             raise ValueError(f"{len(keys)} document ids for {len(texts)} sentences")
-        return self._tag(texts, words, [[range(len(w))] if w else [] for w in words], keys, batch_size, progress)
+        return self._tag(texts, words, [[range(len(w.texts))] if w.texts else [] for w in words], keys,
+                         batch_size, progress)
 
     def predict(self, word_lists: Sequence[Sequence[str]], batch_size: int | None = None,
                 documents: Sequence[Any] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -396,43 +416,50 @@ class Tagger:
     # ---------------------------------------------------------------------------------------
     # internals
 
-    def _tag(self, texts: list[str], word_lists: list[list[Word]], sentences: list[list[range]],
+    def _tag(self, texts: list[str], words: list[_SplitText], sentences: list[list[range]],
              documents: list[Any], batch_size: int | None,
              progress: Callable[[int, int], None] | None = None) -> list[TaggedText]:
-        """Predict every sentence (``sentences[t]``: word ranges of text ``t``, in order, covering its
-        words; ``documents[t]``: its document key), repair labels to IOB2 per sentence, and build
-        the results per text."""
-        flat_words = [[w.text for w in word_lists[t][r.start:r.stop]] for t, ranges in enumerate(sentences) for r in ranges]
+        """Predict every sentence (``sentences[t]``: word ranges of text ``t``, in order, covering all
+        its ``words``; ``documents[t]``: its document key), repair labels to IOB2 per sentence, and
+        build the results per text."""
+        flat_words = [w.texts[r.start:r.stop] for w, ranges in zip(words, sentences) for r in ranges]
         flat_documents = [documents[t] for t, ranges in enumerate(sentences) for _ in ranges]
         predictions = self._predict(flat_words, batch_size or self.batch_size, progress,
                                     documents=flat_documents if self.document_context else None)
         if not flat_words:
             return [TaggedText(text=text) for text in texts]
-        # every word of every sentence in one flat numbering: sentence s is words bounds[s]:bounds[s + 1]
+        # every word of every sentence in one flat numbering: sentence s is words bounds[s]:bounds[s + 1];
+        # sentences cover their text's words in order, so text t is words firsts[t]:firsts[t + 1]
         bounds = np.zeros(len(flat_words) + 1, dtype=np.int64)
-        np.cumsum([len(words) for words in flat_words], out=bounds[1:])
+        np.cumsum([len(w) for w in flat_words], out=bounds[1:])
         labels, spans = self._repair(np.concatenate([ids for ids, _ in predictions]), bounds)
         all_labels = labels.tolist()
         all_scores = np.concatenate([scores for _, scores in predictions]).tolist()
-        # the words of text t, as predicted (its sentences in order), start at flat position firsts[t]
-        text_words = [words if sum(len(r) for r in ranges) == len(words) else [w for r in ranges for w in words[r.start:r.stop]]
-                      for words, ranges in zip(word_lists, sentences)]
         firsts = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum([len(words) for words in text_words], out=firsts[1:])
+        np.cumsum([len(w.texts) for w in words], out=firsts[1:])
+        entities = self._entities(texts, words, firsts, spans, all_scores)
+        results = []
+        for t, (text, split) in enumerate(zip(texts, words)):
+            begin, end = int(firsts[t]), int(firsts[t + 1])
+            tagged = list(map(TaggedWord, split.texts, split.starts, split.ends,
+                              all_labels[begin:end], all_scores[begin:end]))
+            results.append(TaggedText(text=text, words=tagged, entities=entities[t]))
+        return results
+
+    @staticmethod
+    def _entities(texts: list[str], words: list[_SplitText], firsts: np.ndarray,
+                  spans: list[tuple[int, int, str]], scores: list[float]) -> list[list[Entity]]:
+        """The :class:`Entity` records of each text from entity spans in the flat word numbering
+        (text ``t`` holds words ``firsts[t]:firsts[t + 1]``)."""
         entities: list[list[Entity]] = [[] for _ in texts]
         owners = (np.searchsorted(firsts, [begin for begin, _, _ in spans], side="right") - 1).tolist()
         for t, (begin, end, entity_type) in zip(owners, spans):
-            words, base = text_words[t], int(firsts[t])
-            start, stop = words[begin - base].start, words[end - 1 - base].end
+            split, base = words[t], int(firsts[t])
+            start, stop = split.starts[begin - base], split.ends[end - 1 - base]
+            # a plain sum over Python floats, word by word, as the scores have always been averaged
             entities[t].append(Entity(text=texts[t][start:stop], label=entity_type, start=start, end=stop,
-                                      score=float(sum(all_scores[begin:end]) / (end - begin))))
-        results = []
-        for t, (text, words) in enumerate(zip(texts, text_words)):
-            begin, end = int(firsts[t]), int(firsts[t + 1])
-            tagged = [TaggedWord(w.text, w.start, w.end, label, score)
-                      for w, label, score in zip(words, all_labels[begin:end], all_scores[begin:end])]
-            results.append(TaggedText(text=text, words=tagged, entities=entities[t]))
-        return results
+                                      score=float(sum(scores[begin:end]) / (end - begin))))
+        return entities
 
     def _label_tables(self) -> None:
         """Per label id: its IOB prefix code (0 O, 1 B, 2 I) and entity type code (0 for O), and
@@ -531,20 +558,18 @@ class Tagger:
     def _pack(self, chunk: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pad windows sorted longest first into ``(input_ids, attention_mask, positions)``;
         ``positions`` indexes each word's first sub-token in the flattened batch."""
-        width = len(chunk[0].input_ids)
+        lengths = np.fromiter((len(w.input_ids) for w in chunk), dtype=np.int64, count=len(chunk))
+        width = int(lengths[0])
+        # real tokens are the row-major cells left of each row's length: fill them all at once
+        real = np.arange(width) < lengths[:, None]
         ids = np.full((len(chunk), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(chunk), width), dtype=np.int64)
-        positions = np.empty(sum(len(w.word_positions) for w in chunk), dtype=np.int64)
-        offset = 0
-        for row, window in enumerate(chunk):
-            n = len(window.input_ids)
-            ids[row, :n] = window.input_ids
-            mask[row, :n] = 1
-            k = len(window.word_positions)
-            positions[offset:offset + k] = window.word_positions
-            positions[offset:offset + k] += row * width
-            offset += k
-        return ids, mask, positions
+        ids[real] = np.fromiter(chain.from_iterable(w.input_ids for w in chunk), dtype=np.int64,
+                                             count=int(lengths.sum()))
+        words = np.fromiter((len(w.word_positions) for w in chunk), dtype=np.int64, count=len(chunk))
+        positions = np.fromiter(chain.from_iterable(w.word_positions for w in chunk), dtype=np.int64,
+                                count=int(words.sum()))
+        positions += np.repeat(np.arange(len(chunk), dtype=np.int64) * width, words)
+        return ids, real.astype(np.int64), positions
 
     @staticmethod
     def _batches(lengths: list[int], batch_size: int | None = None, max_tokens: int | None = None,
