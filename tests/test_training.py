@@ -253,3 +253,13 @@ def test_sigterm_marks_the_run_stopped_and_it_resumes_to_the_end(conllpp_dir, tm
     run = runs.load_run(output)
     assert run.status == "finished" and run.test_metrics is not None
     assert [r["step"] for r in run.validation_metrics] == sorted({r["step"] for r in run.validation_metrics})
+
+
+def test_mixed_precision_auto_follows_the_devices_native_bfloat16():
+    from nerlib.tagger import DeviceCapability, choose_dtype
+    from training.train import resolve_mixed_precision
+
+    for explicit in ("no", "fp16", "bf16"):
+        assert resolve_mixed_precision(explicit, cpu=True) == explicit
+    native = choose_dtype(DeviceCapability.probe("cpu")) == "bfloat16"
+    assert resolve_mixed_precision("auto", cpu=True) == ("bf16" if native else "no")

@@ -123,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
                                "case marker stays), so the model learns types from context; 0 = off (preset default)")
     schedule.add_argument("--label-smoothing", type=float, default=None, metavar="E",
                           help="cross-entropy label smoothing while training (preset default; fallback 0)")
-    schedule.add_argument("--mixed-precision", choices=("no", "fp16", "bf16"), default=None,
-                          help="autocast precision (fp16/bf16 on GPU; bf16 on CPUs with avx512_bf16/AMX)")
+    schedule.add_argument("--mixed-precision", choices=("auto", "no", "fp16", "bf16"), default=None,
+                          help="autocast precision: fp16/bf16 on GPU, bf16 on CPUs with avx512_bf16/AMX; auto = "
+                               "bf16 where the device computes it natively (CUDA 8.0+, such CPUs), else no")
     schedule.add_argument("--lr-scheduler", choices=("linear", "cosine", "constant"), default="linear",
                           help="learning-rate decay after warm-up")
     schedule.add_argument("--gradient-accumulation-steps", type=int, default=1,
@@ -182,6 +183,21 @@ def resolve_schedule(args: argparse.Namespace) -> argparse.Namespace:
         if not 0.0 <= getattr(args, name) < 1.0:
             raise SystemExit(f"error: --{name.replace('_', '-')} must be at least 0 and below 1")
     return args
+
+
+def resolve_mixed_precision(choice: str, cpu: bool = False) -> str:
+    """Return ``choice``, with ``auto`` replaced by what this machine computes fastest without
+    losing accuracy: ``bf16`` where :func:`nerlib.tagger.choose_dtype` picks bfloat16 (CUDA compute
+    capability 8.0+; CPUs with AVX512-BF16 or AMX, where a training step takes about half the
+    time, docs/benchmarks.md), else ``no`` (emulated bfloat16 is slower than float32)."""
+    if choice != "auto":
+        return choice
+    import torch
+
+    from nerlib.tagger import DeviceCapability, choose_dtype
+
+    device = "cuda" if torch.cuda.is_available() and not cpu else "cpu"
+    return "bf16" if choose_dtype(DeviceCapability.probe(device)) == "bfloat16" else "no"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -725,6 +741,7 @@ def main(argv: list[str] | None = None) -> Path:
     if getattr(args, "push_to_hub", None):
         hub.check_online()  # an upload that cannot happen fails now, not after training
 
+    args.mixed_precision = resolve_mixed_precision(args.mixed_precision, args.cpu)
     accelerator = Accelerator(mixed_precision=args.mixed_precision, cpu=args.cpu,
                               **trackers.accelerator_options(getattr(args, "report_to", "none"), run_dir))
     enable_tf32(accelerator.device)
