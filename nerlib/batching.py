@@ -5,14 +5,13 @@ whole "mega-batches" (here 50 batches' worth) by length before cutting them into
 sentences of similar length together while the order of batches stays random (the same idea as
 ``transformers``' ``LengthGroupedSampler``). Pure Python; deterministic for a given seed and epoch.
 ``collate`` pads a batch of an encoded split into tensors and ``prefetched_batches`` does that a few
-batches ahead in a thread (torch is imported only by these two). ``EntityMasking`` hides the
-sub-tokens of some entity words while training, so the model learns to type a name from its context.
+batches ahead in a thread (torch is imported only by these two).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
@@ -98,56 +97,13 @@ def padding_stats(lengths: Sequence[int], batches: Sequence[Sequence[int]]) -> P
     return PaddingStats(real, padded)
 
 
-@dataclass(frozen=True)
-class EntityMasking:
-    """Training-time masking of entity words (a data augmentation for names never seen in training).
-
-    Each word of a gold entity is hidden with ``probability``: its sub-tokens become ``mask_id``
-    (the tokenizer's ``[MASK]``) except those in ``keep_ids`` (the case marker, so "^ [MASK]" still
-    says "a capitalised word"), with the label kept. Why: a model that can read "Ghana" learns the
-    name; one that sometimes sees only "the [MASK] coach said" has to learn what the context says
-    about a type, which is all it has for tomorrow's unseen names. The draw is seeded by ``seed``,
-    the ``epoch`` and the batch's sentences, so a batch is masked the same way after a resume.
-    """
-
-    probability: float
-    mask_id: int
-    keep_ids: frozenset[int] = frozenset()
-    seed: int = 0
-    epoch: int = 0
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.probability <= 1.0:
-            raise ValueError(f"entity masking probability must be within 0..1, got {self.probability}")
-
-    def for_epoch(self, epoch: int) -> "EntityMasking":
-        """The same masking with draws of another epoch."""
-        return replace(self, epoch=epoch)
-
-    def rng(self, indices: Sequence[int]) -> random.Random:
-        """The random draws for the batch of sentences ``indices`` (string seeds are stable)."""
-        return random.Random(f"{self.seed}/{self.epoch}/{','.join(map(str, indices))}")
-
-    def apply(self, input_ids: Sequence[int], word_ids: Sequence[int], tags: Sequence[str],
-              rng: random.Random) -> list[int]:
-        """Return ``input_ids`` with the chosen entity words' sub-tokens masked (``word_ids`` gives
-        each sub-token's word, -1 for special and context tokens; ``tags`` the words' gold tags)."""
-        chosen = {w for w, tag in enumerate(tags) if tag != "O" and rng.random() < self.probability}
-        if not chosen:
-            return list(input_ids)
-        return [self.mask_id if w in chosen and t not in self.keep_ids else t for t, w in zip(input_ids, word_ids)]
-
-
-def collate(split: "EncodedSplit", indices: Sequence[int], pad_id: int, pad_to_multiple_of: int | None = None,
-            masking: EntityMasking | None = None):
+def collate(split: "EncodedSplit", indices: Sequence[int], pad_id: int, pad_to_multiple_of: int | None = None):
     """Pad the sentences ``indices`` of ``split`` (a :class:`nerlib.encoding.EncodedSplit`) into a
-    batch of tensors: ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding) and ``index``;
-    with ``masking``, some entity words' sub-tokens are masked (:class:`EntityMasking`)."""
+    batch of tensors: ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding) and ``index``."""
     import torch
 
     from nerlib.alignment import IGNORE_INDEX
 
-    rng = masking.rng(indices) if masking is not None and masking.probability > 0 else None
     longest = max(len(split.input_ids[i]) for i in indices)
     if pad_to_multiple_of:
         longest = -(-longest // pad_to_multiple_of) * pad_to_multiple_of
@@ -155,10 +111,8 @@ def collate(split: "EncodedSplit", indices: Sequence[int], pad_id: int, pad_to_m
     labels = torch.full((len(indices), longest), IGNORE_INDEX, dtype=torch.long)
     attention = torch.zeros((len(indices), longest), dtype=torch.long)
     for row, i in enumerate(indices):
-        ids = split.input_ids[i] if rng is None else masking.apply(split.input_ids[i], split.word_ids[i],
-                                                                    split.gold[i], rng)
-        n = len(ids)
-        input_ids[row, :n] = torch.tensor(ids)
+        n = len(split.input_ids[i])
+        input_ids[row, :n] = torch.tensor(split.input_ids[i])
         labels[row, :n] = torch.tensor(split.labels[i])
         attention[row, :n] = 1
     return {"input_ids": input_ids, "attention_mask": attention, "labels": labels,
@@ -167,9 +121,8 @@ def collate(split: "EncodedSplit", indices: Sequence[int], pad_id: int, pad_to_m
 
 
 def prefetched_batches(split: "EncodedSplit", batches: Sequence[list[int]], pad_id: int, device: Any,
-                       pad_to_multiple_of: int | None = None, ahead: int = 2, masking: EntityMasking | None = None):
-    """Yield ``(indices, batch)`` for ``batches`` with each batch already on ``device`` (``masking``
-    as in :func:`collate`).
+                       pad_to_multiple_of: int | None = None, ahead: int = 2):
+    """Yield ``(indices, batch)`` for ``batches`` with each batch already on ``device``.
 
     A background thread pads the next ``ahead`` batches while the current one trains (into pinned
     memory on CUDA, so the copy to the GPU is asynchronous): the GPU never waits for Python
@@ -182,7 +135,7 @@ def prefetched_batches(split: "EncodedSplit", batches: Sequence[list[int]], pad_
     pin = getattr(device, "type", str(device)) == "cuda"
 
     def prepare(indices: list[int]) -> dict[str, Any]:
-        batch = collate(split, indices, pad_id, pad_to_multiple_of, masking)
+        batch = collate(split, indices, pad_id, pad_to_multiple_of)
         return {k: v.pin_memory() for k, v in batch.items()} if pin else batch
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collate")

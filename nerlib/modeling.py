@@ -50,8 +50,7 @@ class Schedule:
     mixed_precision: str = "no"
     document_context: bool = False  # neighbouring sentences as context (nerlib.encoding)
     context_size: int = 0           # context sub-tokens per side at most; 0 fills up to max_length
-    entity_masking: float = 0.0     # share of entity words masked while training (nerlib.batching)
-    label_smoothing: float = 0.0    # cross-entropy label smoothing in training
+    label_strategy: str = "first"   # sub-tokens that carry a word's label in training: first or all
 
 
 @dataclass(frozen=True)

@@ -165,28 +165,6 @@ def test_resume_after_a_kill_gives_the_same_metrics_lines(saved_tiny_model, conl
         (reference / runs.PREDICTIONS_DIR / "test.conll").read_text()
 
 
-def test_entity_masking_and_label_smoothing_train_and_are_recorded(conllpp_dir, tmp_path):
-    from training.train import main
-
-    args = tiny_run_args(conllpp_dir, tmp_path / "masked", "--entity-masking", "0.3", "--label-smoothing", "0.1")
-    args[args.index("--epochs") + 1] = "1"
-    run = main(args)
-    config = runs.read_run_config(run)["config"]
-    assert config["entity_masking"] == 0.3 and config["label_smoothing"] == 0.1
-    records = runs.read_metrics(run)
-    assert records[-1]["split"] == "test" and records[-1]["f1"] > 0
-    losses = [r["loss"] for r in records if r["split"] == "validation"]
-    assert losses[-1] < losses[0]
-
-
-@pytest.mark.parametrize("option", ["--entity-masking", "--label-smoothing"])
-def test_masking_and_smoothing_outside_0_1_are_refused(option, conllpp_dir, tmp_path, capsys):
-    from training.train import main
-
-    with pytest.raises(SystemExit, match="must be at least 0 and below 1"):
-        main(tiny_run_args(conllpp_dir, tmp_path / "bad", option, "1.0"))
-
-
 @pytest.mark.slow
 def test_two_processes_on_cpu_gather_every_evaluation_sentence_once(conllpp_dir, tmp_path):
     output = tmp_path / "ddp"

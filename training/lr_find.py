@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="document context as in training (default: the preset's)")
     parser.add_argument("--context-size", type=int, default=None,
                         help="context sub-tokens per side; 0 fills the window (default: the preset's)")
-    parser.add_argument("--label-strategy", choices=("first", "all"), default="first")
+    parser.add_argument("--label-strategy", choices=("first", "all"), default=None,
+                        help="sub-tokens that carry a word's label (default: the preset's)")
     parser.add_argument("--max-train-samples", type=int, default=None, help="use only the first N training sentences")
     parser.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping (0 = off)")
     parser.add_argument("--seed", type=int, default=42)
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> Path:
     # -- options: unset ones from the preset, as training does
     preset = PRESETS.get(args.model)
     schedule = preset.schedule if preset else SCHEDULE_FALLBACK
-    for name in ("batch_size", "weight_decay", "max_length", "document_context", "context_size"):
+    for name in ("batch_size", "weight_decay", "max_length", "document_context", "context_size", "label_strategy"):
         if getattr(args, name) is None:
             setattr(args, name, getattr(schedule, name))
     sweep = LRSweep(args.start_lr, args.end_lr, args.num_steps, diverge_factor=args.diverge_factor)

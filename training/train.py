@@ -42,11 +42,11 @@ from typing import Any, Sequence
 
 from nerlib import hub, modelcard, runs, trackers
 from nerlib.alignment import IGNORE_INDEX, word_level_predictions
-from nerlib.batching import (EntityMasking, collate, length_grouped_batches, padding_stats, prefetched_batches, random_batches,
+from nerlib.batching import (collate, length_grouped_batches, padding_stats, prefetched_batches, random_batches,
                              shard_batches, sorted_batches)
 from nerlib.checkpoint import TrainingStateError, load_training_state
 from nerlib.encoding import CONFIG_KEY, EncodedSplit, context_config, encode_split
-from nerlib.modeling import CASE_MARKER, DEFAULT_MODEL, PRESETS, Schedule, has_case_markers, load_model, parse_model_spec
+from nerlib.modeling import DEFAULT_MODEL, PRESETS, Schedule, load_model, parse_model_spec
 from nerlib.runlock import RunLockedError, acquire_run_lock
 
 SHARED_TOKENIZER_DIR = ".scratch-tokenizer"  # a scratch vocabulary handed from the main process to the others
@@ -97,9 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "(train/dev/test by name); default: $NERLIB_DATA_DIR, the cache, or download")
     model.add_argument("--output-dir", default=None,
                        help="run folder to write; default $NERLIB_RUNS_DIR (or ./runs)/<model>-<time>")
-    model.add_argument("--label-strategy", choices=("first", "all"), default="first",
+    model.add_argument("--label-strategy", choices=("first", "all"), default=None,
                        help="which sub-tokens carry a word's label in training: only the first, or all "
-                            "(continuations get the I- form)")
+                            "(continuations get the I- form); predictions always read the first (preset "
+                            "default; fallback first)")
 
     schedule = parser.add_argument_group("schedule (unset options come from the preset's recommended schedule)")
     schedule.add_argument("--epochs", type=int, default=None, help="training epochs (fallback 3)")
@@ -118,11 +119,6 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--context-size", type=int, default=None,
                           help="with --document-context: at most N context sub-tokens on each side; 0 fills "
                                "the window up to --max-length (preset default)")
-    schedule.add_argument("--entity-masking", type=float, default=None, metavar="P",
-                          help="hide each entity word's sub-tokens with probability P while training (the "
-                               "case marker stays), so the model learns types from context; 0 = off (preset default)")
-    schedule.add_argument("--label-smoothing", type=float, default=None, metavar="E",
-                          help="cross-entropy label smoothing while training (preset default; fallback 0)")
     schedule.add_argument("--mixed-precision", choices=("auto", "no", "fp16", "bf16"), default=None,
                           help="autocast precision: fp16/bf16 on GPU, bf16 on CPUs with avx512_bf16/AMX; auto = "
                                "bf16 where the device computes it natively (CUDA 8.0+, such CPUs), else no")
@@ -179,9 +175,6 @@ def resolve_schedule(args: argparse.Namespace) -> argparse.Namespace:
     for name in ("epochs", "batch_size", "max_length", "gradient_accumulation_steps", "eval_batch_size"):
         if getattr(args, name) < 1:
             raise SystemExit(f"error: --{name.replace('_', '-')} must be at least 1")
-    for name in ("entity_masking", "label_smoothing"):
-        if not 0.0 <= getattr(args, name) < 1.0:
-            raise SystemExit(f"error: --{name.replace('_', '-')} must be at least 0 and below 1")
     return args
 
 
@@ -562,31 +555,6 @@ def build_optimizer(model, learning_rate: float, weight_decay: float, device: An
     return torch.optim.AdamW(groups, lr=learning_rate, **({"fused": True} if fused else {}))
 
 
-def entity_masking(args: argparse.Namespace, tokenizer: Any) -> EntityMasking | None:
-    """The training batches' :class:`EntityMasking` for ``--entity-masking`` (None when off; runs
-    from before the option existed have none)."""
-    probability = getattr(args, "entity_masking", 0.0) or 0.0
-    if not probability:
-        return None
-    mask_id = tokenizer.mask_token_id if tokenizer.mask_token_id is not None else tokenizer.unk_token_id
-    if mask_id is None:
-        raise SystemExit("error: --entity-masking needs a tokenizer with a [MASK] or [UNK] token")
-    keep = frozenset({tokenizer.convert_tokens_to_ids(CASE_MARKER)} if has_case_markers(tokenizer) else set())
-    return EntityMasking(probability, mask_id, keep, seed=args.seed)
-
-
-def training_loss(model: Any, batch: dict[str, Any], label_smoothing: float = 0.0) -> Any:
-    """The batch's mean cross-entropy over labelled sub-tokens (the model's own loss, unless
-    ``label_smoothing`` asks for a smoothed one)."""
-    if not label_smoothing:
-        return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"]).loss
-    import torch
-
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    return torch.nn.functional.cross_entropy(logits.flatten(0, 1).float(), batch["labels"].flatten(),
-                                             ignore_index=IGNORE_INDEX, label_smoothing=label_smoothing)
-
-
 @dataclass
 class TrainingRun:
     """What the loop's evaluations and checkpoints need, gathered once (instead of closures over
@@ -911,8 +879,6 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
     scheduler = get_scheduler(args.lr_scheduler, optimizer=optimizer,
                               num_warmup_steps=int(args.warmup_ratio * total_steps), num_training_steps=total_steps)
     forward = compile_model(model) if args.compile else model
-    masking = entity_masking(args, tokenizer)
-    label_smoothing = getattr(args, "label_smoothing", 0.0) or 0.0
 
     # -- resume: optimizer/scheduler/RNG state, metrics lines after the checkpoint dropped
     state = TrainState()
@@ -953,8 +919,7 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
     while state.step < total_steps and state.epoch < args.epochs:
         batches = plan.epoch(state.epoch)
         accumulated = 0
-        feed = prefetched_batches(train, batches[state.batches_in_epoch:], pad_id, accelerator.device, pad_multiple,
-                                  masking=masking.for_epoch(state.epoch) if masking else None)
+        feed = prefetched_batches(train, batches[state.batches_in_epoch:], pad_id, accelerator.device, pad_multiple)
         with contextlib.closing(feed):
             for indices, batch in feed:
                 state.batches_in_epoch += 1
@@ -962,7 +927,8 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
                 sync = accumulated == args.gradient_accumulation_steps or state.batches_in_epoch == len(batches)
                 # skip the gradient all-reduce on accumulation-only batches
                 with contextlib.nullcontext() if sync else accelerator.no_sync(model):
-                    loss = training_loss(forward, batch, label_smoothing)
+                    loss = forward(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                   labels=batch["labels"]).loss
                     accelerator.backward(loss / args.gradient_accumulation_steps)
                 meter.add_batch(loss, len(indices) * world)
                 state.train_sentences += len(indices) * world
