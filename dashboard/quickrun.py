@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The quick run: the offline MiniLM encoder (no download) fine-tuned for one epoch on the first
 # 2,000 CoNLL++ training sentences in batches of 16, validated every 40 steps on 300 sentences (so
-# the curves have points), then tested: F1 around 0.7, enough for every page to show real content.
+# the curves have points), then tested: F1 around 0.75, enough for every page to show real content.
 QUICK_ARGS = ["--model", "minilm-cpu", "--max-train-samples", "2000", "--max-eval-samples", "300",
               "--epochs", "1", "--batch-size", "16", "--eval-steps", "40", "--cpu", "--disable-tqdm",
               # 125 steps of 16 learn far more than 63 of 32 from the same sentences (measured, same
@@ -34,7 +34,7 @@ QUICK_ARGS = ["--model", "minilm-cpu", "--max-train-samples", "2000", "--max-eva
               "--no-document-context"]
 QUICK_COMMAND_TEXT = "python -m training.train " + " ".join(QUICK_ARGS)
 # Measured on the 2-core x86 dev machine (see docs/benchmarks.md); shown before the start.
-QUICK_ESTIMATE = "about 3-6 minutes on a 2-core CPU"
+QUICK_ESTIMATE = "about 2-6 minutes on a 2-core CPU"
 
 
 @st.cache_resource
