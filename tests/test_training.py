@@ -241,3 +241,16 @@ def test_mixed_precision_auto_follows_the_devices_native_bfloat16():
         assert resolve_mixed_precision(explicit, cpu=True) == explicit
     native = choose_dtype(DeviceCapability.probe("cpu")) == "bfloat16"
     assert resolve_mixed_precision("auto", cpu=True) == ("bf16" if native else "no")
+
+
+def test_presets_fill_label_strategy_and_precision_unless_given():
+    from training.train import build_parser, resolve_schedule
+
+    def resolved(*argv: str):
+        return resolve_schedule(build_parser().parse_args(list(argv)))
+
+    minilm = resolved("--model", "minilm-cpu")
+    assert (minilm.label_strategy, minilm.mixed_precision, minilm.epochs) == ("all", "auto", 5)
+    assert resolved("--model", "minilm-cpu", "--label-strategy", "first").label_strategy == "first"
+    assert resolved("--model", "tiny-scratch").label_strategy == "first"
+    assert resolved("--model", "scratch:layers=1").mixed_precision == "no"  # no preset: the fallbacks
