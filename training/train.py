@@ -183,8 +183,8 @@ def resolve_schedule(args: argparse.Namespace) -> argparse.Namespace:
 def resolve_mixed_precision(choice: str, cpu: bool = False) -> str:
     """Return ``choice``, with ``auto`` replaced by what this machine computes fastest without
     losing accuracy: ``bf16`` where :func:`nerlib.tagger.choose_dtype` picks bfloat16 (CUDA compute
-    capability 8.0+; CPUs with AVX512-BF16 or AMX, where a training step takes about half the
-    time, docs/benchmarks.md), else ``no`` (emulated bfloat16 is slower than float32)."""
+    capability 8.0+; CPUs with AVX512-BF16 or AMX, where MiniLM trained about 1.4x as fast with the
+    same F1, docs/benchmarks.md), else ``no`` (emulated bfloat16 is slower than float32)."""
     if choice != "auto":
         return choice
     import torch
