@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,8 +93,8 @@ def train_all(args) -> list[Result]:
         while todo and len(running) < args.jobs:
             recipe, seed = todo.pop(0)
             folder = run_dir(args.output_dir, recipe, seed)
-            if folder.exists():  # an unfinished run from an interrupted benchmark: continue it
-                subprocess.run(["rm", "-rf", str(folder)], check=True)
+            if folder.exists():  # an unfinished run from an interrupted benchmark: start it over
+                shutil.rmtree(folder)
             print(f"[preset] training {recipe} seed {seed} ({threads} thread(s))", flush=True)
             running.append((recipe, seed, start(args, recipe, seed, threads)))
         time.sleep(5)
