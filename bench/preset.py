@@ -63,8 +63,8 @@ def start(args, recipe: str, seed: int, threads: int) -> subprocess.Popen:
                "--output-dir", str(folder), "--disable-tqdm", *RECIPES[recipe],
                *(["--data-dir", args.data_dir] if args.data_dir else [])]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(ROOT)}
-    log = open(folder.with_suffix(".log"), "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with open(folder.with_suffix(".log"), "w") as log:  # the child keeps its own copy of the handle
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def read_result(recipe: str, seed: int, folder: Path) -> Result | None:
