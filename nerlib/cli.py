@@ -94,6 +94,10 @@ def _add_model_options(parser: argparse.ArgumentParser, default_dtype: str) -> N
     parser.add_argument("--context", choices=("model", "on", "off"), default="model",
                         help="document context: each sentence is read with its neighbours of the same text "
                              "(tag) or -DOCSTART- document (evaluate); default: as the model was trained")
+    parser.add_argument("--word-pooling", choices=("model", "first", "mean"), default="model",
+                        help="how a word's label is read from its sub-tokens: the first one, or the mean of "
+                             "all their log-probabilities; default: what the checkpoint records (mean for "
+                             "labels on all sub-tokens), first for a checkpoint that records nothing")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -234,7 +238,8 @@ def _load_tagger(args: argparse.Namespace):
     context = {"model": None, "on": True, "off": False}[args.context]
     return Tagger.from_pretrained(args.model, device=args.device, dtype=args.dtype, quantize=args.quantize,
                                   batch_size=args.batch_size, max_tokens=args.max_tokens,
-                                  document_context=context)
+                                  document_context=context,
+                                  word_pooling=None if args.word_pooling == "model" else args.word_pooling)
 
 
 def _is_bulk(args: argparse.Namespace) -> bool:

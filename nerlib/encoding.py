@@ -21,7 +21,8 @@ the :class:`~nerlib.tagger.Tagger` feed the model exactly the same sequences:
 ``context`` is the most context sub-tokens per side: ``0`` turns document context off, ``None``
 fills the window up to ``max_length``. A model trained with context records its setting in its
 ``config.json`` (:func:`context_config` / :func:`read_context_config`), and the Tagger reads it back,
-so a checkpoint is always tagged the way it was trained.
+so a checkpoint is always tagged the way it was trained; the same record holds the word pooling
+rule (:mod:`nerlib.pooling`: how a word's label is read from its sub-tokens' scores).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from nerlib.alignment import IGNORE_INDEX, Strategy, inside_label_ids
+from nerlib.pooling import check_pooling
 
 __all__ = [
     "CONFIG_KEY",
@@ -375,23 +377,27 @@ def encode_examples(
     return out
 
 
-def context_config(context: int | None, *, enabled: bool, max_length: int) -> dict[str, Any]:
+def context_config(context: int | None, *, enabled: bool, max_length: int,
+                   word_pooling: str = "first") -> dict[str, Any]:
     """Return the record saved in a model's config (``config.nerlib_encoding``) and run.json:
-    ``document_context`` (on/off), ``context_size`` (sub-tokens per side, ``None`` = fill) and
-    ``max_length`` (the window the model was trained with)."""
+    ``document_context`` (on/off), ``context_size`` (sub-tokens per side, ``None`` = fill),
+    ``max_length`` (the window the model was trained with) and ``word_pooling`` (how a word's label
+    is read from its sub-tokens, :mod:`nerlib.pooling`)."""
     return {"document_context": bool(enabled), "context_size": context if enabled else 0,
-            "max_length": int(max_length)}
+            "max_length": int(max_length), "word_pooling": check_pooling(word_pooling)}
 
 
 def read_context_config(model_config: Any) -> dict[str, Any]:
     """Return the encoding record of a loaded model's config, or the no-context default for a
-    model trained elsewhere (``document_context`` False)."""
+    model trained elsewhere (``document_context`` False). A record without ``word_pooling``
+    (a checkpoint from before it was recorded) reads ``"first"``, the rule it was scored with."""
     record = getattr(model_config, CONFIG_KEY, None)
     if isinstance(record, dict):
         return {"document_context": bool(record.get("document_context")),
                 "context_size": record.get("context_size"),
-                "max_length": record.get("max_length")}
-    return {"document_context": False, "context_size": 0, "max_length": None}
+                "max_length": record.get("max_length"),
+                "word_pooling": check_pooling(record.get("word_pooling") or "first")}
+    return {"document_context": False, "context_size": 0, "max_length": None, "word_pooling": "first"}
 
 
 @dataclass

@@ -5,7 +5,8 @@
 >>> result.errors[result.errors.kind == "wrong_type"]                # doctest: +SKIP
 
 The model reads the gold words exactly as the file splits them (no re-tokenization), one label per
-word from its first sub-token, repaired to IOB2 as conlleval does; a model trained with document
+word read the way the model was trained (:mod:`nerlib.pooling`: first sub-token, or the mean over
+all its sub-tokens), repaired to IOB2 as conlleval does; a model trained with document
 context gets the neighbouring sentences of the same ``-DOCSTART-`` document as context, as in
 training. Metrics come from :func:`nerlib.metrics.compute_metrics` (conlleval semantics), with
 separate scores for entities seen and unseen in the training split (``metrics.seen`` /

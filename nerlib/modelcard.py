@@ -174,8 +174,10 @@ def card_text(run_dir: str | Path) -> tuple[dict[str, Any], str]:
              "tagger = Tagger.from_pretrained(\"<this repository or folder>\")\n"
              "for entity in tagger.tag(\"Angela Merkel met Emmanuel Macron in Paris.\").entities:\n"
              "    print(entity.label, entity.text, entity.start, entity.end, entity.score)\n```\n\n"
-             "`nerlib`'s Tagger splits raw text into CoNLL-style words, predicts one label per word from "
-             "its first sub-token (as training aligned them), repairs IOB sequences like conlleval and "
+             "`nerlib`'s Tagger splits raw text into CoNLL-style words, predicts one label per word the way "
+             "training aligned them (its first sub-token, or the mean over all its sub-tokens for a model "
+             "trained with labels on every sub-token; `config.json` records which), repairs IOB sequences "
+             "like conlleval and "
              "tags texts of any length in overlapping windows.")
     limits = [
         "Intended use: finding people, organisations, locations and miscellaneous names in English "

@@ -16,8 +16,10 @@ sentences (:mod:`nerlib.sentences`: line breaks and sentence punctuation), so no
 sentence boundary. Model inputs come from :mod:`nerlib.encoding`, the encoder training uses: one
 window per sentence, and for a model trained with document context (recorded in its
 ``config.json``) the window is filled with the neighbouring sentences of the same text as
-context. Each word's label is the arg-max at its **first sub-token** (the ``first`` alignment the training script uses) and its
-``score`` is that label's softmax probability. Word labels are repaired to IOB2 the conlleval way
+context. Each word's label comes from :mod:`nerlib.pooling`, the rule training recorded in the
+checkpoint: the arg-max at its **first sub-token** (a model trained with labels on first
+sub-tokens, and any checkpoint that records no rule) or of the **mean log-probability of all its
+sub-tokens** (trained with labels on every sub-token); its ``score`` is that label's probability. Word labels are repaired to IOB2 the conlleval way
 (an ``I-X`` after ``O`` or after another type starts a new entity, :func:`nerlib.labels.to_iob2`),
 per sentence, so ``words`` and ``entities`` always agree; an entity's score is the mean of its words' scores.
 A sentence longer than the model's window is cut, at word boundaries, into windows that overlap by
@@ -40,6 +42,7 @@ import numpy as np
 
 from nerlib.encoding import encode_words, read_context_config, sentence_windows, special_tokens
 from nerlib.labels import split_tag
+from nerlib.pooling import check_pooling, pool_words, pooled_tokens
 from nerlib.sentences import sentence_ranges
 from nerlib.words import word_spans
 
@@ -240,7 +243,9 @@ class Tagger:
     ``document_context`` (default: what the model's ``config.json`` records from training, see
     :mod:`nerlib.encoding`) tags each sentence together with its neighbours of the same text as
     context; ``context_size`` caps that context in sub-tokens per side (default: the model's
-    setting; ``None`` fills the window the model was trained with).
+    setting; ``None`` fills the window the model was trained with). ``word_pooling`` (``"first"`` or
+    ``"mean"``, default: what the model's ``config.json`` records, else ``"first"``) is how a word's
+    label is read from its sub-tokens (:mod:`nerlib.pooling`).
     """
 
     def __init__(
@@ -256,6 +261,7 @@ class Tagger:
         max_tokens: int | None = None,
         document_context: bool | None = None,
         context_size: int | None | str = "model",
+        word_pooling: str | None = None,
     ):
         import torch
 
@@ -291,6 +297,7 @@ class Tagger:
         if self.document_context and self.context_size == 0:
             self.context_size = None  # switched on for a model trained without: fill the window
         self.context_length = min(self.max_length, trained["max_length"] or self.max_length)
+        self.word_pooling = check_pooling(word_pooling or trained["word_pooling"])
         self._use_token_types = "token_type_ids" in getattr(tokenizer, "model_input_names", ())
 
     # ---------------------------------------------------------------------------------------
@@ -523,21 +530,21 @@ class Tagger:
         labels_out, scores_out = [], []
         with torch.inference_mode(), _attention_kernels(self.device):
             for batch in batches:
-                ids, mask, positions = self._pack([windows[k] for k in order[batch.start:batch.stop]])
+                ids, mask, positions, owners = self._pack([windows[k] for k in order[batch.start:batch.stop]])
                 # one host-to-device copy per batch, from pinned memory so that it does not wait
-                packed = torch.from_numpy(np.concatenate([ids.ravel(), mask.ravel(), positions]))
+                packed = torch.from_numpy(np.concatenate([ids.ravel(), mask.ravel(), positions, owners]))
                 if gpu:
                     packed = packed.pin_memory()
                 packed = packed.to(self.device, non_blocking=gpu)
-                cells = ids.size
+                cells, picks = ids.size, len(positions)
                 inputs = {"input_ids": packed[:cells].view(ids.shape),
                           "attention_mask": packed[cells:2 * cells].view(ids.shape)}
                 if self._use_token_types:
                     inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
                 logits = self.model(**inputs).logits
-                # each word's first sub-token, as rows of the flattened (window, position) grid
-                picked = logits.flatten(0, 1).index_select(0, packed[2 * cells:])
-                scores, labels = torch.softmax(picked.float(), dim=-1).max(dim=-1)
+                # each word's sub-tokens (the pooling rule's), as rows of the flattened (window, position) grid
+                scores, labels = pool_words(logits.flatten(0, 1), packed[2 * cells:2 * cells + picks],
+                                            packed[2 * cells + picks:], int(owners[-1]) + 1)
                 labels_out.append(labels)
                 scores_out.append(scores)
                 if progress is not None:
@@ -555,9 +562,10 @@ class Tagger:
             offset += n
         return self._merge(word_lists, windows, window_labels, window_scores)
 
-    def _pack(self, chunk: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Pad windows sorted longest first into ``(input_ids, attention_mask, positions)``;
-        ``positions`` indexes each word's first sub-token in the flattened batch."""
+    def _pack(self, chunk: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Pad windows sorted longest first into ``(input_ids, attention_mask, positions, owners)``:
+        ``positions`` index the sub-tokens the pooling rule reads in the flattened batch, ``owners``
+        the word (numbered over the batch, in window order) each belongs to."""
         lengths = np.fromiter((len(w.input_ids) for w in chunk), dtype=np.int64, count=len(chunk))
         width = int(lengths[0])
         # real tokens are the row-major cells left of each row's length: fill them all at once
@@ -566,10 +574,15 @@ class Tagger:
         ids[real] = np.fromiter(chain.from_iterable(w.input_ids for w in chunk), dtype=np.int64,
                                              count=int(lengths.sum()))
         words = np.fromiter((len(w.word_positions) for w in chunk), dtype=np.int64, count=len(chunk))
-        positions = np.fromiter(chain.from_iterable(w.word_positions for w in chunk), dtype=np.int64,
-                                count=int(words.sum()))
-        positions += np.repeat(np.arange(len(chunk), dtype=np.int64) * width, words)
-        return ids, real.astype(np.int64), positions
+        firsts = np.fromiter(chain.from_iterable(w.word_positions for w in chunk), dtype=np.int64,
+                             count=int(words.sum()))
+        # a word ends where the next word of its window starts; a window's last word at its target's end
+        ends = np.empty_like(firsts)
+        ends[:-1] = firsts[1:]
+        ends[np.cumsum(words) - 1] = np.fromiter((w.target_end for w in chunk), dtype=np.int64, count=len(chunk))
+        shift = np.repeat(np.arange(len(chunk), dtype=np.int64) * width, words)
+        positions, owners = pooled_tokens(firsts + shift, ends + shift, self.word_pooling)
+        return ids, real.astype(np.int64), positions, owners
 
     @staticmethod
     def _batches(lengths: list[int], batch_size: int | None = None, max_tokens: int | None = None,

@@ -107,8 +107,12 @@ def test_context_config_round_trip():
 
     config = Config()
     assert read_context_config(config)["document_context"] is False
-    config.nerlib_encoding = context_config(64, enabled=True, max_length=128)
-    assert read_context_config(config) == {"document_context": True, "context_size": 64, "max_length": 128}
+    assert read_context_config(config)["word_pooling"] == "first"
+    config.nerlib_encoding = context_config(64, enabled=True, max_length=128, word_pooling="mean")
+    assert read_context_config(config) == {"document_context": True, "context_size": 64, "max_length": 128,
+                                           "word_pooling": "mean"}
+    config.nerlib_encoding = {"document_context": False, "context_size": 0, "max_length": 128}  # an older record
+    assert read_context_config(config)["word_pooling"] == "first"
 
 
 def test_tagger_uses_the_same_windows(tokenizer):

@@ -27,7 +27,8 @@ def test_context_is_recorded(context_run):
     run = json.loads((context_run / "run.json").read_text())
     assert run["config"]["document_context"] is True and run["config"]["context_size"] == 16
     config = json.loads((context_run / "checkpoints" / "best" / "config.json").read_text())
-    assert config["nerlib_encoding"] == {"document_context": True, "context_size": 16, "max_length": 128}
+    assert config["nerlib_encoding"] == {"document_context": True, "context_size": 16, "max_length": 128,
+                                        "word_pooling": "first"}
     lines = [json.loads(line) for line in (context_run / "metrics.jsonl").read_text().splitlines()]
     for line in lines:
         assert line["seen"]["support"] + line["unseen"]["support"] == line["support"]

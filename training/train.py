@@ -41,11 +41,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nerlib import hub, modelcard, runs, trackers
-from nerlib.alignment import IGNORE_INDEX, word_level_predictions
+from nerlib.alignment import IGNORE_INDEX
 from nerlib.batching import (collate, length_grouped_batches, padding_stats, prefetched_batches, random_batches,
                              shard_batches, sorted_batches)
 from nerlib.checkpoint import TrainingStateError, load_training_state
 from nerlib.encoding import CONFIG_KEY, EncodedSplit, context_config, encode_split
+from nerlib.pooling import pool_words, pooled_tokens, pooling_for_strategy, word_bounds
 from nerlib.modeling import DEFAULT_MODEL, PRESETS, Schedule, load_model, parse_model_spec
 from nerlib.runlock import RunLockedError, acquire_run_lock
 
@@ -233,8 +234,11 @@ class Evaluation:
 
 
 def evaluate(accelerator, model, split: EncodedSplit, label_names: Sequence[str], batch_size: int,
-             pad_id: int) -> Evaluation:
+             pad_id: int, word_pooling: str = "first") -> Evaluation:
     """Predict ``split`` with ``model`` on all processes and score it (same result on each process).
+
+    Word labels come from the shared decoder (:mod:`nerlib.pooling`, ``word_pooling`` as the
+    checkpoint records it), so these scores are the Tagger's; a word cut off by truncation is ``O``.
 
     Each process takes every n-th length-sorted batch; predictions travel with their sentence
     index through ``gather_for_metrics``, so the main process rebuilds the split in order and no
@@ -258,12 +262,14 @@ def evaluate(accelerator, model, split: EncodedSplit, label_names: Sequence[str]
             mask = batch["labels"] != IGNORE_INDEX
             losses = torch.nn.functional.cross_entropy(logits[mask].float(), batch["labels"][mask], reduction="sum")
             loss_sum += torch.stack([losses.double(), mask.sum().double()])
-            predicted = logits.argmax(-1).cpu().tolist()
-            for row, i in enumerate(indices):
-                n = len(split.input_ids[i])
-                word_ids = [None if w < 0 else w for w in split.word_ids[i]]
-                words = word_level_predictions(word_ids, predicted[row][:n], len(split.tokens[i]), fill=0)
-                results.append((i, words))
+            firsts, ends, owners = word_bounds([split.word_ids[i] for i in indices], logits.shape[1])
+            positions, words = pooled_tokens(firsts, ends, word_pooling)
+            _, labels = pool_words(logits.flatten(0, 1), torch.from_numpy(positions).to(logits.device),
+                                   torch.from_numpy(words).to(logits.device), len(firsts))
+            predicted = [[0] * len(split.tokens[i]) for i in indices]  # label 0 (O) for truncated words
+            for (row, word), label in zip(owners.tolist(), labels.cpu().tolist()):
+                predicted[row][word] = label
+            results.extend(zip(indices, predicted))
     gathered = accelerator.gather_for_metrics(results, use_gather_object=True)
     loss_total = accelerator.reduce(loss_sum, reduction="sum") if accelerator.num_processes > 1 else loss_sum
     by_index = dict(gathered)  # duplicates, if any, collapse here
@@ -614,7 +620,7 @@ def validate_and_save(run: TrainingRun, name: str) -> None:
     new_best = run.validation is None
     if run.validation is not None:
         evaluation = evaluate(run.accelerator, run.model, run.validation, run.label_names, args.eval_batch_size,
-                              run.pad_id)
+                              run.pad_id, pooling_for_strategy(args.label_strategy))
         line = record_metrics(run, "validation", evaluation, extra)
         metrics = {k: line[k] for k in ("precision", "recall", "f1", "loss", "token_accuracy")}
         new_best = state.best_f1 is None or evaluation.metrics.f1 > state.best_f1
@@ -817,8 +823,10 @@ def load_data_and_model(args, accelerator, run_dir: Path, checkpoint):
     encoded = {name: encode_split(name, raw[name], loaded.tokenizer, label_names, args.label_strategy, args.max_length,
                                   context)
                for name in ("train", "validation", "test") if name in raw}
-    # the setting travels in the checkpoint's config.json, so the Tagger encodes the same way
-    setattr(loaded.model.config, CONFIG_KEY, context_config(context, enabled=context != 0, max_length=args.max_length))
+    # the settings travel in the checkpoint's config.json, so the Tagger encodes and reads words the
+    # same way: labels on every sub-token -> a word's label is pooled over them all (nerlib.pooling)
+    setattr(loaded.model.config, CONFIG_KEY, context_config(context, enabled=context != 0, max_length=args.max_length,
+                                                            word_pooling=pooling_for_strategy(args.label_strategy)))
     from nerlib.metrics import entity_surface_forms
 
     seen = entity_surface_forms(encoded["train"].tokens, encoded["train"].gold)
@@ -985,7 +993,8 @@ def test_best_checkpoint(run: TrainingRun, test: EncodedSplit, best_path: Path) 
 
     run.progress.update(force=True, phase="evaluating test")
     run.accelerator.unwrap_model(run.model).load_state_dict(load_file(best_path / "model.safetensors"))
-    evaluation = evaluate(run.accelerator, run.model, test, run.label_names, run.args.eval_batch_size, run.pad_id)
+    evaluation = evaluate(run.accelerator, run.model, test, run.label_names, run.args.eval_batch_size, run.pad_id,
+                          pooling_for_strategy(run.args.label_strategy))
     record_metrics(run, "test", evaluation, {"checkpoint": runs.BEST, "source": run.state.best_source,
                                              "learning_rate": None, "sentences_per_s": None})
     if run.is_main:
@@ -1027,6 +1036,7 @@ def write_run_json(args, accelerator, run_dir: Path, checkpoint, loaded, label_n
                  "truncated_sentences": {name: split.truncated for name, split in encoded.items()},
                  "train_tokens": sum(train.lengths)},
         "batching": batching,
+        "encoding": getattr(loaded.model.config, CONFIG_KEY),
         "device": device_info(accelerator),
         "versions": library_versions(),
         "git_commit": git_commit(),
