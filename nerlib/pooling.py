@@ -106,10 +106,12 @@ def pool_words(logits: Any, positions: Any, words: Any, n_words: int) -> tuple[A
     """
     import torch
 
-    picked = torch.log_softmax(logits.index_select(0, positions).float(), dim=-1)
-    if picked.shape[0] != n_words:  # several sub-tokens for some word: mean of log-probabilities
+    picked = logits.index_select(0, positions).float()
+    # one sub-token per word: its own softmax (bit for bit what first-sub-token reading always gave);
+    # several for some word: the mean of their log-probabilities, whose softmax gives the score
+    if picked.shape[0] != n_words:
         sums = torch.zeros((n_words, picked.shape[1]), dtype=picked.dtype, device=picked.device)
-        sums.index_add_(0, words, picked)
+        sums.index_add_(0, words, torch.log_softmax(picked, dim=-1))
         counts = torch.zeros(n_words, dtype=picked.dtype, device=picked.device)
         counts.index_add_(0, words, torch.ones_like(words, dtype=picked.dtype))
         picked = sums / counts.unsqueeze(1)

@@ -19,9 +19,10 @@ window per sentence, and for a model trained with document context (recorded in 
 context. Each word's label comes from :mod:`nerlib.pooling`, the rule training recorded in the
 checkpoint: the arg-max at its **first sub-token** (a model trained with labels on first
 sub-tokens, and any checkpoint that records no rule) or of the **mean log-probability of all its
-sub-tokens** (trained with labels on every sub-token); its ``score`` is that label's probability. Word labels are repaired to IOB2 the conlleval way
-(an ``I-X`` after ``O`` or after another type starts a new entity, :func:`nerlib.labels.to_iob2`),
-per sentence, so ``words`` and ``entities`` always agree; an entity's score is the mean of its words' scores.
+sub-tokens** (trained with labels on every sub-token); its ``score`` is that label's probability.
+Word labels are repaired to IOB2 the conlleval way (an ``I-X`` after ``O`` or after another type
+starts a new entity, :func:`nerlib.labels.to_iob2`), per sentence, so ``words`` and ``entities``
+always agree; an entity's score is the mean of its words' scores.
 A sentence longer than the model's window is cut, at word boundaries, into windows that overlap by
 ``overlap`` sub-tokens; each word takes its label from the window where it has the most context on
 both sides, so nothing is truncated. All windows of a call are sorted by length and cut into

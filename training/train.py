@@ -46,8 +46,8 @@ from nerlib.batching import (collate, length_grouped_batches, padding_stats, pre
                              shard_batches, sorted_batches)
 from nerlib.checkpoint import TrainingStateError, load_training_state
 from nerlib.encoding import CONFIG_KEY, EncodedSplit, context_config, encode_split
-from nerlib.pooling import pool_words, pooled_tokens, pooling_for_strategy, word_bounds
 from nerlib.modeling import DEFAULT_MODEL, PRESETS, Schedule, load_model, parse_model_spec
+from nerlib.pooling import pool_words, pooled_tokens, pooling_for_strategy, word_bounds
 from nerlib.runlock import RunLockedError, acquire_run_lock
 
 SHARED_TOKENIZER_DIR = ".scratch-tokenizer"  # a scratch vocabulary handed from the main process to the others
