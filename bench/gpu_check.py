@@ -144,8 +144,11 @@ def summary(folder: Path) -> str:
                       f"{train['batch_size']}, lr {train['learning_rate']}, {train['samples']} sentences, torch {train['torch']}",
                       "", "| loop | sentences/s | ours vs it |", "| --- | --- | --- |",
                       f"| HF Trainer, random batches (baseline) | {base:,.0f} | {ours / base:.2f}x |",
-                      f"| HF Trainer, group_by_length | {grouped:,.0f} | {ours / grouped:.2f}x |",
-                      f"| **ours** | {ours:,.0f} | |"]
+                      f"| HF Trainer, group_by_length | {grouped:,.0f} | {ours / grouped:.2f}x |"]
+            if train.get("previous_loop_sentences_per_s"):
+                previous = train["previous_loop_sentences_per_s"]
+                lines.append(f"| our loop before its rework (ae9e587^) | {previous:,.0f} | {ours / previous:.2f}x |")
+            lines.append(f"| **ours** | {ours:,.0f} | |")
             if compiled:
                 lines.append(f"| ours --compile (second half of the epoch) | {compiled:,.0f} | {compiled / ours:.2f}x ours |")
             lines.append("")

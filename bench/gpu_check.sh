@@ -10,8 +10,9 @@
 #   2. tagging words/s (bench/tagger.py): ours default, ours float32, pipeline default and batch 64
 #      (GPU_CHECK_VARIANTS=default,bfloat16-batch64,bfloat16-batch64-any-attention adds the diagnosis
 #      of the old bfloat16 slowness: 64 windows a batch, with and without cuDNN attention)
-#   3. training sentences/s (bench/training.py): ours vs HF Trainer, MiniLM preset and a
-#      BERT-base-sized model from a config, same data, batch, schedule and precision
+#   3. training sentences/s (bench/training.py): ours vs HF Trainer and vs our loop before its rework
+#      (the payload's previous/), MiniLM preset and a BERT-base-sized model from a config, same data,
+#      batch, schedule and precision
 #   4. bulk tagging words/s with 1 and 2 processes (python -m nerlib tag --file, accelerate launch)
 #   5. with GPU_CHECK_COMPILE=1: ours with --compile (BERT-base-sized)
 #   6. $OUT/summary.md: one table of all of it
@@ -79,9 +80,11 @@ step "tagging benchmark" $PY bench/tagger.py --device "$DEVICE" --model "$WORK/r
     --examples 0 --json-out "$OUT/tagger.json"
 # 3. training: MiniLM preset schedule (batch 32, lr 2e-4), then the BERT-base-sized model (batch 16, lr 5e-5)
 step "training benchmark, MiniLM" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" --model minilm-cpu \
-    --batch-size 32 --learning-rate 2e-4 --samples "$MINILM_SAMPLES" --json-out "$OUT/training-minilm.json"
+    --batch-size 32 --learning-rate 2e-4 --samples "$MINILM_SAMPLES" --previous-loop "$PAYLOAD/previous" \
+    --json-out "$OUT/training-minilm.json"
 step "training benchmark, BERT-base-sized" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" \
-    --model "$BERT" --batch-size 16 --learning-rate 5e-5 --samples "$BERT_SAMPLES" --json-out "$OUT/training-bert-base.json"
+    --model "$BERT" --batch-size 16 --learning-rate 5e-5 --samples "$BERT_SAMPLES" --previous-loop "$PAYLOAD/previous" \
+    --json-out "$OUT/training-bert-base.json"
 # 4. bulk tagging, 1, 2 (and 4) processes on the one GPU
 step "bulk tagging, $BULK_PROCESSES processes" $PY bench/gpu_check.py bulk-bench --model "$WORK/runs/minilm/checkpoints/best" \
     --repeat "$BULK_REPEAT" --processes "$BULK_PROCESSES" --out "$OUT/bulk.json" ${SMOKE:+--device cpu}

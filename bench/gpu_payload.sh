@@ -5,7 +5,8 @@
 #
 #   bash bench/gpu_payload.sh SRC DEST      # e.g. bash bench/gpu_payload.sh /work/main /work/main/.gpu
 #
-# SRC: a git checkout (its tracked and untracked-but-not-ignored files are copied; no .git, no .venv).
+# SRC: a git checkout (its tracked and untracked-but-not-ignored files are copied; no .git, no .venv;
+# plus nerlib/ and training/ at PREVIOUS_LOOP_COMMIT, default ae9e587^, the loop before its rework).
 # DEST: the folder to (re)fill; wheels already in DEST/whl are kept. Needs $NERLIB_DATA_DIR (the
 # CoNLL++ folder) and a Python with this project's dependencies ($PYTHON, default
 # /work/main/.venv/bin/python, else python3) and pip access to PyPI for the wheels.
@@ -22,6 +23,10 @@ DATA=${NERLIB_DATA_DIR:?set NERLIB_DATA_DIR to the CoNLL++ folder}
 rm -rf "$DEST/code" && mkdir -p "$DEST/code"
 (cd "$SRC" && git ls-files -co --exclude-standard -z | grep -zv '^docs/screenshots/' | tar --null -T - -cf -) \
     | tar -xf - -C "$DEST/code"
+
+# the training loop before its GPU rework (ae9e587), the same-run baseline of bench/training.py --previous-loop
+rm -rf "$DEST/previous" && mkdir -p "$DEST/previous"
+git -C "$SRC" archive "${PREVIOUS_LOOP_COMMIT:-ae9e587^}" nerlib training | tar -xf - -C "$DEST/previous"
 
 # data
 mkdir -p "$DEST/data"

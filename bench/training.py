@@ -5,13 +5,17 @@ same learning rate and schedule, same device, precision and CPU threads, one epo
 timed by its own training-only clock (the ``sentences_per_s`` of its metrics line: forward,
 backward, optimizer, batching; no evaluation or checkpoint writing); the Trainer by its
 ``train_samples_per_second``. The Trainer runs twice: with its default random batches (the
-baseline the ratio is against), and with length-grouped batches for reference.
+baseline the ratio is against), and with length-grouped batches for reference. With
+``--previous-loop DIR`` (a code tree of this project from before the GPU rework of the loop, e.g.
+``git archive ae9e587^``), that tree's ``training.train`` trains the same epoch too, in its own
+process, timed by the same clock: the "today's loop" baseline measured in the same run.
 
     NERLIB_DATA_DIR=../shared/data/conllpp python bench/training.py               # MiniLM, 640 sentences
     python bench/training.py --model tiny-scratch --samples 3200                    # quicker
     # GPU: the BERT-base-sized model, bf16, batch 16 (add --compile for a compiled run of ours too)
+    git archive ae9e587^ | (mkdir -p /tmp/previous && tar -x -C /tmp/previous)   # the loop before the rework
     python bench/training.py --device cuda --mixed-precision bf16 --batch-size 16 --learning-rate 5e-5 \
-        --model scratch:layers=12,hidden=768,heads=12,intermediate=3072 --samples 8000
+        --model scratch:layers=12,hidden=768,heads=12,intermediate=3072 --samples 8000 --previous-loop /tmp/previous
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +32,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nerlib import runs  # noqa: E402
+
+
+def train_arguments(args, output_dir: Path) -> list[str]:
+    """The ``training.train`` command line of one timed epoch (ours and the previous loop share it)."""
+    return (["--model", args.model, "--output-dir", str(output_dir), "--epochs", "1",
+             "--batch-size", str(args.batch_size), "--learning-rate", str(args.learning_rate),
+             "--max-train-samples", str(args.samples), "--max-eval-samples", "32", "--no-test",
+             "--seed", str(args.seed), "--max-length", "256", "--disable-tqdm",
+             "--mixed-precision", args.mixed_precision]
+            + (["--cpu"] if args.device == "cpu" else [])
+            + (["--data-dir", args.data_dir] if args.data_dir else []))
 
 
 def ours(args, workdir: Path, name: str = "ours", compile: bool = False) -> float | tuple[float, float]:
@@ -38,18 +54,28 @@ def ours(args, workdir: Path, name: str = "ours", compile: bool = False) -> floa
     from training.train import main
 
     tf32 = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-    run_dir = main(["--model", args.model, "--output-dir", str(workdir / name), "--epochs", "1",
-                    "--batch-size", str(args.batch_size), "--learning-rate", str(args.learning_rate),
-                    "--max-train-samples", str(args.samples), "--max-eval-samples", "32", "--no-test",
-                    "--seed", str(args.seed), "--max-length", "256", "--disable-tqdm",
-                    "--mixed-precision", args.mixed_precision]
-                   + (["--cpu"] if args.device == "cpu" else [])
-                   + (["--compile", "--eval-steps", str(max(1, args.samples // args.batch_size // 2))] if compile else [])
-                   + (["--data-dir", args.data_dir] if args.data_dir else []))
+    run_dir = main(train_arguments(args, workdir / name)
+                   + (["--compile", "--eval-steps", str(max(1, args.samples // args.batch_size // 2))] if compile else []))
     # ours turns TF32 on for its float32 products; the Trainer runs with the defaults it would see alone
     torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32
     speeds = [float(line["sentences_per_s"]) for line in runs.read_metrics(run_dir) if line["split"] == "validation"]
     return (speeds[0], speeds[-1]) if compile else speeds[0]
+
+
+def previous_loop(args, workdir: Path) -> float:
+    """Train the same epoch with the ``training.train`` of the code tree ``args.previous_loop``, in
+    its own process (its own imports and cache); return its training sentences/s."""
+    from nerlib.settings import cache_dir
+
+    run_dir, cache = workdir / "previous-loop", workdir / "previous-cache"
+    cache.mkdir()
+    if cache_dir("models").is_dir():  # unpacked models are shared; data caches are not (formats differ)
+        (cache / "models").symlink_to(cache_dir("models").resolve(), target_is_directory=True)
+    environment = {**os.environ, "PYTHONPATH": str(Path(args.previous_loop).resolve()), "NERLIB_CACHE_DIR": str(cache)}
+    subprocess.run([sys.executable, "-m", "training.train", *train_arguments(args, run_dir)],
+                   cwd=args.previous_loop, env=environment, check=True)
+    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    return next(float(line["sentences_per_s"]) for line in lines if line["split"] == "validation")
 
 
 def trainer(args, workdir: Path, strategy: str) -> float:
@@ -97,6 +123,8 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also time ours with --compile")
     parser.add_argument("--only-compiled", action="store_true",
                         help="time only ours with --compile (the others ran in an earlier call)")
+    parser.add_argument("--previous-loop", type=Path,
+                        help="a code tree of this project from before the loop's rework: also time its training.train")
     parser.add_argument("--json-out", help="also write the results to this JSON file")
     args = parser.parse_args()
 
@@ -125,6 +153,7 @@ def main() -> None:
         baseline = keep("trainer_random_sentences_per_s", trainer(args, workdir, "random"))
         speed = keep("ours_sentences_per_s", ours(args, workdir))
         grouped = keep("trainer_group_by_length_sentences_per_s", trainer(args, workdir, "group_by_length"))
+        previous = keep("previous_loop_sentences_per_s", previous_loop(args, workdir)) if args.previous_loop else None
         first, compiled = ours(args, workdir, "ours-compiled", compile=True) if args.compile else (None, None)
         config = runs.read_run_config(workdir / "ours")
     device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
@@ -135,6 +164,7 @@ def main() -> None:
               "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
               "ours_sentences_per_s": round(speed, 2), "trainer_random_sentences_per_s": round(baseline, 2),
               "trainer_group_by_length_sentences_per_s": round(grouped, 2),
+              "previous_loop_sentences_per_s": round(previous, 2) if previous else None,
               "ours_compiled_first_half_sentences_per_s": round(first, 2) if first else None,
               "ours_compiled_sentences_per_s": round(compiled, 2) if compiled else None}
     print(json.dumps(result, indent=2))
@@ -144,6 +174,8 @@ def main() -> None:
     print(lengths_note)
     print(f"ratio ours / Trainer (default random batches): {speed / baseline:.2f}x")
     print(f"ratio ours / Trainer (group_by_length):        {speed / grouped:.2f}x")
+    if previous:
+        print(f"ratio ours / previous loop ({args.previous_loop}): {speed / previous:.2f}x")
     if compiled:
         print(f"ours --compile, second half of the epoch: {compiled:.0f} sentences/s = {compiled / speed:.2f}x ours, "
               f"{compiled / baseline:.2f}x Trainer (first half, with the compilation: {first:.0f})")
