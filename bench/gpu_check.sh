@@ -85,8 +85,8 @@ step "training benchmark, MiniLM" $PY bench/training.py --device "$DEVICE" --mix
 step "training benchmark, BERT-base-sized" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" \
     --model "$BERT" --batch-size 16 --learning-rate 5e-5 --samples "$BERT_SAMPLES" --previous-loop "$PAYLOAD/previous" \
     --json-out "$OUT/training-bert-base.json"
-# 4. bulk tagging, 1, 2 (and 4) processes on the one GPU
-step "bulk tagging, $BULK_PROCESSES processes" $PY bench/gpu_check.py bulk-bench --model "$WORK/runs/minilm/checkpoints/best" \
+# 4. bulk tagging, 1, 2 (and 4) processes on the one GPU (GPU_CHECK_SKIP_BULK=1: not this time)
+[ -n "${GPU_CHECK_SKIP_BULK:-}" ] || step "bulk tagging, $BULK_PROCESSES processes" $PY bench/gpu_check.py bulk-bench --model "$WORK/runs/minilm/checkpoints/best" \
     --repeat "$BULK_REPEAT" --processes "$BULK_PROCESSES" --out "$OUT/bulk.json" ${SMOKE:+--device cpu}
 # 5. optional (GPU_CHECK_COMPILE=1): ours with --compile on the BERT-base-sized model
 if [ -n "${GPU_CHECK_COMPILE:-}" ]; then

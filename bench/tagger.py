@@ -11,7 +11,7 @@ sides see the same strings. Measured in one process, on the same device (and CPU
    batch size (one text per forward pass), on the same float32 model;
 3. baseline: the same pipeline with ``batch_size=64``;
 4. ``--variants``: ours as the default ``Tagger.from_pretrained(model)`` picks it on this device
-   (``default``), and in ``bfloat16``, with ``int8`` dynamic quantization (CPU), or in bfloat16
+   (``default``), and in ``bfloat16`` or ``float16``, with ``int8`` dynamic quantization (CPU), or in bfloat16
    with at most 64 windows per batch (``bfloat16-batch64``), each with its test F1 and the share of
    entities identical to float32's.
 
@@ -46,7 +46,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=1, help="time each of ours this many times, keep the best")
     parser.add_argument("--baseline-repeats", type=int, default=1, help="the same for the pipelines (slow)")
     parser.add_argument("--variants", default=None,
-                        help="comma-separated: default, bfloat16, int8, bfloat16-batch64, "
+                        help="comma-separated: default, bfloat16, float16, int8, bfloat16-batch64, "
                              "bfloat16-batch64-any-attention (CPU default: bfloat16,int8; GPU: default,"
                              "bfloat16-batch64,bfloat16-batch64-any-attention)")
     parser.add_argument("--no-variants", action="store_true", help="only float32 and the two pipelines")
@@ -160,7 +160,7 @@ def main() -> None:
     device = args.device
     gpu = device.startswith("cuda")
     # float32 explicitly: the pipeline baseline shares this model, and the default dtype="auto" would
-    # pick bfloat16 where the device computes it natively (the "default" variant measures that).
+    # pick float16 or bfloat16 (nerlib.device.choose_dtype; the "default" variant measures that).
     tagger = Tagger.from_pretrained(model_path, device=device, dtype="float32", batch_size=args.batch_size)
     hardware = (f"GPU {torch.cuda.get_device_name(torch.device(device))}" if gpu else
                 f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs visible (load average {os.getloadavg()[0]:.1f})")
@@ -177,8 +177,8 @@ def main() -> None:
     for name in ([] if args.no_variants else names):
         if name == "default":
             variants[name] = Tagger.from_pretrained(model_path, device=device)
-        elif name == "bfloat16":
-            variants[name] = Tagger.from_pretrained(model_path, device=device, dtype=torch.bfloat16,
+        elif name in ("bfloat16", "float16"):
+            variants[name] = Tagger.from_pretrained(model_path, device=device, dtype=getattr(torch, name),
                                                     batch_size=args.batch_size)
         elif name in ("bfloat16-batch64", "bfloat16-batch64-any-attention"):
             variants[name] = Tagger.from_pretrained(model_path, device=device, dtype=torch.bfloat16, batch_size=64,

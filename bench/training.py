@@ -71,7 +71,9 @@ def previous_loop(args, workdir: Path) -> float:
     cache.mkdir()
     if cache_dir("models").is_dir():  # unpacked models are shared; data caches are not (formats differ)
         (cache / "models").symlink_to(cache_dir("models").resolve(), target_is_directory=True)
-    environment = {**os.environ, "PYTHONPATH": str(Path(args.previous_loop).resolve()), "NERLIB_CACHE_DIR": str(cache)}
+    # the old tree's nerlib and training come first; the rest of the path (installed wheels) stays
+    path = os.pathsep.join([str(Path(args.previous_loop).resolve()), *filter(None, [os.environ.get("PYTHONPATH")])])
+    environment = {**os.environ, "PYTHONPATH": path, "NERLIB_CACHE_DIR": str(cache)}
     subprocess.run([sys.executable, "-m", "training.train", *train_arguments(args, run_dir)],
                    cwd=args.previous_loop, env=environment, check=True)
     lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]

@@ -365,7 +365,7 @@ def default_device(shard: Shard) -> str | None:
 def summary_line(summary: BulkSummary) -> str:
     """One line for standard error: what this process did and its speed."""
     parts = [f"process {summary.rank + 1}/{summary.world}: {summary.records} texts, {summary.words} words "
-             f"in {summary.seconds:.1f} s ({summary.words_per_s:,.0f} words/s)"]
+             f"in {summary.seconds:.2f} s ({summary.words_per_s:,.0f} words/s)"]
     if summary.skipped:
         parts.append(f"{summary.skipped} texts done before (resumed)")
     if summary.merged:

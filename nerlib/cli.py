@@ -87,8 +87,8 @@ def _add_model_options(parser: argparse.ArgumentParser, default_dtype: str) -> N
                         help="padded sub-tokens per forward pass on a GPU (default 32768)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
     parser.add_argument("--dtype", choices=("auto", "float32", "bfloat16", "float16"), default=default_dtype,
-                        help=f"precision to run the model in (default: {default_dtype}; auto = bfloat16 where the "
-                             "CPU/GPU computes it natively, about 2x faster, else float32)")
+                        help=f"precision to run the model in (default: {default_dtype}; auto = float16 on CUDA "
+                             "cards of compute capability 8.0+, bfloat16 on CPUs with AVX512-BF16/AMX, else float32)")
     parser.add_argument("--quantize", action="store_true",
                         help="dynamic int8 quantization of the linear layers (CPU; faster, scores shift slightly)")
     parser.add_argument("--context", choices=("model", "on", "off"), default="model",

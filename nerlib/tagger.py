@@ -35,12 +35,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import warnings
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from nerlib.device import auto_dtype
 from nerlib.encoding import encode_words, read_context_config, sentence_windows, special_tokens
 from nerlib.labels import split_tag
 from nerlib.pooling import check_pooling, pool_words, pooled_tokens
@@ -124,58 +126,6 @@ CPU_BATCH_SIZE = 64  # windows per forward pass on a CPU (bigger batches are no 
 # nearly rectangular (10%); a GPU computes a batch's padding almost for free while every batch
 # costs a hundred-odd kernel launches, so there fewer, raggeder batches win (up to half padding).
 CPU_PADDING, GPU_PADDING = 0.1, 0.5
-
-
-@dataclass(frozen=True)
-class DeviceCapability:
-    """What decides the fastest safe precision on a device: its ``type`` (``cuda``, ``cpu``,
-    ``mps``...), a CUDA card's compute ``capability`` (major, minor), and whether a CPU computes
-    bfloat16 natively (AVX512-BF16 or AMX, through oneDNN)."""
-
-    type: str
-    capability: tuple[int, int] | None = None
-    cpu_bf16: bool = False
-
-    @classmethod
-    def probe(cls, device: Any = None) -> "DeviceCapability":
-        """Read the capability of ``device`` (default: CUDA if present, else CPU)."""
-        import torch
-
-        kind = torch.device(device).type if device is not None else ("cuda" if torch.cuda.is_available() else "cpu")
-        if kind == "cuda":
-            return cls("cuda", capability=tuple(torch.cuda.get_device_capability(torch.device(device or "cuda"))))
-        if kind == "cpu":
-            try:
-                native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-            except (AttributeError, RuntimeError):  # a torch build without oneDNN
-                native = False
-            return cls("cpu", cpu_bf16=native)
-        return cls(kind)
-
-
-def choose_dtype(device: DeviceCapability) -> str:
-    """The precision ``dtype="auto"`` runs a model in on ``device``: the fastest one measured to
-    keep at least 99.5% of entities identical to float32 (docs/benchmarks.md).
-
-    * CUDA, compute capability 8.0 or newer (Ampere, Hopper...): ``bfloat16`` (tensor cores; on an
-      H100/H200 faster than float32 once batches are cut by tokens, >= 99.5% identical entities);
-    * older CUDA cards: ``float32`` (no bfloat16 units; float16 was not measured here);
-    * CPUs with AVX512-BF16 or AMX: ``bfloat16`` (about 2x faster, 99.7% identical entities);
-    * everything else (other CPUs, Apple ``mps``): ``float32``.
-    """
-    if device.type == "cuda":
-        return "bfloat16" if device.capability is not None and device.capability >= (8, 0) else "float32"
-    if device.type == "cpu" and device.cpu_bf16:
-        return "bfloat16"
-    return "float32"
-
-
-def native_bfloat16_dtype(device: str | None = None) -> Any:
-    """Return ``torch.bfloat16`` when ``dtype="auto"`` picks it on ``device`` (default: CUDA if
-    present, else CPU), else ``None`` (keep the checkpoint's float32)."""
-    import torch
-
-    return torch.bfloat16 if choose_dtype(DeviceCapability.probe(device)) == "bfloat16" else None
 
 
 @contextlib.contextmanager
@@ -318,11 +268,13 @@ class Tagger:
 
         ``device`` defaults to CUDA when available, else CPU. ``dtype`` (``torch.bfloat16`` or
         ``"bfloat16"``, ``"float16"``, ``"float32"``) runs the model in that precision. The default
-        ``"auto"`` picks bfloat16 where the hardware computes it natively (CUDA with bf16, CPUs
-        with AVX512-BF16 or AMX: about 2x faster, F1 within 0.05 in bench/tagger.py) and float32
-        elsewhere; :func:`nerlib.evaluation.evaluate_checkpoint` uses float32 so its scores equal
-        the training script's. ``quantize=True`` applies PyTorch dynamic int8
-        quantization to the linear layers (CPU only; faster, slightly different scores).
+        ``"auto"`` picks the fastest precision measured to keep 99.5% of entities identical to
+        float32 (:func:`nerlib.device.choose_dtype`: float16 on CUDA cards of compute capability
+        8.0+, bfloat16 on CPUs with AVX512-BF16 or AMX, float32 elsewhere); a float16 overflow
+        (NaN scores) switches the tagger to float32 and tags the call again, with a warning.
+        :func:`nerlib.evaluation.evaluate_checkpoint` uses float32 so its scores equal the training
+        script's. ``quantize=True`` applies PyTorch dynamic int8 quantization to the linear layers
+        (CPU only; faster, slightly different scores).
         Other keyword arguments go to :class:`Tagger`. Raises
         :class:`nerlib.checkpoint.CheckpointError` subclasses for unusable checkpoints.
         """
@@ -330,7 +282,7 @@ class Tagger:
 
         if dtype == "auto":
             # int8 quantization works on float32 weights only
-            dtype = None if quantize else native_bfloat16_dtype(device)
+            dtype = None if quantize else auto_dtype(device)
         elif isinstance(dtype, str):
             import torch
 
@@ -553,6 +505,12 @@ class Tagger:
             # one copy back per call: on a GPU no batch waits for the one before to finish
             all_labels = torch.cat(labels_out).cpu().numpy() if labels_out else np.zeros(0, dtype=np.int64)
             all_scores = torch.cat(scores_out).cpu().numpy() if scores_out else np.zeros(0, dtype=np.float32)
+        if getattr(self.model, "dtype", None) == torch.float16 and np.isnan(all_scores).any():
+            # an activation passed float16's 65,504: run the call again in float32, losing nothing
+            warnings.warn("float16 overflowed on this input (NaN scores); the tagger runs in float32 from now on",
+                          RuntimeWarning, stacklevel=3)
+            self.model.float()
+            return self._predict(word_lists, batch_size, progress, documents)
         window_labels: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
         window_scores: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
         offset = 0

@@ -276,6 +276,23 @@ def test_from_pretrained_with_faster_numerics(random_dir, options):
     assert len(tagged.words) == 5
 
 
+def test_float16_overflow_is_tagged_again_in_float32():
+    import copy
+
+    model, tokenizer = build_keyword_model()
+    with torch.no_grad():
+        model.classifier.weight.mul_(3000.0)  # a keyword's logit becomes ~1.7e5: past float16's 65,504
+    text = "Angela Merkel visited Paris ."
+    expected = Tagger(copy.deepcopy(model), tokenizer, device="cpu").tag(text)
+    assert [e.label for e in expected.entities] == ["PER", "PER", "LOC"]  # Merkel is B-PER in the keyword model
+    half = Tagger(model.half(), tokenizer, device="cpu")
+    with pytest.warns(RuntimeWarning, match="float16 overflowed"):
+        tagged = half.tag(text)
+    assert [(e.label, e.start, e.end) for e in tagged.entities] == [(e.label, e.start, e.end) for e in expected.entities]
+    assert all(w.score == w.score for w in tagged.words)  # no NaN left
+    assert half.model.dtype == torch.float32
+
+
 def test_rejects_non_string_input(keyword_tagger):
     with pytest.raises(TypeError):
         keyword_tagger.tag_many(["ok", None])
@@ -332,14 +349,18 @@ def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tag
 
 
 def test_auto_dtype_follows_the_device_capability():
-    from nerlib.tagger import DeviceCapability, choose_dtype
+    from nerlib.device import DeviceCapability, choose_dtype, native_bfloat16
 
-    assert choose_dtype(DeviceCapability("cuda", capability=(9, 0))) == "bfloat16"  # H100 / H200
-    assert choose_dtype(DeviceCapability("cuda", capability=(8, 0))) == "bfloat16"  # A100
-    assert choose_dtype(DeviceCapability("cuda", capability=(7, 5))) == "float32"   # T4: no bfloat16 units
+    assert choose_dtype(DeviceCapability("cuda", capability=(9, 0))) == "float16"   # H100 / H200
+    assert choose_dtype(DeviceCapability("cuda", capability=(8, 0))) == "float16"   # A100
+    assert choose_dtype(DeviceCapability("cuda", capability=(7, 5))) == "float32"   # T4: not measured
     assert choose_dtype(DeviceCapability("cpu", cpu_bf16=True)) == "bfloat16"       # AVX512-BF16 / AMX
     assert choose_dtype(DeviceCapability("cpu")) == "float32"
     assert choose_dtype(DeviceCapability("mps")) == "float32"
+    # training's autocast follows native bfloat16, not the tagging choice
+    assert native_bfloat16(DeviceCapability("cuda", capability=(9, 0)))
+    assert not native_bfloat16(DeviceCapability("cuda", capability=(7, 5)))
+    assert native_bfloat16(DeviceCapability("cpu", cpu_bf16=True)) and not native_bfloat16(DeviceCapability("cpu"))
     probed = DeviceCapability.probe("cpu")
     assert probed.type == "cpu" and probed.capability is None
 

@@ -234,12 +234,12 @@ def test_sigterm_marks_the_run_stopped_and_it_resumes_to_the_end(conllpp_dir, tm
 
 
 def test_mixed_precision_auto_follows_the_devices_native_bfloat16():
-    from nerlib.tagger import DeviceCapability, choose_dtype
+    from nerlib.device import DeviceCapability, native_bfloat16
     from training.train import resolve_mixed_precision
 
     for explicit in ("no", "fp16", "bf16"):
         assert resolve_mixed_precision(explicit, cpu=True) == explicit
-    native = choose_dtype(DeviceCapability.probe("cpu")) == "bfloat16"
+    native = native_bfloat16(DeviceCapability.probe("cpu"))
     assert resolve_mixed_precision("auto", cpu=True) == ("bf16" if native else "no")
 
 

@@ -183,17 +183,18 @@ def resolve_schedule(args: argparse.Namespace) -> argparse.Namespace:
 
 def resolve_mixed_precision(choice: str, cpu: bool = False) -> str:
     """Return ``choice``, with ``auto`` replaced by what this machine computes fastest without
-    losing accuracy: ``bf16`` where :func:`nerlib.tagger.choose_dtype` picks bfloat16 (CUDA compute
-    capability 8.0+; CPUs with AVX512-BF16 or AMX, where MiniLM trained about 1.4x as fast with the
-    same F1, docs/benchmarks.md), else ``no`` (emulated bfloat16 is slower than float32)."""
+    losing accuracy: ``bf16`` where the device computes bfloat16 natively
+    (:func:`nerlib.device.native_bfloat16`: CUDA compute capability 8.0+; CPUs with AVX512-BF16 or
+    AMX, where MiniLM trained about 1.4x as fast with the same F1, docs/benchmarks.md), else ``no``
+    (emulated bfloat16 is slower than float32)."""
     if choice != "auto":
         return choice
     import torch
 
-    from nerlib.tagger import DeviceCapability, choose_dtype
+    from nerlib.device import DeviceCapability, native_bfloat16
 
     device = "cuda" if torch.cuda.is_available() and not cpu else "cpu"
-    return "bf16" if choose_dtype(DeviceCapability.probe(device)) == "bfloat16" else "no"
+    return "bf16" if native_bfloat16(DeviceCapability.probe(device)) else "no"
 
 
 # ---------------------------------------------------------------------------------------------
