@@ -98,7 +98,8 @@ def test_model_card_names_the_case_marker_pipeline_limit_and_seen_unseen_scores(
     scores = {"precision": 0.5, "recall": 0.25, "f1": 1 / 3, "support": 8}
     runs.write_run_config(run_dir, {"name": "marked", "model": {"spec": "minilm-cpu", "kind": "minilm",
                                                                  "case_markers": True, "preset": "minilm-cpu"},
-                                    "labels": ["O", "B-PER", "I-PER"], "config": {"epochs": 1}, "data": {}})
+                                    "labels": ["O", "B-PER", "I-PER"], "config": {"epochs": 1, "label_strategy": "all"},
+                                    "data": {}})
     line = {"step": 4, "epoch": 1.0, "split": "validation", **scores, "per_type": {"PER": scores},
             "seen": {**scores, "f1": 0.9}, "unseen": {**scores, "f1": 0.1}}
     runs.append_metrics(run_dir, line)
@@ -110,6 +111,7 @@ def test_model_card_names_the_case_marker_pipeline_limit_and_seen_unseen_scores(
     text = path.read_text()
     assert "base_model: sentence-transformers/all-MiniLM-L6-v2" in text
     assert "word grouping" in text and "`JAPAN` -> `J`" in text
+    assert "mean of its sub-tokens' log-probabilities" in text
     assert "| seen | 50.00 | 25.00 | 90.00 | 8 |" in text and "| unseen | 50.00 | 25.00 | 10.00 | 8 |" in text
 
 
