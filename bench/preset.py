@@ -37,6 +37,8 @@ RECIPES = {
     "preset": [],  # whatever nerlib.modeling.PRESETS["minilm-cpu"] says now
     "previous": ["--epochs", "3", "--batch-size", "32", "--learning-rate", "2e-4", "--label-strategy", "first",
                  "--mixed-precision", "no", "--no-document-context"],
+    # the preset with document context: up to 8 context sub-tokens per side (nerlib.encoding)
+    "context8": ["--document-context", "--context-size", "8"],
 }
 
 
