@@ -58,8 +58,13 @@ def ours(args, workdir: Path, name: str = "ours", compile: bool = False) -> floa
                    + (["--compile", "--eval-steps", str(max(1, args.samples // args.batch_size // 2))] if compile else []))
     # ours turns TF32 on for its float32 products; the Trainer runs with the defaults it would see alone
     torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32
-    speeds = [float(line["sentences_per_s"]) for line in runs.read_metrics(run_dir) if line["split"] == "validation"]
+    speeds = validation_speeds(run_dir)
     return (speeds[0], speeds[-1]) if compile else speeds[0]
+
+
+def validation_speeds(run_dir: Path) -> list[float]:
+    """The training sentences/s of each validation line of a run's metrics.jsonl, in order."""
+    return [float(line["sentences_per_s"]) for line in runs.read_metrics(run_dir) if line["split"] == "validation"]
 
 
 def previous_loop(args, workdir: Path) -> float:
@@ -76,8 +81,7 @@ def previous_loop(args, workdir: Path) -> float:
     environment = {**os.environ, "PYTHONPATH": path, "NERLIB_CACHE_DIR": str(cache)}
     subprocess.run([sys.executable, "-m", "training.train", *train_arguments(args, run_dir)],
                    cwd=args.previous_loop, env=environment, check=True)
-    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    return next(float(line["sentences_per_s"]) for line in lines if line["split"] == "validation")
+    return validation_speeds(run_dir)[0]
 
 
 def trainer(args, workdir: Path, strategy: str) -> float:
