@@ -68,9 +68,7 @@ def choose_dtype(device: DeviceCapability) -> str:
     """
     if device.ampere_or_newer:
         return "float16"
-    if device.type == "cpu" and device.cpu_bf16:
-        return "bfloat16"
-    return "float32"
+    return "bfloat16" if native_bfloat16(device) else "float32"  # what remains native: a CPU's bf16
 
 
 def auto_dtype(device: Any = None) -> Any:
