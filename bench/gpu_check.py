@@ -148,6 +148,10 @@ def summary(folder: Path) -> str:
             if train.get("previous_loop_sentences_per_s"):
                 previous = train["previous_loop_sentences_per_s"]
                 lines.append(f"| our loop before its rework (ae9e587^) | {previous:,.0f} | {ours / previous:.2f}x |")
+            if train.get("ours_eager_sentences_per_s"):
+                eager = train["ours_eager_sentences_per_s"]
+                graphs = train.get("cuda_graphs") or {}
+                lines.append(f"| ours without CUDA graphs (`--no-cuda-graphs`) | {eager:,.0f} | {ours / eager:.2f}x |")
             lines.append(f"| **ours** | {ours:,.0f} | |")
             if compiled:
                 lines.append(f"| ours --compile (second half of the epoch) | {compiled:,.0f} | {compiled / ours:.2f}x ours |")

@@ -15,10 +15,12 @@
 #      batch, schedule and precision
 #   4. bulk tagging words/s with 1 and 2 processes (python -m nerlib tag --file, accelerate launch)
 #   5. with GPU_CHECK_COMPILE=1: ours with --compile (BERT-base-sized)
-#   6. $OUT/summary.md: one table of all of it
+#   6. the CUDA-only tests (tests/test_cuda_graphs.py: the graphed training step against the eager one)
+#   7. $OUT/summary.md: one table of all of it
+# GPU_CHECK_SKIP_TAGGING=1 / GPU_CHECK_SKIP_BULK=1 skip steps 2 / 4 on a rerun whose code they do not touch.
 # GPU_CHECK_DEADLINE=N (seconds) cuts the steps short so that the summary is always written.
 # The machine needs torch, transformers, accelerate, tokenizers, safetensors, pandas, pyarrow; the
-# payload brings datasets, dill, multiprocess, seqeval (wheels), CoNLL++ and the MiniLM weights.
+# payload brings datasets, dill, multiprocess, seqeval, pytest (wheels), CoNLL++ and the MiniLM weights.
 set -uo pipefail
 PAYLOAD=$(cd "${1:-.gpu}" && pwd)
 OUT=${OUT:-/tmp/gpu-check-out}
@@ -76,7 +78,7 @@ step "train minilm-cpu preset, $MP, 1 epoch" $PY -m training.train --model minil
     --epochs 1 --output-dir "$WORK/runs/minilm" --disable-tqdm "${TRAIN_LIMIT[@]}"
 step "its training speed" $PY -c "import json, sys; lines = [json.loads(l) for l in open(sys.argv[1])]; print('preset, 1 epoch:', [(l['split'], l.get('sentences_per_s'), l['f1']) for l in lines])" "$WORK/runs/minilm/metrics.jsonl"
 # 2. tagging
-step "tagging benchmark" $PY bench/tagger.py --device "$DEVICE" --model "$WORK/runs/minilm" "${TAG_LIMIT[@]}" \
+[ -n "${GPU_CHECK_SKIP_TAGGING:-}" ] || step "tagging benchmark" $PY bench/tagger.py --device "$DEVICE" --model "$WORK/runs/minilm" "${TAG_LIMIT[@]}" \
     --examples 0 --json-out "$OUT/tagger.json"
 # 3. training: MiniLM preset schedule (batch 32, lr 2e-4), then the BERT-base-sized model (batch 16, lr 5e-5)
 step "training benchmark, MiniLM" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" --model minilm-cpu \
@@ -94,7 +96,9 @@ if [ -n "${GPU_CHECK_COMPILE:-}" ]; then
         --model "$BERT" --batch-size 16 --learning-rate 5e-5 --samples "$BERT_SAMPLES" --only-compiled \
         --json-out "$OUT/training-bert-base-compiled.json"
 fi
-# 6. the table
+# 6. the tests that need a GPU (pytest comes as a wheel in the payload)
+[ -n "$SMOKE" ] || step "CUDA tests" $PY -m pytest -q -p no:cacheprovider tests/test_cuda_graphs.py
+# 7. the table
 $PY bench/gpu_check.py summary "$OUT" > "$OUT/summary.md"
 echo "=== [$(( $(date +%s) - started ))s] done" | tee -a "$LOG"
 cat "$OUT/summary.md"

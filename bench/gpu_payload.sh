@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fill a folder with everything the GPU check (bench/gpu_check.sh) needs on a machine with no
 # internet and no hub: the code of a checkout, CoNLL++ (gzipped), the wheels the machine lacks
-# (datasets, dill, multiprocess, seqeval: Python 3.12), and the MiniLM encoder as float16 (~43 MiB).
+# (datasets, dill, multiprocess, seqeval, and pytest for the CUDA-only tests: Python 3.12), and the MiniLM encoder as float16 (~43 MiB).
 #
 #   bash bench/gpu_payload.sh SRC DEST      # e.g. bash bench/gpu_payload.sh /work/main /work/main/.gpu
 #
@@ -35,7 +35,7 @@ for split in train dev test; do gzip -9c "$DATA/conllpp_$split.txt" > "$DEST/dat
 # wheels for Python 3.12 (the versions installed here, so the code sees what it was tested with)
 mkdir -p "$DEST/whl"
 version() { "$PY" -c "import importlib.metadata as m; print(m.version('$1'))"; }
-for package in datasets dill multiprocess; do
+for package in datasets dill multiprocess pytest pluggy iniconfig pygments packaging; do
     if ! ls "$DEST/whl/${package}-"*.whl >/dev/null 2>&1; then
         "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
             --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform any \

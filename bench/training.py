@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -45,16 +46,17 @@ def train_arguments(args, output_dir: Path) -> list[str]:
             + (["--data-dir", args.data_dir] if args.data_dir else []))
 
 
-def ours(args, workdir: Path, name: str = "ours", compile: bool = False) -> float | tuple[float, float]:
-    """Train one epoch with training.train; return its training sentences/s. With ``compile``, the
-    epoch is cut in two validation windows and both speeds come back: the first pays for the
-    compilation, the second shows the compiled steps' speed."""
+def ours(args, workdir: Path, name: str = "ours", compile: bool = False,
+         extra: Sequence[str] = ()) -> float | tuple[float, float]:
+    """Train one epoch with training.train (plus the options ``extra``); return its training
+    sentences/s. With ``compile``, the epoch is cut in two validation windows and both speeds come
+    back: the first pays for the compilation, the second shows the compiled steps' speed."""
     import torch
 
     from training.train import main
 
     tf32 = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-    run_dir = main(train_arguments(args, workdir / name)
+    run_dir = main(train_arguments(args, workdir / name) + list(extra)
                    + (["--compile", "--eval-steps", str(max(1, args.samples // args.batch_size // 2))] if compile else []))
     # ours turns TF32 on for its float32 products; the Trainer runs with the defaults it would see alone
     torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32
@@ -158,10 +160,14 @@ def main() -> None:
 
         baseline = keep("trainer_random_sentences_per_s", trainer(args, workdir, "random"))
         speed = keep("ours_sentences_per_s", ours(args, workdir))
+        # on a GPU ours replays CUDA graphs; the same loop without them, for the ratio
+        eager = (keep("ours_eager_sentences_per_s", ours(args, workdir, "ours-eager", extra=["--no-cuda-graphs"]))
+                 if args.device == "cuda" else None)
         grouped = keep("trainer_group_by_length_sentences_per_s", trainer(args, workdir, "group_by_length"))
         previous = keep("previous_loop_sentences_per_s", previous_loop(args, workdir)) if args.previous_loop else None
         first, compiled = ours(args, workdir, "ours-compiled", compile=True) if args.compile else (None, None)
         config = runs.read_run_config(workdir / "ours")
+    graphs = config["batching"].get("cuda_graphs") or {}
     device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     lengths_note = (f"padding waste (padded/real tokens) on this slice: ours {config['batching']['padding_waste']:.2f}x, "
                     f"random batches {config['batching']['padding_waste_random']:.2f}x")
@@ -169,6 +175,8 @@ def main() -> None:
               "samples": args.samples, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
               "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
               "ours_sentences_per_s": round(speed, 2), "trainer_random_sentences_per_s": round(baseline, 2),
+              "ours_eager_sentences_per_s": round(eager, 2) if eager else None,
+              "cuda_graphs": graphs,
               "trainer_group_by_length_sentences_per_s": round(grouped, 2),
               "previous_loop_sentences_per_s": round(previous, 2) if previous else None,
               "ours_compiled_first_half_sentences_per_s": round(first, 2) if first else None,
@@ -180,6 +188,10 @@ def main() -> None:
     print(lengths_note)
     print(f"ratio ours / Trainer (default random batches): {speed / baseline:.2f}x")
     print(f"ratio ours / Trainer (group_by_length):        {speed / grouped:.2f}x")
+    if eager:
+        print(f"ratio ours / ours without CUDA graphs ({eager:.0f} sentences/s): {speed / eager:.2f}x "
+              f"(graphs: {graphs.get('used')}, {len(graphs.get('shapes', []))} shapes captured in "
+              f"{graphs.get('capture_s')} s, not in the training clock)")
     if previous:
         print(f"ratio ours / previous loop ({args.previous_loop}): {speed / previous:.2f}x")
     if compiled:

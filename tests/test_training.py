@@ -46,6 +46,7 @@ def test_run_folder_has_the_documented_files_and_fields(tiny_run):
     assert config["labels"][:3] == ["O", "B-PER", "I-PER"]
     assert config["config"]["learning_rate"] == 3e-3 and config["device"]["num_processes"] == 1
     assert config["batching"]["padding_waste"] < config["batching"]["padding_waste_random"]
+    assert config["batching"]["cuda_graphs"] == {"used": False, "reason": "they need a CUDA device (training on cpu)"}
 
     records = runs.read_metrics(tiny_run)
     assert [r["split"] for r in records] == ["validation"] * 6 + ["test"]

@@ -58,7 +58,7 @@ SCHEDULE_FALLBACK = Schedule(epochs=3, batch_size=16, learning_rate=5e-5, warmup
 SCHEDULE_OPTIONS = tuple(Schedule.__dataclass_fields__)
 # Options that may differ when resuming (everything else is taken from the run's run.json).
 RUNTIME_OPTIONS = ("output_dir", "resume", "disable_tqdm", "debug_kill_after_step", "progress_interval", "command",
-                   "compile")
+                   "compile", "cuda_graphs")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--compile", action="store_true",
                        help="torch.compile the training forward and backward (GPU: faster steps after a "
                             "compile of about a minute; see docs/benchmarks.md)")
+    quick.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=True,
+                       help="on one CUDA device, replay each training step's forward and backward as a CUDA "
+                            "graph (batches padded to a multiple of 32 sub-tokens; captured before training): "
+                            "the same arithmetic without the per-kernel launch cost (nerlib.cuda_graphs)")
     quick.add_argument("--disable-tqdm", action="store_true", help="no progress bar (progress.json is still written)")
     quick.add_argument("--progress-interval", type=float, default=2.0, help="seconds between progress.json updates")
     sharing = parser.add_argument_group("experiment trackers and the Hugging Face Hub")
@@ -890,6 +894,7 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
     scheduler = get_scheduler(args.lr_scheduler, optimizer=optimizer,
                               num_warmup_steps=int(args.warmup_ratio * total_steps), num_training_steps=total_steps)
     forward = compile_model(model) if args.compile else model
+    graphs, graph_record = capture_graphs(args, accelerator, model, train.lengths, log)
 
     # -- resume: optimizer/scheduler/RNG state, metrics lines after the checkpoint dropped
     state = TrainState()
@@ -910,7 +915,7 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
             "group_by_length": args.group_by_length, "batches_per_epoch": batches_per_epoch,
             "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
             "padding_waste": round(grouped.waste if args.group_by_length else shuffled.waste, 3),
-            "padding_waste_random": round(shuffled.waste, 3)})
+            "padding_waste_random": round(shuffled.waste, 3), "cuda_graphs": graph_record})
     trackers.start(accelerator, run_dir, runs.read_run_config(run_dir) if is_main else {})  # --report-to
     log(f"{len(train)} training sentences, {batches_per_epoch} batches of {args.batch_size} per process "
         f"x {world} process(es), {total_steps} steps; padding waste {grouped.waste:.2f}x grouped vs "
@@ -920,7 +925,8 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
     meter = Throughput(accelerator.device, state.elapsed_s)
     run = TrainingRun(args, accelerator, run_dir, model, tokenizer, optimizer, scheduler, state, progress, meter,
                       label_names, pad_id, batches_per_epoch, validation)
-    pad_multiple = 8 if accelerator.device.type == "cuda" else None  # tensor-core friendly shapes
+    # graphs replay a few fixed shapes; otherwise tensor-core friendly shapes on a GPU
+    pad_multiple = graphs.length_multiple if graphs else 8 if accelerator.device.type == "cuda" else None
     bar = tqdm(total=total_steps, initial=state.step, disable=not accelerator.is_local_main_process or args.disable_tqdm,
                desc="training", unit="step", dynamic_ncols=True)
     progress.update(force=True, phase="training", step=state.step, total_steps=total_steps)
@@ -938,8 +944,10 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
                 sync = accumulated == args.gradient_accumulation_steps or state.batches_in_epoch == len(batches)
                 # skip the gradient all-reduce on accumulation-only batches
                 with contextlib.nullcontext() if sync else accelerator.no_sync(model):
-                    loss = forward(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                                   labels=batch["labels"]).loss
+                    loss = graphs.loss(batch) if graphs else None  # None: a shape with no graph
+                    if loss is None:
+                        loss = forward(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                       labels=batch["labels"]).loss
                     accelerator.backward(loss / args.gradient_accumulation_steps)
                 meter.add_batch(loss, len(indices) * world)
                 state.train_sentences += len(indices) * world
@@ -1003,6 +1011,36 @@ def test_best_checkpoint(run: TrainingRun, test: EncodedSplit, best_path: Path) 
                                evaluation.predictions)
     run.log(f"test (best = {run.state.best_source}): F1 {100 * evaluation.metrics.f1:.2f} "
             f"(P {100 * evaluation.metrics.precision:.2f} R {100 * evaluation.metrics.recall:.2f})")
+
+
+def capture_graphs(args, accelerator, model, lengths: Sequence[int], log) -> tuple[Any, dict[str, Any]]:
+    """CUDA graphs of the training step for every full-batch shape of the training split
+    (``--cuda-graphs``; :mod:`nerlib.cuda_graphs`). Returns the :class:`GraphedLoss` (``None`` when
+    graphs are off, cannot be used, or fail to capture: the loop then runs the eager model) and
+    what run.json records about them. A failed capture is logged with its error, never hidden."""
+    from nerlib.cuda_graphs import GraphedLoss, batch_shapes, graph_support
+
+    if not args.cuda_graphs:
+        return None, {"used": False, "reason": "--no-cuda-graphs"}
+    reason = graph_support(accelerator.device.type, accelerator.num_processes, args.gradient_accumulation_steps,
+                           args.compile)
+    if reason:
+        return None, {"used": False, "reason": reason}
+    import torch
+
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(accelerator.mixed_precision)
+    shapes = batch_shapes(lengths, args.batch_size, max_positions=getattr(model.config, "max_position_embeddings", None))
+    model.train()  # dropout is part of the captured step
+    try:
+        graphs = GraphedLoss.capture(model, shapes, autocast_dtype=dtype)
+    except Exception as error:  # noqa: BLE001 - any capture failure means: train eagerly, and say why
+        log(f"CUDA graphs failed to capture ({type(error).__name__}: {error}); training without them "
+            "(--no-cuda-graphs silences this)")
+        return None, {"used": False, "reason": f"capture failed: {type(error).__name__}: {error}"}
+    log(f"CUDA graphs: {len(graphs.shapes)} batch shapes ({', '.join(f'{b}x{n}' for b, n in graphs.shapes)}) "
+        f"captured in {graphs.capture_seconds:.1f}s")
+    return graphs, {"used": True, "shapes": [list(shape) for shape in graphs.shapes],
+                    "capture_s": round(graphs.capture_seconds, 2)}
 
 
 def compile_model(model):
