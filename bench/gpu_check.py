@@ -164,6 +164,19 @@ def summary(folder: Path) -> str:
                   f"second half of the epoch (first half, with the compilation: "
                   f"{compiled['ours_compiled_first_half_sentences_per_s']:,.0f})"
                   + (f"; {compiled['ours_compiled_sentences_per_s'] / ours:.2f}x ours without --compile" if ours else ""), ""]
+    presets = {path.name.split(".")[0]: [json.loads(line) for line in path.read_text().splitlines()]
+               for path in sorted(folder.glob("preset-*.metrics.jsonl"))}
+    if presets:
+        lines += ["### The whole minilm-cpu preset (seed 42), with and without CUDA graphs", "",
+                  "| run | minutes (with evaluations) | training sentences/s (last epoch) | test F1 | unseen F1 |",
+                  "| --- | --- | --- | --- | --- |"]
+        for name, records in presets.items():
+            test = next((r for r in records if r["split"] == "test"), None)
+            last = [r for r in records if r["split"] == "validation"][-1:]
+            if test:
+                lines.append(f"| {name} | {test['elapsed_s'] / 60:.2f} | {last[0]['sentences_per_s'] if last else ''} | "
+                             f"{100 * test['f1']:.2f} | {100 * test['unseen']['f1']:.2f} |")
+        lines.append("")
     bulk = load("bulk.json")
     if bulk:
         lines += [f"### Bulk tagging (`python -m nerlib tag --file`), {bulk['texts']} texts, {bulk['words']} words",

@@ -17,7 +17,10 @@
 #   5. with GPU_CHECK_COMPILE=1: ours with --compile (BERT-base-sized)
 #   6. the CUDA-only tests (tests/test_cuda_graphs.py: the graphed training step against the eager one)
 #   7. $OUT/summary.md: one table of all of it
-# GPU_CHECK_SKIP_TAGGING=1 / GPU_CHECK_SKIP_BULK=1 skip steps 2 / 4 on a rerun whose code they do not touch.
+#   with GPU_CHECK_FULL_PRESET=1: the whole minilm-cpu preset (every sentence, 5 epochs), with and
+#   without CUDA graphs, same seed: minutes and test / unseen F1 of each
+# GPU_CHECK_SKIP_TAGGING=1 / GPU_CHECK_SKIP_TRAINING=1 / GPU_CHECK_SKIP_BULK=1 skip steps 2 / 3 / 4 on a
+# rerun whose code they do not touch.
 # GPU_CHECK_DEADLINE=N (seconds) cuts the steps short so that the summary is always written.
 # The machine needs torch, transformers, accelerate, tokenizers, safetensors, pandas, pyarrow; the
 # payload brings datasets, dill, multiprocess, seqeval, pytest (wheels), CoNLL++ and the MiniLM weights.
@@ -81,10 +84,10 @@ step "its training speed" $PY -c "import json, sys; lines = [json.loads(l) for l
 [ -n "${GPU_CHECK_SKIP_TAGGING:-}" ] || step "tagging benchmark" $PY bench/tagger.py --device "$DEVICE" --model "$WORK/runs/minilm" "${TAG_LIMIT[@]}" \
     --examples 0 --json-out "$OUT/tagger.json"
 # 3. training: MiniLM preset schedule (batch 32, lr 2e-4), then the BERT-base-sized model (batch 16, lr 5e-5)
-step "training benchmark, MiniLM" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" --model minilm-cpu \
+[ -n "${GPU_CHECK_SKIP_TRAINING:-}" ] || step "training benchmark, MiniLM" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" --model minilm-cpu \
     --batch-size 32 --learning-rate 2e-4 --samples "$MINILM_SAMPLES" --previous-loop "$PAYLOAD/previous" \
     --json-out "$OUT/training-minilm.json"
-step "training benchmark, BERT-base-sized" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" \
+[ -n "${GPU_CHECK_SKIP_TRAINING:-}" ] || step "training benchmark, BERT-base-sized" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" \
     --model "$BERT" --batch-size 16 --learning-rate 5e-5 --samples "$BERT_SAMPLES" --previous-loop "$PAYLOAD/previous" \
     --json-out "$OUT/training-bert-base.json"
 # 4. bulk tagging, 1, 2 (and 4) processes on the one GPU (GPU_CHECK_SKIP_BULK=1: not this time)
@@ -95,6 +98,13 @@ if [ -n "${GPU_CHECK_COMPILE:-}" ]; then
     step "training, BERT-base-sized, --compile" $PY bench/training.py --device "$DEVICE" --mixed-precision "$MP" \
         --model "$BERT" --batch-size 16 --learning-rate 5e-5 --samples "$BERT_SAMPLES" --only-compiled \
         --json-out "$OUT/training-bert-base-compiled.json"
+fi
+if [ -n "${GPU_CHECK_FULL_PRESET:-}" ]; then
+    for graphs in cuda-graphs no-cuda-graphs; do
+        step "the whole minilm-cpu preset, --$graphs" $PY -m training.train --model minilm-cpu --seed 42 --"$graphs" \
+            --output-dir "$WORK/runs/preset-$graphs" --disable-tqdm ${SMOKE:+--cpu --epochs 1 "${TRAIN_LIMIT[@]}"}
+        cp "$WORK/runs/preset-$graphs/metrics.jsonl" "$OUT/preset-$graphs.metrics.jsonl" 2>/dev/null
+    done
 fi
 # 6. the tests that need a GPU (pytest comes as a wheel in the payload)
 [ -n "$SMOKE" ] || step "CUDA tests" $PY -m pytest -q -p no:cacheprovider tests/test_cuda_graphs.py
