@@ -18,7 +18,8 @@
 #   6. the CUDA-only tests (tests/test_cuda_graphs.py: the graphed training step against the eager one)
 #   7. $OUT/summary.md: one table of all of it
 #   with GPU_CHECK_FULL_PRESET=1: the whole minilm-cpu preset (every sentence, 5 epochs), with and
-#   without CUDA graphs, same seed: minutes and test / unseen F1 of each
+#   without CUDA graphs, same seed: minutes and test / unseen F1 of each (GPU_CHECK_PRESET_SEEDS="42 1 2",
+#   GPU_CHECK_PRESET_MODES="cuda-graphs" choose the runs)
 # GPU_CHECK_SKIP_TAGGING=1 / GPU_CHECK_SKIP_TRAINING=1 / GPU_CHECK_SKIP_BULK=1 skip steps 2 / 3 / 4 on a
 # rerun whose code they do not touch.
 # GPU_CHECK_DEADLINE=N (seconds) cuts the steps short so that the summary is always written.
@@ -77,9 +78,9 @@ else
 fi
 
 # 1. the tagging checkpoint (8,000 of the 14,041 training sentences: enough for a model to time)
-step "train minilm-cpu preset, $MP, 1 epoch" $PY -m training.train --model minilm-cpu --mixed-precision "$MP" \
+[ -n "${GPU_CHECK_SKIP_TAGGING:-}" ] && [ -n "${GPU_CHECK_SKIP_BULK:-}" ] || step "train minilm-cpu preset, $MP, 1 epoch" $PY -m training.train --model minilm-cpu --mixed-precision "$MP" \
     --epochs 1 --output-dir "$WORK/runs/minilm" --disable-tqdm "${TRAIN_LIMIT[@]}"
-step "its training speed" $PY -c "import json, sys; lines = [json.loads(l) for l in open(sys.argv[1])]; print('preset, 1 epoch:', [(l['split'], l.get('sentences_per_s'), l['f1']) for l in lines])" "$WORK/runs/minilm/metrics.jsonl"
+[ -f "$WORK/runs/minilm/metrics.jsonl" ] && step "its training speed" $PY -c "import json, sys; lines = [json.loads(l) for l in open(sys.argv[1])]; print('preset, 1 epoch:', [(l['split'], l.get('sentences_per_s'), l['f1']) for l in lines])" "$WORK/runs/minilm/metrics.jsonl"
 # 2. tagging
 [ -n "${GPU_CHECK_SKIP_TAGGING:-}" ] || step "tagging benchmark" $PY bench/tagger.py --device "$DEVICE" --model "$WORK/runs/minilm" "${TAG_LIMIT[@]}" \
     --examples 0 --json-out "$OUT/tagger.json"
@@ -100,10 +101,13 @@ if [ -n "${GPU_CHECK_COMPILE:-}" ]; then
         --json-out "$OUT/training-bert-base-compiled.json"
 fi
 if [ -n "${GPU_CHECK_FULL_PRESET:-}" ]; then
-    for graphs in cuda-graphs no-cuda-graphs; do
-        step "the whole minilm-cpu preset, --$graphs" $PY -m training.train --model minilm-cpu --seed 42 --"$graphs" \
-            --output-dir "$WORK/runs/preset-$graphs" --disable-tqdm ${SMOKE:+--cpu --epochs 1 "${TRAIN_LIMIT[@]}"}
-        cp "$WORK/runs/preset-$graphs/metrics.jsonl" "$OUT/preset-$graphs.metrics.jsonl" 2>/dev/null
+    for seed in ${GPU_CHECK_PRESET_SEEDS:-42}; do
+        for graphs in ${GPU_CHECK_PRESET_MODES:-cuda-graphs no-cuda-graphs}; do
+            step "the whole minilm-cpu preset, --$graphs, seed $seed" $PY -m training.train --model minilm-cpu \
+                --seed "$seed" --"$graphs" --output-dir "$WORK/runs/preset-$graphs-seed$seed" --disable-tqdm \
+                ${SMOKE:+--cpu --epochs 1 "${TRAIN_LIMIT[@]}"}
+            cp "$WORK/runs/preset-$graphs-seed$seed/metrics.jsonl" "$OUT/preset-$graphs-seed$seed.metrics.jsonl" 2>/dev/null
+        done
     done
 fi
 # 6. the tests that need a GPU (pytest comes as a wheel in the payload)

@@ -90,6 +90,11 @@ class GraphedLoss:
         decides whether to train eagerly instead.
         """
         started = time.perf_counter()
+        # The captured autograd graphs stay alive, and with them the parameters' gradient
+        # accumulators, made on the capture's side stream: every later backward would warn that its
+        # stream differs. The cost (a cross-stream wait) is in the measured speed; the warning is noise.
+        if hasattr(torch.autograd.graph, "set_warn_on_accumulate_grad_stream_mismatch"):
+            torch.autograd.graph.set_warn_on_accumulate_grad_stream_mismatch(False)
         device = next(model.parameters()).device
         # one memory pool for all shapes: steps run one at a time, so their temporaries can share it
         # (a torch older than make_graphed_callables' ``pool`` gives each shape its own)
@@ -105,11 +110,6 @@ class GraphedLoss:
             graphs[(batch, length)] = torch.cuda.make_graphed_callables(step, sample, num_warmup_iters=warmup,
                                                                        **shared_pool)
         torch.cuda.synchronize(device)
-        # The captured autograd graphs stay alive, and with them the parameters' gradient
-        # accumulators, made on the capture's side stream: every later backward then warns that its
-        # stream differs. The cost (a cross-stream wait) is in the measured speed; the warning is noise.
-        if hasattr(torch.autograd.graph, "set_warn_on_accumulate_grad_stream_mismatch"):
-            torch.autograd.graph.set_warn_on_accumulate_grad_stream_mismatch(False)
         return cls(graphs, time.perf_counter() - started)
 
     def loss(self, batch: dict[str, Any]) -> Any | None:
