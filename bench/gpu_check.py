@@ -167,7 +167,7 @@ def summary(folder: Path) -> str:
     presets = {path.name.split(".")[0]: [json.loads(line) for line in path.read_text().splitlines()]
                for path in sorted(folder.glob("preset-*.metrics.jsonl"))}
     if presets:
-        lines += ["### The whole minilm-cpu preset (seed 42), with and without CUDA graphs", "",
+        lines += ["### The whole minilm-cpu preset, with and without CUDA graphs (run name: mode and seed)", "",
                   "| run | minutes (with evaluations) | training sentences/s (last epoch) | test F1 | unseen F1 |",
                   "| --- | --- | --- | --- | --- |"]
         for name, records in presets.items():

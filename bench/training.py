@@ -8,7 +8,9 @@ backward, optimizer, batching; no evaluation or checkpoint writing); the Trainer
 baseline the ratio is against), and with length-grouped batches for reference. With
 ``--previous-loop DIR`` (a code tree of this project from before the GPU rework of the loop, e.g.
 ``git archive ae9e587^``), that tree's ``training.train`` trains the same epoch too, in its own
-process, timed by the same clock: the "today's loop" baseline measured in the same run.
+process, timed by the same clock: the "today's loop" baseline measured in the same run. On a GPU
+ours trains twice: as it runs by default (CUDA graphs, ``nerlib.cuda_graphs``) and with
+``--no-cuda-graphs``.
 
     NERLIB_DATA_DIR=../shared/data/conllpp python bench/training.py               # MiniLM, 640 sentences
     python bench/training.py --model tiny-scratch --samples 3200                    # quicker
