@@ -11,7 +11,10 @@ of them are captured before training starts (a second or two), sharing one memor
 :class:`GraphedLoss` gives the loss of a batch as an autograd tensor whose backward replays the
 captured backward; batches of another shape (the short last batch of an epoch) get ``None`` and
 the caller runs the eager model. The arithmetic is the eager model's (same kernels, same autocast);
-only the dropout random numbers come in another order.
+only the dropout random numbers come in another order. Memory: each shape keeps its own gradient
+buffers (one float32 copy of the trainable parameters per shape; about 0.4 GiB for BERT-base),
+while the activations of all shapes share one pool; a capture that runs out of memory raises, and
+the training script then trains eagerly and says so.
 
 :func:`graph_support` says whether a run can use graphs and why not: they need a CUDA device,
 one process (the gradient all-reduce of distributed training is not in the graph), no gradient
