@@ -80,7 +80,9 @@ def speed(args) -> None:
     from nerlib.batching import length_grouped_batches
     from nerlib.data import load_conllpp
     from nerlib.modeling import PRESETS, load_model
-    from training.train import build_optimizer, collate, encode_split
+    from nerlib.batching import collate
+    from nerlib.encoding import encode_split
+    from training.train import build_optimizer
 
     sizes = [int(x) for x in args.speed_sizes.split(",")]
     train = load_conllpp(args.data_dir, with_documents=True)["train"]

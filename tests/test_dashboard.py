@@ -200,7 +200,7 @@ def test_training_page_compares_two_runs(conllpp_dir, tiny_run, tmp_path, monkey
 def test_quick_run_command_is_accepted_by_the_training_script():
     """The button's command must stay in step with training.train's options."""
     from dashboard.quickrun import QUICK_ARGS, QUICK_COMMAND_TEXT
-    from training.train import build_parser
+    from training.options import build_parser
 
     args = build_parser().parse_args([*QUICK_ARGS, "--output-dir", "runs/quick"])
     assert args.cpu and args.epochs == 1

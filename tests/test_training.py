@@ -236,7 +236,7 @@ def test_sigterm_marks_the_run_stopped_and_it_resumes_to_the_end(conllpp_dir, tm
 
 def test_mixed_precision_auto_follows_the_devices_native_bfloat16():
     from nerlib.device import DeviceCapability, native_bfloat16
-    from training.train import resolve_mixed_precision
+    from training.options import resolve_mixed_precision
 
     for explicit in ("no", "fp16", "bf16"):
         assert resolve_mixed_precision(explicit, cpu=True) == explicit
@@ -245,7 +245,7 @@ def test_mixed_precision_auto_follows_the_devices_native_bfloat16():
 
 
 def test_presets_fill_label_strategy_and_precision_unless_given():
-    from training.train import build_parser, resolve_schedule
+    from training.options import build_parser, resolve_schedule
 
     def resolved(*argv: str):
         return resolve_schedule(build_parser().parse_args(list(argv)))

@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> Path:
     from nerlib.modeling import load_model
     from nerlib.batching import collate
     from nerlib.encoding import encode_split
-    from training.train import SCHEDULE_FALLBACK, build_optimizer, encoding_context, load_splits
+    from training.options import SCHEDULE_FALLBACK
+    from training.train import build_optimizer, encoding_context, load_splits
 
     # -- options: unset ones from the preset, as training does
     preset = PRESETS.get(args.model)

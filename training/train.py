@@ -21,22 +21,20 @@ Examples::
 The run folder layout (run.json, metrics.jsonl, progress.json, checkpoints/, predictions/) is
 described in :mod:`nerlib.runs` and the README. The script reads top to bottom: arguments, data,
 model, batches, optimizer, (resume), training loop with evaluations and checkpoints, final test.
+Its command line is :mod:`training.options`; what it writes into the run folder (run.json,
+progress.json, checkpoints with the training state) is :mod:`training.records`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import math
 import os
-import platform
-import random
 import signal
-import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -44,165 +42,20 @@ from nerlib import hub, modelcard, runs, trackers
 from nerlib.alignment import IGNORE_INDEX
 from nerlib.batching import (collate, length_grouped_batches, padding_stats, prefetched_batches, random_batches,
                              shard_batches, sorted_batches)
-from nerlib.checkpoint import TrainingStateError, load_training_state
 from nerlib.encoding import CONFIG_KEY, EncodedSplit, context_config, encode_split
-from nerlib.modeling import DEFAULT_MODEL, PRESETS, Schedule, load_model, parse_model_spec
+from nerlib.modeling import load_model
 from nerlib.pooling import pool_words, pooled_tokens, pooling_for_strategy, word_bounds
 from nerlib.runlock import RunLockedError, acquire_run_lock
+from training.options import build_parser, resolve_mixed_precision, resolve_schedule
+from training.records import (ProgressWriter, TrainState, now, prepare_resume, restore_training_state,
+                              run_options, save_checkpoint, write_run_json)
 
 SHARED_TOKENIZER_DIR = ".scratch-tokenizer"  # a scratch vocabulary handed from the main process to the others
 
-# Options a preset's schedule fills when the user leaves them unset, and the fallbacks otherwise.
-SCHEDULE_FALLBACK = Schedule(epochs=3, batch_size=16, learning_rate=5e-5, warmup_ratio=0.1,
-                             weight_decay=0.01, max_length=256, mixed_precision="no")
-SCHEDULE_OPTIONS = tuple(Schedule.__dataclass_fields__)
-# Options that may differ when resuming (everything else is taken from the run's run.json).
-RUNTIME_OPTIONS = ("output_dir", "resume", "disable_tqdm", "debug_kill_after_step", "progress_interval", "command",
-                   "compile", "cuda_graphs")
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. Arguments
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Return the command-line parser of ``python -m training.train``."""
-    presets = "; ".join(f"{p.name}: {p.title}" for p in PRESETS.values())
-    epilog = "model presets and their recommended schedules:\n" + "\n".join(
-        f"  {p.name:<16} {p.title}\n  {'':<16} {p.schedule.epochs} epochs, batch {p.schedule.batch_size}, "
-        f"lr {p.schedule.learning_rate:g}, warm-up {p.schedule.warmup_ratio:g}, max length {p.schedule.max_length}"
-        + (f", document context {p.schedule.context_size or 'filling the window'} per side" if p.schedule.document_context else "")
-        + (f", labels on {p.schedule.label_strategy} sub-tokens" if p.schedule.label_strategy != "first" else "")
-        + (f", mixed precision {p.schedule.mixed_precision}" if p.schedule.mixed_precision != "no" else "")
-        for p in PRESETS.values()) + (
-        "\n\nexamples:\n"
-        "  python -m training.train --model minilm-cpu --output-dir runs/minilm\n"
-        "  python -m training.train --output-dir runs/minilm --resume\n"
-        "  accelerate launch --multi_gpu --num_processes 2 -m training.train --cpu ...   (2 CPU processes, gloo)\n"
-        "  accelerate launch --multi_gpu --num_processes 4 -m training.train ...")
-
-    class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-        pass
-
-    parser = argparse.ArgumentParser(
-        prog="python -m training.train",
-        description="Fine-tune a transformer for NER on CoNLL++ and write a run folder "
-                    "(run.json, metrics.jsonl, progress.json, checkpoints/, predictions/).",
-        epilog=epilog,
-        formatter_class=Formatter,
-    )
-    model = parser.add_argument_group("model and data")
-    model.add_argument("--model", default=DEFAULT_MODEL,
-                       help=f"a preset ({presets}), a local model folder, a Hugging Face Hub id, or "
-                            "'scratch:layers=2,hidden=128,heads=2,intermediate=512,vocab=8000'")
-    model.add_argument("--data-dir", default=None,
-                       help="folder with conllpp_{train,dev,test}.txt, or a folder of CoNLL files "
-                            "(train/dev/test by name); default: $NERLIB_DATA_DIR, the cache, or download")
-    model.add_argument("--output-dir", default=None,
-                       help="run folder to write; default $NERLIB_RUNS_DIR (or ./runs)/<model>-<time>")
-    model.add_argument("--label-strategy", choices=("first", "all"), default=None,
-                       help="which sub-tokens carry a word's label in training: only the first, or all "
-                            "(continuations get the I- form); predictions always read the first (preset "
-                            "default; fallback first)")
-
-    schedule = parser.add_argument_group("schedule (unset options come from the preset's recommended schedule)")
-    schedule.add_argument("--epochs", type=int, default=None, help="training epochs (fallback 3)")
-    schedule.add_argument("--batch-size", type=int, default=None,
-                          help="sentences per batch and process (fallback 16)")
-    schedule.add_argument("--learning-rate", type=float, default=None, help="peak learning rate (fallback 5e-5)")
-    schedule.add_argument("--warmup-ratio", type=float, default=None,
-                          help="share of the steps with linear warm-up (fallback 0.1)")
-    schedule.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (fallback 0.01)")
-    schedule.add_argument("--max-length", type=int, default=None,
-                          help="maximum sub-tokens per sentence; words past it are predicted O (fallback 256)")
-    schedule.add_argument("--document-context", action=argparse.BooleanOptionalAction, default=None,
-                          help="read each sentence with its neighbours of the same -DOCSTART- document as "
-                               "context (labels and loss on the sentence only; FLERT); recorded in the "
-                               "checkpoint, so tagging and evaluation do the same (preset default)")
-    schedule.add_argument("--context-size", type=int, default=None,
-                          help="with --document-context: at most N context sub-tokens on each side; 0 fills "
-                               "the window up to --max-length (preset default)")
-    schedule.add_argument("--mixed-precision", choices=("auto", "no", "fp16", "bf16"), default=None,
-                          help="autocast precision: fp16/bf16 on GPU, bf16 on CPUs with avx512_bf16/AMX; auto = "
-                               "bf16 where the device computes it natively (CUDA 8.0+, such CPUs), else no")
-    schedule.add_argument("--lr-scheduler", choices=("linear", "cosine", "constant"), default="linear",
-                          help="learning-rate decay after warm-up")
-    schedule.add_argument("--gradient-accumulation-steps", type=int, default=1,
-                          help="batches per optimizer step")
-    schedule.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping (0 = off)")
-    schedule.add_argument("--eval-batch-size", type=int, default=64, help="sentences per evaluation batch")
-    schedule.add_argument("--no-group-by-length", dest="group_by_length", action="store_false",
-                          help="use plain random batches instead of length-grouped ones")
-    schedule.add_argument("--seed", type=int, default=42, help="random seed (data order, init, dropout)")
-
-    quick = parser.add_argument_group("quick runs, evaluation and checkpoints")
-    quick.add_argument("--max-train-samples", type=int, default=None, help="use only the first N training sentences")
-    quick.add_argument("--max-eval-samples", type=int, default=None,
-                       help="use only the first N validation and test sentences")
-    quick.add_argument("--max-steps", type=int, default=None, help="stop after N optimizer steps")
-    quick.add_argument("--eval-steps", type=int, default=0,
-                       help="also evaluate on validation (and save a checkpoint) every N steps; 0 = epoch ends only")
-    quick.add_argument("--save-total-limit", type=int, default=None,
-                       help="keep only the last K epoch/step checkpoints (best is always kept)")
-    quick.add_argument("--no-test", dest="run_test", action="store_false",
-                       help="skip the final evaluation of the best checkpoint on test")
-    quick.add_argument("--resume", nargs="?", const="last", default=None, metavar="CHECKPOINT",
-                       help="continue the run in --output-dir from its last complete checkpoint "
-                            "(or the named one); the other options are read from its run.json")
-    quick.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is present")
-    quick.add_argument("--compile", action="store_true",
-                       help="torch.compile the training forward and backward (GPU: faster steps after a "
-                            "compile of about a minute; see docs/benchmarks.md)")
-    quick.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=True,
-                       help="on one CUDA device, replay each training step's forward and backward as a CUDA "
-                            "graph (batches padded to a multiple of 32 sub-tokens; captured before training): "
-                            "the same arithmetic without the per-kernel launch cost (nerlib.cuda_graphs)")
-    quick.add_argument("--disable-tqdm", action="store_true", help="no progress bar (progress.json is still written)")
-    quick.add_argument("--progress-interval", type=float, default=2.0, help="seconds between progress.json updates")
-    sharing = parser.add_argument_group("experiment trackers and the Hugging Face Hub")
-    sharing.add_argument("--report-to", choices=trackers.REPORT_TO_CHOICES, default="none",
-                         help="also log every metrics.jsonl line and the config to a tracker (Accelerate's "
-                              "tracker API; TensorBoard events go to <run>/tensorboard/; 'all' = every installed one)")
-    sharing.add_argument("--push-to-hub", metavar="REPO", default=None,
-                         help="at the end, upload the best checkpoint (weights, tokenizer, model card; never "
-                              "optimizer state) to this Hugging Face Hub repository (needs a login or HF_TOKEN)")
-    # for the resume test: die like `kill -9` right after this optimizer step
-    quick.add_argument("--debug-kill-after-step", type=int, default=None, help=argparse.SUPPRESS)
-    return parser
-
-
-def resolve_schedule(args: argparse.Namespace) -> argparse.Namespace:
-    """Fill every schedule option left unset from the model preset's recommended schedule (or the
-    fallbacks); returns ``args``."""
-    preset = PRESETS.get(args.model)
-    recommended = preset.schedule if preset else SCHEDULE_FALLBACK
-    for name in SCHEDULE_OPTIONS:
-        if getattr(args, name) is None:
-            setattr(args, name, getattr(recommended, name))
-    for name in ("epochs", "batch_size", "max_length", "gradient_accumulation_steps", "eval_batch_size"):
-        if getattr(args, name) < 1:
-            raise SystemExit(f"error: --{name.replace('_', '-')} must be at least 1")
-    return args
-
-
-def resolve_mixed_precision(choice: str, cpu: bool = False) -> str:
-    """Return ``choice``, with ``auto`` replaced by what this machine computes fastest without
-    losing accuracy: ``bf16`` where the device computes bfloat16 natively
-    (:func:`nerlib.device.native_bfloat16`: CUDA compute capability 8.0+; CPUs with AVX512-BF16 or
-    AMX, where MiniLM trained about 1.4x as fast with the same F1, docs/benchmarks.md), else ``no``
-    (emulated bfloat16 is slower than float32)."""
-    if choice != "auto":
-        return choice
-    import torch
-
-    from nerlib.device import DeviceCapability, native_bfloat16
-
-    device = "cuda" if torch.cuda.is_available() and not cpu else "cpu"
-    return "bf16" if native_bfloat16(DeviceCapability.probe(device)) else "no"
-
-
-# ---------------------------------------------------------------------------------------------
-# 2. Data: sentences -> sub-token ids and aligned labels (kept in memory; CoNLL is small)
+# 1. Data: sentences -> sub-token ids and aligned labels (kept in memory; CoNLL is small)
 
 
 def encoding_context(args: argparse.Namespace) -> int | None:
@@ -224,7 +77,7 @@ def load_splits(data_dir: str | None):
 
 
 # ---------------------------------------------------------------------------------------------
-# 3. Evaluation: every process scores a disjoint shard, results are gathered and reassembled
+# 2. Evaluation: every process scores a disjoint shard, results are gathered and reassembled
 
 
 @dataclass
@@ -288,180 +141,7 @@ def evaluate(accelerator, model, split: EncodedSplit, label_names: Sequence[str]
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. Run bookkeeping: progress.json and the training state saved with each checkpoint
-
-
-@dataclass
-class TrainState:
-    """Where training stands; saved in each checkpoint's checkpoint.json for --resume."""
-
-    step: int = 0                 # optimizer steps done
-    epoch: int = 0                # completed epochs
-    batches_in_epoch: int = 0     # batches of the current epoch already consumed (this process)
-    elapsed_s: float = 0.0        # training + evaluation time over all sessions
-    metrics_lines: int = 0        # lines in metrics.jsonl when the checkpoint was written
-    best_f1: float | None = None
-    best_source: str | None = None
-    train_sentences: int = 0      # sentences seen (all processes)
-    sessions: int = 1
-
-
-class ProgressWriter:
-    """Writes progress.json from the main process, at most every ``interval`` seconds unless forced."""
-
-    def __init__(self, run_dir: Path, enabled: bool, interval: float, progress: runs.Progress):
-        self.run_dir, self.enabled, self.interval = run_dir, enabled, interval
-        self.progress = progress
-        self.last = 0.0
-
-    def set(self, **changes: Any) -> None:
-        """Change fields without writing (the next :meth:`update` writes them)."""
-        for key, value in changes.items():
-            setattr(self.progress, key, value)
-
-    def update(self, force: bool = False, **changes: Any) -> None:
-        """Change fields and write progress.json if forced or ``interval`` seconds have passed."""
-        self.set(**changes)
-        now = time.monotonic()
-        if self.enabled and (force or now - self.last >= self.interval):
-            runs.write_progress(self.run_dir, self.progress)
-            self.last = now
-
-    def due(self) -> bool:
-        """Whether an unforced :meth:`update` would write now (lets callers skip costly reads)."""
-        return self.enabled and time.monotonic() - self.last >= self.interval
-
-
-def library_versions() -> dict[str, str]:
-    """Return the versions of the libraries a run depends on."""
-    import accelerate
-    import datasets
-    import torch
-    import transformers
-
-    import nerlib
-
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "transformers": transformers.__version__, "accelerate": accelerate.__version__,
-            "datasets": datasets.__version__, "nerlib": nerlib.__version__}
-
-
-def git_commit() -> str | None:
-    """Return the git commit of the code being run (with ``-dirty`` if modified), or None."""
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                                timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-        return commit + ("-dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def device_info(accelerator) -> dict[str, Any]:
-    """Return where the run trains: device type/name, processes, precision, threads."""
-    import torch
-
-    device = accelerator.device
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
-    return {"type": device.type, "name": name, "num_processes": accelerator.num_processes,
-            "distributed_type": str(accelerator.distributed_type), "mixed_precision": accelerator.mixed_precision,
-            "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(), "host": platform.node()}
-
-
-def save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, run_dir: Path, name: str,
-                    state: TrainState, epoch: float, metrics: dict[str, Any], *, resumable: bool,
-                    source: str | None = None) -> None:
-    """Write checkpoint ``name`` (weights, tokenizer, label maps; with ``resumable`` also optimizer,
-    scheduler and every process's RNG state) into a temporary folder, then rename it into place, so
-    a reader or ``--resume`` never takes a half-written checkpoint for a complete one."""
-    import numpy as np
-    import torch
-
-    if accelerator.is_main_process:
-        runs.checkpoint_temp_dir(run_dir, name)  # created empty, same name on every process
-    accelerator.wait_for_everyone()
-    temp = Path(run_dir) / runs.CHECKPOINTS_DIR / f"{runs.TEMP_PREFIX}{name}"
-    state_dir = temp / runs.TRAINING_STATE_DIR
-    if resumable:
-        if accelerator.is_main_process:
-            state_dir.mkdir(parents=True, exist_ok=True)
-        accelerator.wait_for_everyone()
-        rng = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
-               "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
-        torch.save(rng, state_dir / f"rng_state_{accelerator.process_index}.pt")
-    if accelerator.is_main_process:
-        accelerator.unwrap_model(model).save_pretrained(temp, safe_serialization=True)
-        tokenizer.save_pretrained(temp)
-        if resumable:
-            torch.save(optimizer.state_dict(), state_dir / "optimizer.pt")
-            torch.save(scheduler.state_dict(), state_dir / "scheduler.pt")
-            if accelerator.scaler is not None:
-                torch.save(accelerator.scaler.state_dict(), state_dir / "scaler.pt")
-    accelerator.wait_for_everyone()
-    if accelerator.is_main_process:
-        info = {"step": state.step, "epoch": round(epoch, 4), "metrics": metrics, "resumable": resumable,
-                "source": source, "state": asdict(state), "world_size": accelerator.num_processes,
-                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        runs.commit_checkpoint(temp, name, info)
-    accelerator.wait_for_everyone()
-
-
-def restore_training_state(accelerator, optimizer, scheduler, checkpoint: runs.CheckpointInfo) -> TrainState:
-    """Load optimizer, scheduler, scaler and this process's RNG state from ``checkpoint``;
-    returns its :class:`TrainState`. Exits with an error naming the file that could not be read."""
-    try:
-        _restore_state_files(accelerator, optimizer, scheduler, checkpoint.path / runs.TRAINING_STATE_DIR)
-    except TrainingStateError as error:
-        raise SystemExit(f"error: --resume: {error}") from error
-    known = TrainState.__dataclass_fields__
-    return TrainState(**{k: v for k, v in checkpoint.info.get("state", {}).items() if k in known})
-
-
-def _restore_state_files(accelerator, optimizer, scheduler, state_dir: Path) -> None:
-    import numpy as np
-    import torch
-
-    # weights_only loading: a crafted .pt in a --resume folder must not run code (no pickle objects)
-    optimizer.load_state_dict(load_training_state(state_dir / "optimizer.pt", map_location=accelerator.device))
-    scheduler.load_state_dict(load_training_state(state_dir / "scheduler.pt"))
-    if accelerator.scaler is not None and (state_dir / "scaler.pt").exists():
-        accelerator.scaler.load_state_dict(load_training_state(state_dir / "scaler.pt"))
-    rng_file = state_dir / f"rng_state_{accelerator.process_index}.pt"
-    if rng_file.exists():
-        rng = load_training_state(rng_file)
-        random.setstate(rng["python"])
-        np.random.set_state(rng["numpy"])
-        torch.set_rng_state(rng["torch"])
-        if rng.get("cuda") is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-
-
-def prepare_resume(args: argparse.Namespace) -> tuple[argparse.Namespace, runs.CheckpointInfo | None]:
-    """For ``--resume``: return the run's saved options (with this call's runtime options) and the
-    checkpoint to continue from (None: nothing complete was saved yet, so start over)."""
-    run_dir = Path(args.output_dir)
-    try:
-        saved = runs.read_run_config(run_dir)
-    except FileNotFoundError:
-        raise SystemExit(f"error: --resume: {run_dir} is not a run folder (no {runs.RUN_FILE})") from None
-    merged = argparse.Namespace(**saved["config"])
-    for name in RUNTIME_OPTIONS:
-        setattr(merged, name, getattr(args, name))
-    if args.resume == "last":
-        checkpoint = runs.last_resumable_checkpoint(run_dir)
-    else:
-        candidate = Path(args.resume)
-        candidate = candidate if candidate.is_dir() else run_dir / runs.CHECKPOINTS_DIR / args.resume
-        checkpoint = runs.read_checkpoint(candidate)
-        if checkpoint is None or not checkpoint.resumable:
-            raise SystemExit(f"error: --resume {args.resume}: no complete resumable checkpoint at {candidate}")
-    return merged, checkpoint
-
-
-# ---------------------------------------------------------------------------------------------
-# 5. The training loop's parts: batches fed ahead, throughput bookkeeping, validate-and-save
+# 3. The training loop's parts: batches fed ahead, throughput bookkeeping, validate-and-save
 
 
 class Throughput:
@@ -674,16 +354,7 @@ def report_step(run: TrainingRun, bar: Any, total_steps: int, steps_per_epoch: i
 
 
 # ---------------------------------------------------------------------------------------------
-# 6. main: the script proper
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def run_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Return the options saved as run.json's ``config`` (what --resume reads back)."""
-    return {k: v for k, v in vars(args).items() if k not in ("resume", "debug_kill_after_step", "command")}
+# 4. main: the script proper
 
 
 class TrainingStopped(KeyboardInterrupt):
@@ -741,7 +412,7 @@ def main(argv: list[str] | None = None) -> Path:
             raise SystemExit(f"error: {error}") from None
         runs.remove_stale_temp_dirs(run_dir)
         if not args.resume:  # listable at once; completed once data and model are loaded
-            runs.write_run_config(run_dir, {"name": run_dir.name, "started_at": _now(),
+            runs.write_run_config(run_dir, {"name": run_dir.name, "started_at": now(),
                                             "command": ["python", "-m", "training.train", *args.command],
                                             "config": run_options(args)})
     accelerator.wait_for_everyone()
@@ -1051,35 +722,6 @@ def compile_model(model):
     # sentence lengths vary from batch to batch: compile for dynamic shapes at once instead of
     # recompiling per length
     return torch.compile(model, dynamic=True)
-
-
-def write_run_json(args, accelerator, run_dir: Path, checkpoint, loaded, label_names, encoded,
-                   batching: dict[str, Any]) -> None:
-    """Write run.json: everything needed to understand and reproduce the run (main process)."""
-    try:
-        previous = runs.read_run_config(run_dir)
-    except FileNotFoundError:
-        previous = {}
-    train = encoded["train"]
-    runs.write_run_config(run_dir, {
-        "name": run_dir.name,
-        "started_at": previous.get("started_at") or _now(),
-        "resumed_at": previous.get("resumed_at", []) + ([_now()] if checkpoint else []),
-        "command": previous.get("command") or ["python", "-m", "training.train", *args.command],
-        "config": run_options(args),
-        "model": {"spec": args.model, "kind": parse_model_spec(args.model).kind, "source": loaded.source,
-                  "preset": args.model if args.model in PRESETS else None, **loaded.config_summary},
-        "labels": label_names,
-        "data": {"dir": args.data_dir or os.environ.get("NERLIB_DATA_DIR"),
-                 "sentences": {name: len(split) for name, split in encoded.items()},
-                 "truncated_sentences": {name: split.truncated for name, split in encoded.items()},
-                 "train_tokens": sum(train.lengths)},
-        "batching": batching,
-        "encoding": getattr(loaded.model.config, CONFIG_KEY),
-        "device": device_info(accelerator),
-        "versions": library_versions(),
-        "git_commit": git_commit(),
-    })
 
 
 if __name__ == "__main__":

@@ -1,0 +1,155 @@
+"""The command line of ``python -m training.train``: the parser, the preset schedules that fill
+unset options, and the ``auto`` mixed precision. ``training.records`` and ``training.train`` read
+what these return; nothing here imports torch until ``resolve_mixed_precision("auto")`` probes the
+device."""
+
+from __future__ import annotations
+
+import argparse
+
+from nerlib import trackers
+from nerlib.modeling import DEFAULT_MODEL, PRESETS, Schedule
+
+# Options a preset's schedule fills when the user leaves them unset, and the fallbacks otherwise.
+SCHEDULE_FALLBACK = Schedule(epochs=3, batch_size=16, learning_rate=5e-5, warmup_ratio=0.1,
+                             weight_decay=0.01, max_length=256, mixed_precision="no")
+SCHEDULE_OPTIONS = tuple(Schedule.__dataclass_fields__)
+# Options that may differ when resuming (everything else is taken from the run's run.json).
+RUNTIME_OPTIONS = ("output_dir", "resume", "disable_tqdm", "debug_kill_after_step", "progress_interval", "command",
+                   "compile", "cuda_graphs")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser of ``python -m training.train``."""
+    presets = "; ".join(f"{p.name}: {p.title}" for p in PRESETS.values())
+    epilog = "model presets and their recommended schedules:\n" + "\n".join(
+        f"  {p.name:<16} {p.title}\n  {'':<16} {p.schedule.epochs} epochs, batch {p.schedule.batch_size}, "
+        f"lr {p.schedule.learning_rate:g}, warm-up {p.schedule.warmup_ratio:g}, max length {p.schedule.max_length}"
+        + (f", document context {p.schedule.context_size or 'filling the window'} per side" if p.schedule.document_context else "")
+        + (f", labels on {p.schedule.label_strategy} sub-tokens" if p.schedule.label_strategy != "first" else "")
+        + (f", mixed precision {p.schedule.mixed_precision}" if p.schedule.mixed_precision != "no" else "")
+        for p in PRESETS.values()) + (
+        "\n\nexamples:\n"
+        "  python -m training.train --model minilm-cpu --output-dir runs/minilm\n"
+        "  python -m training.train --output-dir runs/minilm --resume\n"
+        "  accelerate launch --multi_gpu --num_processes 2 -m training.train --cpu ...   (2 CPU processes, gloo)\n"
+        "  accelerate launch --multi_gpu --num_processes 4 -m training.train ...")
+
+    class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+        pass
+
+    parser = argparse.ArgumentParser(
+        prog="python -m training.train",
+        description="Fine-tune a transformer for NER on CoNLL++ and write a run folder "
+                    "(run.json, metrics.jsonl, progress.json, checkpoints/, predictions/).",
+        epilog=epilog,
+        formatter_class=Formatter,
+    )
+    model = parser.add_argument_group("model and data")
+    model.add_argument("--model", default=DEFAULT_MODEL,
+                       help=f"a preset ({presets}), a local model folder, a Hugging Face Hub id, or "
+                            "'scratch:layers=2,hidden=128,heads=2,intermediate=512,vocab=8000'")
+    model.add_argument("--data-dir", default=None,
+                       help="folder with conllpp_{train,dev,test}.txt, or a folder of CoNLL files "
+                            "(train/dev/test by name); default: $NERLIB_DATA_DIR, the cache, or download")
+    model.add_argument("--output-dir", default=None,
+                       help="run folder to write; default $NERLIB_RUNS_DIR (or ./runs)/<model>-<time>")
+    model.add_argument("--label-strategy", choices=("first", "all"), default=None,
+                       help="which sub-tokens carry a word's label in training: only the first, or all "
+                            "(continuations get the I- form); predictions always read the first (preset "
+                            "default; fallback first)")
+
+    schedule = parser.add_argument_group("schedule (unset options come from the preset's recommended schedule)")
+    schedule.add_argument("--epochs", type=int, default=None, help="training epochs (fallback 3)")
+    schedule.add_argument("--batch-size", type=int, default=None,
+                          help="sentences per batch and process (fallback 16)")
+    schedule.add_argument("--learning-rate", type=float, default=None, help="peak learning rate (fallback 5e-5)")
+    schedule.add_argument("--warmup-ratio", type=float, default=None,
+                          help="share of the steps with linear warm-up (fallback 0.1)")
+    schedule.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (fallback 0.01)")
+    schedule.add_argument("--max-length", type=int, default=None,
+                          help="maximum sub-tokens per sentence; words past it are predicted O (fallback 256)")
+    schedule.add_argument("--document-context", action=argparse.BooleanOptionalAction, default=None,
+                          help="read each sentence with its neighbours of the same -DOCSTART- document as "
+                               "context (labels and loss on the sentence only; FLERT); recorded in the "
+                               "checkpoint, so tagging and evaluation do the same (preset default)")
+    schedule.add_argument("--context-size", type=int, default=None,
+                          help="with --document-context: at most N context sub-tokens on each side; 0 fills "
+                               "the window up to --max-length (preset default)")
+    schedule.add_argument("--mixed-precision", choices=("auto", "no", "fp16", "bf16"), default=None,
+                          help="autocast precision: fp16/bf16 on GPU, bf16 on CPUs with avx512_bf16/AMX; auto = "
+                               "bf16 where the device computes it natively (CUDA 8.0+, such CPUs), else no")
+    schedule.add_argument("--lr-scheduler", choices=("linear", "cosine", "constant"), default="linear",
+                          help="learning-rate decay after warm-up")
+    schedule.add_argument("--gradient-accumulation-steps", type=int, default=1,
+                          help="batches per optimizer step")
+    schedule.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping (0 = off)")
+    schedule.add_argument("--eval-batch-size", type=int, default=64, help="sentences per evaluation batch")
+    schedule.add_argument("--no-group-by-length", dest="group_by_length", action="store_false",
+                          help="use plain random batches instead of length-grouped ones")
+    schedule.add_argument("--seed", type=int, default=42, help="random seed (data order, init, dropout)")
+
+    quick = parser.add_argument_group("quick runs, evaluation and checkpoints")
+    quick.add_argument("--max-train-samples", type=int, default=None, help="use only the first N training sentences")
+    quick.add_argument("--max-eval-samples", type=int, default=None,
+                       help="use only the first N validation and test sentences")
+    quick.add_argument("--max-steps", type=int, default=None, help="stop after N optimizer steps")
+    quick.add_argument("--eval-steps", type=int, default=0,
+                       help="also evaluate on validation (and save a checkpoint) every N steps; 0 = epoch ends only")
+    quick.add_argument("--save-total-limit", type=int, default=None,
+                       help="keep only the last K epoch/step checkpoints (best is always kept)")
+    quick.add_argument("--no-test", dest="run_test", action="store_false",
+                       help="skip the final evaluation of the best checkpoint on test")
+    quick.add_argument("--resume", nargs="?", const="last", default=None, metavar="CHECKPOINT",
+                       help="continue the run in --output-dir from its last complete checkpoint "
+                            "(or the named one); the other options are read from its run.json")
+    quick.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is present")
+    quick.add_argument("--compile", action="store_true",
+                       help="torch.compile the training forward and backward (GPU: faster steps after a "
+                            "compile of about a minute; see docs/benchmarks.md)")
+    quick.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=True,
+                       help="on one CUDA device, replay each training step's forward and backward as a CUDA "
+                            "graph (batches padded to a multiple of 32 sub-tokens; captured before training): "
+                            "the same arithmetic without the per-kernel launch cost (nerlib.cuda_graphs)")
+    quick.add_argument("--disable-tqdm", action="store_true", help="no progress bar (progress.json is still written)")
+    quick.add_argument("--progress-interval", type=float, default=2.0, help="seconds between progress.json updates")
+    sharing = parser.add_argument_group("experiment trackers and the Hugging Face Hub")
+    sharing.add_argument("--report-to", choices=trackers.REPORT_TO_CHOICES, default="none",
+                         help="also log every metrics.jsonl line and the config to a tracker (Accelerate's "
+                              "tracker API; TensorBoard events go to <run>/tensorboard/; 'all' = every installed one)")
+    sharing.add_argument("--push-to-hub", metavar="REPO", default=None,
+                         help="at the end, upload the best checkpoint (weights, tokenizer, model card; never "
+                              "optimizer state) to this Hugging Face Hub repository (needs a login or HF_TOKEN)")
+    # for the resume test: die like `kill -9` right after this optimizer step
+    quick.add_argument("--debug-kill-after-step", type=int, default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def resolve_schedule(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill every schedule option left unset from the model preset's recommended schedule (or the
+    fallbacks); returns ``args``."""
+    preset = PRESETS.get(args.model)
+    recommended = preset.schedule if preset else SCHEDULE_FALLBACK
+    for name in SCHEDULE_OPTIONS:
+        if getattr(args, name) is None:
+            setattr(args, name, getattr(recommended, name))
+    for name in ("epochs", "batch_size", "max_length", "gradient_accumulation_steps", "eval_batch_size"):
+        if getattr(args, name) < 1:
+            raise SystemExit(f"error: --{name.replace('_', '-')} must be at least 1")
+    return args
+
+
+def resolve_mixed_precision(choice: str, cpu: bool = False) -> str:
+    """Return ``choice``, with ``auto`` replaced by what this machine computes fastest without
+    losing accuracy: ``bf16`` where the device computes bfloat16 natively
+    (:func:`nerlib.device.native_bfloat16`: CUDA compute capability 8.0+; CPUs with AVX512-BF16 or
+    AMX, where MiniLM trained about 1.4x as fast with the same F1, docs/benchmarks.md), else ``no``
+    (emulated bfloat16 is slower than float32)."""
+    if choice != "auto":
+        return choice
+    import torch
+
+    from nerlib.device import DeviceCapability, native_bfloat16
+
+    device = "cuda" if torch.cuda.is_available() and not cpu else "cpu"
+    return "bf16" if native_bfloat16(DeviceCapability.probe(device)) else "no"
