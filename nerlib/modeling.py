@@ -51,6 +51,7 @@ class Schedule:
     document_context: bool = False  # neighbouring sentences as context (nerlib.encoding)
     context_size: int = 0           # context sub-tokens per side at most; 0 fills up to max_length
     label_strategy: str = "first"   # sub-tokens that carry a word's label in training: first or all
+    freeze_word_embeddings: bool = False  # keep the pretrained word-embedding matrix as it is
 
 
 @dataclass(frozen=True)

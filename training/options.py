@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--context-size", type=int, default=None,
                           help="with --document-context: at most N context sub-tokens on each side; 0 fills "
                                "the window up to --max-length (preset default)")
+    schedule.add_argument("--freeze-word-embeddings", action=argparse.BooleanOptionalAction, default=None,
+                          help="keep the pretrained word-embedding matrix fixed (the largest weight of a small "
+                               "model: its gradient and AdamW update cost the most memory traffic per step on a "
+                               "CPU) (preset default)")
     schedule.add_argument("--mixed-precision", choices=("auto", "no", "fp16", "bf16"), default=None,
                           help="autocast precision: fp16/bf16 on GPU, bf16 on CPUs with avx512_bf16/AMX; auto = "
                                "bf16 where the device computes it natively (CUDA 8.0+, such CPUs), else no")

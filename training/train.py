@@ -503,6 +503,8 @@ def load_data_and_model(args, accelerator, run_dir: Path, checkpoint):
     # same way: labels on every sub-token -> a word's label is pooled over them all (nerlib.pooling)
     setattr(loaded.model.config, CONFIG_KEY, context_config(context, enabled=context != 0, max_length=args.max_length,
                                                             word_pooling=pooling_for_strategy(args.label_strategy)))
+    if args.freeze_word_embeddings:
+        loaded.model.get_input_embeddings().weight.requires_grad_(False)
     from nerlib.metrics import entity_surface_forms
 
     seen = entity_surface_forms(encoded["train"].tokens, encoded["train"].gold)
