@@ -255,3 +255,18 @@ def test_presets_fill_label_strategy_and_precision_unless_given():
     assert resolved("--model", "minilm-cpu", "--label-strategy", "first").label_strategy == "first"
     assert resolved("--model", "tiny-scratch").label_strategy == "first"
     assert resolved("--model", "scratch:layers=1").mixed_precision == "no"  # no preset: the fallbacks
+
+
+def test_frozen_word_embeddings_stay_as_loaded_while_the_rest_trains(conllpp_dir, tmp_path):
+    from safetensors.torch import load_file
+
+    from training.train import main
+
+    run_dir = main(tiny_run_args(conllpp_dir, tmp_path / "frozen", "--freeze-word-embeddings", "--max-steps", "4",
+                                 "--eval-steps", "2", "--no-test"))
+    assert runs.read_run_config(run_dir)["config"]["freeze_word_embeddings"] is True
+    first, second = (load_file(run_dir / runs.CHECKPOINTS_DIR / name / "model.safetensors") for name in ("step-2", "step-4"))
+    words = next(key for key in first if key.endswith("word_embeddings.weight"))
+    assert (first[words] == second[words]).all()
+    changed = [key for key in first if not (first[key] == second[key]).all()]
+    assert changed and words not in changed and any("encoder" in key for key in changed)
