@@ -1,8 +1,8 @@
 """The training forward and backward replayed as CUDA graphs, one graph per padded batch shape.
 
 On a GPU, a training step of a BERT-sized tagger on short CoNLL sentences is bound by kernel
-launches, not by arithmetic: an eager step launches about two thousand kernels (every linear
-layer, cast, dropout, norm and their gradients), each costing the host some microseconds, while
+launches, not by arithmetic: an eager step launches on the order of two thousand kernels (every
+linear layer, cast, dropout, norm and their gradients; reasoned from the layers, not counted), each costing the host some microseconds, while
 the GPU finishes each one almost at once. A CUDA graph records those launches once and replays
 them with one call. A graph replays fixed shapes, so batches are padded to a multiple of
 :data:`LENGTH_MULTIPLE` tokens: a handful of shapes covers every batch of a training split, and all
@@ -63,7 +63,7 @@ def graph_support(device_type: str, processes: int, accumulation_steps: int, com
     if accumulation_steps > 1:
         return "gradient accumulation: replayed gradient buffers would be added to themselves"
     if compiled:
-        return "--compile is on (torch.compile brings its own graphs)"
+        return "--compile is on (the compiled forward is not captured)"
     return None
 
 
