@@ -5,8 +5,9 @@ whole CoNLL++ training split, the full schedule, the best checkpoint tested on a
 sentences). Prints per run the test F1, unseen-entity F1 (gold entities whose surface form never
 occurs as an entity in training), seen F1 and minutes; then per recipe the mean and sample
 standard deviation over seeds, and the preset's difference from each baseline: ``previous`` (the
-first preset: 3 epochs in float32, labels on first sub-tokens only) and ``no-context`` (the preset
-without its document context: the second revision).
+first preset: 3 epochs in float32, labels on first sub-tokens only), ``no-context`` (the second
+revision: no document context, word embeddings trained) and ``trained-embeddings`` (the third
+revision: document context, word embeddings trained).
 
     NERLIB_DATA_DIR=../shared/data/conllpp python bench/preset.py --seeds 42 1 2            # preset and previous
     python bench/preset.py --recipes preset no-context previous --seeds 42 1 2 --jobs 2
@@ -38,9 +39,11 @@ sys.path.insert(0, str(ROOT))
 RECIPES = {
     "preset": [],  # whatever nerlib.modeling.PRESETS["minilm-cpu"] says now
     "previous": ["--epochs", "3", "--batch-size", "32", "--learning-rate", "2e-4", "--label-strategy", "first",
-                 "--mixed-precision", "no", "--no-document-context"],
-    # the preset without its document context (the preset's second revision)
-    "no-context": ["--no-document-context"],
+                 "--mixed-precision", "no", "--no-document-context", "--no-freeze-word-embeddings"],
+    # the preset's second revision: no document context, word embeddings trained
+    "no-context": ["--no-document-context", "--no-freeze-word-embeddings"],
+    # the preset's third revision: document context, word embeddings trained
+    "trained-embeddings": ["--no-freeze-word-embeddings"],
 }
 
 

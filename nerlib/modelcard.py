@@ -97,7 +97,8 @@ def _best_validation(run: runs.Run) -> dict[str, Any] | None:
 
 def _config_table(config: dict[str, Any]) -> str:
     keys = ("epochs", "batch_size", "learning_rate", "warmup_ratio", "weight_decay", "lr_scheduler",
-            "max_length", "label_strategy", "mixed_precision", "gradient_accumulation_steps", "seed",
+            "max_length", "label_strategy", "document_context", "context_size", "freeze_word_embeddings",
+            "mixed_precision", "gradient_accumulation_steps", "seed",
             "max_train_samples", "max_eval_samples", "max_steps")
     rows = [f"| {k} | {config[k]} |" for k in keys if config.get(k) is not None]
     return "\n".join(["| option | value |", "| --- | --- |", *rows])

@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"lr {p.schedule.learning_rate:g}, warm-up {p.schedule.warmup_ratio:g}, max length {p.schedule.max_length}"
         + (f", document context {p.schedule.context_size or 'filling the window'} per side" if p.schedule.document_context else "")
         + (f", labels on {p.schedule.label_strategy} sub-tokens" if p.schedule.label_strategy != "first" else "")
+        + (", word embeddings frozen" if p.schedule.freeze_word_embeddings else "")
         + (f", mixed precision {p.schedule.mixed_precision}" if p.schedule.mixed_precision != "no" else "")
         for p in PRESETS.values()) + (
         "\n\nexamples:\n"

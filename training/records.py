@@ -135,7 +135,7 @@ def save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, run_dir
     if accelerator.is_main_process:
         info = {"step": state.step, "epoch": round(epoch, 4), "metrics": metrics, "resumable": resumable,
                 "source": source, "state": asdict(state), "world_size": accelerator.num_processes,
-                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                "created_at": utc_timestamp()}
         runs.commit_checkpoint(temp, name, info)
     accelerator.wait_for_everyone()
 
@@ -192,7 +192,7 @@ def prepare_resume(args: argparse.Namespace) -> tuple[argparse.Namespace, runs.C
     return merged, checkpoint
 
 
-def now() -> str:
+def utc_timestamp() -> str:
     """The current UTC time as run.json writes it (ISO 8601, seconds)."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -212,8 +212,8 @@ def write_run_json(args, accelerator, run_dir: Path, checkpoint, loaded, label_n
     train = encoded["train"]
     runs.write_run_config(run_dir, {
         "name": run_dir.name,
-        "started_at": previous.get("started_at") or now(),
-        "resumed_at": previous.get("resumed_at", []) + ([now()] if checkpoint else []),
+        "started_at": previous.get("started_at") or utc_timestamp(),
+        "resumed_at": previous.get("resumed_at", []) + ([utc_timestamp()] if checkpoint else []),
         "command": previous.get("command") or ["python", "-m", "training.train", *args.command],
         "config": run_options(args),
         "model": {"spec": args.model, "kind": parse_model_spec(args.model).kind, "source": loaded.source,

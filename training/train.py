@@ -47,8 +47,8 @@ from nerlib.modeling import load_model
 from nerlib.pooling import pool_words, pooled_tokens, pooling_for_strategy, word_bounds
 from nerlib.runlock import RunLockedError, acquire_run_lock
 from training.options import build_parser, resolve_mixed_precision, resolve_schedule
-from training.records import (ProgressWriter, TrainState, now, prepare_resume, restore_training_state,
-                              run_options, save_checkpoint, write_run_json)
+from training.records import (ProgressWriter, TrainState, prepare_resume, restore_training_state,
+                              run_options, save_checkpoint, utc_timestamp, write_run_json)
 
 SHARED_TOKENIZER_DIR = ".scratch-tokenizer"  # a scratch vocabulary handed from the main process to the others
 
@@ -412,7 +412,7 @@ def main(argv: list[str] | None = None) -> Path:
             raise SystemExit(f"error: {error}") from None
         runs.remove_stale_temp_dirs(run_dir)
         if not args.resume:  # listable at once; completed once data and model are loaded
-            runs.write_run_config(run_dir, {"name": run_dir.name, "started_at": now(),
+            runs.write_run_config(run_dir, {"name": run_dir.name, "started_at": utc_timestamp(),
                                             "command": ["python", "-m", "training.train", *args.command],
                                             "config": run_options(args)})
     accelerator.wait_for_everyone()
@@ -503,7 +503,7 @@ def load_data_and_model(args, accelerator, run_dir: Path, checkpoint):
     # same way: labels on every sub-token -> a word's label is pooled over them all (nerlib.pooling)
     setattr(loaded.model.config, CONFIG_KEY, context_config(context, enabled=context != 0, max_length=args.max_length,
                                                             word_pooling=pooling_for_strategy(args.label_strategy)))
-    if args.freeze_word_embeddings:
+    if getattr(args, "freeze_word_embeddings", False):  # absent from the run.json of older runs (--resume)
         loaded.model.get_input_embeddings().weight.requires_grad_(False)
     from nerlib.metrics import entity_surface_forms
 
