@@ -77,10 +77,9 @@ def speed(args) -> None:
     to no context (the baseline)."""
     import torch
 
-    from nerlib.batching import length_grouped_batches
+    from nerlib.batching import collate, length_grouped_batches
     from nerlib.data import load_conllpp
     from nerlib.modeling import PRESETS, load_model
-    from nerlib.batching import collate
     from nerlib.encoding import encode_split
     from training.train import build_optimizer
 

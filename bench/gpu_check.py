@@ -150,7 +150,6 @@ def summary(folder: Path) -> str:
                 lines.append(f"| our loop before its rework (ae9e587^) | {previous:,.0f} | {ours / previous:.2f}x |")
             if train.get("ours_eager_sentences_per_s"):
                 eager = train["ours_eager_sentences_per_s"]
-                graphs = train.get("cuda_graphs") or {}
                 lines.append(f"| ours without CUDA graphs (`--no-cuda-graphs`) | {eager:,.0f} | {ours / eager:.2f}x |")
             lines.append(f"| **ours** | {ours:,.0f} | |")
             if compiled:

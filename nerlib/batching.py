@@ -97,6 +97,14 @@ def padding_stats(lengths: Sequence[int], batches: Sequence[Sequence[int]]) -> P
     return PaddingStats(real, padded)
 
 
+def padded_length(length: int, multiple: int | None = None) -> int:
+    """``length`` rounded up to a multiple of ``multiple`` (``length`` itself without one): how long
+    a batch whose longest sentence has ``length`` sub-tokens is once padded."""
+    if length < 1:
+        raise ValueError(f"a batch needs at least one token, got length {length}")
+    return -(-length // multiple) * multiple if multiple else length
+
+
 def collate(split: "EncodedSplit", indices: Sequence[int], pad_id: int, pad_to_multiple_of: int | None = None):
     """Pad the sentences ``indices`` of ``split`` (a :class:`nerlib.encoding.EncodedSplit`) into a
     batch of tensors: ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding) and ``index``."""
@@ -104,9 +112,7 @@ def collate(split: "EncodedSplit", indices: Sequence[int], pad_id: int, pad_to_m
 
     from nerlib.alignment import IGNORE_INDEX
 
-    longest = max(len(split.input_ids[i]) for i in indices)
-    if pad_to_multiple_of:
-        longest = -(-longest // pad_to_multiple_of) * pad_to_multiple_of
+    longest = padded_length(max(len(split.input_ids[i]) for i in indices), pad_to_multiple_of)
     input_ids = torch.full((len(indices), longest), pad_id, dtype=torch.long)
     labels = torch.full((len(indices), longest), IGNORE_INDEX, dtype=torch.long)
     attention = torch.zeros((len(indices), longest), dtype=torch.long)

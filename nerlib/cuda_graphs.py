@@ -32,25 +32,20 @@ from typing import Any, Iterable
 
 import torch
 
+from nerlib.batching import padded_length
+
 # batches are padded to a multiple of this many tokens when graphs are on: few shapes, little waste
 LENGTH_MULTIPLE = 32
-
-
-def bucket_length(length: int, multiple: int = LENGTH_MULTIPLE) -> int:
-    """``length`` rounded up to a multiple of ``multiple`` (the padded length of a batch whose
-    longest sentence has ``length`` sub-tokens)."""
-    if length < 1:
-        raise ValueError(f"a batch needs at least one token, got length {length}")
-    return -(-length // multiple) * multiple
 
 
 def batch_shapes(lengths: Iterable[int], batch_size: int, multiple: int = LENGTH_MULTIPLE,
                  max_positions: int | None = None) -> list[tuple[int, int]]:
     """The ``(batch_size, padded length)`` shapes that full batches of sentences with these
-    ``lengths`` can take, shortest first. A batch is padded to its longest sentence's bucket, so
+    ``lengths`` can take, shortest first. A batch is padded (``nerlib.batching.collate``, with
+    :func:`~nerlib.batching.padded_length`) to its longest sentence's bucket, so
     the buckets of the sentences' own lengths are all there can be. Buckets longer than
     ``max_positions`` (the model's position embeddings) are left out."""
-    buckets = {bucket_length(n, multiple) for n in lengths if n > 0}
+    buckets = {padded_length(n, multiple) for n in lengths if n > 0}
     return [(batch_size, b) for b in sorted(buckets) if max_positions is None or b <= max_positions]
 
 

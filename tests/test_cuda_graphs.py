@@ -6,14 +6,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nerlib.cuda_graphs import GraphedLoss, batch_shapes, bucket_length, graph_support
+from nerlib.batching import padded_length
+from nerlib.cuda_graphs import GraphedLoss, batch_shapes, graph_support
 
 
 def test_lengths_round_up_to_the_bucket():
-    assert [bucket_length(n) for n in (1, 31, 32, 33, 64, 65)] == [32, 32, 32, 64, 64, 96]
-    assert bucket_length(9, multiple=8) == 16
+    assert [padded_length(n, 32) for n in (1, 31, 32, 33, 64, 65)] == [32, 32, 32, 64, 64, 96]
+    assert padded_length(9, multiple=8) == 16
+    assert padded_length(9) == 9  # no multiple: the longest sentence's own length
     with pytest.raises(ValueError, match="at least one token"):
-        bucket_length(0)
+        padded_length(0, 32)
 
 
 def test_full_batches_can_only_take_the_buckets_of_their_sentences():
