@@ -3,7 +3,7 @@
 Both runs use the same model spec, seed, training slice and schedule; the only difference is
 ``--document-context`` (each sentence read with its neighbours of the same ``-DOCSTART-`` document,
 labels and loss on the sentence only). Each trained checkpoint is then scored on all 3,453 test
-sentences through ``nerlib.evaluation`` (the Tagger, which reads the context setting from the
+sentences through ``nerlib.evaluation.scoring`` (the Tagger, which reads the context setting from the
 checkpoint), with seen/unseen scores against the entities of the training slice actually used.
 Prints test F1, unseen F1 and minutes (training, test evaluation) for both, and the ratios
 context/no-context (the baseline is the run without context).
@@ -52,10 +52,10 @@ def train(args, run_dir: Path, context: bool) -> float:
 
 def score(args, run_dir: Path) -> dict:
     """Score the run's best checkpoint on the whole test split; seen = the training slice's entities."""
-    from nerlib.data import find_conllpp_dir
-    from nerlib.evaluation import evaluate_checkpoint
-    from nerlib.metrics import compute_metrics, entity_surface_forms
-    from nerlib.conll import read_conll
+    from nerlib.data.conll import read_conll
+    from nerlib.data.conllpp import find_conllpp_dir
+    from nerlib.evaluation.metrics import compute_metrics, entity_surface_forms
+    from nerlib.evaluation.scoring import evaluate_checkpoint
 
     train = read_conll(find_conllpp_dir(args.data_dir) / "conllpp_train.txt")
     if args.samples:
@@ -77,10 +77,10 @@ def speed(args) -> None:
     to no context (the baseline)."""
     import torch
 
-    from nerlib.batching import collate, length_grouped_batches
-    from nerlib.data import load_conllpp
-    from nerlib.modeling import PRESETS, load_model
-    from nerlib.encoding import encode_split
+    from nerlib.data.conllpp import load_conllpp
+    from nerlib.modeling.batching import collate, length_grouped_batches
+    from nerlib.modeling.encoding import encode_split
+    from nerlib.modeling.models import PRESETS, load_model
     from training.train import build_optimizer
 
     sizes = [int(x) for x in args.speed_sizes.split(",")]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from nerlib.data import load_conllpp
-from nerlib.stats import dataset_statistics
+from nerlib.data.conllpp import load_conllpp
+from nerlib.data.statistics import dataset_statistics
 
 
 def baseline_counts(dataset_dict) -> dict:

@@ -5,7 +5,7 @@ by spaces), and tagged three ways by the same checkpoint:
 
 - ``sentence by sentence`` (the baseline): every line is its own text (``tag_many(lines)``);
 - ``whole document``: the document's text in one call (``tag(document)``), the Tagger splitting it
-  into sentences (:mod:`nerlib.sentences`), without document context;
+  into sentences (:mod:`nerlib.text.sentences`), without document context;
 - ``whole document + context``: the same, with each sentence read with its neighbours as context
   (what a checkpoint trained with ``--document-context`` does by default; for other checkpoints
   only with ``--force-context``, filling the window).
@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def documents(data_dir: str | None):
     """The test split as documents: lists of ConllSentence."""
-    from nerlib.conll import read_conll
-    from nerlib.data import find_conllpp_dir
+    from nerlib.data.conll import read_conll
+    from nerlib.data.conllpp import find_conllpp_dir
 
     sentences = read_conll(find_conllpp_dir(data_dir) / "conllpp_test.txt")
     return [list(group) for _, group in groupby(sentences, key=lambda s: s.document)]
@@ -49,8 +49,8 @@ def labels_for_tokens(tagged, tokens: list[str], offset: int) -> list[str]:
 
 
 def run(tagger, docs, mode: str):
-    from nerlib.labels import to_iob2
-    from nerlib.metrics import compute_metrics
+    from nerlib.data.labels import to_iob2
+    from nerlib.evaluation.metrics import compute_metrics
 
     started = time.perf_counter()
     gold, predicted, crossing = [], [], 0
@@ -88,7 +88,7 @@ def main() -> None:
 
     import torch
 
-    from nerlib.tagger import Tagger
+    from nerlib.tagging.tagger import Tagger
 
     docs = documents(args.data_dir)
     print(f"{len(docs)} test documents, {sum(len(d) for d in docs)} sentences; {os.cpu_count()} CPU cores, "

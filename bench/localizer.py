@@ -35,8 +35,8 @@ from collections import Counter, defaultdict
 
 from nerlib.localizer import Localizer, pool_for, resolve_country
 from nerlib.localizer.pools import country_names
+from nerlib.localizer.vectors import load_vectors
 from nerlib.localizer.vocab import fold
-from nerlib.vectors import load_vectors
 
 F, M = "female", "male"
 

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 # The recipes: extra training options on top of ``--model minilm-cpu``.
 RECIPES = {
-    "preset": [],  # whatever nerlib.modeling.PRESETS["minilm-cpu"] says now
+    "preset": [],  # whatever nerlib.modeling.models.PRESETS["minilm-cpu"] says now
     "previous": ["--epochs", "3", "--batch-size", "32", "--learning-rate", "2e-4", "--label-strategy", "first",
                  "--mixed-precision", "no", "--no-document-context", "--no-freeze-word-embeddings"],
     # the preset's second revision: no document context, word embeddings trained
@@ -76,7 +76,7 @@ def start(args, recipe: str, seed: int, threads: int) -> subprocess.Popen:
 
 def read_result(recipe: str, seed: int, folder: Path) -> Result | None:
     """The finished run's :class:`Result`, or None if ``folder`` holds no tested run."""
-    from nerlib import runs
+    from nerlib.runs import folder as runs
 
     try:
         test = [r for r in runs.read_metrics(folder) if r.get("split") == "test"]

@@ -57,7 +57,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def default_model() -> str:
-    from nerlib.checkpoint import latest_trained_run
+    from nerlib.runs.checkpoints import latest_trained_run
 
     run = latest_trained_run()
     if run is None:
@@ -113,8 +113,8 @@ def agreement(texts, tagged, ours_all, theirs_all, examples: int, title: str) ->
             kinds[kind] += len(a ^ b)
             if shown[kind] < examples:
                 shown[kind] += 1
-                print(f"    [{kind}] {text[:90]!r}\n      ours only:     {[(text[s:e], l) for s, e, l in sorted(a - b)]}"
-                      f"\n      pipeline only: {[(text[s:e], l) for s, e, l in sorted(b - a)]}")
+                print(f"    [{kind}] {text[:90]!r}\n      ours only:     {[(text[s:e], label) for s, e, label in sorted(a - b)]}"
+                      f"\n      pipeline only: {[(text[s:e], label) for s, e, label in sorted(b - a)]}")
     share = same / union if union else 1.0
     print(f"  {title}: {same} of {union} entities identical = {100 * share:.2f}%; "
           f"entities in only one of them, by cause: {dict(kinds)}")
@@ -125,15 +125,15 @@ def any_attention(tag_many):
     """``tag_many`` without the tagger's restriction of the attention kernels (for comparison)."""
     import contextlib
 
-    import nerlib.tagger
+    import nerlib.tagging.tagger
 
     def run(texts):
-        restricted = nerlib.tagger._attention_kernels
-        nerlib.tagger._attention_kernels = lambda device: contextlib.nullcontext()
+        restricted = nerlib.tagging.tagger._attention_kernels
+        nerlib.tagging.tagger._attention_kernels = lambda device: contextlib.nullcontext()
         try:
             return tag_many(texts)
         finally:
-            nerlib.tagger._attention_kernels = restricted
+            nerlib.tagging.tagger._attention_kernels = restricted
     return run
 
 
@@ -143,9 +143,9 @@ def main() -> None:
     import transformers
     from transformers import pipeline
 
-    from nerlib.evaluation import load_sentences
-    from nerlib.metrics import compute_metrics
-    from nerlib.tagger import Tagger, quantize_dynamic
+    from nerlib.evaluation.metrics import compute_metrics
+    from nerlib.evaluation.scoring import load_sentences
+    from nerlib.tagging.tagger import Tagger, quantize_dynamic
 
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
@@ -160,7 +160,7 @@ def main() -> None:
     device = args.device
     gpu = device.startswith("cuda")
     # float32 explicitly: the pipeline baseline shares this model, and the default dtype="auto" would
-    # pick float16 or bfloat16 (nerlib.device.choose_dtype; the "default" variant measures that).
+    # pick float16 or bfloat16 (nerlib.modeling.device.choose_dtype; the "default" variant measures that).
     tagger = Tagger.from_pretrained(model_path, device=device, dtype="float32", batch_size=args.batch_size)
     hardware = (f"GPU {torch.cuda.get_device_name(torch.device(device))}" if gpu else
                 f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs visible (load average {os.getloadavg()[0]:.1f})")
@@ -220,7 +220,7 @@ def main() -> None:
         chunk = texts[begin:begin + args.chunk]
         for name in names[number % len(names):] + names[:number % len(names)]:
             repeats = args.baseline_repeats if name.startswith("pipeline") else args.repeats
-            seconds, output = timed(lambda: contenders[name](chunk), repeats)
+            seconds, output = timed(lambda name=name, chunk=chunk: contenders[name](chunk), repeats)
             results[name] += seconds
             outputs[name].extend(output)
     tagged, default_out, batched_out = outputs["ours (float32)"], outputs["pipeline, default batch size"], outputs[batched_name]

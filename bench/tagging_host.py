@@ -71,7 +71,7 @@ def build_model(folder: Path, o_bias: float) -> None:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
 
-    from nerlib.modeling import add_case_markers, minilm_path
+    from nerlib.modeling.models import add_case_markers, minilm_path
 
     tokenizer = add_case_markers(AutoTokenizer.from_pretrained(str(minilm_path())))
     torch.manual_seed(0)
@@ -95,7 +95,7 @@ def worker(work: Path, out: Path, repeats: int) -> None:
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     import nerlib
-    from nerlib.tagger import Tagger
+    from nerlib.tagging.tagger import Tagger
 
     quiet_transformers()
     torch.set_num_threads(1)
@@ -130,7 +130,7 @@ def main() -> None:
         worker(Path(args.work), Path(args.out), args.repeats)
         return
     sys.path.insert(0, str(ROOT))
-    from nerlib.evaluation import load_sentences
+    from nerlib.evaluation.scoring import load_sentences
 
     sentences, source = load_sentences(args.split)
     if args.limit:

@@ -9,7 +9,7 @@ baseline the ratio is against), and with length-grouped batches for reference. W
 ``--previous-loop DIR`` (a code tree of this project from before the GPU rework of the loop, e.g.
 ``git archive ae9e587^``), that tree's ``training.train`` trains the same epoch too, in its own
 process, timed by the same clock: the "today's loop" baseline measured in the same run. On a GPU
-ours trains twice: as it runs by default (CUDA graphs, ``nerlib.cuda_graphs``) and with
+ours trains twice: as it runs by default (CUDA graphs, ``nerlib.modeling.cuda_graphs``) and with
 ``--no-cuda-graphs``.
 
     NERLIB_DATA_DIR=../shared/data/conllpp python bench/training.py               # MiniLM, 640 sentences
@@ -29,8 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -94,9 +94,9 @@ def trainer(args, workdir: Path, strategy: str) -> float:
     from accelerate.utils import set_seed
     from transformers import DataCollatorForTokenClassification, Trainer, TrainingArguments
 
-    from nerlib.alignment import align_dataset
-    from nerlib.data import load_conllpp
-    from nerlib.modeling import load_model
+    from nerlib.data.conllpp import load_conllpp
+    from nerlib.modeling.alignment import align_dataset
+    from nerlib.modeling.models import load_model
 
     datasets.disable_progress_bars()
     raw = load_conllpp(args.data_dir)["train"].select(range(args.samples))

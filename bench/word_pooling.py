@@ -13,7 +13,7 @@ Prints test F1 and unseen-entity F1 per rule and checkpoint, mean ± sd per rule
 to ``first`` measured in the same run; ``--examples`` lists unseen gold entities that one rule gets
 right and ``first`` wrong (and the reverse). ``--json`` writes everything to a file.
 
-``--speed`` times instead the host cost of the rule the Tagger implements (``nerlib.pooling``):
+``--speed`` times instead the host cost of the rule the Tagger implements (``nerlib.modeling.pooling``):
 ``Tagger.tag_many`` over the test sentences as text with ``word_pooling="first"`` (baseline) and
 ``"mean"``, in turns, best of ``--repeats`` calls each, with bench/tagging_host.py's tiny model
 (one layer of width 32, the ``minilm-cpu`` tokenizer with case markers), so the model's arithmetic
@@ -43,7 +43,7 @@ def subtoken_scores(tagger, tokens: list[list[str]]) -> tuple[list[np.ndarray], 
     """Per sentence: the logits of its target sub-tokens, their ids and the word starts."""
     import torch
 
-    from nerlib.encoding import encode_words, sentence_windows
+    from nerlib.modeling.encoding import encode_words, sentence_windows
 
     encoded = encode_words(tagger.tokenizer, tokens)
     windows, _ = sentence_windows(encoded, max_length=tagger.max_length, prefix=tagger._prefix,
@@ -111,11 +111,11 @@ def main() -> None:
     if not args.checkpoints:
         parser.error("name checkpoint folders, or --speed")
 
-    from nerlib.evaluation import load_sentences, training_entities
-    from nerlib.labels import entity_spans, to_iob2
-    from nerlib.metrics import compute_metrics
-    from nerlib.modeling import CASE_MARKER
-    from nerlib.tagger import Tagger
+    from nerlib.data.labels import entity_spans, to_iob2
+    from nerlib.evaluation.metrics import compute_metrics
+    from nerlib.evaluation.scoring import load_sentences, training_entities
+    from nerlib.modeling.models import CASE_MARKER
+    from nerlib.tagging.tagger import Tagger
 
     sentences, _ = load_sentences(args.split)
     seen = training_entities("train")
@@ -190,8 +190,8 @@ def speed(split: str, repeats: int) -> None:
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     from bench.tagging_host import build_model, quiet_transformers
-    from nerlib.evaluation import load_sentences
-    from nerlib.tagger import Tagger
+    from nerlib.evaluation.scoring import load_sentences
+    from nerlib.tagging.tagger import Tagger
 
     quiet_transformers()
     torch.set_num_threads(1)
@@ -202,7 +202,7 @@ def speed(split: str, repeats: int) -> None:
     taggers = {rule: Tagger(model, tokenizer, device="cpu", word_pooling=rule) for rule in ("first", "mean")}
     best = {rule: float("inf") for rule in taggers}
     words = 0
-    for rule, tagger in taggers.items():
+    for tagger in taggers.values():
         tagger.tag_many(texts)  # warm-up
     for _ in range(repeats):
         for rule, tagger in taggers.items():

@@ -3,7 +3,7 @@
 Inputs of 16, 32, 64 and 128 KB: ``a_`` repeated (the issue's reproduction), dotted snake_case
 identifiers (``config.input_file_name.`` repeated), ``a.b`` repeated and ``+1`` repeated (both once quadratic through the e-mail
 alternative), and ordinary prose (CoNLL++ sentences, a control). Each is split with
-``nerlib.words.split_words`` and with the named baseline, **main's pattern before issue 13**
+``nerlib.text.words.split_words`` and with the named baseline, **main's pattern before issue 13**
 (the e-mail alternative tried from every position of a run of name characters), in the same run.
 
 Printed per input: seconds for each size (ours: best of 3 runs; baseline: one run), ``x2`` = time(2n)/time(n) (about 2 when linear, about 4
@@ -21,7 +21,7 @@ import time
 
 import regex
 
-from nerlib import words
+from nerlib.text import words
 
 SIZES_KB = (16, 32, 64, 128)
 OLD_EMAIL = r"(?P<email>[\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+)"
@@ -36,7 +36,7 @@ def baseline_pattern() -> regex.Pattern:
 
 
 def prose(size: int) -> str:
-    from nerlib.conll import read_conll
+    from nerlib.data.conll import read_conll
 
     folder = os.environ.get("NERLIB_DATA_DIR")
     if not folder:

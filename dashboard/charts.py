@@ -1,6 +1,6 @@
 """Plotly figure builders for the dashboard pages (pure functions: DataFrames in, figures out).
 
-Entity types always use ``nerlib.display.entity_color`` (the palette, or a stable colour derived
+Entity types always use ``nerlib.views.spans.entity_color`` (the palette, or a stable colour derived
 from the name for other types), so a type has one colour on every page; totals are grey.
 """
 
@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from nerlib.display import entity_color
-from nerlib.labels import ENTITY_TYPES
+from nerlib.data.labels import ENTITY_TYPES
+from nerlib.views.spans import entity_color
 
 TOTAL_COLOR = "#6b7280"
 TOTALS = ("ALL", "micro", "overall")

@@ -29,11 +29,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from nerlib import tables
-from nerlib.data import load_conll, load_conllpp
-from nerlib.runs import Run, default_runs_dir, iter_run_dirs, list_runs
+from nerlib.data.conllpp import load_conll, load_conllpp
+from nerlib.data.statistics import DatasetStatistics, dataset_statistics
+from nerlib.runs.folder import Run, default_runs_dir, iter_run_dirs, list_runs
 from nerlib.settings import DATA_DIR_ENV
-from nerlib.stats import DatasetStatistics, dataset_statistics
+from nerlib.views import tables
 
 # --------------------------------------------------------------------------- data
 
@@ -48,7 +48,7 @@ def conllpp_dataset(data_dir: str | None):
 def uploaded_dataset(name: str, digest: str, _data: bytes):
     """A user's CoNLL file as a DatasetDict (one split), cached by content ``digest``.
 
-    Raises ``nerlib.conll.ConllFormatError`` (path = the uploaded name) for a malformed line.
+    Raises ``nerlib.data.conll.ConllFormatError`` (path = the uploaded name) for a malformed line.
     """
     safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name) or "upload.txt"
     with tempfile.TemporaryDirectory(prefix="nerlib-upload-") as folder:
@@ -70,13 +70,13 @@ def load_source(source: str, upload=None):
 
 @st.cache_data(show_spinner="Computing statistics ...", max_entries=8)
 def statistics(source_key: str, _dataset_dict, top_n: int = 20) -> DatasetStatistics:
-    """``nerlib.stats.dataset_statistics`` cached by the data source key and ``top_n``."""
+    """``nerlib.data.statistics.dataset_statistics`` cached by the data source key and ``top_n``."""
     return dataset_statistics(_dataset_dict, top_n=top_n)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def sentence_index(source_key: str, split: str, _dataset_dict) -> pd.DataFrame:
-    """``nerlib.tables.sentence_index`` of ``split``, cached by source key and split."""
+    """``nerlib.views.tables.sentence_index`` of ``split``, cached by source key and split."""
     return tables.sentence_index(_dataset_dict[split])
 
 
@@ -131,13 +131,13 @@ def checkpoint_stamp(source: str) -> int:
 
 @st.cache_resource(show_spinner="Loading the model (once per server process) ...", max_entries=3)
 def _tagger(source: str, stamp: int):
-    from nerlib.tagger import Tagger
+    from nerlib.tagging.tagger import Tagger
 
     return Tagger.from_pretrained(source)
 
 
 def tagger(source: str):
-    """``nerlib.tagger.Tagger.from_pretrained(source)``, loaded once per process, source and
+    """``nerlib.tagging.tagger.Tagger.from_pretrained(source)``, loaded once per process, source and
     checkpoint version. Raises what ``from_pretrained`` raises (``CheckpointError``, ``OSError``)."""
     return _tagger(source, checkpoint_stamp(source))
 
@@ -155,13 +155,13 @@ def tag_text(source: str, text: str):
 
 @st.cache_data(show_spinner="Evaluating the checkpoint (cached afterwards) ...", max_entries=16)
 def _evaluation(source: str, stamp: int, split: str, limit: int | None):
-    from nerlib.evaluation import evaluate_checkpoint
+    from nerlib.evaluation.scoring import evaluate_checkpoint
 
     return evaluate_checkpoint(_tagger(source, stamp), split, limit=limit)
 
 
 def evaluation(source: str, split: str, limit: int | None):
-    """``nerlib.evaluation.evaluate_checkpoint`` of the tagger of ``source`` on ``split`` (first
+    """``nerlib.evaluation.scoring.evaluate_checkpoint`` of the tagger of ``source`` on ``split`` (first
     ``limit`` sentences, or all), cached by source (and its version), split and limit."""
     return _evaluation(source, checkpoint_stamp(source), split, limit)
 
@@ -171,8 +171,8 @@ def evaluation(source: str, split: str, limit: int | None):
 
 @st.cache_resource(show_spinner="Loading word vectors (once per server process) ...", max_entries=2)
 def vectors(source: str):
-    """``nerlib.vectors.load_vectors(source)``, loaded once per process and source."""
-    from nerlib.vectors import load_vectors
+    """``nerlib.localizer.vectors.load_vectors(source)``, loaded once per process and source."""
+    from nerlib.localizer.vectors import load_vectors
 
     return load_vectors(source)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from nerlib.runs import default_runs_dir, read_progress, unique_run_name
+from nerlib.runs.folder import default_runs_dir, read_progress, unique_run_name
 from nerlib.settings import RUNS_DIR_ENV
 
 # The training script runs from the repository root (``-m training.train``).

@@ -18,7 +18,8 @@ link that opens the same view (``/tagger?checkpoint=tiny+/+best&text=...``).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import streamlit as st
 

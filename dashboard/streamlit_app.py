@@ -2,7 +2,7 @@
 
 Registers the five pages with ``st.navigation``; each page is a thin script in ``views/`` that
 reads widget state, calls ``nerlib`` through the cached loaders in ``dashboard.loaders`` (tables
-from ``nerlib.tables``, shared widgets from ``dashboard.widgets``), and draws. Before the page runs,
+from ``nerlib.views.tables``, shared widgets from ``dashboard.widgets``), and draws. Before the page runs,
 ``session.hold_kept_widgets()`` keeps the values of the widgets pages mark with ``session.keep``,
 so typed text and choices survive page switches.
 """

@@ -1,7 +1,7 @@
 """Widgets shared by the dashboard pages: the checkpoint picker, legend, pager, sidebar status and
 the refresh-while-training fragment. Each takes a ``key`` prefix for its widgets (as
 spacy-streamlit's ``visualize_*(..., key=...)`` do), reads data through ``dashboard.loaders`` and
-tables through ``nerlib.tables``; nothing here is cached itself.
+tables through ``nerlib.views.tables``; nothing here is cached itself.
 
 Import order (no cycle): ``loaders`` and ``quickrun`` import only ``nerlib``; ``widgets`` imports
 both; pages import all three and ``session``.
@@ -14,11 +14,11 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import loaders, quickrun, session
-from nerlib.display import render_legend
-from nerlib.runs import Run
-from nerlib.safety import PathNotAllowedError, check_visitor_checkpoint, escape_markdown
+from nerlib.runs.folder import Run
 from nerlib.settings import RUNS_DIR_ENV
-from nerlib.tables import checkpoint_choices
+from nerlib.views.guards import PathNotAllowedError, check_visitor_checkpoint, escape_markdown
+from nerlib.views.spans import render_legend
+from nerlib.views.tables import checkpoint_choices
 
 CHECKPOINT_KINDS = ["From runs", "Local folder", "Hub id"]
 

@@ -19,8 +19,9 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence, TextIO
+from typing import TextIO
 
 _CHUNK = 512  # texts read from a stream are tagged in chunks, so output starts early
 
@@ -127,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("-o", "--output", help="write the JSON lines to this file instead of standard output")
     bulk = tag.add_argument_group(
         "large inputs (--file): streamed in blocks, resumable with --output, one shard per process under "
-        "`accelerate launch --multi_gpu --num_processes N -m nerlib tag ...` (see nerlib.bulk)")
+        "`accelerate launch --multi_gpu --num_processes N -m nerlib tag ...` (see nerlib.tagging.bulk)")
     bulk.add_argument("--format", choices=("auto", "text", "jsonl", "parquet"), default="auto",
                       help="input format of --file (auto: .jsonl/.ndjson JSON lines, .parquet Parquet, else text lines)")
     bulk.add_argument("--text-field", default="text", help="the text field of JSON lines / column of Parquet")
@@ -171,8 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_push(args: argparse.Namespace, stdout: TextIO) -> int:
     """``push``: write the model card, upload, print the commit URL (or the card's path)."""
-    from nerlib.hub import checkpoint_folder, push_checkpoint
-    from nerlib.modelcard import write_model_card
+    from nerlib.runs.hub import checkpoint_folder, push_checkpoint
+    from nerlib.runs.modelcard import write_model_card
 
     if args.card_only:
         run_dir, folder = checkpoint_folder(args.run)
@@ -221,9 +222,9 @@ def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
 
 
 def _load_tagger(args: argparse.Namespace):
-    from nerlib.checkpoint import CheckpointNotFoundError, latest_trained_run
-    from nerlib.runs import default_runs_dir
-    from nerlib.tagger import Tagger
+    from nerlib.runs.checkpoints import CheckpointNotFoundError, latest_trained_run
+    from nerlib.runs.folder import default_runs_dir
+    from nerlib.tagging.tagger import Tagger
 
     if args.model is None:
         run = latest_trained_run()
@@ -243,14 +244,14 @@ def _load_tagger(args: argparse.Namespace):
 
 
 def _is_bulk(args: argparse.Namespace) -> bool:
-    """File input (not ``--whole-file``) goes through :mod:`nerlib.bulk`: any format, and with
+    """File input (not ``--whole-file``) goes through :mod:`nerlib.tagging.bulk`: any format, and with
     ``--output`` resumable and shardable over processes."""
     return bool(args.file and args.file != "-" and not args.whole_file and not args.texts)
 
 
 def run_bulk_tag(args: argparse.Namespace, stdout: TextIO) -> int:
-    """``tag --file``: stream the file through the tagger (see :mod:`nerlib.bulk`)."""
-    from nerlib import bulk
+    """``tag --file``: stream the file through the tagger (see :mod:`nerlib.tagging.bulk`)."""
+    from nerlib.tagging import bulk
 
     shard = bulk.Shard.from_env()
     if shard.world > 1 and not args.output:
@@ -327,8 +328,8 @@ def format_table(result) -> str:
 
 def run_evaluate(args: argparse.Namespace, stdout: TextIO) -> int:
     """``evaluate``: print the per-type table (or JSON) and write the optional files."""
-    from nerlib.data import DataNotFoundError
-    from nerlib.evaluation import evaluate_sentences, load_sentences, training_entities
+    from nerlib.data.conllpp import DataNotFoundError
+    from nerlib.evaluation.scoring import evaluate_sentences, load_sentences, training_entities
 
     check_output(args.predictions, "--predictions")  # bad outputs, devices and data fail before the model loads
     check_output(args.errors, "--errors")
@@ -363,9 +364,9 @@ def run_evaluate(args: argparse.Namespace, stdout: TextIO) -> int:
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Entry point of ``python -m nerlib`` (and the ``nerlib`` console script); returns the exit code."""
-    from nerlib.checkpoint import CheckpointError
-    from nerlib.conll import ConllFormatError
-    from nerlib.hub import HubUploadError
+    from nerlib.data.conll import ConllFormatError
+    from nerlib.runs.checkpoints import CheckpointError
+    from nerlib.runs.hub import HubUploadError
 
     args = build_parser().parse_args(argv)
     stdin = stdin or sys.stdin
@@ -378,7 +379,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         return run_evaluate(args, stdout)
     except (CheckpointError, ConllFormatError, FileNotFoundError, UnicodeDecodeError, ValueError,
             HubUploadError) as error:
-        # (nerlib.bulk.BulkError is a ValueError)
+        # (nerlib.tagging.bulk.BulkError is a ValueError)
         print(f"error: {error}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `... | head` closed the pipe: not an error

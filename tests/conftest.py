@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nerlib.data import DATA_DIR_ENV
+from nerlib.data.conllpp import DATA_DIR_ENV
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +24,7 @@ def conllpp_dir() -> Path:
 @pytest.fixture(scope="session")
 def conllpp(conllpp_dir):
     """CoNLL++ as a DatasetDict (loaded once per test session)."""
-    from nerlib.data import load_conllpp
+    from nerlib.data.conllpp import load_conllpp
 
     return load_conllpp(conllpp_dir)
 
@@ -32,7 +32,7 @@ def conllpp(conllpp_dir):
 @pytest.fixture(scope="session")
 def wordpiece_tokenizer(conllpp):
     """A real fast WordPiece tokenizer trained on the training split's tokens (cased, 4k vocab)."""
-    from nerlib.wordpiece import train_wordpiece_tokenizer
+    from nerlib.modeling.wordpiece import train_wordpiece_tokenizer
 
     return train_wordpiece_tokenizer(conllpp["train"]["tokens"], vocab_size=4000)
 

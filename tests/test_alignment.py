@@ -3,10 +3,15 @@
 import datasets
 import pytest
 
-from nerlib.alignment import (
-    IGNORE_INDEX, align_dataset, align_labels, inside_label_ids, tokenize_and_align, word_level_predictions,
+from nerlib.data.labels import NER_LABELS, label2id
+from nerlib.modeling.alignment import (
+    IGNORE_INDEX,
+    align_dataset,
+    align_labels,
+    inside_label_ids,
+    tokenize_and_align,
+    word_level_predictions,
 )
-from nerlib.labels import NER_LABELS, label2id
 
 ids = label2id()
 

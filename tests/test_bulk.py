@@ -1,4 +1,4 @@
-"""Bulk tagging (nerlib.bulk, ``python -m nerlib tag --file ... --output ...``): input formats,
+"""Bulk tagging (nerlib.tagging.bulk, ``python -m nerlib tag --file ... --output ...``): input formats,
 block sharding and the ordered merge, resume after a kill (in-process and with two real processes
 under ``accelerate launch`` killed mid-run)."""
 
@@ -16,10 +16,11 @@ import pytest
 
 pytest.importorskip("torch")
 
-from nerlib import bulk  # noqa: E402
-from nerlib.bulk import BulkError, BulkJob, Shard, read_texts, run_bulk  # noqa: E402
-from nerlib.tagger import Tagger  # noqa: E402
 from test_tagger import FILLER, KEYWORDS, save_keyword_model  # noqa: E402
+
+from nerlib import bulk  # noqa: E402
+from nerlib.tagging.bulk import BulkError, BulkJob, Shard, read_texts, run_bulk  # noqa: E402
+from nerlib.tagging.tagger import Tagger  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

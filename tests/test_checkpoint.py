@@ -11,7 +11,10 @@ import pytest
 
 pytest.importorskip("torch")
 
-from nerlib.checkpoint import (  # noqa: E402
+from test_tagger import build_tokenizer, save_random_model  # noqa: E402
+
+from nerlib.data.labels import NER_LABELS  # noqa: E402
+from nerlib.runs.checkpoints import (  # noqa: E402
     CheckpointError,
     CheckpointNotFoundError,
     HubUnavailableError,
@@ -22,8 +25,6 @@ from nerlib.checkpoint import (  # noqa: E402
     load_checkpoint,
     resolve_checkpoint_dir,
 )
-from nerlib.labels import NER_LABELS  # noqa: E402
-from test_tagger import build_tokenizer, save_random_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,10 @@ import pytest
 
 pytest.importorskip("torch")
 
-from nerlib.cli import main  # noqa: E402
 from test_evaluation import MADE_UP  # noqa: E402
 from test_tagger import save_keyword_model  # noqa: E402
+
+from nerlib.cli import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

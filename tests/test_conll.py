@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nerlib.conll import ConllFormatError, format_conll, read_conll, read_conll_file
+from nerlib.data.conll import ConllFormatError, format_conll, read_conll, read_conll_file
 
 
 def write(tmp_path: Path, text: str, name: str = "sample.txt") -> Path:

@@ -1,4 +1,4 @@
-"""CUDA graphs of the training step (nerlib.cuda_graphs): the shape rules on any machine, and on a
+"""CUDA graphs of the training step (nerlib.modeling.cuda_graphs): the shape rules on any machine, and on a
 CUDA machine the graphed step against the eager one (same loss and gradients on padded batches)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nerlib.batching import padded_length
-from nerlib.cuda_graphs import GraphedLoss, batch_shapes, graph_support
+from nerlib.modeling.batching import padded_length
+from nerlib.modeling.cuda_graphs import GraphedLoss, batch_shapes, graph_support
 
 
 def test_lengths_round_up_to_the_bucket():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from test_dashboard import assert_ok, open_page, plotly_charts, table  # noqa: F401
 
 pytestmark = pytest.mark.timeout(900)
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.timeout(900)
 
 @pytest.fixture
 def runs_with_lr_find(tiny_run, tmp_path, monkeypatch):
-    from nerlib.lr_finder import LRFindResult, LRSweep
+    from nerlib.runs.lr_finder import LRFindResult, LRSweep
 
     runs = tmp_path / "runs"
     shutil.copytree(tiny_run, runs / "tiny")

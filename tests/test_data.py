@@ -5,10 +5,17 @@ from pathlib import Path
 
 import pytest
 
-from nerlib.conll import ConllFormatError
-from nerlib.data import (
-    CONLLPP_SHA256, DATA_DIR_ENV, ChecksumError, DataNotFoundError, conllpp_features, find_conllpp_dir,
-    load_conll, load_conllpp, split_name,
+from nerlib.data.conll import ConllFormatError
+from nerlib.data.conllpp import (
+    CONLLPP_SHA256,
+    DATA_DIR_ENV,
+    ChecksumError,
+    DataNotFoundError,
+    conllpp_features,
+    find_conllpp_dir,
+    load_conll,
+    load_conllpp,
+    split_name,
 )
 
 
@@ -80,7 +87,7 @@ def test_download_failure_is_reported(tmp_path, monkeypatch):
     # No network here: the real download path must fail loudly and name the setting.
     monkeypatch.delenv(DATA_DIR_ENV, raising=False)
     monkeypatch.setenv("NERLIB_CACHE_DIR", str(tmp_path))
-    import nerlib.data as data
+    import nerlib.data.conllpp as data
 
     monkeypatch.setattr(data, "CONLLPP_URL", "http://127.0.0.1:9/{name}")  # a closed local port
     with pytest.raises(DataNotFoundError, match=r"download from .* failed"):

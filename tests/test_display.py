@@ -1,4 +1,4 @@
-"""nerlib.display: coloured span HTML, escaping, palette, comparison and replacement views."""
+"""nerlib.views.spans: coloured span HTML, escaping, palette, comparison and replacement views."""
 
 import html
 import re
@@ -6,7 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from nerlib.display import (
+from nerlib.data.labels import ENTITY_TYPES, Span, entity_spans
+from nerlib.views.spans import (
     FALLBACK_COLOR,
     PALETTE,
     DisplaySpan,
@@ -17,7 +18,6 @@ from nerlib.display import (
     render_text,
     render_words,
 )
-from nerlib.labels import ENTITY_TYPES, Span, entity_spans
 
 
 class _Collector(HTMLParser):
@@ -170,7 +170,7 @@ def test_unknown_types_get_stable_distinct_colours():
     assert entity_color("B-DATE") == entity_color("I-DATE") == entity_color("DATE")
     assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colours)
     # stable: another interpreter (another hash seed) gives the same colours
-    other = subprocess.run([sys.executable, "-c", "from nerlib.display import entity_color; "
+    other = subprocess.run([sys.executable, "-c", "from nerlib.views.spans import entity_color; "
                             f"print(' '.join(entity_color(t) for t in {ontonotes!r}))"],
                            capture_output=True, text=True, check=True, env={**__import__("os").environ,
                                                                            "PYTHONHASHSEED": "123"})
@@ -180,7 +180,7 @@ def test_unknown_types_get_stable_distinct_colours():
 
 
 def test_parse_marked_gives_plain_text_and_offsets():
-    from nerlib.display import parse_marked
+    from nerlib.views.spans import parse_marked
 
     text, entities = parse_marked("I met [Mitchell](PER) in [New York](LOC) <b>[x](ORG [y]")
     assert text == "I met Mitchell in New York <b>[x](ORG [y]"

@@ -5,11 +5,16 @@ import pytest
 
 pytest.importorskip("torch")
 
-from nerlib.alignment import IGNORE_INDEX, tokenize_and_align  # noqa: E402
-from nerlib.encoding import (  # noqa: E402
-    context_config, encode_examples, encode_words, read_context_config, sentence_windows, special_tokens,
+from nerlib.data.labels import NER_LABELS  # noqa: E402
+from nerlib.modeling.alignment import IGNORE_INDEX, tokenize_and_align  # noqa: E402
+from nerlib.modeling.encoding import (  # noqa: E402
+    context_config,
+    encode_examples,
+    encode_words,
+    read_context_config,
+    sentence_windows,
+    special_tokens,
 )
-from nerlib.labels import NER_LABELS  # noqa: E402
 from tests.test_tagger import build_tokenizer  # noqa: E402
 
 # three documents; each word names its document and sentence so context can be read back
@@ -117,9 +122,8 @@ def test_context_config_round_trip():
 
 def test_tagger_uses_the_same_windows(tokenizer):
     """The tagger's model input for a sentence equals the training example's input."""
+    from nerlib.tagging.tagger import Tagger
     from tests.test_tagger import build_keyword_model, expected_labels
-
-    from nerlib.tagger import Tagger
 
     model, tok = build_keyword_model()
     examples = encode_examples(tok, SENTENCES, LABELS, max_length=16, documents=DOCUMENTS, context=None)

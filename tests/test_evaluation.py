@@ -8,7 +8,10 @@ import pytest
 
 pytest.importorskip("torch")
 
-from nerlib.evaluation import (  # noqa: E402
+from test_tagger import build_keyword_model, save_keyword_model  # noqa: E402
+
+from nerlib.data.labels import ENTITY_TYPES  # noqa: E402
+from nerlib.evaluation.scoring import (  # noqa: E402
     ERROR_COLUMNS,
     ERROR_KINDS,
     EvaluationResult,
@@ -16,9 +19,7 @@ from nerlib.evaluation import (  # noqa: E402
     load_sentences,
     span_errors,
 )
-from nerlib.labels import ENTITY_TYPES  # noqa: E402
-from nerlib.tagger import Tagger  # noqa: E402
-from test_tagger import build_keyword_model, save_keyword_model  # noqa: E402
+from nerlib.tagging.tagger import Tagger  # noqa: E402
 
 # Made-up CoNLL data (4 columns, IOB2); the keyword model tags Angela/Merkel B-PER, Paris/Berlin
 # B-LOC, Acme Corp. B-ORG I-ORG, Olympics B-MISC, Smith I-PER, York I-LOC, everything else O.
@@ -119,7 +120,7 @@ def test_known_model_on_made_up_file(keyword_dir, made_up_file):
 
 
 def test_conll_predictions_round_trip(keyword_dir, made_up_file, tmp_path):
-    from nerlib.runs import read_predictions
+    from nerlib.runs.folder import read_predictions
 
     model, tokenizer = build_keyword_model()
     result = evaluate_checkpoint(Tagger(model, tokenizer, device="cpu"), made_up_file)

@@ -11,11 +11,12 @@ import pytest
 
 pytest.importorskip("torch")
 
-from nerlib.cli import main as cli_main  # noqa: E402
-from nerlib.evaluation import evaluate_checkpoint, training_entities  # noqa: E402
-from nerlib.tagger import Tagger  # noqa: E402
 from test_evaluation import MADE_UP  # noqa: E402
 from test_tagger import save_keyword_model  # noqa: E402
+
+from nerlib.cli import main as cli_main  # noqa: E402
+from nerlib.evaluation.scoring import evaluate_checkpoint, training_entities  # noqa: E402
+from nerlib.tagging.tagger import Tagger  # noqa: E402
 
 TRAIN = """-DOCSTART- -X- -X- O
 
@@ -71,11 +72,11 @@ def test_cli_prints_and_dumps_seen_unseen(files):
 
 
 def test_checkpoint_with_context_is_tagged_with_context(files, tmp_path):
+    import shutil
+
     from transformers import AutoConfig
 
-    from nerlib.encoding import CONFIG_KEY, context_config
-
-    import shutil
+    from nerlib.modeling.encoding import CONFIG_KEY, context_config
 
     keyword = shutil.copytree(files[1], tmp_path / "keyword")
     assert Tagger.from_pretrained(keyword, device="cpu").document_context is False

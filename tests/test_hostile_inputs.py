@@ -48,7 +48,7 @@ def cache(tmp_path, monkeypatch):
     ("evil.kv", False, "auto"), ("evil.kv.gz", True, "auto"), ("evil.bin", False, "native"),
 ])
 def test_untrusted_native_vectors_file_is_never_unpickled(tmp_path, cache, name, compress, format):
-    from nerlib.vectors import UntrustedVectorsError, load_vectors
+    from nerlib.localizer.vectors import UntrustedVectorsError, load_vectors
 
     marker = tmp_path / "marker"
     evil = write_evil_pickle(tmp_path / name, marker, compress=compress)
@@ -58,7 +58,7 @@ def test_untrusted_native_vectors_file_is_never_unpickled(tmp_path, cache, name,
 
 
 def test_a_link_into_the_cache_does_not_make_a_file_trusted(tmp_path, cache):
-    from nerlib.vectors import UntrustedVectorsError, load_vectors, vectors_cache_dir
+    from nerlib.localizer.vectors import UntrustedVectorsError, load_vectors, vectors_cache_dir
 
     marker = tmp_path / "marker"
     evil = write_evil_pickle(tmp_path / "evil.kv", marker)
@@ -71,8 +71,8 @@ def test_a_link_into_the_cache_does_not_make_a_file_trusted(tmp_path, cache):
 
 
 def test_visitor_vectors_paths_are_limited_to_the_configured_roots(tmp_path, cache, monkeypatch):
-    from nerlib.safety import PathNotAllowedError
-    from nerlib.vectors import check_visitor_source
+    from nerlib.localizer.vectors import check_visitor_source
+    from nerlib.views.guards import PathNotAllowedError
 
     assert check_visitor_source("glove-6b-50d") == "glove-6b-50d"
     assert check_visitor_source("default") == "glove-6b-50d"
@@ -124,7 +124,7 @@ def _copy_run(tiny_run, tmp_path) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize("state_file", ["optimizer.pt", "scheduler.pt", "rng_state_0.pt"])
 def test_resume_never_unpickles_a_crafted_training_state(tiny_run, tmp_path, state_file):
-    from nerlib import runs
+    from nerlib.runs import folder as runs
     from training.train import main
 
     run = _copy_run(tiny_run, tmp_path)
@@ -142,7 +142,7 @@ def test_training_state_loader_reads_what_training_saves(tmp_path):
     import numpy as np
     import torch
 
-    from nerlib.checkpoint import TrainingStateError, load_training_state
+    from nerlib.runs.checkpoints import TrainingStateError, load_training_state
 
     state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
     torch.save(state, tmp_path / "rng.pt")
@@ -162,10 +162,10 @@ def test_a_second_writer_is_refused_and_a_dead_holder_does_not_count(tmp_path):
     import subprocess
     import sys
 
-    from nerlib.runlock import LOCK_FILE, RunLockedError, acquire_run_lock
+    from nerlib.runs.lock import LOCK_FILE, RunLockedError, acquire_run_lock
 
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from nerlib.runlock import acquire_run_lock; "
+        [sys.executable, "-c", "import sys, time; from nerlib.runs.lock import acquire_run_lock; "
          f"acquire_run_lock({str(tmp_path)!r}); print('held', flush=True); time.sleep(600)"],
         stdout=subprocess.PIPE, text=True)
     try:
@@ -185,8 +185,8 @@ def test_a_second_writer_is_refused_and_a_dead_holder_does_not_count(tmp_path):
 def test_training_into_a_folder_another_training_writes_stops_and_changes_nothing(tiny_run, tmp_path, conllpp_dir):
     from conftest import tiny_run_args
 
-    from nerlib import runs
-    from nerlib.runlock import hold_run_lock
+    from nerlib.runs import folder as runs
+    from nerlib.runs.lock import hold_run_lock
     from training.train import main
 
     run = _copy_run(tiny_run, tmp_path)
@@ -209,7 +209,7 @@ def test_training_into_a_folder_another_training_writes_stops_and_changes_nothin
 def test_progress_reaches_the_file_when_no_new_file_can_be_written(tmp_path):
     import os
 
-    from nerlib import runs
+    from nerlib.runs import folder as runs
 
     runs.write_progress(tmp_path, runs.Progress(status="running"))
     # The temporary file cannot be created (as on a full disk): the status is overwritten in place.
@@ -233,7 +233,7 @@ def test_a_write_error_while_saving_is_recorded_and_leaves_no_temporary_folder(c
 
     from conftest import tiny_run_args
 
-    from nerlib import runs
+    from nerlib.runs import folder as runs
 
     run = tmp_path / "run"
     script = ("import resource, sys; from training.train import main; "
@@ -252,7 +252,7 @@ def test_a_write_error_while_saving_is_recorded_and_leaves_no_temporary_folder(c
 
 
 def test_the_scratch_vocabulary_is_the_same_on_every_call(conllpp):
-    from nerlib.wordpiece import train_wordpiece_tokenizer
+    from nerlib.modeling.wordpiece import train_wordpiece_tokenizer
 
     words = conllpp["train"]["tokens"][:2000]
     vocabularies = [train_wordpiece_tokenizer(words, vocab_size=3000).get_vocab() for _ in range(3)]
@@ -284,7 +284,7 @@ def damaged_copy(tiny_run, tmp_path, kind: str) -> Path:
 
 @pytest.mark.parametrize("kind", sorted(DAMAGE))
 def test_a_damaged_run_is_listed_as_damaged_and_the_others_still_list(tiny_run, tmp_path, kind):
-    from nerlib import runs
+    from nerlib.runs import folder as runs
 
     damaged = damaged_copy(tiny_run, tmp_path, kind)
     healthy = _copy_run(tiny_run, tmp_path / "more")
@@ -312,9 +312,9 @@ def test_tag_without_a_model_skips_a_damaged_newest_run(tiny_run, tmp_path, monk
 
 def test_the_tagger_page_refuses_text_over_the_cap_with_a_clear_message(tmp_path, monkeypatch, conllpp_dir):
     from streamlit.testing.v1 import AppTest
-
-    from nerlib.safety import MAX_TEXT_CHARS
     from test_tagger import save_random_model
+
+    from nerlib.views.guards import MAX_TEXT_CHARS
 
     model = save_random_model(tmp_path / "model")
     monkeypatch.setenv("NERLIB_RUNS_DIR", str(tmp_path / "runs"))
@@ -335,10 +335,11 @@ def test_the_tagger_page_refuses_text_over_the_cap_with_a_clear_message(tmp_path
 
 
 def test_the_errors_table_names_sentences_instead_of_repeating_them(tmp_path):
-    from nerlib.conll import ConllSentence
-    from nerlib.evaluation import ERROR_COLUMNS, evaluate_sentences, span_errors
-    from nerlib.tagger import Tagger
     from test_tagger import save_random_model
+
+    from nerlib.data.conll import ConllSentence
+    from nerlib.evaluation.scoring import ERROR_COLUMNS, evaluate_sentences, span_errors
+    from nerlib.tagging.tagger import Tagger
 
     # one 6,000-word sentence whose every third word is a gold entity
     words = [f"w{i % 50}" for i in range(6000)]
@@ -360,7 +361,7 @@ def test_the_errors_table_names_sentences_instead_of_repeating_them(tmp_path):
 
 
 def test_a_non_utf8_line_is_reported_with_its_line_and_byte(tmp_path):
-    from nerlib.conll import ConllFormatError, read_conll
+    from nerlib.data.conll import ConllFormatError, read_conll
 
     path = tmp_path / "latin1.conll"
     path.write_bytes(b"EU B-ORG\nrejects O\n\ncaf\xe9 O\n")
@@ -370,7 +371,7 @@ def test_a_non_utf8_line_is_reported_with_its_line_and_byte(tmp_path):
 
 
 def test_a_token_with_a_space_in_a_tab_separated_file_names_file_and_line(tmp_path):
-    from nerlib.conll import ConllFormatError, read_conll
+    from nerlib.data.conll import ConllFormatError, read_conll
 
     path = tmp_path / "tabs.conll"
     path.write_text("EU\tB-ORG\nNew York\tB-LOC\n")
@@ -441,7 +442,7 @@ def test_config_problems_are_named(cli_model, tmp_path, capsys):
     import json
     import shutil
 
-    from nerlib.checkpoint import MissingLabelMapError, NotTokenClassificationError, load_checkpoint
+    from nerlib.runs.checkpoints import MissingLabelMapError, NotTokenClassificationError, load_checkpoint
 
     folder = tmp_path / "model"
     shutil.copytree(cli_model, folder)
@@ -465,7 +466,7 @@ def test_a_shard_index_may_not_point_outside_the_checkpoint(cli_model, tmp_path)
     import json
     import shutil
 
-    from nerlib.checkpoint import WeightsError, load_checkpoint
+    from nerlib.runs.checkpoints import WeightsError, load_checkpoint
 
     folder = tmp_path / "model"
     shutil.copytree(cli_model, folder)
@@ -478,8 +479,8 @@ def test_a_shard_index_may_not_point_outside_the_checkpoint(cli_model, tmp_path)
 
 
 def test_checkpoint_boxes_say_the_same_for_every_server_path_outside_the_roots(tmp_path, monkeypatch):
-    from nerlib.checkpoint import resolve_checkpoint_dir
-    from nerlib.safety import PathNotAllowedError, check_visitor_checkpoint
+    from nerlib.runs.checkpoints import resolve_checkpoint_dir
+    from nerlib.views.guards import PathNotAllowedError, check_visitor_checkpoint
 
     monkeypatch.setenv("NERLIB_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("NERLIB_FILE_ROOTS", str(tmp_path / "roots"))
@@ -521,7 +522,7 @@ def test_the_tagger_page_folder_box_does_not_reveal_what_exists(tmp_path, monkey
 def test_markdown_from_file_names_and_content_is_shown_literally(tmp_path, monkeypatch, conllpp_dir):
     from streamlit.testing.v1 import AppTest
 
-    from nerlib.safety import code_span, escape_markdown
+    from nerlib.views.guards import code_span, escape_markdown
 
     assert escape_markdown("[click](http://evil) **x**") == r"\[click\]\(http\://evil\) \*\*x\*\*"
     assert code_span("a`b") == "`` a`b ``" and code_span("[x](y)") == "`[x](y)`"
@@ -573,7 +574,7 @@ def test_two_scratch_runs_with_one_seed_give_the_same_numbers(conllpp_dir, tmp_p
     from conftest import tiny_run_args
     from test_training import without_timing
 
-    from nerlib import runs
+    from nerlib.runs import folder as runs
     from training.train import main
 
     lines = []

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nerlib.labels import NER_LABELS, Span, entity_spans, id2label, is_iob1, label2id, to_iob2
+from nerlib.data.labels import NER_LABELS, Span, entity_spans, id2label, is_iob1, label2id, to_iob2
 
 
 def test_label_order_matches_hugging_face_conllpp():

@@ -1,4 +1,4 @@
-"""`pip install ner-workbench` (no extras) is enough for the tagger: `nerlib.tagger` imports and tags
+"""`pip install ner-workbench` (no extras) is enough for the tagger: `nerlib.tagging.tagger` imports and tags
 in a Python that cannot see the optional extras (Streamlit, plotly, gensim, Accelerate, datasets,
 the trackers).
 
@@ -29,9 +29,9 @@ CHILD = textwrap.dedent("""
     assert not missing, f"still importable: {missing}"
 
     from transformers import BertConfig, BertForTokenClassification
-    from nerlib.labels import NER_LABELS
-    from nerlib.wordpiece import train_wordpiece_tokenizer
-    from nerlib.tagger import Tagger
+    from nerlib.data.labels import NER_LABELS
+    from nerlib.modeling.wordpiece import train_wordpiece_tokenizer
+    from nerlib.tagging.tagger import Tagger
 
     words = "Angela Merkel met Emmanuel Macron in Paris on Tuesday .".split()
     tokenizer = train_wordpiece_tokenizer([words] * 20, vocab_size=120)

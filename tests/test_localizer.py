@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from text_spans import outside, spans
 
 from nerlib.localizer import (
     Localization,
@@ -22,8 +23,7 @@ from nerlib.localizer import (
     analogy_candidates,
     neighbours,
 )
-from nerlib.vectors import load_vectors
-from text_spans import outside, spans
+from nerlib.localizer.vectors import load_vectors
 
 COUNTRY = {"us": 0, "in": 1, "jp": 2, "uk": 3}
 KIND = {"per": 4, "loc": 5, "org": 6, "o": 7, "misc": 8}
@@ -241,7 +241,7 @@ def test_custom_source_and_target(vectors):
 
 
 @dataclass
-class Entity:  # the shape of nerlib.tagger.Entity
+class Entity:  # the shape of nerlib.tagging.tagger.Entity
     text: str
     label: str
     start: int

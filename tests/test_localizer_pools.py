@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from text_spans import outside, spans
 
 from nerlib.localizer import (
     CURATED,
@@ -23,8 +24,7 @@ from nerlib.localizer import (
     resolve_country,
     supported_countries,
 )
-from nerlib.vectors import load_vectors
-from text_spans import outside, spans
+from nerlib.localizer.vectors import load_vectors
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from nerlib.lr_finder import LRSweep, list_lr_finds, read_lr_find
+from nerlib.runs.lr_finder import LRSweep, list_lr_finds, read_lr_find
 
 
 def test_exponential_schedule():
@@ -60,6 +60,7 @@ def test_unreadable_result_is_named_and_skipped_in_lists(tmp_path):
 def test_real_sweep_diverges_and_writes_its_curve(conllpp_dir, tmp_path):
     pytest.importorskip("torch")
     from conftest import TINY_MODEL
+
     from training.lr_find import main
 
     folder = main(["--model", TINY_MODEL, "--data-dir", str(conllpp_dir), "--output-dir", str(tmp_path / "lrf"),

@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from nerlib.labels import ENTITY_TYPES
-from nerlib.metrics import EntityMetrics, compute_metrics, confusion_matrix
+from nerlib.data.labels import ENTITY_TYPES
+from nerlib.evaluation.metrics import EntityMetrics, compute_metrics, confusion_matrix
 
 
 def test_known_conlleval_case():
@@ -65,10 +65,10 @@ def test_equals_independent_count_on_perturbed_gold(conllpp):
     per_type = {t: [0, 0, 0] for t in ENTITY_TYPES}
     for g, p in zip(gold, pred):
         gc, pc = conlleval_chunks(g), conlleval_chunks(p)
-        correct += len(gc & pc); found += len(pc); expected += len(gc)
-        for _, _, t in gc & pc: per_type[t][0] += 1
-        for _, _, t in pc: per_type[t][1] += 1
-        for _, _, t in gc: per_type[t][2] += 1
+        correct, found, expected = correct + len(gc & pc), found + len(pc), expected + len(gc)
+        for column, chunks in enumerate((gc & pc, pc, gc)):
+            for _, _, t in chunks:
+                per_type[t][column] += 1
     precision, recall = correct / found, correct / expected
     assert m.precision == pytest.approx(precision, abs=1e-4)
     assert m.recall == pytest.approx(recall, abs=1e-4)

@@ -4,7 +4,13 @@ import json
 
 import pytest
 
-from nerlib.metrics import EntityMetrics, compute_metrics, entity_surface_forms, seen_unseen_by_run, seen_unseen_frame
+from nerlib.evaluation.metrics import (
+    EntityMetrics,
+    compute_metrics,
+    entity_surface_forms,
+    seen_unseen_by_run,
+    seen_unseen_frame,
+)
 
 TRAIN_TOKENS = [["Paris", "is", "in", "France", "."], ["Acme", "Corp", "hired", "John", "Smith"]]
 TRAIN_TAGS = [["B-LOC", "O", "O", "B-LOC", "O"], ["B-ORG", "I-ORG", "O", "B-PER", "I-PER"]]

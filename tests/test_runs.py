@@ -1,4 +1,4 @@
-"""Run records (nerlib.runs) on hand-made run folders: no training needed."""
+"""Run records (nerlib.runs.folder) on hand-made run folders: no training needed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from nerlib import runs, settings
+from nerlib import settings
+from nerlib.runs import folder as runs
 
 
 def make_checkpoint(run_dir, name, step, f1=None, resumable=True):

@@ -3,8 +3,8 @@ an entity cross a sentence boundary."""
 
 import pytest
 
-from nerlib.sentences import sentence_word_ranges, split_sentences
-from nerlib.words import split_words
+from nerlib.text.sentences import sentence_word_ranges, split_sentences
+from nerlib.text.words import split_words
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -42,9 +42,8 @@ def test_first_word_indices():
 
 
 def test_tagger_entities_never_cross_a_line_break():
+    from nerlib.tagging.tagger import Tagger
     from tests.test_tagger import build_keyword_model
-
-    from nerlib.tagger import Tagger
 
     model, tokenizer = build_keyword_model()
     tagger = Tagger(model, tokenizer, device="cpu")

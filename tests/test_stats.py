@@ -1,7 +1,7 @@
 """Dataset statistics on a small made-up fixture with known values, and on CoNLL++."""
 
-from nerlib.data import load_conll, load_conllpp
-from nerlib.stats import dataset_statistics
+from nerlib.data.conllpp import load_conll, load_conllpp
+from nerlib.data.statistics import dataset_statistics
 
 
 def test_statistics_on_fixture(tmp_path):

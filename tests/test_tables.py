@@ -1,11 +1,12 @@
-"""nerlib.tables and nerlib.runs.flatten_metrics on hand-made run folders: no training needed."""
+"""nerlib.views.tables and nerlib.runs.folder.flatten_metrics on hand-made run folders: no training needed."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from nerlib import runs, tables
+from nerlib.runs import folder as runs
+from nerlib.views import tables
 
 
 def scores(f1: float, **per_type: float) -> dict:
@@ -55,7 +56,7 @@ def test_flatten_metrics_is_the_one_flattening():
 
 def test_checkpoint_choices_put_each_runs_best_first_with_its_source(two_runs):
     choices = tables.checkpoint_choices(two_runs)
-    # b has no best/ folder: its best falls back to its highest-F1 checkpoint (nerlib.runs)
+    # b has no best/ folder: its best falls back to its highest-F1 checkpoint (nerlib.runs.folder)
     assert list(choices) == ["b / best", "b / epoch-1", "a / best (epoch-2)", "a / epoch-2", "a / epoch-1"]
     assert choices["a / best (epoch-2)"].name == "best"
 
@@ -103,8 +104,8 @@ def test_error_kind_counts_group_by_gold_type_else_predicted():
 
 
 def test_sentence_index_lists_text_types_and_counts():
-    from nerlib.conll import ConllSentence
-    from nerlib.data import sentences_to_dataset
+    from nerlib.data.conll import ConllSentence
+    from nerlib.data.conllpp import sentences_to_dataset
 
     dataset = sentences_to_dataset([
         ConllSentence(tokens=["Ada", "visited", "Turin"], pos_tags=["NNP", "VBD", "NNP"], chunk_tags=["O"] * 3,

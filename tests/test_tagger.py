@@ -1,6 +1,6 @@
 """Tagger: offsets, IOB repair, windowing of long texts, batching, empty input.
 
-Models are real BERTs built from a config with a real WordPiece tokenizer (nerlib.wordpiece):
+Models are real BERTs built from a config with a real WordPiece tokenizer (nerlib.modeling.wordpiece):
 
 - ``keyword model``: a BERT whose layers are switched off (zero output projections, zero position
   embeddings), so every word's label depends only on its own first sub-token; chosen words get
@@ -19,9 +19,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nerlib.labels import NER_LABELS, id2label, label2id  # noqa: E402
-from nerlib.tagger import Entity, TaggedText, Tagger, normalize_label  # noqa: E402
-from nerlib.wordpiece import train_wordpiece_tokenizer  # noqa: E402
+from nerlib.data.labels import NER_LABELS, id2label, label2id  # noqa: E402
+from nerlib.modeling.wordpiece import train_wordpiece_tokenizer  # noqa: E402
+from nerlib.tagging.tagger import Entity, TaggedText, Tagger, normalize_label  # noqa: E402
 
 # Made-up vocabulary: the keyword model's label for each word; every other word is O.
 KEYWORDS = {
@@ -109,7 +109,7 @@ def save_keyword_model(folder: Path, keywords: dict[str, str] = KEYWORDS) -> Pat
 
 def expected_labels(words: list[str]) -> list[str]:
     """What the keyword model must output for ``words``, after conlleval IOB repair."""
-    from nerlib.labels import to_iob2
+    from nerlib.data.labels import to_iob2
 
     return to_iob2([KEYWORDS.get(w, "O") for w in words])
 
@@ -329,7 +329,7 @@ def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tag
 
     import numpy as np
 
-    from nerlib.labels import entity_spans, to_iob2
+    from nerlib.data.labels import entity_spans, to_iob2
 
     rng = random.Random(3)
     for _ in range(50):
@@ -349,7 +349,7 @@ def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tag
 
 
 def test_auto_dtype_follows_the_device_capability():
-    from nerlib.device import DeviceCapability, choose_dtype, native_bfloat16
+    from nerlib.modeling.device import DeviceCapability, choose_dtype, native_bfloat16
 
     assert choose_dtype(DeviceCapability("cuda", capability=(9, 0))) == "float16"   # H100 / H200
     assert choose_dtype(DeviceCapability("cuda", capability=(8, 0))) == "float16"   # A100

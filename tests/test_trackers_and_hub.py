@@ -4,15 +4,13 @@ allow-list and offline failures (nothing leaves the machine: uploads are tried o
 from __future__ import annotations
 
 import io
-import json
-import os
 from pathlib import Path
 
 import pytest
-
 from conftest import tiny_run_args
-from nerlib import hub, modelcard, runs, trackers
 
+from nerlib.runs import folder as runs
+from nerlib.runs import hub, modelcard, trackers
 
 # --------------------------------------------------------------------------- trackers
 
@@ -90,7 +88,7 @@ def test_every_run_gets_a_model_card(tensorboard_run):
     test = runs.load_run(tensorboard_run).test_metrics
     assert f"| PER | {100 * test['per_type']['PER']['precision']:.2f} |" in text  # the test table
     assert "| learning_rate | 0.003 |" in text and "scratch:layers=1" in text
-    assert "nerlib.tagger import Tagger" in text
+    assert "nerlib.tagging.tagger import Tagger" in text
 
 
 def test_model_card_names_the_case_marker_pipeline_limit_and_seen_unseen_scores(tmp_path):

@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from nerlib import runs
-
 from conftest import tiny_run_args  # tests/ is on sys.path (pytest rootdir conftest)
+
+from nerlib.runs import folder as runs
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMING_FIELDS = {"elapsed_s", "eval_seconds", "sentences_per_s"}
@@ -89,7 +88,7 @@ def test_best_checkpoint_loads_back_and_reproduces_its_predictions(tiny_run):
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from nerlib.alignment import word_level_predictions
+    from nerlib.modeling.alignment import word_level_predictions
 
     folder = tiny_run / runs.CHECKPOINTS_DIR / runs.BEST
     model = AutoModelForTokenClassification.from_pretrained(folder).eval()
@@ -120,7 +119,7 @@ def saved_tiny_model(conllpp, tmp_path_factory) -> Path:
     processes (tie order), so runs that must match start from the same saved vocabulary and weights."""
     from conftest import TINY_MODEL
 
-    from nerlib.modeling import load_model
+    from nerlib.modeling.models import load_model
 
     folder = tmp_path_factory.mktemp("tiny-model")
     loaded = load_model(TINY_MODEL, train_words=list(conllpp["train"].select(range(960))["tokens"]))
@@ -235,7 +234,7 @@ def test_sigterm_marks_the_run_stopped_and_it_resumes_to_the_end(conllpp_dir, tm
 
 
 def test_mixed_precision_auto_follows_the_devices_native_bfloat16():
-    from nerlib.device import DeviceCapability, native_bfloat16
+    from nerlib.modeling.device import DeviceCapability, native_bfloat16
     from training.options import resolve_mixed_precision
 
     for explicit in ("no", "fp16", "bf16"):

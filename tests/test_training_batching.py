@@ -1,4 +1,4 @@
-"""Length-grouped batching (nerlib.batching), used by the training loop."""
+"""Length-grouped batching (nerlib.modeling.batching), used by the training loop."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from nerlib.batching import (
+from nerlib.modeling.batching import (
     length_grouped_batches,
     padding_stats,
     random_batches,

@@ -37,17 +37,17 @@ def test_context_is_recorded(context_run):
 
 @pytest.mark.slow
 def test_checkpoint_trained_with_context_is_evaluated_with_context(context_run, conllpp_dir):
-    from nerlib.evaluation import evaluate_checkpoint
-    from nerlib.labels import to_iob2
-    from nerlib.runs import read_predictions
-    from nerlib.tagger import Tagger
+    from nerlib.data.labels import to_iob2
+    from nerlib.evaluation.scoring import evaluate_checkpoint
+    from nerlib.runs.folder import read_predictions
+    from nerlib.tagging.tagger import Tagger
 
     tagger = Tagger.from_pretrained(context_run, device="cpu", dtype="float32")
     assert tagger.document_context and tagger.context_size == 16 and tagger.context_length == 128
     result = evaluate_checkpoint(tagger, "test", data_dir=conllpp_dir, limit=200)
     # training cuts a sentence longer than the window, the tagger reads it in overlapping windows:
     # compare the sentences that fit, whose windows (with their context) are the same
-    from nerlib.encoding import encode_words
+    from nerlib.modeling.encoding import encode_words
 
     fits = [len(e.ids) <= 126 for e in encode_words(tagger.tokenizer, result.tokens)]
     truncated = json.loads((context_run / "run.json").read_text())["data"]["truncated_sentences"]["test"]

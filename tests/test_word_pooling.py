@@ -1,4 +1,4 @@
-"""Word pooling (nerlib.pooling): how a word's label is read from its sub-tokens.
+"""Word pooling (nerlib.modeling.pooling): how a word's label is read from its sub-tokens.
 
 - the rules on hand-made scores with a known answer (first sub-token vs mean log-probability);
 - the Tagger's batched path against a sentence-by-sentence reference written out here, with a real
@@ -20,7 +20,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from conftest import tiny_run_args  # noqa: E402
-from nerlib.pooling import pool_words, pooled_tokens, pooling_for_strategy, word_bounds  # noqa: E402
+
+from nerlib.modeling.pooling import pool_words, pooled_tokens, pooling_for_strategy, word_bounds  # noqa: E402
 from tests.test_tagger import save_random_model  # noqa: E402
 
 
@@ -88,7 +89,7 @@ def reference_labels(tagger, sentence: list[str], pooling: str) -> list[int]:
 
 @pytest.mark.parametrize("pooling", ["first", "mean"])
 def test_tagger_batches_pool_like_the_sentence_by_sentence_reference(tmp_path, pooling):
-    from nerlib.tagger import Tagger
+    from nerlib.tagging.tagger import Tagger
 
     tagger = Tagger.from_pretrained(save_random_model(tmp_path / "m"), device="cpu", dtype="float32",
                                     word_pooling=pooling)
@@ -106,7 +107,7 @@ def test_tagger_batches_pool_like_the_sentence_by_sentence_reference(tmp_path, p
 
 
 def test_a_word_cut_across_window_edges_is_pooled_inside_its_window(tmp_path):
-    from nerlib.tagger import Tagger
+    from nerlib.tagging.tagger import Tagger
 
     folder = save_random_model(tmp_path / "m")
     words = "Angela Merkel visited Zürich , Paris and New York today .".split() * 6
@@ -127,10 +128,10 @@ def all_run(conllpp_dir, tmp_path_factory):
 
 @pytest.mark.slow
 def test_labels_on_all_sub_tokens_record_and_use_mean_pooling(all_run, conllpp_dir):
-    from nerlib.evaluation import evaluate_checkpoint
-    from nerlib.labels import to_iob2
-    from nerlib.runs import read_predictions
-    from nerlib.tagger import Tagger
+    from nerlib.data.labels import to_iob2
+    from nerlib.evaluation.scoring import evaluate_checkpoint
+    from nerlib.runs.folder import read_predictions
+    from nerlib.tagging.tagger import Tagger
 
     config = json.loads((all_run / "checkpoints" / "best" / "config.json").read_text())
     assert config["nerlib_encoding"]["word_pooling"] == "mean"
@@ -150,7 +151,7 @@ def test_labels_on_all_sub_tokens_record_and_use_mean_pooling(all_run, conllpp_d
 
 @pytest.mark.slow
 def test_checkpoint_without_the_field_keeps_first_sub_tokens(tiny_run, tmp_path):
-    from nerlib.tagger import Tagger
+    from nerlib.tagging.tagger import Tagger
 
     assert Tagger.from_pretrained(tiny_run, device="cpu").word_pooling == "first"  # trained with "first"
     old = shutil.copytree(tiny_run / "checkpoints" / "best", tmp_path / "old")

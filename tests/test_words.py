@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nerlib.words import Word, split_words, words_from_tokens
+from nerlib.text.words import Word, split_words, words_from_tokens
 
 
 def texts(text: str) -> list[str]:

@@ -25,9 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-from nerlib import runs
-from nerlib.lr_finder import LRFindResult, LRSweep
-from nerlib.modeling import DEFAULT_MODEL, PRESETS
+from nerlib.modeling.models import DEFAULT_MODEL, PRESETS
+from nerlib.runs import folder as runs
+from nerlib.runs.lr_finder import LRFindResult, LRSweep
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,10 +70,9 @@ def main(argv: list[str] | None = None) -> Path:
     import torch
     from accelerate.utils import set_seed
 
-    from nerlib.batching import length_grouped_batches
-    from nerlib.modeling import load_model
-    from nerlib.batching import collate
-    from nerlib.encoding import encode_split
+    from nerlib.modeling.batching import collate, length_grouped_batches, pad_token_id
+    from nerlib.modeling.encoding import encode_split
+    from nerlib.modeling.models import load_model
     from training.options import SCHEDULE_FALLBACK
     from training.train import build_optimizer, encoding_context, load_splits
 
@@ -97,7 +96,7 @@ def main(argv: list[str] | None = None) -> Path:
         train = train.select(range(min(args.max_train_samples, len(train))))
     loaded = load_model(args.model, label_names, train_words=train["tokens"], max_length=args.max_length)
     model, tokenizer = loaded.model.to(device), loaded.tokenizer
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad_id = pad_token_id(tokenizer)
     encoded = encode_split("train", train, tokenizer, label_names, args.label_strategy, args.max_length,
                            encoding_context(args))
 
@@ -128,7 +127,7 @@ def main(argv: list[str] | None = None) -> Path:
     result = LRFindResult.from_sweep(
         sweep, args.model, preset_learning_rate=schedule.learning_rate if preset else None,
         config={k: v for k, v in vars(args).items()}, seconds=round(time.perf_counter() - started, 2),
-        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     result.write(output)
     suggestion = f"{result.suggestion:.2e}" if result.suggestion else "none (too few steps)"
     print(f"[lr_find] {len(sweep.points)} steps, stopped: {sweep.stopped}; suggested learning rate {suggestion} "

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from nerlib import trackers
-from nerlib.modeling import DEFAULT_MODEL, PRESETS, Schedule
+from nerlib.modeling.models import DEFAULT_MODEL, PRESETS, Schedule
+from nerlib.runs import trackers
 
 # Options a preset's schedule fills when the user leaves them unset, and the fallbacks otherwise.
 SCHEDULE_FALLBACK = Schedule(epochs=3, batch_size=16, learning_rate=5e-5, warmup_ratio=0.1,
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=True,
                        help="on one CUDA device, replay each training step's forward and backward as a CUDA "
                             "graph (batches padded to a multiple of 32 sub-tokens; captured before training): "
-                            "the same arithmetic without the per-kernel launch cost (nerlib.cuda_graphs)")
+                            "the same arithmetic without the per-kernel launch cost (nerlib.modeling.cuda_graphs)")
     quick.add_argument("--disable-tqdm", action="store_true", help="no progress bar (progress.json is still written)")
     quick.add_argument("--progress-interval", type=float, default=2.0, help="seconds between progress.json updates")
     sharing = parser.add_argument_group("experiment trackers and the Hugging Face Hub")
@@ -147,14 +147,14 @@ def resolve_schedule(args: argparse.Namespace) -> argparse.Namespace:
 def resolve_mixed_precision(choice: str, cpu: bool = False) -> str:
     """Return ``choice``, with ``auto`` replaced by what this machine computes fastest without
     losing accuracy: ``bf16`` where the device computes bfloat16 natively
-    (:func:`nerlib.device.native_bfloat16`: CUDA compute capability 8.0+; CPUs with AVX512-BF16 or
+    (:func:`nerlib.modeling.device.native_bfloat16`: CUDA compute capability 8.0+; CPUs with AVX512-BF16 or
     AMX, where MiniLM trained about 1.4x as fast with the same F1, docs/benchmarks.md), else ``no``
     (emulated bfloat16 is slower than float32)."""
     if choice != "auto":
         return choice
     import torch
 
-    from nerlib.device import DeviceCapability, native_bfloat16
+    from nerlib.modeling.device import DeviceCapability, native_bfloat16
 
     device = "cuda" if torch.cuda.is_available() and not cpu else "cpu"
     return "bf16" if native_bfloat16(DeviceCapability.probe(device)) else "no"

@@ -1,7 +1,7 @@
 """The records of a training run: progress.json while it trains, run.json (what was run, on what,
 with which versions), and checkpoints that hold the training state ``--resume`` continues from
 (written into a temporary folder and renamed into place). The folder layout is
-:mod:`nerlib.runs`; this module is what the training script writes into it."""
+:mod:`nerlib.runs.folder`; this module is what the training script writes into it."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from nerlib import runs
-from nerlib.checkpoint import TrainingStateError, load_training_state
-from nerlib.encoding import CONFIG_KEY
-from nerlib.modeling import PRESETS, parse_model_spec
+from nerlib.modeling.encoding import CONFIG_KEY
+from nerlib.modeling.models import PRESETS, parse_model_spec
+from nerlib.runs import folder as runs
+from nerlib.runs.checkpoints import TrainingStateError, load_training_state
 from training.options import RUNTIME_OPTIONS
 
 
@@ -194,7 +194,7 @@ def prepare_resume(args: argparse.Namespace) -> tuple[argparse.Namespace, runs.C
 
 def utc_timestamp() -> str:
     """The current UTC time as run.json writes it (ISO 8601, seconds)."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def run_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -19,7 +19,7 @@ Examples::
     python -m training.train --output-dir runs/minilm --resume
 
 The run folder layout (run.json, metrics.jsonl, progress.json, checkpoints/, predictions/) is
-described in :mod:`nerlib.runs` and the README. The script reads top to bottom: arguments, data,
+described in :mod:`nerlib.runs.folder` and the README. The script reads top to bottom: arguments, data,
 model, batches, optimizer, (resume), training loop with evaluations and checkpoints, final test.
 Its command line is :mod:`training.options`; what it writes into the run folder (run.json,
 progress.json, checkpoints with the training state) is :mod:`training.records`.
@@ -34,21 +34,39 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from nerlib import hub, modelcard, runs, trackers
-from nerlib.alignment import IGNORE_INDEX
-from nerlib.batching import (collate, length_grouped_batches, padding_stats, prefetched_batches, random_batches,
-                             shard_batches, sorted_batches)
-from nerlib.encoding import CONFIG_KEY, EncodedSplit, context_config, encode_split
-from nerlib.modeling import load_model
-from nerlib.pooling import pool_words, pooled_tokens, pooling_for_strategy, word_bounds
-from nerlib.runlock import RunLockedError, acquire_run_lock
+from nerlib.modeling.alignment import IGNORE_INDEX
+from nerlib.modeling.batching import (
+    collate,
+    length_grouped_batches,
+    pad_token_id,
+    padding_stats,
+    prefetched_batches,
+    random_batches,
+    shard_batches,
+    sorted_batches,
+)
+from nerlib.modeling.encoding import CONFIG_KEY, EncodedSplit, context_config, encode_split
+from nerlib.modeling.models import load_model
+from nerlib.modeling.pooling import pool_words, pooled_tokens, pooling_for_strategy, word_bounds
+from nerlib.runs import folder as runs
+from nerlib.runs import hub, modelcard, trackers
+from nerlib.runs.lock import RunLockedError, acquire_run_lock
 from training.options import build_parser, resolve_mixed_precision, resolve_schedule
-from training.records import (ProgressWriter, TrainState, prepare_resume, restore_training_state,
-                              run_options, save_checkpoint, utc_timestamp, write_run_json)
+from training.records import (
+    ProgressWriter,
+    TrainState,
+    prepare_resume,
+    restore_training_state,
+    run_options,
+    save_checkpoint,
+    utc_timestamp,
+    write_run_json,
+)
 
 SHARED_TOKENIZER_DIR = ".scratch-tokenizer"  # a scratch vocabulary handed from the main process to the others
 
@@ -68,7 +86,7 @@ def encoding_context(args: argparse.Namespace) -> int | None:
 
 def load_splits(data_dir: str | None):
     """Return a DatasetDict with train/validation/test from CoNLL++ or a folder of CoNLL files."""
-    from nerlib.data import load_conll, load_conllpp
+    from nerlib.data.conllpp import load_conll, load_conllpp
 
     # document indices (-DOCSTART-) come along for document context
     if data_dir and Path(data_dir).is_dir() and not (Path(data_dir) / "conllpp_train.txt").exists():
@@ -85,7 +103,7 @@ class Evaluation:
     """The outcome of evaluating one split: entity metrics, mean token loss, word-level
     predictions (label strings, in the split's order) and the seconds it took."""
 
-    metrics: Any  # nerlib.metrics.EntityMetrics
+    metrics: Any  # nerlib.evaluation.metrics.EntityMetrics
     loss: float
     predictions: list[list[str]]
     seconds: float
@@ -95,7 +113,7 @@ def evaluate(accelerator, model, split: EncodedSplit, label_names: Sequence[str]
              pad_id: int, word_pooling: str = "first") -> Evaluation:
     """Predict ``split`` with ``model`` on all processes and score it (same result on each process).
 
-    Word labels come from the shared decoder (:mod:`nerlib.pooling`, ``word_pooling`` as the
+    Word labels come from the shared decoder (:mod:`nerlib.modeling.pooling`, ``word_pooling`` as the
     checkpoint records it), so these scores are the Tagger's; a word cut off by truncation is ``O``.
 
     Each process takes every n-th length-sorted batch; predictions travel with their sentence
@@ -104,7 +122,7 @@ def evaluate(accelerator, model, split: EncodedSplit, label_names: Sequence[str]
     """
     import torch
 
-    from nerlib.metrics import compute_metrics
+    from nerlib.evaluation.metrics import compute_metrics
 
     started = time.perf_counter()
     unwrapped = accelerator.unwrap_model(model)  # plain forward: no DDP collectives per batch
@@ -469,7 +487,7 @@ def load_data_and_model(args, accelerator, run_dir: Path, checkpoint):
     checkpoint, which holds the trained tokenizer), and encode every split.
 
     Returns ``(label_names, loaded, encoded)``: the label list, the
-    :class:`nerlib.modeling.LoadedModel` and ``{split name: EncodedSplit}``.
+    :class:`nerlib.modeling.models.LoadedModel` and ``{split name: EncodedSplit}``.
     """
     raw = load_splits(args.data_dir)
     if "train" not in raw:
@@ -482,7 +500,7 @@ def load_data_and_model(args, accelerator, run_dir: Path, checkpoint):
             raw[split] = raw[split].select(range(min(args.max_eval_samples, len(raw[split]))))
 
     model_spec = str(checkpoint.path) if checkpoint else args.model
-    # A scratch vocabulary is learnt from the data (deterministically, nerlib.wordpiece): the main
+    # A scratch vocabulary is learnt from the data (deterministically, nerlib.modeling.wordpiece): the main
     # process learns it once and the others read it from the run folder instead of learning it again.
     shared_vocab = run_dir / SHARED_TOKENIZER_DIR
     with accelerator.main_process_first():
@@ -500,12 +518,12 @@ def load_data_and_model(args, accelerator, run_dir: Path, checkpoint):
                                   context)
                for name in ("train", "validation", "test") if name in raw}
     # the settings travel in the checkpoint's config.json, so the Tagger encodes and reads words the
-    # same way: labels on every sub-token -> a word's label is pooled over them all (nerlib.pooling)
+    # same way: labels on every sub-token -> a word's label is pooled over them all (nerlib.modeling.pooling)
     setattr(loaded.model.config, CONFIG_KEY, context_config(context, enabled=context != 0, max_length=args.max_length,
                                                             word_pooling=pooling_for_strategy(args.label_strategy)))
     if getattr(args, "freeze_word_embeddings", False):  # absent from the run.json of older runs (--resume)
         loaded.model.get_input_embeddings().weight.requires_grad_(False)
-    from nerlib.metrics import entity_surface_forms
+    from nerlib.evaluation.metrics import entity_surface_forms
 
     seen = entity_surface_forms(encoded["train"].tokens, encoded["train"].gold)
     for split in encoded.values():
@@ -540,12 +558,14 @@ def _train(args, accelerator, run_dir: Path, checkpoint, progress: ProgressWrite
     from transformers import get_scheduler
 
     is_main = accelerator.is_main_process
-    log = (lambda message: accelerator.print(f"[train] {message}"))
+
+    def log(message: str) -> None:
+        accelerator.print(f"[train] {message}")
 
     # -- data, model and tokenizer
     label_names, loaded, encoded = load_data_and_model(args, accelerator, run_dir, checkpoint)
     model, tokenizer = loaded.model, loaded.tokenizer
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad_id = pad_token_id(tokenizer)
     train, validation, test = encoded["train"], encoded.get("validation"), encoded.get("test")
 
     # -- batches and step counts
@@ -688,10 +708,10 @@ def test_best_checkpoint(run: TrainingRun, test: EncodedSplit, best_path: Path) 
 
 def capture_graphs(args, accelerator, model, lengths: Sequence[int], log) -> tuple[Any, dict[str, Any]]:
     """CUDA graphs of the training step for every full-batch shape of the training split
-    (``--cuda-graphs``; :mod:`nerlib.cuda_graphs`). Returns the :class:`GraphedLoss` (``None`` when
+    (``--cuda-graphs``; :mod:`nerlib.modeling.cuda_graphs`). Returns the :class:`GraphedLoss` (``None`` when
     graphs are off, cannot be used, or fail to capture: the loop then runs the eager model) and
     what run.json records about them. A failed capture is logged with its error, never hidden."""
-    from nerlib.cuda_graphs import GraphedLoss, batch_shapes, graph_support
+    from nerlib.modeling.cuda_graphs import GraphedLoss, batch_shapes, graph_support
 
     if not args.cuda_graphs:
         return None, {"used": False, "reason": "--no-cuda-graphs"}

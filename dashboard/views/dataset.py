@@ -5,11 +5,11 @@ import html
 import streamlit as st
 
 from dashboard import charts, loaders, session, widgets
-from nerlib.conll import ConllFormatError
-from nerlib.data import DATA_DIR_ENV, ChecksumError, DataNotFoundError
-from nerlib.display import render_words
-from nerlib.labels import ENTITY_TYPES, entity_spans
-from nerlib.safety import code_span, escape_markdown
+from nerlib.data.conll import ConllFormatError
+from nerlib.data.conllpp import DATA_DIR_ENV, ChecksumError, DataNotFoundError
+from nerlib.data.labels import ENTITY_TYPES, entity_spans
+from nerlib.views.guards import code_span, escape_markdown
+from nerlib.views.spans import render_words
 
 st.title("Dataset")
 

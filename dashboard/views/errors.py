@@ -5,11 +5,11 @@ import html
 import streamlit as st
 
 from dashboard import charts, loaders, session, widgets
-from nerlib import tables
-from nerlib.checkpoint import CheckpointError
-from nerlib.safety import code_span, escape_markdown
-from nerlib.display import DisplaySpan, render_comparison
-from nerlib.evaluation import ERROR_KINDS
+from nerlib.evaluation.scoring import ERROR_KINDS
+from nerlib.runs.checkpoints import CheckpointError
+from nerlib.views import tables
+from nerlib.views.guards import code_span, escape_markdown
+from nerlib.views.spans import DisplaySpan, render_comparison
 
 st.title("Errors")
 

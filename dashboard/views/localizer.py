@@ -4,12 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, session
-from nerlib.checkpoint import CheckpointError
-from nerlib.display import DisplaySpan, parse_marked, render_legend, render_replacements
 from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors, supported_countries
-from nerlib.safety import PathNotAllowedError, TextTooLongError, check_text_size, code_span, escape_markdown
-from nerlib.tables import checkpoint_choices
-from nerlib.vectors import DEFAULT_VECTORS, VectorsError, check_visitor_source, resolve_source
+from nerlib.localizer.vectors import DEFAULT_VECTORS, VectorsError, check_visitor_source, resolve_source
+from nerlib.runs.checkpoints import CheckpointError
+from nerlib.views.guards import PathNotAllowedError, TextTooLongError, check_text_size, code_span, escape_markdown
+from nerlib.views.spans import DisplaySpan, parse_marked, render_legend, render_replacements
+from nerlib.views.tables import checkpoint_choices
 
 SAMPLE = ("Olivia Parker lives in Chicago, Texas. Ms. Parker works for Goldman Sachs and studied at Harvard. "
           "Her brother Mark supports the Chicago Bulls.")

@@ -8,10 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, session, widgets
-from nerlib.checkpoint import CheckpointError
-from nerlib.display import render_text
-from nerlib.labels import ENTITY_TYPES
-from nerlib.safety import MAX_TEXT_CHARS, TextTooLongError, check_text_size, code_span, escape_markdown
+from nerlib.data.labels import ENTITY_TYPES
+from nerlib.runs.checkpoints import CheckpointError
+from nerlib.views.guards import MAX_TEXT_CHARS, TextTooLongError, check_text_size, code_span, escape_markdown
+from nerlib.views.spans import render_text
 
 SAMPLE = (
     "Maria Schneider, chief engineer at Siemens, flew from Munich to Boston on Tuesday to meet "

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, loaders, quickrun, session, widgets
-from nerlib import tables
-from nerlib.lr_finder import list_lr_finds
-from nerlib.metrics import seen_unseen_by_run
-from nerlib.safety import code_span, escape_markdown
+from nerlib.evaluation.metrics import seen_unseen_by_run
+from nerlib.runs.lr_finder import list_lr_finds
+from nerlib.views import tables
+from nerlib.views.guards import code_span, escape_markdown
 
 st.title("Training")
 

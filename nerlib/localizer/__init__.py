@@ -1,6 +1,6 @@
 """Localizer: rewrite a text's people, places and organisations from one country's context to another's.
 
->>> from nerlib.vectors import load_vectors
+>>> from nerlib.localizer.vectors import load_vectors
 >>> from nerlib.localizer import Localizer
 >>> localizer = Localizer(load_vectors(), "USA", "India")                    # doctest: +SKIP
 >>> text = "Olivia Parker flew from Texas. Ms. Parker works at Goldman Sachs."
@@ -38,7 +38,7 @@ from nerlib.localizer.countries import (
 )
 from nerlib.localizer.pools import POOLS_ENV, Pool, PoolFileError, pool_for, read_pool_file, user_pools
 from nerlib.localizer.records import Localization, Replacement
-from nerlib.localizer.subtypes import SUBTYPES, Recognition, Recogniser
+from nerlib.localizer.subtypes import SUBTYPES, Recogniser, Recognition
 from nerlib.localizer.tables import analogy_candidates, neighbours
 
 #: Country names for the fallback's country check (v1 name kept).

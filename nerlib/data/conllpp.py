@@ -1,0 +1,269 @@
+"""The CoNLL++ dataset as a ``datasets.DatasetDict``, and any other CoNLL data.
+
+Where the CoNLL++ files come from, in order: an explicit folder; the folder named by the
+``NERLIB_DATA_DIR`` environment variable; the local cache (``$NERLIB_CACHE_DIR/conllpp``,
+default ``~/.cache/nerlib/conllpp``); a download of the three original files from the CrossWeigh
+repository, verified by sha256 before it is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import datasets
+
+from nerlib.data.conll import ConllSentence, read_conll
+from nerlib.data.labels import CHUNK_TAGS, ENTITY_TYPES, NER_LABELS, POS_TAGS, split_tag
+from nerlib.settings import DATA_DIR_ENV, cache_dir
+
+#: split name -> file name of the original CoNLL++ release
+CONLLPP_FILES: dict[str, str] = {
+    "train": "conllpp_train.txt",
+    "validation": "conllpp_dev.txt",
+    "test": "conllpp_test.txt",
+}
+CONLLPP_SHA256: dict[str, str] = {
+    "conllpp_train.txt": "213953b5522fb7924802d883e50f027b2c6ffb5d4d0e63368ed82909f9b60423",
+    "conllpp_dev.txt": "c02eb19809eafb83998326a0481942eb37d96f31826ae387cfe8773699969f5b",
+    "conllpp_test.txt": "4eb3b5114787d0df24087e9c9dfc956abf4cfd5e201bc1056b48ff4f7b37c0e8",
+}
+CONLLPP_URL = "https://raw.githubusercontent.com/ZihanWangKi/CrossWeigh/master/data/{name}"
+
+#: file-name stems that name a split in a folder of CoNLL files
+_SPLIT_ALIASES = {
+    "train": "train", "training": "train",
+    "dev": "validation", "valid": "validation", "validation": "validation", "testa": "validation",
+    "test": "test", "testb": "test",
+}
+
+
+class DataNotFoundError(FileNotFoundError):
+    """No usable copy of the data was found; the message lists what was tried and what to set."""
+
+
+class ChecksumError(ValueError):
+    """A data file's sha256 differs from the published one: it is corrupt or a different file."""
+
+
+def sha256_of(path: str | Path) -> str:
+    """Return the hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_conllpp_dir(folder: str | Path) -> None:
+    """Check that ``folder`` holds the three CoNLL++ files with their published sha256.
+
+    Raises ``FileNotFoundError`` naming the missing files, or :class:`ChecksumError`.
+    """
+    folder = Path(folder)
+    missing = [name for name in CONLLPP_SHA256 if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder} lacks {', '.join(missing)}")
+    for name, expected in CONLLPP_SHA256.items():
+        actual = sha256_of(folder / name)
+        if actual != expected:
+            raise ChecksumError(
+                f"{folder / name} has sha256 {actual}, expected {expected}: the file is corrupt or "
+                "not the CoNLL++ release; delete it (or fix the folder) and load again"
+            )
+
+
+def download_conllpp(target: str | Path, url_template: str = CONLLPP_URL, timeout: float = 30) -> Path:
+    """Download the three CoNLL++ files into ``target``, verify each, and return ``target``.
+
+    Each file is written to a temporary name and only renamed into place after its sha256
+    matches, so a failed or corrupt download never looks like data.
+    """
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, expected in CONLLPP_SHA256.items():
+        destination = target / name
+        if destination.is_file() and sha256_of(destination) == expected:
+            continue
+        url = url_template.format(name=name)
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (fixed https URL)
+            payload = response.read()
+        actual = hashlib.sha256(payload).hexdigest()
+        if actual != expected:
+            raise ChecksumError(f"download of {url} has sha256 {actual}, expected {expected}; nothing was saved")
+        with tempfile.NamedTemporaryFile(dir=target, delete=False) as handle:
+            handle.write(payload)
+        os.replace(handle.name, destination)
+    return target
+
+
+def find_conllpp_dir(data_dir: str | Path | None = None, download: bool = True) -> Path:
+    """Return a folder holding verified CoNLL++ files, trying in order: ``data_dir``,
+    ``$NERLIB_DATA_DIR``, the local cache, a download into the cache.
+
+    An explicitly named folder (argument or variable) that is missing or fails verification is an
+    error, never skipped. Raises :class:`DataNotFoundError` listing what was tried, or
+    :class:`ChecksumError`.
+    """
+    if data_dir is not None:
+        verify_conllpp_dir(data_dir)
+        return Path(data_dir)
+    from_env = os.environ.get(DATA_DIR_ENV)
+    if from_env:
+        try:
+            verify_conllpp_dir(from_env)
+        except FileNotFoundError as error:
+            raise DataNotFoundError(f"{DATA_DIR_ENV}={from_env} does not hold CoNLL++: {error}") from None
+        return Path(from_env)
+    cached = cache_dir("conllpp")
+    tried = ["argument data_dir: not given", f"${DATA_DIR_ENV}: not set"]
+    if all((cached / name).is_file() for name in CONLLPP_SHA256):
+        verify_conllpp_dir(cached)
+        return cached
+    tried.append(f"cache {cached}: empty")
+    if download:
+        try:
+            return download_conllpp(cached)
+        except (urllib.error.URLError, OSError, TimeoutError) as error:
+            tried.append(f"download from {CONLLPP_URL.format(name='...')}: failed ({error})")
+    else:
+        tried.append("download: disabled")
+    raise DataNotFoundError(
+        "CoNLL++ data not found. Tried:\n  - " + "\n  - ".join(tried) + "\n"
+        f"Set {DATA_DIR_ENV} to a folder holding {', '.join(CONLLPP_SHA256)} "
+        "(or pass data_dir=...)."
+    )
+
+
+def conllpp_features(with_documents: bool = False) -> datasets.Features:
+    """Return the Features of the Hugging Face ``conllpp`` dataset (same names and order)."""
+    features = {
+        "id": datasets.Value("string"),
+        "tokens": datasets.Sequence(datasets.Value("string")),
+        "pos_tags": datasets.Sequence(datasets.ClassLabel(names=list(POS_TAGS))),
+        "chunk_tags": datasets.Sequence(datasets.ClassLabel(names=list(CHUNK_TAGS))),
+        "ner_tags": datasets.Sequence(datasets.ClassLabel(names=list(NER_LABELS))),
+    }
+    if with_documents:
+        features["document"] = datasets.Value("int32")
+    return datasets.Features(features)
+
+
+def ner_label_names(sentences: Iterable[ConllSentence]) -> list[str]:
+    """Return the NER label list for ``sentences``: CoNLL++'s nine labels when they suffice,
+    otherwise O followed by B-/I- of each type (CoNLL types first, then others alphabetically)."""
+    types = {split_tag(tag)[1] for s in sentences for tag in s.ner_tags} - {""}
+    if types <= set(ENTITY_TYPES):
+        return list(NER_LABELS)
+    ordered = [t for t in ENTITY_TYPES if t in types] + sorted(types - set(ENTITY_TYPES))
+    return ["O"] + [f"{p}-{t}" for t in ordered for p in ("B", "I")]
+
+
+def sentences_to_dataset(
+    sentences: Sequence[ConllSentence],
+    *,
+    with_documents: bool = False,
+    label_names: Sequence[str] | None = None,
+) -> datasets.Dataset:
+    """Return a ``datasets.Dataset`` of ``sentences``.
+
+    With CoNLL-2003 tag sets the Features equal the Hugging Face ``conllpp`` ones. Columns a file
+    does not have (POS, chunk) are left out; a tag set beyond CoNLL's gets its own ClassLabel.
+    """
+    label_names = list(label_names or ner_label_names(sentences))
+    has_pos = all(s.pos_tags is not None for s in sentences) and bool(sentences)
+    has_chunk = all(s.chunk_tags is not None for s in sentences) and bool(sentences)
+    standard = conllpp_features(with_documents)
+    features: dict[str, datasets.features.FeatureType] = {"id": standard["id"], "tokens": standard["tokens"]}
+    columns: dict[str, list] = {
+        "id": [str(i) for i in range(len(sentences))],
+        "tokens": [s.tokens for s in sentences],
+    }
+    if has_pos:
+        pos_known = {t for s in sentences for t in s.pos_tags} <= set(POS_TAGS)
+        features["pos_tags"] = standard["pos_tags"] if pos_known else datasets.Sequence(datasets.Value("string"))
+        columns["pos_tags"] = [s.pos_tags for s in sentences]
+    if has_chunk:
+        chunk_known = {t for s in sentences for t in s.chunk_tags} <= set(CHUNK_TAGS)
+        features["chunk_tags"] = standard["chunk_tags"] if chunk_known else datasets.Sequence(datasets.Value("string"))
+        columns["chunk_tags"] = [s.chunk_tags for s in sentences]
+    features["ner_tags"] = datasets.Sequence(datasets.ClassLabel(names=label_names))
+    columns["ner_tags"] = [s.ner_tags for s in sentences]
+    if with_documents:
+        features["document"] = standard["document"]
+        columns["document"] = [s.document for s in sentences]
+    # ClassLabel columns are given as strings; encode them to ids explicitly.
+    for name, feature in features.items():
+        inner = getattr(feature, "feature", None)
+        if isinstance(inner, datasets.ClassLabel):
+            columns[name] = [[inner.str2int(tag) for tag in row] for row in columns[name]]
+    return datasets.Dataset.from_dict(columns, features=datasets.Features(features))
+
+
+def load_conllpp(
+    data_dir: str | Path | None = None,
+    *,
+    download: bool = True,
+    with_documents: bool = False,
+) -> datasets.DatasetDict:
+    """Return CoNLL++ as a ``DatasetDict`` with splits ``train``, ``validation``, ``test``.
+
+    Columns and Features equal the Hugging Face ``conllpp`` dataset (``with_documents=True`` adds
+    an int ``document`` column: the index of each sentence's document within its split). See
+    :func:`find_conllpp_dir` for where the files come from.
+    """
+    folder = find_conllpp_dir(data_dir, download=download)
+    return datasets.DatasetDict(
+        {
+            split: sentences_to_dataset(read_conll(folder / name), with_documents=with_documents)
+            for split, name in CONLLPP_FILES.items()
+        }
+    )
+
+
+def split_name(path: Path) -> str:
+    """Return the split a CoNLL file's name suggests (``eng.testa`` -> validation,
+    ``conllpp_dev.txt`` -> validation), else the file's stem."""
+    stem = path.name.split(".")[0] if not path.suffix.startswith(".test") else path.suffix[1:]
+    for part in reversed(stem.replace("-", "_").split("_")):
+        if part.lower() in _SPLIT_ALIASES:
+            return _SPLIT_ALIASES[part.lower()]
+    return stem
+
+
+def load_conll(path: str | Path, *, with_documents: bool = False) -> datasets.DatasetDict:
+    """Return any CoNLL data as a ``DatasetDict``.
+
+    A file gives one split named after it (``train``/``validation``/``test`` where the name says
+    so). A folder gives one split per ``*.txt``/``*.conll``/``*.iob``/``*.tsv`` file (and
+    ``eng.train``-style names). All splits share one NER label list. Raises
+    :class:`~nerlib.data.conll.ConllFormatError` naming file and line for a malformed line.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(
+            p for p in path.iterdir()
+            if p.is_file() and (p.suffix in {".txt", ".conll", ".iob", ".iob2", ".tsv", ".bio"}
+                                or p.suffix in {".train", ".testa", ".testb", ".dev", ".test"})
+        )
+        if not files:
+            raise FileNotFoundError(f"no CoNLL files (*.txt, *.conll, *.iob, *.tsv) in {path}")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    read = {}
+    for file in files:
+        name = split_name(file)
+        if name in read:
+            raise ValueError(f"two files in {path} map to split {name!r}; rename one")
+        read[name] = read_conll(file)
+    labels = ner_label_names(s for sentences in read.values() for s in sentences)
+    return datasets.DatasetDict(
+        {name: sentences_to_dataset(sents, with_documents=with_documents, label_names=labels) for name, sents in read.items()}
+    )

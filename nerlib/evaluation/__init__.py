@@ -1,0 +1,16 @@
+"""Evaluation: how good a checkpoint is, and where it goes wrong.
+
+- `metrics`: entity-level precision, recall and F1 with conlleval semantics, per type, and on
+  entities seen / unseen in training.
+- `scoring`: scoring a checkpoint on a split or file, span errors, the per-sentence table.
+
+May import: `nerlib.settings`, `nerlib.data`, `nerlib.text`, `nerlib.modeling`, `nerlib.runs`,
+`nerlib.tagging`.
+"""
+
+from nerlib.old_paths import package_exports
+
+__getattr__, __dir__ = package_exports(__name__, {
+    "compute_metrics": "metrics", "EntityMetrics": "metrics",
+    "evaluate_checkpoint": "scoring", "evaluate_sentences": "scoring", "EvaluationResult": "scoring",
+})

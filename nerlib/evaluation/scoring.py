@@ -1,0 +1,305 @@
+"""Score a checkpoint on a CoNLL++ split or any CoNLL file: metrics, per-sentence errors, predictions.
+
+>>> result = evaluate_checkpoint("runs/minilm", "validation")        # doctest: +SKIP
+>>> result.metrics.f1, result.table()                                # doctest: +SKIP
+>>> result.errors[result.errors.kind == "wrong_type"]                # doctest: +SKIP
+
+The model reads the gold words exactly as the file splits them (no re-tokenization), one label per
+word read the way the model was trained (:mod:`nerlib.modeling.pooling`: first sub-token, or the mean over
+all its sub-tokens), repaired to IOB2 as conlleval does; a model trained with document
+context gets the neighbouring sentences of the same ``-DOCSTART-`` document as context, as in
+training. Metrics come from :func:`nerlib.evaluation.metrics.compute_metrics` (conlleval semantics), with
+separate scores for entities seen and unseen in the training split (``metrics.seen`` /
+``metrics.unseen``); the token confusion from :func:`nerlib.evaluation.metrics.confusion_matrix`.
+
+Errors pair every gold entity the model missed with the predicted entity that overlaps it most
+(each predicted entity used once) and classify the pair; a gold entity left without a partner is
+``missed``, a predicted entity left without one ``spurious``. So the rows with a gold side are
+exactly the false negatives and the rows with a predicted side exactly the false positives.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nerlib.data.conll import ConllSentence, format_predictions, read_conll
+from nerlib.data.labels import Span, entity_spans
+from nerlib.evaluation.metrics import EntityMetrics, compute_metrics, confusion_matrix, entity_surface_forms
+
+__all__ = [
+    "ERROR_KINDS",
+    "EvaluationResult",
+    "evaluate_checkpoint",
+    "evaluate_sentences",
+    "load_sentences",
+    "span_errors",
+    "training_entities",
+]
+
+#: error kinds, in the order an error-analysis view lists them
+ERROR_KINDS: tuple[str, ...] = ("wrong_type", "wrong_boundary", "wrong_type_and_boundary", "missed", "spurious")
+_SPLIT_ALIASES = {"train": "train", "validation": "validation", "dev": "validation", "valid": "validation",
+                  "test": "test"}
+
+ERROR_COLUMNS = [
+    "sentence", "document", "line", "kind",
+    "gold_label", "gold_start", "gold_end", "gold_text",
+    "pred_label", "pred_start", "pred_end", "pred_text",
+]
+SENTENCE_COLUMNS = [
+    "sentence", "document", "line", "source", "text", "words",
+    "gold", "predicted", "n_gold", "n_predicted", "n_correct", "n_errors", "error_kinds",
+]
+
+
+@dataclass
+class EvaluationResult:
+    """What :func:`evaluate_checkpoint` returns.
+
+    - ``metrics``: :class:`~nerlib.evaluation.metrics.EntityMetrics` (entity P/R/F1 per type, token accuracy);
+    - ``sentences``: one row per sentence (``SENTENCE_COLUMNS``): its words, gold and predicted
+      entities as ``[{"label", "start", "end", "text"}]`` over word indices, counts, error kinds;
+    - ``errors``: one row per error (``ERROR_COLUMNS``), kind one of :data:`ERROR_KINDS`; rows
+      name their sentence by index (``sentence_text(row.sentence)`` gives its text), so a long
+      sentence with many errors is stored once, not once per error;
+    - ``confusion``: token confusion matrix (rows gold, columns predicted);
+    - ``conll_predictions``: ``word gold predicted`` lines, a blank line after each sentence
+      (conlleval's input; :func:`nerlib.runs.folder.read_predictions` reads it back).
+    """
+
+    metrics: EntityMetrics
+    sentences: pd.DataFrame
+    errors: pd.DataFrame
+    confusion: pd.DataFrame
+    conll_predictions: str
+    tokens: list[list[str]] = field(default_factory=list)
+    gold: list[list[str]] = field(default_factory=list)
+    predicted: list[list[str]] = field(default_factory=list)
+    source: str = ""
+    checkpoint: str = ""
+    seconds: float = 0.0
+
+    def table(self) -> pd.DataFrame:
+        """Per-type precision, recall, F1 and support, plus an ``ALL`` row."""
+        return self.metrics.table()
+
+    def error_counts(self) -> pd.Series:
+        """Number of errors of each kind (every kind listed, zeros included)."""
+        return self.errors["kind"].value_counts().reindex(list(ERROR_KINDS), fill_value=0)
+
+    def sentence_text(self, index: int) -> str:
+        """The words of sentence ``index`` joined by spaces (as in the ``sentences`` table)."""
+        return " ".join(self.tokens[index])
+
+    def write_predictions(self, path: str | os.PathLike) -> Path:
+        """Write :attr:`conll_predictions` to ``path``; returns the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.conll_predictions, encoding="utf-8")
+        return path
+
+
+def load_sentences(split_or_file: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> tuple[list[ConllSentence], str]:
+    """Return the sentences of a CoNLL++ split (``train``/``validation``/``dev``/``test``) or of a
+    CoNLL file, and a name for where they came from. Raises ``FileNotFoundError`` when it is
+    neither, :class:`nerlib.data.conllpp.DataNotFoundError` when CoNLL++ cannot be found."""
+    file = _data_file(split_or_file, data_dir)
+    text = os.fspath(split_or_file)
+    return read_conll(file), (str(file) if Path(text).expanduser().is_file() else _SPLIT_ALIASES[text.lower()])
+
+
+def _data_file(split_or_file: str | os.PathLike, data_dir: str | os.PathLike | None = None, *,
+               download: bool = True) -> Path:
+    """The CoNLL file a split name or path means (see :func:`load_sentences` for the errors)."""
+    text = os.fspath(split_or_file)
+    path = Path(text).expanduser()
+    if path.is_file():
+        return path
+    if text.lower() in _SPLIT_ALIASES:
+        from nerlib.data.conllpp import CONLLPP_FILES, find_conllpp_dir
+
+        return find_conllpp_dir(data_dir, download=download) / CONLLPP_FILES[_SPLIT_ALIASES[text.lower()]]
+    if path.is_dir():
+        raise FileNotFoundError(f"{path} is a folder; pass one CoNLL file or a split name (train, validation, test)")
+    raise FileNotFoundError(f"{text!r} is neither a CoNLL file nor a split name (train, validation, test)")
+
+
+_SURFACE_CACHE: dict[tuple[str, int, int], frozenset[str]] = {}
+
+
+def training_entities(split_or_file: str | os.PathLike = "train",
+                      data_dir: str | os.PathLike | None = None) -> frozenset[str]:
+    """Return the surface forms of the entities of a training split or CoNLL file (for the
+    seen/unseen scores); cached per file, size and modification time. Never downloads CoNLL++;
+    raises like :func:`load_sentences`."""
+    path = _data_file(split_or_file, data_dir, download=False)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _SURFACE_CACHE:
+        sentences = read_conll(path)
+        _SURFACE_CACHE[key] = entity_surface_forms([s.tokens for s in sentences], [s.ner_tags for s in sentences])
+    return _SURFACE_CACHE[key]
+
+
+def _span_dict(span: Span | None, tokens: Sequence[str]) -> dict[str, Any]:
+    if span is None:
+        return {"label": None, "start": None, "end": None, "text": None}
+    return {"label": span.label, "start": span.start, "end": span.end, "text": " ".join(tokens[span.start:span.end])}
+
+
+def _overlap(a: Span, b: Span) -> int:
+    return max(0, min(a.end, b.end) - max(a.start, b.start))
+
+
+def span_errors(tokens: Sequence[str], gold: Sequence[str], predicted: Sequence[str]) -> list[dict[str, Any]]:
+    """Classify the entity errors of one sentence.
+
+    Returns one dict per error with ``kind`` and the ``gold_*``/``pred_*`` label, start, end (word
+    indices, end exclusive) and text (``None`` on the side that is absent). Kinds:
+    ``wrong_type`` (same words, other type), ``wrong_boundary`` (same type, overlapping words),
+    ``wrong_type_and_boundary``, ``missed`` (no overlapping prediction), ``spurious`` (no
+    overlapping gold entity left to pair with).
+    """
+    gold_spans = entity_spans(gold)
+    pred_spans = entity_spans(predicted)
+    exact = set(gold_spans) & set(pred_spans)
+    unmatched_gold = [s for s in gold_spans if s not in exact]
+    unmatched_pred = [s for s in pred_spans if s not in exact]
+    # Pair by largest overlap first, each span at most once (ties: earlier gold, earlier pred).
+    # Spans of one sequence never overlap each other, so the predictions overlapping a gold span
+    # are a run in start order: found by bisection, not by trying every pair (a 100k-word
+    # sentence has thousands of entities).
+    pred_ends = [p.end for p in unmatched_pred]
+    candidates = []
+    for gi, g in enumerate(unmatched_gold):
+        pi = bisect.bisect_right(pred_ends, g.start)
+        while pi < len(unmatched_pred) and unmatched_pred[pi].start < g.end:
+            candidates.append((_overlap(g, unmatched_pred[pi]), gi, pi))
+            pi += 1
+    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+    paired_gold: dict[int, int] = {}
+    used_pred: set[int] = set()
+    for _, gi, pi in candidates:
+        if gi not in paired_gold and pi not in used_pred:
+            paired_gold[gi] = pi
+            used_pred.add(pi)
+    errors = []
+    for gi, g in enumerate(unmatched_gold):
+        p = unmatched_pred[paired_gold[gi]] if gi in paired_gold else None
+        if p is None:
+            kind = "missed"
+        elif (p.start, p.end) == (g.start, g.end):
+            kind = "wrong_type"
+        elif p.label == g.label:
+            kind = "wrong_boundary"
+        else:
+            kind = "wrong_type_and_boundary"
+        errors.append({"kind": kind, "_order": g.start, **_prefixed("gold", g, tokens), **_prefixed("pred", p, tokens)})
+    for pi, p in enumerate(unmatched_pred):
+        if pi not in used_pred:
+            errors.append({"kind": "spurious", "_order": p.start, **_prefixed("gold", None, tokens), **_prefixed("pred", p, tokens)})
+    errors.sort(key=lambda e: e.pop("_order"))
+    return errors
+
+
+def _prefixed(prefix: str, span: Span | None, tokens: Sequence[str]) -> dict[str, Any]:
+    return {f"{prefix}_{key}": value for key, value in _span_dict(span, tokens).items()}
+
+
+def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch_size: int = 64,
+                       source: str = "", checkpoint: str = "",
+                       progress: Callable[[int, int], None] | None = None,
+                       seen: frozenset[str] | None = None) -> EvaluationResult:
+    """Tag ``sentences`` (their gold words) with ``tagger`` and score them; see :class:`EvaluationResult`.
+    ``progress(done, total)`` is called after every batch of the model; ``seen`` (the training
+    entities' surface forms, :func:`training_entities`) adds the seen/unseen scores."""
+    started = time.perf_counter()
+    tokens = [list(s.tokens) for s in sentences]
+    gold = [list(s.ner_tags) for s in sentences]
+    documents = [(s.source, s.document) for s in sentences]  # context stays inside a document
+    tagged = tagger.tag_words(tokens, batch_size=batch_size, progress=progress, documents=documents)
+    predicted = [t.labels for t in tagged]
+    metrics = compute_metrics(gold, predicted, tokens=tokens, seen=seen)
+    confusion = confusion_matrix(gold, predicted, labels=_label_order(tagger))
+
+    sentence_rows, error_rows = [], []
+    for index, (sentence, words, gold_tags, pred_tags) in enumerate(zip(sentences, tokens, gold, predicted)):
+        errors = span_errors(words, gold_tags, pred_tags)
+        gold_spans, pred_spans = entity_spans(gold_tags), entity_spans(pred_tags)
+        where = {"sentence": index, "document": sentence.document, "line": sentence.line}
+        error_rows.extend({**where, **error} for error in errors)
+        sentence_rows.append({
+            **where, "source": sentence.source or source, "text": " ".join(words), "words": len(words),
+            "gold": [_span_dict(s, words) for s in gold_spans],
+            "predicted": [_span_dict(s, words) for s in pred_spans],
+            "n_gold": len(gold_spans), "n_predicted": len(pred_spans),
+            "n_correct": len(set(gold_spans) & set(pred_spans)),
+            "n_errors": len(errors),
+            "error_kinds": ", ".join(sorted({e["kind"] for e in errors}, key=ERROR_KINDS.index)),
+        })
+    return EvaluationResult(
+        metrics=metrics,
+        sentences=pd.DataFrame(sentence_rows, columns=SENTENCE_COLUMNS),
+        errors=pd.DataFrame(error_rows, columns=ERROR_COLUMNS),
+        confusion=confusion,
+        conll_predictions=format_predictions(tokens, gold, predicted),
+        tokens=tokens, gold=gold, predicted=predicted, source=source, checkpoint=checkpoint,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _label_order(tagger: Any) -> list[str]:
+    from nerlib.data.labels import NER_LABELS
+
+    own = [label for label in getattr(tagger, "labels", []) if label not in NER_LABELS]
+    return list(NER_LABELS) + sorted(set(own))
+
+
+def evaluate_checkpoint(
+    path_or_tagger: Any,
+    split_or_file: str | os.PathLike = "validation",
+    *,
+    data_dir: str | os.PathLike | None = None,
+    batch_size: int = 64,
+    device: str | None = None,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    seen_from: str | os.PathLike | None = "train",
+) -> EvaluationResult:
+    """Run a checkpoint (path, run name, hub id, or a ready :class:`~nerlib.tagging.tagger.Tagger`) over a
+    CoNLL++ split or a CoNLL file and return an :class:`EvaluationResult`.
+
+    ``limit`` scores only the first ``limit`` sentences (quick looks); ``progress(done, total)`` is
+    called after every batch of the model (e.g. to drive a progress bar). ``seen_from`` (a split name
+    or CoNLL file; default CoNLL++ ``train``, ``None`` to skip) gives the training entities for the
+    seen/unseen scores; when it cannot be found those scores are left out (``None``). Raises
+    :class:`nerlib.runs.checkpoints.CheckpointError` for an unusable checkpoint and ``FileNotFoundError``
+    / :class:`nerlib.data.conll.ConllFormatError` for unusable data, before any model work is done.
+    """
+    from nerlib.tagging.tagger import Tagger
+
+    sentences, source = load_sentences(split_or_file, data_dir)
+    if limit is not None:
+        sentences = sentences[:limit]
+    seen = None
+    if seen_from is not None:
+        try:
+            seen = training_entities(seen_from, data_dir)
+        except FileNotFoundError:  # no training data here (a DataNotFoundError too): no seen/unseen split
+            seen = None
+    if isinstance(path_or_tagger, Tagger):
+        tagger = path_or_tagger
+        checkpoint = str(getattr(tagger, "path", "") or getattr(tagger, "source", ""))
+    else:
+        tagger = Tagger.from_pretrained(path_or_tagger, device=device, dtype="float32")
+        checkpoint = str(tagger.path)
+    return evaluate_sentences(tagger, sentences, batch_size=batch_size, source=source, checkpoint=checkpoint,
+                              progress=progress, seen=seen)

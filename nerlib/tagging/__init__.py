@@ -1,0 +1,11 @@
+"""Tagging: a checkpoint applied to text.
+
+- `tagger`: ``Tagger``, text -> words with labels, scores and entity spans.
+- `bulk`: tag files of any size (text, JSON lines), resumable, in input order.
+
+May import: `nerlib.settings`, `nerlib.data`, `nerlib.text`, `nerlib.modeling`, `nerlib.runs`.
+"""
+
+from nerlib.old_paths import package_exports
+
+__getattr__, __dir__ = package_exports(__name__, {"Tagger": "tagger"})

@@ -1,0 +1,304 @@
+"""HTML rendering of coloured entity spans (displaCy-like), one palette for every view.
+
+Pure Python, no Streamlit: the dashboard passes the returned strings to ``st.html``; anything
+else (a notebook, a static report) can use them too. Every piece of user text (words, labels,
+replacements, hover titles) goes through :func:`html.escape` before it is placed in markup, so
+``<script>`` typed by a user is shown as text.
+
+Public API
+----------
+- ``PALETTE``: entity type -> background colour (``PER``, ``ORG``, ``LOC``, ``MISC``); also used by
+  the plotly charts so a type has one colour everywhere.
+- ``entity_color(label) -> str``: colour for a type or a ``B-``/``I-`` tag; a type outside
+  ``PALETTE`` (``DATE``, ``GPE``, ...) gets a pastel derived from its name, the same in every
+  process and on every page. ``FALLBACK_COLOR`` (grey) only for an empty label.
+- ``DisplaySpan(start, end, label, score=None, replacement=None, status=None, note=None)``: a span to draw
+  (word indices for :func:`render_words`, character offsets for :func:`render_text`).
+- ``render_words(words, spans) -> str``: words joined by spaces with coloured spans.
+- ``render_text(text, spans) -> str``: raw text (newlines kept) with coloured character spans.
+- ``render_replacements(text, spans) -> str``: spans with ``replacement`` set drawn as
+  ``original -> replacement`` (the localizer view).
+- ``render_comparison(words, gold, pred) -> str``: gold and predicted spans one above the other;
+  spans that do not match exactly are outlined.
+- ``render_legend(labels=ENTITY_TYPES) -> str``: the colour legend.
+- ``parse_marked(text) -> (plain, [(start, end, type)])``: entities typed by hand as
+  ``[Paris](LOC)`` (the localizer's input without a tagger).
+- ``STYLE``: the CSS the fragments rely on (included in each fragment by default).
+
+Spans are duck-typed: anything with ``start``, ``end``, ``label`` (and optionally ``score``,
+``replacement``, ``status``) works, e.g. ``nerlib.data.labels.Span`` or a tagger ``Entity``.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nerlib.data.labels import ENTITY_TYPES
+
+# displaCy-like pastel backgrounds, chosen to stay distinct for common colour-vision deficiencies
+# and readable with dark text on both the light and the dark Streamlit theme.
+PALETTE: dict[str, str] = {
+    "PER": "#aa9cfc",
+    "ORG": "#7aecec",
+    "LOC": "#feca74",
+    "MISC": "#bfeeb7",
+}
+FALLBACK_COLOR = "#dddddd"
+
+STYLE = """<style>
+.nerd { line-height: 2.4; font-size: 1rem; white-space: pre-wrap; word-wrap: break-word; }
+.nerd mark.ent { padding: 0.15em 0.4em; margin: 0 0.15em; border-radius: 0.35em;
+  color: #1f2328; line-height: 1; box-decoration-break: clone; -webkit-box-decoration-break: clone; }
+.nerd mark.ent .lbl { font-size: 0.65em; font-weight: 700; text-transform: uppercase;
+  margin-left: 0.4em; vertical-align: middle; opacity: 0.85; }
+.nerd mark.ent .score { font-size: 0.6em; margin-left: 0.25em; opacity: 0.7; }
+.nerd mark.ent.wrong { outline: 2px dashed #d62728; outline-offset: 1px; }
+.nerd mark.ent.missed { outline: 2px dotted #d62728; outline-offset: 1px; opacity: 0.75; }
+.nerd mark.ent .orig { text-decoration: line-through; opacity: 0.65; }
+.nerd mark.ent .arrow { margin: 0 0.3em; opacity: 0.7; }
+.nerd-legend { display: flex; flex-wrap: wrap; gap: 0.5em; margin: 0.3em 0 0.6em 0; font-size: 0.85rem; }
+.nerd-legend span { padding: 0.1em 0.6em; border-radius: 0.35em; color: #1f2328; font-weight: 600; }
+.nerd-cmp { display: grid; grid-template-columns: max-content 1fr; column-gap: 0.8em; align-items: baseline; }
+.nerd-cmp .side { font-size: 0.75rem; font-weight: 700; text-transform: uppercase; opacity: 0.7; }
+</style>"""
+
+
+@dataclass(frozen=True)
+class DisplaySpan:
+    """One span to draw.
+
+    ``start``/``end`` are word indices (``render_words``) or character offsets (``render_text``),
+    end exclusive. ``score`` is a confidence in [0, 1]; ``replacement`` is the localizer's new
+    text for the span; ``status`` is ``"wrong"`` or ``"missed"`` to outline an error; ``note``
+    is extra hover text (e.g. why an entity was kept).
+    """
+
+    start: int
+    end: int
+    label: str
+    score: float | None = None
+    replacement: str | None = None
+    status: str | None = None
+    note: str | None = None
+
+
+def _entity_type(label: str) -> str:
+    """``B-PER`` / ``I-PER`` / ``PER`` -> ``PER``."""
+    if len(label) > 2 and label[1] == "-" and label[0] in "BIES":
+        return label[2:]
+    return label
+
+
+def _derived_color(entity_type: str) -> str:
+    """A pastel for a type outside ``PALETTE``: hue and lightness come from a SHA-256 of the name
+    (not Python's salted ``hash``), so a type has the same colour in every process; lightness
+    stays high and saturation moderate like the palette, so dark text stays readable."""
+    digest = hashlib.sha256(entity_type.encode("utf-8")).digest()
+    hue = int.from_bytes(digest[:2], "big") / 65536
+    lightness = (0.74, 0.80, 0.86)[digest[2] % 3]
+    red, green, blue = colorsys.hls_to_rgb(hue, lightness, 0.80)
+    return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+
+
+def entity_color(label: str) -> str:
+    """Background colour (``#rrggbb``) for an entity type or tag (``LOC``, ``B-LOC``).
+
+    The four CoNLL types use ``PALETTE``; any other type gets a stable pastel derived from its
+    name (the same on every page and in every process); an empty label gets ``FALLBACK_COLOR``.
+    """
+    entity_type = _entity_type(label)
+    if entity_type in PALETTE:
+        return PALETTE[entity_type]
+    return _derived_color(entity_type) if entity_type else FALLBACK_COLOR
+
+
+def _as_display_span(span: Any) -> DisplaySpan:
+    if isinstance(span, DisplaySpan):
+        return span
+    return DisplaySpan(
+        start=int(span.start),
+        end=int(span.end),
+        label=str(span.label),
+        score=getattr(span, "score", None),
+        replacement=getattr(span, "replacement", None),
+        status=getattr(span, "status", None),
+        note=getattr(span, "note", None),
+    )
+
+
+def _sorted_non_overlapping(spans: Iterable[Any], limit: int) -> list[DisplaySpan]:
+    """Spans sorted by start; a span overlapping an earlier one or out of range is dropped."""
+    out: list[DisplaySpan] = []
+    last_end = 0
+    for span in sorted((_as_display_span(s) for s in spans), key=lambda s: (s.start, -s.end)):
+        if span.start < last_end or span.start >= span.end or span.end > limit or span.start < 0:
+            continue
+        out.append(span)
+        last_end = span.end
+    return out
+
+
+def _hover_title(span: DisplaySpan, original: str | None = None) -> str:
+    parts = [_entity_type(span.label)]
+    if span.score is not None:
+        parts.append(f"confidence {span.score:.1%}")
+    if span.replacement is not None and original is not None:
+        parts.append(f"{original} \u2192 {span.replacement}")
+    if span.status == "wrong":
+        parts.append("does not match the gold span")
+    elif span.status == "missed":
+        parts.append("missed by the model")
+    if span.note:
+        parts.append(span.note)
+    return " \u00b7 ".join(parts)
+
+
+def _mark(inner_text: str, span: DisplaySpan, show_score: bool) -> str:
+    """One coloured ``<mark>`` around already-plain ``inner_text`` (escaped here)."""
+    entity_type = _entity_type(span.label)
+    classes = "ent" + (f" {span.status}" if span.status in ("wrong", "missed") else "")
+    if span.replacement is not None:
+        body = (
+            f'<span class="orig">{html.escape(inner_text)}</span><span class="arrow">\u2192</span>'
+            f"{html.escape(span.replacement)}"
+        )
+    else:
+        body = html.escape(inner_text)
+    score = ""
+    if show_score and span.score is not None:
+        score = f'<span class="score">{span.score:.2f}</span>'
+    title = html.escape(_hover_title(span, inner_text), quote=True)
+    return (
+        f'<mark class="{classes}" style="background: {entity_color(entity_type)}" title="{title}" '
+        f'data-label="{html.escape(entity_type, quote=True)}">{body}'
+        f'<span class="lbl">{html.escape(entity_type)}</span>{score}</mark>'
+    )
+
+
+def _wrap(body: str, include_style: bool, css_class: str = "nerd") -> str:
+    return (STYLE if include_style else "") + f'<div class="{css_class}">{body}</div>'
+
+
+def render_words(
+    words: Sequence[str],
+    spans: Iterable[Any],
+    *,
+    show_score: bool = False,
+    include_style: bool = True,
+) -> str:
+    """HTML for ``words`` joined by single spaces, with each span (word indices) as a coloured mark.
+
+    Overlapping or out-of-range spans are skipped rather than breaking the markup.
+    """
+    words = [str(w) for w in words]
+    parts: list[str] = []
+    position = 0
+    for span in _sorted_non_overlapping(spans, len(words)):
+        if span.start > position:
+            parts.append(html.escape(" ".join(words[position : span.start])))
+        parts.append(_mark(" ".join(words[span.start : span.end]), span, show_score))
+        position = span.end
+    if position < len(words):
+        parts.append(html.escape(" ".join(words[position:])))
+    return _wrap(" ".join(parts), include_style)
+
+
+def render_text(
+    text: str,
+    spans: Iterable[Any],
+    *,
+    show_score: bool = False,
+    include_style: bool = True,
+) -> str:
+    """HTML for raw ``text`` (whitespace and newlines kept) with character-offset spans marked."""
+    parts: list[str] = []
+    position = 0
+    for span in _sorted_non_overlapping(spans, len(text)):
+        parts.append(html.escape(text[position : span.start]))
+        parts.append(_mark(text[span.start : span.end], span, show_score))
+        position = span.end
+    parts.append(html.escape(text[position:]))
+    return _wrap("".join(parts), include_style)
+
+
+def render_replacements(text: str, spans: Iterable[Any], *, include_style: bool = True) -> str:
+    """HTML for the localizer: character spans of ``text`` with ``replacement`` set are drawn as
+    ``original -> replacement``; spans without one are drawn as plain entities."""
+    return render_text(text, spans, include_style=include_style)
+
+
+def render_comparison(
+    words: Sequence[str],
+    gold: Iterable[Any],
+    pred: Iterable[Any],
+    *,
+    include_style: bool = True,
+) -> str:
+    """HTML showing gold spans above predicted spans for the same words.
+
+    A predicted span with no identical gold span (same start, end and type) is outlined dashed
+    (``wrong``); a gold span the model did not predict exactly is outlined dotted (``missed``).
+    """
+    gold_spans = [_as_display_span(s) for s in gold]
+    pred_spans = [_as_display_span(s) for s in pred]
+    gold_keys = {(s.start, s.end, _entity_type(s.label)) for s in gold_spans}
+    pred_keys = {(s.start, s.end, _entity_type(s.label)) for s in pred_spans}
+    gold_marked = [
+        s if (s.start, s.end, _entity_type(s.label)) in pred_keys else _with_status(s, "missed")
+        for s in gold_spans
+    ]
+    pred_marked = [
+        s if (s.start, s.end, _entity_type(s.label)) in gold_keys else _with_status(s, "wrong")
+        for s in pred_spans
+    ]
+    gold_html = render_words(words, gold_marked, include_style=False)
+    pred_html = render_words(words, pred_marked, show_score=False, include_style=False)
+    body = (
+        f'<span class="side">gold</span>{gold_html}'
+        f'<span class="side">pred</span>{pred_html}'
+    )
+    return (STYLE if include_style else "") + f'<div class="nerd-cmp">{body}</div>'
+
+
+def _with_status(span: DisplaySpan, status: str) -> DisplaySpan:
+    return DisplaySpan(span.start, span.end, span.label, span.score, span.replacement, status, span.note)
+
+
+def render_legend(labels: Iterable[str] = ENTITY_TYPES, *, include_style: bool = True) -> str:
+    """HTML legend: one coloured chip per entity type."""
+    chips = "".join(
+        f'<span style="background: {entity_color(label)}">{html.escape(_entity_type(label))}</span>'
+        for label in labels
+    )
+    return (STYLE if include_style else "") + f'<div class="nerd-legend">{chips}</div>'
+
+
+_MARKED = re.compile(r"\[([^\[\]]+)\]\(([A-Za-z][A-Za-z0-9_-]*)\)")
+
+
+def parse_marked(marked: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """Entities typed by hand as ``[words](TYPE)``: returns the plain text and the entities as
+    ``(start, end, type)`` character offsets into it (end exclusive). Text that is not markup,
+    including unbalanced brackets, is kept as it is.
+
+    >>> parse_marked("I live in [Paris](LOC).")
+    ('I live in Paris.', [(10, 15, 'LOC')])
+    """
+    plain: list[str] = []
+    entities: list[tuple[int, int, str]] = []
+    cursor = length = 0
+    for match in _MARKED.finditer(marked):
+        before = marked[cursor : match.start()]
+        plain += [before, match.group(1)]
+        length += len(before)
+        entities.append((length, length + len(match.group(1)), match.group(2)))
+        length += len(match.group(1))
+        cursor = match.end()
+    plain.append(marked[cursor:])
+    return "".join(plain), entities

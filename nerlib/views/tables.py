@@ -1,0 +1,161 @@
+"""Pandas tables the dashboard draws, built from run records, evaluations and datasets.
+
+Pure functions, no Streamlit: each takes ``nerlib`` records (``nerlib.runs.folder.Run``, an evaluation's
+error table, a ``datasets.Dataset``) and returns a ``pandas.DataFrame`` or a plain dict, so the
+dashboard pages stay thin and these are unit-tested on hand-made records::
+
+    runs = [load_run("runs/minilm")]   # nerlib.runs.folder.load_run
+    checkpoint_choices(runs)           # {"minilm / best (epoch-3)": Path(...), "minilm / epoch-3": ...}
+    curves_frame(runs, "f1")           # run, epoch, step, type (overall, PER, ...), value
+    checkpoint_table(runs)             # one row per checkpoint: step, epoch, F1, PER F1, ...
+    checkpoint_delta(runs, "minilm / epoch-1", "minilm / best")   # type, score, A, B, B - A
+
+Scores are read through :func:`nerlib.runs.folder.flatten_metrics`, the one flattening of a
+``metrics.jsonl`` line (``f1`` overall, ``PER_f1`` per type).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nerlib.data.labels import ENTITY_TYPES, entity_spans
+from nerlib.runs.folder import CheckpointInfo, Run, flatten_metrics
+
+SCORES = ("precision", "recall", "f1")
+DELTA_COLUMN = "Δ (B - A)"
+
+
+def _type_order(types) -> list[str]:
+    """``ENTITY_TYPES`` order first, any other type after, sorted."""
+    present = set(types)
+    return [t for t in ENTITY_TYPES if t in present] + sorted(present - set(ENTITY_TYPES))
+
+
+# --------------------------------------------------------------------------- checkpoints of runs
+
+
+def _run_checkpoints(run: Run) -> list[tuple[str, CheckpointInfo]]:
+    """``("<run> / <checkpoint>", info)`` for ``run``'s best checkpoint first, then the others,
+    newest first."""
+    found = [(f"{run.name} / best", run.best)] if run.best is not None else []
+    return found + [(f"{run.name} / {c.name}", c) for c in reversed(run.checkpoints)]
+
+
+def checkpoint_choices(runs: Sequence[Run]) -> dict[str, Path]:
+    """Every complete checkpoint of ``runs`` as ``{"<run> / <checkpoint>": folder}``.
+
+    Each run's best comes first, labelled with the checkpoint it was copied from
+    (``"tiny / best (epoch-2)"``); with the newest run first (as ``list_runs`` orders them), the
+    first entry is the natural default.
+    """
+    choices: dict[str, Path] = {}
+    for run in runs:
+        for label, checkpoint in _run_checkpoints(run):
+            if checkpoint.name == "best" and checkpoint.source:
+                label += f" ({checkpoint.source})"
+            choices[label] = checkpoint.path
+    return choices
+
+
+def checkpoint_scores(run: Run, checkpoint: CheckpointInfo) -> dict[str, Any]:
+    """Validation scores of ``checkpoint`` as a ``metrics.jsonl`` record: the line of its step
+    (which has the per-type scores), else what ``checkpoint.json`` holds."""
+    records = [r for r in run.validation_metrics if r.get("step") == checkpoint.step]
+    return records[-1] if records else checkpoint.metrics
+
+
+def _types(record: dict[str, Any]) -> list[str]:
+    return list(record.get("per_type") or {})
+
+
+def _scored_checkpoints(runs: Sequence[Run]) -> list[tuple[str, CheckpointInfo, dict[str, Any]]]:
+    """``(label, info, validation record)`` for every checkpoint of ``runs``."""
+    return [(label, checkpoint, checkpoint_scores(run, checkpoint))
+            for run in runs for label, checkpoint in _run_checkpoints(run)]
+
+
+def checkpoint_table(runs: Sequence[Run]) -> pd.DataFrame:
+    """One row per checkpoint of ``runs`` (each run's best first): ``checkpoint`` label, ``step``,
+    ``epoch``, validation ``F1`` and ``<TYPE> F1`` per entity type, and ``same as`` (the checkpoint
+    ``best`` was copied from) when any row has one. Empty frame when no checkpoint exists."""
+    rows = []
+    for label, checkpoint, record in _scored_checkpoints(runs):
+        flat = flatten_metrics(record)
+        types = [t for t in _types(record) if f"{t}_f1" in flat]
+        row = {"checkpoint": label, "step": checkpoint.step, "epoch": checkpoint.epoch, "F1": flat.get("f1")}
+        row.update({f"{t} F1": flat[f"{t}_f1"] for t in types})
+        if checkpoint.source:
+            row["same as"] = checkpoint.source
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    typed = [f"{t} F1" for t in _type_order(c[:-3] for c in frame.columns if c.endswith(" F1"))]
+    tail = ["same as"] if "same as" in frame.columns else []
+    return frame[["checkpoint", "step", "epoch", "F1", *typed, *tail]]
+
+
+def checkpoint_delta(runs: Sequence[Run], first: str, second: str) -> pd.DataFrame:
+    """Per type (``overall`` first) and score (precision, recall, f1): checkpoint ``first`` (A),
+    ``second`` (B) and B - A. Labels as in :func:`checkpoint_table`; ``KeyError`` for an unknown one."""
+    found = {label: record for label, _, record in _scored_checkpoints(runs)}
+    types = _type_order([*_types(found[first]), *_types(found[second])])
+    a, b = flatten_metrics(found[first]), flatten_metrics(found[second])
+    rows = []
+    for entity_type in ["overall", *types]:
+        for score in SCORES:
+            key = score if entity_type == "overall" else f"{entity_type}_{score}"
+            if key not in a and key not in b:
+                continue
+            both = a.get(key) is not None and b.get(key) is not None
+            rows.append({"type": entity_type, "score": score, "A": a.get(key), "B": b.get(key),
+                         DELTA_COLUMN: b[key] - a[key] if both else None})
+    return pd.DataFrame(rows, columns=["type", "score", "A", "B", DELTA_COLUMN])
+
+
+def curves_frame(runs: Sequence[Run], metric: str, split: str = "validation") -> pd.DataFrame:
+    """Long table for training curves: ``run``, ``epoch``, ``step``, ``type`` (``overall`` and each
+    entity type of the line's ``per_type``) and ``value`` of ``metric`` (precision/recall/f1) on
+    ``split``, one row per evaluation and type."""
+    rows = []
+    for run in runs:
+        for record in run.records:
+            if record.get("split") != split:
+                continue
+            base = {"run": run.name, "epoch": record.get("epoch"), "step": record.get("step")}
+            if record.get(metric) is not None:
+                rows.append({**base, "type": "overall", "value": record[metric]})
+            for entity_type, scores in (record.get("per_type") or {}).items():
+                if isinstance(scores, dict) and scores.get(metric) is not None:
+                    rows.append({**base, "type": entity_type, "value": scores[metric]})
+    return pd.DataFrame(rows, columns=["run", "epoch", "step", "type", "value"])
+
+
+# --------------------------------------------------------------------------- evaluation and data
+
+
+def error_kind_counts(errors: pd.DataFrame) -> pd.DataFrame:
+    """Errors per entity type and kind (an evaluation's ``errors`` table in): columns ``type``
+    (the gold type, else the predicted one), ``kind``, ``count``."""
+    if errors.empty:
+        return pd.DataFrame(columns=["type", "kind", "count"])
+    typed = errors.assign(type=errors["gold_label"].fillna(errors["pred_label"]))
+    return typed.groupby(["type", "kind"]).size().reset_index(name="count")
+
+
+def sentence_index(dataset) -> pd.DataFrame:
+    """One row per sentence of a CoNLL ``datasets.Dataset`` (``tokens``, ``ner_tags``):
+    ``text`` (words joined by spaces, lower-cased, for search), ``types`` (space-separated entity
+    types present, sorted) and ``entities`` (count), so filters are vectorised pandas queries."""
+    names = dataset.features["ner_tags"].feature.names
+    texts, types, counts = [], [], []
+    for tokens, tags in zip(dataset["tokens"], dataset["ner_tags"]):
+        spans = entity_spans([names[t] for t in tags])
+        texts.append(" ".join(tokens).lower())
+        types.append(" ".join(sorted({s.label for s in spans})))
+        counts.append(len(spans))
+    return pd.DataFrame({"text": texts, "types": types, "entities": counts})
