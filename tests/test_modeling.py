@@ -19,7 +19,6 @@ from nerlib.modeling.models import (
     load_model,
     minilm_path,
     parse_model_spec,
-    preset_table,
     recommended_schedule,
 )
 
@@ -34,7 +33,6 @@ def test_presets_have_user_facing_names_and_a_schedule():
     assert PRESETS["minilm-cpu"].offline and PRESETS["minilm-cpu"].device == "cpu"
     assert recommended_schedule("minilm-cpu") == PRESETS["minilm-cpu"].schedule
     assert recommended_schedule("someone/else") is None
-    assert [row["name"] for row in preset_table()] == list(PRESETS)
 
 
 def test_specs_are_parsed(tmp_path):

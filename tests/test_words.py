@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nerlib.text.words import Word, split_words, words_from_tokens
+from nerlib.text.words import Word, split_words
 
 
 def texts(text: str) -> list[str]:
@@ -102,9 +102,3 @@ def test_conll_tokens_joined_by_spaces_split_back():
     for tokens in sentences:
         assert texts(" ".join(tokens)) == tokens
 
-
-def test_words_from_tokens():
-    text, words = words_from_tokens(["New", "York", "'s", "mayor"])
-    assert text == "New York 's mayor"
-    assert [text[w.start:w.end] for w in words] == ["New", "York", "'s", "mayor"]
-    assert words_from_tokens([]) == ("", [])

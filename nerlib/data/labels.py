@@ -40,6 +40,9 @@ def label2id(labels: Sequence[str] = NER_LABELS) -> dict[str, int]:
 def split_tag(tag: str) -> tuple[str, str]:
     """Split ``"B-PER"`` into ``("B", "PER")``; ``"O"`` gives ``("O", "")``.
 
+    >>> split_tag("B-PER"), split_tag("O")
+    (('B', 'PER'), ('O', ''))
+
     Raises ``ValueError`` for anything that is not ``O`` or ``B-``/``I-`` plus a type
     (``E-``/``S-`` of IOBES are accepted as ``I``/``B`` so such files still read).
     """
@@ -72,6 +75,9 @@ def to_iob2(tags: Sequence[str]) -> list[str]:
 
     This is both the IOB1 -> IOB2 conversion and the conlleval repair of a model's output;
     IOB2 input comes back unchanged.
+
+    >>> to_iob2(["I-PER", "I-PER", "O", "I-LOC", "I-ORG"])
+    ['B-PER', 'I-PER', 'O', 'B-LOC', 'B-ORG']
     """
     result: list[str] = []
     prev_prefix, prev_type = "O", ""
@@ -101,6 +107,9 @@ def entity_spans(tags: Sequence[str]) -> list[Span]:
 
     An entity starts at ``B-X``, or at ``I-X`` after ``O`` or another type, and continues over
     ``I-X``. Works on IOB1 and IOB2 alike.
+
+    >>> entity_spans(["B-PER", "I-PER", "O", "I-LOC", "B-LOC"])
+    [Span(label='PER', start=0, end=2), Span(label='LOC', start=3, end=4), Span(label='LOC', start=4, end=5)]
     """
     spans: list[Span] = []
     start, current = -1, ""

@@ -1,8 +1,18 @@
 """Score a checkpoint on a CoNLL++ split or any CoNLL file: metrics, per-sentence errors, predictions.
 
->>> result = evaluate_checkpoint("runs/minilm", "validation")        # doctest: +SKIP
->>> result.metrics.f1, result.table()                                # doctest: +SKIP
->>> result.errors[result.errors.kind == "wrong_type"]                # doctest: +SKIP
+Scoring a trained run (its best checkpoint) on the validation split::
+
+    result = evaluate_checkpoint("runs/minilm", "validation")
+    result.metrics.f1, result.table()                       # overall F1, per-type table
+    result.errors[result.errors.kind == "wrong_type"]       # one row per entity error
+
+The errors of one sentence, without a model:
+
+>>> tokens = ["Wales", "beat", "New", "Zealand", "in", "Cardiff"]
+>>> gold = ["B-ORG", "O", "B-ORG", "I-ORG", "O", "B-LOC"]
+>>> predicted = ["B-LOC", "O", "B-ORG", "O", "O", "O"]
+>>> [(e["kind"], e["gold_text"], e["pred_text"]) for e in span_errors(tokens, gold, predicted)]
+[('wrong_type', 'Wales', 'Wales'), ('wrong_boundary', 'New Zealand', 'New'), ('missed', 'Cardiff', None)]
 
 The model reads the gold words exactly as the file splits them (no re-tokenization), one label per
 word read the way the model was trained (:mod:`nerlib.modeling.pooling`: first sub-token, or the mean over
@@ -162,11 +172,24 @@ def _overlap(a: Span, b: Span) -> int:
 def span_errors(tokens: Sequence[str], gold: Sequence[str], predicted: Sequence[str]) -> list[dict[str, Any]]:
     """Classify the entity errors of one sentence.
 
-    Returns one dict per error with ``kind`` and the ``gold_*``/``pred_*`` label, start, end (word
-    indices, end exclusive) and text (``None`` on the side that is absent). Kinds:
-    ``wrong_type`` (same words, other type), ``wrong_boundary`` (same type, overlapping words),
-    ``wrong_type_and_boundary``, ``missed`` (no overlapping prediction), ``spurious`` (no
-    overlapping gold entity left to pair with).
+    Parameters
+    ----------
+    tokens:
+        The sentence's words.
+    gold, predicted:
+        One IOB label per word each (read with conlleval semantics).
+
+    Returns
+    -------
+    list of dict
+        One dict per error, in word order, with ``kind`` and the ``gold_*``/``pred_*`` label, start,
+        end (word indices, end exclusive) and text (``None`` on the side that is absent). Kinds:
+        ``wrong_type`` (same words, other type), ``wrong_boundary`` (same type, overlapping words),
+        ``wrong_type_and_boundary``, ``missed`` (no overlapping prediction), ``spurious`` (no
+        overlapping gold entity left to pair with).
+
+    >>> span_errors(["in", "Paris"], ["O", "B-LOC"], ["B-PER", "O"])[0]["kind"]
+    'spurious'
     """
     gold_spans = entity_spans(gold)
     pred_spans = entity_spans(predicted)

@@ -21,7 +21,7 @@ import os
 import shutil
 import zipfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -377,9 +377,3 @@ def _build_scratch(parsed: ModelSpec, labels, id2label, label2id, train_words, m
     summary = ",".join(f"{k}={v}" for k, v in options.items())
     return LoadedModel(model, tokenizer, parsed, f"from scratch ({summary})")
 
-
-def preset_table() -> list[dict[str, Any]]:
-    """Return the presets as rows (name, title, description, device, offline, schedule fields),
-    e.g. for ``--help`` or a dashboard select box."""
-    return [{"name": p.name, "title": p.title, "description": p.description, "device": p.device,
-             "offline": p.offline, **asdict(p.schedule)} for p in PRESETS.values()]

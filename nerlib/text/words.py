@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import regex
 
-__all__ = ["Word", "split_words", "word_spans", "words_from_tokens"]
+__all__ = ["Word", "split_words", "word_spans"]
 
 
 @dataclass(frozen=True)
@@ -189,16 +189,3 @@ def split_words(text: str) -> list[Word]:
     """
     return [Word(*word) for word in zip(*word_spans(text))]
 
-
-def words_from_tokens(tokens: list[str], separator: str = " ") -> tuple[str, list[Word]]:
-    """Join pre-split words (a CoNLL sentence) into one text and return ``(text, words)``.
-
-    The words keep their offsets into the joined text, so tagging pre-split input yields the same
-    records as tagging raw text.
-    """
-    words = []
-    position = 0
-    for token in tokens:
-        words.append(Word(token, position, position + len(token)))
-        position += len(token) + len(separator)
-    return separator.join(tokens), words
