@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nerlib import runs  # noqa: E402
+from nerlib.runs import folder as runs  # noqa: E402
 
 
 def train_arguments(args, output_dir: Path) -> list[str]:

@@ -18,7 +18,7 @@ pytest.importorskip("torch")
 
 from test_tagger import FILLER, KEYWORDS, save_keyword_model  # noqa: E402
 
-from nerlib import bulk  # noqa: E402
+from nerlib.tagging import bulk  # noqa: E402
 from nerlib.tagging.bulk import BulkError, BulkJob, Shard, read_texts, run_bulk  # noqa: E402
 from nerlib.tagging.tagger import Tagger  # noqa: E402
 
