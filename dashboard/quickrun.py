@@ -25,13 +25,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The quick run: the offline MiniLM encoder (no download) fine-tuned for one epoch on the first
 # 2,000 CoNLL++ training sentences in batches of 16, validated every 40 steps on 300 sentences (so
-# the curves have points), then tested: F1 around 0.75, enough for every page to show real content.
+# the curves have points), then tested: enough for every page to show real content (its F1 and time:
+# docs/benchmarks.md, "Dashboard").
 QUICK_ARGS = ["--model", "minilm-cpu", "--max-train-samples", "2000", "--max-eval-samples", "300",
               "--epochs", "1", "--batch-size", "16", "--eval-steps", "40", "--cpu", "--disable-tqdm",
-              # 125 steps of 16 learn far more than 63 of 32 from the same sentences (measured, same
-              # machine: test F1 0.72 vs 0.53 in 85 vs 75 s); that few steps cannot learn to use
-              # document context (validation F1 22 with it, 45 without), so sentences stand alone;
-              # the word embeddings train as in the measured quick run (the preset freezes them)
+              # 125 steps of 16 learn far more than 63 of 32 from the same sentences, and that few
+              # steps cannot learn to use document context, so sentences stand alone (measured:
+              # docs/benchmarks.md, "Dashboard"); the word embeddings train as in the measured
+              # quick run (the preset freezes them)
               "--no-document-context", "--no-freeze-word-embeddings"]
 QUICK_COMMAND_TEXT = "python -m training.train " + " ".join(QUICK_ARGS)
 # Measured on the 2-core x86 dev machine (see docs/benchmarks.md); shown before the start.

@@ -49,7 +49,8 @@ class DeviceCapability:
 def native_bfloat16(device: DeviceCapability) -> bool:
     """Whether ``device`` computes bfloat16 natively: a CUDA card of compute capability 8.0+, or a
     CPU with AVX512-BF16 or AMX. Training's ``--mixed-precision auto`` picks ``bf16`` there (no loss
-    scaling needed, unlike float16; MiniLM trained about 1.4x as fast on such a CPU, same F1)."""
+    scaling needed, unlike float16; on such a CPU MiniLM trained faster with the same F1:
+    docs/benchmarks.md, the minilm-cpu preset's second revision)."""
     return device.ampere_or_newer or (device.type == "cpu" and device.cpu_bf16)
 
 

@@ -90,22 +90,21 @@ PRESETS: dict[str, ModelPreset] = {
         description="The 6-layer, 384-wide MiniLM encoder shipped in the pip package "
                     f"{MINILM_PIP_NAME} (uncased): no hub, trains on a laptop CPU in minutes.",
         model="minilm-cpu",
-        # why: an uncased vocabulary loses capitalisation, the strongest NER cue, and case markers
-        # give it back (add_case_markers); a small encoder wants a higher peak LR than BERT-base
-        # (2e-4: best of 1e-4/2e-4/5e-4 in short CPU runs; the LR finder's steepest fall is at
-        # 1.3e-4); 256 sub-tokens keep every CoNLL++ sentence whole. Labels on every sub-token
-        # (label_strategy="all"): with case markers a capitalised word's first sub-token is the
-        # marker "^", and training only there left the word's own pieces untaught (test F1 89.72
-        # vs 88.92 with "first", same seed and schedule). 5 epochs instead of 3 (+0.8 test F1), in
-        # bfloat16 where the CPU computes it natively ("auto": about 1.4x faster per step, F1
-        # unchanged: 88.92 vs 88.97 in float32). Document context, up to 8 sub-tokens of the
-        # neighbouring sentences per side: with labels on all sub-tokens and words read from the
-        # mean of their sub-tokens (nerlib.modeling.pooling), test F1 90.06 vs 89.73 and unseen-entity F1
-        # 84.23 vs 83.47 over 3 seeds, for 1.45x the time (18-22 instead of 12.5 minutes on 2
-        # idle cores). The pretrained word-embedding matrix stays fixed: it is half the model's
-        # weights, and its dense gradient and AdamW update were the step's largest memory traffic on
-        # a CPU (about 1.2x faster steps; 18.4 minutes), with the same F1 (90.02 / 84.22 over 3
-        # seeds). All measured on the 2-core dev machine: docs/benchmarks.md, bench/preset.py.
+        # Why each choice (the measurements: docs/benchmarks.md, "Training", the minilm-cpu
+        # sections, and bench/preset.py, which reruns every revision of this recipe):
+        # - an uncased vocabulary loses capitalisation, the strongest NER cue: case markers give it
+        #   back (add_case_markers);
+        # - a small encoder wants a higher peak LR than BERT-base (2e-4 was the best of the short
+        #   CPU runs tried; the LR finder agrees); 256 sub-tokens keep every CoNLL++ sentence whole;
+        # - labels on every sub-token (label_strategy="all"): with case markers a capitalised word's
+        #   first sub-token is the marker "^", and training only there leaves the word's own pieces
+        #   untaught; 5 epochs rather than 3;
+        # - bfloat16 where the CPU computes it natively ("auto": faster steps, the same F1);
+        # - document context, up to 8 sub-tokens of the neighbouring sentences per side, with words
+        #   read from the mean of their sub-tokens (nerlib.modeling.pooling): higher test and
+        #   unseen-entity F1 over 3 seeds, for more time per epoch;
+        # - the pretrained word-embedding matrix stays fixed: it is half the weights, and its dense
+        #   gradient and AdamW update were a CPU step's largest memory traffic; the same F1.
         schedule=Schedule(epochs=5, batch_size=32, learning_rate=2e-4, warmup_ratio=0.1,
                           weight_decay=0.01, max_length=256, mixed_precision="auto", document_context=True,
                           context_size=8, label_strategy="all", freeze_word_embeddings=True),

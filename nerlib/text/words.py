@@ -92,8 +92,8 @@ _PATTERN = regex.compile(
 # (list item "1." at a line start, initial "M." before a capital, "No." before a number). So a
 # chunk without "." splits the same anywhere; one with "." splits the same wherever it has the same
 # (line start?, next non-space character). Texts repeat most chunks ("the", ",", "Reuters"), so each
-# distinct chunk and context is split once and remembered: about 3x faster than running the
-# pattern over the whole text (bench/tagging_host.py), with exactly the same words
+# distinct chunk and context is split once and remembered: faster than running the pattern over
+# the whole text (bench/tagging_host.py; docs/benchmarks.md, "Host-side tagging cost"), with exactly the same words
 # (tests/test_tagging_fast_path.py compares both on varied and hostile text).
 _CHUNK = regex.compile(r"\S+")
 _NO_SPACE_SPLIT = frozenset("\x1c\x1d\x1e\x1f")  # str.split() breaks there, the pattern's \s does not
