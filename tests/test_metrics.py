@@ -93,3 +93,15 @@ def test_confusion_matrix():
     assert frame.loc["B-PER", "B-PER"] == 1
     assert frame.loc["O", "B-LOC"] == 1 and frame.loc["B-LOC", "O"] == 1
     assert frame.values.sum() == 3 and list(frame.index)[:3] == ["O", "B-PER", "I-PER"]
+
+
+def test_a_type_only_predicted_keeps_every_type_on_its_own_row():
+    # MISC is predicted but never gold: seqeval scores the union of types, so a table keyed by the
+    # gold types alone would shift PER's perfect scores onto another name.
+    gold = [["B-PER", "I-PER", "O", "B-LOC"]]
+    pred = [["B-PER", "I-PER", "B-MISC", "O"]]
+    per_type = compute_metrics(gold, pred).per_type
+    assert sorted(per_type) == ["LOC", "MISC", "PER"]
+    assert (per_type["PER"].precision, per_type["PER"].recall, per_type["PER"].f1, per_type["PER"].support) == (1, 1, 1, 1)
+    assert (per_type["MISC"].precision, per_type["MISC"].recall, per_type["MISC"].support) == (0, 0, 0)
+    assert (per_type["LOC"].recall, per_type["LOC"].support) == (0, 1)

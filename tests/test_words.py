@@ -102,3 +102,17 @@ def test_conll_tokens_joined_by_spaces_split_back():
     for tokens in sentences:
         assert texts(" ".join(tokens)) == tokens
 
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the the", [("the", 0, 3), ("the", 4, 7)]),
+    ("Paris Paris.Paris", [("Paris", 0, 5), ("Paris", 6, 11), (".", 11, 12), ("Paris", 12, 17)]),
+    ("Paris Paris Paris.", [("Paris", 0, 5), ("Paris", 6, 11), ("Paris", 12, 17), (".", 17, 18)]),
+    ("a. a. a.", [("a", 0, 1), (".", 1, 2), ("a", 3, 4), (".", 4, 5), ("a", 6, 7), (".", 7, 8)]),
+    ("aa a", [("aa", 0, 2), ("a", 3, 4)]),
+    ("Paris.Paris Paris", [("Paris", 0, 5), (".", 5, 6), ("Paris", 6, 11), ("Paris", 12, 17)]),
+])
+def test_repeated_chunks_keep_their_own_offsets(text, expected):
+    # the splitter remembers each distinct chunk: a chunk that re-occurs (also inside the previous
+    # one) must still get the offsets of where it stands, not of where it was first seen
+    assert [(w.text, w.start, w.end) for w in split_words(text)] == expected
