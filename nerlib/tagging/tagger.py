@@ -46,7 +46,13 @@ import numpy as np
 from nerlib.data.labels import split_tag
 from nerlib.modeling.batching import pad_token_id
 from nerlib.modeling.device import auto_dtype
-from nerlib.modeling.encoding import encode_words, read_context_config, sentence_windows, special_tokens
+from nerlib.modeling.encoding import (
+    encode_words,
+    merge_windows,
+    read_context_config,
+    sentence_windows,
+    special_tokens,
+)
 from nerlib.modeling.pooling import check_pooling, pool_words, pooled_tokens
 from nerlib.text.sentences import sentence_ranges
 from nerlib.text.words import word_spans
@@ -521,7 +527,7 @@ class Tagger:
             window_labels[k] = all_labels[offset:offset + n]
             window_scores[k] = all_scores[offset:offset + n]
             offset += n
-        return self._merge(word_lists, windows, window_labels, window_scores)
+        return merge_windows(windows, [len(words) for words in word_lists], window_labels, window_scores)
 
     def _pack(self, chunk: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Pad windows sorted longest first into ``(input_ids, attention_mask, positions, owners)``:
@@ -568,32 +574,6 @@ class Tagger:
             batches.append(range(begin, end))
             begin = end
         return batches
-
-    @staticmethod
-    def _merge(word_lists, windows, window_labels, window_scores) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per sentence, take each word's prediction from the window giving it most context."""
-        results: list = [None] * len(word_lists)
-        margins: list = [None] * len(word_lists)
-        for window, labels, scores in zip(windows, window_labels, window_scores):
-            n_words = len(word_lists[window.sentence])
-            if window.first_word == 0 and window.end_word == n_words:  # the sentence's only window
-                results[window.sentence] = (labels, scores)
-                continue
-            if margins[window.sentence] is None:
-                results[window.sentence] = (np.zeros(n_words, dtype=np.int64), np.zeros(n_words, dtype=np.float32))
-                margins[window.sentence] = np.full(n_words, -1, dtype=np.int64)
-            index = np.arange(window.first_word, window.end_word)
-            # context on the poorer side; the first and last window have no edge on the outer side
-            left = index - window.first_word if window.first_word > 0 else np.full(len(index), 1 << 40)
-            right = window.end_word - 1 - index if window.end_word < n_words else np.full(len(index), 1 << 40)
-            margin = np.minimum(left, right)
-            better = margin > margins[window.sentence][index]
-            target_labels, target_scores = results[window.sentence]
-            target_labels[index[better]] = labels[better]
-            target_scores[index[better]] = scores[better]
-            margins[window.sentence][index[better]] = margin[better]
-        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        return [result if result is not None else empty for result in results]
 
 
 def quantize_dynamic(model: Any) -> Any:
