@@ -365,18 +365,6 @@ def test_auto_dtype_follows_the_device_capability():
     assert probed.type == "cpu" and probed.capability is None
 
 
-def test_batches_are_cut_by_tokens_when_a_token_budget_is_set():
-    lengths = sorted([120, 118, 64, 60, 60, 59, 30, 30, 29, 29, 28, 10, 9, 9, 9, 9, 8], reverse=True)
-    assert len(Tagger._batches(lengths, None, 1 << 20, waste=0.5)) < len(Tagger._batches(lengths, None, 1 << 20))
-    for batch_size, max_tokens in [(64, None), (None, 128), (3, 256), (None, 100)]:
-        batches = Tagger._batches(lengths, batch_size, max_tokens)
-        assert [i for b in batches for i in b] == list(range(len(lengths)))  # every window once, in order
-        for b in batches:
-            assert batch_size is None or len(b) <= batch_size
-            # padded tokens stay within the budget (a single window longer than it goes alone)
-            assert max_tokens is None or len(b) * lengths[b.start] <= max_tokens or len(b) == 1
-
-
 def test_batch_defaults_depend_on_the_device():
     model, tokenizer = build_keyword_model()
     tagger = Tagger(model, tokenizer, device="cpu")

@@ -38,13 +38,12 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from nerlib.data.labels import split_tag
-from nerlib.modeling.batching import pad_token_id
+from nerlib.modeling.batching import pack_windows, pad_token_id, token_budget_batches
 from nerlib.modeling.device import auto_dtype
 from nerlib.modeling.encoding import (
     encode_words,
@@ -53,7 +52,7 @@ from nerlib.modeling.encoding import (
     sentence_windows,
     special_tokens,
 )
-from nerlib.modeling.pooling import check_pooling, pool_words, pooled_tokens
+from nerlib.modeling.pooling import check_pooling, pool_words
 from nerlib.text.sentences import sentence_ranges
 from nerlib.text.words import word_spans
 
@@ -486,26 +485,27 @@ class Tagger:
         lengths = np.fromiter((len(w.input_ids) for w in windows), dtype=np.int64, count=len(windows))
         # longest first: a memory problem shows up on the first batch, not the last
         order = np.argsort(-lengths, kind="stable")
-        batches = self._batches(lengths[order].tolist(), batch_size, self.max_tokens, self.padding)
+        batches = token_budget_batches(lengths[order].tolist(), batch_size, self.max_tokens, self.padding)
         gpu = self.device.type == "cuda"
         labels_out, scores_out = [], []
         with torch.inference_mode(), _attention_kernels(self.device):
             for batch in batches:
-                ids, mask, positions, owners = self._pack([windows[k] for k in order[batch.start:batch.stop]])
+                packed = pack_windows([windows[k] for k in order[batch.start:batch.stop]], self.pad_id,
+                                      self.word_pooling)
+                shape, cells, picks = packed.input_ids.shape, packed.input_ids.size, len(packed.positions)
                 # one host-to-device copy per batch, from pinned memory so that it does not wait
-                packed = torch.from_numpy(np.concatenate([ids.ravel(), mask.ravel(), positions, owners]))
+                flat = torch.from_numpy(np.concatenate([packed.input_ids.ravel(), packed.attention_mask.ravel(),
+                                                        packed.positions, packed.owners]))
                 if gpu:
-                    packed = packed.pin_memory()
-                packed = packed.to(self.device, non_blocking=gpu)
-                cells, picks = ids.size, len(positions)
-                inputs = {"input_ids": packed[:cells].view(ids.shape),
-                          "attention_mask": packed[cells:2 * cells].view(ids.shape)}
+                    flat = flat.pin_memory()
+                flat = flat.to(self.device, non_blocking=gpu)
+                inputs = {"input_ids": flat[:cells].view(shape), "attention_mask": flat[cells:2 * cells].view(shape)}
                 if self._use_token_types:
                     inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
                 logits = self.model(**inputs).logits
                 # each word's sub-tokens (the pooling rule's), as rows of the flattened (window, position) grid
-                scores, labels = pool_words(logits.flatten(0, 1), packed[2 * cells:2 * cells + picks],
-                                            packed[2 * cells + picks:], int(owners[-1]) + 1)
+                scores, labels = pool_words(logits.flatten(0, 1), flat[2 * cells:2 * cells + picks],
+                                            flat[2 * cells + picks:], packed.words)
                 labels_out.append(labels)
                 scores_out.append(scores)
                 if progress is not None:
@@ -528,52 +528,6 @@ class Tagger:
             window_scores[k] = all_scores[offset:offset + n]
             offset += n
         return merge_windows(windows, [len(words) for words in word_lists], window_labels, window_scores)
-
-    def _pack(self, chunk: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Pad windows sorted longest first into ``(input_ids, attention_mask, positions, owners)``:
-        ``positions`` index the sub-tokens the pooling rule reads in the flattened batch, ``owners``
-        the word (numbered over the batch, in window order) each belongs to."""
-        lengths = np.fromiter((len(w.input_ids) for w in chunk), dtype=np.int64, count=len(chunk))
-        width = int(lengths[0])
-        # real tokens are the row-major cells left of each row's length: fill them all at once
-        real = np.arange(width) < lengths[:, None]
-        ids = np.full((len(chunk), width), self.pad_id, dtype=np.int64)
-        ids[real] = np.fromiter(chain.from_iterable(w.input_ids for w in chunk), dtype=np.int64,
-                                             count=int(lengths.sum()))
-        words = np.fromiter((len(w.word_positions) for w in chunk), dtype=np.int64, count=len(chunk))
-        firsts = np.fromiter(chain.from_iterable(w.word_positions for w in chunk), dtype=np.int64,
-                             count=int(words.sum()))
-        # a word ends where the next word of its window starts; a window's last word at its target's end
-        ends = np.empty_like(firsts)
-        ends[:-1] = firsts[1:]
-        ends[np.cumsum(words) - 1] = np.fromiter((w.target_end for w in chunk), dtype=np.int64, count=len(chunk))
-        shift = np.repeat(np.arange(len(chunk), dtype=np.int64) * width, words)
-        positions, owners = pooled_tokens(firsts + shift, ends + shift, self.word_pooling)
-        return ids, real.astype(np.int64), positions, owners
-
-    @staticmethod
-    def _batches(lengths: list[int], batch_size: int | None = None, max_tokens: int | None = None,
-                 waste: float = 0.1) -> list[range]:
-        """Cut windows sorted longest first into batches of at most ``batch_size`` windows and
-        ``max_tokens`` padded sub-tokens (either may be None: no limit) whose padding stays under
-        ``waste`` of the batch: compute grows with padded tokens, so a batch of 64 sentences from
-        100 down to 30 sub-tokens would spend most of its time on padding."""
-        batches = []
-        begin = 0
-        while begin < len(lengths):
-            longest = lengths[begin]
-            rows = batch_size or len(lengths)
-            if max_tokens:
-                rows = min(rows, max(1, max_tokens // longest))
-            end, total = begin + 1, lengths[begin]
-            while end < len(lengths) and end - begin < rows:
-                if (end + 1 - begin) * longest - (total + lengths[end]) > waste * (end + 1 - begin) * longest:
-                    break
-                total += lengths[end]
-                end += 1
-            batches.append(range(begin, end))
-            begin = end
-        return batches
 
 
 def quantize_dynamic(model: Any) -> Any:
