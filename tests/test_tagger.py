@@ -323,14 +323,16 @@ def test_word_the_tokenizer_drops_still_gets_a_label():
 
 
 def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tagger):
-    """The array-based repair in ``Tagger._repair`` matches labels.to_iob2 + entity_spans per text,
+    """The array-based repair in ``LabelDecoder.repair`` matches labels.to_iob2 + entity_spans per text,
     on random label sequences (IOB1 and IOB2 mixed, empty texts included)."""
     import random
 
     import numpy as np
 
     from nerlib.data.labels import entity_spans, to_iob2
+    from nerlib.tagging.decoding import LabelDecoder
 
+    decoder = LabelDecoder(keyword_tagger.labels)
     rng = random.Random(3)
     for _ in range(50):
         texts = [[rng.randrange(len(keyword_tagger.labels)) for _ in range(rng.choice([0, 1, 2, 5, 12]))]
@@ -338,7 +340,7 @@ def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tag
         offsets = np.cumsum([0] + [len(t) for t in texts])
         if offsets[-1] == 0:
             continue
-        labels, spans = keyword_tagger._repair(np.array([i for t in texts for i in t], dtype=np.int64), offsets)
+        labels, spans = decoder.repair(np.array([i for t in texts for i in t], dtype=np.int64), offsets)
         expected_labels, expected_spans = [], []
         for begin, ids in zip(offsets, texts):
             repaired = to_iob2([keyword_tagger.labels[i] for i in ids])

@@ -1,6 +1,8 @@
 """Tagging: a checkpoint applied to text.
 
-- `tagger`: ``Tagger``, text -> words with labels, scores and entity spans.
+- `tagger`: ``Tagger``, text -> words with labels, scores and entity spans (a facade over the rest).
+- `decoding`: label ids -> IOB2 labels -> entity spans; the records ``TaggedText``, ``TaggedWord``,
+  ``Entity``.
 - `bulk`: tag files of any size (text, JSON lines), resumable, in input order.
 
 May import: `nerlib.settings`, `nerlib.data`, `nerlib.text`, `nerlib.modeling`, `nerlib.runs`.

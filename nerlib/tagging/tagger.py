@@ -37,12 +37,10 @@ import gc
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from nerlib.data.labels import split_tag
 from nerlib.modeling.batching import pack_windows, pad_token_id, token_budget_batches
 from nerlib.modeling.device import auto_dtype
 from nerlib.modeling.encoding import (
@@ -53,72 +51,18 @@ from nerlib.modeling.encoding import (
     special_tokens,
 )
 from nerlib.modeling.pooling import check_pooling, pool_words
+from nerlib.tagging.decoding import (
+    Entity,
+    LabelDecoder,
+    SplitText,
+    TaggedText,
+    TaggedWord,
+    normalize_label,
+)
 from nerlib.text.sentences import sentence_ranges
 from nerlib.text.words import word_spans
 
 __all__ = ["Entity", "TaggedWord", "TaggedText", "Tagger", "normalize_label"]
-
-
-@dataclass(slots=True)
-class Entity:
-    """An entity found in a text: ``text == source[start:end]`` (character offsets, end exclusive).
-
-    ``score`` is the mean confidence of its words (0..1).
-    """
-
-    text: str
-    label: str
-    start: int
-    end: int
-    score: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict (score rounded to 4 decimals)."""
-        return {**asdict(self), "score": round(self.score, 4)}
-
-
-@dataclass(slots=True)
-class TaggedWord:
-    """A word with its IOB2 label and the model's probability for that label."""
-
-    text: str
-    start: int
-    end: int
-    label: str
-    score: float
-
-
-@dataclass
-class TaggedText:
-    """One tagged text: its words (in order) and the entities they form."""
-
-    text: str
-    words: list[TaggedWord] = field(default_factory=list)
-    entities: list[Entity] = field(default_factory=list)
-
-    @property
-    def labels(self) -> list[str]:
-        """The IOB2 label of each word."""
-        return [word.label for word in self.words]
-
-    def to_dict(self, words: bool = False) -> dict[str, Any]:
-        """Return ``{"text", "entities"}`` (plus ``"words"`` if asked) ready for ``json.dumps``."""
-        out: dict[str, Any] = {"text": self.text, "entities": [e.to_dict() for e in self.entities]}
-        if words:
-            out["words"] = [{**asdict(w), "score": round(w.score, 4)} for w in self.words]
-        return out
-
-
-def normalize_label(label: str) -> str:
-    """Map a model's label name onto IOB: ``S-X``/``E-X`` (IOBES) -> ``B-X``/``I-X``, a bare type
-    ``PER`` -> ``I-PER`` (as the HF pipeline reads it), anything empty or ``O`` -> ``O``."""
-    if label in ("O", "", "0"):
-        return "O"
-    try:
-        prefix, entity_type = split_tag(label)
-    except ValueError:
-        return f"I-{label}"
-    return "O" if prefix == "O" else f"{prefix}-{entity_type}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,25 +95,6 @@ def _gc_paused():
     finally:
         if enabled:
             gc.enable()
-
-
-@dataclass(slots=True)
-class _SplitText:
-    """The words of one text as parallel lists (``texts[i] == text[starts[i]:ends[i]]``): the
-    tagger's working form, cheaper than a :class:`nerlib.text.words.Word` per word."""
-
-    texts: list[str]
-    starts: list[int]
-    ends: list[int]
-
-    @classmethod
-    def joined(cls, tokens: list[str]) -> _SplitText:
-        """The words of ``" ".join(tokens)`` (pre-split input: one space between words)."""
-        starts, position = [], 0
-        for token in tokens:
-            starts.append(position)
-            position += len(token) + 1
-        return cls(tokens, starts, [start + len(token) for start, token in zip(starts, tokens)])
 
 
 def _attention_kernels(device: Any):
@@ -230,7 +155,7 @@ class Tagger:
         raw = id2label if id2label is not None else model.config.id2label
         self.id2label = {int(i): str(label) for i, label in raw.items()}
         self.labels = [normalize_label(self.id2label[i]) for i in range(len(self.id2label))]
-        self._label_tables()
+        self._decoder = LabelDecoder(self.labels)
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
         if device is not None:
             self.model.to(self.device)
@@ -342,7 +267,7 @@ class Tagger:
             if not isinstance(text, str):
                 raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
         with _gc_paused():
-            words = [_SplitText(*word_spans(text)) for text in texts]
+            words = [SplitText(*word_spans(text)) for text in texts]
             sentences = [sentence_ranges(text, w.texts, w.starts, w.ends) for text, w in zip(texts, words)]
             return self._tag(texts, words, sentences, list(range(len(texts))), batch_size, progress)
 
@@ -366,7 +291,7 @@ class Tagger:
             if bad:
                 raise ValueError(f"sentence {i}: words must be non-empty strings without spaces, got {bad[:3]!r}")
             texts.append(" ".join(tokens))
-            words.append(_SplitText.joined(tokens))
+            words.append(SplitText.joined(tokens))
         keys = list(documents) if documents is not None else list(range(len(texts)))
         if len(keys) != len(texts):
             raise ValueError(f"{len(keys)} document ids for {len(texts)} sentences")
@@ -383,7 +308,7 @@ class Tagger:
     # ---------------------------------------------------------------------------------------
     # internals
 
-    def _tag(self, texts: list[str], words: list[_SplitText], sentences: list[list[range]],
+    def _tag(self, texts: list[str], words: list[SplitText], sentences: list[list[range]],
              documents: list[Any], batch_size: int | None,
              progress: Callable[[int, int], None] | None = None) -> list[TaggedText]:
         """Predict every sentence (``sentences[t]``: word ranges of text ``t``, in order, covering all
@@ -393,83 +318,7 @@ class Tagger:
         flat_documents = [documents[t] for t, ranges in enumerate(sentences) for _ in ranges]
         predictions = self._predict(flat_words, batch_size or self.batch_size, progress,
                                     documents=flat_documents if self.document_context else None)
-        if not flat_words:
-            return [TaggedText(text=text) for text in texts]
-        # every word of every sentence in one flat numbering: sentence s is words bounds[s]:bounds[s + 1];
-        # sentences cover their text's words in order, so text t is words firsts[t]:firsts[t + 1]
-        bounds = np.zeros(len(flat_words) + 1, dtype=np.int64)
-        np.cumsum([len(w) for w in flat_words], out=bounds[1:])
-        labels, spans = self._repair(np.concatenate([ids for ids, _ in predictions]), bounds)
-        all_labels = labels.tolist()
-        all_scores = np.concatenate([scores for _, scores in predictions]).tolist()
-        firsts = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum([len(w.texts) for w in words], out=firsts[1:])
-        entities = self._entities(texts, words, firsts, spans, all_scores)
-        results = []
-        for t, (text, split) in enumerate(zip(texts, words)):
-            begin, end = int(firsts[t]), int(firsts[t + 1])
-            tagged = list(map(TaggedWord, split.texts, split.starts, split.ends,
-                              all_labels[begin:end], all_scores[begin:end]))
-            results.append(TaggedText(text=text, words=tagged, entities=entities[t]))
-        return results
-
-    @staticmethod
-    def _entities(texts: list[str], words: list[_SplitText], firsts: np.ndarray,
-                  spans: list[tuple[int, int, str]], scores: list[float]) -> list[list[Entity]]:
-        """The :class:`Entity` records of each text from entity spans in the flat word numbering
-        (text ``t`` holds words ``firsts[t]:firsts[t + 1]``)."""
-        entities: list[list[Entity]] = [[] for _ in texts]
-        owners = (np.searchsorted(firsts, [begin for begin, _, _ in spans], side="right") - 1).tolist()
-        for t, (begin, end, entity_type) in zip(owners, spans):
-            split, base = words[t], int(firsts[t])
-            start, stop = split.starts[begin - base], split.ends[end - 1 - base]
-            # a plain sum over Python floats, word by word, as the scores have always been averaged
-            entities[t].append(Entity(text=texts[t][start:stop], label=entity_type, start=start, end=stop,
-                                      score=float(sum(scores[begin:end]) / (end - begin))))
-        return entities
-
-    def _label_tables(self) -> None:
-        """Per label id: its IOB prefix code (0 O, 1 B, 2 I) and entity type code (0 for O), and
-        the label strings, followed by the ``B-`` form of every type (for repaired ``I-`` starts)."""
-        type_names = [""]
-        prefixes, types = [], []
-        for label in self.labels:
-            prefix, entity_type = split_tag(label)
-            if prefix != "O" and entity_type not in type_names:
-                type_names.append(entity_type)
-            prefixes.append({"O": 0, "B": 1, "I": 2}[prefix])
-            types.append(type_names.index(entity_type) if prefix != "O" else 0)
-        self._prefix_code = np.array(prefixes, dtype=np.int8)
-        self._type_code = np.array(types, dtype=np.int64)
-        self._type_names = type_names
-        self._label_strings = np.array(self.labels + [f"B-{t}" for t in type_names[1:]], dtype=object)
-
-    def _repair(self, label_ids: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, str]]]:
-        """IOB2-repair the word labels of many texts at once and find their entities.
-
-        ``label_ids`` are the label ids of all words of all texts, one after another; text ``i``
-        holds words ``offsets[i]:offsets[i + 1]`` (here: one sentence each). Returns the repaired label strings (an object
-        array) and the entities as ``(first word, end word, type)`` in that flat numbering. Same
-        result as :func:`nerlib.data.labels.to_iob2` then :func:`nerlib.data.labels.entity_spans` per text
-        (conlleval semantics: an ``I-X`` after ``O`` or after another type starts an entity),
-        computed with array operations instead of a Python loop per word.
-        """
-        prefix, kind = self._prefix_code[label_ids], self._type_code[label_ids]
-        previous = np.empty_like(kind)
-        previous[0] = 0
-        previous[1:] = kind[:-1]
-        previous[offsets[:-1][offsets[:-1] < len(kind)]] = 0  # a text starts as if after O
-        starts = (prefix != 0) & ((prefix == 1) | (previous != kind))
-        repaired = label_ids.copy()
-        fix = starts & (prefix == 2)
-        repaired[fix] = len(self.labels) + kind[fix] - 1
-        # an entity runs from its start up to the next word that does not continue it
-        breaks = np.append(np.flatnonzero((prefix == 0) | starts), len(kind))
-        first = np.flatnonzero(starts)
-        last = breaks[np.searchsorted(breaks, first, side="right")]
-        names = self._type_names
-        spans = [(b, e, names[k]) for b, e, k in zip(first.tolist(), last.tolist(), kind[first].tolist())]
-        return self._label_strings[repaired], spans
+        return self._decoder.tagged_texts(texts, words, predictions)
 
     def _predict(self, word_lists: list[list[str]], batch_size: int | None,
                  progress: Callable[[int, int], None] | None = None,
