@@ -367,6 +367,24 @@ def test_auto_dtype_follows_the_device_capability():
     assert probed.type == "cpu" and probed.capability is None
 
 
+def test_attention_kernels_are_looked_up_at_call_time(keyword_tagger, monkeypatch):
+    """bench/tagger.py compares against unrestricted attention by replacing
+    ``nerlib.tagging.settings.attention_kernels``; the forward passes must see the replacement."""
+    import contextlib
+
+    import nerlib.tagging.settings
+
+    devices = []
+
+    def spy(device):
+        devices.append(device)
+        return contextlib.nullcontext()
+
+    monkeypatch.setattr(nerlib.tagging.settings, "attention_kernels", spy)
+    assert [e.text for e in keyword_tagger.tag("Paris").entities] == ["Paris"]
+    assert devices == [keyword_tagger.device]
+
+
 def test_batch_defaults_depend_on_the_device():
     model, tokenizer = build_keyword_model()
     tagger = Tagger(model, tokenizer, device="cpu")
