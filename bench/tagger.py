@@ -125,15 +125,15 @@ def any_attention(tag_many):
     """``tag_many`` without the tagger's restriction of the attention kernels (for comparison)."""
     import contextlib
 
-    import nerlib.tagging.tagger
+    import nerlib.tagging.settings
 
     def run(texts):
-        restricted = nerlib.tagging.tagger._attention_kernels
-        nerlib.tagging.tagger._attention_kernels = lambda device: contextlib.nullcontext()
+        restricted = nerlib.tagging.settings.attention_kernels
+        nerlib.tagging.settings.attention_kernels = lambda device: contextlib.nullcontext()
         try:
             return tag_many(texts)
         finally:
-            nerlib.tagging.tagger._attention_kernels = restricted
+            nerlib.tagging.settings.attention_kernels = restricted
     return run
 
 
@@ -145,7 +145,8 @@ def main() -> None:
 
     from nerlib.evaluation.metrics import compute_metrics
     from nerlib.evaluation.scoring import load_sentences
-    from nerlib.tagging.tagger import Tagger, quantize_dynamic
+    from nerlib.tagging.settings import quantize_dynamic
+    from nerlib.tagging.tagger import Tagger
 
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()

@@ -8,9 +8,11 @@ pytest.importorskip("torch")
 from nerlib.data.labels import NER_LABELS  # noqa: E402
 from nerlib.modeling.alignment import IGNORE_INDEX, tokenize_and_align  # noqa: E402
 from nerlib.modeling.encoding import (  # noqa: E402
+    Window,
     context_config,
     encode_examples,
     encode_words,
+    merge_windows,
     read_context_config,
     sentence_windows,
     special_tokens,
@@ -94,6 +96,40 @@ def test_truncation_and_overlap(tokenizer):
     covered = sorted({w for win in windows for w in range(win.first_word, win.end_word)})
     assert covered == list(range(20))
     assert all(len(w.input_ids) <= 10 for w in windows)
+
+
+def _window(sentence: int, first_word: int, end_word: int) -> Window:
+    """A window over words ``[first_word, end_word)``; merging reads only the word range."""
+    return Window(sentence, first_word, end_word, [], 0, 0, [])
+
+
+def test_merge_takes_each_word_from_the_window_with_most_context_on_its_poorer_side():
+    """Each overlapping window labels all its words with its own number, so the merged labels say
+    which window each word came from. A word's margin in a window is the context on its poorer side
+    (``np.minimum`` of the words left and right of it); the outer side of a sentence's first and
+    last window is no edge."""
+    import numpy as np
+
+    windows = [
+        # sentence 0, nine words: A = words 0-3, B = 2-6, C = 5-8
+        _window(0, 0, 4), _window(0, 2, 7), _window(0, 5, 9),
+        # sentence 1, six words: D = words 0-3, E = 2-5
+        _window(1, 0, 4), _window(1, 2, 6),
+        # sentence 2: three words in one window; sentence 3 has no words, so no window
+        _window(2, 0, 3),
+    ]
+    numbers = [1, 2, 3, 4, 5, 6]
+    labels = [np.full(w.end_word - w.first_word, n, dtype=np.int64) for w, n in zip(windows, numbers)]
+    scores = [np.full(w.end_word - w.first_word, n / 8, dtype=np.float32) for w, n in zip(windows, numbers)]
+    merged = merge_windows(windows, [9, 6, 3, 0], labels, scores)
+    # word 2: margin 1 in A (one word right of it), 0 in B (on B's left edge): A's.
+    # word 3: 0 in A (A's right edge), 1 in B: B's. Word 5: 1 in B, 0 in C: B's. Word 6: 0 in B, 1 in C: C's.
+    assert merged[0][0].tolist() == [1, 1, 1, 2, 2, 2, 3, 3, 3]
+    # word 2: 1 in D, 0 in E; word 3: 0 in D, 1 in E (the larger margin would give D both)
+    assert merged[1][0].tolist() == [4, 4, 4, 5, 5, 5]
+    assert merged[0][1].tolist() == [n / 8 for n in [1, 1, 1, 2, 2, 2, 3, 3, 3]]  # the score comes along
+    assert merged[2][0] is labels[-1] and merged[2][1] is scores[-1]  # a sentence's only window as it is
+    assert merged[3][0].tolist() == [] and merged[3][1].dtype == np.float32
 
 
 def test_all_strategy_labels_continuations(tokenizer):

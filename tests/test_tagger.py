@@ -323,14 +323,16 @@ def test_word_the_tokenizer_drops_still_gets_a_label():
 
 
 def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tagger):
-    """The array-based repair in ``Tagger._repair`` matches labels.to_iob2 + entity_spans per text,
+    """The array-based repair in ``LabelDecoder.repair`` matches labels.to_iob2 + entity_spans per text,
     on random label sequences (IOB1 and IOB2 mixed, empty texts included)."""
     import random
 
     import numpy as np
 
     from nerlib.data.labels import entity_spans, to_iob2
+    from nerlib.tagging.decoding import LabelDecoder
 
+    decoder = LabelDecoder(keyword_tagger.labels)
     rng = random.Random(3)
     for _ in range(50):
         texts = [[rng.randrange(len(keyword_tagger.labels)) for _ in range(rng.choice([0, 1, 2, 5, 12]))]
@@ -338,7 +340,7 @@ def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tag
         offsets = np.cumsum([0] + [len(t) for t in texts])
         if offsets[-1] == 0:
             continue
-        labels, spans = keyword_tagger._repair(np.array([i for t in texts for i in t], dtype=np.int64), offsets)
+        labels, spans = decoder.repair(np.array([i for t in texts for i in t], dtype=np.int64), offsets)
         expected_labels, expected_spans = [], []
         for begin, ids in zip(offsets, texts):
             repaired = to_iob2([keyword_tagger.labels[i] for i in ids])
@@ -365,16 +367,22 @@ def test_auto_dtype_follows_the_device_capability():
     assert probed.type == "cpu" and probed.capability is None
 
 
-def test_batches_are_cut_by_tokens_when_a_token_budget_is_set():
-    lengths = sorted([120, 118, 64, 60, 60, 59, 30, 30, 29, 29, 28, 10, 9, 9, 9, 9, 8], reverse=True)
-    assert len(Tagger._batches(lengths, None, 1 << 20, waste=0.5)) < len(Tagger._batches(lengths, None, 1 << 20))
-    for batch_size, max_tokens in [(64, None), (None, 128), (3, 256), (None, 100)]:
-        batches = Tagger._batches(lengths, batch_size, max_tokens)
-        assert [i for b in batches for i in b] == list(range(len(lengths)))  # every window once, in order
-        for b in batches:
-            assert batch_size is None or len(b) <= batch_size
-            # padded tokens stay within the budget (a single window longer than it goes alone)
-            assert max_tokens is None or len(b) * lengths[b.start] <= max_tokens or len(b) == 1
+def test_attention_kernels_are_looked_up_at_call_time(keyword_tagger, monkeypatch):
+    """bench/tagger.py compares against unrestricted attention by replacing
+    ``nerlib.tagging.settings.attention_kernels``; the forward passes must see the replacement."""
+    import contextlib
+
+    import nerlib.tagging.settings
+
+    devices = []
+
+    def spy(device):
+        devices.append(device)
+        return contextlib.nullcontext()
+
+    monkeypatch.setattr(nerlib.tagging.settings, "attention_kernels", spy)
+    assert [e.text for e in keyword_tagger.tag("Paris").entities] == ["Paris"]
+    assert devices == [keyword_tagger.device]
 
 
 def test_batch_defaults_depend_on_the_device():

@@ -1,4 +1,4 @@
-"""Length-grouped batching (nerlib.modeling.batching), used by the training loop."""
+"""Batching and padding (nerlib.modeling.batching), shared by the training loop and the tagger."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import random
 import pytest
 
 from nerlib.modeling.batching import (
+    collate,
     length_grouped_batches,
+    pad_rows,
     padding_stats,
     random_batches,
     shard_batches,
     sorted_batches,
+    token_budget_batches,
 )
 
 _rng = random.Random(7)
@@ -50,3 +53,84 @@ def test_shards_are_disjoint_and_even_for_training():
         shard_batches(batches, 3, 3)
     with pytest.raises(ValueError):
         length_grouped_batches(LENGTHS, 0)
+
+
+def test_sorted_and_grouped_batches_cut_like_plain_slices():
+    """Training's batchers cut through the tagger's token-budget batcher; without a token budget
+    or padding limit that must be plain slices of ``batch_size`` (the cut they always made)."""
+    order = sorted(range(len(LENGTHS)), key=lambda i: -LENGTHS[i])
+    for batch_size in (1, 7, 32, 1000, 2000):
+        assert sorted_batches(LENGTHS, batch_size) == [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    rng = random.Random(1 * 1_000_003 + 2)  # length_grouped_batches' own seeding, written out
+    shuffled = list(range(len(LENGTHS)))
+    rng.shuffle(shuffled)
+    expected = []
+    for start in range(0, len(shuffled), 32 * 5):
+        group = sorted(shuffled[start:start + 32 * 5], key=lambda i: -LENGTHS[i])
+        expected.extend(group[i:i + 32] for i in range(0, len(group), 32))
+    full, rest = [b for b in expected if len(b) == 32], [b for b in expected if len(b) != 32]
+    rng.shuffle(full)
+    assert length_grouped_batches(LENGTHS, 32, seed=1, epoch=2, mega_batch_factor=5) == full + rest
+    assert sorted_batches([], 4) == [] and token_budget_batches([]) == []
+    with pytest.raises(ValueError):
+        sorted_batches(LENGTHS, 0)
+
+
+def test_batches_are_cut_by_tokens_when_a_token_budget_is_set():
+    lengths = sorted([120, 118, 64, 60, 60, 59, 30, 30, 29, 29, 28, 10, 9, 9, 9, 9, 8], reverse=True)
+    assert (len(token_budget_batches(lengths, None, 1 << 20, padding=0.5))
+            < len(token_budget_batches(lengths, None, 1 << 20, padding=0.1)))
+    for batch_size, max_tokens in [(64, None), (None, 128), (3, 256), (None, 100)]:
+        batches = token_budget_batches(lengths, batch_size, max_tokens, padding=0.1)
+        assert [i for b in batches for i in b] == list(range(len(lengths)))  # every window once, in order
+        for b in batches:
+            assert batch_size is None or len(b) <= batch_size
+            # padded tokens stay within the budget (a single window longer than it goes alone)
+            assert max_tokens is None or len(b) * lengths[b.start] <= max_tokens or len(b) == 1
+            # padding stays within its share
+            padded = len(b) * lengths[b.start]
+            assert padded - sum(lengths[i] for i in b) <= 0.1 * padded
+
+
+def _collate_reference(split, indices, pad_id, pad_to_multiple_of=None):
+    """collate as it was written before it shared pad_rows with the tagger: one row at a time, in torch."""
+    import torch
+
+    longest = max(len(split.input_ids[i]) for i in indices)
+    if pad_to_multiple_of:
+        longest = -(-longest // pad_to_multiple_of) * pad_to_multiple_of
+    input_ids = torch.full((len(indices), longest), pad_id, dtype=torch.long)
+    labels = torch.full((len(indices), longest), -100, dtype=torch.long)
+    attention = torch.zeros((len(indices), longest), dtype=torch.long)
+    for row, i in enumerate(indices):
+        n = len(split.input_ids[i])
+        input_ids[row, :n] = torch.tensor(split.input_ids[i])
+        labels[row, :n] = torch.tensor(split.labels[i])
+        attention[row, :n] = 1
+    return {"input_ids": input_ids, "attention_mask": attention, "labels": labels, "index": torch.tensor(list(indices))}
+
+
+@pytest.mark.parametrize("pad_to_multiple_of", [None, 8])
+def test_collate_pads_like_the_row_by_row_reference(pad_to_multiple_of):
+    torch = pytest.importorskip("torch")
+    from types import SimpleNamespace
+
+    rng = random.Random(5)
+    input_ids = [[101] + [rng.randrange(1000, 2000) for _ in range(n)] + [102] for n in LENGTHS[:40]]
+    labels = [[-100] + [rng.randrange(9) for _ in ids[2:]] + [-100] for ids in input_ids]
+    split = SimpleNamespace(input_ids=input_ids, labels=labels)
+    indices = [3, 17, 0, 39, 8]
+    ours = collate(split, indices, 7, pad_to_multiple_of)
+    reference = _collate_reference(split, indices, 7, pad_to_multiple_of)
+    assert ours.keys() == reference.keys()
+    for key in reference:
+        assert ours[key].dtype == reference[key].dtype == torch.long
+        assert torch.equal(ours[key], reference[key]), key
+    if pad_to_multiple_of:
+        assert ours["input_ids"].shape[1] % pad_to_multiple_of == 0
+
+
+def test_pad_rows_to_a_given_width():
+    padded, real = pad_rows([[1, 2], [3]], fill=-100, width=4)
+    assert padded.tolist() == [[1, 2, -100, -100], [3, -100, -100, -100]]
+    assert real.sum(axis=1).tolist() == [2, 1]

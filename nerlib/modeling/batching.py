@@ -1,11 +1,19 @@
-"""Batches of sentence indices grouped by length, so little compute is spent on padding.
+"""Batches of sentence indices grouped by length, so little compute is spent on padding; padding.
 
 Random batches of CoNLL sentences pad every sentence to the longest one in its batch; sorting
 whole "mega-batches" (here 50 batches' worth) by length before cutting them into batches keeps
 sentences of similar length together while the order of batches stays random (the same idea as
-``transformers``' ``LengthGroupedSampler``). Pure Python; deterministic for a given seed and epoch.
-``collate`` pads a batch of an encoded split into tensors and ``prefetched_batches`` does that a few
-batches ahead in a thread (torch is imported only by these two).
+``transformers``' ``LengthGroupedSampler``). Deterministic for a given seed and epoch.
+
+Training and tagging share one batcher and one padding routine:
+
+- :func:`token_budget_batches` cuts sequences sorted longest first into batches, by count, by
+  padded tokens and by the share of padding (the tagger uses all three; training's
+  :func:`length_grouped_batches` and :func:`sorted_batches` only the count);
+- :func:`pad_rows` pads rows of ids into one array: :func:`collate` (a batch of an encoded split,
+  as tensors, for training and its evaluation) and :func:`pack_windows` (a batch of the tagger's
+  windows, with the sub-tokens its word pooling reads) are built on it. ``prefetched_batches``
+  collates a few batches ahead in a thread (torch is imported only by these two).
 """
 
 from __future__ import annotations
@@ -13,10 +21,15 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from nerlib.modeling.pooling import pooled_tokens
+
 if TYPE_CHECKING:
-    from nerlib.modeling.encoding import EncodedSplit
+    from nerlib.modeling.encoding import EncodedSplit, Window
 
 
 def length_grouped_batches(
@@ -43,7 +56,7 @@ def length_grouped_batches(
     batches: list[list[int]] = []
     for start in range(0, len(order), mega):
         group = sorted(order[start:start + mega], key=lambda i: -lengths[i])
-        batches.extend(group[i:i + batch_size] for i in range(0, len(group), batch_size))
+        batches.extend(group[b.start:b.stop] for b in token_budget_batches([lengths[i] for i in group], batch_size))
     # keep the short remainder batch last so all full batches have the same size
     full = [b for b in batches if len(b) == batch_size]
     rest = [b for b in batches if len(b) != batch_size]
@@ -63,7 +76,67 @@ def sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
     """Return batches of indices sorted by length (longest first), for evaluation: the least
     padding, and the slowest batch comes first so memory problems show at once."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    return [order[b.start:b.stop] for b in token_budget_batches([lengths[i] for i in order], batch_size)]
+
+
+def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, max_tokens: int | None = None,
+                         padding: float = 1.0) -> list[range]:
+    """Cut sequences sorted longest first into consecutive batches.
+
+    A batch holds at most ``batch_size`` sequences and at most ``max_tokens`` padded tokens (its
+    size times its first, longest sequence; a sequence longer than that goes alone), and it ends
+    before the share of padding in it would pass ``padding``: compute grows with padded tokens, so
+    a batch of 64 sentences from 100 down to 30 sub-tokens would spend most of its time on padding.
+
+    Parameters
+    ----------
+    lengths : sequence of int
+        Sequence lengths, longest first.
+    batch_size : int, optional
+        Most sequences per batch; ``None``: no limit.
+    max_tokens : int, optional
+        Most padded tokens per batch; ``None``: no limit.
+    padding : float
+        Most padded positions per batch, as a share of its padded tokens; ``1.0`` (the default):
+        no limit, so that batches are cut by ``batch_size`` and ``max_tokens`` only.
+
+    Returns
+    -------
+    list of range
+        The positions in ``lengths`` of each batch, in order; every position exactly once.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_size`` or ``max_tokens`` is below 1.
+
+    Examples
+    --------
+    >>> token_budget_batches([9, 8, 8, 3, 2], batch_size=2)
+    [range(0, 2), range(2, 4), range(4, 5)]
+    >>> token_budget_batches([9, 8, 8, 3, 2], max_tokens=18, padding=0.2)  # 2 x 9 tokens; 5 of 16 padding
+    [range(0, 2), range(2, 3), range(3, 5)]
+    """
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if max_tokens is not None and max_tokens < 1:
+        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+    batches = []
+    begin = 0
+    while begin < len(lengths):
+        longest = lengths[begin]
+        rows = batch_size or len(lengths)
+        if max_tokens:
+            rows = min(rows, max(1, max_tokens // longest))
+        end, total = begin + 1, lengths[begin]
+        while end < len(lengths) and end - begin < rows:
+            if (end + 1 - begin) * longest - (total + lengths[end]) > padding * (end + 1 - begin) * longest:
+                break
+            total += lengths[end]
+            end += 1
+        batches.append(range(begin, end))
+        begin = end
+    return batches
 
 
 def shard_batches(batches: Sequence[list[int]], rank: int, world_size: int, *, even: bool = True) -> list[list[int]]:
@@ -117,6 +190,40 @@ def padded_length(length: int, multiple: int | None = None) -> int:
     return -(-length // multiple) * multiple if multiple else length
 
 
+def pad_rows(rows: Sequence[Sequence[int]], fill: int, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pad rows of integers into one array.
+
+    Parameters
+    ----------
+    rows : sequence of sequences of int
+        At least one row; none longer than ``width``.
+    fill : int
+        The value of the positions past a row's end.
+    width : int, optional
+        Columns of the result; ``None``: the longest row's length.
+
+    Returns
+    -------
+    padded : numpy.ndarray
+        ``(len(rows), width)`` int64: each row, then ``fill``.
+    real : numpy.ndarray
+        ``(len(rows), width)`` bool: True on each row's own values (the attention mask).
+
+    Examples
+    --------
+    >>> padded, real = pad_rows([[5, 6, 7], [8]], fill=0)
+    >>> padded.tolist(), real.astype(int).tolist()
+    ([[5, 6, 7], [8, 0, 0]], [[1, 1, 1], [1, 0, 0]])
+    """
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    width = int(lengths.max()) if width is None else width
+    # real values are the row-major cells left of each row's length: fill them all at once
+    real = np.arange(width) < lengths[:, None]
+    padded = np.full((len(rows), width), fill, dtype=np.int64)
+    padded[real] = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum()))
+    return padded, real
+
+
 def collate(split: EncodedSplit, indices: Sequence[int], pad_id: int, pad_to_multiple_of: int | None = None):
     """Pad the sentences ``indices`` of ``split`` (a :class:`nerlib.modeling.encoding.EncodedSplit`) into a
     batch of tensors: ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding) and ``index``."""
@@ -125,16 +232,71 @@ def collate(split: EncodedSplit, indices: Sequence[int], pad_id: int, pad_to_mul
     from nerlib.modeling.alignment import IGNORE_INDEX
 
     longest = padded_length(max(len(split.input_ids[i]) for i in indices), pad_to_multiple_of)
-    input_ids = torch.full((len(indices), longest), pad_id, dtype=torch.long)
-    labels = torch.full((len(indices), longest), IGNORE_INDEX, dtype=torch.long)
-    attention = torch.zeros((len(indices), longest), dtype=torch.long)
-    for row, i in enumerate(indices):
-        n = len(split.input_ids[i])
-        input_ids[row, :n] = torch.tensor(split.input_ids[i])
-        labels[row, :n] = torch.tensor(split.labels[i])
-        attention[row, :n] = 1
-    return {"input_ids": input_ids, "attention_mask": attention, "labels": labels,
-            "index": torch.tensor(list(indices))}
+    input_ids, real = pad_rows([split.input_ids[i] for i in indices], pad_id, longest)
+    labels, _ = pad_rows([split.labels[i] for i in indices], IGNORE_INDEX, longest)
+    return {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(real.astype(np.int64)),
+            "labels": torch.from_numpy(labels), "index": torch.tensor(list(indices))}
+
+
+@dataclass
+class PackedWindows:
+    """A batch of the tagger's windows, padded, as arrays ready for one host-to-device copy.
+
+    ``input_ids`` and ``attention_mask`` are ``(windows, width)`` int64; ``positions`` index the
+    sub-tokens the word pooling rule reads in the flattened ``(window, position)`` grid, and
+    ``owners`` the word each of them belongs to (words numbered over the batch, window by window).
+    """
+
+    input_ids: np.ndarray
+    attention_mask: np.ndarray
+    positions: np.ndarray
+    owners: np.ndarray
+
+    @property
+    def words(self) -> int:
+        """How many words the batch labels."""
+        return int(self.owners[-1]) + 1 if len(self.owners) else 0
+
+
+def pack_windows(windows: Sequence[Window], pad_id: int, word_pooling: str) -> PackedWindows:
+    """Pad a batch of windows and find the sub-tokens each word's label is pooled from.
+
+    Parameters
+    ----------
+    windows : sequence of Window
+        Windows from :func:`nerlib.modeling.encoding.sentence_windows`, at least one.
+    pad_id : int
+        The padding token id (:func:`pad_token_id`).
+    word_pooling : str
+        ``"first"`` or ``"mean"`` (:mod:`nerlib.modeling.pooling`).
+
+    Returns
+    -------
+    PackedWindows
+        The padded batch; a window's last word ends at its target's end.
+
+    Examples
+    --------
+    >>> from nerlib.modeling.encoding import Window
+    >>> window = Window(0, 0, 2, [101, 7, 8, 9, 102], 1, 4, [1, 3])  # words of 2 and 1 sub-tokens
+    >>> packed = pack_windows([window, Window(1, 0, 1, [101, 5, 102], 1, 2, [1])], 0, "mean")
+    >>> packed.input_ids.tolist(), packed.attention_mask.tolist()
+    ([[101, 7, 8, 9, 102], [101, 5, 102, 0, 0]], [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    >>> packed.positions.tolist(), packed.owners.tolist(), packed.words
+    ([1, 2, 3, 6], [0, 0, 1, 2], 3)
+    """
+    ids, real = pad_rows([w.input_ids for w in windows], pad_id)
+    width = ids.shape[1]
+    words = np.fromiter((len(w.word_positions) for w in windows), dtype=np.int64, count=len(windows))
+    firsts = np.fromiter(chain.from_iterable(w.word_positions for w in windows), dtype=np.int64,
+                         count=int(words.sum()))
+    # a word ends where the next word of its window starts; a window's last word at its target's end
+    ends = np.empty_like(firsts)
+    ends[:-1] = firsts[1:]
+    ends[np.cumsum(words) - 1] = np.fromiter((w.target_end for w in windows), dtype=np.int64, count=len(windows))
+    shift = np.repeat(np.arange(len(windows), dtype=np.int64) * width, words)
+    positions, owners = pooled_tokens(firsts + shift, ends + shift, word_pooling)
+    return PackedWindows(ids, real.astype(np.int64), positions, owners)
 
 
 

@@ -12,7 +12,9 @@ the :class:`~nerlib.tagging.tagger.Tagger` feed the model exactly the same seque
    long ones either overlap, for prediction, or are truncated, for training), and with
    ``context`` fills the room left in a window with the sub-tokens of the neighbouring sentences
    of the same document, left and right (FLERT, Schweter & Akbik 2020; the BERT paper's CoNLL
-   set-up). Context never crosses a document boundary and never carries a label.
+   set-up). Context never crosses a document boundary and never carries a label. For prediction,
+   :func:`merge_windows` gives each word of an over-long sentence the prediction of the window
+   where it has the most context.
 3. :func:`encode_examples` turns windows into training/evaluation examples: ``input_ids``,
    ``labels`` (``-100`` on special tokens, on every context token and, with the ``first``
    strategy, on continuation sub-tokens) and ``word_ids`` (the target word of each sub-token, -1
@@ -48,6 +50,7 @@ __all__ = [
     "encode_examples",
     "encode_split",
     "encode_words",
+    "merge_windows",
     "read_context_config",
     "sentence_windows",
     "special_tokens",
@@ -207,7 +210,7 @@ def sentence_windows(
     fill up to ``max_length``) the room left is filled with sub-tokens of the sentences before and
     after it that share its ``documents`` key (consecutive sentences; ``None``: no context at all).
     A longer sentence gets no context: with ``overlap`` it is cut into windows sharing about
-    ``overlap`` sub-tokens (prediction: the caller keeps each word's best window), without it only
+    ``overlap`` sub-tokens (prediction: :func:`merge_windows` keeps each word's best window), without it only
     its first window is kept and it counts in ``truncated`` (training). ``context_length`` caps a
     window with context below ``max_length`` (the tagger's window may be longer than the one the
     model was trained with; its context fills only what training filled).
@@ -261,6 +264,73 @@ def sentence_windows(
             next_first = int(np.searchsorted(starts, starts[end] - overlap, side="left"))
             first = max(next_first, first + 1)
     return windows, truncated
+
+
+def merge_windows(
+    windows: Sequence[Window],
+    sentence_lengths: Sequence[int],
+    window_labels: Sequence[np.ndarray],
+    window_scores: Sequence[np.ndarray],
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Combine the predictions of overlapping windows into one label and score per word.
+
+    A sentence longer than the window is cut by :func:`sentence_windows` (with ``overlap``) into
+    windows that share words; each shared word takes its prediction from the window where it has
+    the most context on its poorer side: its *margin* is the smaller of the number of words left
+    and right of it inside the window (``np.minimum``), and a sentence's first (last) window has no
+    edge on its left (right), so that side does not limit the margin. On a tie the earlier window
+    keeps the word. A sentence with one window takes that window's arrays as they are.
+
+    Parameters
+    ----------
+    windows : sequence of Window
+        The windows of all sentences, as :func:`sentence_windows` returns them (in any order).
+    sentence_lengths : sequence of int
+        Words per sentence (``sentence_lengths[w.sentence]`` for each window ``w``).
+    window_labels, window_scores : sequence of numpy.ndarray
+        Per window, one label id (int64) and one score (float32) per target word, parallel to
+        ``windows``.
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        Per sentence, its words' label ids and scores; empty arrays for a sentence without words.
+
+    Examples
+    --------
+    Two windows over a sentence of six words, sharing words 2 and 3: word 2 has one word right of
+    it in the first window and none left of it in the second, so it keeps the first window's
+    label; word 3 is the other way round.
+
+    >>> first = Window(0, 0, 4, [], 0, 0, [])
+    >>> second = Window(0, 2, 6, [], 0, 0, [])
+    >>> labels, scores = merge_windows([first, second], [6], [np.array([1, 1, 1, 1]), np.array([2, 2, 2, 2])],
+    ...                                [np.full(4, 0.25, np.float32), np.full(4, 0.75, np.float32)])[0]
+    >>> labels.tolist(), scores.tolist()
+    ([1, 1, 1, 2, 2, 2], [0.25, 0.25, 0.25, 0.75, 0.75, 0.75])
+    """
+    results: list = [None] * len(sentence_lengths)
+    margins: list = [None] * len(sentence_lengths)
+    for window, labels, scores in zip(windows, window_labels, window_scores):
+        n_words = sentence_lengths[window.sentence]
+        if window.first_word == 0 and window.end_word == n_words:  # the sentence's only window
+            results[window.sentence] = (labels, scores)
+            continue
+        if margins[window.sentence] is None:
+            results[window.sentence] = (np.zeros(n_words, dtype=np.int64), np.zeros(n_words, dtype=np.float32))
+            margins[window.sentence] = np.full(n_words, -1, dtype=np.int64)
+        index = np.arange(window.first_word, window.end_word)
+        # context on the poorer side; the first and last window have no edge on the outer side
+        left = index - window.first_word if window.first_word > 0 else np.full(len(index), 1 << 40)
+        right = window.end_word - 1 - index if window.end_word < n_words else np.full(len(index), 1 << 40)
+        margin = np.minimum(left, right)
+        better = margin > margins[window.sentence][index]
+        target_labels, target_scores = results[window.sentence]
+        target_labels[index[better]] = labels[better]
+        target_scores[index[better]] = scores[better]
+        margins[window.sentence][index[better]] = margin[better]
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+    return [result if result is not None else empty for result in results]
 
 
 def _document_bounds(keys: Sequence[Any]) -> list[tuple[int, int]]:

@@ -1,6 +1,11 @@
 """Tagging: a checkpoint applied to text.
 
-- `tagger`: ``Tagger``, text -> words with labels, scores and entity spans.
+- `tagger`: ``Tagger``, text -> words with labels, scores and entity spans (a facade over the rest).
+- `settings`: how a tagger runs its model: precision, batch budget per device, window size,
+  attention kernels, int8 quantization.
+- `inference`: a model run over sentence windows in token-budget batches -> label and score per word.
+- `decoding`: label ids -> IOB2 labels -> entity spans; the records ``TaggedText``, ``TaggedWord``,
+  ``Entity``.
 - `bulk`: tag files of any size (text, JSON lines), resumable, in input order.
 
 May import: `nerlib.settings`, `nerlib.data`, `nerlib.text`, `nerlib.modeling`, `nerlib.runs`.

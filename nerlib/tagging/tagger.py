@@ -11,7 +11,7 @@ Public API (stable; the dashboard and the localizer use it)::
     TaggedWord(text, start, end, label, score)
     Entity(text, label, start, end, score)       # text == input[start:end]
 
-How it works: text is split into CoNLL-style words (:mod:`nerlib.text.words`) and the words into
+The Tagger is a facade; each layer lives in its own module. How it works: text is split into CoNLL-style words (:mod:`nerlib.text.words`) and the words into
 sentences (:mod:`nerlib.text.sentences`: line breaks and sentence punctuation), so no entity crosses a
 sentence boundary. Model inputs come from :mod:`nerlib.modeling.encoding`, the encoder training uses: one
 window per sentence, and for a model trained with document context (recorded in its
@@ -22,12 +22,13 @@ sub-tokens, and any checkpoint that records no rule) or of the **mean log-probab
 sub-tokens** (trained with labels on every sub-token); its ``score`` is that label's probability.
 Word labels are repaired to IOB2 the conlleval way (an ``I-X`` after ``O`` or after another type
 starts a new entity, :func:`nerlib.data.labels.to_iob2`), per sentence, so ``words`` and ``entities``
-always agree; an entity's score is the mean of its words' scores.
+always agree; an entity's score is the mean of its words' scores (:mod:`nerlib.tagging.decoding`).
 A sentence longer than the model's window is cut, at word boundaries, into windows that overlap by
 ``overlap`` sub-tokens; each word takes its label from the window where it has the most context on
-both sides, so nothing is truncated. All windows of a call are sorted by length and cut into
-batches of at most ``batch_size`` whose padding stays under 10%, run under
-``torch.inference_mode()``.
+both sides (:func:`nerlib.modeling.encoding.merge_windows`), so nothing is truncated. All windows of
+a call are sorted by length and cut into batches within the device's budget of windows, padded
+sub-tokens and padding (:mod:`nerlib.tagging.settings`), run under ``torch.inference_mode()``
+(:mod:`nerlib.tagging.inference`).
 """
 
 from __future__ import annotations
@@ -37,97 +38,20 @@ import gc
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from itertools import chain
 from typing import Any
 
 import numpy as np
 
-from nerlib.data.labels import split_tag
 from nerlib.modeling.batching import pad_token_id
-from nerlib.modeling.device import auto_dtype
-from nerlib.modeling.encoding import encode_words, read_context_config, sentence_windows, special_tokens
-from nerlib.modeling.pooling import check_pooling, pool_words, pooled_tokens
+from nerlib.modeling.encoding import encode_words, merge_windows, read_context_config, sentence_windows, special_tokens
+from nerlib.modeling.pooling import check_pooling
+from nerlib.tagging.decoding import Entity, LabelDecoder, SplitText, TaggedText, TaggedWord, normalize_label
+from nerlib.tagging.inference import Float16Overflow, predict_windows
+from nerlib.tagging.settings import BatchBudget, model_dtype, model_window, quantize_dynamic
 from nerlib.text.sentences import sentence_ranges
 from nerlib.text.words import word_spans
 
-__all__ = ["Entity", "TaggedWord", "TaggedText", "Tagger", "normalize_label"]
-
-
-@dataclass(slots=True)
-class Entity:
-    """An entity found in a text: ``text == source[start:end]`` (character offsets, end exclusive).
-
-    ``score`` is the mean confidence of its words (0..1).
-    """
-
-    text: str
-    label: str
-    start: int
-    end: int
-    score: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict (score rounded to 4 decimals)."""
-        return {**asdict(self), "score": round(self.score, 4)}
-
-
-@dataclass(slots=True)
-class TaggedWord:
-    """A word with its IOB2 label and the model's probability for that label."""
-
-    text: str
-    start: int
-    end: int
-    label: str
-    score: float
-
-
-@dataclass
-class TaggedText:
-    """One tagged text: its words (in order) and the entities they form."""
-
-    text: str
-    words: list[TaggedWord] = field(default_factory=list)
-    entities: list[Entity] = field(default_factory=list)
-
-    @property
-    def labels(self) -> list[str]:
-        """The IOB2 label of each word."""
-        return [word.label for word in self.words]
-
-    def to_dict(self, words: bool = False) -> dict[str, Any]:
-        """Return ``{"text", "entities"}`` (plus ``"words"`` if asked) ready for ``json.dumps``."""
-        out: dict[str, Any] = {"text": self.text, "entities": [e.to_dict() for e in self.entities]}
-        if words:
-            out["words"] = [{**asdict(w), "score": round(w.score, 4)} for w in self.words]
-        return out
-
-
-def normalize_label(label: str) -> str:
-    """Map a model's label name onto IOB: ``S-X``/``E-X`` (IOBES) -> ``B-X``/``I-X``, a bare type
-    ``PER`` -> ``I-PER`` (as the HF pipeline reads it), anything empty or ``O`` -> ``O``."""
-    if label in ("O", "", "0"):
-        return "O"
-    try:
-        prefix, entity_type = split_tag(label)
-    except ValueError:
-        return f"I-{label}"
-    return "O" if prefix == "O" else f"{prefix}-{entity_type}"
-
-
-# ---------------------------------------------------------------------------------------------
-# precision and batch size per device
-
-# Padded sub-tokens per forward pass on a GPU. A GPU runs a batch of 64 short windows in about the
-# time it takes to launch its kernels, so texts per batch is the wrong unit there: batches are cut
-# by tokens instead (see docs/benchmarks.md, GPU section, for the measurements behind the number).
-GPU_MAX_TOKENS = 32768
-CPU_BATCH_SIZE = 64  # windows per forward pass on a CPU (bigger batches are no faster there)
-# Share of padded positions a batch may hold. A CPU computes every padded position, so batches stay
-# nearly rectangular (10%); a GPU computes a batch's padding almost for free while every batch
-# costs a hundred-odd kernel launches, so there fewer, raggeder batches win (up to half padding).
-CPU_PADDING, GPU_PADDING = 0.1, 0.5
+__all__ = ["Entity", "TaggedWord", "TaggedText", "Tagger", "normalize_label", "quantize_dynamic"]
 
 
 @contextlib.contextmanager
@@ -148,41 +72,6 @@ def _gc_paused():
             gc.enable()
 
 
-@dataclass(slots=True)
-class _SplitText:
-    """The words of one text as parallel lists (``texts[i] == text[starts[i]:ends[i]]``): the
-    tagger's working form, cheaper than a :class:`nerlib.text.words.Word` per word."""
-
-    texts: list[str]
-    starts: list[int]
-    ends: list[int]
-
-    @classmethod
-    def joined(cls, tokens: list[str]) -> _SplitText:
-        """The words of ``" ".join(tokens)`` (pre-split input: one space between words)."""
-        starts, position = [], 0
-        for token in tokens:
-            starts.append(position)
-            position += len(token) + 1
-        return cls(tokens, starts, [start + len(token) for start, token in zip(starts, tokens)])
-
-
-def _attention_kernels(device: Any):
-    """The attention kernels to run inference with on ``device``.
-
-    On CUDA, PyTorch may route bfloat16/float16 attention to cuDNN, which builds and tunes a plan
-    for every new input shape; windows of many lengths then pay that per batch. The flash and
-    memory-efficient kernels need no plan. Elsewhere: no restriction.
-    """
-    if getattr(device, "type", None) != "cuda":
-        return contextlib.nullcontext()
-    try:
-        from torch.nn.attention import SDPBackend, sdpa_kernel
-    except ImportError:  # older torch: nothing to exclude
-        return contextlib.nullcontext()
-    return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
-
-
 class Tagger:
     """Tag raw text with a token-classification model (see the module docstring).
 
@@ -191,7 +80,7 @@ class Tagger:
     special tokens (default: what the model and tokenizer allow); ``overlap`` is how many sub-tokens
     consecutive windows share (default: a quarter of the window, at most 128). A batch holds at
     most ``batch_size`` windows (default 64 on a CPU, no limit on a GPU) and at most ``max_tokens``
-    padded sub-tokens (default :data:`GPU_MAX_TOKENS` on a GPU, no limit on a CPU).
+    padded sub-tokens (default 32768 on a GPU, no limit on a CPU; :class:`~nerlib.tagging.settings.BatchBudget`).
 
     ``document_context`` (default: what the model's ``config.json`` records from training, see
     :mod:`nerlib.modeling.encoding`) tags each sentence together with its neighbours of the same text as
@@ -200,6 +89,9 @@ class Tagger:
     ``"mean"``, default: what the model's ``config.json`` records, else ``"first"``) is how a word's
     label is read from its sub-tokens (:mod:`nerlib.modeling.pooling`).
     """
+
+    source: str = ""  # where from_pretrained found the checkpoint
+    path: Any = None
 
     def __init__(
         self,
@@ -220,30 +112,27 @@ class Tagger:
 
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError("Tagger needs a fast tokenizer (word ids come from the Rust tokenizer)")
-        self.model = model
-        self.tokenizer = tokenizer
+        self.model, self.tokenizer = model, tokenizer
         raw = id2label if id2label is not None else model.config.id2label
         self.id2label = {int(i): str(label) for i, label in raw.items()}
         self.labels = [normalize_label(self.id2label[i]) for i in range(len(self.id2label))]
-        self._label_tables()
+        self._decoder = LabelDecoder(self.labels)
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
         if device is not None:
             self.model.to(self.device)
         self.model.eval()
-        on_gpu = self.device.type == "cuda"
-        # on a CPU a batch holds up to `batch_size` windows; on a GPU up to `max_tokens` padded
-        # sub-tokens (an explicit batch_size still caps the windows there)
-        self.batch_size = batch_size or (None if on_gpu else CPU_BATCH_SIZE)
-        self.max_tokens = max_tokens or (GPU_MAX_TOKENS if on_gpu else None)
-        self.padding = GPU_PADDING if on_gpu else CPU_PADDING
+        budget = BatchBudget.for_device(self.device.type, batch_size, max_tokens)
+        self.batch_size, self.max_tokens, self.padding = budget.batch_size, budget.max_tokens, budget.padding
+        # the windows: special tokens around at most `capacity` sub-tokens of words
         self._prefix, self._suffix = special_tokens(tokenizer)
         specials = len(self._prefix) + len(self._suffix)
-        self.max_length = max_length or self._model_window()
-        self.capacity = self.max_length - specials  # sub-tokens of words per window
+        self.max_length = max_length or model_window(model, tokenizer)
+        self.capacity = self.max_length - specials
         if self.capacity < 2:
             raise ValueError(f"max_length={self.max_length} leaves no room next to {specials} special tokens")
         self.overlap = min(overlap if overlap is not None else min(128, self.capacity // 4), self.capacity - 1)
         self.pad_id = pad_token_id(tokenizer)
+        # document context and word pooling: as the model was trained unless asked otherwise
         trained = read_context_config(getattr(model, "config", None))
         self.document_context = trained["document_context"] if document_context is None else bool(document_context)
         self.context_size = trained["context_size"] if context_size == "model" else context_size
@@ -253,77 +142,34 @@ class Tagger:
         self.word_pooling = check_pooling(word_pooling or trained["word_pooling"])
         self._use_token_types = "token_type_ids" in getattr(tokenizer, "model_input_names", ())
 
-    # ---------------------------------------------------------------------------------------
-    # construction
-
     @classmethod
-    def from_pretrained(
-        cls,
-        path_or_hub_id: str | os.PathLike,
-        device: str | None = None,
-        *,
-        dtype: Any = "auto",
-        quantize: bool = False,
-        **options: Any,
-    ) -> Tagger:
+    def from_pretrained(cls, path_or_hub_id: str | os.PathLike, device: str | None = None, *, dtype: Any = "auto",
+                        quantize: bool = False, **options: Any) -> Tagger:
         """Load a checkpoint (run folder, checkpoint folder, HF folder or hub id) and return a Tagger.
 
         ``device`` defaults to CUDA when available, else CPU. ``dtype`` (``torch.bfloat16`` or
-        ``"bfloat16"``, ``"float16"``, ``"float32"``) runs the model in that precision. The default
-        ``"auto"`` picks the fastest precision measured to keep 99.5% of entities identical to
-        float32 (:func:`nerlib.modeling.device.choose_dtype`: float16 on CUDA cards of compute capability
-        8.0+, bfloat16 on CPUs with AVX512-BF16 or AMX, float32 elsewhere); a float16 overflow
-        (NaN scores) switches the tagger to float32 and tags the call again, with a warning.
+        ``"bfloat16"``, ``"float16"``, ``"float32"``) runs the model in that precision; the default
+        ``"auto"`` picks the fastest precision that keeps entities as float32 finds them
+        (:func:`nerlib.tagging.settings.model_dtype`); a float16 overflow (NaN scores) switches the
+        tagger to float32 and tags the call again, with a warning.
         :func:`nerlib.evaluation.scoring.evaluate_checkpoint` uses float32 so its scores equal the training
         script's. ``quantize=True`` applies PyTorch dynamic int8 quantization to the linear layers
-        (CPU only; faster, slightly different scores).
-        Other keyword arguments go to :class:`Tagger`. Raises
-        :class:`nerlib.runs.checkpoints.CheckpointError` subclasses for unusable checkpoints.
+        (CPU only; faster, slightly different scores). Other keyword arguments go to :class:`Tagger`.
+        Raises :class:`nerlib.runs.checkpoints.CheckpointError` subclasses for unusable checkpoints.
         """
         from nerlib.runs.checkpoints import load_checkpoint
 
-        if dtype == "auto":
-            # int8 quantization works on float32 weights only
-            dtype = None if quantize else auto_dtype(device)
-        elif isinstance(dtype, str):
-            import torch
-
-            if dtype not in ("float32", "bfloat16", "float16"):
-                raise ValueError(f"dtype must be auto, float32, bfloat16 or float16, not {dtype!r}")
-            dtype = getattr(torch, dtype)
-        checkpoint = load_checkpoint(path_or_hub_id, device=device, dtype=dtype)
-        model = checkpoint.model
-        if quantize:
-            model = quantize_dynamic(model)
+        checkpoint = load_checkpoint(path_or_hub_id, device=device, dtype=model_dtype(dtype, device, quantize=quantize))
+        model = quantize_dynamic(checkpoint.model) if quantize else checkpoint.model
         tagger = cls(model, checkpoint.tokenizer, checkpoint.id2label, **options)
-        tagger.source = checkpoint.source
-        tagger.path = checkpoint.path
+        tagger.source, tagger.path = checkpoint.source, checkpoint.path
         return tagger
-
-    source: str = ""
-    path: Any = None
-
-    def _model_window(self) -> int:
-        config = self.model.config
-        limits = []
-        tokenizer_limit = getattr(self.tokenizer, "model_max_length", None)
-        if tokenizer_limit and tokenizer_limit < 1_000_000:
-            limits.append(int(tokenizer_limit))
-        positions = getattr(config, "max_position_embeddings", None)
-        if positions:
-            # RoBERTa-style models reserve padding_idx + 1 position ids.
-            offset = (config.pad_token_id + 1) if getattr(config, "model_type", "") in {
-                "roberta", "xlm-roberta", "camembert", "longformer", "bart", "mpnet"} and config.pad_token_id is not None else 0
-            limits.append(int(positions) - offset)
-        return min(limits) if limits else 512
-
-    # ---------------------------------------------------------------------------------------
-    # public API
 
     def tag(self, text: str) -> TaggedText:
         """Tag one text; see :meth:`tag_many`."""
         return self.tag_many([text])[0]
 
+    @_gc_paused()
     def tag_many(self, texts: Iterable[str], batch_size: int | None = None,
                  progress: Callable[[int, int], None] | None = None) -> list[TaggedText]:
         """Tag many texts at once (batched across texts); returns one :class:`TaggedText` per text,
@@ -336,11 +182,11 @@ class Tagger:
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
-        with _gc_paused():
-            words = [_SplitText(*word_spans(text)) for text in texts]
-            sentences = [sentence_ranges(text, w.texts, w.starts, w.ends) for text, w in zip(texts, words)]
-            return self._tag(texts, words, sentences, list(range(len(texts))), batch_size, progress)
+        words = [SplitText(*word_spans(text)) for text in texts]
+        sentences = [sentence_ranges(text, w.texts, w.starts, w.ends) for text, w in zip(texts, words)]
+        return self._tag(texts, words, sentences, list(range(len(texts))), batch_size, progress)
 
+    @_gc_paused()
     def tag_words(self, word_lists: Iterable[Sequence[str]], batch_size: int | None = None,
                   progress: Callable[[int, int], None] | None = None,
                   documents: Sequence[Any] | None = None) -> list[TaggedText]:
@@ -349,11 +195,6 @@ class Tagger:
         per given word. ``documents`` (one key per sentence; consecutive sentences with the same
         key form a document, e.g. CoNLL's ``-DOCSTART-`` index) gives document context to a
         tagger that uses it; without it every sentence stands alone."""
-        with _gc_paused():
-            return self._tag_words(word_lists, batch_size, progress, documents)
-
-    def _tag_words(self, word_lists: Iterable[Sequence[str]], batch_size: int | None,
-                   progress: Callable[[int, int], None] | None, documents: Sequence[Any] | None) -> list[TaggedText]:
         texts, words = [], []
         for i, tokens in enumerate(word_lists):
             tokens = list(tokens)
@@ -361,7 +202,7 @@ class Tagger:
             if bad:
                 raise ValueError(f"sentence {i}: words must be non-empty strings without spaces, got {bad[:3]!r}")
             texts.append(" ".join(tokens))
-            words.append(_SplitText.joined(tokens))
+            words.append(SplitText.joined(tokens))
         keys = list(documents) if documents is not None else list(range(len(texts)))
         if len(keys) != len(texts):
             raise ValueError(f"{len(keys)} document ids for {len(texts)} sentences")
@@ -375,246 +216,34 @@ class Tagger:
         return self._predict([list(w) for w in word_lists], batch_size or self.batch_size,
                              documents=documents if self.document_context else None)
 
-    # ---------------------------------------------------------------------------------------
-    # internals
-
-    def _tag(self, texts: list[str], words: list[_SplitText], sentences: list[list[range]],
+    def _tag(self, texts: list[str], words: list[SplitText], sentences: list[list[range]],
              documents: list[Any], batch_size: int | None,
              progress: Callable[[int, int], None] | None = None) -> list[TaggedText]:
         """Predict every sentence (``sentences[t]``: word ranges of text ``t``, in order, covering all
-        its ``words``; ``documents[t]``: its document key), repair labels to IOB2 per sentence, and
-        build the results per text."""
+        its ``words``; ``documents[t]``: its document key) and decode the results per text."""
         flat_words = [w.texts[r.start:r.stop] for w, ranges in zip(words, sentences) for r in ranges]
         flat_documents = [documents[t] for t, ranges in enumerate(sentences) for _ in ranges]
         predictions = self._predict(flat_words, batch_size or self.batch_size, progress,
                                     documents=flat_documents if self.document_context else None)
-        if not flat_words:
-            return [TaggedText(text=text) for text in texts]
-        # every word of every sentence in one flat numbering: sentence s is words bounds[s]:bounds[s + 1];
-        # sentences cover their text's words in order, so text t is words firsts[t]:firsts[t + 1]
-        bounds = np.zeros(len(flat_words) + 1, dtype=np.int64)
-        np.cumsum([len(w) for w in flat_words], out=bounds[1:])
-        labels, spans = self._repair(np.concatenate([ids for ids, _ in predictions]), bounds)
-        all_labels = labels.tolist()
-        all_scores = np.concatenate([scores for _, scores in predictions]).tolist()
-        firsts = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum([len(w.texts) for w in words], out=firsts[1:])
-        entities = self._entities(texts, words, firsts, spans, all_scores)
-        results = []
-        for t, (text, split) in enumerate(zip(texts, words)):
-            begin, end = int(firsts[t]), int(firsts[t + 1])
-            tagged = list(map(TaggedWord, split.texts, split.starts, split.ends,
-                              all_labels[begin:end], all_scores[begin:end]))
-            results.append(TaggedText(text=text, words=tagged, entities=entities[t]))
-        return results
-
-    @staticmethod
-    def _entities(texts: list[str], words: list[_SplitText], firsts: np.ndarray,
-                  spans: list[tuple[int, int, str]], scores: list[float]) -> list[list[Entity]]:
-        """The :class:`Entity` records of each text from entity spans in the flat word numbering
-        (text ``t`` holds words ``firsts[t]:firsts[t + 1]``)."""
-        entities: list[list[Entity]] = [[] for _ in texts]
-        owners = (np.searchsorted(firsts, [begin for begin, _, _ in spans], side="right") - 1).tolist()
-        for t, (begin, end, entity_type) in zip(owners, spans):
-            split, base = words[t], int(firsts[t])
-            start, stop = split.starts[begin - base], split.ends[end - 1 - base]
-            # a plain sum over Python floats, word by word, as the scores have always been averaged
-            entities[t].append(Entity(text=texts[t][start:stop], label=entity_type, start=start, end=stop,
-                                      score=float(sum(scores[begin:end]) / (end - begin))))
-        return entities
-
-    def _label_tables(self) -> None:
-        """Per label id: its IOB prefix code (0 O, 1 B, 2 I) and entity type code (0 for O), and
-        the label strings, followed by the ``B-`` form of every type (for repaired ``I-`` starts)."""
-        type_names = [""]
-        prefixes, types = [], []
-        for label in self.labels:
-            prefix, entity_type = split_tag(label)
-            if prefix != "O" and entity_type not in type_names:
-                type_names.append(entity_type)
-            prefixes.append({"O": 0, "B": 1, "I": 2}[prefix])
-            types.append(type_names.index(entity_type) if prefix != "O" else 0)
-        self._prefix_code = np.array(prefixes, dtype=np.int8)
-        self._type_code = np.array(types, dtype=np.int64)
-        self._type_names = type_names
-        self._label_strings = np.array(self.labels + [f"B-{t}" for t in type_names[1:]], dtype=object)
-
-    def _repair(self, label_ids: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, str]]]:
-        """IOB2-repair the word labels of many texts at once and find their entities.
-
-        ``label_ids`` are the label ids of all words of all texts, one after another; text ``i``
-        holds words ``offsets[i]:offsets[i + 1]`` (here: one sentence each). Returns the repaired label strings (an object
-        array) and the entities as ``(first word, end word, type)`` in that flat numbering. Same
-        result as :func:`nerlib.data.labels.to_iob2` then :func:`nerlib.data.labels.entity_spans` per text
-        (conlleval semantics: an ``I-X`` after ``O`` or after another type starts an entity),
-        computed with array operations instead of a Python loop per word.
-        """
-        prefix, kind = self._prefix_code[label_ids], self._type_code[label_ids]
-        previous = np.empty_like(kind)
-        previous[0] = 0
-        previous[1:] = kind[:-1]
-        previous[offsets[:-1][offsets[:-1] < len(kind)]] = 0  # a text starts as if after O
-        starts = (prefix != 0) & ((prefix == 1) | (previous != kind))
-        repaired = label_ids.copy()
-        fix = starts & (prefix == 2)
-        repaired[fix] = len(self.labels) + kind[fix] - 1
-        # an entity runs from its start up to the next word that does not continue it
-        breaks = np.append(np.flatnonzero((prefix == 0) | starts), len(kind))
-        first = np.flatnonzero(starts)
-        last = breaks[np.searchsorted(breaks, first, side="right")]
-        names = self._type_names
-        spans = [(b, e, names[k]) for b, e, k in zip(first.tolist(), last.tolist(), kind[first].tolist())]
-        return self._label_strings[repaired], spans
+        return self._decoder.tagged_texts(texts, words, predictions)
 
     def _predict(self, word_lists: list[list[str]], batch_size: int | None,
                  progress: Callable[[int, int], None] | None = None,
                  documents: Sequence[Any] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Label ids and scores per sentence; windows come from :mod:`nerlib.modeling.encoding` (the encoder
         training uses), with document context when ``documents`` is given."""
-        import torch
-
         encoded = encode_words(self.tokenizer, word_lists)
         windows, _ = sentence_windows(encoded, max_length=self.max_length, prefix=self._prefix, suffix=self._suffix,
                                       documents=documents, context=self.context_size, overlap=self.overlap,
                                       context_length=self.context_length)
-        lengths = np.fromiter((len(w.input_ids) for w in windows), dtype=np.int64, count=len(windows))
-        # longest first: a memory problem shows up on the first batch, not the last
-        order = np.argsort(-lengths, kind="stable")
-        batches = self._batches(lengths[order].tolist(), batch_size, self.max_tokens, self.padding)
-        gpu = self.device.type == "cuda"
-        labels_out, scores_out = [], []
-        with torch.inference_mode(), _attention_kernels(self.device):
-            for batch in batches:
-                ids, mask, positions, owners = self._pack([windows[k] for k in order[batch.start:batch.stop]])
-                # one host-to-device copy per batch, from pinned memory so that it does not wait
-                packed = torch.from_numpy(np.concatenate([ids.ravel(), mask.ravel(), positions, owners]))
-                if gpu:
-                    packed = packed.pin_memory()
-                packed = packed.to(self.device, non_blocking=gpu)
-                cells, picks = ids.size, len(positions)
-                inputs = {"input_ids": packed[:cells].view(ids.shape),
-                          "attention_mask": packed[cells:2 * cells].view(ids.shape)}
-                if self._use_token_types:
-                    inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
-                logits = self.model(**inputs).logits
-                # each word's sub-tokens (the pooling rule's), as rows of the flattened (window, position) grid
-                scores, labels = pool_words(logits.flatten(0, 1), packed[2 * cells:2 * cells + picks],
-                                            packed[2 * cells + picks:], int(owners[-1]) + 1)
-                labels_out.append(labels)
-                scores_out.append(scores)
-                if progress is not None:
-                    progress(batch.stop, len(windows))
-            # one copy back per call: on a GPU no batch waits for the one before to finish
-            all_labels = torch.cat(labels_out).cpu().numpy() if labels_out else np.zeros(0, dtype=np.int64)
-            all_scores = torch.cat(scores_out).cpu().numpy() if scores_out else np.zeros(0, dtype=np.float32)
-        if getattr(self.model, "dtype", None) == torch.float16 and np.isnan(all_scores).any():
+        try:
+            labels, scores = predict_windows(
+                self.model, windows, pad_id=self.pad_id, word_pooling=self.word_pooling, device=self.device,
+                budget=BatchBudget(batch_size, self.max_tokens, self.padding), token_types=self._use_token_types,
+                progress=progress)
+        except Float16Overflow as overflow:
             # an activation passed float16's 65,504: run the call again in float32, losing nothing
-            warnings.warn("float16 overflowed on this input (NaN scores); the tagger runs in float32 from now on",
-                          RuntimeWarning, stacklevel=3)
+            warnings.warn(f"{overflow}; the tagger runs in float32 from now on", RuntimeWarning, stacklevel=3)
             self.model.float()
             return self._predict(word_lists, batch_size, progress, documents)
-        window_labels: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
-        window_scores: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
-        offset = 0
-        for k in order.tolist():
-            n = len(windows[k].word_positions)
-            window_labels[k] = all_labels[offset:offset + n]
-            window_scores[k] = all_scores[offset:offset + n]
-            offset += n
-        return self._merge(word_lists, windows, window_labels, window_scores)
-
-    def _pack(self, chunk: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Pad windows sorted longest first into ``(input_ids, attention_mask, positions, owners)``:
-        ``positions`` index the sub-tokens the pooling rule reads in the flattened batch, ``owners``
-        the word (numbered over the batch, in window order) each belongs to."""
-        lengths = np.fromiter((len(w.input_ids) for w in chunk), dtype=np.int64, count=len(chunk))
-        width = int(lengths[0])
-        # real tokens are the row-major cells left of each row's length: fill them all at once
-        real = np.arange(width) < lengths[:, None]
-        ids = np.full((len(chunk), width), self.pad_id, dtype=np.int64)
-        ids[real] = np.fromiter(chain.from_iterable(w.input_ids for w in chunk), dtype=np.int64,
-                                             count=int(lengths.sum()))
-        words = np.fromiter((len(w.word_positions) for w in chunk), dtype=np.int64, count=len(chunk))
-        firsts = np.fromiter(chain.from_iterable(w.word_positions for w in chunk), dtype=np.int64,
-                             count=int(words.sum()))
-        # a word ends where the next word of its window starts; a window's last word at its target's end
-        ends = np.empty_like(firsts)
-        ends[:-1] = firsts[1:]
-        ends[np.cumsum(words) - 1] = np.fromiter((w.target_end for w in chunk), dtype=np.int64, count=len(chunk))
-        shift = np.repeat(np.arange(len(chunk), dtype=np.int64) * width, words)
-        positions, owners = pooled_tokens(firsts + shift, ends + shift, self.word_pooling)
-        return ids, real.astype(np.int64), positions, owners
-
-    @staticmethod
-    def _batches(lengths: list[int], batch_size: int | None = None, max_tokens: int | None = None,
-                 waste: float = 0.1) -> list[range]:
-        """Cut windows sorted longest first into batches of at most ``batch_size`` windows and
-        ``max_tokens`` padded sub-tokens (either may be None: no limit) whose padding stays under
-        ``waste`` of the batch: compute grows with padded tokens, so a batch of 64 sentences from
-        100 down to 30 sub-tokens would spend most of its time on padding."""
-        batches = []
-        begin = 0
-        while begin < len(lengths):
-            longest = lengths[begin]
-            rows = batch_size or len(lengths)
-            if max_tokens:
-                rows = min(rows, max(1, max_tokens // longest))
-            end, total = begin + 1, lengths[begin]
-            while end < len(lengths) and end - begin < rows:
-                if (end + 1 - begin) * longest - (total + lengths[end]) > waste * (end + 1 - begin) * longest:
-                    break
-                total += lengths[end]
-                end += 1
-            batches.append(range(begin, end))
-            begin = end
-        return batches
-
-    @staticmethod
-    def _merge(word_lists, windows, window_labels, window_scores) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per sentence, take each word's prediction from the window giving it most context."""
-        results: list = [None] * len(word_lists)
-        margins: list = [None] * len(word_lists)
-        for window, labels, scores in zip(windows, window_labels, window_scores):
-            n_words = len(word_lists[window.sentence])
-            if window.first_word == 0 and window.end_word == n_words:  # the sentence's only window
-                results[window.sentence] = (labels, scores)
-                continue
-            if margins[window.sentence] is None:
-                results[window.sentence] = (np.zeros(n_words, dtype=np.int64), np.zeros(n_words, dtype=np.float32))
-                margins[window.sentence] = np.full(n_words, -1, dtype=np.int64)
-            index = np.arange(window.first_word, window.end_word)
-            # context on the poorer side; the first and last window have no edge on the outer side
-            left = index - window.first_word if window.first_word > 0 else np.full(len(index), 1 << 40)
-            right = window.end_word - 1 - index if window.end_word < n_words else np.full(len(index), 1 << 40)
-            margin = np.minimum(left, right)
-            better = margin > margins[window.sentence][index]
-            target_labels, target_scores = results[window.sentence]
-            target_labels[index[better]] = labels[better]
-            target_scores[index[better]] = scores[better]
-            margins[window.sentence][index[better]] = margin[better]
-        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        return [result if result is not None else empty for result in results]
-
-
-def quantize_dynamic(model: Any) -> Any:
-    """Return ``model`` with its ``nn.Linear`` layers dynamically quantized to int8 (CPU only).
-
-    Weights become int8 with one scale per output channel (per-tensor scales cost about 2 F1 points
-    on MiniLM, per-channel about 0.5); activations are quantized on the fly. Typically about 2x
-    faster on CPU; see docs/benchmarks.md for the F1 cost.
-    """
-    import warnings
-
-    import torch
-
-    if next(model.parameters()).device.type != "cpu":
-        raise ValueError("dynamic int8 quantization runs on CPU only; load with device='cpu'")
-    with warnings.catch_warnings():
-        # torch.ao.quantization is deprecated in favour of torchao but still the dependency-free way
-        warnings.simplefilter("ignore")
-        try:
-            from torch.ao.quantization import per_channel_dynamic_qconfig
-            from torch.ao.quantization import quantize_dynamic as _quantize
-        except ImportError as error:  # removed in a future torch
-            raise RuntimeError("this torch has no torch.ao.quantization; run without quantize=True") from error
-        return _quantize(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+        return merge_windows(windows, [len(words) for words in word_lists], labels, scores)
