@@ -38,8 +38,9 @@ from nerlib.localizer.countries import (
 )
 from nerlib.localizer.pools import POOLS_ENV, Pool, PoolFileError, pool_for, read_pool_file, user_pools
 from nerlib.localizer.records import Localization, Replacement
-from nerlib.localizer.subtypes import SUBTYPES, Recogniser, Recognition
+from nerlib.localizer.subtypes import Recogniser, Recognition
 from nerlib.localizer.tables import analogy_candidates, neighbours
+from nerlib.localizer.taxonomy import SUBTYPES
 
 #: Country names for the fallback's country check (v1 name kept).
 COUNTRIES = COUNTRY_WORDS

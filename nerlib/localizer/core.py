@@ -35,6 +35,7 @@ from nerlib.localizer.ranking import (
 from nerlib.localizer.records import Localization, Replacement
 from nerlib.localizer.rewrite import apply_casing, casing_style, entity_triples, word_casing
 from nerlib.localizer.subtypes import Part, Recogniser, Recognition
+from nerlib.localizer.taxonomy import pool_subtypes
 from nerlib.localizer.vocab import Vocab, fold, vocabulary
 
 __all__ = ["Localizer", "LOCALIZED_TYPES", "DEFAULT_SOURCE", "DEFAULT_TARGET"]
@@ -54,10 +55,6 @@ ALTERNATIVE_MARGIN = 0.15
 SOURCE_POOL_SIZE = 1000
 #: Target cities: the most populous ones the vectors know (a reader knows Pune, not Kulti).
 TARGET_CITIES = 100
-#: A subtype without a pool of its own uses its parent's pool.
-_PARENT = {"given-female": "given", "given-male": "given", "organisation": "company",
-           **{f"company-{s}": "company" for s in ("bank", "airline", "carmaker", "tech", "pharma", "retail",
-                                                   "energy", "telecom")}}
 
 
 @dataclass
@@ -233,11 +230,8 @@ class Localizer:
         key = (country, subtype)
         if key not in self._matrices:
             self._matrices[key] = None
-            chosen = subtype
-            pool = pool_for(country, chosen, self.users)
-            while pool is None and chosen in _PARENT:
-                chosen = _PARENT[chosen]
-                pool = pool_for(country, chosen, self.users)
+            pools = (pool_for(country, chosen, self.users) for chosen in pool_subtypes(subtype))
+            pool = next((p for p in pools if p is not None), None)
             if pool is not None:
                 if country == self.source_country.key:  # every source name the vectors know can be matched
                     matrix = pool_matrix(self.vocab, pool, None, max_size=SOURCE_POOL_SIZE)

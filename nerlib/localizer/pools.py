@@ -8,7 +8,7 @@ True
 >>> curated_pool("japan", "company-carmaker").names[:3]
 ('Toyota', 'Honda', 'Nissan')
 
-Where each subtype's names come from (see `SUBTYPES` in `nerlib.localizer.subtypes`):
+Where each subtype's names come from (see `SUBTYPES` in `nerlib.localizer.taxonomy`):
 
 - given names by gender and surnames: Faker's person provider of the country's locale (romanised
   names where the locale writes another script: ``ja_JP`` has ``first_romanized_names_female``);
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nerlib.localizer.countries import SUPPORTED, resolve_country
+from nerlib.localizer.taxonomy import COMPANY_SECTORS, SUBTYPES
 from nerlib.localizer.vocab import fold
 
 __all__ = [
@@ -231,7 +232,7 @@ def curated_pool(country: str, subtype: str) -> Pool | None:
     key = resolve_country(country).key
     tables = _curated()
     if subtype == "company":
-        names = [n for (c, s), (found, _) in tables.items() if c == key and s.startswith("company-") for n in found]
+        names = [n for (c, s), (found, _) in tables.items() if c == key and s in COMPANY_SECTORS for n in found]
         return Pool(key, subtype, tuple(dict.fromkeys(names)), "curated table organisations.tsv, all sectors") if names else None
     if (key, subtype) not in tables:
         return None
@@ -270,8 +271,6 @@ def read_pool_file(path: str | os.PathLike) -> Pool:
     (file and line) for an unknown country or subtype in the file name, a line with a tab, a control
     character or no letter, a line over 100 characters, text that is not UTF-8, or a file without names.
     """
-    from nerlib.localizer.subtypes import SUBTYPES
-
     path = Path(path)
     parts = path.name.split(".")
     if len(parts) != 3 or parts[2] != "txt":

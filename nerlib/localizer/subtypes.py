@@ -21,17 +21,10 @@ import numpy as np
 
 from nerlib.localizer.countries import SUPPORTED, Country, resolve_country
 from nerlib.localizer.pools import Pool, country_names, curated_entries, name_share, pool_for
+from nerlib.localizer.taxonomy import LOC_SUBTYPES, ORG_SUBTYPES
 from nerlib.localizer.vocab import Vocab, fold
 
-__all__ = ["SUBTYPES", "SECTORS", "Part", "Recognition", "Recogniser"]
-
-SECTORS = ("bank", "airline", "carmaker", "tech", "pharma", "retail", "energy", "telecom")
-PER_SUBTYPES = ("given-female", "given-male", "given", "surname", "full-name")
-LOC_SUBTYPES = ("city", "state", "country", "place")
-ORG_SUBTYPES = (*(f"company-{s}" for s in SECTORS), "company", "university", "news", "government",
-                "sports-club", "party", "organisation")
-#: Every subtype, by type; the names of pool files use these.
-SUBTYPES = (*PER_SUBTYPES, *LOC_SUBTYPES, *ORG_SUBTYPES)
+__all__ = ["Part", "Recognition", "Recogniser"]
 
 _TITLES = {"mr": "male", "mister": "male", "sir": "male", "lord": "male", "mrs": "female", "ms": "female",
            "miss": "female", "madam": "female", "lady": "female", "dr": None, "prof": None, "professor": None}
