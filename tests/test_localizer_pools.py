@@ -278,15 +278,15 @@ def test_pools_leave_out_excluded_and_source_looking_names(india):
     female = pool_for("india", "given-female")
     assert "Unni" not in female.names and "Priya" in female.names  # exclusions.tsv; the curated common names
     assert female.source.startswith("curated table names.tsv + Faker en_IN")
-    ranked = india._matrix("india", "given-male")
+    ranked = india.matrices.get("india", "given-male")
     assert not {"Oliver", "Liam", "Harrison", "Andrew"} & set(ranked.names)  # they read as the source's names
-    assert len(india._matrix("india", "city")) <= 100  # the most populous cities only
+    assert len(india.matrices.get("india", "city")) <= 100  # the most populous cities only
 
 
 def test_common_source_names_are_matched_with_limited_capacity(india):
-    matrix = india._matrix("india", "state")
-    india._rank("Texas", "state", "LOC")  # builds hubness and the assignment
-    assignment = india._assignment(matrix, "LOC")
+    matrix = india.matrices.get("india", "state")
+    india.shortlister.shortlist("Texas", "state", "LOC")  # builds hubness and the assignment
+    assignment = india.matrices.assignment(matrix, "LOC")
     counts = Counter(assignment.values())
     assert len(assignment) >= 40 and max(counts.values()) <= 2  # 50 US states onto 36 Indian states and territories
     texas = india.analogue("Texas", "LOC")

@@ -42,14 +42,11 @@ from nerlib.localizer.subtypes import Recogniser, Recognition
 from nerlib.localizer.tables import analogy_candidates, neighbours
 from nerlib.localizer.taxonomy import SUBTYPES
 
-#: Country names for the fallback's country check (v1 name kept).
-COUNTRIES = COUNTRY_WORDS
-
 __all__ = [
     "DEFAULT_SOURCE",
     "DEFAULT_TARGET",
     "LOCALIZED_TYPES",
-    "COUNTRIES",
+    "COUNTRY_WORDS",
     "CURATED",
     "SUPPORTED",
     "SUBTYPES",

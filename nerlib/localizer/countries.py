@@ -25,6 +25,7 @@ __all__ = [
     "CURATED",
     "UnsupportedCountryError",
     "resolve_country",
+    "country_key",
     "supported_countries",
     "default_anchors",
     "PAIR_ANCHORS",
@@ -102,6 +103,30 @@ def resolve_country(name: str | Country) -> Country:
             "(a country needs gazetteers for its names and places)"
         )
     return country
+
+
+def country_key(name: str) -> str | None:
+    """Return the key of the supported country a name stands for, or None (no error).
+
+    Parameters
+    ----------
+    name : str
+        A country's name or alias, e.g. ``"United States"``.
+
+    Returns
+    -------
+    str or None
+        The country's key (``"usa"``), or None for a name of no supported country.
+
+    Examples
+    --------
+    >>> country_key("U.S."), country_key("Canada")
+    ('usa', None)
+    """
+    try:
+        return resolve_country(name).key
+    except ValueError:
+        return None
 
 
 #: Analogy anchors per (source, target) pair, measured with ``bench/localizer.py --sweep`` (the

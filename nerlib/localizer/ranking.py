@@ -196,7 +196,7 @@ _STOP = frozenset("of the and for".split())
 
 
 def rank_vocabulary(vocab: Vocab, vector: np.ndarray, source: np.ndarray, target: np.ndarray, entity: str,
-                    label: str, *, pool: int, type_model: TypeModel | None, country_check: CountryCheck,
+                    label: str, *, candidates: int, type_model: TypeModel | None, country_check: CountryCheck,
                     target_country: str, country_words: set[str], weights: tuple[float, float, float]
                     ) -> dict[str, np.ndarray] | None:
     """The seed-style fallback: 3CosAdd over the frequent vocabulary, then the type and country checks.
@@ -207,8 +207,8 @@ def rank_vocabulary(vocab: Vocab, vector: np.ndarray, source: np.ndarray, target
     query = vector - source + target
     query /= max(float(np.linalg.norm(query)), 1e-12)
     sims = vocab.unit @ query
-    # Take more than the pool: the word filters below drop some before the checks.
-    size = min(len(sims), pool + 50)
+    # Take more than `candidates`: the word filters below drop some before the checks.
+    size = min(len(sims), candidates + 50)
     top = np.argpartition(sims, len(sims) - size)[len(sims) - size :]
     top = top[np.argsort(-sims[top])]
     tokens = [t.lower() for t in words_of(entity)]
@@ -226,7 +226,7 @@ def rank_vocabulary(vocab: Vocab, vector: np.ndarray, source: np.ndarray, target
         if any(o in word or (len(p) > 2 and p in o) for o in own for p in parts):
             continue  # the entity itself, a form of it, or a piece of it
         keep.append(index)
-        if len(keep) == pool:
+        if len(keep) == candidates:
             break
     if not keep:
         return None

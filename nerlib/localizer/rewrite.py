@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["entity_triples", "casing_style", "apply_casing", "word_casing"]
+from nerlib.localizer.records import Replacement
+
+__all__ = ["entity_triples", "splice", "casing_style", "apply_casing", "word_casing", "cased"]
 
 _VOWELS = set("aeiouy")
 
@@ -39,6 +41,47 @@ def entity_triples(entities: Iterable[Any], text: str) -> list[tuple[int, int, s
             raise ValueError(f"entity ({start}, {end}, {label!r}) overlaps the entity before it")
         previous_end = end
     return triples
+
+
+def splice(text: str, triples: list[tuple[int, int, str]], replace: Callable[[str, str], Replacement]
+           ) -> tuple[str, list[Replacement]]:
+    """Return `text` with each entity span replaced, and the records with their offsets in both texts.
+
+    Parameters
+    ----------
+    text : str
+        The original text.
+    triples : list of (int, int, str)
+        Sorted, non-overlapping (start, end, label) spans (`entity_triples`).
+    replace : callable
+        ``replace(entity text, label)`` returns the entity's `Replacement`.
+
+    Returns
+    -------
+    (str, list of Replacement)
+        The new text (everything outside the spans kept exactly) and one record per span, its
+        ``start``/``end`` in `text` and ``new_start``/``new_end`` in the new text.
+
+    Examples
+    --------
+    >>> def shout(entity, label):
+    ...     return Replacement(label, 0, len(entity), entity, entity.upper())
+    >>> new, records = splice("Sarah lives in Chicago.", [(0, 5, "PER"), (15, 22, "LOC")], shout)
+    >>> new, [(r.new_start, r.new_end) for r in records]
+    ('SARAH lives in CHICAGO.', [(0, 5), (15, 22)])
+    """
+    pieces, records, cursor, offset = [], [], 0, 0
+    for start, end, label in triples:
+        record = replace(text[start:end], label)
+        record.start, record.end = start, end
+        pieces.append(text[cursor:start])
+        offset += start - cursor
+        record.new_start, record.new_end = offset, offset + len(record.replacement)
+        pieces.append(record.replacement)
+        offset, cursor = record.new_end, end
+        records.append(record)
+    pieces.append(text[cursor:])
+    return "".join(pieces), records
 
 
 def casing_style(text: str) -> str:
@@ -74,3 +117,36 @@ def word_casing(candidate: str, style: str, lowercase_vectors: bool) -> str:
         w.upper() if len(w) <= 5 and not (_VOWELS & set(w.lower())) else w[:1].upper() + w[1:]
         for w in words.split(" ")
     )
+
+
+def cased(name: str, piece: str, entity: str, *, vector_word: bool, lowercase_vectors: bool) -> str:
+    """Write a chosen name in the casing of what it replaces.
+
+    Parameters
+    ----------
+    name : str
+        The chosen name: a gazetteer name, or a vector key where `vector_word`.
+    piece : str
+        The part of the entity it replaces.
+    entity : str
+        The text whose casing style a gazetteer name takes: the whole entity for a part of a full
+        name (``OLIVIA Parker`` is written in one style), else the part.
+    vector_word : bool
+        Whether `name` is a vector key (the vectors-only fallback): it takes `piece`'s style.
+    lowercase_vectors : bool
+        Whether the vectors are all lowercase (see `word_casing`).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> cased("Priya Sharma", "OLIVIA PARKER", "OLIVIA PARKER", vector_word=False, lowercase_vectors=True)
+    'PRIYA SHARMA'
+    >>> cased("hdfc", "Chase", "Chase", vector_word=True, lowercase_vectors=True)
+    'HDFC'
+    """
+    if vector_word:
+        return word_casing(name, casing_style(piece), lowercase_vectors)
+    return apply_casing(name, casing_style(entity))

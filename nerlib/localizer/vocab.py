@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Vocab", "vocabulary", "fold", "words_of", "STOP_WORDS"]
+__all__ = ["Vocab", "vocabulary", "fold", "name_key", "words_of", "STOP_WORDS"]
 
 STOP_WORDS = frozenset("of the and for de del la le des du do da dos das von van & a an in on at".split())
 _WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*")
@@ -28,6 +28,27 @@ def words_of(text: str) -> list[str]:
 def fold(text: str) -> str:
     """Return `text` without diacritics (``Mahārāshtra`` -> ``Maharashtra``, ``São`` -> ``Sao``)."""
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def name_key(text: str) -> str:
+    """Return the form under which two spellings of a name count as one: folded, lowercase, single spaces.
+
+    Parameters
+    ----------
+    text : str
+        A name or entity string.
+
+    Returns
+    -------
+    str
+        `text` without diacritics, lowercased, its whitespace runs made single spaces.
+
+    Examples
+    --------
+    >>> name_key("  São   PAULO ")
+    'sao paulo'
+    """
+    return " ".join(fold(text).lower().split())
 
 
 class Vocab:
