@@ -8,9 +8,14 @@ pass
   CoNLL++ training entities of each type and of ordinary words, so a person becomes a person;
 - the **country check** (`CountryCheck`): its nearest country name is the target's.
 
->>> model = TypeModel.fit(vocab, {"PER": ["sarah", "tanaka"], "O": ["the", "and"]})   # doctest: +SKIP
->>> model.predict(vocab.unit[:3])                                                     # doctest: +SKIP
-['O', 'O', 'O']
+>>> from nerlib.localizer.vectors import example_vectors
+>>> from nerlib.localizer.vocab import vocabulary
+>>> vocab = vocabulary(example_vectors(), 100)
+>>> model = TypeModel.fit(vocab, {"PER": ["olivia", "smith", "priya"], "O": ["the", "and", "of", "flew"]})
+>>> model.predict(np.stack([vocab.unit_vector("gupta"), vocab.unit_vector("works")]))
+['PER', 'O']
+>>> CountryCheck(vocab).nearest(vocab.unit_vector("mumbai")[None, :])
+['india']
 """
 
 from __future__ import annotations
@@ -135,9 +140,6 @@ class TypeModel:
 
 class CountryCheck:
     """Nearest country name (among `COUNTRY_WORDS` the vectors know) of unit vectors.
-
-    >>> CountryCheck(vocab).nearest(vocab.unit_vector("delhi")[None, :])   # doctest: +SKIP
-    ['india']
     """
 
     def __init__(self, vocab: Vocab):

