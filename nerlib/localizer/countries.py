@@ -84,7 +84,13 @@ _BY_ALIAS = {alias: country for country in SUPPORTED.values() for alias in (coun
 
 
 def supported_countries() -> list[str]:
-    """Return the display names of the supported countries, curated ones first (for a picker)."""
+    """Return the display names of the supported countries, curated ones first (for a picker).
+
+    Returns
+    -------
+    list of str
+        E.g. ``["USA", "UK", "India", ...]``.
+    """
     keys = [*CURATED, *(k for k in SUPPORTED if k not in CURATED)]
     return [SUPPORTED[k].name for k in keys]
 
@@ -92,7 +98,19 @@ def supported_countries() -> list[str]:
 def resolve_country(name: str | Country) -> Country:
     """Return the supported `Country` a user's name stands for (case-insensitive, aliases allowed).
 
-    Raises `UnsupportedCountryError` naming the input and the supported countries otherwise.
+    Parameters
+    ----------
+    name : str or Country
+        A name or alias (``"United States"``, ``"brasil"``), or a `Country` (returned as it is).
+
+    Returns
+    -------
+    Country
+
+    Raises
+    ------
+    UnsupportedCountryError
+        Naming the input and the supported countries, for any other name.
     """
     if isinstance(name, Country):
         return name
@@ -151,6 +169,22 @@ def default_anchors(source: str = "USA", target: str = "India",
     country's anchor word (USA -> ``america``); an unsupported name is used as it is (the anchors
     editor may still show it; `Localizer` refuses the country itself).
 
+    Parameters
+    ----------
+    source, target : str
+        Country names or aliases.
+    types : tuple or list of str
+        The entity types to give anchors.
+    measured : bool
+        Whether a pair's measured anchors may be used.
+
+    Returns
+    -------
+    dict of str to (str, str)
+        The same pair for every type.
+
+    Examples
+    --------
     >>> default_anchors("USA", "Japan")["PER"]
     ('usa', 'japan')
     >>> default_anchors("USA", "Japan", measured=False)["PER"]

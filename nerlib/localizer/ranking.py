@@ -34,7 +34,7 @@ import numpy as np
 
 from nerlib.localizer.checks import CountryCheck, TypeModel
 from nerlib.localizer.pools import Pool
-from nerlib.localizer.vocab import Vocab, fold, words_of
+from nerlib.localizer.vocab import Vocab, fold, name_key, words_of
 
 __all__ = ["PoolMatrix", "Ranked", "assign", "pool_matrix", "rank_pool", "rank_vocabulary", "ENTITY_WEIGHT", "HUB_WEIGHT"]
 
@@ -83,6 +83,22 @@ def pool_matrix(vocab: Vocab, pool: Pool, source_pool: Pool | None = None, max_s
     `NAME_RANK_LIMIT`).
 
     Names the source pool also has are dropped where enough others are left (see `MIN_DISTINCT_POOL`).
+
+    Parameters
+    ----------
+    vocab : Vocab
+        The vectors' vocabulary.
+    pool : Pool
+        The pool.
+    source_pool : Pool, optional
+        The source country's pool of the same subtype (None, or the same country: nothing dropped).
+    max_size : int
+        How many names at most.
+
+    Returns
+    -------
+    PoolMatrix
+        The kept names in pool order, their keys and unit vectors (no hubness yet).
     """
     names, keys, rows = [], [], []
     for name in pool.names:
@@ -104,7 +120,17 @@ def pool_matrix(vocab: Vocab, pool: Pool, source_pool: Pool | None = None, max_s
 
 
 def set_hubness(target: PoolMatrix, source: PoolMatrix | None, shift: np.ndarray) -> None:
-    """Store each target name's hubness: mean cosine with its nearest moved source names (0 without them)."""
+    """Store each target name's hubness: mean cosine with its nearest moved source names (0 without them).
+
+    Parameters
+    ----------
+    target : PoolMatrix
+        The target pool; its ``hubness`` is set.
+    source : PoolMatrix or None
+        The source country's pool of the same subtype.
+    shift : numpy.ndarray
+        The analogy's move, target anchor minus source anchor.
+    """
     if source is None or len(source) == 0 or len(target) == 0:
         target.hubness = np.zeros(len(target), dtype=np.float32)
         return
@@ -144,6 +170,26 @@ def assign(vocab: Vocab, source: PoolMatrix, target: PoolMatrix, shift: np.ndarr
     is highest and each target name takes at most `capacity` of them: thirty common US given names
     cannot all become one Indian name, yet similar names still tend to map to similar names. Rarer
     source names are left to the ranking.
+
+    Parameters
+    ----------
+    vocab : Vocab
+        The vectors' vocabulary (its frequency order decides which names are common).
+    source, target : PoolMatrix
+        The source and target pools of one subtype.
+    shift : numpy.ndarray
+        The analogy's move, target anchor minus source anchor.
+    seed : int
+        Seeds the noise.
+    entity_weight, hub_weight : float
+        The ranking's weights (see `rank_pool`).
+    capacity : int
+        How many source names one target name may take.
+
+    Returns
+    -------
+    dict of str to int
+        {`name_key` of a source name: row of `target`}; empty where either pool is.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -158,11 +204,7 @@ def assign(vocab: Vocab, source: PoolMatrix, target: PoolMatrix, shift: np.ndarr
     score = score + np.random.default_rng(seed).normal(0.0, ASSIGNMENT_NOISE, score.shape)
     columns = np.tile(np.arange(len(target)), capacity)
     matched, picked = linear_sum_assignment(-score[:, columns])
-    return {_norm_name(source.names[rows[r]]): int(columns[c]) for r, c in zip(matched, picked)}
-
-
-def _norm_name(name: str) -> str:
-    return " ".join(fold(name).lower().split())
+    return {name_key(source.names[rows[r]]): int(columns[c]) for r, c in zip(matched, picked)}
 
 
 @dataclass
@@ -181,10 +223,28 @@ class Ranked:
 
 def rank_pool(matrix: PoolMatrix, vector: np.ndarray, source: np.ndarray, target: np.ndarray, entity: str,
               *, entity_weight: float = ENTITY_WEIGHT, hub_weight: float = HUB_WEIGHT) -> Ranked:
-    """Rank a vectorised pool for one entity (unit `vector`; `source`/`target` unit anchor vectors).
+    """Rank a vectorised pool for one entity.
 
     The entity's own name and names sharing a word with it are left out (Delhi never becomes
-    New Delhi; the Senate never "Senate").
+    New Delhi; the Senate never "Senate"), except `GENERIC_WORDS`.
+
+    Parameters
+    ----------
+    matrix : PoolMatrix
+        The target pool (its hubness counts where set).
+    vector : numpy.ndarray
+        The entity's unit vector.
+    source, target : numpy.ndarray
+        The unit anchor vectors of the analogy.
+    entity : str
+        The entity's text.
+    entity_weight, hub_weight : float
+        Weights of the entity's cosine and of the hubness.
+
+    Returns
+    -------
+    Ranked
+        The names best first with their score columns.
     """
     query = vector - source + target
     query /= max(float(np.linalg.norm(query)), 1e-12)
@@ -211,8 +271,37 @@ def rank_vocabulary(vocab: Vocab, vector: np.ndarray, source: np.ndarray, target
                     ) -> dict[str, np.ndarray] | None:
     """The seed-style fallback: 3CosAdd over the frequent vocabulary, then the type and country checks.
 
-    Returns the columns (candidate, analogy, type_score, entity_score, country_score, predicted_type,
-    country, score, passes, reason), passing candidates first, or None when no word is near.
+    Parameters
+    ----------
+    vocab : Vocab
+        The vectors' vocabulary: its frequent words are the candidates.
+    vector : numpy.ndarray
+        The entity's unit vector.
+    source, target : numpy.ndarray
+        The unit anchor vectors of the analogy.
+    entity : str
+        The entity's text (its words and their forms are never candidates).
+    label : str
+        The entity's type, which the type check asks for.
+    candidates : int
+        How many words near the analogy are checked.
+    type_model : TypeModel or None
+        The type check (None: none).
+    country_check : CountryCheck
+        The country check.
+    target_country : str
+        The country word a candidate's nearest country must be.
+    country_words : set of str
+        Country words, never candidates unless the entity is one.
+    weights : (float, float, float)
+        (type, entity, country) weights of the score.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray or None
+        The columns candidate, analogy, type_score, entity_score, country_score, predicted_type,
+        country, score, passes and reason, passing candidates first, then by score; None when no
+        word is near.
     """
     query = vector - source + target
     query /= max(float(np.linalg.norm(query)), 1e-12)

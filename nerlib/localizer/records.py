@@ -43,7 +43,13 @@ class Replacement:
     gender: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the record as a plain dict (JSON-ready)."""
+        """Return the record as a plain dict (JSON-ready).
+
+        Returns
+        -------
+        dict
+            One entry per field.
+        """
         return asdict(self)
 
 
@@ -65,7 +71,14 @@ class Localization:
         return sum(r.changed for r in self.replacements)
 
     def to_frame(self) -> pd.DataFrame:
-        """Return one row per entity occurrence: label, subtype, original, replacement, pool, score, reason, spans."""
+        """Return one row per entity occurrence.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns label, subtype, original, replacement, changed, pool, score, reason, start, end,
+            new_start, new_end, key, gender and neighbours (as text: ``name (score), ...``).
+        """
         columns = ["label", "subtype", "original", "replacement", "changed", "pool", "score", "reason", "start",
                    "end", "new_start", "new_end", "key", "gender", "neighbours"]
         rows = [{name: getattr(r, name) for name in columns} for r in self.replacements]
@@ -74,7 +87,13 @@ class Localization:
         return frame
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the whole result as a plain dict (JSON-ready)."""
+        """Return the whole result as a plain dict (JSON-ready).
+
+        Returns
+        -------
+        dict
+            text, original, source, target, replacements (each `Replacement.to_dict`) and warnings.
+        """
         return {"text": self.text, "original": self.original, "source": self.source, "target": self.target,
                 "replacements": [r.to_dict() for r in self.replacements], "warnings": list(self.warnings)}
 

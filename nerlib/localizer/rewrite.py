@@ -21,7 +21,24 @@ _VOWELS = set("aeiouy")
 def entity_triples(entities: Iterable[Any], text: str) -> list[tuple[int, int, str]]:
     """Return sorted (start, end, label) triples of entity objects (``.start/.end/.label``) or tuples.
 
-    Raises TypeError for anything else, ValueError for a span outside `text` or overlapping another.
+    Parameters
+    ----------
+    entities : iterable
+        Objects with ``.start``, ``.end`` and ``.label``, or ``(start, end, label)`` tuples.
+    text : str
+        The text the spans are in.
+
+    Returns
+    -------
+    list of (int, int, str)
+        Sorted by start.
+
+    Raises
+    ------
+    TypeError
+        For an entity that is neither kind.
+    ValueError
+        For a span outside `text` or overlapping another.
     """
     triples = []
     for entity in entities:
@@ -85,7 +102,24 @@ def splice(text: str, triples: list[tuple[int, int, str]], replace: Callable[[st
 
 
 def casing_style(text: str) -> str:
-    """``upper`` for all-caps text (a headline; short acronyms excepted), ``lower``, else ``title``."""
+    """Return the casing style of a text: ``upper`` for all caps (a headline; short acronyms excepted),
+    ``lower``, else ``title``.
+
+    Parameters
+    ----------
+    text : str
+        An entity or a part of one.
+
+    Returns
+    -------
+    str
+        ``"upper"``, ``"lower"`` or ``"title"``.
+
+    Examples
+    --------
+    >>> casing_style("OLIVIA PARKER"), casing_style("IBM"), casing_style("delhi")
+    ('upper', 'title', 'lower')
+    """
     letters = [ch for ch in text if ch.isalpha()]
     if letters and all(ch.isupper() for ch in letters) and (len(letters) > 4 or " " in text.strip()):
         return "upper"
@@ -95,7 +129,19 @@ def casing_style(text: str) -> str:
 
 
 def apply_casing(name: str, style: str) -> str:
-    """Write a gazetteer name (already in its own casing) in the input's style."""
+    """Write a gazetteer name (already in its own casing) in the input's style.
+
+    Parameters
+    ----------
+    name : str
+        The name.
+    style : str
+        A `casing_style`: ``title`` keeps the name's own casing.
+
+    Returns
+    -------
+    str
+    """
     if style == "upper":
         return name.upper()
     if style == "lower":
@@ -104,7 +150,27 @@ def apply_casing(name: str, style: str) -> str:
 
 
 def word_casing(candidate: str, style: str, lowercase_vectors: bool) -> str:
-    """Write a vector key in the input's casing style (phrase underscores become spaces)."""
+    """Write a vector key in the input's casing style (phrase underscores become spaces).
+
+    Parameters
+    ----------
+    candidate : str
+        The vector key, e.g. ``hdfc`` or ``New_Delhi``.
+    style : str
+        A `casing_style`.
+    lowercase_vectors : bool
+        Whether the vectors are all lowercase: then a title-style word is capitalised, and a short one
+        without vowels written as an acronym; cased vectors keep a key's own casing.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> word_casing("hdfc", "title", True), word_casing("new_delhi", "title", True)
+    ('HDFC', 'New Delhi')
+    """
     words = candidate.replace("_", " ")
     if style == "upper":
         return words.upper()

@@ -264,8 +264,23 @@ class Recogniser:
         return self._vote(plain, ORG_SUBTYPES, "organisation")
 
     def recognise(self, text: str, label: str) -> Recognition:
-        """Return the `Recognition` of an entity string of type `label` (PER, LOC, ORG; others: one part,
-        subtype = the label lowercased)."""
+        """Return what kind of entity a string of type `label` is.
+
+        A string of titles only ("Ms.") has no parts: it names no one and is kept.
+
+        Parameters
+        ----------
+        text : str
+            The entity (whitespace around it stays outside its parts).
+        label : str
+            Its type: PER, LOC and ORG are subdivided; any other type is one part whose subtype is the
+            label lowercased.
+
+        Returns
+        -------
+        Recognition
+            The subtype, the parts to replace (offsets within `text`) and how it was decided.
+        """
         stripped = text.strip()
         lead = len(text) - len(text.lstrip())
         tokens = _TOKEN.findall(stripped)
