@@ -24,7 +24,7 @@ from nerlib.localizer.pools import Pool, PoolFileError, user_pools
 from nerlib.localizer.ranking import ENTITY_WEIGHT, HUB_WEIGHT
 from nerlib.localizer.records import Localization, Replacement
 from nerlib.localizer.rewrite import entity_triples, splice
-from nerlib.localizer.shortlist import POOLED_TYPES, Shortlister
+from nerlib.localizer.shortlist import CANDIDATE_COLUMNS, POOLED_TYPES, Shortlister
 from nerlib.localizer.subtypes import Part, Recogniser, Recognition
 from nerlib.localizer.vocab import Vocab, vocabulary
 
@@ -262,12 +262,6 @@ class Localizer:
             The columns of `nerlib.localizer.tables.analogy_candidates`; empty for a type not
             localized or a text the vectors lack.
         """
-        names = ["rank", "part", "subtype", "candidate", "score", "analogy", "entity_score", "hubness", "type_score",
-                 "country_score", "predicted_type", "country", "passes", "reason", "pool"]
         if label not in self.types or not text.strip():
-            return pd.DataFrame(columns=names)
-        frames = [self.shortlister.table(text[part.start : part.end], part.subtype, label, topn)
-                  for part in self.recognise(text, label).parts]
-        frames = [frame for frame in frames if len(frame)]
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        return frame.reindex(columns=names)
+            return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+        return self.shortlister.candidates(text, self.recognise(text, label).parts, label, topn)

@@ -18,12 +18,16 @@ from nerlib.localizer.fallback import VectorsFallback
 from nerlib.localizer.matrices import PoolMatrices
 from nerlib.localizer.ranking import PoolMatrix, Ranked, rank_pool
 from nerlib.localizer.records import Shortlist
+from nerlib.localizer.subtypes import Part
 from nerlib.localizer.vocab import Vocab, name_key
 
-__all__ = ["Shortlister", "POOLED_TYPES"]
+__all__ = ["Shortlister", "POOLED_TYPES", "CANDIDATE_COLUMNS"]
 
 #: The types with pools (every other type goes to the vectors-only fallback).
 POOLED_TYPES = ("PER", "LOC", "ORG")
+#: The columns of a candidates table (`Shortlister.candidates`).
+CANDIDATE_COLUMNS = ["rank", "part", "subtype", "candidate", "score", "analogy", "entity_score", "hubness",
+                     "type_score", "country_score", "predicted_type", "country", "passes", "reason", "pool"]
 #: Shortlists kept in memory before the memo starts over.
 MEMO_SIZE = 10_000
 
@@ -149,6 +153,30 @@ class Shortlister:
         names = [(str(n), round(float(s), 4)) for n, s in zip(ranked.names, ranked.score)
                  if country_key(str(n)) not in skip]
         return Shortlist(names, matrix.pool.label, key)
+
+    def candidates(self, text: str, parts: list[Part], label: str, topn: int) -> pd.DataFrame:
+        """Return the best candidates of each part of an entity with their score columns.
+
+        Parameters
+        ----------
+        text : str
+            The entity.
+        parts : list of Part
+            Its parts (`nerlib.localizer.subtypes.Recognition.parts`).
+        label : str
+            Its entity type.
+        topn : int
+            Rows per part.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The `CANDIDATE_COLUMNS` (see `nerlib.localizer.tables.analogy_candidates`), parts in order.
+        """
+        frames = [self.table(text[part.start : part.end], part.subtype, label, topn) for part in parts]
+        frames = [frame for frame in frames if len(frame)]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return frame.reindex(columns=CANDIDATE_COLUMNS)
 
     def table(self, piece: str, subtype: str, label: str, topn: int) -> pd.DataFrame:
         """Return the best candidates of one entity part with their score columns.
