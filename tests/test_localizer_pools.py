@@ -314,3 +314,17 @@ def test_countries_without_organisation_tables_keep_organisations_and_say_how_to
     (tmp_path / "france.company-bank.txt").write_text("BNP Paribas\nSociete Generale\nCredit Agricole\n", encoding="utf8")
     with_pool = Localizer(glove, "USA", "France", prototypes=None, pool_dir=tmp_path)
     assert with_pool.analogue("Goldman Sachs", "ORG").replacement in {"BNP Paribas", "Societe Generale", "Credit Agricole"}
+
+
+def test_localizer_modules_import_each_other_only_at_module_level():
+    """A deferred import (inside a function) would hide an import cycle from tests/test_layout.py."""
+    import ast
+
+    from nerlib import localizer
+
+    for path in sorted(Path(localizer.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf8"))
+        deferred = [node.module for function in ast.walk(tree) if isinstance(function, ast.FunctionDef)
+                    for node in ast.walk(function)
+                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nerlib.localizer")]
+        assert not deferred, (path.name, deferred)
