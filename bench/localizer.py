@@ -239,8 +239,7 @@ def latency(vectors, localizer: Localizer, entities, repeats: int = 3) -> tuple[
     ours, theirs = [], []
     for attempt in range(repeats + 1):
         for text, subtype, _ in entities:
-            localizer._ranked.clear()  # time recognition and ranking, not the memos
-            localizer._recognised.clear()
+            localizer.clear_memos()  # time recognition and ranking, not the memos
             start = time.perf_counter()
             localizer.analogue(text, label_of(subtype))
             middle = time.perf_counter()

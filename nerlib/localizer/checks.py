@@ -8,9 +8,14 @@ pass
   CoNLL++ training entities of each type and of ordinary words, so a person becomes a person;
 - the **country check** (`CountryCheck`): its nearest country name is the target's.
 
->>> model = TypeModel.fit(vocab, {"PER": ["sarah", "tanaka"], "O": ["the", "and"]})   # doctest: +SKIP
->>> model.predict(vocab.unit[:3])                                                     # doctest: +SKIP
-['O', 'O', 'O']
+>>> from nerlib.localizer.vectors import example_vectors
+>>> from nerlib.localizer.vocab import vocabulary
+>>> vocab = vocabulary(example_vectors(), 100)
+>>> model = TypeModel.fit(vocab, {"PER": ["olivia", "smith", "priya"], "O": ["the", "and", "of", "flew"]})
+>>> model.predict(np.stack([vocab.unit_vector("gupta"), vocab.unit_vector("works")]))
+['PER', 'O']
+>>> CountryCheck(vocab).nearest(vocab.unit_vector("mumbai")[None, :])
+['india']
 """
 
 from __future__ import annotations
@@ -48,6 +53,23 @@ def conllpp_type_examples(data_dir: str | os.PathLike | None = None, *, refresh:
     ``{"PER": [...], "LOC": [...], "ORG": [...], "MISC": [...], "O": [...]}``: the distinct entity
     strings of each type and the distinct alphabetic words tagged O (lowercased). Cached as JSON under
     ``$NERLIB_CACHE_DIR/localizer/`` (the data is read with `nerlib.data.conllpp.load_conllpp`).
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        The CoNLL++ folder (default: `load_conllpp`'s; a given folder is read, not the cache).
+    refresh : bool
+        Rebuild the cache even where it exists.
+
+    Returns
+    -------
+    dict of str to list of str
+        Example strings per type, types in alphabetical order.
+
+    Raises
+    ------
+    FileNotFoundError
+        (`nerlib.data.conllpp.DataNotFoundError`) Where the training split is missing.
     """
     cache = cache_dir("localizer") / _EXAMPLES_FILE
     if cache.exists() and not refresh and data_dir is None:
@@ -95,6 +117,26 @@ class TypeModel:
 
     @classmethod
     def fit(cls, vocab: Vocab, examples: Mapping[str, Iterable[str]], shrinkage: float = 0.1) -> TypeModel:
+        """Fit the prototypes and the discriminant on example strings of each type.
+
+        Parameters
+        ----------
+        vocab : Vocab
+            The vectors' vocabulary (examples it lacks are left out).
+        examples : mapping of str to iterable of str
+            {type or ``"O"``: example strings}.
+        shrinkage : float
+            How far the shared covariance is shrunk towards a scaled identity (0: not at all).
+
+        Returns
+        -------
+        TypeModel
+
+        Raises
+        ------
+        ValueError
+            Where fewer than two types have an example the vectors know.
+        """
         labels, rows, ys, counts = [], [], [], {}
         for label, strings in examples.items():
             vecs = [v for v in (vocab.name_vector(s)[0] for s in strings) if v is not None]
@@ -123,11 +165,35 @@ class TypeModel:
                    bias.astype(np.float32), counts)
 
     def predict(self, unit_rows: np.ndarray) -> list[str]:
-        """Return the predicted class label of each row."""
+        """Return the predicted class label of each row.
+
+        Parameters
+        ----------
+        unit_rows : numpy.ndarray
+            Unit vectors, one per row.
+
+        Returns
+        -------
+        list of str
+            One of `labels` per row.
+        """
         return [self.labels[i] for i in np.argmax(unit_rows @ self.weights + self.bias, axis=1)]
 
     def similarity(self, unit_rows: np.ndarray, label: str) -> np.ndarray:
-        """Return the cosine of each row with the prototype of `label` (zeros for an unknown label)."""
+        """Return the cosine of each row with the prototype of `label` (zeros for an unknown label).
+
+        Parameters
+        ----------
+        unit_rows : numpy.ndarray
+            Unit vectors, one per row.
+        label : str
+            A class label.
+
+        Returns
+        -------
+        numpy.ndarray
+            One cosine per row.
+        """
         if label not in self.labels:
             return np.zeros(len(unit_rows), dtype=np.float32)
         return unit_rows @ self.prototypes[self.labels.index(label)]
@@ -135,9 +201,6 @@ class TypeModel:
 
 class CountryCheck:
     """Nearest country name (among `COUNTRY_WORDS` the vectors know) of unit vectors.
-
-    >>> CountryCheck(vocab).nearest(vocab.unit_vector("delhi")[None, :])   # doctest: +SKIP
-    ['india']
     """
 
     def __init__(self, vocab: Vocab):
@@ -146,7 +209,18 @@ class CountryCheck:
                        if self.countries else None)
 
     def nearest(self, unit_rows: np.ndarray) -> list[str]:
-        """Return the nearest country word of each row ("" for every row when the vectors know none)."""
+        """Return the nearest country word of each row ("" for every row when the vectors know none).
+
+        Parameters
+        ----------
+        unit_rows : numpy.ndarray
+            Unit vectors, one per row.
+
+        Returns
+        -------
+        list of str
+            A word of `COUNTRY_WORDS` per row.
+        """
         if self.matrix is None:
             return [""] * len(unit_rows)
         return [self.countries[i] for i in np.argmax(unit_rows @ self.matrix.T, axis=1)]

@@ -25,6 +25,7 @@ __all__ = [
     "CURATED",
     "UnsupportedCountryError",
     "resolve_country",
+    "country_key",
     "supported_countries",
     "default_anchors",
     "PAIR_ANCHORS",
@@ -83,7 +84,13 @@ _BY_ALIAS = {alias: country for country in SUPPORTED.values() for alias in (coun
 
 
 def supported_countries() -> list[str]:
-    """Return the display names of the supported countries, curated ones first (for a picker)."""
+    """Return the display names of the supported countries, curated ones first (for a picker).
+
+    Returns
+    -------
+    list of str
+        E.g. ``["USA", "UK", "India", ...]``.
+    """
     keys = [*CURATED, *(k for k in SUPPORTED if k not in CURATED)]
     return [SUPPORTED[k].name for k in keys]
 
@@ -91,7 +98,19 @@ def supported_countries() -> list[str]:
 def resolve_country(name: str | Country) -> Country:
     """Return the supported `Country` a user's name stands for (case-insensitive, aliases allowed).
 
-    Raises `UnsupportedCountryError` naming the input and the supported countries otherwise.
+    Parameters
+    ----------
+    name : str or Country
+        A name or alias (``"United States"``, ``"brasil"``), or a `Country` (returned as it is).
+
+    Returns
+    -------
+    Country
+
+    Raises
+    ------
+    UnsupportedCountryError
+        Naming the input and the supported countries, for any other name.
     """
     if isinstance(name, Country):
         return name
@@ -102,6 +121,30 @@ def resolve_country(name: str | Country) -> Country:
             "(a country needs gazetteers for its names and places)"
         )
     return country
+
+
+def country_key(name: str) -> str | None:
+    """Return the key of the supported country a name stands for, or None (no error).
+
+    Parameters
+    ----------
+    name : str
+        A country's name or alias, e.g. ``"United States"``.
+
+    Returns
+    -------
+    str or None
+        The country's key (``"usa"``), or None for a name of no supported country.
+
+    Examples
+    --------
+    >>> country_key("U.S."), country_key("Canada")
+    ('usa', None)
+    """
+    try:
+        return resolve_country(name).key
+    except ValueError:
+        return None
 
 
 #: Analogy anchors per (source, target) pair, measured with ``bench/localizer.py --sweep`` (the
@@ -126,6 +169,22 @@ def default_anchors(source: str = "USA", target: str = "India",
     country's anchor word (USA -> ``america``); an unsupported name is used as it is (the anchors
     editor may still show it; `Localizer` refuses the country itself).
 
+    Parameters
+    ----------
+    source, target : str
+        Country names or aliases.
+    types : tuple or list of str
+        The entity types to give anchors.
+    measured : bool
+        Whether a pair's measured anchors may be used.
+
+    Returns
+    -------
+    dict of str to (str, str)
+        The same pair for every type.
+
+    Examples
+    --------
     >>> default_anchors("USA", "Japan")["PER"]
     ('usa', 'japan')
     >>> default_anchors("USA", "Japan", measured=False)["PER"]

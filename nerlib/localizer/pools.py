@@ -8,7 +8,7 @@ True
 >>> curated_pool("japan", "company-carmaker").names[:3]
 ('Toyota', 'Honda', 'Nissan')
 
-Where each subtype's names come from (see `SUBTYPES` in `nerlib.localizer.subtypes`):
+Where each subtype's names come from (see `SUBTYPES` in `nerlib.localizer.taxonomy`):
 
 - given names by gender and surnames: Faker's person provider of the country's locale (romanised
   names where the locale writes another script: ``ja_JP`` has ``first_romanized_names_female``);
@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nerlib.localizer.countries import SUPPORTED, resolve_country
-from nerlib.localizer.vocab import fold
+from nerlib.localizer.taxonomy import COMPANY_SECTORS, SUBTYPES
+from nerlib.localizer.vocab import fold, name_key
 
 __all__ = [
     "Pool",
@@ -141,7 +142,14 @@ def _subdivisions(iso2: str, types: tuple[str, ...]) -> tuple[str, ...]:
 
 @functools.cache
 def country_names() -> tuple[str, ...]:
-    """Every country's short English name (pycountry's common name where it has one)."""
+    """Return every country's short English name (pycountry's common name where it has one).
+
+    Names with a comma or parenthesis ("Korea, Republic of") are left out.
+
+    Returns
+    -------
+    tuple of str
+    """
     import pycountry
 
     names = []
@@ -161,19 +169,41 @@ def _faker_shares(locale: str, attribute: str) -> dict[str, float]:
     if not hasattr(names, "items"):
         return {}
     total = float(sum(names.values())) or 1.0
-    return {" ".join(fold(str(n)).lower().split()): float(w) / total for n, w in names.items()}
+    return {name_key(str(n)): float(w) / total for n, w in names.items()}
 
 
 def name_share(country: str, subtype: str, name: str) -> float | None:
-    """How common `name` is as a `subtype` (``given-female``, ``given-male``, ``surname``) in the
-    country, as a share of the Faker list's weights; None where the locale gives no weights.
+    """Return how common `name` is as a `subtype` in a country: its share of the Faker list's weights.
 
+    Parameters
+    ----------
+    country : str
+        A supported country's key or name.
+    subtype : str
+        ``given-female``, ``given-male`` or ``surname``.
+    name : str
+        The name (any casing or diacritics).
+
+    Returns
+    -------
+    float or None
+        The share (0.0 for a name not listed); None where the locale gives no weights.
+
+    Raises
+    ------
+    KeyError
+        For another subtype.
+    UnsupportedCountryError
+        For a country that is not supported.
+
+    Examples
+    --------
     >>> name_share("usa", "surname", "Taylor") > name_share("usa", "given-male", "Taylor")
     True
     """
     attribute = {"given-female": "first_names_female", "given-male": "first_names_male", "surname": "last_names"}[subtype]
     shares = _faker_shares(resolve_country(country).faker, attribute)
-    return shares.get(" ".join(fold(name).lower().split()), 0.0) if shares else None
+    return shares.get(name_key(name), 0.0) if shares else None
 
 
 _FAKER_ATTRIBUTES = {"given-female": ("first_names_female",), "given-male": ("first_names_male",),
@@ -181,7 +211,25 @@ _FAKER_ATTRIBUTES = {"given-female": ("first_names_female",), "given-male": ("fi
 
 
 def gazetteer_pool(country: str, subtype: str) -> Pool | None:
-    """Return the gazetteer pool of a supported country and subtype, or None where no package covers it."""
+    """Return the gazetteer pool of a supported country and subtype.
+
+    Parameters
+    ----------
+    country : str
+        A supported country's key or name.
+    subtype : str
+        A subtype; the gazetteers cover given names, surnames, cities, states and countries.
+
+    Returns
+    -------
+    Pool or None
+        None where no package covers the subtype.
+
+    Raises
+    ------
+    UnsupportedCountryError
+        For a country that is not supported.
+    """
     country = resolve_country(country)
     if subtype in _FAKER_ATTRIBUTES:
         names, sources = [], []
@@ -208,7 +256,7 @@ def gazetteer_pool(country: str, subtype: str) -> Pool | None:
 
 @functools.cache
 def _curated() -> dict[tuple[str, str], tuple[tuple[str, ...], str]]:
-    """{(country, subtype): (names, "table file")} from the shipped ``pools/*.tsv``."""
+    """{(country, subtype): (names, "table file")} from the shipped ``data/*.tsv``."""
     table: dict[tuple[str, str], list[str]] = {}
     sources: dict[tuple[str, str], str] = {}
     for path in sorted(_TABLES.glob("*.tsv")):
@@ -227,11 +275,31 @@ def _curated() -> dict[tuple[str, str], tuple[tuple[str, ...], str]]:
 
 
 def curated_pool(country: str, subtype: str) -> Pool | None:
-    """Return the curated pool of a country and subtype (``company`` merges every sector), or None."""
+    """Return the curated pool of a country and subtype (``company`` merges every sector).
+
+    Parameters
+    ----------
+    country : str
+        A supported country's key or name.
+    subtype : str
+        A subtype.
+
+    Returns
+    -------
+    Pool or None
+        None where the shipped tables have no names of it.
+
+    Raises
+    ------
+    UnsupportedCountryError
+        For a country that is not supported.
+    PoolFileError
+        For a malformed line of a shipped table.
+    """
     key = resolve_country(country).key
     tables = _curated()
     if subtype == "company":
-        names = [n for (c, s), (found, _) in tables.items() if c == key and s.startswith("company-") for n in found]
+        names = [n for (c, s), (found, _) in tables.items() if c == key and s in COMPANY_SECTORS for n in found]
         return Pool(key, subtype, tuple(dict.fromkeys(names)), "curated table organisations.tsv, all sectors") if names else None
     if (key, subtype) not in tables:
         return None
@@ -241,8 +309,19 @@ def curated_pool(country: str, subtype: str) -> Pool | None:
 
 @functools.cache
 def exclusions() -> dict[tuple[str, str], frozenset[str]]:
-    """{(country, subtype): folded lowercase names} left out of every pool (``data/exclusions.tsv``:
-    names a gazetteer lists that do not read as the country's name of that kind)."""
+    """Return the names left out of every pool (``data/exclusions.tsv``: names a gazetteer lists that do
+    not read as the country's name of that kind).
+
+    Returns
+    -------
+    dict
+        {(country key, subtype): folded lowercase names}.
+
+    Raises
+    ------
+    PoolFileError
+        For a malformed line of the table.
+    """
     table: dict[tuple[str, str], set[str]] = {}
     path = _TABLES / _EXCLUSIONS
     for number, line in enumerate(path.read_text(encoding="utf8").splitlines(), 1):
@@ -251,12 +330,18 @@ def exclusions() -> dict[tuple[str, str], frozenset[str]]:
         fields = line.split("\t")
         if len(fields) < 3:
             raise PoolFileError(path, number, "expected country<TAB>subtype<TAB>name<TAB>why")
-        table.setdefault((fields[0].strip(), fields[1].strip()), set()).add(" ".join(fold(fields[2]).lower().split()))
+        table.setdefault((fields[0].strip(), fields[1].strip()), set()).add(name_key(fields[2]))
     return {key: frozenset(names) for key, names in table.items()}
 
 
 def curated_entries() -> dict[tuple[str, str], tuple[str, ...]]:
-    """Every curated (country, subtype) -> names (for recognising a source entity)."""
+    """Return every curated (country, subtype) and its names (for recognising a source entity).
+
+    Returns
+    -------
+    dict
+        {(country key, subtype): names}.
+    """
     return {key: names for key, (names, _) in _curated().items()}
 
 
@@ -266,12 +351,25 @@ def curated_entries() -> dict[tuple[str, str], tuple[str, ...]]:
 def read_pool_file(path: str | os.PathLike) -> Pool:
     """Read one user pool file ``<country>.<subtype>.txt`` (country key or name, e.g. ``india.university.txt``).
 
-    One name per line; blank lines and lines starting with ``#`` are skipped. Raises `PoolFileError`
-    (file and line) for an unknown country or subtype in the file name, a line with a tab, a control
-    character or no letter, a line over 100 characters, text that is not UTF-8, or a file without names.
-    """
-    from nerlib.localizer.subtypes import SUBTYPES
+    One name per line; blank lines and lines starting with ``#`` are skipped.
 
+    Parameters
+    ----------
+    path : path
+        The file.
+
+    Returns
+    -------
+    Pool
+        Its names in file order, duplicates dropped; the source names the file.
+
+    Raises
+    ------
+    PoolFileError
+        Naming file and line, for an unknown country or subtype in the file name, a line with a tab,
+        a control character or no letter, a line over 100 characters, text that is not UTF-8, a file
+        that cannot be read, or a file without names.
+    """
     path = Path(path)
     parts = path.name.split(".")
     if len(parts) != 3 or parts[2] != "txt":
@@ -311,11 +409,26 @@ def read_pool_file(path: str | os.PathLike) -> Pool:
 
 def user_pools(folder: str | os.PathLike | None, errors: list[PoolFileError] | None = None
                ) -> dict[tuple[str, str], Pool]:
-    """Read every ``*.txt`` pool file of `folder` (None: ``$NERLIB_LOCALIZER_POOLS``, or none).
+    """Read every ``*.txt`` pool file of a folder.
 
-    Returns {(country key, subtype): Pool}. A bad file raises `PoolFileError`, or, where an
-    `errors` list is given, is skipped and its error appended there. A folder that does not exist
-    raises `FileNotFoundError`.
+    Parameters
+    ----------
+    folder : path or None
+        The folder; None: ``$NERLIB_LOCALIZER_POOLS``, or no user pools where it is unset.
+    errors : list of PoolFileError, optional
+        Where given, a bad file is skipped and its error appended here.
+
+    Returns
+    -------
+    dict
+        {(country key, subtype): Pool}.
+
+    Raises
+    ------
+    PoolFileError
+        For a bad file, where no `errors` list is given.
+    FileNotFoundError
+        For a folder that does not exist.
     """
     if folder is None:
         folder = os.environ.get(POOLS_ENV, "").strip() or None
@@ -342,7 +455,24 @@ def pool_for(country: str, subtype: str, users: dict[tuple[str, str], Pool] | No
     """Return the pool of a country and subtype: user names first, then the curated table's, then
     the gazetteer's, less the names in ``data/exclusions.tsv``.
 
-    None where nothing covers the subtype (the localizer then falls back to the vectors).
+    Parameters
+    ----------
+    country : str
+        A supported country's key or name.
+    subtype : str
+        A subtype (`nerlib.localizer.taxonomy.SUBTYPES`).
+    users : dict, optional
+        User pools {(country key, subtype): Pool} (`user_pools`).
+
+    Returns
+    -------
+    Pool or None
+        None where nothing covers the subtype (the localizer then falls back to the vectors).
+
+    Raises
+    ------
+    UnsupportedCountryError
+        For a country that is not supported.
     """
     key = resolve_country(country).key
     gazetteer, curated = gazetteer_pool(key, subtype), curated_pool(key, subtype)
@@ -351,5 +481,5 @@ def pool_for(country: str, subtype: str, users: dict[tuple[str, str], Pool] | No
         return None
     kinds = ("given-female", "given-male") if subtype == "given" else (subtype,)
     excluded = frozenset().union(*(exclusions().get((key, kind), frozenset()) for kind in kinds))
-    names = [n for p in parts for n in p.names if " ".join(fold(n).lower().split()) not in excluded]
+    names = [n for p in parts for n in p.names if name_key(n) not in excluded]
     return Pool(key, subtype, tuple(dict.fromkeys(names)), " + ".join(p.source for p in parts))

