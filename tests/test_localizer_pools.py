@@ -216,7 +216,7 @@ def test_user_pool_files_add_names_and_bad_ones_name_file_and_line(glove, tmp_pa
     (folder / "india.news.txt").write_text("# my own list\nMalayala Manorama\n\nThe Statesman\n", encoding="utf8")
     localizer = Localizer(glove, prototypes=None, pool_dir=folder)
     assert pool_for("india", "news", localizer.users).names[:2] == ("Malayala Manorama", "The Statesman")
-    assert "user file" in localizer.analogue("Boston Globe", "ORG").pool or True  # the pool is named either way
+    assert "user file" in localizer.analogue("Boston Globe", "ORG").pool  # a news organisation draws on the user file
     assert any("user file" in localizer.analogue(name, "ORG").pool
                for name in ["New York Times", "Washington Post", "CNN"])
 
