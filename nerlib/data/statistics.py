@@ -33,7 +33,19 @@ class DatasetStatistics:
 
 
 def split_entities(dataset: datasets.Dataset) -> list[tuple[int, str, str, int]]:
-    """Return ``(sentence index, type, surface text, length)`` for every gold entity of a split."""
+    """Every gold entity of a split.
+
+    Parameters
+    ----------
+    dataset:
+        A split with ``tokens`` and ClassLabel ``ner_tags`` columns.
+
+    Returns
+    -------
+    list of tuple
+        ``(sentence index, type, surface text, length in words)`` per entity, in order; the
+        surface text is the words joined by spaces.
+    """
     names = dataset.features["ner_tags"].feature.names
     found = []
     for index, (tokens, tags) in enumerate(zip(dataset["tokens"], dataset["ner_tags"])):
@@ -43,7 +55,21 @@ def split_entities(dataset: datasets.Dataset) -> list[tuple[int, str, str, int]]
 
 
 def dataset_statistics(dataset_dict: datasets.DatasetDict, top_n: int = 20) -> DatasetStatistics:
-    """Compute :class:`DatasetStatistics` for every split of ``dataset_dict``."""
+    """Compute :class:`DatasetStatistics` for every split of ``dataset_dict``.
+
+    Parameters
+    ----------
+    dataset_dict:
+        The splits, each with ``tokens`` and ClassLabel ``ner_tags`` (and optionally
+        ``document``) columns.
+    top_n:
+        How many of the most frequent entities to list per type in ``top_entities``.
+
+    Returns
+    -------
+    DatasetStatistics
+        The tables; ``unseen`` is empty without both a ``train`` and a ``test`` split.
+    """
     split_rows, count_rows, length_rows, sentence_rows = [], [], [], []
     entities_by_split: dict[str, list[tuple[int, str, str, int]]] = {}
     for split, dataset in dataset_dict.items():
