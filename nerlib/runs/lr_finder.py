@@ -72,7 +72,21 @@ class LRSweep:
         return self.start_lr * (self.end_lr / self.start_lr) ** (step / (self.num_steps - 1))
 
     def record(self, learning_rate: float, loss: float) -> bool:
-        """Record one step's loss; return True when the sweep is over (see :attr:`stopped`)."""
+        """Record one step's loss.
+
+        Parameters
+        ----------
+        learning_rate:
+            The rate the step ran at (from :meth:`learning_rate`).
+        loss:
+            The step's batch loss; NaN or infinite ends the sweep as diverged (not recorded).
+
+        Returns
+        -------
+        bool
+            True when the sweep is over: the smoothed loss exceeded ``diverge_factor`` times its
+            best, or this was the last step (:attr:`stopped` says which).
+        """
         step = len(self.points)
         if not math.isfinite(loss):
             self.stopped = "diverged"
@@ -96,8 +110,10 @@ class LRSweep:
         return min(self.points, key=lambda p: p.smoothed).learning_rate
 
     def suggestion(self) -> float | None:
-        """The rate of the steepest fall of the smoothed loss against log(lr), searched up to the
-        minimum (past it the loss rises); None with fewer than 3 points."""
+        """The suggested learning rate: where the smoothed loss falls fastest against log(lr).
+
+        Searched up to the minimum (past it the loss rises); None with fewer than 3 points.
+        """
         points = self.points
         if len(points) < 3:
             return None
@@ -130,11 +146,28 @@ class LRFindResult:
 
     @classmethod
     def from_sweep(cls, sweep: LRSweep, model: str, **extra: Any) -> "LRFindResult":
+        """The result of a finished sweep.
+
+        Parameters
+        ----------
+        sweep:
+            The sweep; its settings, points, suggestion and minimum are copied.
+        model:
+            The model spec the sweep trained.
+        **extra:
+            Further fields (``preset_learning_rate``, ``config``, ``seconds``, ``created_at``).
+
+        Returns
+        -------
+        LRFindResult
+            Not yet written (see :meth:`write`).
+        """
         return cls(model=model, suggestion=sweep.suggestion(), minimum_lr=sweep.minimum_lr(), stopped=sweep.stopped,
                    start_lr=sweep.start_lr, end_lr=sweep.end_lr, num_steps=sweep.num_steps,
                    points=list(sweep.points), **extra)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as ``lr_find.json`` holds them (points as dicts; ``path`` left out)."""
         data = asdict(self)
         data.pop("path")
         return data
@@ -154,8 +187,25 @@ class LRFindResult:
 
 
 def read_lr_find(folder: str | os.PathLike) -> LRFindResult:
-    """Read ``lr_find.json`` from ``folder``. Raises ``FileNotFoundError`` if absent, ``ValueError``
-    (naming the file) if it cannot be read."""
+    """Read ``lr_find.json`` from ``folder``.
+
+    Parameters
+    ----------
+    folder:
+        The finder's output folder.
+
+    Returns
+    -------
+    LRFindResult
+        The result (unknown fields ignored), with ``path`` set to ``folder``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is absent.
+    ValueError
+        Naming the file, if it cannot be read as a result.
+    """
     path = Path(folder) / RESULT_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -169,8 +219,18 @@ def read_lr_find(folder: str | os.PathLike) -> LRFindResult:
 
 
 def list_lr_finds(runs_dir: str | os.PathLike | None = None) -> list[LRFindResult]:
-    """Every readable learning-rate finder result directly under ``runs_dir`` (default: the runs
-    folder), newest first; unreadable ones are skipped."""
+    """Every readable learning-rate finder result directly under ``runs_dir``.
+
+    Parameters
+    ----------
+    runs_dir:
+        The folder to look in; default the runs folder (:func:`nerlib.runs.folder.default_runs_dir`).
+
+    Returns
+    -------
+    list of LRFindResult
+        Newest first; unreadable ones are skipped; ``[]`` when the folder does not exist.
+    """
     from nerlib.runs.folder import default_runs_dir
 
     folder = Path(runs_dir) if runs_dir is not None else default_runs_dir()
