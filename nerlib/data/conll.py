@@ -18,7 +18,17 @@ DOCSTART = "-DOCSTART-"
 
 
 class ConllFormatError(ValueError):
-    """A CoNLL file has a line that cannot be read; names the file and the 1-based line."""
+    """A CoNLL file has a line that cannot be read; the message names the file and the line.
+
+    Parameters
+    ----------
+    path:
+        The file.
+    line:
+        The 1-based line number.
+    reason:
+        What is wrong with the line.
+    """
 
     def __init__(self, path: str | Path, line: int, reason: str):
         self.path = str(path)

@@ -15,13 +15,21 @@ from nerlib.data.labels import entity_spans
 class DatasetStatistics:
     """Statistics of a ``DatasetDict``; every field is a pandas DataFrame.
 
-    - ``splits``: one row per split: sentences, tokens, documents (when known), entities.
-    - ``entity_counts``: split x entity type, number of entities.
-    - ``entity_lengths``: split, type, length (words), count.
-    - ``sentence_lengths``: split, length (tokens), count.
-    - ``top_entities``: type, text, count (training split, else the first split), most frequent first.
-    - ``unseen``: per type (and ``ALL``): test entities, how many never occur as that type in train,
-      and the share (empty when there is no train or test split).
+    Attributes
+    ----------
+    splits:
+        One row per split: sentences, tokens, documents (when known), entities.
+    entity_counts:
+        Split x entity type, number of entities.
+    entity_lengths:
+        Split, type, length (words), count.
+    sentence_lengths:
+        Split, length (tokens), count.
+    top_entities:
+        Type, text, count (training split, else the first split), most frequent first.
+    unseen:
+        Per type (and ``ALL``): test entities, how many never occur as that type in train, and the
+        share (empty when there is no train or test split).
     """
 
     splits: pd.DataFrame

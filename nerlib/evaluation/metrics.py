@@ -35,9 +35,21 @@ class TypeScores:
 
 @dataclass
 class SubsetScores:
-    """Scores over a subset of entities (``seen`` or ``unseen``): ``support`` gold entities of the
-    subset, ``predicted`` predicted ones of it, ``correct`` predicted ones that match gold exactly.
-    A predicted entity belongs to the subset its surface form puts it in, as a gold one does."""
+    """Scores over a subset of entities (``seen`` or ``unseen``).
+
+    A predicted entity belongs to the subset its surface form puts it in, as a gold one does.
+
+    Attributes
+    ----------
+    precision, recall, f1:
+        0..1 over the subset.
+    support:
+        Gold entities of the subset.
+    predicted:
+        Predicted entities of it.
+    correct:
+        Predicted ones that match gold exactly.
+    """
 
     precision: float
     recall: float
@@ -49,11 +61,25 @@ class SubsetScores:
 
 @dataclass
 class EntityMetrics:
-    """Scores of predicted against gold label sequences.
+    """Scores of predicted against gold label sequences (see :func:`compute_metrics`).
 
-    ``precision``/``recall``/``f1`` are micro-averaged over entities (0..1, as conlleval computes
-    them), ``support`` counts gold entities, ``predicted`` predicted ones, ``token_accuracy`` is
-    the share of tokens whose label is right, ``per_type`` maps each entity type to its scores.
+    Attributes
+    ----------
+    precision, recall, f1:
+        Micro-averaged over entities (0..1, as conlleval computes them).
+    support:
+        Gold entities.
+    predicted:
+        Predicted entities.
+    token_accuracy:
+        The share of tokens whose label is right.
+    sentences:
+        The number of sentences scored.
+    per_type:
+        Each entity type's :class:`TypeScores`.
+    seen, unseen:
+        :class:`SubsetScores` of the entities seen and not seen in training; None when the
+        training entities were not given.
     """
 
     precision: float

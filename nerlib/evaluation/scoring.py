@@ -74,15 +74,28 @@ SENTENCE_COLUMNS = [
 class EvaluationResult:
     """What :func:`evaluate_checkpoint` returns.
 
-    - ``metrics``: :class:`~nerlib.evaluation.metrics.EntityMetrics` (entity P/R/F1 per type, token accuracy);
-    - ``sentences``: one row per sentence (``SENTENCE_COLUMNS``): its words, gold and predicted
-      entities as ``[{"label", "start", "end", "text"}]`` over word indices, counts, error kinds;
-    - ``errors``: one row per error (``ERROR_COLUMNS``), kind one of :data:`ERROR_KINDS`; rows
-      name their sentence by index (``sentence_text(row.sentence)`` gives its text), so a long
-      sentence with many errors is stored once, not once per error;
-    - ``confusion``: token confusion matrix (rows gold, columns predicted);
-    - ``conll_predictions``: ``word gold predicted`` lines, a blank line after each sentence
-      (conlleval's input; :func:`nerlib.runs.folder.read_predictions` reads it back).
+    Attributes
+    ----------
+    metrics:
+        :class:`~nerlib.evaluation.metrics.EntityMetrics` (entity P/R/F1 per type, token accuracy).
+    sentences:
+        One row per sentence (``SENTENCE_COLUMNS``): its words, gold and predicted entities as
+        ``[{"label", "start", "end", "text"}]`` over word indices, counts, error kinds.
+    errors:
+        One row per error (``ERROR_COLUMNS``), kind one of :data:`ERROR_KINDS`; rows name their
+        sentence by index (``sentence_text(row.sentence)`` gives its text), so a long sentence with
+        many errors is stored once, not once per error.
+    confusion:
+        Token confusion matrix (rows gold, columns predicted).
+    conll_predictions:
+        ``word gold predicted`` lines, a blank line after each sentence (conlleval's input;
+        :func:`nerlib.runs.folder.read_predictions` reads it back).
+    tokens, gold, predicted:
+        Per sentence: the words, gold labels and predicted labels.
+    source, checkpoint:
+        Where the data and the model came from.
+    seconds:
+        How long tagging and scoring took.
     """
 
     metrics: EntityMetrics

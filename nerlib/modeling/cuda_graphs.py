@@ -207,6 +207,18 @@ class TrainingLoss(torch.nn.Module):
         self.autocast_dtype = autocast_dtype
 
     def forward(self, input_ids, attention_mask, labels):
+        """The model's training loss on one batch.
+
+        Parameters
+        ----------
+        input_ids, attention_mask, labels:
+            ``(batch, length)`` tensors on the model's device.
+
+        Returns
+        -------
+        torch.Tensor
+            The loss as a float32 scalar.
+        """
         precision = (torch.autocast("cuda", dtype=self.autocast_dtype, cache_enabled=False)
                      if self.autocast_dtype is not None else contextlib.nullcontext())
         with precision:

@@ -16,9 +16,17 @@ __all__ = ["DeviceCapability", "choose_dtype", "auto_dtype", "native_bfloat16"]
 
 @dataclass(frozen=True)
 class DeviceCapability:
-    """What decides the fastest safe precision on a device: its ``type`` (``cuda``, ``cpu``,
-    ``mps``...), a CUDA card's compute ``capability`` (major, minor), and whether a CPU computes
-    bfloat16 natively (AVX512-BF16 or AMX, through oneDNN)."""
+    """What decides the fastest safe precision on a device.
+
+    Attributes
+    ----------
+    type:
+        The torch device type: ``cuda``, ``cpu``, ``mps``...
+    capability:
+        A CUDA card's compute capability ``(major, minor)``; None for other devices.
+    cpu_bf16:
+        Whether a CPU computes bfloat16 natively (AVX512-BF16 or AMX, through oneDNN).
+    """
 
     type: str
     capability: tuple[int, int] | None = None

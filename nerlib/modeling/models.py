@@ -58,9 +58,23 @@ class Schedule:
 
 @dataclass(frozen=True)
 class ModelPreset:
-    """A named model choice: ``model`` is the spec it resolves to, ``schedule`` its recommended
-    schedule, ``device`` what it is meant for (``gpu``/``cpu``), ``offline`` whether it works
-    without internet."""
+    """A named model choice.
+
+    Attributes
+    ----------
+    name, title, description:
+        Its preset name, and what the dashboard shows for it.
+    model:
+        The model spec it resolves to.
+    schedule:
+        Its recommended :class:`Schedule`.
+    device:
+        What it is meant for: ``gpu`` or ``cpu``.
+    offline:
+        Whether it works without internet.
+    case_markers:
+        Whether its tokenizer gets case markers (:func:`add_case_markers`; for uncased encoders).
+    """
 
     name: str
     title: str
@@ -130,9 +144,21 @@ DEFAULT_MODEL = "bert-base-cased"
 
 @dataclass
 class ModelSpec:
-    """A parsed model spec: ``kind`` is ``hub``, ``local``, ``minilm`` or ``scratch``;
-    ``source`` the hub id or folder; ``options`` the scratch settings; ``preset`` the preset name
-    it came from (if any)."""
+    """A parsed model spec (see :func:`parse_model_spec`).
+
+    Attributes
+    ----------
+    kind:
+        ``hub``, ``local``, ``minilm`` or ``scratch``.
+    source:
+        The Hub id or folder.
+    options:
+        The scratch settings (``layers``, ``hidden``, ``heads``, ``intermediate``, ``vocab``).
+    preset:
+        The preset name it came from, if any.
+    case_markers:
+        Whether the tokenizer gets case markers.
+    """
 
     kind: str
     source: str
@@ -264,9 +290,22 @@ def minilm_path(cache_dir: str | Path | None = None) -> Path:
 
 @dataclass
 class LoadedModel:
-    """A model ready for fine-tuning: ``model`` (``*ForTokenClassification`` with id2label and
-    label2id set), its fast ``tokenizer``, the parsed ``spec`` and ``source`` (where the weights
-    came from, for run.json)."""
+    """A model ready for fine-tuning (see :func:`load_model`).
+
+    Attributes
+    ----------
+    model:
+        A ``*ForTokenClassification`` model with ``id2label`` and ``label2id`` set.
+    tokenizer:
+        Its fast tokenizer.
+    spec:
+        The parsed :class:`ModelSpec`.
+    source:
+        Where the weights came from, for run.json.
+    config_summary:
+        Model type, parameter count, sizes, and whether the tokenizer lowercases or writes case
+        markers, for run.json.
+    """
 
     model: Any
     tokenizer: Any

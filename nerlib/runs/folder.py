@@ -366,11 +366,33 @@ def metrics_frame(records: Sequence[dict[str, Any]]):
 class Progress:
     """Live state of a training process, as in ``progress.json``.
 
-    ``status`` is running/finished/failed/stopped; ``phase`` says what a running process does now
-    (``loading``, ``training``, ``evaluating validation``, ``evaluating test``, ``saving``);
-    ``epoch`` counts completed epochs as a float (1.5 = half way through the second one);
-    ``eta_s`` estimates the seconds left for training plus evaluations (None until known);
-    ``updated_at`` is a Unix time, ``pid``/``host`` identify the process.
+    Attributes
+    ----------
+    status:
+        ``running``, ``finished``, ``failed`` or ``stopped``.
+    phase:
+        What a running process does now (``loading``, ``training``, ``evaluating validation``,
+        ``evaluating test``, ``saving``).
+    step, total_steps:
+        Optimizer steps done and planned.
+    epoch:
+        Completed epochs as a float (1.5 = half way through the second one).
+    num_epochs:
+        Epochs planned.
+    elapsed_s:
+        Seconds since the start.
+    eta_s:
+        Estimated seconds left for training plus evaluations (None until known).
+    loss, learning_rate, sentences_per_s:
+        The latest training loss, learning rate and speed (None until known).
+    best_f1:
+        The best validation F1 so far (None before the first evaluation).
+    message:
+        A line for people (e.g. why the run stopped or failed).
+    updated_at:
+        When the file was written (Unix time).
+    pid, host:
+        The process that writes it.
     """
 
     status: str = "running"
@@ -506,10 +528,22 @@ def read_progress(run_dir: str | Path) -> Progress | None:
 class CheckpointInfo:
     """A complete checkpoint folder.
 
-    ``name`` is the folder name (``epoch-2``, ``step-500``, ``best``), ``step``/``epoch`` when it
-    was saved, ``metrics`` the validation metrics at that point (may be empty), ``resumable``
-    whether it holds the optimizer/scheduler/RNG state ``--resume`` needs, ``source`` (for
-    ``best``) the checkpoint it equals.
+    Attributes
+    ----------
+    name:
+        The folder name (``epoch-2``, ``step-500``, ``best``).
+    path:
+        The folder.
+    step, epoch:
+        When it was saved.
+    metrics:
+        The validation metrics at that point (may be empty).
+    resumable:
+        Whether it holds the optimizer/scheduler/RNG state ``--resume`` needs.
+    source:
+        For ``best``, the checkpoint it equals.
+    info:
+        Everything ``checkpoint.json`` holds.
     """
 
     name: str
@@ -782,12 +816,28 @@ def read_predictions(path: str | Path) -> Predictions:
 
 @dataclass
 class Run:
-    """A training run as read from its folder.
+    """A training run as read from its folder (see :func:`load_run`).
 
-    ``config`` is ``run.json``; ``metrics`` a DataFrame with one row per evaluation (see
-    :func:`metrics_frame`), ``records`` the raw lines; ``checkpoints`` the complete checkpoints
-    by step (without ``best``); ``best`` the best checkpoint; ``progress`` the live state;
-    ``predictions`` maps split names to prediction files present.
+    Attributes
+    ----------
+    path, name:
+        The folder and its name.
+    config:
+        ``run.json``.
+    metrics:
+        A DataFrame with one row per evaluation (see :func:`metrics_frame`).
+    records:
+        The raw ``metrics.jsonl`` lines.
+    checkpoints:
+        The complete checkpoints by step (without ``best``).
+    best:
+        The best checkpoint (see :func:`best_checkpoint`).
+    progress:
+        The live state.
+    predictions:
+        Split name -> prediction file, for those present.
+    damaged:
+        Why the folder could not be read (then it offers no checkpoints); None for a readable run.
     """
 
     path: Path

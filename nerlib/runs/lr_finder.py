@@ -48,7 +48,26 @@ class LRSweep:
 
     Call :meth:`learning_rate` for each step's rate and :meth:`record` with the loss it gave;
     ``record`` returns True when the sweep should stop (diverged, or the last step).
-    ``smoothing`` is the exponential moving average's weight on the past (bias-corrected).
+
+    Attributes
+    ----------
+    start_lr, end_lr:
+        The first and the last rate; the rate grows exponentially between them.
+    num_steps:
+        The most steps (at least 2).
+    smoothing:
+        The exponential moving average's weight on the past (bias-corrected).
+    diverge_factor:
+        The sweep stops once the smoothed loss exceeds this many times its best value.
+    points:
+        The recorded steps.
+    stopped:
+        ``"diverged"``, ``"end"`` (all steps done), or ``""`` while running.
+
+    Raises
+    ------
+    ValueError
+        Unless ``0 < start_lr < end_lr`` and ``num_steps >= 2``.
     """
 
     start_lr: float = 1e-7
@@ -127,8 +146,27 @@ class LRSweep:
 
 @dataclass
 class LRFindResult:
-    """What ``lr_find.json`` holds: the sweep settings, the curve, the suggestion and context
-    (the model spec, its preset's learning rate for comparison, the run's options)."""
+    """What ``lr_find.json`` holds: the sweep settings, the curve, the suggestion and context.
+
+    Attributes
+    ----------
+    model:
+        The model spec the sweep trained.
+    suggestion, minimum_lr:
+        :meth:`LRSweep.suggestion` and :meth:`LRSweep.minimum_lr`.
+    stopped, start_lr, end_lr, num_steps, points:
+        As in :class:`LRSweep`.
+    preset_learning_rate:
+        The model preset's learning rate, for comparison (None for a spec without a preset).
+    config:
+        The run's options.
+    seconds:
+        How long the sweep took.
+    created_at:
+        When it was written (ISO 8601, UTC).
+    path:
+        The folder it was read from (not written to the file).
+    """
 
     model: str
     suggestion: float | None

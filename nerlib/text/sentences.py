@@ -32,8 +32,17 @@ _CLOSING = frozenset({'"', "'", "''", "\u201d", "\u2019", ")", "]", "}", "\u00bb
 
 @dataclass
 class Sentence:
-    """One sentence of a text: ``text == source[start:end]``; ``words`` keep their offsets into
-    the source text, ``first_word`` is the index of its first word among all the text's words."""
+    """One sentence of a text.
+
+    Attributes
+    ----------
+    text, start, end:
+        The sentence and its character offsets, ``text == source[start:end]``.
+    first_word:
+        The index of its first word among all the text's words.
+    words:
+        Its words, with their offsets into the source text.
+    """
 
     text: str
     start: int

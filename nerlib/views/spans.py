@@ -73,10 +73,21 @@ STYLE = """<style>
 class DisplaySpan:
     """One span to draw.
 
-    ``start``/``end`` are word indices (``render_words``) or character offsets (``render_text``),
-    end exclusive. ``score`` is a confidence in [0, 1]; ``replacement`` is the localizer's new
-    text for the span; ``status`` is ``"wrong"`` or ``"missed"`` to outline an error; ``note``
-    is extra hover text (e.g. why an entity was kept).
+    Attributes
+    ----------
+    start, end:
+        Word indices (:func:`render_words`) or character offsets (:func:`render_text`), end
+        exclusive.
+    label:
+        The entity type or tag.
+    score:
+        A confidence in [0, 1].
+    replacement:
+        The localizer's new text for the span.
+    status:
+        ``"wrong"`` or ``"missed"`` to outline an error.
+    note:
+        Extra hover text (e.g. why an entity was kept).
     """
 
     start: int
