@@ -39,14 +39,30 @@ class ConllFormatError(ValueError):
 
 @dataclass
 class ConllSentence:
-    """One sentence of a CoNLL file. Tags are strings; ``ner_tags`` are IOB2."""
+    """One sentence of a CoNLL file.
+
+    Attributes
+    ----------
+    tokens:
+        The words.
+    ner_tags:
+        One IOB2 tag (a string) per word.
+    pos_tags, chunk_tags:
+        The part-of-speech and chunk tags, when the file has those columns.
+    document:
+        The index of the document (split by ``-DOCSTART-``) within its file.
+    line:
+        The 1-based line number of the first token.
+    source:
+        The file it came from.
+    """
 
     tokens: list[str]
     ner_tags: list[str]
     pos_tags: list[str] | None = None
     chunk_tags: list[str] | None = None
-    document: int = 0  # index of the document (split by -DOCSTART-) within its file
-    line: int = 0  # 1-based line number of the first token
+    document: int = 0
+    line: int = 0
     source: str = ""
 
     def __len__(self) -> int:
@@ -55,12 +71,26 @@ class ConllSentence:
 
 @dataclass
 class ConllFile:
-    """What :func:`read_conll_file` found: the sentences plus facts about the file."""
+    """What :func:`read_conll_file` found: the sentences plus facts about the file.
+
+    Attributes
+    ----------
+    path:
+        The file.
+    sentences:
+        Its sentences, always in IOB2.
+    columns:
+        The number of columns of its token lines.
+    scheme:
+        The scheme the file was written in: ``IOB1`` or ``IOB2``.
+    documents:
+        The number of documents (0 for a file without sentences).
+    """
 
     path: str
     sentences: list[ConllSentence] = field(default_factory=list)
     columns: int = 0
-    scheme: str = "IOB2"  # the scheme the file was written in; sentences are always IOB2
+    scheme: str = "IOB2"
     documents: int = 0
 
 

@@ -13,7 +13,7 @@ graphs"), sharing one memory pool.
 captured backward; batches of another shape (the short last batch of an epoch) get ``None`` and
 the caller runs the eager model. The arithmetic is the eager model's (same kernels, same autocast);
 only the dropout random numbers come in another order. Memory: each shape keeps its own gradient
-buffers (one float32 copy of the trainable parameters per shape; about 0.4 GiB for BERT-base),
+buffers (one float32 copy of the trainable parameters per shape: 4 bytes per parameter),
 while the activations of all shapes share one pool; a capture that runs out of memory raises, and
 the training script then trains eagerly and says so.
 
@@ -150,7 +150,8 @@ class GraphedLoss:
         started = time.perf_counter()
         # The captured autograd graphs stay alive, and with them the parameters' gradient
         # accumulators, made on the capture's side stream: every later backward would warn that its
-        # stream differs. The cost (a cross-stream wait) is in the measured speed; the warning is noise.
+        # stream differs. The cost (a cross-stream wait) is in the measured speed (docs/benchmarks.md,
+        # "Training with CUDA graphs"); the warning is noise.
         if hasattr(torch.autograd.graph, "set_warn_on_accumulate_grad_stream_mismatch"):
             torch.autograd.graph.set_warn_on_accumulate_grad_stream_mismatch(False)
         device = next(model.parameters()).device

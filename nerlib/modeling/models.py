@@ -40,8 +40,27 @@ class ModelLoadError(RuntimeError):
 
 @dataclass(frozen=True)
 class Schedule:
-    """A training schedule: the hyper-parameters a preset recommends (``training.train`` uses
-    them for every option the user leaves unset)."""
+    """A training schedule: the hyper-parameters a preset recommends.
+
+    ``training.train`` uses them for every option the user leaves unset.
+
+    Attributes
+    ----------
+    epochs, batch_size, learning_rate, warmup_ratio, weight_decay:
+        As the training options of the same names.
+    max_length:
+        Sub-tokens per training example at most.
+    mixed_precision:
+        ``no``, ``bf16``, ``fp16`` or ``auto`` (see :func:`nerlib.modeling.device.native_bfloat16`).
+    document_context:
+        Read neighbouring sentences as context (:mod:`nerlib.modeling.encoding`).
+    context_size:
+        Context sub-tokens per side at most; 0 fills up to ``max_length``.
+    label_strategy:
+        The sub-tokens that carry a word's label in training: ``first`` or ``all``.
+    freeze_word_embeddings:
+        Keep the pretrained word-embedding matrix as it is.
+    """
 
     epochs: int
     batch_size: int
@@ -50,10 +69,10 @@ class Schedule:
     weight_decay: float = 0.01
     max_length: int = 256
     mixed_precision: str = "no"
-    document_context: bool = False  # neighbouring sentences as context (nerlib.modeling.encoding)
-    context_size: int = 0           # context sub-tokens per side at most; 0 fills up to max_length
-    label_strategy: str = "first"   # sub-tokens that carry a word's label in training: first or all
-    freeze_word_embeddings: bool = False  # keep the pretrained word-embedding matrix as it is
+    document_context: bool = False
+    context_size: int = 0
+    label_strategy: str = "first"
+    freeze_word_embeddings: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,7 +102,7 @@ class ModelPreset:
     schedule: Schedule
     device: str
     offline: bool
-    case_markers: bool = False  # see add_case_markers: for uncased encoders
+    case_markers: bool = False
 
 
 PRESETS: dict[str, ModelPreset] = {

@@ -91,7 +91,23 @@ class HubUnavailableError(CheckpointError):
 
 @dataclass
 class Checkpoint:
-    """A loaded checkpoint: model in eval mode on ``device``, its fast tokenizer and label map."""
+    """A loaded checkpoint (see :func:`load_checkpoint`).
+
+    Attributes
+    ----------
+    model:
+        The token-classification model, in eval mode on ``device``.
+    tokenizer:
+        Its fast tokenizer.
+    id2label:
+        Label id -> name.
+    source:
+        What was asked for (a path, run name or Hub id).
+    path:
+        The folder the model was loaded from.
+    device:
+        Where the model is.
+    """
 
     model: Any
     tokenizer: Any
