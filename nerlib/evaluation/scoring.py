@@ -301,7 +301,8 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
     tagger:
         A :class:`~nerlib.tagging.tagger.Tagger` (anything with its ``tag_words`` and ``labels``).
     sentences:
-        The sentences to score; neighbours of one ``-DOCSTART-`` document are each other's context.
+        The sentences to score; for a model trained with document context, the sentences of one
+        ``-DOCSTART-`` document are each other's context.
     batch_size:
         Windows per forward pass.
     source, checkpoint:

@@ -370,8 +370,8 @@ def load_model(
     Raises
     ------
     ModelLoadError
-        When a Hub download fails (saying which offline option to use instead), a folder holds no
-        loadable model, the model has no fast tokenizer, a ``scratch`` spec comes without training
+        When a Hub download fails (saying which offline option to use instead), a model folder
+        does not exist or holds no loadable model, the model has no fast tokenizer, a ``scratch`` spec comes without training
         words, or the MiniLM package is missing.
     ValueError
         For a malformed ``scratch:`` spec.
