@@ -45,7 +45,19 @@ def _positive_int(text: str) -> int:
 
 
 def check_device(name: str | None) -> None:
-    """Raise :class:`UsageError` unless ``name`` is None or a device torch knows and this machine has."""
+    """Check a ``--device`` value before any model loads.
+
+    Parameters
+    ----------
+    name:
+        A torch device name (``cpu``, ``cuda``, ``cuda:N``, ``mps``), or None for the default.
+
+    Raises
+    ------
+    UsageError
+        When ``name`` is not a device torch knows, is not one of cpu/cuda/mps, or names a device
+        this machine does not have (no CUDA GPU, a CUDA index past the last card, no MPS).
+    """
     if name is None:
         return
     import torch
@@ -66,8 +78,23 @@ def check_device(name: str | None) -> None:
 
 
 def check_output(path: str | None, option: str) -> None:
-    """Raise :class:`UsageError` when output ``path`` cannot be written: checked before the run, so
-    a long evaluation is not lost to a typo at the end."""
+    """Check that an output file can be written, before the run.
+
+    Checked first so that a long evaluation is not lost to a typo at the end.
+
+    Parameters
+    ----------
+    path:
+        The output file; None, ``""`` or ``"-"`` (standard output) pass unchecked.
+    option:
+        The option's name as the user typed it (``"--output"``), for the message.
+
+    Raises
+    ------
+    UsageError
+        When ``path`` is a folder, its folder does not exist, or the file (or, for a new file, its
+        folder) is not writable.
+    """
     if not path or path == "-":
         return
     target = Path(path).expanduser()
@@ -171,7 +198,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_push(args: argparse.Namespace, stdout: TextIO) -> int:
-    """``push``: write the model card, upload, print the commit URL (or the card's path)."""
+    """``push``: write the model card, upload, print the commit URL (or the card's path).
+
+    Parameters
+    ----------
+    args:
+        The parsed ``push`` arguments (``run``, ``repo``, ``private``, ``card_only``).
+    stdout:
+        Where the commit URL (or, with ``--card-only``, the card's path) is printed.
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    ValueError
+        With ``--card-only`` for a checkpoint folder outside a training run (the card needs
+        ``run.json`` and ``metrics.jsonl``), or without ``--card-only`` when no repository is given.
+    """
     from nerlib.runs.hub import checkpoint_folder, push_checkpoint
     from nerlib.runs.modelcard import write_model_card
 
@@ -250,7 +296,31 @@ def _is_bulk(args: argparse.Namespace) -> bool:
 
 
 def run_bulk_tag(args: argparse.Namespace, stdout: TextIO) -> int:
-    """``tag --file``: stream the file through the tagger (see :mod:`nerlib.tagging.bulk`)."""
+    """``tag --file``: stream the file through the tagger (see :mod:`nerlib.tagging.bulk`).
+
+    With ``--output`` the run is resumable and, under ``accelerate launch``, sharded over processes
+    with a progress bar on standard error; without it the JSON lines go to ``stdout``.
+
+    Parameters
+    ----------
+    args:
+        The parsed ``tag`` arguments; ``args.device`` is filled in with the shard's default device
+        when unset.
+    stdout:
+        Where the JSON lines go when there is no ``--output``.
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    nerlib.tagging.bulk.BulkError
+        When several processes or ``--resume`` run without ``--output``.
+    FileNotFoundError
+        When the input file does not exist.
+    """
     from nerlib.tagging import bulk
 
     shard = bulk.Shard.from_env()
@@ -282,7 +352,30 @@ def run_bulk_tag(args: argparse.Namespace, stdout: TextIO) -> int:
 
 
 def run_tag(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    """``tag``: print one JSON line per text."""
+    """``tag``: print one JSON line per text.
+
+    Texts from the arguments or a stream are tagged in chunks, so output starts early; file input
+    (not ``--whole-file``) goes through :func:`run_bulk_tag`.
+
+    Parameters
+    ----------
+    args:
+        The parsed ``tag`` arguments.
+    stdin:
+        Read for texts when neither arguments nor ``--file`` give any (one text per line).
+    stdout:
+        Where the JSON lines go when there is no ``--output``.
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    UsageError
+        When ``--output`` cannot be written or ``--device`` is not available (before the model loads).
+    """
     check_output(args.output, "--output")
     check_device(args.device)
     if _is_bulk(args):
@@ -301,7 +394,20 @@ def run_tag(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
 
 def format_table(result) -> str:
-    """The per-type table ``evaluate`` prints (percentages, like conlleval)."""
+    """The per-type table ``evaluate`` prints (percentages, like conlleval).
+
+    Parameters
+    ----------
+    result:
+        An :class:`~nerlib.evaluation.scoring.EvaluationResult`.
+
+    Returns
+    -------
+    str
+        Precision, recall, F1 and support per type and overall, the seen/unseen rows when the
+        metrics have them, then counts, token accuracy, error counts by kind, and the checkpoint,
+        data and seconds; lines joined by newlines, no final newline.
+    """
     metrics = result.metrics
     lines = [f"{'type':<8}{'precision':>10}{'recall':>9}{'f1':>8}{'support':>9}"]
     for row in result.table().itertuples(index=False):
@@ -327,7 +433,33 @@ def format_table(result) -> str:
 
 
 def run_evaluate(args: argparse.Namespace, stdout: TextIO) -> int:
-    """``evaluate``: print the per-type table (or JSON) and write the optional files."""
+    """``evaluate``: print the per-type table (or JSON) and write the optional files.
+
+    Output paths, the device and the data are checked before the model loads. When ``--seen-from``
+    names a training split that is not available, the seen/unseen scores are left out with a note
+    on standard error.
+
+    Parameters
+    ----------
+    args:
+        The parsed ``evaluate`` arguments.
+    stdout:
+        Where the table (or, with ``--json``, the metrics and error counts as JSON) is printed.
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    UsageError
+        When an output file cannot be written, the device is not available, or the data holds no
+        sentences.
+    FileNotFoundError
+        When the data is neither a split name nor a CoNLL file;
+        :class:`nerlib.data.conllpp.DataNotFoundError` when the CoNLL++ split cannot be found.
+    """
     from nerlib.data.conllpp import DataNotFoundError
     from nerlib.evaluation.scoring import evaluate_sentences, load_sentences, training_entities
 
@@ -363,7 +495,24 @@ def run_evaluate(args: argparse.Namespace, stdout: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """Entry point of ``python -m nerlib`` (and the ``nerlib`` console script); returns the exit code."""
+    """Entry point of ``python -m nerlib`` (and the ``nerlib`` console script).
+
+    Expected failures (a missing checkpoint or file, a malformed CoNLL file, a bad value, a failed
+    upload) print ``error: ...`` on standard error instead of a traceback; a closed pipe
+    (``... | head``) is not an error.
+
+    Parameters
+    ----------
+    argv:
+        The arguments, without the program name; None reads ``sys.argv``.
+    stdin, stdout:
+        The streams to read texts from and print to; None means ``sys.stdin`` / ``sys.stdout``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 1 after an error it reported.
+    """
     from nerlib.data.conll import ConllFormatError
     from nerlib.runs.checkpoints import CheckpointError
     from nerlib.runs.hub import HubUploadError

@@ -22,14 +22,27 @@ FILE_ROOTS_ENV = "NERLIB_FILE_ROOTS"
 
 
 def cache_dir(*parts: str) -> Path:
-    """Return the cache folder ``$NERLIB_CACHE_DIR`` (default ``~/.cache/nerlib``), or a
-    sub-folder of it (``cache_dir("models")``). Nothing is created."""
+    """The cache folder ``$NERLIB_CACHE_DIR`` (default ``~/.cache/nerlib``), or a sub-folder of it.
+
+    Nothing is created.
+
+    Parameters
+    ----------
+    *parts:
+        Sub-folder names joined onto the cache folder, e.g. ``cache_dir("models")``; none for the
+        cache folder itself.
+
+    Returns
+    -------
+    Path
+        The folder, with ``~`` expanded.
+    """
     base = Path(os.environ.get(CACHE_DIR_ENV) or Path.home() / ".cache" / "nerlib").expanduser()
     return base.joinpath(*parts)
 
 
 def runs_dir() -> Path:
-    """Return the folder training runs live in: ``$NERLIB_RUNS_DIR``, else ``./runs``."""
+    """The folder training runs live in: ``$NERLIB_RUNS_DIR``, else ``./runs``."""
     return Path(os.environ.get(RUNS_DIR_ENV) or "runs").expanduser()
 
 
@@ -38,14 +51,19 @@ def _path_list(value: str) -> list[Path]:
 
 
 def trusted_dirs() -> list[Path]:
-    """Return the folders listed in ``$NERLIB_TRUSTED_DIRS`` (may be empty): gensim native files
-    under them are loaded although they are pickles. Our own vectors cache is always trusted."""
+    """The folders listed in ``$NERLIB_TRUSTED_DIRS`` (may be empty).
+
+    gensim native files under them are loaded although they are pickles. Our own vectors cache is
+    always trusted and is not listed here.
+    """
     return _path_list(os.environ.get(TRUSTED_DIRS_ENV, ""))
 
 
 def file_roots() -> list[Path]:
-    """Return the folders the dashboard's file-path boxes may read from: ``$NERLIB_FILE_ROOTS``
-    when set, else the cache folder and ``$NERLIB_DATA_DIR`` (when set)."""
+    """The folders the dashboard's file-path boxes may read from.
+
+    ``$NERLIB_FILE_ROOTS`` when set, else the cache folder and ``$NERLIB_DATA_DIR`` (when set).
+    """
     configured = os.environ.get(FILE_ROOTS_ENV, "")
     if configured.strip():
         return _path_list(configured)
@@ -56,8 +74,28 @@ def file_roots() -> list[Path]:
 
 
 def is_within(path: str | os.PathLike, roots: list[Path]) -> bool:
-    """True when ``path``, with symbolic links and ``..`` resolved, lies inside one of ``roots``
-    (also resolved). A link inside a root that points outside it does not count."""
+    """Whether ``path``, with symbolic links and ``..`` resolved, lies inside one of ``roots``.
+
+    A link inside a root that points outside it does not count.
+
+    Parameters
+    ----------
+    path:
+        The path to check; need not exist.
+    roots:
+        The allowed folders (resolved too); a root itself counts as inside.
+
+    Returns
+    -------
+    bool
+        True when the resolved path is a root or lies below one.
+
+    >>> from pathlib import Path
+    >>> is_within("/nerlib-example/data/../data/train.txt", [Path("/nerlib-example/data")])
+    True
+    >>> is_within("/nerlib-example/data/../secrets.txt", [Path("/nerlib-example/data")])
+    False
+    """
     resolved = Path(path).expanduser().resolve()
     for root in roots:
         root = root.expanduser().resolve()

@@ -18,7 +18,17 @@ DOCSTART = "-DOCSTART-"
 
 
 class ConllFormatError(ValueError):
-    """A CoNLL file has a line that cannot be read; names the file and the 1-based line."""
+    """A CoNLL file has a line that cannot be read; the message names the file and the line.
+
+    Parameters
+    ----------
+    path:
+        The file.
+    line:
+        The 1-based line number.
+    reason:
+        What is wrong with the line.
+    """
 
     def __init__(self, path: str | Path, line: int, reason: str):
         self.path = str(path)
@@ -29,14 +39,30 @@ class ConllFormatError(ValueError):
 
 @dataclass
 class ConllSentence:
-    """One sentence of a CoNLL file. Tags are strings; ``ner_tags`` are IOB2."""
+    """One sentence of a CoNLL file.
+
+    Attributes
+    ----------
+    tokens:
+        The words.
+    ner_tags:
+        One IOB2 tag (a string) per word.
+    pos_tags, chunk_tags:
+        The part-of-speech and chunk tags, when the file has those columns.
+    document:
+        The index of the document (split by ``-DOCSTART-``) within its file.
+    line:
+        The 1-based line number of the first token.
+    source:
+        The file it came from.
+    """
 
     tokens: list[str]
     ner_tags: list[str]
     pos_tags: list[str] | None = None
     chunk_tags: list[str] | None = None
-    document: int = 0  # index of the document (split by -DOCSTART-) within its file
-    line: int = 0  # 1-based line number of the first token
+    document: int = 0
+    line: int = 0
     source: str = ""
 
     def __len__(self) -> int:
@@ -45,12 +71,26 @@ class ConllSentence:
 
 @dataclass
 class ConllFile:
-    """What :func:`read_conll_file` found: the sentences plus facts about the file."""
+    """What :func:`read_conll_file` found: the sentences plus facts about the file.
+
+    Attributes
+    ----------
+    path:
+        The file.
+    sentences:
+        Its sentences, always in IOB2.
+    columns:
+        The number of columns of its token lines.
+    scheme:
+        The scheme the file was written in: ``IOB1`` or ``IOB2``.
+    documents:
+        The number of documents (0 for a file without sentences).
+    """
 
     path: str
     sentences: list[ConllSentence] = field(default_factory=list)
     columns: int = 0
-    scheme: str = "IOB2"  # the scheme the file was written in; sentences are always IOB2
+    scheme: str = "IOB2"
     documents: int = 0
 
 
@@ -79,12 +119,31 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def read_conll_file(path: str | Path) -> ConllFile:
-    """Read one CoNLL file; return a :class:`ConllFile` with IOB2 sentences.
+    """Read one CoNLL file, with facts about it (columns, scheme, documents).
 
-    Raises :class:`ConllFormatError` (file and line number) for a line with a different number of
-    columns than the file's first token line, fewer than two columns, an empty token, a token with
-    whitespace inside (tab-separated files), a tag that is not ``O``/``B-X``/``I-X``, or bytes that
-    are not UTF-8 (with the byte offset); ``FileNotFoundError`` when the file does not exist.
+    Whether the file is IOB1 or IOB2 is decided on the whole file: one sentence alone cannot tell
+    IOB1 from a broken IOB2 line.
+
+    Parameters
+    ----------
+    path:
+        The CoNLL file (UTF-8; a leading byte-order mark is skipped).
+
+    Returns
+    -------
+    ConllFile
+        Its sentences with IOB2 tags, the number of columns, the scheme the file was written in
+        (``"IOB1"`` or ``"IOB2"``) and the number of documents (0 for a file without sentences).
+
+    Raises
+    ------
+    ConllFormatError
+        With the file and line number, for a line with a different number of columns than the
+        file's first token line, fewer than two columns, an empty token, a token with whitespace
+        inside (tab-separated files), a tag that is not ``O``/``B-X``/``I-X``, or bytes that are not
+        UTF-8 (with the byte offset).
+    FileNotFoundError
+        When the file does not exist.
     """
     path = Path(path)
     if not path.is_file():
@@ -158,13 +217,48 @@ def read_conll_file(path: str | Path) -> ConllFile:
 
 
 def read_conll(path: str | Path) -> list[ConllSentence]:
-    """Read a CoNLL file and return its sentences (IOB2 tags, document index, line numbers)."""
+    """Read a CoNLL file and return its sentences (IOB2 tags, document index, line numbers).
+
+    Parameters
+    ----------
+    path:
+        The CoNLL file.
+
+    Returns
+    -------
+    list of ConllSentence
+        The sentences in file order (see :func:`read_conll_file` for the file-level facts).
+
+    Raises
+    ------
+    ConllFormatError
+        For a line that cannot be read (see :func:`read_conll_file`).
+    FileNotFoundError
+        When the file does not exist.
+    """
     return read_conll_file(path).sentences
 
 
 def format_conll(rows: Iterable[Iterable[tuple[str, ...]]]) -> str:
-    """Return CoNLL text: one line per token (columns joined by spaces), a blank line after each
-    sentence. ``rows`` is a sequence of sentences, each a sequence of column tuples."""
+    """CoNLL text: one line per token (columns joined by spaces), a blank line after each sentence.
+
+    Parameters
+    ----------
+    rows:
+        The sentences, each a sequence of column tuples (one tuple per token).
+
+    Returns
+    -------
+    str
+        The text, ending in a newline; ``""`` when there are no sentences.
+
+    >>> print(format_conll([[("Paris", "B-LOC")], [("in", "O"), ("Rome", "B-LOC")]]), end="")
+    Paris B-LOC
+    <BLANKLINE>
+    in O
+    Rome B-LOC
+    <BLANKLINE>
+    """
     out: list[str] = []
     for sentence in rows:
         out.extend(" ".join(columns) for columns in sentence)
@@ -175,8 +269,30 @@ def format_conll(rows: Iterable[Iterable[tuple[str, ...]]]) -> str:
 def format_predictions(
     tokens: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]
 ) -> str:
-    """Return ``word gold predicted`` lines with a blank line after each sentence (conlleval's
-    input). Raises ``ValueError`` when the three disagree in sentences or words."""
+    """``word gold predicted`` lines with a blank line after each sentence (conlleval's input).
+
+    Parameters
+    ----------
+    tokens:
+        The sentences' words.
+    gold, predicted:
+        One tag per word each, for every sentence.
+
+    Returns
+    -------
+    str
+        The CoNLL text (see :func:`format_conll`).
+
+    Raises
+    ------
+    ValueError
+        When the three disagree in the number of sentences or of words in a sentence.
+
+    >>> print(format_predictions([["Paris", "rocks"]], [["B-LOC", "O"]], [["B-PER", "O"]]))
+    Paris B-LOC B-PER
+    rocks O O
+    <BLANKLINE>
+    """
     return format_conll(
         list(zip(words, gold_tags, pred_tags, strict=True))
         for words, gold_tags, pred_tags in zip(tokens, gold, predicted, strict=True)

@@ -52,7 +52,7 @@ class ChecksumError(ValueError):
 
 
 def sha256_of(path: str | Path) -> str:
-    """Return the hex sha256 of a file."""
+    """The hex sha256 of a file (read in 1 MiB blocks)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -63,7 +63,17 @@ def sha256_of(path: str | Path) -> str:
 def verify_conllpp_dir(folder: str | Path) -> None:
     """Check that ``folder`` holds the three CoNLL++ files with their published sha256.
 
-    Raises ``FileNotFoundError`` naming the missing files, or :class:`ChecksumError`.
+    Parameters
+    ----------
+    folder:
+        The folder that should hold ``conllpp_{train,dev,test}.txt``.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the files that are missing.
+    ChecksumError
+        For the first file whose sha256 differs from the published one.
     """
     folder = Path(folder)
     missing = [name for name in CONLLPP_SHA256 if not (folder / name).is_file()]
@@ -79,10 +89,33 @@ def verify_conllpp_dir(folder: str | Path) -> None:
 
 
 def download_conllpp(target: str | Path, url_template: str = CONLLPP_URL, timeout: float = 30) -> Path:
-    """Download the three CoNLL++ files into ``target``, verify each, and return ``target``.
+    """Download the three CoNLL++ files into ``target`` and verify each.
 
     Each file is written to a temporary name and only renamed into place after its sha256
-    matches, so a failed or corrupt download never looks like data.
+    matches, so a failed or corrupt download never looks like data. A file already there with the
+    right sha256 is not downloaded again.
+
+    Parameters
+    ----------
+    target:
+        The folder to download into; created if missing.
+    url_template:
+        The URL of each file, with ``{name}`` for its file name (default: the CrossWeigh
+        repository).
+    timeout:
+        Seconds to wait for each connection.
+
+    Returns
+    -------
+    Path
+        ``target``.
+
+    Raises
+    ------
+    ChecksumError
+        When a downloaded file's sha256 differs from the published one (nothing is saved).
+    urllib.error.URLError, OSError, TimeoutError
+        When a download fails.
     """
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
@@ -103,12 +136,33 @@ def download_conllpp(target: str | Path, url_template: str = CONLLPP_URL, timeou
 
 
 def find_conllpp_dir(data_dir: str | Path | None = None, download: bool = True) -> Path:
-    """Return a folder holding verified CoNLL++ files, trying in order: ``data_dir``,
-    ``$NERLIB_DATA_DIR``, the local cache, a download into the cache.
+    """A folder holding verified CoNLL++ files.
 
-    An explicitly named folder (argument or variable) that is missing or fails verification is an
-    error, never skipped. Raises :class:`DataNotFoundError` listing what was tried, or
-    :class:`ChecksumError`.
+    Tried in order: ``data_dir``, ``$NERLIB_DATA_DIR``, the local cache, a download into the
+    cache. An explicitly named folder (argument or variable) that is missing or fails
+    verification is an error, never skipped.
+
+    Parameters
+    ----------
+    data_dir:
+        A folder holding ``conllpp_{train,dev,test}.txt``; None to look elsewhere.
+    download:
+        Whether to download into the cache when nothing else holds the files.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    DataNotFoundError
+        Listing what was tried, when no source holds the files (also when ``$NERLIB_DATA_DIR``
+        names a folder without them).
+    FileNotFoundError
+        When ``data_dir`` lacks some of the files (naming them).
+    ChecksumError
+        When a file found fails verification.
     """
     if data_dir is not None:
         verify_conllpp_dir(data_dir)
@@ -141,7 +195,18 @@ def find_conllpp_dir(data_dir: str | Path | None = None, download: bool = True) 
 
 
 def conllpp_features(with_documents: bool = False) -> datasets.Features:
-    """Return the Features of the Hugging Face ``conllpp`` dataset (same names and order)."""
+    """The Features of the Hugging Face ``conllpp`` dataset (same names and order).
+
+    Parameters
+    ----------
+    with_documents:
+        Add an int32 ``document`` column (not in the Hugging Face dataset).
+
+    Returns
+    -------
+    datasets.Features
+        ``id``, ``tokens``, ``pos_tags``, ``chunk_tags``, ``ner_tags`` (and ``document``).
+    """
     features = {
         "id": datasets.Value("string"),
         "tokens": datasets.Sequence(datasets.Value("string")),
@@ -155,8 +220,25 @@ def conllpp_features(with_documents: bool = False) -> datasets.Features:
 
 
 def ner_label_names(sentences: Iterable[ConllSentence]) -> list[str]:
-    """Return the NER label list for ``sentences``: CoNLL++'s nine labels when they suffice,
-    otherwise O followed by B-/I- of each type (CoNLL types first, then others alphabetically)."""
+    """The NER label list for ``sentences``.
+
+    Parameters
+    ----------
+    sentences:
+        Sentences with IOB2 ``ner_tags``.
+
+    Returns
+    -------
+    list of str
+        CoNLL++'s nine labels when they suffice, otherwise ``O`` followed by ``B-``/``I-`` of each
+        type (CoNLL types first, then others alphabetically).
+
+    >>> from nerlib.data.conll import ConllSentence
+    >>> len(ner_label_names([ConllSentence(["Ada"], ["B-PER"])]))
+    9
+    >>> ner_label_names([ConllSentence(["Ada", "Lisp"], ["B-PER", "B-LANG"])])
+    ['O', 'B-PER', 'I-PER', 'B-LANG', 'I-LANG']
+    """
     types = {split_tag(tag)[1] for s in sentences for tag in s.ner_tags} - {""}
     if types <= set(ENTITY_TYPES):
         return list(NER_LABELS)
@@ -170,10 +252,24 @@ def sentences_to_dataset(
     with_documents: bool = False,
     label_names: Sequence[str] | None = None,
 ) -> datasets.Dataset:
-    """Return a ``datasets.Dataset`` of ``sentences``.
+    """A ``datasets.Dataset`` of ``sentences``.
 
     With CoNLL-2003 tag sets the Features equal the Hugging Face ``conllpp`` ones. Columns a file
     does not have (POS, chunk) are left out; a tag set beyond CoNLL's gets its own ClassLabel.
+
+    Parameters
+    ----------
+    sentences:
+        The sentences (IOB2 tags).
+    with_documents:
+        Add the ``document`` column (each sentence's document index within its file).
+    label_names:
+        The ``ner_tags`` ClassLabel names; default :func:`ner_label_names` of ``sentences``.
+
+    Returns
+    -------
+    datasets.Dataset
+        One row per sentence; ``id`` is the sentence index as a string, tag columns hold ids.
     """
     label_names = list(label_names or ner_label_names(sentences))
     has_pos = all(s.pos_tags is not None for s in sentences) and bool(sentences)
@@ -211,11 +307,29 @@ def load_conllpp(
     download: bool = True,
     with_documents: bool = False,
 ) -> datasets.DatasetDict:
-    """Return CoNLL++ as a ``DatasetDict`` with splits ``train``, ``validation``, ``test``.
+    """CoNLL++ as a ``DatasetDict`` with splits ``train``, ``validation``, ``test``.
 
-    Columns and Features equal the Hugging Face ``conllpp`` dataset (``with_documents=True`` adds
-    an int ``document`` column: the index of each sentence's document within its split). See
-    :func:`find_conllpp_dir` for where the files come from.
+    Columns and Features equal the Hugging Face ``conllpp`` dataset.
+
+    Parameters
+    ----------
+    data_dir:
+        A folder holding the three files; None to look in ``$NERLIB_DATA_DIR``, the cache, then
+        download (see :func:`find_conllpp_dir` for where the files come from).
+    download:
+        Whether a download is allowed when no folder holds the files.
+    with_documents:
+        Add an int ``document`` column: the index of each sentence's document within its split.
+
+    Returns
+    -------
+    datasets.DatasetDict
+        The three splits.
+
+    Raises
+    ------
+    DataNotFoundError, FileNotFoundError, ChecksumError
+        As :func:`find_conllpp_dir`.
     """
     folder = find_conllpp_dir(data_dir, download=download)
     return datasets.DatasetDict(
@@ -227,8 +341,11 @@ def load_conllpp(
 
 
 def split_name(path: Path) -> str:
-    """Return the split a CoNLL file's name suggests (``eng.testa`` -> validation,
-    ``conllpp_dev.txt`` -> validation), else the file's stem."""
+    """The split a CoNLL file's name suggests, else the file's stem.
+
+    >>> split_name(Path("eng.testa")), split_name(Path("conllpp_dev.txt")), split_name(Path("news.txt"))
+    ('validation', 'validation', 'news')
+    """
     stem = path.name.split(".")[0] if not path.suffix.startswith(".test") else path.suffix[1:]
     for part in reversed(stem.replace("-", "_").split("_")):
         if part.lower() in _SPLIT_ALIASES:
@@ -237,12 +354,33 @@ def split_name(path: Path) -> str:
 
 
 def load_conll(path: str | Path, *, with_documents: bool = False) -> datasets.DatasetDict:
-    """Return any CoNLL data as a ``DatasetDict``.
+    """Any CoNLL data as a ``DatasetDict``.
 
     A file gives one split named after it (``train``/``validation``/``test`` where the name says
-    so). A folder gives one split per ``*.txt``/``*.conll``/``*.iob``/``*.tsv`` file (and
-    ``eng.train``-style names). All splits share one NER label list. Raises
-    :class:`~nerlib.data.conll.ConllFormatError` naming file and line for a malformed line.
+    so, see :func:`split_name`). A folder gives one split per ``*.txt``/``*.conll``/``*.iob``/
+    ``*.tsv`` file (and ``eng.train``-style names). All splits share one NER label list.
+
+    Parameters
+    ----------
+    path:
+        A CoNLL file or a folder of them.
+    with_documents:
+        Add the ``document`` column (each sentence's document index within its file).
+
+    Returns
+    -------
+    datasets.DatasetDict
+        One split per file.
+
+    Raises
+    ------
+    ConllFormatError
+        Naming file and line, for a malformed line
+        (:class:`~nerlib.data.conll.ConllFormatError`).
+    FileNotFoundError
+        When ``path`` does not exist, or is a folder without CoNLL files.
+    ValueError
+        When two files of a folder map to the same split name.
     """
     path = Path(path)
     if path.is_dir():

@@ -28,23 +28,45 @@ CHUNK_TAGS: tuple[str, ...] = (
 
 
 def id2label(labels: Sequence[str] = NER_LABELS) -> dict[int, str]:
-    """Return ``{id: label}`` for ``labels`` (the mapping stored in a checkpoint's config)."""
+    """``{id: label}`` for ``labels`` (the mapping stored in a checkpoint's config).
+
+    >>> id2label()[1]
+    'B-PER'
+    """
     return dict(enumerate(labels))
 
 
 def label2id(labels: Sequence[str] = NER_LABELS) -> dict[str, int]:
-    """Return ``{label: id}`` for ``labels``."""
+    """``{label: id}`` for ``labels``.
+
+    >>> label2id(["O", "B-LOC", "I-LOC"])
+    {'O': 0, 'B-LOC': 1, 'I-LOC': 2}
+    """
     return {label: i for i, label in enumerate(labels)}
 
 
 def split_tag(tag: str) -> tuple[str, str]:
     """Split ``"B-PER"`` into ``("B", "PER")``; ``"O"`` gives ``("O", "")``.
 
-    >>> split_tag("B-PER"), split_tag("O")
-    (('B', 'PER'), ('O', ''))
+    ``E-``/``S-`` of IOBES are accepted as ``I``/``B`` so such files still read.
 
-    Raises ``ValueError`` for anything that is not ``O`` or ``B-``/``I-`` plus a type
-    (``E-``/``S-`` of IOBES are accepted as ``I``/``B`` so such files still read).
+    Parameters
+    ----------
+    tag:
+        An IOB tag.
+
+    Returns
+    -------
+    tuple of str
+        ``(prefix, type)``: prefix ``"O"``, ``"B"`` or ``"I"``; type ``""`` for ``O``.
+
+    Raises
+    ------
+    ValueError
+        For anything that is not ``O`` or ``B-``/``I-`` (or ``E-``/``S-``) plus a type.
+
+    >>> split_tag("B-PER"), split_tag("O"), split_tag("S-LOC")
+    (('B', 'PER'), ('O', ''), ('B', 'LOC'))
     """
     if tag == "O":
         return "O", ""
@@ -55,8 +77,27 @@ def split_tag(tag: str) -> tuple[str, str]:
 
 
 def is_iob1(tags: Iterable[str]) -> bool:
-    """True when ``tags`` can only be IOB1: some entity starts with ``I-`` and ``B-`` is used
-    only between two adjacent entities of the same type (the original CoNLL-2003 scheme)."""
+    """Whether ``tags`` can only be IOB1 (the original CoNLL-2003 scheme).
+
+    Parameters
+    ----------
+    tags:
+        IOB tags, e.g. every tag of a file with ``"O"`` between sentences.
+
+    Returns
+    -------
+    bool
+        True when some entity starts with ``I-`` and ``B-`` is used only between two adjacent
+        entities of the same type; False for IOB2 (or tags with no entity starting with ``I-``).
+
+    Raises
+    ------
+    ValueError
+        For a tag that is not an IOB tag (see :func:`split_tag`).
+
+    >>> is_iob1(["I-PER", "I-PER", "B-PER", "O"]), is_iob1(["B-PER", "I-PER", "O"])
+    (True, False)
+    """
     previous = "O"
     starts_with_inside = False
     for tag in tags:
@@ -75,6 +116,21 @@ def to_iob2(tags: Sequence[str]) -> list[str]:
 
     This is both the IOB1 -> IOB2 conversion and the conlleval repair of a model's output;
     IOB2 input comes back unchanged.
+
+    Parameters
+    ----------
+    tags:
+        IOB1 or IOB2 tags (or IOBES, read as in :func:`split_tag`).
+
+    Returns
+    -------
+    list of str
+        The tags in IOB2, one per input tag.
+
+    Raises
+    ------
+    ValueError
+        For a tag that is not an IOB tag (see :func:`split_tag`).
 
     >>> to_iob2(["I-PER", "I-PER", "O", "I-LOC", "I-ORG"])
     ['B-PER', 'I-PER', 'O', 'B-LOC', 'B-ORG']
@@ -107,6 +163,21 @@ def entity_spans(tags: Sequence[str]) -> list[Span]:
 
     An entity starts at ``B-X``, or at ``I-X`` after ``O`` or another type, and continues over
     ``I-X``. Works on IOB1 and IOB2 alike.
+
+    Parameters
+    ----------
+    tags:
+        One IOB tag per word.
+
+    Returns
+    -------
+    list of Span
+        The entities in word order, ends exclusive.
+
+    Raises
+    ------
+    ValueError
+        For a tag that is not an IOB tag (see :func:`split_tag`).
 
     >>> entity_spans(["B-PER", "I-PER", "O", "I-LOC", "B-LOC"])
     [Span(label='PER', start=0, end=2), Span(label='LOC', start=3, end=4), Span(label='LOC', start=4, end=5)]

@@ -15,13 +15,21 @@ from nerlib.data.labels import entity_spans
 class DatasetStatistics:
     """Statistics of a ``DatasetDict``; every field is a pandas DataFrame.
 
-    - ``splits``: one row per split: sentences, tokens, documents (when known), entities.
-    - ``entity_counts``: split x entity type, number of entities.
-    - ``entity_lengths``: split, type, length (words), count.
-    - ``sentence_lengths``: split, length (tokens), count.
-    - ``top_entities``: type, text, count (training split, else the first split), most frequent first.
-    - ``unseen``: per type (and ``ALL``): test entities, how many never occur as that type in train,
-      and the share (empty when there is no train or test split).
+    Attributes
+    ----------
+    splits:
+        One row per split: sentences, tokens, documents (when known), entities.
+    entity_counts:
+        Split x entity type, number of entities.
+    entity_lengths:
+        Split, type, length (words), count.
+    sentence_lengths:
+        Split, length (tokens), count.
+    top_entities:
+        Type, text, count (training split, else the first split), most frequent first.
+    unseen:
+        Per type (and ``ALL``): test entities, how many never occur as that type in train, and the
+        share (empty when there is no train or test split).
     """
 
     splits: pd.DataFrame
@@ -33,7 +41,19 @@ class DatasetStatistics:
 
 
 def split_entities(dataset: datasets.Dataset) -> list[tuple[int, str, str, int]]:
-    """Return ``(sentence index, type, surface text, length)`` for every gold entity of a split."""
+    """Every gold entity of a split.
+
+    Parameters
+    ----------
+    dataset:
+        A split with ``tokens`` and ClassLabel ``ner_tags`` columns.
+
+    Returns
+    -------
+    list of tuple
+        ``(sentence index, type, surface text, length in words)`` per entity, in order; the
+        surface text is the words joined by spaces.
+    """
     names = dataset.features["ner_tags"].feature.names
     found = []
     for index, (tokens, tags) in enumerate(zip(dataset["tokens"], dataset["ner_tags"])):
@@ -43,7 +63,21 @@ def split_entities(dataset: datasets.Dataset) -> list[tuple[int, str, str, int]]
 
 
 def dataset_statistics(dataset_dict: datasets.DatasetDict, top_n: int = 20) -> DatasetStatistics:
-    """Compute :class:`DatasetStatistics` for every split of ``dataset_dict``."""
+    """Compute :class:`DatasetStatistics` for every split of ``dataset_dict``.
+
+    Parameters
+    ----------
+    dataset_dict:
+        The splits, each with ``tokens`` and ClassLabel ``ner_tags`` (and optionally
+        ``document``) columns.
+    top_n:
+        How many of the most frequent entities to list per type in ``top_entities``.
+
+    Returns
+    -------
+    DatasetStatistics
+        The tables; ``unseen`` is empty without both a ``train`` and a ``test`` split.
+    """
     split_rows, count_rows, length_rows, sentence_rows = [], [], [], []
     entities_by_split: dict[str, list[tuple[int, str, str, int]]] = {}
     for split, dataset in dataset_dict.items():

@@ -35,9 +35,21 @@ class TypeScores:
 
 @dataclass
 class SubsetScores:
-    """Scores over a subset of entities (``seen`` or ``unseen``): ``support`` gold entities of the
-    subset, ``predicted`` predicted ones of it, ``correct`` predicted ones that match gold exactly.
-    A predicted entity belongs to the subset its surface form puts it in, as a gold one does."""
+    """Scores over a subset of entities (``seen`` or ``unseen``).
+
+    A predicted entity belongs to the subset its surface form puts it in, as a gold one does.
+
+    Attributes
+    ----------
+    precision, recall, f1:
+        0..1 over the subset.
+    support:
+        Gold entities of the subset.
+    predicted:
+        Predicted entities of it.
+    correct:
+        Predicted ones that match gold exactly.
+    """
 
     precision: float
     recall: float
@@ -49,11 +61,25 @@ class SubsetScores:
 
 @dataclass
 class EntityMetrics:
-    """Scores of predicted against gold label sequences.
+    """Scores of predicted against gold label sequences (see :func:`compute_metrics`).
 
-    ``precision``/``recall``/``f1`` are micro-averaged over entities (0..1, as conlleval computes
-    them), ``support`` counts gold entities, ``predicted`` predicted ones, ``token_accuracy`` is
-    the share of tokens whose label is right, ``per_type`` maps each entity type to its scores.
+    Attributes
+    ----------
+    precision, recall, f1:
+        Micro-averaged over entities (0..1, as conlleval computes them).
+    support:
+        Gold entities.
+    predicted:
+        Predicted entities.
+    token_accuracy:
+        The share of tokens whose label is right.
+    sentences:
+        The number of sentences scored.
+    per_type:
+        Each entity type's :class:`TypeScores`.
+    seen, unseen:
+        :class:`SubsetScores` of the entities seen and not seen in training; None when the
+        training entities were not given.
     """
 
     precision: float
@@ -68,7 +94,7 @@ class EntityMetrics:
     unseen: SubsetScores | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict (``per_type`` as nested dicts)."""
+        """A JSON-ready dict (``per_type``, ``seen`` and ``unseen`` as nested dicts)."""
         return asdict(self)
 
     @classmethod
@@ -81,15 +107,15 @@ class EntityMetrics:
                    per_type={t: TypeScores(**s) for t, s in (data.get("per_type") or {}).items()}, **subsets)
 
     def table(self) -> pd.DataFrame:
-        """Return one row per type plus an ``ALL`` row: precision, recall, f1, support."""
+        """One row per type plus an ``ALL`` row: precision, recall, f1, support."""
         rows = [{"type": t, **asdict(s)} for t, s in sorted(self.per_type.items())]
         rows.append({"type": "ALL", "precision": self.precision, "recall": self.recall,
                      "f1": self.f1, "support": self.support})
         return pd.DataFrame(rows, columns=["type", "precision", "recall", "f1", "support"])
 
     def seen_unseen_table(self) -> pd.DataFrame:
-        """Return rows ``seen``, ``unseen`` and ``all`` (entities), columns precision, recall, f1,
-        support, predicted, correct; empty when the training entities were not given."""
+        """Rows ``seen``, ``unseen`` and ``all`` (entities), columns precision, recall, f1, support,
+        predicted, correct; empty when the training entities were not given."""
         return seen_unseen_frame(self.to_dict())
 
 
@@ -97,9 +123,22 @@ SUBSET_COLUMNS = ["entities", "precision", "recall", "f1", "support", "predicted
 
 
 def seen_unseen_frame(record: dict[str, Any]) -> pd.DataFrame:
-    """Return the seen/unseen table (see :meth:`EntityMetrics.seen_unseen_table`) of a metrics
-    record: an :meth:`EntityMetrics.to_dict` dict or a ``metrics.jsonl`` line. Records without
-    ``seen``/``unseen`` (older runs) give an empty table with the same columns."""
+    """The seen/unseen table of a metrics record (see :meth:`EntityMetrics.seen_unseen_table`).
+
+    Parameters
+    ----------
+    record:
+        An :meth:`EntityMetrics.to_dict` dict or a ``metrics.jsonl`` line.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``seen``, ``unseen`` and ``all``, columns :data:`SUBSET_COLUMNS`. Records without
+        ``seen``/``unseen`` (older runs) give an empty table with the same columns.
+
+    >>> seen_unseen_frame({"f1": 0.5}).empty
+    True
+    """
     rows = []
     for key in ("seen", "unseen"):
         if isinstance(record.get(key), dict):
@@ -113,8 +152,19 @@ def seen_unseen_frame(record: dict[str, Any]) -> pd.DataFrame:
 
 
 def seen_unseen_by_run(records: dict[str, dict[str, Any] | None]) -> pd.DataFrame:
-    """Return :func:`seen_unseen_frame` of several records (``{run name: metrics line}``) in one
-    table with a leading ``run`` column; runs without seen/unseen scores are left out."""
+    """:func:`seen_unseen_frame` of several runs in one table.
+
+    Parameters
+    ----------
+    records:
+        Run name -> its metrics line (None for a run without one).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A leading ``run`` column, then :data:`SUBSET_COLUMNS`; runs without seen/unseen scores are
+        left out (an empty table when none has them).
+    """
     frames = [seen_unseen_frame(record).assign(run=name) for name, record in records.items() if record]
     frames = [f for f in frames if not f.empty]
     if not frames:
@@ -124,9 +174,29 @@ def seen_unseen_by_run(records: dict[str, dict[str, Any] | None]) -> pd.DataFram
 
 
 def entity_surface_forms(tokens: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> frozenset[str]:
-    """Return the surface forms (words joined by one space, case kept) of every entity in
-    ``tags`` (IOB label strings, conlleval reading) over ``tokens``: the training split's
-    entities, for the seen/unseen split."""
+    """The surface forms of every entity in ``tags``: the training split's entities, for the
+    seen/unseen split.
+
+    Parameters
+    ----------
+    tokens:
+        The sentences' words.
+    tags:
+        One IOB label string per word (conlleval reading).
+
+    Returns
+    -------
+    frozenset of str
+        Each entity's words joined by one space, case kept.
+
+    Raises
+    ------
+    ValueError
+        When ``tokens`` and ``tags`` disagree in sentences or words.
+
+    >>> sorted(entity_surface_forms([["New", "York", "and", "Paris"]], [["B-LOC", "I-LOC", "O", "B-LOC"]]))
+    ['New York', 'Paris']
+    """
     from nerlib.data.labels import entity_spans
 
     _check_shapes(tokens, tags)
@@ -169,13 +239,36 @@ def _check_shapes(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) 
 def compute_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], *,
                     tokens: Sequence[Sequence[str]] | None = None,
                     seen: frozenset[str] | set[str] | None = None) -> EntityMetrics:
-    """Score ``pred`` against ``gold`` (lists of label-string sequences, one per sentence).
+    """Score predicted against gold label sequences.
 
     Entities are read with conlleval's rules (seqeval's default mode): ``B-X`` starts an entity,
     and so does ``I-X`` after ``O`` or after another type; an entity counts as right only when
-    its type and both boundaries match. Empty input gives all zeros. With the sentences' ``tokens``
-    and the training entities' surface forms ``seen`` (:func:`entity_surface_forms`), the result's
-    ``seen``/``unseen`` score the two kinds of entities apart; otherwise they are ``None``.
+    its type and both boundaries match.
+
+    Parameters
+    ----------
+    gold, pred:
+        Label-string sequences, one per sentence, of equal lengths.
+    tokens:
+        The sentences' words; with ``seen``, enables the seen/unseen scores.
+    seen:
+        The training entities' surface forms (:func:`entity_surface_forms`).
+
+    Returns
+    -------
+    EntityMetrics
+        Micro-averaged and per-type scores and token accuracy; all zeros for empty input. Its
+        ``seen``/``unseen`` score the two kinds of entities apart when ``tokens`` and ``seen`` are
+        given, and are ``None`` otherwise.
+
+    Raises
+    ------
+    ValueError
+        When the sequences (or ``tokens``) disagree in sentences or labels per sentence.
+
+    >>> m = compute_metrics([["B-PER", "I-PER", "O"]], [["B-PER", "O", "O"]])  # a boundary error
+    >>> m.f1, round(m.token_accuracy, 3), m.support, m.predicted
+    (0.0, 0.667, 1, 1)
     """
     from seqeval.metrics.sequence_labeling import get_entities, precision_recall_fscore_support
 
@@ -208,8 +301,32 @@ def compute_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
 def confusion_matrix(
     gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], labels: Sequence[str] = NER_LABELS
 ) -> pd.DataFrame:
-    """Return token counts with gold labels as rows and predicted labels as columns, in
-    ``labels`` order (labels outside ``labels`` are added at the end)."""
+    """Token counts with gold labels as rows and predicted labels as columns.
+
+    Parameters
+    ----------
+    gold, pred:
+        Label-string sequences, one per sentence, of equal lengths.
+    labels:
+        The order of rows and columns; labels found outside it are added at the end.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Square counts; index named ``gold``, columns named ``predicted``.
+
+    Raises
+    ------
+    ValueError
+        When ``gold`` and ``pred`` disagree in sentences or labels per sentence.
+
+    >>> print(confusion_matrix([["B-PER", "O"]], [["B-LOC", "O"]], labels=["O", "B-PER", "B-LOC"]))
+    predicted  O  B-PER  B-LOC
+    gold
+    O          1      0      0
+    B-PER      0      0      1
+    B-LOC      0      0      0
+    """
     _check_shapes(gold, pred)
     order = list(labels)
     for sentence in (*gold, *pred):

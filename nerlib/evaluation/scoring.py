@@ -74,15 +74,28 @@ SENTENCE_COLUMNS = [
 class EvaluationResult:
     """What :func:`evaluate_checkpoint` returns.
 
-    - ``metrics``: :class:`~nerlib.evaluation.metrics.EntityMetrics` (entity P/R/F1 per type, token accuracy);
-    - ``sentences``: one row per sentence (``SENTENCE_COLUMNS``): its words, gold and predicted
-      entities as ``[{"label", "start", "end", "text"}]`` over word indices, counts, error kinds;
-    - ``errors``: one row per error (``ERROR_COLUMNS``), kind one of :data:`ERROR_KINDS`; rows
-      name their sentence by index (``sentence_text(row.sentence)`` gives its text), so a long
-      sentence with many errors is stored once, not once per error;
-    - ``confusion``: token confusion matrix (rows gold, columns predicted);
-    - ``conll_predictions``: ``word gold predicted`` lines, a blank line after each sentence
-      (conlleval's input; :func:`nerlib.runs.folder.read_predictions` reads it back).
+    Attributes
+    ----------
+    metrics:
+        :class:`~nerlib.evaluation.metrics.EntityMetrics` (entity P/R/F1 per type, token accuracy).
+    sentences:
+        One row per sentence (``SENTENCE_COLUMNS``): its words, gold and predicted entities as
+        ``[{"label", "start", "end", "text"}]`` over word indices, counts, error kinds.
+    errors:
+        One row per error (``ERROR_COLUMNS``), kind one of :data:`ERROR_KINDS`; rows name their
+        sentence by index (``sentence_text(row.sentence)`` gives its text), so a long sentence with
+        many errors is stored once, not once per error.
+    confusion:
+        Token confusion matrix (rows gold, columns predicted).
+    conll_predictions:
+        ``word gold predicted`` lines, a blank line after each sentence (conlleval's input;
+        :func:`nerlib.runs.folder.read_predictions` reads it back).
+    tokens, gold, predicted:
+        Per sentence: the words, gold labels and predicted labels.
+    source, checkpoint:
+        Where the data and the model came from.
+    seconds:
+        How long tagging and scoring took.
     """
 
     metrics: EntityMetrics
@@ -118,9 +131,30 @@ class EvaluationResult:
 
 
 def load_sentences(split_or_file: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> tuple[list[ConllSentence], str]:
-    """Return the sentences of a CoNLL++ split (``train``/``validation``/``dev``/``test``) or of a
-    CoNLL file, and a name for where they came from. Raises ``FileNotFoundError`` when it is
-    neither, :class:`nerlib.data.conllpp.DataNotFoundError` when CoNLL++ cannot be found."""
+    """The sentences of a CoNLL++ split or of a CoNLL file, and a name for where they came from.
+
+    Parameters
+    ----------
+    split_or_file:
+        ``train``, ``validation`` (or ``dev``/``valid``), ``test``, or a path to a CoNLL file (a
+        file of that name wins over the split).
+    data_dir:
+        The CoNLL++ folder for a split name; default as :func:`nerlib.data.conllpp.find_conllpp_dir`
+        (which may download).
+
+    Returns
+    -------
+    tuple
+        ``(sentences, source)``: the sentences, and the file's path or the split's name.
+
+    Raises
+    ------
+    FileNotFoundError
+        When it is neither a file nor a split name (or is a folder);
+        :class:`nerlib.data.conllpp.DataNotFoundError` when CoNLL++ cannot be found.
+    ConllFormatError
+        For a malformed line (:class:`nerlib.data.conll.ConllFormatError`).
+    """
     file = _data_file(split_or_file, data_dir)
     text = os.fspath(split_or_file)
     return read_conll(file), (str(file) if Path(text).expanduser().is_file() else _SPLIT_ALIASES[text.lower()])
@@ -147,9 +181,28 @@ _SURFACE_CACHE: dict[tuple[str, int, int], frozenset[str]] = {}
 
 def training_entities(split_or_file: str | os.PathLike = "train",
                       data_dir: str | os.PathLike | None = None) -> frozenset[str]:
-    """Return the surface forms of the entities of a training split or CoNLL file (for the
-    seen/unseen scores); cached per file, size and modification time. Never downloads CoNLL++;
-    raises like :func:`load_sentences`."""
+    """The surface forms of the entities of a training split or CoNLL file (for the seen/unseen
+    scores).
+
+    Cached per file, size and modification time. Never downloads CoNLL++.
+
+    Parameters
+    ----------
+    split_or_file:
+        A split name or a CoNLL file (see :func:`load_sentences`).
+    data_dir:
+        The CoNLL++ folder for a split name.
+
+    Returns
+    -------
+    frozenset of str
+        See :func:`nerlib.evaluation.metrics.entity_surface_forms`.
+
+    Raises
+    ------
+    FileNotFoundError, ConllFormatError
+        Like :func:`load_sentences`.
+    """
     path = _data_file(split_or_file, data_dir, download=False)
     stat = path.stat()
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
@@ -241,9 +294,30 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
                        source: str = "", checkpoint: str = "",
                        progress: Callable[[int, int], None] | None = None,
                        seen: frozenset[str] | None = None) -> EvaluationResult:
-    """Tag ``sentences`` (their gold words) with ``tagger`` and score them; see :class:`EvaluationResult`.
-    ``progress(done, total)`` is called after every batch of the model; ``seen`` (the training
-    entities' surface forms, :func:`training_entities`) adds the seen/unseen scores."""
+    """Tag ``sentences`` (their gold words) with ``tagger`` and score them.
+
+    Parameters
+    ----------
+    tagger:
+        A :class:`~nerlib.tagging.tagger.Tagger` (anything with its ``tag_words`` and ``labels``).
+    sentences:
+        The sentences to score; for a model trained with document context, the sentences of one
+        ``-DOCSTART-`` document are each other's context.
+    batch_size:
+        Windows per forward pass.
+    source, checkpoint:
+        Names recorded in the result (the data and the model).
+    progress:
+        Called as ``progress(done, total)`` after every batch of the model.
+    seen:
+        The training entities' surface forms (:func:`training_entities`); adds the seen/unseen
+        scores.
+
+    Returns
+    -------
+    EvaluationResult
+        Metrics, per-sentence rows, errors, confusion and the predictions.
+    """
     started = time.perf_counter()
     tokens = [list(s.tokens) for s in sentences]
     gold = [list(s.ner_tags) for s in sentences]
@@ -297,15 +371,43 @@ def evaluate_checkpoint(
     progress: Callable[[int, int], None] | None = None,
     seen_from: str | os.PathLike | None = "train",
 ) -> EvaluationResult:
-    """Run a checkpoint (path, run name, hub id, or a ready :class:`~nerlib.tagging.tagger.Tagger`) over a
-    CoNLL++ split or a CoNLL file and return an :class:`EvaluationResult`.
+    """Run a checkpoint over a CoNLL++ split or a CoNLL file and score it.
 
-    ``limit`` scores only the first ``limit`` sentences (quick looks); ``progress(done, total)`` is
-    called after every batch of the model (e.g. to drive a progress bar). ``seen_from`` (a split name
-    or CoNLL file; default CoNLL++ ``train``, ``None`` to skip) gives the training entities for the
-    seen/unseen scores; when it cannot be found those scores are left out (``None``). Raises
-    :class:`nerlib.runs.checkpoints.CheckpointError` for an unusable checkpoint and ``FileNotFoundError``
-    / :class:`nerlib.data.conll.ConllFormatError` for unusable data, before any model work is done.
+    Data errors surface before any model work is done.
+
+    Parameters
+    ----------
+    path_or_tagger:
+        A checkpoint path, run name or Hub id (loaded in float32, so scores equal the training
+        script's), or a ready :class:`~nerlib.tagging.tagger.Tagger`.
+    split_or_file:
+        A split name or a CoNLL file (see :func:`load_sentences`).
+    data_dir:
+        The CoNLL++ folder.
+    batch_size:
+        Windows per forward pass.
+    device:
+        Where a loaded checkpoint runs; default CUDA if available.
+    limit:
+        Score only the first ``limit`` sentences (quick looks).
+    progress:
+        Called as ``progress(done, total)`` after every batch of the model (e.g. to drive a
+        progress bar).
+    seen_from:
+        A split name or CoNLL file whose entities count as seen (default CoNLL++ ``train``;
+        ``None`` to skip); when it cannot be found the seen/unseen scores are left out (``None``).
+
+    Returns
+    -------
+    EvaluationResult
+        Metrics, per-sentence rows, errors, confusion and the predictions.
+
+    Raises
+    ------
+    nerlib.runs.checkpoints.CheckpointError
+        For an unusable checkpoint.
+    FileNotFoundError, ConllFormatError
+        For unusable data (see :func:`load_sentences`).
     """
     from nerlib.tagging.tagger import Tagger
 

@@ -24,7 +24,11 @@ T = TypeVar("T")
 
 
 def inside_label_ids(label_names: Sequence[str] = NER_LABELS) -> list[int]:
-    """Return, for each label id, the id of its I- form (``B-PER`` -> ``I-PER``; others unchanged)."""
+    """For each label id, the id of its I- form (``B-PER`` -> ``I-PER``; others unchanged).
+
+    >>> inside_label_ids(["O", "B-PER", "I-PER"])
+    [0, 2, 2]
+    """
     index = {name: i for i, name in enumerate(label_names)}
     return [index.get("I-" + name[2:], i) if name.startswith("B-") else i for i, name in enumerate(label_names)]
 
@@ -35,11 +39,36 @@ def align_labels(
     strategy: Strategy = "first",
     label_names: Sequence[str] = NER_LABELS,
 ) -> list[int]:
-    """Return one label id per sub-token, given the tokenizer's ``word_ids`` and one label id per word.
+    """One label id per sub-token, from the tokenizer's ``word_ids`` and one label id per word.
 
-    Special tokens get ``-100``. With ``strategy="first"`` only a word's first sub-token carries its
-    label and continuations get ``-100``; with ``"all"`` continuations get the I- form of the
-    word's label (a ``B-PER`` word's later pieces become ``I-PER``).
+    Parameters
+    ----------
+    word_ids:
+        The word index of each sub-token (``None`` for special tokens), as ``word_ids()`` gives it.
+    word_labels:
+        One label id per word.
+    strategy:
+        ``"first"``: only a word's first sub-token carries its label, continuations get ``-100``;
+        ``"all"``: continuations get the I- form of the word's label (a ``B-PER`` word's later
+        pieces become ``I-PER``).
+    label_names:
+        The labels by id, to find each label's I- form.
+
+    Returns
+    -------
+    list of int
+        One label id per sub-token; special tokens get ``-100`` (:data:`IGNORE_INDEX`).
+
+    Raises
+    ------
+    ValueError
+        For a strategy other than ``"first"`` or ``"all"``.
+
+    >>> word_ids = [None, 0, 0, 1, None]  # [CLS] Jo ##hn ran [SEP]
+    >>> align_labels(word_ids, [1, 0], "first", ["O", "B-PER", "I-PER"])
+    [-100, 1, -100, 0, -100]
+    >>> align_labels(word_ids, [1, 0], "all", ["O", "B-PER", "I-PER"])
+    [-100, 1, 2, 0, -100]
     """
     if strategy not in ("first", "all"):
         raise ValueError(f"unknown alignment strategy {strategy!r}; use 'first' or 'all'")
@@ -67,8 +96,27 @@ def tokenize_and_align(
 ) -> dict[str, list]:
     """Tokenize a batch of pre-split sentences and align their labels; for ``Dataset.map(batched=True)``.
 
-    Returns ``input_ids``, ``attention_mask``, ``labels`` and ``words_cut`` (how many words of each
-    sentence fell off the end because of truncation to ``max_length`` or the model's maximum).
+    Parameters
+    ----------
+    batch:
+        Columns of a batch: ``tokens`` (word lists) and ``label_column`` (label ids per word).
+    tokenizer:
+        A fast tokenizer (it must give ``word_ids()``).
+    strategy:
+        Which sub-tokens carry a word's label (see :func:`align_labels`).
+    max_length:
+        Sub-tokens per sentence at most; default the tokenizer's ``model_max_length`` (capped at
+        100,000).
+    label_column:
+        The column holding the word labels.
+    label_names:
+        The labels by id (see :func:`align_labels`).
+
+    Returns
+    -------
+    dict of list
+        ``input_ids``, ``attention_mask``, ``labels`` and ``words_cut`` (how many words of each
+        sentence fell off the end because of truncation), one entry per sentence.
     """
     limit = max_length or min(getattr(tokenizer, "model_max_length", 512), 100_000)
     encoded = tokenizer(batch["tokens"], is_split_into_words=True, truncation=True, max_length=limit)
@@ -99,10 +147,23 @@ def align_dataset(
     keep_columns: Sequence[str] = (),
     num_proc: int | None = None,
 ) -> AlignedDataset:
-    """Tokenize and align a whole ``datasets.Dataset``; returns :class:`AlignedDataset`.
+    """Tokenize and align a whole ``datasets.Dataset``.
 
-    The original columns are dropped except ``keep_columns``; the label names come from the
-    dataset's ClassLabel feature.
+    Parameters
+    ----------
+    dataset:
+        A dataset with ``tokens`` and a ClassLabel ``label_column`` (its names are the label names).
+    tokenizer, strategy, max_length, label_column:
+        As in :func:`tokenize_and_align`.
+    keep_columns:
+        Original columns to keep; all others are dropped.
+    num_proc:
+        Processes for ``Dataset.map``; None for one.
+
+    Returns
+    -------
+    AlignedDataset
+        The aligned dataset and how many of its sentences truncation cut.
     """
     label_names = dataset.features[label_column].feature.names
     aligned = dataset.map(
@@ -123,11 +184,27 @@ def word_level_predictions(
     num_words: int | None = None,
     fill: T | None = None,
 ) -> list[T | None]:
-    """Return one prediction per word: the prediction of the word's first sub-token.
+    """One prediction per word: the prediction of the word's first sub-token.
 
-    ``token_predictions`` runs parallel to ``word_ids`` (label ids, label strings, score vectors,
-    anything). Words the tokenizer never reached (truncation) get ``fill``; ``num_words`` defaults
-    to the highest word id + 1.
+    Parameters
+    ----------
+    word_ids:
+        The word index of each sub-token (``None`` for special tokens).
+    token_predictions:
+        One prediction per sub-token, parallel to ``word_ids`` (label ids, label strings, score
+        vectors, anything).
+    num_words:
+        The number of words; default the highest word id + 1.
+    fill:
+        The prediction of a word the tokenizer never reached (truncation).
+
+    Returns
+    -------
+    list
+        ``num_words`` predictions, in word order.
+
+    >>> word_level_predictions([None, 0, 0, 1, None], ["-", "B-PER", "I-PER", "O", "-"], num_words=3, fill="O")
+    ['B-PER', 'O', 'O']
     """
     if num_words is None:
         num_words = max((w for w in word_ids if w is not None), default=-1) + 1

@@ -6,13 +6,14 @@ linear layer, cast, dropout, norm and their gradients; reasoned from the layers,
 the GPU finishes each one almost at once. A CUDA graph records those launches once and replays
 them with one call. A graph replays fixed shapes, so batches are padded to a multiple of
 :data:`LENGTH_MULTIPLE` tokens: a handful of shapes covers every batch of a training split, and all
-of them are captured before training starts (a second or two), sharing one memory pool.
+of them are captured before training starts (seconds: docs/benchmarks.md, "Training with CUDA
+graphs"), sharing one memory pool.
 
 :class:`GraphedLoss` gives the loss of a batch as an autograd tensor whose backward replays the
 captured backward; batches of another shape (the short last batch of an epoch) get ``None`` and
 the caller runs the eager model. The arithmetic is the eager model's (same kernels, same autocast);
 only the dropout random numbers come in another order. Memory: each shape keeps its own gradient
-buffers (one float32 copy of the trainable parameters per shape; about 0.4 GiB for BERT-base),
+buffers (one float32 copy of the trainable parameters per shape: 4 bytes per parameter),
 while the activations of all shapes share one pool; a capture that runs out of memory raises, and
 the training script then trains eagerly and says so.
 
@@ -41,17 +42,56 @@ LENGTH_MULTIPLE = 32
 
 def batch_shapes(lengths: Iterable[int], batch_size: int, multiple: int = LENGTH_MULTIPLE,
                  max_positions: int | None = None) -> list[tuple[int, int]]:
-    """The ``(batch_size, padded length)`` shapes that full batches of sentences with these
-    ``lengths`` can take, shortest first. A batch is padded (``nerlib.modeling.batching.collate``, with
-    :func:`~nerlib.modeling.batching.padded_length`) to its longest sentence's bucket, so
-    the buckets of the sentences' own lengths are all there can be. Buckets longer than
-    ``max_positions`` (the model's position embeddings) are left out."""
+    """The ``(batch_size, padded length)`` shapes that full batches of these sentences can take.
+
+    A batch is padded (``nerlib.modeling.batching.collate``, with
+    :func:`~nerlib.modeling.batching.padded_length`) to its longest sentence's bucket, so the
+    buckets of the sentences' own lengths are all there can be.
+
+    Parameters
+    ----------
+    lengths:
+        The sentences' lengths in sub-tokens; zero lengths are ignored.
+    batch_size:
+        Sentences per full batch.
+    multiple:
+        Lengths are padded up to a multiple of this.
+    max_positions:
+        The model's position embeddings; longer buckets are left out. None keeps all.
+
+    Returns
+    -------
+    list of tuple
+        ``(batch_size, length)`` per bucket, shortest first.
+    """
     buckets = {padded_length(n, multiple) for n in lengths if n > 0}
     return [(batch_size, b) for b in sorted(buckets) if max_positions is None or b <= max_positions]
 
 
 def graph_support(device_type: str, processes: int, accumulation_steps: int, compiled: bool) -> str | None:
-    """``None`` when a training run can replay its steps as CUDA graphs, else the reason it cannot."""
+    """Whether a training run can replay its steps as CUDA graphs, and why not.
+
+    Parameters
+    ----------
+    device_type:
+        The torch device type of the run (``"cuda"``, ``"cpu"``...).
+    processes:
+        The number of training processes.
+    accumulation_steps:
+        Gradient accumulation steps.
+    compiled:
+        Whether the model runs under ``torch.compile``.
+
+    Returns
+    -------
+    str or None
+        ``None`` when it can, else the reason it cannot (for the training log).
+
+    >>> graph_support("cuda", 1, 1, False) is None
+    True
+    >>> graph_support("cpu", 1, 1, False)
+    'they need a CUDA device (training on cpu)'
+    """
     if device_type != "cuda":
         return f"they need a CUDA device (training on {device_type})"
     if processes > 1:
@@ -80,18 +120,38 @@ class GraphedLoss:
     @classmethod
     def capture(cls, model: Any, shapes: Iterable[tuple[int, int]], autocast_dtype: Any = None,
                 warmup: int = 3) -> GraphedLoss:
-        """Capture the training forward and backward of ``model`` (a token-classification model on
-        a CUDA device, in training mode) for every ``(batch, length)`` in ``shapes``.
+        """Capture the training forward and backward of ``model`` for every shape in ``shapes``.
 
-        ``autocast_dtype`` (``torch.bfloat16``, ``torch.float16`` or ``None`` for float32) is the
-        mixed precision of the step, applied inside the graph. The longest shape is captured first
-        so that the shared memory pool is sized once. Raises whatever the capture raises: the caller
-        decides whether to train eagerly instead.
+        The longest shape is captured first so that the shared memory pool is sized once.
+
+        Parameters
+        ----------
+        model:
+            A token-classification model on a CUDA device, in training mode.
+        shapes:
+            The ``(batch, length)`` shapes to capture (see :func:`batch_shapes`).
+        autocast_dtype:
+            The mixed precision of the step, applied inside the graph: ``torch.bfloat16``,
+            ``torch.float16`` or ``None`` for float32.
+        warmup:
+            Eager iterations run per shape before its capture.
+
+        Returns
+        -------
+        GraphedLoss
+            The graphs and the seconds the capture took.
+
+        Raises
+        ------
+        Exception
+            Whatever the capture raises (e.g. ``torch.OutOfMemoryError``): the caller decides
+            whether to train eagerly instead.
         """
         started = time.perf_counter()
         # The captured autograd graphs stay alive, and with them the parameters' gradient
         # accumulators, made on the capture's side stream: every later backward would warn that its
-        # stream differs. The cost (a cross-stream wait) is in the measured speed; the warning is noise.
+        # stream differs. The cost (a cross-stream wait) is in the measured speed (docs/benchmarks.md,
+        # "Training with CUDA graphs"); the warning is noise.
         if hasattr(torch.autograd.graph, "set_warn_on_accumulate_grad_stream_mismatch"):
             torch.autograd.graph.set_warn_on_accumulate_grad_stream_mismatch(False)
         device = next(model.parameters()).device
@@ -112,8 +172,19 @@ class GraphedLoss:
         return cls(graphs, time.perf_counter() - started)
 
     def loss(self, batch: dict[str, Any]) -> Any | None:
-        """The training loss of ``batch`` (``input_ids``, ``attention_mask``, ``labels`` on the
-        device) from its shape's graph, or ``None`` if no graph has that shape."""
+        """The training loss of ``batch`` from its shape's graph.
+
+        Parameters
+        ----------
+        batch:
+            ``input_ids``, ``attention_mask`` and ``labels`` tensors on the device.
+
+        Returns
+        -------
+        torch.Tensor or None
+            The float32 loss (an autograd tensor whose backward replays the captured backward), or
+            ``None`` if no graph has the batch's shape.
+        """
         graphed = self.graphs.get(tuple(batch["input_ids"].shape))
         if graphed is None:
             return None
@@ -137,6 +208,18 @@ class TrainingLoss(torch.nn.Module):
         self.autocast_dtype = autocast_dtype
 
     def forward(self, input_ids, attention_mask, labels):
+        """The model's training loss on one batch.
+
+        Parameters
+        ----------
+        input_ids, attention_mask, labels:
+            ``(batch, length)`` tensors on the model's device.
+
+        Returns
+        -------
+        torch.Tensor
+            The loss as a float32 scalar.
+        """
         precision = (torch.autocast("cuda", dtype=self.autocast_dtype, cache_enabled=False)
                      if self.autocast_dtype is not None else contextlib.nullcontext())
         with precision:

@@ -16,9 +16,17 @@ __all__ = ["DeviceCapability", "choose_dtype", "auto_dtype", "native_bfloat16"]
 
 @dataclass(frozen=True)
 class DeviceCapability:
-    """What decides the fastest safe precision on a device: its ``type`` (``cuda``, ``cpu``,
-    ``mps``...), a CUDA card's compute ``capability`` (major, minor), and whether a CPU computes
-    bfloat16 natively (AVX512-BF16 or AMX, through oneDNN)."""
+    """What decides the fastest safe precision on a device.
+
+    Attributes
+    ----------
+    type:
+        The torch device type: ``cuda``, ``cpu``, ``mps``...
+    capability:
+        A CUDA card's compute capability ``(major, minor)``; None for other devices.
+    cpu_bf16:
+        Whether a CPU computes bfloat16 natively (AVX512-BF16 or AMX, through oneDNN).
+    """
 
     type: str
     capability: tuple[int, int] | None = None
@@ -26,7 +34,8 @@ class DeviceCapability:
 
     @classmethod
     def probe(cls, device: Any = None) -> DeviceCapability:
-        """Read the capability of ``device`` (default: CUDA if present, else CPU)."""
+        """Read the capability of ``device`` (a torch device or its name; default: CUDA if present,
+        else CPU). A CPU whose torch build has no oneDNN counts as without native bfloat16."""
         import torch
 
         kind = torch.device(device).type if device is not None else ("cuda" if torch.cuda.is_available() else "cpu")
@@ -47,25 +56,48 @@ class DeviceCapability:
 
 
 def native_bfloat16(device: DeviceCapability) -> bool:
-    """Whether ``device`` computes bfloat16 natively: a CUDA card of compute capability 8.0+, or a
-    CPU with AVX512-BF16 or AMX. Training's ``--mixed-precision auto`` picks ``bf16`` there (no loss
-    scaling needed, unlike float16; on such a CPU MiniLM trained faster with the same F1:
-    docs/benchmarks.md, the minilm-cpu preset's second revision)."""
+    """Whether ``device`` computes bfloat16 natively.
+
+    True for a CUDA card of compute capability 8.0+, or a CPU with AVX512-BF16 or AMX. Training's
+    ``--mixed-precision auto`` picks ``bf16`` there: no loss scaling needed, unlike float16, and on
+    such a CPU MiniLM trained faster with the same F1 (docs/benchmarks.md, "The ``minilm-cpu``
+    preset, second revision").
+
+    >>> native_bfloat16(DeviceCapability("cuda", capability=(8, 0)))
+    True
+    >>> native_bfloat16(DeviceCapability("cpu", cpu_bf16=False))
+    False
+    """
     return device.ampere_or_newer or (device.type == "cpu" and device.cpu_bf16)
 
 
 def choose_dtype(device: DeviceCapability) -> str:
-    """The precision ``dtype="auto"`` tags in on ``device``: the fastest one measured to keep at
-    least 99.5% of entities identical to float32 (docs/benchmarks.md).
+    """The precision ``dtype="auto"`` tags in on ``device``.
 
-    * CUDA, compute capability 8.0 or newer: ``float16``. On an H100, MiniLM checkpoint, CoNLL++
-      test texts: float16 151.7k words/s with 99.92% of entities identical to float32, bfloat16
-      146.5k with 99.50% (99.42% in another run: its 8 mantissa bits flip close calls), float32
-      143.9k. A float16 overflow is caught: the tagger then runs in float32 (:class:`nerlib.tagging.tagger.Tagger`);
+    The fastest precision measured to keep at least 99.5% of entities identical to float32:
+
+    * CUDA, compute capability 8.0 or newer: ``float16``. On an H100 it was the fastest and the
+      closest to float32; bfloat16 sat on or under the 99.5% line (its 8 mantissa bits flip close
+      calls) (docs/benchmarks.md, "One NVIDIA H100 (tagging and the loop before CUDA graphs)"). A
+      float16 overflow is caught: the tagger then runs in float32
+      (:class:`nerlib.tagging.tagger.Tagger`);
     * older CUDA cards: ``float32`` (not measured here);
-    * CPUs with AVX512-BF16 or AMX: ``bfloat16`` (about 2x faster, 99.7% identical entities; float16
-      has no fast CPU kernels);
+    * CPUs with AVX512-BF16 or AMX: ``bfloat16``, faster than float32 within the line
+      (docs/benchmarks.md, "Tagger"); float16 has no fast CPU kernels;
     * everything else (other CPUs, Apple ``mps``): ``float32``.
+
+    Parameters
+    ----------
+    device:
+        The device's capability (:meth:`DeviceCapability.probe`, or built by hand).
+
+    Returns
+    -------
+    str
+        ``"float16"``, ``"bfloat16"`` or ``"float32"``.
+
+    >>> choose_dtype(DeviceCapability("cuda", capability=(9, 0))), choose_dtype(DeviceCapability("mps"))
+    ('float16', 'float32')
     """
     if device.ampere_or_newer:
         return "float16"
@@ -73,8 +105,19 @@ def choose_dtype(device: DeviceCapability) -> str:
 
 
 def auto_dtype(device: Any = None) -> Any:
-    """The torch dtype ``dtype="auto"`` loads a model in on ``device`` (default: CUDA if present,
-    else CPU), or ``None`` for float32 (keep the checkpoint's weights as they are)."""
+    """The torch dtype ``dtype="auto"`` loads a model in on ``device``.
+
+    Parameters
+    ----------
+    device:
+        A torch device or its name; default CUDA if present, else CPU.
+
+    Returns
+    -------
+    torch.dtype or None
+        ``torch.float16`` or ``torch.bfloat16`` (see :func:`choose_dtype`), or ``None`` for float32
+        (keep the checkpoint's weights as they are).
+    """
     import torch
 
     choice = choose_dtype(DeviceCapability.probe(device))

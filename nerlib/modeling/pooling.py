@@ -10,9 +10,9 @@ evaluate``) and the training script's validation/test scoring all read word labe
 * ``"mean"``: the mean of the log-probabilities of all the word's sub-tokens (trained with labels
   on every sub-token, ``label_strategy="all"``). With case markers the first sub-token of a
   capitalised word is the marker ``^``, which says little about the word itself; the mean reads
-  the word's own pieces too (docs/benchmarks.md: +0.2 test F1, +0.4 unseen F1 on the
-  ``minilm-cpu`` preset over 3 seeds; on a model trained on first sub-tokens it costs 7-14 points,
-  so the rule follows how the model was trained).
+  the word's own pieces too. The mean scores better on the ``minilm-cpu`` preset over 3 seeds but
+  far worse on a model trained on first sub-tokens, so the rule follows how the model was trained
+  (docs/benchmarks.md, "Reading a word's label from all its sub-tokens").
 
 The word's score is the softmax of the pooled log-probabilities (for one sub-token: its own
 probability). The rule is recorded in the model's ``config.json`` with the rest of the encoding
@@ -39,25 +39,58 @@ WORD_POOLINGS: tuple[str, ...] = ("first", "mean")
 
 
 def check_pooling(pooling: str) -> str:
-    """Return ``pooling`` if it is a known rule; raises ``ValueError`` naming the choices otherwise."""
+    """Return ``pooling`` if it is a known rule (one of :data:`WORD_POOLINGS`).
+
+    Raises
+    ------
+    ValueError
+        Naming the choices, for an unknown rule.
+
+    >>> check_pooling("mean")
+    'mean'
+    """
     if pooling not in WORD_POOLINGS:
         raise ValueError(f"unknown word pooling {pooling!r}; use one of {', '.join(WORD_POOLINGS)}")
     return pooling
 
 
 def pooling_for_strategy(label_strategy: str) -> WordPooling:
-    """The pooling rule for a model trained with ``label_strategy``: ``"mean"`` when every sub-token
-    carried a label (``"all"``), else ``"first"``."""
+    """The pooling rule for a model trained with ``label_strategy``.
+
+    ``"mean"`` when every sub-token carried a label (``"all"``), else ``"first"``.
+
+    >>> pooling_for_strategy("all"), pooling_for_strategy("first")
+    ('mean', 'first')
+    """
     return "mean" if label_strategy == "all" else "first"
 
 
 def pooled_tokens(firsts: np.ndarray, ends: np.ndarray, pooling: str) -> tuple[np.ndarray, np.ndarray]:
-    """Which sub-tokens count for which word; returns ``(positions, words)``.
+    """Which sub-tokens count for which word.
 
-    ``firsts[w]`` / ``ends[w]`` are the flat positions (in a flattened batch) of word ``w``'s first
-    sub-token and one past its last; every word has at least one. ``positions`` are the flat
-    positions to read, ``words`` the word (index into ``firsts``) each belongs to, in order: the
-    first sub-tokens for ``"first"``, all sub-tokens for ``"mean"``.
+    Parameters
+    ----------
+    firsts, ends:
+        The flat positions (in a flattened batch) of word ``w``'s first sub-token and one past its
+        last, at index ``w``; every word has at least one sub-token.
+    pooling:
+        ``"first"`` or ``"mean"``.
+
+    Returns
+    -------
+    tuple of two int64 arrays
+        ``(positions, words)``: the flat positions to read and the word (index into ``firsts``)
+        each belongs to, in order: the first sub-tokens for ``"first"``, all sub-tokens for
+        ``"mean"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown pooling rule.
+
+    >>> positions, words = pooled_tokens(np.array([1, 3]), np.array([3, 4]), "first")
+    >>> positions.tolist(), words.tolist()
+    ([1, 3], [0, 1])
     """
     firsts = np.asarray(firsts, dtype=np.int64)
     if check_pooling(pooling) == "first":
@@ -71,13 +104,27 @@ def pooled_tokens(firsts: np.ndarray, ends: np.ndarray, pooling: str) -> tuple[n
 
 
 def word_bounds(word_ids: Sequence[Sequence[int]], width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where each word's sub-tokens lie in a batch of rows padded to ``width``; returns
-    ``(firsts, ends, owners)`` over the flattened batch (see :func:`pooled_tokens`), and for each
-    word its ``(row, word id)`` as ``owners`` (shape ``(words, 2)``).
+    """Where each word's sub-tokens lie in a batch of rows padded to ``width``.
 
-    ``word_ids[row]`` gives each sub-token's word (``-1`` for special, context and padding
-    tokens; a word's sub-tokens are consecutive, as :func:`nerlib.modeling.encoding.encode_examples` makes
-    them). A word without sub-tokens (cut off by truncation) is simply absent.
+    Parameters
+    ----------
+    word_ids:
+        For each row, each sub-token's word (``-1`` for special, context and padding tokens; a
+        word's sub-tokens are consecutive, as :func:`nerlib.modeling.encoding.encode_examples`
+        makes them); rows may be shorter than ``width``.
+    width:
+        The padded row length.
+
+    Returns
+    -------
+    tuple of three int64 arrays
+        ``(firsts, ends, owners)``: each word's first flat position and one past its last, over
+        the flattened batch (as :func:`pooled_tokens` takes them), and its ``(row, word id)``
+        (shape ``(words, 2)``). A word without sub-tokens (cut off by truncation) is simply absent.
+
+    >>> firsts, ends, owners = word_bounds([[-1, 0, 0, 1, -1], [-1, 0, -1]], 5)
+    >>> firsts.tolist(), ends.tolist(), owners.tolist()
+    ([1, 3, 6], [3, 4, 7], [[0, 0], [0, 1], [1, 0]])
     """
     grid = np.full((len(word_ids), width), -1, dtype=np.int64)
     for row, ids in enumerate(word_ids):
@@ -99,11 +146,31 @@ def word_bounds(word_ids: Sequence[Sequence[int]], width: int) -> tuple[np.ndarr
 
 
 def pool_words(logits: Any, positions: Any, words: Any, n_words: int) -> tuple[Any, Any]:
-    """Pool the flattened ``logits`` (``(cells, labels)``, a torch tensor) into one prediction per
-    word; returns ``(scores, labels)`` tensors of length ``n_words`` on the logits' device.
+    """Pool the flattened logits into one prediction per word.
 
-    ``positions``/``words`` come from :func:`pooled_tokens` (as tensors on the same device).
     Everything stays on the device (no host synchronisation): the sizes are host integers.
+
+    Parameters
+    ----------
+    logits:
+        A torch tensor ``(cells, labels)``: the batch's logits, flattened over rows.
+    positions, words:
+        From :func:`pooled_tokens`, as int64 tensors on the logits' device.
+    n_words:
+        The number of words.
+
+    Returns
+    -------
+    tuple of two tensors
+        ``(scores, labels)`` of length ``n_words`` on the logits' device: each word's label id and
+        the softmax of its pooled log-probabilities at that label (float32).
+
+    >>> import torch
+    >>> logits = torch.tensor([[0.9, 0.1], [0.5, 0.5], [0.1, 0.9]]).log()
+    >>> positions, words = pooled_tokens(np.array([0, 2]), np.array([2, 3]), "mean")
+    >>> scores, labels = pool_words(logits, torch.from_numpy(positions), torch.from_numpy(words), 2)
+    >>> [round(score, 2) for score in scores.tolist()], labels.tolist()
+    ([0.75, 0.9], [0, 1])
     """
     import torch
 

@@ -25,10 +25,27 @@ PREFIX = "##"  # marks a piece that continues a word
 
 def learn_wordpiece_vocab(word_counts: dict[str, int], vocab_size: int, min_frequency: int = 2,
                           special_tokens: Sequence[str] = SPECIAL_TOKENS) -> list[str]:
-    """Return a WordPiece vocabulary (special tokens, then every character as a word start and as a
-    ``##`` continuation, then merged pieces in merge order) of at most ``vocab_size`` entries, or
-    fewer when no pair occurs ``min_frequency`` times any more. Deterministic: equal counts are
-    broken by the pieces' text.
+    """Learn a WordPiece vocabulary from word counts, deterministically.
+
+    Equal counts are broken by the pieces' text, so the same counts always give the same vocabulary.
+
+    Parameters
+    ----------
+    word_counts:
+        Word -> number of occurrences (empty words are ignored).
+    vocab_size:
+        The most entries the vocabulary gets (special tokens and the alphabet included).
+    min_frequency:
+        Merging stops when no pair of pieces occurs this many times any more.
+    special_tokens:
+        Tokens placed first, in order.
+
+    Returns
+    -------
+    list of str
+        Special tokens, then every character seen as a word start and as a ``##`` continuation
+        (sorted), then merged pieces in merge order; at most ``vocab_size`` entries, or fewer when
+        merging stopped at ``min_frequency``.
 
     >>> vocab = learn_wordpiece_vocab({"low": 5, "lower": 2, "newest": 6}, vocab_size=20, special_tokens=())
     >>> vocab[:8]  # the alphabet
@@ -98,12 +115,37 @@ def train_wordpiece_tokenizer(
     model_max_length: int = 512,
     min_frequency: int = 2,
 ) -> PreTrainedTokenizerFast:
-    """Return a fast BERT-style tokenizer trained on ``word_sequences`` (e.g. the training split's
-    ``tokens`` column). The same words always give the same vocabulary (see the module docstring).
+    """A fast BERT-style tokenizer trained on ``word_sequences``.
 
-    It splits on whitespace and punctuation, adds ``[CLS] ... [SEP]``, and supports
+    The same words always give the same vocabulary (see the module docstring). It splits on
+    whitespace and punctuation, adds ``[CLS] ... [SEP]``, and supports
     ``is_split_into_words=True`` with ``word_ids()``, like ``bert-base-cased``'s tokenizer.
     Save it with ``save_pretrained`` next to a model.
+
+    Parameters
+    ----------
+    word_sequences:
+        Sentences as word lists, e.g. the training split's ``tokens`` column.
+    vocab_size:
+        The most vocabulary entries (see :func:`learn_wordpiece_vocab`).
+    lowercase:
+        Fold case and strip accents, like an uncased BERT; False keeps both (NFC only), since
+        both are strong NER cues.
+    model_max_length:
+        The tokenizer's ``model_max_length``.
+    min_frequency:
+        The least count of a pair of pieces that is still merged.
+
+    Returns
+    -------
+    PreTrainedTokenizerFast
+        The tokenizer, with ``[PAD]``, ``[UNK]``, ``[CLS]``, ``[SEP]`` and ``[MASK]``.
+
+    >>> tokenizer = train_wordpiece_tokenizer([["Paris", "is", "nice"]] * 3, vocab_size=60)
+    >>> tokenizer(["Paris", "is", "lovely"], is_split_into_words=True).word_ids()
+    [None, 0, 1, 2, None]
+    >>> tokenizer.tokenize("Paris is lovely")  # "v" and "y" were never seen
+    ['Paris', 'is', '[UNK]']
     """
     # Cased models keep accents and case (both are strong NER cues); uncased ones fold both, like BERT.
     normalizer = (

@@ -91,7 +91,23 @@ class HubUnavailableError(CheckpointError):
 
 @dataclass
 class Checkpoint:
-    """A loaded checkpoint: model in eval mode on ``device``, its fast tokenizer and label map."""
+    """A loaded checkpoint (see :func:`load_checkpoint`).
+
+    Attributes
+    ----------
+    model:
+        The token-classification model, in eval mode on ``device``.
+    tokenizer:
+        Its fast tokenizer.
+    id2label:
+        Label id -> name.
+    source:
+        What was asked for (a path, run name or Hub id).
+    path:
+        The folder the model was loaded from.
+    device:
+        Where the model is.
+    """
 
     model: Any
     tokenizer: Any
@@ -127,8 +143,18 @@ def _checkpoint_in_run(run_dir: Path) -> Path | None:
 
 
 def latest_trained_run(runs_dir: str | os.PathLike | None = None) -> Path | None:
-    """The newest run in ``runs_dir`` (default ``$NERLIB_RUNS_DIR``) that has a usable checkpoint
-    (best, else the latest), or None."""
+    """The newest run in ``runs_dir`` that has a usable checkpoint (best, else the latest).
+
+    Parameters
+    ----------
+    runs_dir:
+        The folder of runs; default ``$NERLIB_RUNS_DIR`` (else ``./runs``).
+
+    Returns
+    -------
+    Path or None
+        The run folder, or None when no run there has a checkpoint.
+    """
     from nerlib.runs.folder import list_runs
 
     for run in list_runs(runs_dir):
@@ -148,10 +174,24 @@ def _looks_like_hub_id(text: str) -> bool:
 
 
 def resolve_checkpoint_dir(path_or_name: str | os.PathLike) -> Path | None:
-    """Find the model folder for a local path or run name; None if it must be a hub id.
+    """Find the model folder for a local path or run name.
 
-    Raises :class:`CheckpointNotFoundError` for a local path that exists but holds no model, or for
-    something that is neither a local path nor a plausible hub id.
+    Parameters
+    ----------
+    path_or_name:
+        A model folder, its ``config.json`` or ``model.safetensors``, a training run folder, a run
+        name in ``$NERLIB_RUNS_DIR``, or a Hub id (``hub:`` in front always means the Hub).
+
+    Returns
+    -------
+    Path or None
+        The folder holding ``config.json``, or None if it must be a Hub id.
+
+    Raises
+    ------
+    CheckpointNotFoundError
+        For a local path that exists but holds no model (or is another file), or for something
+        that is neither a local path, a run name nor a plausible Hub id.
     """
     text = os.fspath(path_or_name)
     if text.startswith(HUB_PREFIX):
@@ -217,10 +257,26 @@ def _read_config(folder: Path) -> dict:
 
 
 def read_label_map(folder: str | os.PathLike) -> dict[int, str]:
-    """Read ``id2label`` from a model folder's ``config.json`` (ids as ints).
+    """Read ``id2label`` from a model folder's ``config.json``.
 
-    Raises :class:`MissingLabelMapError` when there is none, or only the ``LABEL_<i>`` placeholders
-    that ``transformers`` writes for a model that was never given label names.
+    Parameters
+    ----------
+    folder:
+        The model folder.
+
+    Returns
+    -------
+    dict of int to str
+        The label of each id; the ids run from 0 without gaps.
+
+    Raises
+    ------
+    MissingLabelMapError
+        When there is no map, its keys are not integers running 0..n-1, or it holds only the
+        ``LABEL_<i>`` placeholders that ``transformers`` writes for a model that was never given
+        label names.
+    CheckpointError
+        When ``config.json`` is not readable JSON or not a JSON object.
     """
     folder = Path(folder)
     config = _read_config(folder)
@@ -364,9 +420,39 @@ def load_checkpoint(
 ) -> Checkpoint:
     """Load a token-classification model, its fast tokenizer and label map, ready for inference.
 
-    ``device`` defaults to :func:`default_device`; ``dtype`` (e.g. ``torch.bfloat16``) defaults to
-    the float32 the weights are usually stored in. Returns a :class:`Checkpoint` with the model in
-    eval mode. Raises a :class:`CheckpointError` subclass naming the problem.
+    Every check of the module docstring's "Safety" runs before the weights load.
+
+    Parameters
+    ----------
+    path_or_hub_id:
+        Anything :func:`resolve_checkpoint_dir` accepts; a Hub id is downloaded into the HF cache.
+    device:
+        Where the model goes; default :func:`default_device`.
+    dtype:
+        The weights' torch dtype (e.g. ``torch.bfloat16``); default the float32 they are usually
+        stored in.
+
+    Returns
+    -------
+    Checkpoint
+        The model in eval mode on ``device``, its fast tokenizer, label map, source and folder.
+
+    Raises
+    ------
+    CheckpointNotFoundError
+        When nothing local or on the Hub matches.
+    HubUnavailableError
+        When a Hub id cannot be downloaded (offline, unknown id, or gated).
+    NotTokenClassificationError
+        For a model of another kind, or one that needs custom code.
+    MissingLabelMapError
+        For a missing or placeholder label map, or one whose size differs from the classifier's.
+    WeightsError
+        For missing, pickled, corrupt, incomplete or out-of-folder weights.
+    TokenizerError
+        For a missing, unusable or slow tokenizer.
+    CheckpointError
+        For an unreadable ``config.json`` (all of the above are its subclasses).
     """
     source = os.fspath(path_or_hub_id)
     folder = resolve_checkpoint_dir(source)
@@ -433,11 +519,27 @@ def _numpy_safe_globals() -> list:
 
 
 def load_training_state(file: str | os.PathLike, map_location: Any = None) -> Any:
-    """Return the object saved in ``file`` (an optimizer, scheduler, scaler or RNG state written by
-    ``torch.save`` during training), loaded with ``torch.load(weights_only=True)``: tensors, numbers,
-    strings, containers and numpy's RNG key array only, so a crafted file cannot run code.
+    """Load a training-state file without running code from it.
 
-    Raises :class:`TrainingStateError` naming the file when it is unreadable or holds anything else.
+    Read with ``torch.load(weights_only=True)``: tensors, numbers, strings, containers and numpy's
+    RNG key array only, so a crafted file cannot run code.
+
+    Parameters
+    ----------
+    file:
+        An optimizer, scheduler, scaler or RNG state written by ``torch.save`` during training.
+    map_location:
+        As for ``torch.load`` (e.g. ``"cpu"``); None keeps the saved devices.
+
+    Returns
+    -------
+    object
+        The saved object.
+
+    Raises
+    ------
+    TrainingStateError
+        Naming the file, when it is unreadable or truncated, or holds anything else.
     """
     import pickle
 

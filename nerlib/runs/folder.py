@@ -49,17 +49,51 @@ STATUSES = ("running", "finished", "failed", "stopped")
 
 
 def default_runs_dir() -> Path:
-    """Return the runs folder: ``$NERLIB_RUNS_DIR`` if set, else ``./runs``."""
+    """The runs folder: ``$NERLIB_RUNS_DIR`` if set, else ``./runs``."""
     return settings.runs_dir()
 
 
 def write_json_atomic(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as JSON to ``path`` through a temporary file and a rename; returns ``path``."""
+    """Write ``data`` as JSON to ``path`` through a temporary file and a rename.
+
+    Parameters
+    ----------
+    path:
+        The file to write; its folder is created if missing.
+    data:
+        Anything ``json`` writes, plus paths, numpy/torch scalars and dataclasses; indented by 2.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    TypeError
+        For a value that cannot be written as JSON (nothing is written).
+    """
     return write_text_atomic(path, json.dumps(data, indent=2, default=_json_default) + "\n")
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename; returns ``path``."""
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    A reader never sees half a file; on any failure (disk full, Ctrl-C) the temporary file is
+    removed and the error raised again.
+
+    Parameters
+    ----------
+    path:
+        The file to write; its folder is created if missing.
+    text:
+        The text, written as UTF-8.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}")
@@ -130,13 +164,43 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def write_run_config(run_dir: str | Path, config: dict[str, Any]) -> Path:
-    """Write ``run.json`` (``config`` plus ``format_version``); returns its path."""
+    """Write ``run.json`` atomically.
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+    config:
+        The run's configuration; ``format_version`` is added in front.
+
+    Returns
+    -------
+    Path
+        The path of ``run.json``.
+    """
     return write_json_atomic(Path(run_dir) / RUN_FILE, {"format_version": FORMAT_VERSION, **config})
 
 
 def read_run_config(run_dir: str | Path) -> dict[str, Any]:
-    """Return the contents of ``run.json``; raises ``FileNotFoundError`` if the folder is no run
-    and :class:`RunFileError` if its ``run.json`` is damaged."""
+    """The contents of ``run.json``.
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+
+    Returns
+    -------
+    dict
+        The JSON object.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder is no run (no ``run.json``).
+    RunFileError
+        If its ``run.json`` is damaged (unreadable, not JSON, or not an object).
+    """
     path = Path(run_dir) / RUN_FILE
     data = _read_json_object(path)
     if data is None:
@@ -149,7 +213,15 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
 
 
 def append_metrics(run_dir: str | Path, record: dict[str, Any]) -> None:
-    """Append one evaluation record as a JSON line to ``metrics.jsonl`` (flushed and fsynced)."""
+    """Append one evaluation record as a JSON line to ``metrics.jsonl`` (flushed and fsynced).
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder; created if missing.
+    record:
+        The evaluation's fields (as :func:`write_json_atomic` writes them).
+    """
     path = Path(run_dir) / METRICS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(record, default=_json_default)
@@ -160,10 +232,25 @@ def append_metrics(run_dir: str | Path, record: dict[str, Any]) -> None:
 
 
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
-    """Return the records of ``metrics.jsonl`` in order ([] when there is none).
+    """The records of ``metrics.jsonl`` in order.
 
-    A torn last line (the process was killed mid-write) is skipped; a bad line elsewhere (not JSON,
-    or not a JSON object) raises :class:`RunFileError` naming the line.
+    A torn last line (the process was killed mid-write) is skipped.
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+
+    Returns
+    -------
+    list of dict
+        One record per line; ``[]`` when there is no ``metrics.jsonl``.
+
+    Raises
+    ------
+    RunFileError
+        When the file is unreadable, or a line other than the last is not JSON or not a JSON object
+        (naming the line).
     """
     path = Path(run_dir) / METRICS_FILE
     if not path.exists():
@@ -189,8 +276,28 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
 
 
 def truncate_metrics(run_dir: str | Path, keep: int) -> int:
-    """Keep only the first ``keep`` records of ``metrics.jsonl`` (atomically); returns how many
-    were dropped. Resume uses this to drop evaluations made after the checkpoint it restarts from."""
+    """Keep only the first ``keep`` records of ``metrics.jsonl`` (atomically).
+
+    Resume uses this to drop evaluations made after the checkpoint it restarts from. A torn last
+    line is dropped too, so appends start on a clean line.
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+    keep:
+        How many records to keep.
+
+    Returns
+    -------
+    int
+        How many records were dropped.
+
+    Raises
+    ------
+    RunFileError
+        When ``metrics.jsonl`` is damaged (see :func:`read_metrics`).
+    """
     records = read_metrics(run_dir)
     if len(records) <= keep and (Path(run_dir) / METRICS_FILE).exists():
         # still rewrite when the file has a torn last line, so appends start on a clean line
@@ -229,11 +336,16 @@ def flatten_metrics(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def metrics_frame(records: Sequence[dict[str, Any]]):
-    """Return ``records`` as a pandas DataFrame, one row per evaluation.
+    """``records`` as a pandas DataFrame, one row per evaluation.
 
     Each row is :func:`flatten_metrics` of a line: scalar fields become columns; ``per_type`` is
     flattened to ``<TYPE>_precision``, ``<TYPE>_recall``, ``<TYPE>_f1`` and ``<TYPE>_support``
-    columns (e.g. ``PER_f1``).
+    columns (e.g. ``PER_f1``). The standard columns (``epoch``, ``step``, ``split``, ``loss``,
+    ``f1``...) come first and are always there, empty when no record has them.
+
+    >>> metrics_frame([{"step": 5, "split": "validation", "f1": 0.5, "per_type": {"PER": {"f1": 0.7}}}])[
+    ...     ["step", "split", "f1", "PER_f1"]].to_dict("records")
+    [{'step': 5, 'split': 'validation', 'f1': 0.5, 'PER_f1': 0.7}]
     """
     import pandas as pd
 
@@ -254,11 +366,33 @@ def metrics_frame(records: Sequence[dict[str, Any]]):
 class Progress:
     """Live state of a training process, as in ``progress.json``.
 
-    ``status`` is running/finished/failed/stopped; ``phase`` says what a running process does now
-    (``loading``, ``training``, ``evaluating validation``, ``evaluating test``, ``saving``);
-    ``epoch`` counts completed epochs as a float (1.5 = half way through the second one);
-    ``eta_s`` estimates the seconds left for training plus evaluations (None until known);
-    ``updated_at`` is a Unix time, ``pid``/``host`` identify the process.
+    Attributes
+    ----------
+    status:
+        ``running``, ``finished``, ``failed`` or ``stopped``.
+    phase:
+        What a running process does now (``loading``, ``training``, ``evaluating validation``,
+        ``evaluating test``, ``saving``).
+    step, total_steps:
+        Optimizer steps done and planned.
+    epoch:
+        Completed epochs as a float (1.5 = half way through the second one).
+    num_epochs:
+        Epochs planned.
+    elapsed_s:
+        Seconds since the start.
+    eta_s:
+        Estimated seconds left for training plus evaluations (None until known).
+    loss, learning_rate, sentences_per_s:
+        The latest training loss, learning rate and speed (None until known).
+    best_f1:
+        The best validation F1 so far (None before the first evaluation).
+    message:
+        A line for people (e.g. why the run stopped or failed).
+    updated_at:
+        When the file was written (Unix time).
+    pid, host:
+        The process that writes it.
     """
 
     status: str = "running"
@@ -284,8 +418,21 @@ class Progress:
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
 
     def is_alive(self, stale_after_s: float = 120.0) -> bool:
-        """Whether a ``running`` process still seems alive: it wrote recently, and, on this host,
-        its pid still exists. A killed run stays ``running`` in the file; this tells them apart."""
+        """Whether a ``running`` process still seems alive.
+
+        A killed run stays ``running`` in the file; this tells them apart.
+
+        Parameters
+        ----------
+        stale_after_s:
+            Seconds since the last write after which the process counts as gone.
+
+        Returns
+        -------
+        bool
+            True when the status is ``running``, the file was written within ``stale_after_s``,
+            and (on this host) the pid still exists.
+        """
         if self.status != "running":
             return False
         if self.host == socket.gethostname() and self.pid:
@@ -299,7 +446,23 @@ class Progress:
 
 
 def write_progress(run_dir: str | Path, progress: Progress) -> None:
-    """Write ``progress.json`` atomically, stamping ``updated_at``, ``pid`` and ``host``."""
+    """Write ``progress.json`` atomically, stamping ``updated_at``, ``pid`` and ``host``.
+
+    When the disk is full (or the folder unwritable), an existing ``progress.json`` is overwritten
+    in place instead, so that the final "failed" still replaces "running".
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+    progress:
+        The state to write; its ``updated_at`` is set, and ``pid``/``host`` when unset.
+
+    Raises
+    ------
+    OSError
+        When neither the atomic write nor the in-place overwrite works (the first error).
+    """
     progress.updated_at = time.time()
     progress.pid = progress.pid or os.getpid()
     progress.host = progress.host or socket.gethostname()
@@ -316,9 +479,25 @@ def write_progress(run_dir: str | Path, progress: Progress) -> None:
 
 
 def read_progress(run_dir: str | Path) -> Progress | None:
-    """Return the run's :class:`Progress`, or None when there is no ``progress.json``. Raises
-    :class:`RunFileError` when it is damaged: not an object, an unknown status, or a field of the
-    wrong type (the dashboard formats these numbers)."""
+    """The run's :class:`Progress`.
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+
+    Returns
+    -------
+    Progress or None
+        The live state (unknown fields ignored, missing ones at their defaults), or None when there
+        is no ``progress.json``.
+
+    Raises
+    ------
+    RunFileError
+        When the file is damaged: unreadable, not an object, an unknown status, or a field of the
+        wrong type (the dashboard formats these numbers).
+    """
     path = Path(run_dir) / PROGRESS_FILE
     data = _read_json_object(path)
     if data is None:
@@ -349,10 +528,22 @@ def read_progress(run_dir: str | Path) -> Progress | None:
 class CheckpointInfo:
     """A complete checkpoint folder.
 
-    ``name`` is the folder name (``epoch-2``, ``step-500``, ``best``), ``step``/``epoch`` when it
-    was saved, ``metrics`` the validation metrics at that point (may be empty), ``resumable``
-    whether it holds the optimizer/scheduler/RNG state ``--resume`` needs, ``source`` (for
-    ``best``) the checkpoint it equals.
+    Attributes
+    ----------
+    name:
+        The folder name (``epoch-2``, ``step-500``, ``best``).
+    path:
+        The folder.
+    step, epoch:
+        When it was saved.
+    metrics:
+        The validation metrics at that point (may be empty).
+    resumable:
+        Whether it holds the optimizer/scheduler/RNG state ``--resume`` needs.
+    source:
+        For ``best``, the checkpoint it equals.
+    info:
+        Everything ``checkpoint.json`` holds.
     """
 
     name: str
@@ -371,7 +562,7 @@ class CheckpointInfo:
 
 
 def read_checkpoint(path: str | Path) -> CheckpointInfo | None:
-    """Return the :class:`CheckpointInfo` of a checkpoint folder, or None if it is incomplete."""
+    """The :class:`CheckpointInfo` of a checkpoint folder, or None if it is incomplete."""
     path = Path(path)
     info = _read_json(path / CHECKPOINT_FILE)
     if info is None:
@@ -384,9 +575,21 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo | None:
 
 
 def list_checkpoints(run_dir: str | Path, include_best: bool = False) -> list[CheckpointInfo]:
-    """Return the run's complete checkpoints ordered by step (``best`` only if ``include_best``).
+    """The run's complete checkpoints, ordered by step.
 
     Temporary and half-written folders (no ``checkpoint.json``) are skipped.
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+    include_best:
+        Whether to list ``best`` too (after the checkpoint of the same step).
+
+    Returns
+    -------
+    list of CheckpointInfo
+        ``[]`` when there is no ``checkpoints/`` folder.
     """
     folder = Path(run_dir) / CHECKPOINTS_DIR
     if not folder.is_dir():
@@ -404,8 +607,11 @@ def list_checkpoints(run_dir: str | Path, include_best: bool = False) -> list[Ch
 
 
 def best_checkpoint(run_dir: str | Path) -> CheckpointInfo | None:
-    """Return ``checkpoints/best`` if complete, else the checkpoint with the highest validation F1,
-    else the last one, else None."""
+    """The run's best checkpoint.
+
+    ``checkpoints/best`` if complete, else the checkpoint with the highest validation F1 (the later
+    one on a tie), else the last one, else None.
+    """
     best = read_checkpoint(Path(run_dir) / CHECKPOINTS_DIR / BEST)
     if best is not None:
         return best
@@ -417,15 +623,29 @@ def best_checkpoint(run_dir: str | Path) -> CheckpointInfo | None:
 
 
 def last_resumable_checkpoint(run_dir: str | Path) -> CheckpointInfo | None:
-    """Return the latest complete checkpoint that holds training state, or None."""
+    """The latest complete checkpoint that holds training state, or None."""
     resumable = [c for c in list_checkpoints(run_dir) if c.resumable]
     return resumable[-1] if resumable else None
 
 
 def checkpoint_temp_dir(run_dir: str | Path, name: str) -> Path:
-    """Return a fresh (emptied) temporary folder under ``checkpoints/`` to write checkpoint ``name``
-    into; :func:`commit_checkpoint` then moves it into place. The name is the same in every process
-    of a distributed run, so each can add its own RNG state; only the main process should call it."""
+    """A fresh (emptied) temporary folder under ``checkpoints/`` to write a checkpoint into.
+
+    :func:`commit_checkpoint` then moves it into place. The name is the same in every process of a
+    distributed run, so each can add its own RNG state; only the main process should call it.
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+    name:
+        The checkpoint's final name (``epoch-2``, ``step-500``, ``best``).
+
+    Returns
+    -------
+    Path
+        ``checkpoints/.tmp-<name>``, empty.
+    """
     folder = Path(run_dir) / CHECKPOINTS_DIR / f"{TEMP_PREFIX}{name}"
     if folder.exists():
         shutil.rmtree(folder)
@@ -434,8 +654,26 @@ def checkpoint_temp_dir(run_dir: str | Path, name: str) -> Path:
 
 
 def commit_checkpoint(temp_dir: str | Path, name: str, info: dict[str, Any]) -> Path:
-    """Mark ``temp_dir`` complete (write ``checkpoint.json`` last) and rename it to
-    ``checkpoints/<name>``, replacing an older one of that name; returns the final path."""
+    """Mark ``temp_dir`` complete and move it to ``checkpoints/<name>``.
+
+    ``checkpoint.json`` is written last, then the folder is renamed, replacing an older one of that
+    name.
+
+    Parameters
+    ----------
+    temp_dir:
+        The folder from :func:`checkpoint_temp_dir`, with the checkpoint written.
+    name:
+        The final name.
+    info:
+        What ``checkpoint.json`` records (``step``, ``epoch``, ``metrics``, ``resumable``,
+        ``source``...); ``format_version`` is added.
+
+    Returns
+    -------
+    Path
+        The final path.
+    """
     temp_dir = Path(temp_dir)
     write_json_atomic(temp_dir / CHECKPOINT_FILE, {"format_version": FORMAT_VERSION, **info})
     final = temp_dir.parent / name
@@ -465,8 +703,20 @@ def remove_stale_temp_dirs(run_dir: str | Path) -> list[Path]:
 
 
 def prune_checkpoints(run_dir: str | Path, keep_last: int | None) -> list[Path]:
-    """Delete all but the newest ``keep_last`` checkpoints (``best`` is never deleted);
-    returns the deleted paths. ``None`` or ``0`` keeps everything."""
+    """Delete all but the newest ``keep_last`` checkpoints (``best`` is never deleted).
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+    keep_last:
+        How many checkpoints to keep, by step; ``None`` or ``0`` keeps everything.
+
+    Returns
+    -------
+    list of Path
+        The deleted folders.
+    """
     if not keep_last:
         return []
     checkpoints = list_checkpoints(run_dir)
@@ -486,8 +736,27 @@ def write_predictions(
     gold: Sequence[Sequence[str]],
     predicted: Sequence[Sequence[str]],
 ) -> Path:
-    """Write ``word gold predicted`` lines, a blank line after each sentence (conlleval's input
-    format), atomically; returns ``path``."""
+    """Write ``word gold predicted`` lines atomically (conlleval's input format).
+
+    Parameters
+    ----------
+    path:
+        The file to write.
+    tokens:
+        The sentences' words.
+    gold, predicted:
+        One tag per word each, for every sentence.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        When the three disagree in sentences or words (nothing is written).
+    """
     return write_text_atomic(path, format_predictions(tokens, gold, predicted))
 
 
@@ -501,7 +770,23 @@ class Predictions:
 
 
 def read_predictions(path: str | Path) -> Predictions:
-    """Read a ``word gold predicted`` file written by :func:`write_predictions`."""
+    """Read a ``word gold predicted`` file written by :func:`write_predictions`.
+
+    Parameters
+    ----------
+    path:
+        The file; blank lines end sentences.
+
+    Returns
+    -------
+    Predictions
+        Parallel lists of words, gold and predicted tags per sentence.
+
+    Raises
+    ------
+    ValueError
+        For a line that does not hold exactly three columns (naming the line).
+    """
     result = Predictions([], [], [])
     sentence: list[list[str]] = []
     path = Path(path)
@@ -531,12 +816,28 @@ def read_predictions(path: str | Path) -> Predictions:
 
 @dataclass
 class Run:
-    """A training run as read from its folder.
+    """A training run as read from its folder (see :func:`load_run`).
 
-    ``config`` is ``run.json``; ``metrics`` a DataFrame with one row per evaluation (see
-    :func:`metrics_frame`), ``records`` the raw lines; ``checkpoints`` the complete checkpoints
-    by step (without ``best``); ``best`` the best checkpoint; ``progress`` the live state;
-    ``predictions`` maps split names to prediction files present.
+    Attributes
+    ----------
+    path, name:
+        The folder and its name.
+    config:
+        ``run.json``.
+    metrics:
+        A DataFrame with one row per evaluation (see :func:`metrics_frame`).
+    records:
+        The raw ``metrics.jsonl`` lines.
+    checkpoints:
+        The complete checkpoints by step (without ``best``).
+    best:
+        The best checkpoint (see :func:`best_checkpoint`).
+    progress:
+        The live state.
+    predictions:
+        Split name -> prediction file, for those present.
+    damaged:
+        Why the folder could not be read (then it offers no checkpoints); None for a readable run.
     """
 
     path: Path
@@ -580,9 +881,24 @@ def is_run_dir(path: str | Path) -> bool:
 
 
 def load_run(path: str | Path) -> Run:
-    """Read the run folder ``path`` into a :class:`Run`; raises ``FileNotFoundError`` if it holds
-    no ``run.json``. A folder whose run.json, progress.json or metrics.jsonl cannot be read comes
-    back as a ``damaged`` run (``run.damaged`` says why) with no metrics and no checkpoints."""
+    """Read a run folder into a :class:`Run`.
+
+    Parameters
+    ----------
+    path:
+        The run folder.
+
+    Returns
+    -------
+    Run
+        The run; a folder whose run.json, progress.json or metrics.jsonl cannot be read comes back
+        as a ``damaged`` run (``run.damaged`` says why) with no metrics and no checkpoints.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder holds no ``run.json``.
+    """
     path = Path(path)
     try:
         config = read_run_config(path)
@@ -602,9 +918,21 @@ def load_run(path: str | Path) -> Run:
 
 
 def list_runs(runs_dir: str | Path | None = None) -> list[Run]:
-    """Return every run directly under ``runs_dir`` (default :func:`default_runs_dir`), newest
-    first by start time (damaged runs, which have none, last). Folders without ``run.json`` are
-    skipped; a missing ``runs_dir`` gives []. One unreadable run never hides the others."""
+    """Every run directly under ``runs_dir``.
+
+    Folders without ``run.json`` are skipped. One unreadable run never hides the others.
+
+    Parameters
+    ----------
+    runs_dir:
+        The folder of runs; default :func:`default_runs_dir`.
+
+    Returns
+    -------
+    list of Run
+        Newest first by start time (damaged runs, which have none, last); ``[]`` when ``runs_dir``
+        does not exist.
+    """
     runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     if not runs_dir.is_dir():
         return []
@@ -617,7 +945,20 @@ def list_runs(runs_dir: str | Path | None = None) -> list[Run]:
 
 
 def unique_run_name(prefix: str, runs_dir: str | Path | None = None) -> str:
-    """Return ``<prefix>-YYYYmmdd-HHMMSS`` (with a counter if taken) for a new run folder."""
+    """A name for a new run folder: ``<prefix>-YYYYmmdd-HHMMSS``.
+
+    Parameters
+    ----------
+    prefix:
+        The name's beginning (e.g. the model preset).
+    runs_dir:
+        The folder of runs; default :func:`default_runs_dir`.
+
+    Returns
+    -------
+    str
+        A name no folder in ``runs_dir`` has: the local time, with ``-2``, ``-3``... added if taken.
+    """
     runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     base = f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
     name, counter = base, 1

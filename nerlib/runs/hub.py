@@ -36,10 +36,24 @@ class HubUploadError(RuntimeError):
 
 
 def checkpoint_folder(run_or_checkpoint: str | Path) -> tuple[Path | None, Path]:
-    """``(run folder or None, checkpoint folder)``: a run folder means its ``checkpoints/best``; a
-    checkpoint folder inside a run (``<run>/checkpoints/<name>``) also names its run.
+    """The checkpoint folder a path means, and its run when it has one.
 
-    Raises ``HubUploadError`` when neither is there.
+    Parameters
+    ----------
+    run_or_checkpoint:
+        A training run folder (meaning its ``checkpoints/best``) or a checkpoint folder (holding
+        ``config.json``).
+
+    Returns
+    -------
+    tuple
+        ``(run folder or None, checkpoint folder)``; a checkpoint folder inside a run
+        (``<run>/checkpoints/<name>``) also names its run.
+
+    Raises
+    ------
+    HubUploadError
+        When the path is neither, or the run has no best checkpoint yet.
     """
     path = Path(run_or_checkpoint).expanduser()
     if runs.is_run_dir(path):
@@ -54,9 +68,23 @@ def checkpoint_folder(run_or_checkpoint: str | Path) -> tuple[Path | None, Path]
 
 
 def upload_files(folder: str | Path) -> list[str]:
-    """The file names of ``folder`` that an upload sends (see :data:`UPLOAD_NAMES`), sorted.
+    """The file names of ``folder`` that an upload sends.
 
-    Raises ``HubUploadError`` when the weights are missing (``*.safetensors``).
+    Parameters
+    ----------
+    folder:
+        A checkpoint folder.
+
+    Returns
+    -------
+    list of str
+        The names of :data:`UPLOAD_NAMES` present, plus weight shards (``model-*-of-*.safetensors``),
+        sorted.
+
+    Raises
+    ------
+    HubUploadError
+        When the weights (``*.safetensors``) are missing.
     """
     folder = Path(folder)
     names = [n for n in UPLOAD_NAMES if (folder / n).is_file()]
@@ -71,8 +99,15 @@ def _offline() -> bool:
 
 
 def check_online() -> None:
-    """Raise ``HubUploadError`` at once when ``HF_HUB_OFFLINE`` forbids any upload (so a training
-    run with ``--push-to-hub`` fails before it trains, not after)."""
+    """Fail at once when ``HF_HUB_OFFLINE`` forbids any upload.
+
+    So a training run with ``--push-to-hub`` fails before it trains, not after.
+
+    Raises
+    ------
+    HubUploadError
+        When ``HF_HUB_OFFLINE`` is set to 1/true/yes/on.
+    """
     if _offline():
         raise HubUploadError("HF_HUB_OFFLINE is set: uploads to the Hugging Face Hub are disabled; unset it "
                              "(and log in with `hf auth login` or set HF_TOKEN), or upload later with "
@@ -90,11 +125,33 @@ def _is_connection_error(error: BaseException) -> bool:
 
 def push_checkpoint(run_or_checkpoint: str | Path, repo_id: str, *, private: bool = False,
                     token: str | None = None, commit_message: str | None = None) -> str:
-    """Upload a run's best checkpoint (or a checkpoint folder) to the Hub repository ``repo_id``
-    (``user/name``; created if missing). For a run, the model card is written first. Returns the
-    commit URL.
+    """Upload a run's best checkpoint (or a checkpoint folder) to a Hub model repository.
 
-    Raises ``HubUploadError`` with what to do: offline, unreachable Hub, missing login, refused.
+    For a run, the model card is written first. Only :func:`upload_files` go up.
+
+    Parameters
+    ----------
+    run_or_checkpoint:
+        A training run folder or a checkpoint folder (see :func:`checkpoint_folder`).
+    repo_id:
+        The repository, ``user/name``; created if missing.
+    private:
+        Create the repository as private (an existing one keeps its visibility).
+    token:
+        A Hub token; default huggingface_hub's login (``hf auth login`` or ``HF_TOKEN``).
+    commit_message:
+        Default ``"Upload <checkpoint> checkpoint (ner-workbench)"``.
+
+    Returns
+    -------
+    str
+        The commit URL.
+
+    Raises
+    ------
+    HubUploadError
+        Saying what to do: offline, unreachable Hub, missing login, refused, no such checkpoint or
+        no weights.
     """
     check_online()
     run_dir, folder = checkpoint_folder(run_or_checkpoint)

@@ -78,10 +78,27 @@ def _pid_alive(pid: int) -> bool:
 
 
 def acquire_run_lock(run_dir: str | os.PathLike) -> RunLock:
-    """Take the run folder's writer lock (the folder must exist) and return it.
+    """Take the run folder's writer lock.
 
-    Raises :class:`RunLockedError` when a live process holds it. A lock file left by a dead
-    process does not count.
+    A lock file left by a dead process does not count. The lock file records this process's pid,
+    host and start time, for the message another writer gets.
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder; it must exist.
+
+    Returns
+    -------
+    RunLock
+        The held lock.
+
+    Raises
+    ------
+    RunLockedError
+        When a live process holds it (naming the holder).
+    FileNotFoundError
+        When the folder does not exist.
     """
     path = Path(run_dir) / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -115,7 +132,13 @@ def acquire_run_lock(run_dir: str | os.PathLike) -> RunLock:
 
 @contextlib.contextmanager
 def hold_run_lock(run_dir: str | os.PathLike) -> Iterator[RunLock]:
-    """Hold the run folder's writer lock for the ``with`` block (see :func:`acquire_run_lock`)."""
+    """Hold the run folder's writer lock for the ``with`` block.
+
+    Raises
+    ------
+    RunLockedError
+        When a live process holds it (see :func:`acquire_run_lock`).
+    """
     lock = acquire_run_lock(run_dir)
     try:
         yield lock

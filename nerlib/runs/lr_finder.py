@@ -48,7 +48,26 @@ class LRSweep:
 
     Call :meth:`learning_rate` for each step's rate and :meth:`record` with the loss it gave;
     ``record`` returns True when the sweep should stop (diverged, or the last step).
-    ``smoothing`` is the exponential moving average's weight on the past (bias-corrected).
+
+    Attributes
+    ----------
+    start_lr, end_lr:
+        The first and the last rate; the rate grows exponentially between them.
+    num_steps:
+        The most steps (at least 2).
+    smoothing:
+        The exponential moving average's weight on the past (bias-corrected).
+    diverge_factor:
+        The sweep stops once the smoothed loss exceeds this many times its best value.
+    points:
+        The recorded steps.
+    stopped:
+        ``"diverged"``, ``"end"`` (all steps done), or ``""`` while running.
+
+    Raises
+    ------
+    ValueError
+        Unless ``0 < start_lr < end_lr`` and ``num_steps >= 2``.
     """
 
     start_lr: float = 1e-7
@@ -72,7 +91,21 @@ class LRSweep:
         return self.start_lr * (self.end_lr / self.start_lr) ** (step / (self.num_steps - 1))
 
     def record(self, learning_rate: float, loss: float) -> bool:
-        """Record one step's loss; return True when the sweep is over (see :attr:`stopped`)."""
+        """Record one step's loss.
+
+        Parameters
+        ----------
+        learning_rate:
+            The rate the step ran at (from :meth:`learning_rate`).
+        loss:
+            The step's batch loss; NaN or infinite ends the sweep as diverged (not recorded).
+
+        Returns
+        -------
+        bool
+            True when the sweep is over: the smoothed loss exceeded ``diverge_factor`` times its
+            best, or this was the last step (:attr:`stopped` says which).
+        """
         step = len(self.points)
         if not math.isfinite(loss):
             self.stopped = "diverged"
@@ -96,8 +129,10 @@ class LRSweep:
         return min(self.points, key=lambda p: p.smoothed).learning_rate
 
     def suggestion(self) -> float | None:
-        """The rate of the steepest fall of the smoothed loss against log(lr), searched up to the
-        minimum (past it the loss rises); None with fewer than 3 points."""
+        """The suggested learning rate: where the smoothed loss falls fastest against log(lr).
+
+        Searched up to the minimum (past it the loss rises); None with fewer than 3 points.
+        """
         points = self.points
         if len(points) < 3:
             return None
@@ -111,8 +146,27 @@ class LRSweep:
 
 @dataclass
 class LRFindResult:
-    """What ``lr_find.json`` holds: the sweep settings, the curve, the suggestion and context
-    (the model spec, its preset's learning rate for comparison, the run's options)."""
+    """What ``lr_find.json`` holds: the sweep settings, the curve, the suggestion and context.
+
+    Attributes
+    ----------
+    model:
+        The model spec the sweep trained.
+    suggestion, minimum_lr:
+        :meth:`LRSweep.suggestion` and :meth:`LRSweep.minimum_lr`.
+    stopped, start_lr, end_lr, num_steps, points:
+        As in :class:`LRSweep`.
+    preset_learning_rate:
+        The model preset's learning rate, for comparison (None for a spec without a preset).
+    config:
+        The run's options.
+    seconds:
+        How long the sweep took.
+    created_at:
+        When it was written (ISO 8601, UTC).
+    path:
+        The folder it was read from (not written to the file).
+    """
 
     model: str
     suggestion: float | None
@@ -130,11 +184,28 @@ class LRFindResult:
 
     @classmethod
     def from_sweep(cls, sweep: LRSweep, model: str, **extra: Any) -> "LRFindResult":
+        """The result of a finished sweep.
+
+        Parameters
+        ----------
+        sweep:
+            The sweep; its settings, points, suggestion and minimum are copied.
+        model:
+            The model spec the sweep trained.
+        **extra:
+            Further fields (``preset_learning_rate``, ``config``, ``seconds``, ``created_at``).
+
+        Returns
+        -------
+        LRFindResult
+            Not yet written (see :meth:`write`).
+        """
         return cls(model=model, suggestion=sweep.suggestion(), minimum_lr=sweep.minimum_lr(), stopped=sweep.stopped,
                    start_lr=sweep.start_lr, end_lr=sweep.end_lr, num_steps=sweep.num_steps,
                    points=list(sweep.points), **extra)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as ``lr_find.json`` holds them (points as dicts; ``path`` left out)."""
         data = asdict(self)
         data.pop("path")
         return data
@@ -154,8 +225,25 @@ class LRFindResult:
 
 
 def read_lr_find(folder: str | os.PathLike) -> LRFindResult:
-    """Read ``lr_find.json`` from ``folder``. Raises ``FileNotFoundError`` if absent, ``ValueError``
-    (naming the file) if it cannot be read."""
+    """Read ``lr_find.json`` from ``folder``.
+
+    Parameters
+    ----------
+    folder:
+        The finder's output folder.
+
+    Returns
+    -------
+    LRFindResult
+        The result (unknown fields ignored), with ``path`` set to ``folder``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is absent.
+    ValueError
+        Naming the file, if it cannot be read as a result.
+    """
     path = Path(folder) / RESULT_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -169,8 +257,18 @@ def read_lr_find(folder: str | os.PathLike) -> LRFindResult:
 
 
 def list_lr_finds(runs_dir: str | os.PathLike | None = None) -> list[LRFindResult]:
-    """Every readable learning-rate finder result directly under ``runs_dir`` (default: the runs
-    folder), newest first; unreadable ones are skipped."""
+    """Every readable learning-rate finder result directly under ``runs_dir``.
+
+    Parameters
+    ----------
+    runs_dir:
+        The folder to look in; default the runs folder (:func:`nerlib.runs.folder.default_runs_dir`).
+
+    Returns
+    -------
+    list of LRFindResult
+        Newest first; unreadable ones are skipped; ``[]`` when the folder does not exist.
+    """
     from nerlib.runs.folder import default_runs_dir
 
     folder = Path(runs_dir) if runs_dir is not None else default_runs_dir()

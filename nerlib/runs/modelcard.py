@@ -65,7 +65,15 @@ def _format(value: Any, score: str) -> str:
 
 
 def scores_table(record: dict[str, Any]) -> str:
-    """Markdown table of a metrics line: overall and per-type precision, recall, F1 (in %), support."""
+    """Markdown table of a metrics line: overall and per-type precision, recall, F1 (in %), support.
+
+    >>> print(scores_table({"precision": 0.5, "recall": 0.25, "f1": 1 / 3, "support": 1200,
+    ...                     "per_type": {"PER": {"precision": 1.0, "recall": 0.5, "f1": 2 / 3, "support": 2}}}))
+    | type | precision | recall | F1 | support |
+    | --- | ---: | ---: | ---: | ---: |
+    | overall | 50.00 | 25.00 | 33.33 | 1,200 |
+    | PER | 100.00 | 50.00 | 66.67 | 2 |
+    """
     lines = ["| type | precision | recall | F1 | support |", "| --- | ---: | ---: | ---: | ---: |"]
     for name, scores in _score_rows(record):
         lines.append(f"| {name} | " + " | ".join(_format(scores.get(s), s) for s in _SCORES) + " |")
@@ -73,9 +81,27 @@ def scores_table(record: dict[str, Any]) -> str:
 
 
 def groups_table(record: dict[str, Any]) -> str | None:
-    """Markdown table of a metrics line's further score groups (e.g. ``seen`` and ``unseen``
-    entities: those whose text and type occur in the training data, and the rest), one row per
-    group (and per type where a group has ``per_type``); None when the line has none."""
+    """Markdown table of a metrics line's further score groups.
+
+    Groups are nested dicts other than ``per_type`` that hold scores, e.g. ``seen`` and ``unseen``
+    entities (those whose text and type occur in the training data, and the rest).
+
+    Parameters
+    ----------
+    record:
+        One ``metrics.jsonl`` line.
+
+    Returns
+    -------
+    str or None
+        The table, one row per group (and per type where a group has ``per_type``); None when the
+        line has no groups.
+
+    >>> print(groups_table({"f1": 0.5, "unseen": {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 10}}))
+    | entities | precision | recall | F1 | support |
+    | --- | ---: | ---: | ---: | ---: |
+    | unseen | 50.00 | 50.00 | 50.00 | 10 |
+    """
     rows = []
     for name, group in _groups(record):
         for type_name, scores in _score_rows(group):
@@ -109,9 +135,24 @@ def _section(title: str, body: str) -> str:
 
 
 def card_text(run_dir: str | Path) -> tuple[dict[str, Any], str]:
-    """The card's metadata (``ModelCardData`` fields) and Markdown body for the run in ``run_dir``.
+    """The model card of a run, as metadata and Markdown.
 
-    Raises ``FileNotFoundError`` when ``run_dir`` holds no ``run.json``.
+    Parameters
+    ----------
+    run_dir:
+        The run folder (``run.json``, ``metrics.jsonl``).
+
+    Returns
+    -------
+    tuple
+        ``(metadata, body)``: the ``ModelCardData`` fields (library, pipeline tag, tags, metrics,
+        and base model, dataset and language where known) and the Markdown body (model, training
+        configuration, scores, how to use, intended use and limits).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``run_dir`` holds no ``run.json``.
     """
     run = runs.load_run(run_dir)
     info = run.config
@@ -208,7 +249,8 @@ def card_text(run_dir: str | Path) -> tuple[dict[str, Any], str]:
 
 
 def build_model_card(run_dir: str | Path):
-    """A ``huggingface_hub.ModelCard`` for the run in ``run_dir`` (see :func:`card_text`)."""
+    """A ``huggingface_hub.ModelCard`` for the run in ``run_dir`` (see :func:`card_text` for the
+    content and the errors)."""
     from huggingface_hub import ModelCard, ModelCardData
 
     metadata, body = card_text(run_dir)
@@ -216,8 +258,25 @@ def build_model_card(run_dir: str | Path):
 
 
 def write_model_card(run_dir: str | Path, checkpoint_dir: str | Path | None = None) -> Path:
-    """Write the run's model card into ``checkpoint_dir`` (default ``checkpoints/best``) as
-    ``README.md``; returns its path. Raises ``FileNotFoundError`` when the run or folder is missing."""
+    """Write the run's model card as ``README.md`` into a checkpoint folder (atomically).
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+    checkpoint_dir:
+        The checkpoint folder; default the run's ``checkpoints/best``.
+
+    Returns
+    -------
+    Path
+        The path of ``README.md``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the checkpoint folder or the run's ``run.json`` is missing.
+    """
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else Path(run_dir) / runs.CHECKPOINTS_DIR / runs.BEST
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such checkpoint folder (has the run saved a best checkpoint?)")

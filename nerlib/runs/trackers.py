@@ -51,11 +51,29 @@ def installed_trackers() -> list[str]:
 
 
 def resolve_report_to(report_to: str | list[str] | None) -> list[str]:
-    """Tracker names for a ``--report-to`` value: ``none``/None -> ``[]``; ``all`` -> every installed
-    tracker (possibly none); a name or comma-separated names -> those, each checked.
+    """Tracker names for a ``--report-to`` value.
 
-    Raises ``TrackerUnavailableError`` naming the package to install, ``ValueError`` for an
-    unknown name.
+    Parameters
+    ----------
+    report_to:
+        ``none`` or None; ``all``; a tracker name, comma-separated names, or a list of names.
+
+    Returns
+    -------
+    list of str
+        ``[]`` for ``none``/None; every installed tracker for ``all`` (possibly none); otherwise the
+        names given, each checked, without repeats.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    TrackerUnavailableError
+        Naming the package to install, when a tracker's package is missing or Accelerate is
+        missing or too old for it.
+
+    >>> resolve_report_to(None), resolve_report_to("none")
+    ([], [])
     """
     if report_to is None:
         return []
@@ -92,8 +110,28 @@ def _accelerate_trackers() -> set[str]:
 
 
 def accelerator_options(report_to: str | list[str] | None, run_dir: str | Path) -> dict[str, Any]:
-    """Keyword arguments for ``accelerate.Accelerator`` that enable the trackers of ``report_to``
-    (``{}`` for none): ``log_with`` and a ``project_dir`` whose logs go into the run folder."""
+    """Keyword arguments for ``accelerate.Accelerator`` that enable the trackers of ``report_to``.
+
+    Parameters
+    ----------
+    report_to:
+        A ``--report-to`` value (see :func:`resolve_report_to`).
+    run_dir:
+        The run folder; TensorBoard logs go into its ``tensorboard/``.
+
+    Returns
+    -------
+    dict
+        ``log_with`` and ``project_dir``; ``{}`` for no tracker.
+
+    Raises
+    ------
+    ValueError, TrackerUnavailableError
+        As :func:`resolve_report_to`.
+
+    >>> accelerator_options("none", "runs/minilm")
+    {}
+    """
     names = resolve_report_to(report_to)
     if not names:
         return {}
@@ -101,9 +139,24 @@ def accelerator_options(report_to: str | list[str] | None, run_dir: str | Path) 
 
 
 def flatten_config(config: dict[str, Any], prefix: str = "") -> dict[str, bool | int | float | str]:
-    """``run.json`` (or any nested dict) as the flat ``{"config.epochs": 3, ...}`` that trackers
-    accept as hyperparameters: nested dicts are joined with ``.``; lists and other values become
-    JSON text; None becomes ``"none"`` (TensorBoard's hparams reject None)."""
+    """``run.json`` (or any nested dict) as the flat dict that trackers accept as hyperparameters.
+
+    Parameters
+    ----------
+    config:
+        The nested dict.
+    prefix:
+        Put in front of every name, joined with ``.``.
+
+    Returns
+    -------
+    dict
+        Nested keys joined with ``.``; booleans, numbers and strings kept; lists and other values
+        as JSON text; None as ``"none"`` (TensorBoard's hparams reject None).
+
+    >>> flatten_config({"epochs": 3, "model": {"spec": "minilm-cpu", "layers": [1, 2]}, "seed": None})
+    {'epochs': 3, 'model.spec': 'minilm-cpu', 'model.layers': '[1, 2]', 'seed': 'none'}
+    """
     flat: dict[str, bool | int | float | str] = {}
     for key, value in config.items():
         name = f"{prefix}.{key}" if prefix else str(key)
@@ -128,8 +181,19 @@ def tracker_metrics(line: dict[str, Any]) -> dict[str, float | int]:
 
 
 def start(accelerator: Any, run_dir: str | Path, config: dict[str, Any]) -> None:
-    """Start the trackers the accelerator was created with (no-op without any), storing
-    ``config`` (e.g. ``run.json``) as the run's hyperparameters. Call on every process."""
+    """Start the trackers the accelerator was created with (no-op without any).
+
+    Call on every process.
+
+    Parameters
+    ----------
+    accelerator:
+        An ``accelerate.Accelerator`` made with :func:`accelerator_options`.
+    run_dir:
+        The run folder; its name becomes the trackers' run name.
+    config:
+        Stored as the run's hyperparameters (e.g. ``run.json``), flattened by :func:`flatten_config`.
+    """
     if not getattr(accelerator, "log_with", None):
         return
     name = Path(run_dir).name
@@ -141,7 +205,16 @@ def start(accelerator: Any, run_dir: str | Path, config: dict[str, Any]) -> None
 
 
 def log(accelerator: Any, line: dict[str, Any]) -> None:
-    """Send one ``metrics.jsonl`` line to the trackers at its ``step`` (main process only, as
-    ``Accelerator.log`` does; a no-op without trackers)."""
+    """Send one ``metrics.jsonl`` line to the trackers at its ``step``.
+
+    Main process only, as ``Accelerator.log`` does; a no-op without trackers.
+
+    Parameters
+    ----------
+    accelerator:
+        The ``accelerate.Accelerator`` of the run.
+    line:
+        The metrics line, sent as :func:`tracker_metrics`.
+    """
     if getattr(accelerator, "log_with", None):
         accelerator.log(tracker_metrics(line), step=line.get("step"))

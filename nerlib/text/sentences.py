@@ -32,8 +32,17 @@ _CLOSING = frozenset({'"', "'", "''", "\u201d", "\u2019", ")", "]", "}", "\u00bb
 
 @dataclass
 class Sentence:
-    """One sentence of a text: ``text == source[start:end]``; ``words`` keep their offsets into
-    the source text, ``first_word`` is the index of its first word among all the text's words."""
+    """One sentence of a text.
+
+    Attributes
+    ----------
+    text, start, end:
+        The sentence and its character offsets, ``text == source[start:end]``.
+    first_word:
+        The index of its first word among all the text's words.
+    words:
+        Its words, with their offsets into the source text.
+    """
 
     text: str
     start: int
@@ -53,12 +62,33 @@ _TRIGGERS = frozenset(".!?\u2026") | frozenset(word[0] for word in _CLOSING)
 
 
 def sentence_word_ranges(text: str, words: Sequence[Word], *, punctuation: bool = True) -> list[range]:
-    """Return, for each sentence of ``text``, the range of indices of its ``words``.
+    """For each sentence of ``text``, the range of indices of its ``words``.
 
-    ``words`` must be ``text``'s words in order (as :func:`nerlib.text.words.split_words` gives them).
     A line break between two words always ends a sentence; with ``punctuation`` a sentence-final
     punctuation word (plus closing quotes/brackets) followed by a word that does not start with a
     lower-case letter ends one too.
+
+    Parameters
+    ----------
+    text:
+        The text the words come from.
+    words:
+        ``text``'s words in order (as :func:`nerlib.text.words.split_words` gives them).
+    punctuation:
+        Whether sentence-final punctuation ends a sentence; False splits at line breaks only.
+
+    Returns
+    -------
+    list of range
+        One range of word indices per sentence, in order, together covering all the words; ``[]``
+        when there are no words.
+
+    >>> from nerlib.text.words import split_words
+    >>> text = "He won. Then he left.\\nBye"
+    >>> sentence_word_ranges(text, split_words(text))
+    [range(0, 3), range(3, 7), range(7, 8)]
+    >>> sentence_word_ranges(text, split_words(text), punctuation=False)
+    [range(0, 7), range(7, 8)]
     """
     return sentence_ranges(text, [w.text for w in words], [w.start for w in words], [w.end for w in words],
                            punctuation=punctuation)
@@ -66,8 +96,23 @@ def sentence_word_ranges(text: str, words: Sequence[Word], *, punctuation: bool 
 
 def sentence_ranges(text: str, word_texts: Sequence[str], starts: Sequence[int], ends: Sequence[int], *,
                     punctuation: bool = True) -> list[range]:
-    """:func:`sentence_word_ranges` for words given as parallel lists (``word_texts[i] ==
-    text[starts[i]:ends[i]]``, as :func:`nerlib.text.words.word_spans` returns them)."""
+    """:func:`sentence_word_ranges` for words given as parallel lists.
+
+    Parameters
+    ----------
+    text:
+        The text the words come from.
+    word_texts, starts, ends:
+        The words and their character offsets, ``word_texts[i] == text[starts[i]:ends[i]]`` (as
+        :func:`nerlib.text.words.word_spans` returns them).
+    punctuation:
+        Whether sentence-final punctuation ends a sentence; False splits at line breaks only.
+
+    Returns
+    -------
+    list of range
+        One range of word indices per sentence (see :func:`sentence_word_ranges`).
+    """
     n = len(word_texts)
     if n == 0:
         return []
@@ -109,7 +154,19 @@ def _line_break_positions(text: str, starts: Sequence[int], ends: Sequence[int])
 def split_sentences(text: str, words: Sequence[Word] | None = None, *, punctuation: bool = True) -> list[Sentence]:
     """Split ``text`` into :class:`Sentence` records (see the module docstring for the rules).
 
-    ``words`` defaults to ``split_words(text)``. Empty or whitespace-only text gives ``[]``.
+    Parameters
+    ----------
+    text:
+        The text.
+    words:
+        ``text``'s words in order; default ``split_words(text)``.
+    punctuation:
+        Whether sentence-final punctuation ends a sentence; False splits at line breaks only.
+
+    Returns
+    -------
+    list of Sentence
+        The sentences in order, with exact offsets; ``[]`` for empty or whitespace-only text.
     """
     words = list(split_words(text) if words is None else words)
     sentences = []

@@ -158,8 +158,20 @@ def _dotted_context(text: str, chunks: list[str], starts: list[int], i: int) -> 
 
 
 def word_spans(text: str) -> tuple[list[str], list[int], list[int]]:
-    """The words of ``text`` as three parallel lists ``(texts, starts, ends)``: the same words as
-    :func:`split_words`, without building a :class:`Word` per word (the tagger's fast path)."""
+    """The words of ``text`` as three parallel lists.
+
+    The same words as :func:`split_words`, without building a :class:`Word` per word (the tagger's
+    fast path).
+
+    Returns
+    -------
+    tuple of three lists
+        ``(texts, starts, ends)``: each word and its character offsets (end exclusive), so
+        ``texts[i] == text[starts[i]:ends[i]]``.
+
+    >>> word_spans("Paris, 1996.")
+    (['Paris', ',', '1996', '.'], [0, 5, 7, 11], [5, 6, 11, 12])
+    """
     texts: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -184,8 +196,17 @@ def word_spans(text: str) -> tuple[list[str], list[int], list[int]]:
 def split_words(text: str) -> list[Word]:
     """Split ``text`` into CoNLL-style words with exact character offsets.
 
-    Returns an empty list for empty or whitespace-only text. Every non-space character of the text
-    belongs to exactly one word, except zero-width spaces/joiners and BOMs between words.
+    Every non-space character of the text belongs to exactly one word, except zero-width
+    spaces/joiners and BOMs between words.
+
+    Returns
+    -------
+    list of Word
+        The words in order, ``text[w.start:w.end] == w.text``; ``[]`` for empty or
+        whitespace-only text.
+
+    >>> split_words("Paris.")
+    [Word(text='Paris', start=0, end=5), Word(text='.', start=5, end=6)]
     """
     return [Word(*word) for word in zip(*word_spans(text))]
 

@@ -47,12 +47,29 @@ class TextTooLongError(ValueError):
 
 
 def check_user_path(text: str, roots: list[Path] | None = None, *, allowed_files: tuple[str, ...] = ()) -> Path:
-    """Return the path ``text`` names when it lies inside one of ``roots`` (default
-    :func:`nerlib.settings.file_roots`) or is one of ``allowed_files``; else raise
-    :class:`PathNotAllowedError`.
+    """The path a visitor typed, when it may be read.
 
     The answer depends only on where the path points (links resolved), never on whether a file is
     there, and nothing is opened: a visitor learns nothing about the server's files outside the roots.
+
+    Parameters
+    ----------
+    text:
+        The path as typed (``~`` is expanded).
+    roots:
+        The folders it may lie in; default :func:`nerlib.settings.file_roots`.
+    allowed_files:
+        Files allowed wherever they are (e.g. the ones the page offers itself).
+
+    Returns
+    -------
+    Path
+        The path, ``~`` expanded but otherwise as typed.
+
+    Raises
+    ------
+    PathNotAllowedError
+        When it lies outside every root and is none of ``allowed_files``.
     """
     roots = settings.file_roots() if roots is None else roots
     path = Path(text).expanduser()
@@ -66,13 +83,30 @@ def check_user_path(text: str, roots: list[Path] | None = None, *, allowed_files
 
 
 def check_visitor_checkpoint(text: str, *, local: bool) -> str:
-    """Return the checkpoint source a dashboard visitor typed, when it may be loaded.
+    """The checkpoint source a dashboard visitor typed, when it may be loaded.
 
-    ``local=True`` (a folder box): the folder must lie inside the runs folder or the configured
-    roots, checked before the file system is looked at. ``local=False`` (a hub id box): it must
-    look like ``owner/name`` and not be a path. Raises :class:`PathNotAllowedError` otherwise, with
-    the same message whether or not such a path exists on the server. A hub id comes back as
-    ``hub:owner/name``, which the loader never resolves to a local folder.
+    Parameters
+    ----------
+    text:
+        A folder or a Hub id, as typed.
+    local:
+        True for a folder box: the folder must lie inside the runs folder or the configured roots,
+        checked before the file system is looked at. False for a Hub id box: it must look like
+        ``owner/name`` and not be a path.
+
+    Returns
+    -------
+    str
+        A folder as typed; a Hub id as ``hub:owner/name``, which the loader never resolves to a
+        local folder.
+
+    Raises
+    ------
+    PathNotAllowedError
+        Otherwise, with the same message whether or not such a path exists on the server.
+
+    >>> check_visitor_checkpoint("dslim/bert-base-NER", local=False)
+    'hub:dslim/bert-base-NER'
     """
     if local:
         check_user_path(text, [settings.runs_dir(), *settings.file_roots()])
@@ -85,7 +119,25 @@ def check_visitor_checkpoint(text: str, *, local: bool) -> str:
 
 
 def check_text_size(text: str, limit: int = MAX_TEXT_CHARS) -> str:
-    """Return ``text`` when it has at most ``limit`` characters; else raise :class:`TextTooLongError`."""
+    """Return ``text`` when it has at most ``limit`` characters.
+
+    Parameters
+    ----------
+    text:
+        A visitor's text.
+    limit:
+        The most characters allowed.
+
+    Returns
+    -------
+    str
+        ``text`` unchanged.
+
+    Raises
+    ------
+    TextTooLongError
+        When it is longer, saying by how much and what to do instead.
+    """
     if len(text) > limit:
         raise TextTooLongError(
             f"the text has {len(text):,} characters; the limit is {limit:,}. "
@@ -95,14 +147,18 @@ def check_text_size(text: str, limit: int = MAX_TEXT_CHARS) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """Return ``text`` with every Markdown control character backslash-escaped, so file names and
-    file content show literally (no bold, no links whose text hides their target)."""
+    """``text`` with every Markdown control character backslash-escaped.
+
+    So file names and file content show literally (no bold, no links whose text hides their target).
+    """
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def code_span(text: str) -> str:
-    """Return ``text`` as a Markdown code span that shows it literally whatever backticks it holds
-    (the fence is one backtick longer than the longest run inside). Newlines become spaces."""
+    """``text`` as a Markdown code span that shows it literally whatever backticks it holds.
+
+    The fence is one backtick longer than the longest run inside. Newlines become spaces.
+    """
     text = str(text).replace("\r", " ").replace("\n", " ")
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)

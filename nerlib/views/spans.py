@@ -73,10 +73,21 @@ STYLE = """<style>
 class DisplaySpan:
     """One span to draw.
 
-    ``start``/``end`` are word indices (``render_words``) or character offsets (``render_text``),
-    end exclusive. ``score`` is a confidence in [0, 1]; ``replacement`` is the localizer's new
-    text for the span; ``status`` is ``"wrong"`` or ``"missed"`` to outline an error; ``note``
-    is extra hover text (e.g. why an entity was kept).
+    Attributes
+    ----------
+    start, end:
+        Word indices (:func:`render_words`) or character offsets (:func:`render_text`), end
+        exclusive.
+    label:
+        The entity type or tag.
+    score:
+        A confidence in [0, 1].
+    replacement:
+        The localizer's new text for the span.
+    status:
+        ``"wrong"`` or ``"missed"`` to outline an error.
+    note:
+        Extra hover text (e.g. why an entity was kept).
     """
 
     start: int
@@ -111,6 +122,9 @@ def entity_color(label: str) -> str:
 
     The four CoNLL types use ``PALETTE``; any other type gets a stable pastel derived from its
     name (the same on every page and in every process); an empty label gets ``FALLBACK_COLOR``.
+
+    >>> entity_color("B-LOC"), entity_color("DATE"), entity_color("")
+    ('#feca74', '#f5d1a3', '#dddddd')
     """
     entity_type = _entity_type(label)
     if entity_type in PALETTE:
@@ -192,9 +206,28 @@ def render_words(
     show_score: bool = False,
     include_style: bool = True,
 ) -> str:
-    """HTML for ``words`` joined by single spaces, with each span (word indices) as a coloured mark.
+    """HTML for ``words`` joined by single spaces, with each span as a coloured mark.
 
     Overlapping or out-of-range spans are skipped rather than breaking the markup.
+
+    Parameters
+    ----------
+    words:
+        The words (escaped here).
+    spans:
+        :class:`DisplaySpan` or any span with ``start``/``end`` word indices and ``label``.
+    show_score:
+        Show each span's score after its label.
+    include_style:
+        Put :data:`STYLE` in front; False when the page already has it.
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+
+    >>> render_words(["Ada", "ran"], [DisplaySpan(0, 1, "PER")], include_style=False)
+    '<div class="nerd"><mark class="ent" style="background: #aa9cfc" title="PER" data-label="PER">Ada<span class="lbl">PER</span></mark> ran</div>'
     """
     words = [str(w) for w in words]
     parts: list[str] = []
@@ -216,7 +249,23 @@ def render_text(
     show_score: bool = False,
     include_style: bool = True,
 ) -> str:
-    """HTML for raw ``text`` (whitespace and newlines kept) with character-offset spans marked."""
+    """HTML for raw ``text`` (whitespace and newlines kept) with character-offset spans marked.
+
+    Parameters
+    ----------
+    text:
+        The text (escaped here).
+    spans:
+        Spans with ``start``/``end`` character offsets and ``label``; overlapping or out-of-range
+        ones are skipped.
+    show_score, include_style:
+        As in :func:`render_words`.
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+    """
     parts: list[str] = []
     position = 0
     for span in _sorted_non_overlapping(spans, len(text)):
@@ -228,8 +277,22 @@ def render_text(
 
 
 def render_replacements(text: str, spans: Iterable[Any], *, include_style: bool = True) -> str:
-    """HTML for the localizer: character spans of ``text`` with ``replacement`` set are drawn as
-    ``original -> replacement``; spans without one are drawn as plain entities."""
+    """HTML for the localizer: spans with ``replacement`` set drawn as ``original -> replacement``.
+
+    Parameters
+    ----------
+    text:
+        The original text.
+    spans:
+        Character-offset spans; those without a ``replacement`` are drawn as plain entities.
+    include_style:
+        As in :func:`render_words`.
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+    """
     return render_text(text, spans, include_style=include_style)
 
 
@@ -244,6 +307,20 @@ def render_comparison(
 
     A predicted span with no identical gold span (same start, end and type) is outlined dashed
     (``wrong``); a gold span the model did not predict exactly is outlined dotted (``missed``).
+
+    Parameters
+    ----------
+    words:
+        The sentence's words.
+    gold, pred:
+        Spans over word indices (``B-``/``I-`` prefixes of labels are ignored when matching).
+    include_style:
+        As in :func:`render_words`.
+
+    Returns
+    -------
+    str
+        An HTML fragment: a two-row grid, gold above predicted.
     """
     gold_spans = [_as_display_span(s) for s in gold]
     pred_spans = [_as_display_span(s) for s in pred]
@@ -271,7 +348,23 @@ def _with_status(span: DisplaySpan, status: str) -> DisplaySpan:
 
 
 def render_legend(labels: Iterable[str] = ENTITY_TYPES, *, include_style: bool = True) -> str:
-    """HTML legend: one coloured chip per entity type."""
+    """HTML legend: one coloured chip per entity type.
+
+    Parameters
+    ----------
+    labels:
+        Entity types or tags, in the order shown.
+    include_style:
+        As in :func:`render_words`.
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+
+    >>> render_legend(["PER"], include_style=False)
+    '<div class="nerd-legend"><span style="background: #aa9cfc">PER</span></div>'
+    """
     chips = "".join(
         f'<span style="background: {entity_color(label)}">{html.escape(_entity_type(label))}</span>'
         for label in labels
@@ -283,9 +376,15 @@ _MARKED = re.compile(r"\[([^\[\]]+)\]\(([A-Za-z][A-Za-z0-9_-]*)\)")
 
 
 def parse_marked(marked: str) -> tuple[str, list[tuple[int, int, str]]]:
-    """Entities typed by hand as ``[words](TYPE)``: returns the plain text and the entities as
-    ``(start, end, type)`` character offsets into it (end exclusive). Text that is not markup,
-    including unbalanced brackets, is kept as it is.
+    """Entities typed by hand as ``[words](TYPE)``.
+
+    Text that is not markup, including unbalanced brackets, is kept as it is.
+
+    Returns
+    -------
+    tuple
+        ``(plain, entities)``: the text without the markup, and the entities as ``(start, end,
+        type)`` character offsets into it (end exclusive).
 
     >>> parse_marked("I live in [Paris](LOC).")
     ('I live in Paris.', [(10, 15, 'LOC')])

@@ -49,8 +49,18 @@ def checkpoint_choices(runs: Sequence[Run]) -> dict[str, Path]:
     """Every complete checkpoint of ``runs`` as ``{"<run> / <checkpoint>": folder}``.
 
     Each run's best comes first, labelled with the checkpoint it was copied from
-    (``"tiny / best (epoch-2)"``); with the newest run first (as ``list_runs`` orders them), the
-    first entry is the natural default.
+    (``"tiny / best (epoch-2)"``), then the others newest first; with the newest run first (as
+    ``list_runs`` orders them), the first entry is the natural default.
+
+    Parameters
+    ----------
+    runs:
+        The runs, in the order to list them.
+
+    Returns
+    -------
+    dict of str to Path
+        Label -> checkpoint folder.
     """
     choices: dict[str, Path] = {}
     for run in runs:
@@ -62,8 +72,21 @@ def checkpoint_choices(runs: Sequence[Run]) -> dict[str, Path]:
 
 
 def checkpoint_scores(run: Run, checkpoint: CheckpointInfo) -> dict[str, Any]:
-    """Validation scores of ``checkpoint`` as a ``metrics.jsonl`` record: the line of its step
-    (which has the per-type scores), else what ``checkpoint.json`` holds."""
+    """Validation scores of a checkpoint as a ``metrics.jsonl`` record.
+
+    Parameters
+    ----------
+    run:
+        The run the checkpoint belongs to.
+    checkpoint:
+        The checkpoint.
+
+    Returns
+    -------
+    dict
+        The run's last validation line of the checkpoint's step (which has the per-type scores),
+        else what ``checkpoint.json`` holds.
+    """
     records = [r for r in run.validation_metrics if r.get("step") == checkpoint.step]
     return records[-1] if records else checkpoint.metrics
 
@@ -79,9 +102,21 @@ def _scored_checkpoints(runs: Sequence[Run]) -> list[tuple[str, CheckpointInfo, 
 
 
 def checkpoint_table(runs: Sequence[Run]) -> pd.DataFrame:
-    """One row per checkpoint of ``runs`` (each run's best first): ``checkpoint`` label, ``step``,
-    ``epoch``, validation ``F1`` and ``<TYPE> F1`` per entity type, and ``same as`` (the checkpoint
-    ``best`` was copied from) when any row has one. Empty frame when no checkpoint exists."""
+    """One row per checkpoint of ``runs`` (each run's best first).
+
+    Parameters
+    ----------
+    runs:
+        The runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``checkpoint`` (label as in :func:`checkpoint_choices`, without the source),
+        ``step``, ``epoch``, validation ``F1`` and ``<TYPE> F1`` per entity type, and ``same as``
+        (the checkpoint ``best`` was copied from) when any row has one. Empty when no checkpoint
+        exists.
+    """
     rows = []
     for label, checkpoint, record in _scored_checkpoints(runs):
         flat = flatten_metrics(record)
@@ -100,8 +135,26 @@ def checkpoint_table(runs: Sequence[Run]) -> pd.DataFrame:
 
 
 def checkpoint_delta(runs: Sequence[Run], first: str, second: str) -> pd.DataFrame:
-    """Per type (``overall`` first) and score (precision, recall, f1): checkpoint ``first`` (A),
-    ``second`` (B) and B - A. Labels as in :func:`checkpoint_table`; ``KeyError`` for an unknown one."""
+    """Two checkpoints' validation scores side by side, and their difference.
+
+    Parameters
+    ----------
+    runs:
+        The runs the checkpoints belong to.
+    first, second:
+        Checkpoint labels as in :func:`checkpoint_table` (A and B).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per type (``overall`` first) and score (precision, recall, f1): ``A``, ``B`` and
+        :data:`DELTA_COLUMN` (B - A; None where either is missing).
+
+    Raises
+    ------
+    KeyError
+        For an unknown label.
+    """
     found = {label: record for label, _, record in _scored_checkpoints(runs)}
     types = _type_order([*_types(found[first]), *_types(found[second])])
     a, b = flatten_metrics(found[first]), flatten_metrics(found[second])
@@ -118,9 +171,23 @@ def checkpoint_delta(runs: Sequence[Run], first: str, second: str) -> pd.DataFra
 
 
 def curves_frame(runs: Sequence[Run], metric: str, split: str = "validation") -> pd.DataFrame:
-    """Long table for training curves: ``run``, ``epoch``, ``step``, ``type`` (``overall`` and each
-    entity type of the line's ``per_type``) and ``value`` of ``metric`` (precision/recall/f1) on
-    ``split``, one row per evaluation and type."""
+    """Long table for training curves, one row per evaluation and type.
+
+    Parameters
+    ----------
+    runs:
+        The runs.
+    metric:
+        ``precision``, ``recall`` or ``f1``.
+    split:
+        The split of the evaluations to read (``validation`` or ``test``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``run``, ``epoch``, ``step``, ``type`` (``overall`` and each entity type of the
+        line's ``per_type``) and ``value``.
+    """
     rows = []
     for run in runs:
         for record in run.records:
@@ -139,8 +206,18 @@ def curves_frame(runs: Sequence[Run], metric: str, split: str = "validation") ->
 
 
 def error_kind_counts(errors: pd.DataFrame) -> pd.DataFrame:
-    """Errors per entity type and kind (an evaluation's ``errors`` table in): columns ``type``
-    (the gold type, else the predicted one), ``kind``, ``count``."""
+    """Errors per entity type and kind, from an evaluation's ``errors`` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``type`` (the gold type, else the predicted one), ``kind``, ``count``.
+
+    >>> errors = pd.DataFrame({"kind": ["missed", "spurious", "missed"],
+    ...                        "gold_label": ["PER", None, "PER"], "pred_label": [None, "LOC", None]})
+    >>> error_kind_counts(errors).to_dict("records")
+    [{'type': 'LOC', 'kind': 'spurious', 'count': 1}, {'type': 'PER', 'kind': 'missed', 'count': 2}]
+    """
     if errors.empty:
         return pd.DataFrame(columns=["type", "kind", "count"])
     typed = errors.assign(type=errors["gold_label"].fillna(errors["pred_label"]))
@@ -148,9 +225,19 @@ def error_kind_counts(errors: pd.DataFrame) -> pd.DataFrame:
 
 
 def sentence_index(dataset) -> pd.DataFrame:
-    """One row per sentence of a CoNLL ``datasets.Dataset`` (``tokens``, ``ner_tags``):
-    ``text`` (words joined by spaces, lower-cased, for search), ``types`` (space-separated entity
-    types present, sorted) and ``entities`` (count), so filters are vectorised pandas queries."""
+    """One row per sentence of a CoNLL ``datasets.Dataset``, so filters are vectorised pandas queries.
+
+    Parameters
+    ----------
+    dataset:
+        A dataset with ``tokens`` and ClassLabel ``ner_tags`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``text`` (words joined by spaces, lower-cased, for search), ``types``
+        (space-separated entity types present, sorted) and ``entities`` (count).
+    """
     names = dataset.features["ner_tags"].feature.names
     texts, types, counts = [], [], []
     for tokens, tags in zip(dataset["tokens"], dataset["ner_tags"]):
