@@ -61,6 +61,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "nerlib.tables": ("nerlib.views.tables",),
     "nerlib.safety": ("nerlib.views.guards",),
     "nerlib.vectors": ("nerlib.localizer.vectors",),
+    "training.records": ("nerlib.runs.records",),
 }
 
 # Old modules whose path is a subpackage today: the package answers their names (package_exports).

@@ -56,6 +56,28 @@ def test_unreadable_result_is_named_and_skipped_in_lists(tmp_path):
     assert list_lr_finds(tmp_path / "missing") == []
 
 
+def test_the_finder_shares_the_training_options_and_their_preset_schedule():
+    from training.lr_find import SWEEP_SCHEDULE_OPTIONS
+    from training.lr_find import build_parser as finder_parser
+    from training.options import build_parser as training_parser
+    from training.options import fill_unset_options, schedule_for
+
+    training = {action.dest: action for action in training_parser()._actions}
+    finder = {action.dest: action for action in finder_parser()._actions}
+    shared = set(training) & set(finder) - {"help", "output_dir"}
+    assert shared == {"model", "data_dir", "label_strategy", "batch_size", "weight_decay", "max_length",
+                      "document_context", "context_size", "max_grad_norm", "seed", "max_train_samples", "cpu"}
+    fields = ("option_strings", "default", "type", "choices", "help")
+    for dest in shared:  # one definition (training.options.add_shared_options)
+        assert [getattr(finder[dest], f) for f in fields] == [getattr(training[dest], f) for f in fields], dest
+        assert type(finder[dest]) is type(training[dest]), dest
+
+    args = finder_parser().parse_args(["--model", "minilm-cpu", "--batch-size", "8"])
+    schedule = fill_unset_options(args, SWEEP_SCHEDULE_OPTIONS)
+    assert schedule is schedule_for("minilm-cpu")
+    assert (args.batch_size, args.max_length, args.label_strategy) == (8, schedule.max_length, schedule.label_strategy)
+
+
 @pytest.mark.slow
 def test_real_sweep_diverges_and_writes_its_curve(conllpp_dir, tmp_path):
     pytest.importorskip("torch")

@@ -158,3 +158,24 @@ def test_unique_run_name_does_not_collide(tmp_path):
     first = runs.unique_run_name("minilm", tmp_path)
     (tmp_path / first).mkdir()
     assert runs.unique_run_name("minilm", tmp_path) != first
+
+
+def test_resume_reads_the_saved_options_with_defaults_for_options_older_runs_lack(tmp_path):
+    from nerlib.runs.records import prepare_resume
+    from training.options import OLDER_RUN_DEFAULTS, RUNTIME_OPTIONS, build_parser
+
+    saved = {"model": "tiny-scratch", "epochs": 2, "document_context": True, "output_dir": "/elsewhere",
+             "disable_tqdm": False}  # written before context_size, freezing, trackers and the Hub existed
+    runs.write_run_config(tmp_path, {"name": tmp_path.name, "config": saved})
+    make_checkpoint(tmp_path, "step-10", 10)
+    args = build_parser().parse_args(["--output-dir", str(tmp_path), "--resume", "--disable-tqdm"])
+    args.command = ["--output-dir", str(tmp_path), "--resume", "--disable-tqdm"]
+    options, checkpoint = prepare_resume(args, RUNTIME_OPTIONS, OLDER_RUN_DEFAULTS)
+    assert checkpoint.name == "step-10"
+    assert (options.model, options.epochs, options.document_context) == ("tiny-scratch", 2, True)  # saved wins
+    assert (options.context_size, options.freeze_word_embeddings, options.report_to, options.push_to_hub) == \
+        (0, False, "none", None)  # the table fills what the old file lacks
+    assert (options.output_dir, options.disable_tqdm, options.resume) == (str(tmp_path), True, "last")  # this call's
+    args.resume = "step-99"
+    with pytest.raises(SystemExit, match="no complete resumable checkpoint"):
+        prepare_resume(args, RUNTIME_OPTIONS, OLDER_RUN_DEFAULTS)

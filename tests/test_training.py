@@ -79,6 +79,7 @@ def test_checkpoints_and_best_are_discoverable(tiny_run):
     assert all(c.resumable for c in run.checkpoints)
     best_f1 = max(r["f1"] for r in run.validation_metrics)
     assert run.best.name == runs.BEST and run.best.f1 == pytest.approx(best_f1)
+    assert runs.read_progress(tiny_run).best_f1 == pytest.approx(best_f1)  # what the dashboard shows
     assert not run.best.resumable  # best holds weights only, no optimizer state
     assert run.status == "finished" and set(run.predictions) == {"validation", "test"}
     assert run.metrics["f1"].notna().all() and "PER_f1" in run.metrics.columns
@@ -269,3 +270,33 @@ def test_frozen_word_embeddings_stay_as_loaded_while_the_rest_trains(conllpp_dir
     assert (first[words] == second[words]).all()
     changed = [key for key in first if not (first[key] == second[key]).all()]
     assert changed and words not in changed and any("encoder" in key for key in changed)
+
+
+def validated(name: str, f1: float | None):
+    """The loop's event after a validation scoring ``f1`` (None: the data has no validation split)."""
+    from types import SimpleNamespace
+
+    from training.evaluation import Evaluation
+    from training.loop import Validated
+
+    evaluation = None if f1 is None else Evaluation(SimpleNamespace(f1=f1), loss=0.5, predictions=[], seconds=0.0)
+    return Validated(name, epoch=0.0, evaluation=evaluation, window={})
+
+
+def test_best_is_the_highest_validation_f1_not_the_last():
+    from nerlib.runs.records import TrainState
+    from training.train import update_best
+
+    state = TrainState()
+    script = [("step-25", 0.20), ("step-50", 0.35), ("epoch-1", 0.30), ("step-75", 0.35), ("epoch-2", 0.10)]
+    assert [update_best(state, validated(name, f1)) for name, f1 in script] == [True, True, False, False, False]
+    assert (state.best_f1, state.best_source) == (0.35, "step-50")  # a tie does not move it
+
+
+def test_without_a_validation_split_the_latest_checkpoint_is_best():
+    from nerlib.runs.records import TrainState
+    from training.train import update_best
+
+    state = TrainState()
+    assert all(update_best(state, validated(name, None)) for name in ("epoch-1", "epoch-2"))
+    assert (state.best_f1, state.best_source) == (None, "epoch-2")

@@ -20,50 +20,61 @@ docs/benchmarks.md for the presets).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from pathlib import Path
 
-from nerlib.modeling.models import DEFAULT_MODEL, PRESETS
+from nerlib.modeling.models import PRESETS
 from nerlib.runs import folder as runs
 from nerlib.runs.lr_finder import LRFindResult, LRSweep
+from nerlib.runs.records import utc_timestamp
+from training.options import add_shared_options, fill_unset_options
+
+# The training options the sweep fills from the preset's schedule when they are left unset.
+SWEEP_SCHEDULE_OPTIONS = ("batch_size", "weight_decay", "max_length", "document_context", "context_size",
+                          "label_strategy")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command-line parser of ``python -m training.lr_find``."""
+    """The command-line parser of ``python -m training.lr_find``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The sweep's own options, plus the training options it shares with ``python -m
+        training.train`` (:func:`training.options.add_shared_options`: same names, defaults, help).
+    """
     parser = argparse.ArgumentParser(
         prog="python -m training.lr_find",
         description="Sweep the learning rate exponentially from the model's initial weights and suggest one.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="a preset, local model folder, hub id or scratch spec")
-    parser.add_argument("--data-dir", default=None, help="CoNLL++ folder or a folder of CoNLL files")
-    parser.add_argument("--output-dir", default=None,
-                        help="folder for lr_find.json; default $NERLIB_RUNS_DIR/lr-find-<model>-<time>")
-    parser.add_argument("--start-lr", type=float, default=1e-7, help="learning rate of the first step")
-    parser.add_argument("--end-lr", type=float, default=1.0, help="learning rate of the last step")
-    parser.add_argument("--num-steps", type=int, default=100, help="at most this many steps (batches)")
-    parser.add_argument("--diverge-factor", type=float, default=4.0,
-                        help="stop when the smoothed loss exceeds this times its best value")
-    parser.add_argument("--batch-size", type=int, default=None, help="sentences per batch (default: the preset's)")
-    parser.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (default: the preset's)")
-    parser.add_argument("--max-length", type=int, default=None, help="sub-tokens per window (default: the preset's)")
-    parser.add_argument("--document-context", action=argparse.BooleanOptionalAction, default=None,
-                        help="document context as in training (default: the preset's)")
-    parser.add_argument("--context-size", type=int, default=None,
-                        help="context sub-tokens per side; 0 fills the window (default: the preset's)")
-    parser.add_argument("--label-strategy", choices=("first", "all"), default=None,
-                        help="sub-tokens that carry a word's label (default: the preset's)")
-    parser.add_argument("--max-train-samples", type=int, default=None, help="use only the first N training sentences")
-    parser.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping (0 = off)")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--cpu", action="store_true", help="run on the CPU even if a GPU is present")
+    sweep = parser.add_argument_group("the sweep")
+    sweep.add_argument("--output-dir", default=None,
+                       help="folder for lr_find.json; default $NERLIB_RUNS_DIR/lr-find-<model>-<time>")
+    sweep.add_argument("--start-lr", type=float, default=1e-7, help="learning rate of the first step")
+    sweep.add_argument("--end-lr", type=float, default=1.0, help="learning rate of the last step")
+    sweep.add_argument("--num-steps", type=int, default=100, help="at most this many steps (batches)")
+    sweep.add_argument("--diverge-factor", type=float, default=4.0,
+                       help="stop when the smoothed loss exceeds this times its best value")
+    training = parser.add_argument_group("as in training (unset options come from the preset's recommended schedule)")
+    add_shared_options(training, training, training)
     return parser
 
 
 def main(argv: list[str] | None = None) -> Path:
-    """Run the sweep with command-line arguments ``argv``; returns the folder holding lr_find.json."""
+    """Run the sweep with command-line arguments ``argv``.
+
+    Parameters
+    ----------
+    argv:
+        Command-line arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    Path
+        The folder holding lr_find.json.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
 
@@ -73,15 +84,12 @@ def main(argv: list[str] | None = None) -> Path:
     from nerlib.modeling.batching import collate, length_grouped_batches, pad_token_id
     from nerlib.modeling.encoding import encode_split
     from nerlib.modeling.models import load_model
-    from training.options import SCHEDULE_FALLBACK
-    from training.train import build_optimizer, encoding_context, load_splits
+    from training.data import encoding_context, load_splits
+    from training.model import build_optimizer
 
     # -- options: unset ones from the preset, as training does
     preset = PRESETS.get(args.model)
-    schedule = preset.schedule if preset else SCHEDULE_FALLBACK
-    for name in ("batch_size", "weight_decay", "max_length", "document_context", "context_size", "label_strategy"):
-        if getattr(args, name) is None:
-            setattr(args, name, getattr(schedule, name))
+    schedule = fill_unset_options(args, SWEEP_SCHEDULE_OPTIONS)
     sweep = LRSweep(args.start_lr, args.end_lr, args.num_steps, diverge_factor=args.diverge_factor)
     output = Path(args.output_dir) if args.output_dir else runs.default_runs_dir() / runs.unique_run_name(
         "lr-find-" + args.model.split(":")[0].replace("/", "-"))
@@ -127,7 +135,7 @@ def main(argv: list[str] | None = None) -> Path:
     result = LRFindResult.from_sweep(
         sweep, args.model, preset_learning_rate=schedule.learning_rate if preset else None,
         config={k: v for k, v in vars(args).items()}, seconds=round(time.perf_counter() - started, 2),
-        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        created_at=utc_timestamp())
     result.write(output)
     suggestion = f"{result.suggestion:.2e}" if result.suggestion else "none (too few steps)"
     print(f"[lr_find] {len(sweep.points)} steps, stopped: {sweep.stopped}; suggested learning rate {suggestion} "

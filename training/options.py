@@ -1,11 +1,13 @@
-"""The command line of ``python -m training.train``: the parser, the preset schedules that fill
-unset options, and the ``auto`` mixed precision. ``training.records`` and ``training.train`` read
-what these return; nothing here imports torch until ``resolve_mixed_precision("auto")`` probes the
-device."""
+"""The command line of ``python -m training.train`` (and the options ``python -m training.lr_find``
+shares with it): the parser, the schedule rule that fills unset options (the model preset's
+recommended schedule, else the fallbacks), the defaults of options older run.json files lack, and the
+``auto`` mixed precision. Nothing here imports torch until ``resolve_mixed_precision("auto")`` probes
+the device."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from nerlib.modeling.models import DEFAULT_MODEL, PRESETS, Schedule
 from nerlib.runs import trackers
@@ -17,11 +19,16 @@ SCHEDULE_OPTIONS = tuple(Schedule.__dataclass_fields__)
 # Options that may differ when resuming (everything else is taken from the run's run.json).
 RUNTIME_OPTIONS = ("output_dir", "resume", "disable_tqdm", "debug_kill_after_step", "progress_interval", "command",
                    "compile", "cuda_graphs")
+# Options of one session that run.json does not keep.
+SESSION_OPTIONS = ("resume", "debug_kill_after_step", "command")
+# Options added after the first runs -> their value for a run.json written before they existed
+# (``--resume`` reads the rest of its options from run.json).
+OLDER_RUN_DEFAULTS: dict[str, Any] = {"document_context": False, "context_size": 0, "freeze_word_embeddings": False,
+                                      "report_to": "none", "push_to_hub": None}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser of ``python -m training.train``."""
-    presets = "; ".join(f"{p.name}: {p.title}" for p in PRESETS.values())
     epilog = "model presets and their recommended schedules:\n" + "\n".join(
         f"  {p.name:<16} {p.title}\n  {'':<16} {p.schedule.epochs} epochs, batch {p.schedule.batch_size}, "
         f"lr {p.schedule.learning_rate:g}, warm-up {p.schedule.warmup_ratio:g}, max length {p.schedule.max_length}"
@@ -47,36 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=Formatter,
     )
     model = parser.add_argument_group("model and data")
-    model.add_argument("--model", default=DEFAULT_MODEL,
-                       help=f"a preset ({presets}), a local model folder, a Hugging Face Hub id, or "
-                            "'scratch:layers=2,hidden=128,heads=2,intermediate=512,vocab=8000'")
-    model.add_argument("--data-dir", default=None,
-                       help="folder with conllpp_{train,dev,test}.txt, or a folder of CoNLL files "
-                            "(train/dev/test by name); default: $NERLIB_DATA_DIR, the cache, or download")
+    schedule = parser.add_argument_group("schedule (unset options come from the preset's recommended schedule)")
+    quick = parser.add_argument_group("quick runs, evaluation and checkpoints")
+    add_shared_options(model, schedule, quick)
     model.add_argument("--output-dir", default=None,
                        help="run folder to write; default $NERLIB_RUNS_DIR (or ./runs)/<model>-<time>")
-    model.add_argument("--label-strategy", choices=("first", "all"), default=None,
-                       help="which sub-tokens carry a word's label in training: only the first, or all "
-                            "(continuations get the I- form); predictions always read the first (preset "
-                            "default; fallback first)")
 
-    schedule = parser.add_argument_group("schedule (unset options come from the preset's recommended schedule)")
     schedule.add_argument("--epochs", type=int, default=None, help="training epochs (fallback 3)")
-    schedule.add_argument("--batch-size", type=int, default=None,
-                          help="sentences per batch and process (fallback 16)")
     schedule.add_argument("--learning-rate", type=float, default=None, help="peak learning rate (fallback 5e-5)")
     schedule.add_argument("--warmup-ratio", type=float, default=None,
                           help="share of the steps with linear warm-up (fallback 0.1)")
-    schedule.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (fallback 0.01)")
-    schedule.add_argument("--max-length", type=int, default=None,
-                          help="maximum sub-tokens per sentence; words past it are predicted O (fallback 256)")
-    schedule.add_argument("--document-context", action=argparse.BooleanOptionalAction, default=None,
-                          help="read each sentence with its neighbours of the same -DOCSTART- document as "
-                               "context (labels and loss on the sentence only; FLERT); recorded in the "
-                               "checkpoint, so tagging and evaluation do the same (preset default)")
-    schedule.add_argument("--context-size", type=int, default=None,
-                          help="with --document-context: at most N context sub-tokens on each side; 0 fills "
-                               "the window up to --max-length (preset default)")
     schedule.add_argument("--freeze-word-embeddings", action=argparse.BooleanOptionalAction, default=None,
                           help="keep the pretrained word-embedding matrix fixed (the largest weight of a small "
                                "model: its gradient and AdamW update cost the most memory traffic per step on a "
@@ -88,14 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="learning-rate decay after warm-up")
     schedule.add_argument("--gradient-accumulation-steps", type=int, default=1,
                           help="batches per optimizer step")
-    schedule.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping (0 = off)")
     schedule.add_argument("--eval-batch-size", type=int, default=64, help="sentences per evaluation batch")
     schedule.add_argument("--no-group-by-length", dest="group_by_length", action="store_false",
                           help="use plain random batches instead of length-grouped ones")
-    schedule.add_argument("--seed", type=int, default=42, help="random seed (data order, init, dropout)")
 
-    quick = parser.add_argument_group("quick runs, evaluation and checkpoints")
-    quick.add_argument("--max-train-samples", type=int, default=None, help="use only the first N training sentences")
     quick.add_argument("--max-eval-samples", type=int, default=None,
                        help="use only the first N validation and test sentences")
     quick.add_argument("--max-steps", type=int, default=None, help="stop after N optimizer steps")
@@ -108,7 +91,6 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--resume", nargs="?", const="last", default=None, metavar="CHECKPOINT",
                        help="continue the run in --output-dir from its last complete checkpoint "
                             "(or the named one); the other options are read from its run.json")
-    quick.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is present")
     quick.add_argument("--compile", action="store_true",
                        help="torch.compile the training forward and backward (GPU: faster steps after a "
                             "compile of about a minute; see docs/benchmarks.md)")
@@ -130,14 +112,126 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_schedule(args: argparse.Namespace) -> argparse.Namespace:
-    """Fill every schedule option left unset from the model preset's recommended schedule (or the
-    fallbacks); returns ``args``."""
-    preset = PRESETS.get(args.model)
-    recommended = preset.schedule if preset else SCHEDULE_FALLBACK
-    for name in SCHEDULE_OPTIONS:
+
+def add_shared_options(model: argparse._ActionsContainer, schedule: argparse._ActionsContainer,
+                       run: argparse._ActionsContainer) -> None:
+    """Add the options the LR finder shares with training (same names, defaults and help).
+
+    Parameters
+    ----------
+    model:
+        Parser or argument group for the model and data options (``--model``, ``--data-dir``,
+        ``--label-strategy``).
+    schedule:
+        Parser or group for the schedule options (``--batch-size``, ``--weight-decay``,
+        ``--max-length``, ``--document-context``, ``--context-size``, ``--max-grad-norm``, ``--seed``);
+        those left unset come from :func:`fill_unset_options`.
+    run:
+        Parser or group for ``--max-train-samples`` and ``--cpu``.
+    """
+    presets = "; ".join(f"{p.name}: {p.title}" for p in PRESETS.values())
+    model.add_argument("--model", default=DEFAULT_MODEL,
+                       help=f"a preset ({presets}), a local model folder, a Hugging Face Hub id, or "
+                            "'scratch:layers=2,hidden=128,heads=2,intermediate=512,vocab=8000'")
+    model.add_argument("--data-dir", default=None,
+                       help="folder with conllpp_{train,dev,test}.txt, or a folder of CoNLL files "
+                            "(train/dev/test by name); default: $NERLIB_DATA_DIR, the cache, or download")
+    model.add_argument("--label-strategy", choices=("first", "all"), default=None,
+                       help="which sub-tokens carry a word's label in training: only the first, or all "
+                            "(continuations get the I- form); predictions always read the first (preset "
+                            "default; fallback first)")
+    schedule.add_argument("--batch-size", type=int, default=None,
+                          help="sentences per batch and process (fallback 16)")
+    schedule.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (fallback 0.01)")
+    schedule.add_argument("--max-length", type=int, default=None,
+                          help="maximum sub-tokens per sentence; words past it are predicted O (fallback 256)")
+    schedule.add_argument("--document-context", action=argparse.BooleanOptionalAction, default=None,
+                          help="read each sentence with its neighbours of the same -DOCSTART- document as "
+                               "context (labels and loss on the sentence only; FLERT); recorded in the "
+                               "checkpoint, so tagging and evaluation do the same (preset default)")
+    schedule.add_argument("--context-size", type=int, default=None,
+                          help="with --document-context: at most N context sub-tokens on each side; 0 fills "
+                               "the window up to --max-length (preset default)")
+    schedule.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping (0 = off)")
+    schedule.add_argument("--seed", type=int, default=42, help="random seed (data order, init, dropout)")
+    run.add_argument("--max-train-samples", type=int, default=None, help="use only the first N training sentences")
+    run.add_argument("--cpu", action="store_true", help="run on the CPU even if a GPU is present")
+
+
+def schedule_for(model: str) -> Schedule:
+    """The schedule that fills unset options: the model preset's recommended one, else the fallbacks.
+
+    Parameters
+    ----------
+    model:
+        A ``--model`` spec.
+
+    Returns
+    -------
+    Schedule
+        ``PRESETS[model].schedule`` for a preset name, else :data:`SCHEDULE_FALLBACK`.
+    """
+    preset = PRESETS.get(model)
+    return preset.schedule if preset else SCHEDULE_FALLBACK
+
+
+def fill_unset_options(args: argparse.Namespace, names: tuple[str, ...] = SCHEDULE_OPTIONS) -> Schedule:
+    """Set each option of ``names`` left unset (None) from :func:`schedule_for` ``args.model``.
+
+    Parameters
+    ----------
+    args:
+        Parsed options (changed in place).
+    names:
+        The options to fill: fields of :class:`nerlib.modeling.models.Schedule`.
+
+    Returns
+    -------
+    Schedule
+        The schedule the values came from.
+    """
+    schedule = schedule_for(args.model)
+    for name in names:
         if getattr(args, name) is None:
-            setattr(args, name, getattr(recommended, name))
+            setattr(args, name, getattr(schedule, name))
+    return schedule
+
+
+def run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options saved as run.json's ``config`` (what ``--resume`` reads back).
+
+    Parameters
+    ----------
+    args:
+        The run's options.
+
+    Returns
+    -------
+    dict
+        Every option but those of one session (:data:`SESSION_OPTIONS`).
+    """
+    return {k: v for k, v in vars(args).items() if k not in SESSION_OPTIONS}
+
+
+def resolve_schedule(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill every schedule option left unset (:func:`fill_unset_options`) and check the counts.
+
+    Parameters
+    ----------
+    args:
+        Parsed options of a new run (changed in place).
+
+    Returns
+    -------
+    argparse.Namespace
+        ``args``.
+
+    Raises
+    ------
+    SystemExit
+        A count (epochs, batch sizes, length, accumulation steps) is below 1.
+    """
+    fill_unset_options(args)
     for name in ("epochs", "batch_size", "max_length", "gradient_accumulation_steps", "eval_batch_size"):
         if getattr(args, name) < 1:
             raise SystemExit(f"error: --{name.replace('_', '-')} must be at least 1")

@@ -4,6 +4,8 @@
   predictions), its atomic writers and tolerant readers (``list_runs``, ``best_checkpoint``).
 - `checkpoints`: safe checkpoint loading (safetensors only, label maps checked, hub ids,
   a run folder resolved to its best checkpoint).
+- `records`: what a training run writes: run.json, progress.json, checkpoints with the training
+  state, and reading them back for ``--resume``.
 - `lock`: one writer per run folder.
 - `trackers`: TensorBoard / MLflow / Trackio / W&B reporting.
 - `modelcard`: a checkpoint's README.md.

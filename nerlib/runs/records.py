@@ -1,7 +1,15 @@
-"""The records of a training run: progress.json while it trains, run.json (what was run, on what,
+"""The records a training run writes: progress.json while it trains, run.json (what was run, on what,
 with which versions), and checkpoints that hold the training state ``--resume`` continues from
-(written into a temporary folder and renamed into place). The folder layout is
-:mod:`nerlib.runs.folder`; this module is what the training script writes into it."""
+(written into a temporary folder and renamed into place).
+
+The folder layout is :mod:`nerlib.runs.folder`; this module is what a training script writes into
+it. It knows nothing of the script's command line: the script passes the option names that may
+change on resume and the defaults of options older run.json files lack.
+
+>>> import re
+>>> bool(re.fullmatch(r"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+00:00", utc_timestamp()))
+True
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ import platform
 import random
 import subprocess
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +29,6 @@ from nerlib.modeling.encoding import CONFIG_KEY
 from nerlib.modeling.models import PRESETS, parse_model_spec
 from nerlib.runs import folder as runs
 from nerlib.runs.checkpoints import TrainingStateError, load_training_state
-from training.options import RUNTIME_OPTIONS
 
 
 @dataclass
@@ -39,7 +47,19 @@ class TrainState:
 
 
 class ProgressWriter:
-    """Writes progress.json from the main process, at most every ``interval`` seconds unless forced."""
+    """Writes progress.json from the main process, at most every ``interval`` seconds unless forced.
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+    enabled:
+        Whether this process writes (the main process only).
+    interval:
+        Seconds between unforced writes.
+    progress:
+        The record to keep and write.
+    """
 
     def __init__(self, run_dir: Path, enabled: bool, interval: float, progress: runs.Progress):
         self.run_dir, self.enabled, self.interval = run_dir, enabled, interval
@@ -62,6 +82,17 @@ class ProgressWriter:
     def due(self) -> bool:
         """Whether an unforced :meth:`update` would write now (lets callers skip costly reads)."""
         return self.enabled and time.monotonic() - self.last >= self.interval
+
+
+def utc_timestamp() -> str:
+    """The current UTC time as the run records write it.
+
+    Returns
+    -------
+    str
+        ISO 8601 to the second, with the ``+00:00`` offset.
+    """
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def library_versions() -> dict[str, str]:
@@ -105,9 +136,33 @@ def device_info(accelerator) -> dict[str, Any]:
 def save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, run_dir: Path, name: str,
                     state: TrainState, epoch: float, metrics: dict[str, Any], *, resumable: bool,
                     source: str | None = None) -> None:
-    """Write checkpoint ``name`` (weights, tokenizer, label maps; with ``resumable`` also optimizer,
-    scheduler and every process's RNG state) into a temporary folder, then rename it into place, so
-    a reader or ``--resume`` never takes a half-written checkpoint for a complete one."""
+    """Write checkpoint ``name`` so that no reader takes a half-written one for a complete one.
+
+    Weights, tokenizer and label maps (with ``resumable`` also optimizer, scheduler, scaler and every
+    process's RNG state) go into a temporary folder that is then renamed into place. Every process
+    calls it (they wait for each other); the main process writes the shared files.
+
+    Parameters
+    ----------
+    accelerator:
+        The run's ``accelerate.Accelerator``.
+    model, tokenizer, optimizer, scheduler:
+        What is saved (the model unwrapped first).
+    run_dir:
+        The run folder.
+    name:
+        The checkpoint's folder name (``step-500``, ``epoch-1``, ``best``).
+    state:
+        The training state, saved in checkpoint.json for ``--resume``.
+    epoch:
+        Epochs done, fractional.
+    metrics:
+        The validation scores recorded with the checkpoint.
+    resumable:
+        Whether to save the training state ``--resume`` needs (``best`` holds weights only).
+    source:
+        For ``best``: the checkpoint whose weights it copies.
+    """
     import numpy as np
     import torch
 
@@ -141,8 +196,27 @@ def save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, run_dir
 
 
 def restore_training_state(accelerator, optimizer, scheduler, checkpoint: runs.CheckpointInfo) -> TrainState:
-    """Load optimizer, scheduler, scaler and this process's RNG state from ``checkpoint``;
-    returns its :class:`TrainState`. Exits with an error naming the file that could not be read."""
+    """Load optimizer, scheduler, scaler and this process's RNG state from ``checkpoint``.
+
+    Parameters
+    ----------
+    accelerator:
+        The run's ``accelerate.Accelerator`` (device, scaler, process index).
+    optimizer, scheduler:
+        Prepared objects whose state is replaced by the saved one.
+    checkpoint:
+        A resumable checkpoint of the run.
+
+    Returns
+    -------
+    TrainState
+        The state saved in the checkpoint's checkpoint.json (fields it lacks keep their defaults).
+
+    Raises
+    ------
+    SystemExit
+        A training-state file could not be read safely; the message names it.
+    """
     try:
         _restore_state_files(accelerator, optimizer, scheduler, checkpoint.path / runs.TRAINING_STATE_DIR)
     except TrainingStateError as error:
@@ -170,16 +244,39 @@ def _restore_state_files(accelerator, optimizer, scheduler, state_dir: Path) -> 
             torch.cuda.set_rng_state_all(rng["cuda"])
 
 
-def prepare_resume(args: argparse.Namespace) -> tuple[argparse.Namespace, runs.CheckpointInfo | None]:
-    """For ``--resume``: return the run's saved options (with this call's runtime options) and the
-    checkpoint to continue from (None: nothing complete was saved yet, so start over)."""
+def prepare_resume(args: argparse.Namespace, runtime_options: Iterable[str],
+                   defaults: Mapping[str, Any]) -> tuple[argparse.Namespace, runs.CheckpointInfo | None]:
+    """For ``--resume``: the run's saved options, and the checkpoint to continue from.
+
+    Parameters
+    ----------
+    args:
+        This call's options: ``output_dir`` (the run folder), ``resume`` (``"last"`` or a checkpoint
+        name or folder) and the runtime options.
+    runtime_options:
+        Option names taken from ``args`` rather than from run.json (they may differ per session).
+    defaults:
+        Option -> value for options that run.json files written before the option existed lack.
+
+    Returns
+    -------
+    tuple
+        ``(options, checkpoint)``: run.json's ``config`` over ``defaults``, with this call's runtime
+        options; the checkpoint to continue from (None: nothing complete was saved yet, so the run
+        starts over).
+
+    Raises
+    ------
+    SystemExit
+        The folder is not a run folder, or the named checkpoint is not a complete resumable one.
+    """
     run_dir = Path(args.output_dir)
     try:
         saved = runs.read_run_config(run_dir)
     except FileNotFoundError:
         raise SystemExit(f"error: --resume: {run_dir} is not a run folder (no {runs.RUN_FILE})") from None
-    merged = argparse.Namespace(**saved["config"])
-    for name in RUNTIME_OPTIONS:
+    merged = argparse.Namespace(**{**defaults, **saved["config"]})
+    for name in runtime_options:
         setattr(merged, name, getattr(args, name))
     if args.resume == "last":
         checkpoint = runs.last_resumable_checkpoint(run_dir)
@@ -192,19 +289,38 @@ def prepare_resume(args: argparse.Namespace) -> tuple[argparse.Namespace, runs.C
     return merged, checkpoint
 
 
-def utc_timestamp() -> str:
-    """The current UTC time as run.json writes it (ISO 8601, seconds)."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+def write_run_json(run_dir: Path, *, command: list[str], config: dict[str, Any], model_spec: str,
+                   data_dir: str | None, resumed: bool, accelerator, loaded, label_names: list[str],
+                   encoded: Mapping[str, Any], batching: dict[str, Any]) -> None:
+    """Write run.json: everything needed to understand and reproduce the run (main process).
 
+    A resumed run keeps its ``started_at`` and ``command`` and adds a ``resumed_at`` time.
 
-def run_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Return the options saved as run.json's ``config`` (what --resume reads back)."""
-    return {k: v for k, v in vars(args).items() if k not in ("resume", "debug_kill_after_step", "command")}
-
-
-def write_run_json(args, accelerator, run_dir: Path, checkpoint, loaded, label_names, encoded,
-                   batching: dict[str, Any]) -> None:
-    """Write run.json: everything needed to understand and reproduce the run (main process)."""
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+    command:
+        The command line that started the run (kept from an earlier run.json when there is one).
+    config:
+        The options, as ``--resume`` reads them back.
+    model_spec:
+        The ``--model`` spec (a preset name is recorded as the preset).
+    data_dir:
+        ``--data-dir`` (else ``$NERLIB_DATA_DIR`` is recorded).
+    resumed:
+        Whether this session continues from a checkpoint.
+    accelerator:
+        The run's ``accelerate.Accelerator`` (device, processes, precision).
+    loaded:
+        The :class:`nerlib.modeling.models.LoadedModel` (source, config summary, encoder settings).
+    label_names:
+        The label list.
+    encoded:
+        Split name -> :class:`nerlib.modeling.encoding.EncodedSplit`.
+    batching:
+        What the batches are: sizes, step counts, padding waste, CUDA graphs.
+    """
     try:
         previous = runs.read_run_config(run_dir)
     except FileNotFoundError:
@@ -213,13 +329,13 @@ def write_run_json(args, accelerator, run_dir: Path, checkpoint, loaded, label_n
     runs.write_run_config(run_dir, {
         "name": run_dir.name,
         "started_at": previous.get("started_at") or utc_timestamp(),
-        "resumed_at": previous.get("resumed_at", []) + ([utc_timestamp()] if checkpoint else []),
-        "command": previous.get("command") or ["python", "-m", "training.train", *args.command],
-        "config": run_options(args),
-        "model": {"spec": args.model, "kind": parse_model_spec(args.model).kind, "source": loaded.source,
-                  "preset": args.model if args.model in PRESETS else None, **loaded.config_summary},
+        "resumed_at": previous.get("resumed_at", []) + ([utc_timestamp()] if resumed else []),
+        "command": previous.get("command") or command,
+        "config": config,
+        "model": {"spec": model_spec, "kind": parse_model_spec(model_spec).kind, "source": loaded.source,
+                  "preset": model_spec if model_spec in PRESETS else None, **loaded.config_summary},
         "labels": label_names,
-        "data": {"dir": args.data_dir or os.environ.get("NERLIB_DATA_DIR"),
+        "data": {"dir": data_dir or os.environ.get("NERLIB_DATA_DIR"),
                  "sentences": {name: len(split) for name, split in encoded.items()},
                  "truncated_sentences": {name: split.truncated for name, split in encoded.items()},
                  "train_tokens": sum(train.lengths)},
