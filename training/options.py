@@ -138,8 +138,8 @@ def add_shared_options(model: argparse._ActionsContainer, schedule: argparse._Ac
                             "(train/dev/test by name); default: $NERLIB_DATA_DIR, the cache, or download")
     model.add_argument("--label-strategy", choices=("first", "all"), default=None,
                        help="which sub-tokens carry a word's label in training: only the first, or all "
-                            "(continuations get the I- form); predictions always read the first (preset "
-                            "default; fallback first)")
+                            "(continuations get the I- form); predictions then read the first sub-token, or "
+                            "with all the mean over the word's sub-tokens (preset default; fallback first)")
     schedule.add_argument("--batch-size", type=int, default=None,
                           help="sentences per batch and process (fallback 16)")
     schedule.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (fallback 0.01)")
