@@ -143,7 +143,7 @@ def test_bad_data_is_reported_before_loading_a_model(tmp_path):
         load_sentences("no-such-split")
     with pytest.raises(FileNotFoundError, match="folder"):
         load_sentences(tmp_path)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="'nope.conll' is neither a CoNLL file nor a split"):
         evaluate_checkpoint(tmp_path / "no-model", "nope.conll")
 
 

@@ -294,7 +294,7 @@ def test_float16_overflow_is_tagged_again_in_float32():
 
 
 def test_rejects_non_string_input(keyword_tagger):
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"texts\[1\] is NoneType, expected str"):
         keyword_tagger.tag_many(["ok", None])
 
 
