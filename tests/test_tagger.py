@@ -107,11 +107,22 @@ def save_keyword_model(folder: Path, keywords: dict[str, str] = KEYWORDS) -> Pat
     return Path(folder)
 
 
-def expected_labels(words: list[str]) -> list[str]:
-    """What the keyword model must output for ``words``, after conlleval IOB repair."""
-    from nerlib.data.labels import to_iob2
+def seqeval_reading(tags: list[str]) -> tuple[list[str], list[tuple[int, int, str]]]:
+    """An independent reference for the conlleval reading of ``tags``: the entities seqeval finds
+    (``(start, end, type)``, end exclusive) and the IOB2 labels that spell exactly those entities.
+    Tests compare the tagger's repair with it instead of with nerlib's own ``to_iob2``."""
+    from seqeval.metrics.sequence_labeling import get_entities
 
-    return to_iob2([KEYWORDS.get(w, "O") for w in words])
+    entities = [(start, end + 1, label) for label, start, end in get_entities(list(tags))]
+    labels = ["O"] * len(tags)
+    for start, end, label in entities:
+        labels[start:end] = [f"B-{label}"] + [f"I-{label}"] * (end - start - 1)
+    return labels, entities
+
+
+def expected_labels(words: list[str]) -> list[str]:
+    """What the keyword model must output for ``words``, after conlleval IOB repair (read by seqeval)."""
+    return seqeval_reading([KEYWORDS.get(w, "O") for w in words])[0]
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +260,8 @@ def test_tag_words_keeps_given_words(keyword_tagger):
     sentences = [["Angela", "Merkel", "'s", "visit", "to", "Paris"], ["U.S.-led", "Xi"], []]
     results = keyword_tagger.tag_words(sentences)
     assert [len(r.words) for r in results] == [6, 2, 0]
-    assert results[0].labels == expected_labels(sentences[0])
+    assert results[0].labels == ["B-PER", "B-PER", "O", "O", "O", "B-LOC"]
+    assert results[1].labels == ["O", "B-PER"]  # I-PER after O starts an entity
     assert results[0].text == "Angela Merkel 's visit to Paris"
     check_offsets(results[0].text, results[0])
     with pytest.raises(ValueError, match="without spaces"):
@@ -322,14 +334,13 @@ def test_word_the_tokenizer_drops_still_gets_a_label():
     assert [w.label for w in tagged.words] == ["B-LOC", "O", "B-LOC"]
 
 
-def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tagger):
-    """The array-based repair in ``LabelDecoder.repair`` matches labels.to_iob2 + entity_spans per text,
-    on random label sequences (IOB1 and IOB2 mixed, empty texts included)."""
+def test_label_repair_for_many_texts_reads_entities_like_seqeval(keyword_tagger):
+    """The array-based repair in ``LabelDecoder.repair`` reads the entities seqeval reads (conlleval
+    rules) per text, on random label sequences (IOB1 and IOB2 mixed, empty texts included)."""
     import random
 
     import numpy as np
 
-    from nerlib.data.labels import entity_spans, to_iob2
     from nerlib.tagging.decoding import LabelDecoder
 
     decoder = LabelDecoder(keyword_tagger.labels)
@@ -343,11 +354,17 @@ def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tag
         labels, spans = decoder.repair(np.array([i for t in texts for i in t], dtype=np.int64), offsets)
         expected_labels, expected_spans = [], []
         for begin, ids in zip(offsets, texts):
-            repaired = to_iob2([keyword_tagger.labels[i] for i in ids])
+            repaired, entities = seqeval_reading([keyword_tagger.labels[i] for i in ids])
             expected_labels.extend(repaired)
-            expected_spans.extend((int(begin) + s.start, int(begin) + s.end, s.label) for s in entity_spans(repaired))
+            expected_spans.extend((int(begin) + start, int(begin) + end, label) for start, end, label in entities)
         assert labels.tolist() == expected_labels
         assert spans == expected_spans
+    # and one case written out: I- after O, a type change inside I-, B- B-
+    labels, spans = decoder.repair(np.array([keyword_tagger.labels.index(t) for t in
+                                             ["I-PER", "I-PER", "I-LOC", "O", "B-ORG", "B-ORG", "I-ORG"]]),
+                                   np.array([0, 7]))
+    assert labels.tolist() == ["B-PER", "I-PER", "B-LOC", "O", "B-ORG", "B-ORG", "I-ORG"]
+    assert spans == [(0, 2, "PER"), (2, 3, "LOC"), (4, 5, "ORG"), (5, 7, "ORG")]
 
 
 def test_auto_dtype_follows_the_device_capability():
