@@ -234,6 +234,70 @@ def test_windowing_with_a_contextual_model_labels_every_word_once(random_dir, ov
     assert batched[1].labels == tagged.labels
 
 
+def _best_window_reference(model, windows, n_words: int, margin_of=min):
+    """The slow, obvious merge: run the model on every window alone (no batch, no padding), then give
+    each word the first-sub-token arg-max and probability of the window where its margin (the words
+    left and right of it inside the window, ``margin_of`` the two; a sentence's first and last window
+    have no edge on their outer side) is largest, the earlier window on a tie. Returns
+    ``(labels, scores, per_window_labels)``."""
+    import math
+
+    per_window = []
+    for window in windows:
+        ids = torch.tensor([window.input_ids])
+        with torch.inference_mode():
+            logits = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0]
+        scores, labels = torch.softmax(logits[window.word_positions].float(), dim=-1).max(dim=-1)
+        per_window.append((labels.tolist(), scores.tolist()))
+    labels, scores = [], []
+    for word in range(n_words):
+        best = None
+        for window, (window_labels, window_scores) in zip(windows, per_window):
+            if not window.first_word <= word < window.end_word:
+                continue
+            left = word - window.first_word if window.first_word > 0 else math.inf
+            right = window.end_word - 1 - word if window.end_word < n_words else math.inf
+            margin = margin_of(left, right)
+            if best is None or margin > best[0]:
+                k = word - window.first_word
+                best = (margin, window_labels[k], window_scores[k])
+        labels.append(best[1])
+        scores.append(best[2])
+    return labels, scores, per_window
+
+
+@pytest.mark.parametrize("overlap", [5, 8])
+def test_each_word_of_a_long_sentence_takes_the_window_where_it_has_most_context_on_both_sides(random_dir, overlap):
+    """A contextual model (an untrained tiny BERT) gives a word different labels in different
+    windows; the tagger must pick, for every word, the window where its poorer side has the most
+    context, as the slow per-word reference does; with half and with most of the window (10
+    sub-tokens) shared between neighbours."""
+    import random
+
+    from nerlib.modeling.encoding import encode_words, sentence_windows
+
+    tagger = Tagger.from_pretrained(random_dir, device="cpu", dtype="float32", max_length=12, overlap=overlap)
+    rng = random.Random(0)
+    vocabulary = [w for w in [*KEYWORDS, *FILLER] if w not in '.!?"()']
+    words = [rng.choice(vocabulary) for _ in range(80)]  # one sentence: no sentence punctuation
+    windows, _ = sentence_windows(encode_words(tagger.tokenizer, [words]), max_length=12, prefix=tagger._prefix,
+                                  suffix=tagger._suffix, overlap=tagger.overlap)
+    assert len(windows) > 10
+    labels, scores, per_window = _best_window_reference(tagger.model, windows, len(words))
+    # the windows disagree, and the richer side's context would pick other labels: the check can tell
+    votes = [{per_window[j][0][word - w.first_word] for j, w in enumerate(windows) if w.first_word <= word < w.end_word}
+             for word in range(len(words))]
+    assert sum(len(v) > 1 for v in votes) >= 20
+    richer_side, _, _ = _best_window_reference(tagger.model, windows, len(words), margin_of=max)
+    assert sum(a != b for a, b in zip(labels, richer_side)) >= 20
+    predicted_labels, predicted_scores = tagger.predict([words], batch_size=1)[0]
+    assert predicted_labels.tolist() == labels
+    assert predicted_scores.tolist() == pytest.approx(scores, abs=1e-6)
+    tagged = tagger.tag_words([words], batch_size=1)[0]  # the words and their scores reach the result
+    assert [w.score for w in tagged.words] == pytest.approx(scores, abs=1e-6)
+    assert [w.label for w in tagged.words] == seqeval_reading([tagger.labels[i] for i in labels])[0]
+
+
 def test_word_longer_than_the_window_is_cut_not_lost(keyword_tagger):
     model, tokenizer = build_keyword_model()
     tagger = Tagger(model, tokenizer, device="cpu", max_length=8, overlap=2)
