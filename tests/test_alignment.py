@@ -31,7 +31,7 @@ def test_align_labels_by_hand():
     assert align_labels(word_ids, labels, "all") == [
         -100, ids["B-PER"], ids["I-PER"], ids["O"], ids["B-LOC"], ids["I-LOC"], ids["I-LOC"], -100,
     ]
-    with pytest.raises(ValueError, match="strategy"):
+    with pytest.raises(ValueError, match="unknown alignment strategy 'last'; use 'first' or 'all'"):
         align_labels(word_ids, labels, "last")
 
 

@@ -92,7 +92,7 @@ def test_shard_from_the_launcher_environment():
     assert Shard.from_env({}) == Shard(0, 1, 0)
     shard = Shard.from_env({"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1"})
     assert [b for b in range(7) if shard.owns(b)] == [1, 3, 5]
-    with pytest.raises(BulkError):
+    with pytest.raises(BulkError, match=r"RANK=2 is outside 0\.\.1"):
         Shard.from_env({"RANK": "2", "WORLD_SIZE": "2"})
 
 

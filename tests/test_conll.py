@@ -101,7 +101,7 @@ def test_not_utf8_is_a_format_error(tmp_path):
 
 
 def test_missing_file():
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="CoNLL file not found: /nonexistent/file.txt"):
         read_conll("/nonexistent/file.txt")
 
 

