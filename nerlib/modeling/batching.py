@@ -480,6 +480,7 @@ def prefetched_batches(split: EncodedSplit, batches: Sequence[list[int]], pad_id
     pin = getattr(device, "type", str(device)) == "cuda"
 
     def prepare(indices: list[int]) -> dict[str, Any]:
+        """Collate one batch (into pinned memory on CUDA)."""
         batch = collate(split, indices, pad_id, pad_to_multiple_of)
         return {k: v.pin_memory() for k, v in batch.items()} if pin else batch
 
