@@ -95,16 +95,19 @@ class _OldPathFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finds the old flat module paths (those that are not packages today) and loads forwarders."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None):
+        """A spec loaded by this finder for an old flat module path, else ``None`` (not ours)."""
         if fullname in MOVED and fullname not in NOW_PACKAGES:
             return importlib.machinery.ModuleSpec(fullname, self)
         return None
 
     def create_module(self, spec):
+        """A forwarding module to the path's new home(s), with a ``DeprecationWarning``."""
         homes = MOVED[spec.name]
         warnings.warn(_message(spec.name, " and ".join(homes)), DeprecationWarning, stacklevel=2)
         return _forwarding_module(spec.name, homes)
 
     def exec_module(self, module) -> None:
+        """Nothing to run: :meth:`create_module` built the module complete."""
         return None
 
 

@@ -156,6 +156,7 @@ def read_conll_file(path: str | Path) -> ConllFile:
     first_line = 0
 
     def flush() -> None:
+        """Append the sentence read so far (if any) to ``result`` and start a new one."""
         nonlocal tokens, columns
         if tokens:
             ner = [row[-1] for row in columns]

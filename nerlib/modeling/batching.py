@@ -44,8 +44,33 @@ def length_grouped_batches(
 
     The indices are shuffled (seeded by ``seed`` and ``epoch``), split into mega-batches of
     ``batch_size * mega_batch_factor``, each sorted by length (longest first) and cut into batches;
-    the batches are then shuffled. Every index appears exactly once; only the last batch may be
-    smaller than ``batch_size``.
+    the batches are then shuffled.
+
+    Parameters
+    ----------
+    lengths:
+        The length of each sentence.
+    batch_size:
+        Sentences per batch.
+    seed, epoch:
+        Seed the shuffling: the same pair gives the same batches.
+    mega_batch_factor:
+        Batches per mega-batch, sorted by length together (below 1 counts as 1).
+
+    Returns
+    -------
+    list of list of int
+        The batches. Every index appears exactly once; only the last batch may be smaller than
+        ``batch_size``.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_size`` is below 1.
+
+    >>> batches = length_grouped_batches([5, 1, 9, 2, 7, 3, 8], 2, seed=1)
+    >>> [len(b) for b in batches], sorted(i for b in batches for i in b)
+    ([2, 2, 2, 1], [0, 1, 2, 3, 4, 5, 6])
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -65,7 +90,22 @@ def length_grouped_batches(
 
 
 def random_batches(lengths: Sequence[int], batch_size: int, *, seed: int = 0, epoch: int = 0) -> list[list[int]]:
-    """Return plainly shuffled batches (the usual ``DataLoader(shuffle=True)`` order), for comparison."""
+    """Return plainly shuffled batches (the usual ``DataLoader(shuffle=True)`` order), for comparison.
+
+    Parameters
+    ----------
+    lengths:
+        The length of each sentence (only their number is used).
+    batch_size:
+        Sentences per batch.
+    seed, epoch:
+        Seed the shuffling, as in :func:`length_grouped_batches`.
+
+    Returns
+    -------
+    list of list of int
+        The batches; every index exactly once, only the last batch may be smaller.
+    """
     rng = random.Random(seed * 1_000_003 + epoch)
     order = list(range(len(lengths)))
     rng.shuffle(order)
@@ -73,8 +113,30 @@ def random_batches(lengths: Sequence[int], batch_size: int, *, seed: int = 0, ep
 
 
 def sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Return batches of indices sorted by length (longest first), for evaluation: the least
-    padding, and the slowest batch comes first so memory problems show at once."""
+    """Return batches of indices sorted by length (longest first), for evaluation.
+
+    The least padding, and the slowest batch comes first so memory problems show at once.
+
+    Parameters
+    ----------
+    lengths:
+        The length of each sentence.
+    batch_size:
+        Sentences per batch.
+
+    Returns
+    -------
+    list of list of int
+        The batches, longest sentences first; every index exactly once.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_size`` is below 1.
+
+    >>> sorted_batches([3, 9, 1, 7], 2)
+    [[1, 3], [0, 2]]
+    """
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     return [order[b.start:b.stop] for b in token_budget_batches([lengths[i] for i in order], batch_size)]
 
@@ -90,13 +152,13 @@ def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, 
 
     Parameters
     ----------
-    lengths : sequence of int
+    lengths:
         Sequence lengths, longest first.
-    batch_size : int, optional
+    batch_size:
         Most sequences per batch; ``None``: no limit.
-    max_tokens : int, optional
+    max_tokens:
         Most padded tokens per batch; ``None``: no limit.
-    padding : float
+    padding:
         Most padded positions per batch, as a share of its padded tokens; ``1.0`` (the default):
         no limit, so that batches are cut by ``batch_size`` and ``max_tokens`` only.
 
@@ -110,8 +172,6 @@ def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, 
     ValueError
         If ``batch_size`` or ``max_tokens`` is below 1.
 
-    Examples
-    --------
     >>> token_budget_batches([9, 8, 8, 3, 2], batch_size=2)
     [range(0, 2), range(2, 4), range(4, 5)]
     >>> token_budget_batches([9, 8, 8, 3, 2], max_tokens=18, padding=0.2)  # 2 x 9 tokens; 5 of 16 padding
@@ -142,8 +202,31 @@ def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, 
 def shard_batches(batches: Sequence[list[int]], rank: int, world_size: int, *, even: bool = True) -> list[list[int]]:
     """Return process ``rank``'s share of ``batches`` (every ``world_size``-th batch).
 
-    With ``even=True`` (training) the list is first cut to a multiple of ``world_size`` so every
-    process runs the same number of steps, as distributed data parallel requires.
+    Parameters
+    ----------
+    batches:
+        All processes' batches, in order.
+    rank:
+        This process's number, from 0.
+    world_size:
+        The number of processes.
+    even:
+        ``True`` (training): cut the list to a multiple of ``world_size`` first, so every process
+        runs the same number of steps, as distributed data parallel requires.
+
+    Returns
+    -------
+    list of list of int
+        The batches of process ``rank``, in order.
+
+    Raises
+    ------
+    ValueError
+        If ``rank`` is not in ``0 .. world_size - 1``.
+
+    >>> batches = [[0], [1], [2], [3], [4]]
+    >>> shard_batches(batches, 0, 2), shard_batches(batches, 0, 2, even=False)
+    ([[0], [2]], [[0], [2], [4]])
     """
     if not 0 <= rank < world_size:
         raise ValueError(f"rank {rank} is outside 0..{world_size - 1}")
@@ -153,19 +236,44 @@ def shard_batches(batches: Sequence[list[int]], rank: int, world_size: int, *, e
 
 @dataclass
 class PaddingStats:
-    """Token counts of a batching: ``real`` tokens, ``padded`` = positions computed (batch size
-    times the longest sentence, per batch); ``waste`` = padded / real (1.0 = no padding)."""
+    """Token counts of a batching.
+
+    Attributes
+    ----------
+    real:
+        The sentences' own tokens.
+    padded:
+        Positions computed: batch size times the longest sentence, per batch.
+    """
 
     real: int
     padded: int
 
     @property
     def waste(self) -> float:
+        """``padded / real`` (1.0 = no padding, and for no tokens)."""
         return self.padded / self.real if self.real else 1.0
 
 
 def padding_stats(lengths: Sequence[int], batches: Sequence[Sequence[int]]) -> PaddingStats:
-    """Return the :class:`PaddingStats` of ``batches`` over sequences of ``lengths``."""
+    """Return the :class:`PaddingStats` of ``batches`` over sequences of ``lengths``.
+
+    Parameters
+    ----------
+    lengths:
+        The length of each sequence.
+    batches:
+        Batches of indices into ``lengths``.
+
+    Returns
+    -------
+    PaddingStats
+        Real and padded tokens over all batches.
+
+    >>> stats = padding_stats([3, 1, 2], [[0, 1], [2]])
+    >>> stats, round(stats.waste, 2)
+    (PaddingStats(real=6, padded=8), 1.33)
+    """
     real = sum(lengths[i] for batch in batches for i in batch)
     padded = sum(len(batch) * max(lengths[i] for i in batch) for batch in batches if batch)
     return PaddingStats(real, padded)
@@ -183,8 +291,28 @@ def pad_token_id(tokenizer: Any) -> int:
 
 
 def padded_length(length: int, multiple: int | None = None) -> int:
-    """``length`` rounded up to a multiple of ``multiple`` (``length`` itself without one): how long
-    a batch whose longest sentence has ``length`` sub-tokens is once padded."""
+    """How long a batch whose longest sentence has ``length`` sub-tokens is once padded.
+
+    Parameters
+    ----------
+    length:
+        Sub-tokens of the batch's longest sentence.
+    multiple:
+        Pad to a multiple of this; ``None`` (or 0): no rounding.
+
+    Returns
+    -------
+    int
+        ``length`` rounded up to a multiple of ``multiple`` (``length`` itself without one).
+
+    Raises
+    ------
+    ValueError
+        If ``length`` is below 1.
+
+    >>> padded_length(13, 8), padded_length(13)
+    (16, 13)
+    """
     if length < 1:
         raise ValueError(f"a batch needs at least one token, got length {length}")
     return -(-length // multiple) * multiple if multiple else length
@@ -195,22 +323,19 @@ def pad_rows(rows: Sequence[Sequence[int]], fill: int, width: int | None = None)
 
     Parameters
     ----------
-    rows : sequence of sequences of int
+    rows:
         At least one row; none longer than ``width``.
-    fill : int
+    fill:
         The value of the positions past a row's end.
-    width : int, optional
+    width:
         Columns of the result; ``None``: the longest row's length.
 
     Returns
     -------
-    padded : numpy.ndarray
-        ``(len(rows), width)`` int64: each row, then ``fill``.
-    real : numpy.ndarray
-        ``(len(rows), width)`` bool: True on each row's own values (the attention mask).
+    tuple of numpy.ndarray
+        ``(padded, real)``: ``padded`` is ``(len(rows), width)`` int64, each row, then ``fill``;
+        ``real`` is ``(len(rows), width)`` bool, True on each row's own values (the attention mask).
 
-    Examples
-    --------
     >>> padded, real = pad_rows([[5, 6, 7], [8]], fill=0)
     >>> padded.tolist(), real.astype(int).tolist()
     ([[5, 6, 7], [8, 0, 0]], [[1, 1, 1], [1, 0, 0]])
@@ -225,8 +350,25 @@ def pad_rows(rows: Sequence[Sequence[int]], fill: int, width: int | None = None)
 
 
 def collate(split: EncodedSplit, indices: Sequence[int], pad_id: int, pad_to_multiple_of: int | None = None):
-    """Pad the sentences ``indices`` of ``split`` (a :class:`nerlib.modeling.encoding.EncodedSplit`) into a
-    batch of tensors: ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding) and ``index``."""
+    """Pad some sentences of an encoded split into a batch of tensors.
+
+    Parameters
+    ----------
+    split:
+        The encoded split (:class:`nerlib.modeling.encoding.EncodedSplit`).
+    indices:
+        The sentences of the batch, at least one.
+    pad_id:
+        The padding token id (:func:`pad_token_id`).
+    pad_to_multiple_of:
+        Pad the batch's width up to a multiple of this (see :func:`padded_length`); ``None``: to
+        its longest sentence.
+
+    Returns
+    -------
+    dict of torch.Tensor
+        ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding) and ``index`` (``indices``).
+    """
     import torch
 
     from nerlib.modeling.alignment import IGNORE_INDEX
@@ -242,9 +384,16 @@ def collate(split: EncodedSplit, indices: Sequence[int], pad_id: int, pad_to_mul
 class PackedWindows:
     """A batch of the tagger's windows, padded, as arrays ready for one host-to-device copy.
 
-    ``input_ids`` and ``attention_mask`` are ``(windows, width)`` int64; ``positions`` index the
-    sub-tokens the word pooling rule reads in the flattened ``(window, position)`` grid, and
-    ``owners`` the word each of them belongs to (words numbered over the batch, window by window).
+    Attributes
+    ----------
+    input_ids, attention_mask:
+        ``(windows, width)`` int64.
+    positions:
+        The sub-tokens the word pooling rule reads, as indices into the flattened
+        ``(window, position)`` grid.
+    owners:
+        The word each of ``positions`` belongs to (words numbered over the batch, window by
+        window).
     """
 
     input_ids: np.ndarray
@@ -263,11 +412,11 @@ def pack_windows(windows: Sequence[Window], pad_id: int, word_pooling: str) -> P
 
     Parameters
     ----------
-    windows : sequence of Window
+    windows:
         Windows from :func:`nerlib.modeling.encoding.sentence_windows`, at least one.
-    pad_id : int
+    pad_id:
         The padding token id (:func:`pad_token_id`).
-    word_pooling : str
+    word_pooling:
         ``"first"`` or ``"mean"`` (:mod:`nerlib.modeling.pooling`).
 
     Returns
@@ -275,8 +424,6 @@ def pack_windows(windows: Sequence[Window], pad_id: int, word_pooling: str) -> P
     PackedWindows
         The padded batch; a window's last word ends at its target's end.
 
-    Examples
-    --------
     >>> from nerlib.modeling.encoding import Window
     >>> window = Window(0, 0, 2, [101, 7, 8, 9, 102], 1, 4, [1, 3])  # words of 2 and 1 sub-tokens
     >>> packed = pack_windows([window, Window(1, 0, 1, [101, 5, 102], 1, 2, [1])], 0, "mean")
@@ -308,6 +455,24 @@ def prefetched_batches(split: EncodedSplit, batches: Sequence[list[int]], pad_id
     memory on CUDA, so the copy to the GPU is asynchronous): the GPU never waits for Python
     padding, and the loop issues work without a host synchronisation. Close the generator (or
     exhaust it) to stop the thread.
+
+    Parameters
+    ----------
+    split:
+        The encoded split (:class:`nerlib.modeling.encoding.EncodedSplit`).
+    batches:
+        Batches of sentence indices, in the order to yield them.
+    pad_id, pad_to_multiple_of:
+        As in :func:`collate`.
+    device:
+        A ``torch.device`` (or its name) to copy each batch to.
+    ahead:
+        Batches padded ahead of the one yielded.
+
+    Yields
+    ------
+    tuple
+        ``(indices, batch)``: a batch's indices and its :func:`collate` tensors on ``device``.
     """
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
@@ -315,6 +480,7 @@ def prefetched_batches(split: EncodedSplit, batches: Sequence[list[int]], pad_id
     pin = getattr(device, "type", str(device)) == "cuda"
 
     def prepare(indices: list[int]) -> dict[str, Any]:
+        """Collate one batch (into pinned memory on CUDA)."""
         batch = collate(split, indices, pad_id, pad_to_multiple_of)
         return {k: v.pin_memory() for k, v in batch.items()} if pin else batch
 

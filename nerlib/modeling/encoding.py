@@ -62,14 +62,23 @@ CONFIG_KEY = "nerlib_encoding"
 
 @dataclass
 class EncodedWords:
-    """One sentence, tokenized: ``ids`` (no special tokens) and ``starts`` (``starts[w]`` is the
-    index in ``ids`` of word ``w``'s first sub-token; ``starts[-1] == len(ids)``)."""
+    """One sentence, tokenized.
+
+    Attributes
+    ----------
+    ids:
+        The sentence's sub-token ids (no special tokens).
+    starts:
+        ``starts[w]`` is the index in ``ids`` of word ``w``'s first sub-token;
+        ``starts[-1] == len(ids)``.
+    """
 
     ids: list[int]
     starts: np.ndarray
 
     @property
     def num_words(self) -> int:
+        """Words in the sentence."""
         return len(self.starts) - 1
 
 
@@ -77,9 +86,20 @@ class EncodedWords:
 class Window:
     """One model input: target words ``[first_word, end_word)`` of sentence ``sentence``.
 
-    ``input_ids`` holds the special tokens, the left context, the target words' sub-tokens and the
-    right context; ``target_start``/``target_end`` delimit the target's sub-tokens in it and
-    ``word_positions`` gives each target word's first sub-token position.
+    Attributes
+    ----------
+    sentence:
+        The index of the sentence the target words belong to.
+    first_word, end_word:
+        The target words, ``[first_word, end_word)``.
+    input_ids:
+        The special tokens, the left context, the target words' sub-tokens and the right context.
+    target_start, target_end:
+        Delimit the target's sub-tokens in ``input_ids``.
+    word_positions:
+        Each target word's first sub-token position in ``input_ids``.
+    left_context, right_context:
+        Context sub-tokens before and after the target.
     """
 
     sentence: int
@@ -103,13 +123,28 @@ def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
 
 
 def encode_words(tokenizer: Any, word_lists: Sequence[Sequence[str]], *, chunk: int = 1000) -> list[EncodedWords]:
-    """Tokenize pre-split sentences (a fast tokenizer); returns one :class:`EncodedWords` each.
+    """Tokenize pre-split sentences with a fast tokenizer.
 
-    Empty sentences give empty ids. Each distinct word is tokenized once (in sequences of 128
-    words, ``chunk`` sequences per tokenizer call): with ``is_split_into_words`` a fast tokenizer
-    normalizes, pre-tokenizes and splits every word on its own, so a word's sub-tokens do not
-    depend on the sentence around it, and running text repeats most words (the CoNLL++ test split:
-    46k words, 9.5k distinct), so this is about 4x less tokenizer work than sentence by sentence.
+    Each distinct word is tokenized once (in sequences of 128 words, ``chunk`` sequences per
+    tokenizer call): with ``is_split_into_words`` a fast tokenizer normalizes, pre-tokenizes and
+    splits every word on its own, so a word's sub-tokens do not depend on the sentence around it,
+    and running text repeats most words, so this is much less tokenizer work than sentence by
+    sentence (docs/benchmarks.md, "Host-side tagging cost").
+
+    Parameters
+    ----------
+    tokenizer:
+        A fast tokenizer.
+    word_lists:
+        The sentences, each a list of words.
+    chunk:
+        Sequences of 128 distinct words per tokenizer call.
+
+    Returns
+    -------
+    list of EncodedWords
+        One per sentence; an empty sentence gives empty ids. A word the tokenizer drops entirely
+        (a control character) gets the unknown token.
     """
     unk = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else (tokenizer.pad_token_id or 0)
     # every word of every sentence, as an index into the distinct words (C loops, not Python ones)
@@ -172,8 +207,28 @@ def _fill_empty_words(ids: np.ndarray, counts: np.ndarray, unk: int) -> tuple[np
 
 
 def document_ids(documents: Sequence[Any] | None, count: int) -> list[Any]:
-    """Return one document key per sentence: ``documents`` itself, or (``None``) every sentence its
-    own document (no context). Raises ``ValueError`` when the lengths differ."""
+    """Return one document key per sentence.
+
+    Parameters
+    ----------
+    documents:
+        One document key per sentence, or ``None``: every sentence its own document (no context).
+    count:
+        The number of sentences.
+
+    Returns
+    -------
+    list
+        ``documents`` itself as a list, or ``0 .. count - 1``.
+
+    Raises
+    ------
+    ValueError
+        When ``documents`` does not hold ``count`` keys.
+
+    >>> document_ids(None, 3), document_ids(["a", "a", "b"], 3)
+    ([0, 1, 2], ['a', 'a', 'b'])
+    """
     if documents is None:
         return list(range(count))
     documents = list(documents)
@@ -203,17 +258,59 @@ def sentence_windows(
     overlap: int | None = None,
     context_length: int | None = None,
 ) -> tuple[list[Window], int]:
-    """Cut every sentence into model windows; returns ``(windows, truncated)``.
+    """Cut every sentence into model windows.
 
     Each window holds whole target words (one over-long word is cut to fit). A sentence that fits
-    ``max_length`` (with ``prefix``/``suffix``) is one window; with ``context`` (0 = off, ``None`` =
-    fill up to ``max_length``) the room left is filled with sub-tokens of the sentences before and
-    after it that share its ``documents`` key (consecutive sentences; ``None``: no context at all).
-    A longer sentence gets no context: with ``overlap`` it is cut into windows sharing about
-    ``overlap`` sub-tokens (prediction: :func:`merge_windows` keeps each word's best window), without it only
-    its first window is kept and it counts in ``truncated`` (training). ``context_length`` caps a
-    window with context below ``max_length`` (the tagger's window may be longer than the one the
-    model was trained with; its context fills only what training filled).
+    ``max_length`` (with ``prefix``/``suffix``) is one window, with context if asked for. A longer
+    sentence gets no context: with ``overlap`` it is cut into several windows, without it only its
+    first window is kept.
+
+    Parameters
+    ----------
+    encoded:
+        The sentences, from :func:`encode_words`.
+    max_length:
+        Sub-tokens per window at most, special tokens included.
+    prefix, suffix:
+        The special tokens before and after each window (:func:`special_tokens`).
+    documents:
+        One document key per sentence; consecutive sentences with the same key are one document.
+        ``None``: no context at all.
+    context:
+        Context sub-tokens per side at most, taken from the sentences before and after the target
+        in its document: 0 = off, ``None`` = fill up to ``max_length``.
+    overlap:
+        For prediction: cut a long sentence into windows sharing about ``overlap`` sub-tokens
+        (:func:`merge_windows` keeps each word's best window). ``None`` (training): keep its first
+        window only, and count it in ``truncated``.
+    context_length:
+        Caps a window with context below ``max_length`` (the tagger's window may be longer than the
+        one the model was trained with; its context fills only what training filled).
+
+    Returns
+    -------
+    tuple
+        ``(windows, truncated)``: the windows in sentence order (none for an empty sentence), and
+        how many sentences lost words because ``overlap`` was ``None``.
+
+    Raises
+    ------
+    ValueError
+        If ``max_length`` leaves fewer than two sub-tokens next to the special tokens, or
+        ``documents`` does not hold one key per sentence.
+
+    >>> encoded = [EncodedWords([7, 8, 9], np.array([0, 2, 3])), EncodedWords([5], np.array([0, 1]))]
+    >>> windows, truncated = sentence_windows(encoded, max_length=6, prefix=[101], suffix=[102],
+    ...                                       documents=["d", "d"], context=1)
+    >>> [(w.input_ids, w.target_start, w.target_end) for w in windows], truncated
+    ([([101, 7, 8, 9, 5, 102], 1, 4), ([101, 9, 5, 102], 2, 3)], 0)
+    >>> long = [EncodedWords([4, 4, 4, 4, 4, 4], np.arange(7))]
+    >>> windows, truncated = sentence_windows(long, max_length=6, prefix=[101], suffix=[102], overlap=2)
+    >>> [(w.first_word, w.end_word) for w in windows], truncated
+    ([(0, 4), (2, 6)], 0)
+    >>> windows, truncated = sentence_windows(long, max_length=6, prefix=[101], suffix=[102])
+    >>> [(w.first_word, w.end_word) for w in windows], truncated
+    ([(0, 4)], 1)
     """
     capacity = max_length - len(prefix) - len(suffix)
     if capacity < 2:
@@ -283,21 +380,20 @@ def merge_windows(
 
     Parameters
     ----------
-    windows : sequence of Window
+    windows:
         The windows of all sentences, as :func:`sentence_windows` returns them (in any order).
-    sentence_lengths : sequence of int
+    sentence_lengths:
         Words per sentence (``sentence_lengths[w.sentence]`` for each window ``w``).
-    window_labels, window_scores : sequence of numpy.ndarray
+    window_labels, window_scores:
         Per window, one label id (int64) and one score (float32) per target word, parallel to
         ``windows``.
 
     Returns
     -------
-    list of (numpy.ndarray, numpy.ndarray)
-        Per sentence, its words' label ids and scores; empty arrays for a sentence without words.
+    list of tuple
+        Per sentence, ``(labels, scores)``: its words' label ids and scores as numpy arrays; empty
+        arrays for a sentence without words.
 
-    Examples
-    --------
     Two windows over a sentence of six words, sharing words 2 and 3: word 2 has one word right of
     it in the first window and none left of it in the second, so it keeps the first window's
     label; word 3 is the other way round.
@@ -370,13 +466,24 @@ def _take_right(encoded: Sequence[EncodedWords], begin: int, end: int, n: int) -
 
 @dataclass
 class EncodedExamples:
-    """Training/evaluation examples, one per sentence (``None`` for an empty sentence is never
-    produced: empty sentences get ``[prefix + suffix]`` with no labels).
+    """Training/evaluation examples, one per sentence.
 
-    ``input_ids``, ``labels`` (``-100`` off the target's labelled sub-tokens) and ``word_ids``
-    (target word per sub-token, -1 for special and context tokens) run parallel;
-    ``truncated`` counts sentences cut at ``max_length``; ``context_tokens`` the context
-    sub-tokens added in all.
+    ``None`` for an empty sentence is never produced: empty sentences get ``[prefix + suffix]``
+    with no labels.
+
+    Attributes
+    ----------
+    input_ids:
+        The sub-token ids of each example.
+    labels:
+        Parallel to ``input_ids``: ``-100`` off the target's labelled sub-tokens.
+    word_ids:
+        Parallel to ``input_ids``: the target word of each sub-token, -1 for special and context
+        tokens.
+    truncated:
+        Sentences cut at ``max_length``.
+    context_tokens:
+        The context sub-tokens added in all.
     """
 
     input_ids: list[list[int]] = field(default_factory=list)
@@ -402,10 +509,36 @@ def encode_examples(
 ) -> EncodedExamples:
     """Encode sentences for training or scoring: one example per sentence (see the module docstring).
 
-    ``label_lists`` holds one label id per word (``None``: all labels ``-100``, e.g. unlabelled
-    text). A sentence longer than ``max_length`` keeps its first window (words past it get no
-    sub-tokens and count in ``truncated``). With ``strategy="all"`` continuation sub-tokens of a
-    target word get its I- label (``label_names`` gives the label order).
+    Parameters
+    ----------
+    tokenizer:
+        A fast tokenizer.
+    word_lists:
+        The sentences, each a list of words.
+    label_lists:
+        One label id per word of each sentence; ``None``: all labels ``-100`` (e.g. unlabelled
+        text).
+    max_length:
+        Sub-tokens per example at most. A longer sentence keeps its first window (words past it get
+        no sub-tokens and count in ``truncated``).
+    documents, context:
+        Document key per sentence and context sub-tokens per side, as in :func:`sentence_windows`.
+    strategy:
+        ``"first"``: continuation sub-tokens get ``-100``; ``"all"``: they get the target word's
+        I- label.
+    label_names:
+        The labels by id, to find each label's I- form; needed with ``strategy="all"``.
+
+    Returns
+    -------
+    EncodedExamples
+        The examples, in sentence order.
+
+    Raises
+    ------
+    ValueError
+        For a strategy other than ``"first"`` or ``"all"``, for ``"all"`` without
+        ``label_names``, and as :func:`sentence_windows` raises.
     """
     if strategy not in ("first", "all"):
         raise ValueError(f"unknown alignment strategy {strategy!r}; use 'first' or 'all'")
@@ -450,18 +583,47 @@ def encode_examples(
 
 def context_config(context: int | None, *, enabled: bool, max_length: int,
                    word_pooling: str = "first") -> dict[str, Any]:
-    """Return the record saved in a model's config (``config.nerlib_encoding``) and run.json:
-    ``document_context`` (on/off), ``context_size`` (sub-tokens per side, ``None`` = fill),
-    ``max_length`` (the window the model was trained with) and ``word_pooling`` (how a word's label
-    is read from its sub-tokens, :mod:`nerlib.modeling.pooling`)."""
+    """Return the record saved in a model's config (``config.nerlib_encoding``) and run.json.
+
+    Parameters
+    ----------
+    context:
+        Context sub-tokens per side (``None`` = fill).
+    enabled:
+        Whether document context is on; off records a ``context_size`` of 0.
+    max_length:
+        The window the model was trained with.
+    word_pooling:
+        How a word's label is read from its sub-tokens (:mod:`nerlib.modeling.pooling`).
+
+    Returns
+    -------
+    dict
+        ``document_context``, ``context_size``, ``max_length`` and ``word_pooling``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``word_pooling``.
+
+    >>> context_config(8, enabled=True, max_length=128)
+    {'document_context': True, 'context_size': 8, 'max_length': 128, 'word_pooling': 'first'}
+    """
     return {"document_context": bool(enabled), "context_size": context if enabled else 0,
             "max_length": int(max_length), "word_pooling": check_pooling(word_pooling)}
 
 
 def read_context_config(model_config: Any) -> dict[str, Any]:
-    """Return the encoding record of a loaded model's config, or the no-context default for a
-    model trained elsewhere (``document_context`` False). A record without ``word_pooling``
-    (a checkpoint from before it was recorded) reads ``"first"``, the rule it was scored with."""
+    """Return the encoding record of a loaded model's config (see :func:`context_config`).
+
+    A model trained elsewhere gets the no-context default (``document_context`` False). A record
+    without ``word_pooling`` (a checkpoint from before it was recorded) reads ``"first"``, the rule
+    it was scored with.
+
+    >>> from types import SimpleNamespace
+    >>> read_context_config(SimpleNamespace())
+    {'document_context': False, 'context_size': 0, 'max_length': None, 'word_pooling': 'first'}
+    """
     record = getattr(model_config, CONFIG_KEY, None)
     if isinstance(record, dict):
         return {"document_context": bool(record.get("document_context")),
@@ -473,8 +635,23 @@ def read_context_config(model_config: Any) -> dict[str, Any]:
 
 @dataclass
 class EncodedSplit:
-    """One split, tokenized: per sentence the sub-token ids, aligned labels, word ids (-1 for
-    special tokens), plus the words and gold tags for scoring."""
+    """One split, tokenized.
+
+    Attributes
+    ----------
+    name:
+        The split's name.
+    input_ids, labels:
+        Per sentence, the sub-token ids and the aligned label ids.
+    word_ids:
+        Per sentence, the word of each sub-token (-1 for special tokens).
+    tokens, gold:
+        Per sentence, the words and gold tags, for scoring.
+    truncated:
+        Sentences cut at the window length.
+    seen:
+        The training entities' surface forms, for seen/unseen scores (``None``: none).
+    """
 
     name: str
     input_ids: list[list[int]]
@@ -490,14 +667,42 @@ class EncodedSplit:
 
     @property
     def lengths(self) -> list[int]:
+        """Sub-tokens per sentence."""
         return [len(ids) for ids in self.input_ids]
 
 
 def encode_split(name: str, dataset: Any, tokenizer: Any, label_names: Sequence[str], strategy: str,
                  max_length: int, context: int | None = 0) -> EncodedSplit:
-    """Encode a ``datasets.Dataset`` with ``tokens``/``ner_tags`` (and ``document``) columns with the
-    shared encoder (:func:`nerlib.modeling.encoding.encode_examples`; ``context``: 0 = off, ``None`` = fill,
-    N = at most N sub-tokens per side); returns an :class:`EncodedSplit`."""
+    """Encode a ``datasets.Dataset`` with the shared encoder (:func:`encode_examples`).
+
+    Parameters
+    ----------
+    name:
+        The split's name, kept in the result.
+    dataset:
+        A dataset with ``tokens`` and ``ner_tags`` columns, and optionally ``document`` (then
+        sentences of one document give each other context).
+    tokenizer:
+        A fast tokenizer.
+    label_names:
+        The labels by id.
+    strategy:
+        ``"first"`` or ``"all"`` (see :func:`encode_examples`).
+    max_length:
+        Sub-tokens per example at most.
+    context:
+        0 = off, ``None`` = fill, N = at most N sub-tokens per side.
+
+    Returns
+    -------
+    EncodedSplit
+        The encoded sentences with their words and gold tags.
+
+    Raises
+    ------
+    ValueError
+        As :func:`encode_examples` raises.
+    """
     tokens, tags = list(dataset["tokens"]), list(dataset["ner_tags"])
     documents = list(dataset["document"]) if "document" in dataset.column_names else None
     examples = encode_examples(tokenizer, tokens, tags, max_length=max_length, documents=documents,

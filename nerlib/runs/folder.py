@@ -324,6 +324,7 @@ def flatten_metrics(record: dict[str, Any]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
 
     def add(prefix: str, value: Any) -> None:
+        """Put ``value`` into ``flat`` under ``prefix``, or each item of a dict under a longer name."""
         if isinstance(value, dict):
             for key, inner in value.items():
                 name = "" if key == "per_type" else str(key)
@@ -792,6 +793,7 @@ def read_predictions(path: str | Path) -> Predictions:
     path = Path(path)
 
     def flush() -> None:
+        """Append the sentence read so far (if any) to ``result`` and start a new one."""
         if sentence:
             result.tokens.append([row[0] for row in sentence])
             result.gold.append([row[1] for row in sentence])

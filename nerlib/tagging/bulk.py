@@ -56,10 +56,26 @@ class BulkError(ValueError):
 
 @dataclass
 class BulkJob:
-    """What to tag and where: ``source`` (a path), its ``format`` (``auto``: by extension:
-    ``.jsonl``/``.ndjson`` JSON lines, ``.parquet`` Parquet, anything else text lines), the
-    ``text_field`` of JSON lines and Parquet, the ``output`` JSON lines file, ``block_size``
-    texts per block, ``words`` (also write every word), ``resume`` an interrupted job."""
+    """What to tag and where.
+
+    Attributes
+    ----------
+    source:
+        The input file's path.
+    output:
+        The JSON lines file to write.
+    format:
+        ``text``, ``jsonl``, ``parquet`` or ``auto``: by extension (``.jsonl``/``.ndjson`` JSON
+        lines, ``.parquet`` Parquet, anything else text lines; see :func:`detect_format`).
+    text_field:
+        The text field of JSON lines and the text column of Parquet.
+    block_size:
+        Texts per block.
+    words:
+        Also write every word.
+    resume:
+        Resume an interrupted job.
+    """
 
     source: str
     output: str
@@ -72,8 +88,17 @@ class BulkJob:
 
 @dataclass(frozen=True)
 class Shard:
-    """This process's place among the processes of a job (from ``RANK``/``WORLD_SIZE``, which
-    ``accelerate launch`` and ``torchrun`` set; one process otherwise)."""
+    """This process's place among the processes of a job.
+
+    Attributes
+    ----------
+    rank:
+        This process's number, from 0.
+    world:
+        The number of processes.
+    local_rank:
+        Its number on this machine (picks its GPU, :func:`default_device`).
+    """
 
     rank: int = 0
     world: int = 1
@@ -81,6 +106,19 @@ class Shard:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Shard:
+        """The shard named by ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` in ``environ``.
+
+        ``accelerate launch`` and ``torchrun`` set them; without them: one process. ``environ``
+        defaults to ``os.environ``; ``LOCAL_RANK`` defaults to ``RANK``.
+
+        Raises
+        ------
+        BulkError
+            If ``RANK`` is not in ``0 .. WORLD_SIZE - 1``.
+
+        >>> Shard.from_env({}), Shard.from_env({"RANK": "1", "WORLD_SIZE": "2"})
+        (Shard(rank=0, world=1, local_rank=0), Shard(rank=1, world=2, local_rank=1))
+        """
         env = os.environ if environ is None else environ
         world = int(env.get("WORLD_SIZE", "1"))
         rank = int(env.get("RANK", "0"))
@@ -89,14 +127,33 @@ class Shard:
         return cls(rank, world, int(env.get("LOCAL_RANK", str(rank))))
 
     def owns(self, block: int) -> bool:
-        """Whether block number ``block`` is this process's."""
+        """Whether block number ``block`` is this process's.
+
+        >>> [Shard(1, 2).owns(block) for block in range(4)]
+        [False, True, False, True]
+        """
         return block % self.world == self.rank
 
 
 @dataclass
 class BulkSummary:
-    """What one process did: records and words it tagged in this call, records it skipped
-    because an earlier call had done them, its seconds, and whether it wrote the merged output."""
+    """What one process did.
+
+    Attributes
+    ----------
+    rank, world:
+        The process's :class:`Shard`.
+    records, words:
+        Records and words it tagged in this call.
+    skipped:
+        Records it skipped because an earlier call had done them.
+    seconds:
+        Its seconds.
+    merged:
+        Whether it wrote the merged output.
+    output:
+        The output file (``-``: standard output).
+    """
 
     rank: int
     world: int
@@ -109,6 +166,7 @@ class BulkSummary:
 
     @property
     def words_per_s(self) -> float:
+        """Words tagged per second (0 before any time has passed)."""
         return self.words / self.seconds if self.seconds else 0.0
 
 
@@ -117,7 +175,29 @@ class BulkSummary:
 
 
 def detect_format(path: str, format: str = "auto") -> str:
-    """Return ``text``, ``jsonl`` or ``parquet`` for ``path`` (``format`` other than ``auto`` wins)."""
+    """Return the input format of a file.
+
+    Parameters
+    ----------
+    path:
+        The input file.
+    format:
+        ``auto``: by ``path``'s extension (``.jsonl``/``.ndjson`` JSON lines, ``.parquet``/``.pq``
+        Parquet, anything else text lines); anything else wins over the extension.
+
+    Returns
+    -------
+    str
+        ``text``, ``jsonl`` or ``parquet``.
+
+    Raises
+    ------
+    BulkError
+        For a ``format`` that is none of those nor ``auto``.
+
+    >>> detect_format("news.ndjson"), detect_format("news.txt"), detect_format("news.txt", "jsonl")
+    ('jsonl', 'text', 'jsonl')
+    """
     if format != "auto":
         if format not in FORMATS:
             raise BulkError(f"unknown input format {format!r} (choose {', '.join(FORMATS)} or auto)")
@@ -129,8 +209,26 @@ def detect_format(path: str, format: str = "auto") -> str:
 def read_texts(path: str, format: str = "auto", text_field: str = "text") -> Iterator[str]:
     """Yield the texts of ``path`` one by one, in order, never holding the whole file.
 
-    Raises :class:`BulkError` naming the file and line (JSON lines) or the columns (Parquet) when
-    a record has no usable text; a missing or null text in Parquet gives an empty text.
+    Parameters
+    ----------
+    path:
+        The input file.
+    format:
+        ``text``, ``jsonl``, ``parquet`` or ``auto`` (see :func:`detect_format`).
+    text_field:
+        The text field of JSON lines, the text column of Parquet.
+
+    Yields
+    ------
+    str
+        Each record's text: a text line without its line break, a JSON line's ``text_field``, or
+        a Parquet row's text (a missing or null text gives an empty text).
+
+    Raises
+    ------
+    BulkError
+        Naming the file and line (JSON lines) or the columns (Parquet) when a record has no usable
+        text, and for an unknown ``format``.
     """
     kind = detect_format(path, format)
     if kind == "parquet":
@@ -180,8 +278,20 @@ def _parquet_texts(path: str, column: str) -> Iterator[str]:
 
 
 def count_records(path: str, format: str = "auto") -> int:
-    """Number of records of ``path`` (for the progress bar): Parquet metadata, else a fast count of
-    line breaks (plus a last line without one)."""
+    """Number of records of ``path``, for the progress bar.
+
+    Parameters
+    ----------
+    path:
+        The input file.
+    format:
+        As in :func:`read_texts`.
+
+    Returns
+    -------
+    int
+        From the Parquet metadata, else a fast count of line breaks (plus a last line without one).
+    """
     if detect_format(path, format) == "parquet":
         import pyarrow.parquet as pq
 
@@ -204,6 +314,23 @@ def parts_dir(output: str) -> Path:
 
 
 def part_path(output: str, shard: Shard) -> Path:
+    """The part file of one process of a job.
+
+    Parameters
+    ----------
+    output:
+        The job's output file.
+    shard:
+        The process.
+
+    Returns
+    -------
+    pathlib.Path
+        Its file in :func:`parts_dir`.
+
+    >>> part_path("tagged.jsonl", Shard(1, 2)).as_posix()
+    'tagged.jsonl.parts/part-00001-of-00002.jsonl'
+    """
     return parts_dir(output) / f"part-{shard.rank:05d}-of-{shard.world:05d}.jsonl"
 
 
@@ -264,13 +391,36 @@ def _blocks(texts: Iterator[str], block_size: int) -> Iterator[tuple[int, list[s
 
 def run_bulk(tagger: Any, job: BulkJob, shard: Shard | None = None, *, model: str = "",
              progress: Callable[[int], None] | None = None, log: TextIO | None = None) -> BulkSummary:
-    """Tag ``job.source`` into ``job.output`` as process ``shard`` (default: from the environment).
+    """Tag ``job.source`` into ``job.output`` as one process of the job.
 
     Every process runs this with the same job; each tags its blocks into its part file, and the
-    process of rank 0 merges the parts once all are complete (waiting for the others). ``model``
-    names the checkpoint in the job description, so that ``resume`` refuses another model.
-    ``progress(records)`` is called after each block. Returns this process's :class:`BulkSummary`.
-    Raises :class:`BulkError` for unusable input or a resume that does not match the job.
+    process of rank 0 merges the parts once all are complete (waiting for the others).
+
+    Parameters
+    ----------
+    tagger:
+        A :class:`~nerlib.tagging.tagger.Tagger` (anything with its ``tag_many``).
+    job:
+        What to tag and where.
+    shard:
+        This process; default from the environment (:meth:`Shard.from_env`).
+    model:
+        Names the checkpoint in the job description, so that ``resume`` refuses another model.
+    progress:
+        Called as ``progress(records)`` after each block.
+    log:
+        Where process 0 says which processes it waits for; ``None``: nowhere.
+
+    Returns
+    -------
+    BulkSummary
+        What this process did.
+
+    Raises
+    ------
+    BulkError
+        For unusable input, a block size below 1, an unfinished job without ``resume``, or a resume
+        that does not match the job.
     """
     shard = shard or Shard.from_env()
     if job.block_size < 1:
@@ -364,7 +514,11 @@ def default_device(shard: Shard) -> str | None:
 
 
 def summary_line(summary: BulkSummary) -> str:
-    """One line for standard error: what this process did and its speed."""
+    """One line for standard error: what this process did and its speed.
+
+    >>> summary_line(BulkSummary(0, 1, records=2, words=10, seconds=2.0, merged=True, output="out.jsonl"))
+    'process 1/1: 2 texts, 10 words in 2.00 s (5 words/s); wrote out.jsonl'
+    """
     parts = [f"process {summary.rank + 1}/{summary.world}: {summary.records} texts, {summary.words} words "
              f"in {summary.seconds:.2f} s ({summary.words_per_s:,.0f} words/s)"]
     if summary.skipped:

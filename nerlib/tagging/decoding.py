@@ -24,9 +24,18 @@ __all__ = ["Entity", "LabelDecoder", "SplitText", "TaggedText", "TaggedWord", "n
 
 @dataclass(slots=True)
 class Entity:
-    """An entity found in a text: ``text == source[start:end]`` (character offsets, end exclusive).
+    """An entity found in a text: ``text == source[start:end]``.
 
-    ``score`` is the mean confidence of its words (0..1).
+    Attributes
+    ----------
+    text:
+        The entity's text.
+    label:
+        Its type (``PER``, ``LOC``, ...).
+    start, end:
+        Character offsets into the source text, end exclusive.
+    score:
+        The mean confidence of its words (0..1).
     """
 
     text: str
@@ -42,7 +51,19 @@ class Entity:
 
 @dataclass(slots=True)
 class TaggedWord:
-    """A word with its IOB2 label and the model's probability for that label."""
+    """A word with its IOB2 label and the model's probability for that label.
+
+    Attributes
+    ----------
+    text:
+        The word.
+    start, end:
+        Character offsets into the text, end exclusive.
+    label:
+        The word's IOB2 label.
+    score:
+        The model's probability for ``label`` (0..1).
+    """
 
     text: str
     start: int
@@ -53,7 +74,17 @@ class TaggedWord:
 
 @dataclass
 class TaggedText:
-    """One tagged text: its words (in order) and the entities they form."""
+    """One tagged text: its words (in order) and the entities they form.
+
+    Attributes
+    ----------
+    text:
+        The text as given.
+    words:
+        Its words, in order.
+    entities:
+        The entities the words' labels form, in order.
+    """
 
     text: str
     words: list[TaggedWord] = field(default_factory=list)
@@ -65,7 +96,17 @@ class TaggedText:
         return [word.label for word in self.words]
 
     def to_dict(self, words: bool = False) -> dict[str, Any]:
-        """Return ``{"text", "entities"}`` (plus ``"words"`` if asked) ready for ``json.dumps``."""
+        """Return ``{"text", "entities"}`` (plus ``"words"`` if asked) ready for ``json.dumps``.
+
+        Scores are rounded to 4 decimals.
+
+        >>> word, entity = TaggedWord("Ann", 0, 3, "B-PER", 0.98765), Entity("Ann", "PER", 0, 3, 0.98765)
+        >>> tagged = TaggedText("Ann", [word], [entity])
+        >>> tagged.to_dict()
+        {'text': 'Ann', 'entities': [{'text': 'Ann', 'label': 'PER', 'start': 0, 'end': 3, 'score': 0.9877}]}
+        >>> tagged.to_dict(words=True)["words"]
+        [{'text': 'Ann', 'start': 0, 'end': 3, 'label': 'B-PER', 'score': 0.9877}]
+        """
         out: dict[str, Any] = {"text": self.text, "entities": [e.to_dict() for e in self.entities]}
         if words:
             out["words"] = [{**asdict(w), "score": round(w.score, 4)} for w in self.words]
@@ -74,8 +115,16 @@ class TaggedText:
 
 @dataclass(slots=True)
 class SplitText:
-    """The words of one text as parallel lists (``texts[i] == text[starts[i]:ends[i]]``): the
-    tagger's working form, cheaper than a :class:`nerlib.text.words.Word` per word."""
+    """The words of one text as parallel lists: the tagger's working form, cheaper than a
+    :class:`nerlib.text.words.Word` per word.
+
+    Attributes
+    ----------
+    texts:
+        The words; ``texts[i] == text[starts[i]:ends[i]]``.
+    starts, ends:
+        Each word's character offsets, end exclusive.
+    """
 
     texts: list[str]
     starts: list[int]
@@ -103,7 +152,7 @@ def normalize_label(label: str) -> str:
 
     Parameters
     ----------
-    label : str
+    label:
         A label name from a checkpoint's ``id2label``.
 
     Returns
@@ -111,8 +160,6 @@ def normalize_label(label: str) -> str:
     str
         ``O``, ``B-TYPE`` or ``I-TYPE``.
 
-    Examples
-    --------
     >>> [normalize_label(label) for label in ["S-PER", "E-LOC", "PER", "0", "B-ORG"]]
     ['B-PER', 'I-LOC', 'I-PER', 'O', 'B-ORG']
     """
@@ -130,11 +177,9 @@ class LabelDecoder:
 
     Parameters
     ----------
-    labels : sequence of str
+    labels:
         The IOB label of each label id (``O``, ``B-TYPE``, ``I-TYPE``; see :func:`normalize_label`).
 
-    Examples
-    --------
     >>> decoder = LabelDecoder(["O", "B-PER", "I-PER", "I-LOC"])
     >>> labels, spans = decoder.repair(np.array([2, 2, 0, 3, 1]), np.array([0, 5]))
     >>> labels.tolist(), spans
@@ -167,17 +212,17 @@ class LabelDecoder:
 
         Parameters
         ----------
-        label_ids : numpy.ndarray
-            The label ids of all words of all sentences, one sentence after another (at least one word).
-        offsets : numpy.ndarray
+        label_ids:
+            The label ids of all words of all sentences, one sentence after another (at least one
+            word), as a numpy array.
+        offsets:
             Sentence ``i`` holds words ``offsets[i]:offsets[i + 1]``.
 
         Returns
         -------
-        labels : numpy.ndarray
-            The repaired label strings (an object array), one per word.
-        spans : list of (int, int, str)
-            The entities as ``(first word, end word, type)`` in the flat word numbering.
+        tuple
+            ``(labels, spans)``: the repaired label strings, one per word (a numpy object array),
+            and the entities as ``(first word, end word, type)`` in the flat word numbering.
         """
         prefix, kind = self._prefix_code[label_ids], self._type_code[label_ids]
         previous = np.empty_like(kind)
@@ -202,14 +247,14 @@ class LabelDecoder:
 
         Parameters
         ----------
-        texts : sequence of str
+        texts:
             The texts.
-        words : sequence of SplitText
-            The words of each text, with character offsets into it.
-        predictions : sequence of (numpy.ndarray, numpy.ndarray)
-            Label ids and scores per sentence: the sentences of all texts in order, those of one
-            text covering its words in order. Labels are repaired to IOB2 per sentence, so no
-            entity crosses a sentence boundary.
+        words:
+            The words of each text (:class:`SplitText`), with character offsets into it.
+        predictions:
+            Label ids and scores per sentence, as pairs of numpy arrays: the sentences of all
+            texts in order, those of one text covering its words in order. Labels are repaired to
+            IOB2 per sentence, so no entity crosses a sentence boundary.
 
         Returns
         -------

@@ -44,28 +44,28 @@ def predict_windows(
 
     Parameters
     ----------
-    model : transformers.PreTrainedModel
-        A token classifier on ``device``, in eval mode.
-    windows : sequence of Window
-        The windows of a call.
-    pad_id : int
+    model:
+        A ``transformers`` token classifier on ``device``, in eval mode.
+    windows:
+        The windows of a call (:func:`nerlib.modeling.encoding.sentence_windows`).
+    pad_id:
         The padding token id (:func:`nerlib.modeling.batching.pad_token_id`).
-    word_pooling : str
+    word_pooling:
         ``"first"`` or ``"mean"`` (:mod:`nerlib.modeling.pooling`).
-    budget : BatchBudget
-        The most windows, padded sub-tokens and padding per forward pass.
-    device : torch.device
-        The model's device.
-    token_types : bool
+    budget:
+        The most windows, padded sub-tokens and padding per forward pass (:class:`BatchBudget`).
+    device:
+        The model's ``torch.device``.
+    token_types:
         Whether the model takes ``token_type_ids`` (all zeros).
-    progress : callable, optional
+    progress:
         Called as ``progress(done, total)`` (windows) after every batch.
 
     Returns
     -------
-    labels, scores : list of numpy.ndarray
-        Per window, in the order of ``windows``: the label id (int64) and its probability
-        (float32) of each target word.
+    tuple
+        ``(labels, scores)``: per window, in the order of ``windows``, numpy arrays of the label id
+        (int64) and its probability (float32) of each target word.
 
     Raises
     ------

@@ -20,12 +20,13 @@ __all__ = ["BatchBudget", "attention_kernels", "model_dtype", "model_window", "q
 
 # Padded sub-tokens per forward pass on a GPU. A GPU runs a batch of 64 short windows in about the
 # time it takes to launch its kernels, so texts per batch is the wrong unit there: batches are cut
-# by tokens instead (see docs/benchmarks.md, GPU section, for the measurements behind the number).
+# by tokens instead (docs/benchmarks.md, "One NVIDIA H200 (earlier runs)", holds the measurements).
 GPU_MAX_TOKENS = 32768
 CPU_BATCH_SIZE = 64  # windows per forward pass on a CPU (bigger batches are no faster there)
 # Share of padded positions a batch may hold. A CPU computes every padded position, so batches stay
 # nearly rectangular (10%); a GPU computes a batch's padding almost for free while every batch
-# costs a hundred-odd kernel launches, so there fewer, raggeder batches win (up to half padding).
+# costs its kernel launches, so there fewer, raggeder batches win (up to half padding; measured in
+# docs/benchmarks.md, "One NVIDIA H200 (earlier runs)").
 CPU_PADDING, GPU_PADDING = 0.1, 0.5
 
 # model types whose position ids start after padding_idx (RoBERTa-style): they reserve
@@ -37,8 +38,14 @@ _PADDING_OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer"
 class BatchBudget:
     """What one forward pass may hold (see :func:`nerlib.modeling.batching.token_budget_batches`).
 
-    ``batch_size``: most windows (``None``: no limit); ``max_tokens``: most padded sub-tokens
-    (``None``: no limit); ``padding``: most padded positions, as a share of the batch.
+    Attributes
+    ----------
+    batch_size:
+        Most windows (``None``: no limit).
+    max_tokens:
+        Most padded sub-tokens (``None``: no limit).
+    padding:
+        Most padded positions, as a share of the batch.
     """
 
     batch_size: int | None
@@ -55,17 +62,16 @@ class BatchBudget:
 
         Parameters
         ----------
-        device_type : str
+        device_type:
             ``torch.device.type``.
-        batch_size, max_tokens : int, optional
+        batch_size, max_tokens:
             Limits asked for; ``None`` (or 0) takes the device's default.
 
         Returns
         -------
         BatchBudget
+            The budget for one forward pass on that device.
 
-        Examples
-        --------
         >>> BatchBudget.for_device("cpu")
         BatchBudget(batch_size=64, max_tokens=None, padding=0.1)
         >>> BatchBudget.for_device("cuda", batch_size=8)
@@ -88,22 +94,25 @@ def model_dtype(dtype: Any, device: str | None, *, quantize: bool = False) -> An
 
     Parameters
     ----------
-    dtype : torch.dtype or str
+    dtype:
         ``"auto"``, ``"float32"``, ``"bfloat16"``, ``"float16"`` or a torch dtype (returned as it is).
-    device : str, optional
+    device:
         The device the model will run on (``None``: CUDA when available, else CPU).
-    quantize : bool
+    quantize:
         Whether the model will be quantized with :func:`quantize_dynamic`.
 
     Returns
     -------
     torch.dtype or None
-        ``None``: load as saved.
+        The dtype to load in; ``None``: load as saved.
 
     Raises
     ------
     ValueError
         For any other string.
+
+    >>> model_dtype("auto", "cpu", quantize=True) is None
+    True
     """
     if dtype == "auto":
         return None if quantize else auto_dtype(device)
@@ -124,17 +133,16 @@ def model_window(model: Any, tokenizer: Any) -> int:
 
     Parameters
     ----------
-    model : transformers.PreTrainedModel
-        Its ``config`` is read.
-    tokenizer : transformers.PreTrainedTokenizerBase
-        Its ``model_max_length`` is read.
+    model:
+        A ``transformers`` model; its ``config`` is read.
+    tokenizer:
+        Its tokenizer; its ``model_max_length`` is read.
 
     Returns
     -------
     int
+        The window length in sub-tokens.
 
-    Examples
-    --------
     >>> from types import SimpleNamespace
     >>> config = SimpleNamespace(max_position_embeddings=514, model_type="roberta", pad_token_id=1)
     >>> model_window(SimpleNamespace(config=config), SimpleNamespace(model_max_length=int(1e30)))
@@ -161,8 +169,8 @@ def attention_kernels(device: Any) -> contextlib.AbstractContextManager:
 
     Parameters
     ----------
-    device : torch.device
-        The device the model runs on.
+    device:
+        The ``torch.device`` the model runs on.
 
     Returns
     -------
@@ -181,14 +189,14 @@ def attention_kernels(device: Any) -> contextlib.AbstractContextManager:
 def quantize_dynamic(model: Any) -> Any:
     """Return ``model`` with its ``nn.Linear`` layers dynamically quantized to int8 (CPU only).
 
-    Weights become int8 with one scale per output channel (per-tensor scales cost about 2 F1 points
-    on MiniLM, per-channel about 0.5); activations are quantized on the fly. Typically about 2x
-    faster on CPU; see docs/benchmarks.md for the F1 cost.
+    Weights become int8 with one scale per output channel, which loses less F1 than one scale per
+    tensor; activations are quantized on the fly. Faster on a CPU, at some F1 cost (both measured
+    in docs/benchmarks.md, "Tagger").
 
     Parameters
     ----------
-    model : torch.nn.Module
-        A float32 model on the CPU.
+    model:
+        A float32 ``torch.nn.Module`` on the CPU.
 
     Returns
     -------

@@ -60,8 +60,9 @@ def _gc_paused():
 
     Tagging builds several records per word (words, sub-token lists, results); with torch and
     transformers loaded every full collection walks a large heap, and the allocations trigger
-    collections every few hundred objects (about a third of the host time of ``tag_many`` on the
-    CoNLL++ test texts). The records hold no cycles; the collector resumes at the end of the call.
+    collections every few hundred objects, a large share of the host time of ``tag_many``
+    (measured with the other host-side savings in docs/benchmarks.md, "One NVIDIA H200 (earlier
+    runs)"). The records hold no cycles; the collector resumes at the end of the call.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -75,19 +76,45 @@ def _gc_paused():
 class Tagger:
     """Tag raw text with a token-classification model (see the module docstring).
 
-    Build it with :meth:`from_pretrained`, or from an already loaded ``model``/``tokenizer``
-    (a fast tokenizer) and ``id2label``. ``max_length`` caps the window in sub-tokens including
-    special tokens (default: what the model and tokenizer allow); ``overlap`` is how many sub-tokens
-    consecutive windows share (default: a quarter of the window, at most 128). A batch holds at
-    most ``batch_size`` windows (default 64 on a CPU, no limit on a GPU) and at most ``max_tokens``
-    padded sub-tokens (default 32768 on a GPU, no limit on a CPU; :class:`~nerlib.tagging.settings.BatchBudget`).
+    Build it with :meth:`from_pretrained`, or from an already loaded model and tokenizer.
 
-    ``document_context`` (default: what the model's ``config.json`` records from training, see
-    :mod:`nerlib.modeling.encoding`) tags each sentence together with its neighbours of the same text as
-    context; ``context_size`` caps that context in sub-tokens per side (default: the model's
-    setting; ``None`` fills the window the model was trained with). ``word_pooling`` (``"first"`` or
-    ``"mean"``, default: what the model's ``config.json`` records, else ``"first"``) is how a word's
-    label is read from its sub-tokens (:mod:`nerlib.modeling.pooling`).
+    Parameters
+    ----------
+    model:
+        A ``transformers`` token-classification model.
+    tokenizer:
+        Its fast tokenizer (word ids come from the Rust tokenizer).
+    id2label:
+        The label name of each label id; default the model's ``config.id2label``.
+    device:
+        Move the model there; default the device the model is on.
+    max_length:
+        Caps the window in sub-tokens including special tokens (default: what the model and
+        tokenizer allow, :func:`~nerlib.tagging.settings.model_window`).
+    overlap:
+        How many sub-tokens consecutive windows of a long sentence share (default: a quarter of the
+        window, at most 128).
+    batch_size:
+        Most windows a batch (default 64 on a CPU, no limit on a GPU).
+    max_tokens:
+        Most padded sub-tokens a batch (default 32768 on a GPU, no limit on a CPU;
+        :class:`~nerlib.tagging.settings.BatchBudget`).
+    document_context:
+        Tag each sentence together with its neighbours of the same text as context (default: what
+        the model's ``config.json`` records from training, see :mod:`nerlib.modeling.encoding`).
+    context_size:
+        Caps that context in sub-tokens per side (default ``"model"``: the model's setting; ``None``
+        fills the window the model was trained with).
+    word_pooling:
+        ``"first"`` or ``"mean"``: how a word's label is read from its sub-tokens
+        (:mod:`nerlib.modeling.pooling`); default what the model's ``config.json`` records, else
+        ``"first"``.
+
+    Raises
+    ------
+    ValueError
+        For a slow tokenizer, a ``max_length`` that leaves no room next to the special tokens, or an
+        unknown ``word_pooling``.
     """
 
     source: str = ""  # where from_pretrained found the checkpoint
@@ -145,17 +172,39 @@ class Tagger:
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str | os.PathLike, device: str | None = None, *, dtype: Any = "auto",
                         quantize: bool = False, **options: Any) -> Tagger:
-        """Load a checkpoint (run folder, checkpoint folder, HF folder or hub id) and return a Tagger.
+        """Load a checkpoint and return a Tagger.
 
-        ``device`` defaults to CUDA when available, else CPU. ``dtype`` (``torch.bfloat16`` or
-        ``"bfloat16"``, ``"float16"``, ``"float32"``) runs the model in that precision; the default
-        ``"auto"`` picks the fastest precision that keeps entities as float32 finds them
-        (:func:`nerlib.tagging.settings.model_dtype`); a float16 overflow (NaN scores) switches the
-        tagger to float32 and tags the call again, with a warning.
-        :func:`nerlib.evaluation.scoring.evaluate_checkpoint` uses float32 so its scores equal the training
-        script's. ``quantize=True`` applies PyTorch dynamic int8 quantization to the linear layers
-        (CPU only; faster, slightly different scores). Other keyword arguments go to :class:`Tagger`.
-        Raises :class:`nerlib.runs.checkpoints.CheckpointError` subclasses for unusable checkpoints.
+        Parameters
+        ----------
+        path_or_hub_id:
+            A run folder, checkpoint folder, HF folder or hub id.
+        device:
+            Where the model runs; default CUDA when available, else CPU.
+        dtype:
+            ``torch.bfloat16`` or ``"bfloat16"``, ``"float16"``, ``"float32"``: run the model in
+            that precision. The default ``"auto"`` picks the fastest precision that keeps entities
+            as float32 finds them (:func:`nerlib.tagging.settings.model_dtype`); a float16 overflow
+            (NaN scores) switches the tagger to float32 and tags the call again, with a warning.
+            :func:`nerlib.evaluation.scoring.evaluate_checkpoint` uses float32 so its scores equal
+            the training script's.
+        quantize:
+            Apply PyTorch dynamic int8 quantization to the linear layers (CPU only; faster,
+            slightly different scores; :func:`~nerlib.tagging.settings.quantize_dynamic`).
+        **options:
+            Go to :class:`Tagger`.
+
+        Returns
+        -------
+        Tagger
+            The tagger; its ``source`` and ``path`` say where the checkpoint was found.
+
+        Raises
+        ------
+        nerlib.runs.checkpoints.CheckpointError
+            For an unusable checkpoint: a subclass naming the problem (see
+            :func:`nerlib.runs.checkpoints.load_checkpoint`).
+        ValueError
+            For an unknown ``dtype``, ``quantize`` off the CPU, or ``options`` the Tagger refuses.
         """
         from nerlib.runs.checkpoints import load_checkpoint
 
@@ -172,12 +221,32 @@ class Tagger:
     @_gc_paused()
     def tag_many(self, texts: Iterable[str], batch_size: int | None = None,
                  progress: Callable[[int, int], None] | None = None) -> list[TaggedText]:
-        """Tag many texts at once (batched across texts); returns one :class:`TaggedText` per text,
-        in order. Each text is split into sentences (line breaks, sentence punctuation:
-        :mod:`nerlib.text.sentences`), so no entity crosses a sentence boundary; with document context
-        the other sentences of the same text are each sentence's context. Empty or
-        whitespace-only texts give no words and no entities. ``progress`` is called as
-        ``progress(done, total)`` (windows) after every batch, e.g. for a progress bar."""
+        """Tag many texts at once (batched across texts).
+
+        Each text is split into sentences (line breaks, sentence punctuation:
+        :mod:`nerlib.text.sentences`), so no entity crosses a sentence boundary; with document
+        context the other sentences of the same text are each sentence's context.
+
+        Parameters
+        ----------
+        texts:
+            The texts.
+        batch_size:
+            Most windows a batch; default the tagger's ``batch_size``.
+        progress:
+            Called as ``progress(done, total)`` (windows) after every batch, e.g. for a progress
+            bar.
+
+        Returns
+        -------
+        list of TaggedText
+            One per text, in order. Empty or whitespace-only texts give no words and no entities.
+
+        Raises
+        ------
+        TypeError
+            For a text that is not a ``str``.
+        """
         texts = list(texts)
         for i, text in enumerate(texts):
             if not isinstance(text, str):
@@ -190,11 +259,31 @@ class Tagger:
     def tag_words(self, word_lists: Iterable[Sequence[str]], batch_size: int | None = None,
                   progress: Callable[[int, int], None] | None = None,
                   documents: Sequence[Any] | None = None) -> list[TaggedText]:
-        """Tag pre-split sentences (e.g. CoNLL tokens), each one sentence. Each result's ``text`` is
-        the words joined by single spaces, with offsets into that text; ``labels`` has one label
-        per given word. ``documents`` (one key per sentence; consecutive sentences with the same
-        key form a document, e.g. CoNLL's ``-DOCSTART-`` index) gives document context to a
-        tagger that uses it; without it every sentence stands alone."""
+        """Tag pre-split sentences (e.g. CoNLL tokens), each one sentence.
+
+        Parameters
+        ----------
+        word_lists:
+            The sentences, each a list of words.
+        batch_size, progress:
+            As in :meth:`tag_many`.
+        documents:
+            One key per sentence; consecutive sentences with the same key form a document (e.g.
+            CoNLL's ``-DOCSTART-`` index), which gives document context to a tagger that uses it.
+            Without it every sentence stands alone.
+
+        Returns
+        -------
+        list of TaggedText
+            One per sentence, in order. Each result's ``text`` is the words joined by single
+            spaces, with offsets into that text; ``labels`` has one label per given word.
+
+        Raises
+        ------
+        ValueError
+            For a word that is empty, not a string or holds whitespace, or when ``documents`` does
+            not hold one key per sentence.
+        """
         texts, words = [], []
         for i, tokens in enumerate(word_lists):
             tokens = list(tokens)
@@ -211,8 +300,28 @@ class Tagger:
 
     def predict(self, word_lists: Sequence[Sequence[str]], batch_size: int | None = None,
                 documents: Sequence[Any] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Return raw ``(label_ids, scores)`` arrays per sentence of words (no IOB repair);
-        ``documents`` as in :meth:`tag_words`."""
+        """Return the raw predictions per sentence of words (no IOB repair).
+
+        Parameters
+        ----------
+        word_lists:
+            The sentences, each a list of words.
+        batch_size:
+            Most windows a batch; default the tagger's ``batch_size``.
+        documents:
+            As in :meth:`tag_words`.
+
+        Returns
+        -------
+        list of tuple
+            Per sentence, ``(label_ids, scores)``: numpy arrays with one label id and its
+            probability per word.
+
+        Raises
+        ------
+        ValueError
+            When ``documents`` does not hold one key per sentence (with document context on).
+        """
         return self._predict([list(w) for w in word_lists], batch_size or self.batch_size,
                              documents=documents if self.document_context else None)
 
