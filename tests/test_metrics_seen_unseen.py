@@ -64,8 +64,8 @@ def test_record_round_trip_and_table():
 
 
 def test_shape_mismatch_is_an_error():
-    # the shape check compares tokens (2 sentences) with gold (3) and names them gold and predicted
-    with pytest.raises(ValueError, match="2 gold sentences but 3 predicted ones"):
+    # tokens (2 sentences) against gold (3): the message names what was compared
+    with pytest.raises(ValueError, match="2 token sentences but 3 gold ones"):
         compute_metrics(GOLD, PRED, tokens=TEST_TOKENS[:2], seen=set())
 
 

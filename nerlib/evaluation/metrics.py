@@ -199,7 +199,7 @@ def entity_surface_forms(tokens: Sequence[Sequence[str]], tags: Sequence[Sequenc
     """
     from nerlib.data.labels import entity_spans
 
-    _check_shapes(tokens, tags)
+    _check_shapes(tokens, tags, ("token", "tag"))
     return frozenset(" ".join(words[s.start:s.end]) for words, labels in zip(tokens, tags)
                      for s in entity_spans(list(labels)))
 
@@ -228,12 +228,14 @@ def _subset_scores(tokens: Sequence[Sequence[str]], gold: Sequence[Sequence[str]
     return subsets[0], subsets[1]
 
 
-def _check_shapes(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> None:
-    if len(gold) != len(pred):
-        raise ValueError(f"{len(gold)} gold sentences but {len(pred)} predicted ones")
-    for i, (g, p) in enumerate(zip(gold, pred)):
-        if len(g) != len(p):
-            raise ValueError(f"sentence {i}: {len(g)} gold labels but {len(p)} predicted ones")
+def _check_shapes(first: Sequence[Sequence[str]], second: Sequence[Sequence[str]],
+                  names: tuple[str, str] = ("gold", "predicted")) -> None:
+    """Raise ValueError naming ``names`` when the two sequences differ in sentences or lengths."""
+    if len(first) != len(second):
+        raise ValueError(f"{len(first)} {names[0]} sentences but {len(second)} {names[1]} ones")
+    for i, (a, b) in enumerate(zip(first, second)):
+        if len(a) != len(b):
+            raise ValueError(f"sentence {i}: {len(a)} {names[0]} items but {len(b)} {names[1]} ones")
 
 
 def compute_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], *,
@@ -289,7 +291,7 @@ def compute_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
         precision, recall, f1 = float(mp), float(mr), float(mf)
     seen_scores = unseen_scores = None
     if tokens is not None and seen is not None:
-        _check_shapes(tokens, gold_lists)
+        _check_shapes(tokens, gold_lists, ("token", "gold"))
         seen_scores, unseen_scores = _subset_scores(tokens, gold_lists, pred_lists, seen)
     return EntityMetrics(
         precision=precision, recall=recall, f1=f1, support=gold_count, predicted=pred_count,
