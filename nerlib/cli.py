@@ -11,6 +11,11 @@ Examples::
 ``tag`` writes one JSON object per input text (JSON lines, in input order):
 ``{"text": ..., "entities": [{"text", "label", "start", "end", "score"}]}`` with character offsets
 (Unicode code points, end exclusive) into that text. ``evaluate`` prints a per-type table.
+
+Why one module of this length: it is the command line's one concept (parsers, the three commands'
+front ends, and the one place where errors become an ``error:`` line and an exit code); the work
+itself lives in `nerlib.tagging`, `nerlib.evaluation` and `nerlib.runs`. About half of it is
+docstrings.
 """
 
 from __future__ import annotations

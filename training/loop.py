@@ -98,7 +98,15 @@ class Throughput:
         self.running_since = None
 
     def add_batch(self, loss: Any, sentences: int) -> None:
-        """Count one trained batch (``loss`` a device scalar; no host synchronisation)."""
+        """Count one trained batch.
+
+        Parameters
+        ----------
+        loss:
+            The batch's loss, a device scalar (added on the device: no host synchronisation).
+        sentences:
+            Sentences in the batch.
+        """
         self.loss_sum += loss.detach().float()
         self.batches += 1
         self.sentences += sentences

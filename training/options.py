@@ -239,11 +239,25 @@ def resolve_schedule(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def resolve_mixed_precision(choice: str, cpu: bool = False) -> str:
-    """Return ``choice``, with ``auto`` replaced by what this machine computes fastest without
-    losing accuracy: ``bf16`` where the device computes bfloat16 natively
-    (:func:`nerlib.modeling.device.native_bfloat16`: CUDA compute capability 8.0+; CPUs with AVX512-BF16 or
-    AMX, where MiniLM trained about 1.4x as fast with the same F1, docs/benchmarks.md), else ``no``
-    (emulated bfloat16 is slower than float32)."""
+    """Resolve ``--mixed-precision``: ``auto`` becomes what this machine computes fastest without
+    losing accuracy.
+
+    Parameters
+    ----------
+    choice:
+        ``auto``, ``no``, ``fp16`` or ``bf16``.
+    cpu:
+        Whether the run is forced onto the CPU (``--cpu``).
+
+    Returns
+    -------
+    str
+        ``choice`` unchanged unless it is ``auto``; then ``bf16`` where the device computes bfloat16
+        natively (:func:`nerlib.modeling.device.native_bfloat16`: CUDA compute capability 8.0+;
+        CPUs with AVX512-BF16 or AMX, where MiniLM trained faster with the same F1:
+        docs/benchmarks.md, the minilm-cpu preset's second revision), else ``no`` (emulated
+        bfloat16 is slower than float32).
+    """
     if choice != "auto":
         return choice
     import torch

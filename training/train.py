@@ -118,7 +118,30 @@ def update_best(state: TrainState, validated: Validated) -> bool:
 
 def record_metrics(accelerator, run_dir: Path, state: TrainState, meter: Throughput, split: str, epoch: float,
                    evaluation: Evaluation, extra: dict[str, Any]) -> dict[str, Any]:
-    """Append one metrics.jsonl line (main process), log it to the trackers, and return it."""
+    """Append one metrics.jsonl line (main process), log it to the trackers, and return it.
+
+    Parameters
+    ----------
+    accelerator:
+        The run's ``accelerate.Accelerator`` (only its main process writes).
+    run_dir:
+        The run folder.
+    state:
+        The training state; its ``step`` goes into the line and its ``metrics_lines`` count grows.
+    meter:
+        The throughput meter (``elapsed_s``).
+    split, epoch:
+        Which split was scored, and at which (fractional) epoch.
+    evaluation:
+        The scores (loss, seconds, metrics).
+    extra:
+        More fields for the line (checkpoint name, speeds).
+
+    Returns
+    -------
+    dict
+        The line as written.
+    """
     line = {"epoch": round(epoch, 4), "step": state.step, "split": split, "loss": evaluation.loss, **extra,
             "elapsed_s": round(meter.elapsed(), 2), "eval_seconds": round(evaluation.seconds, 2),
             **evaluation.metrics.to_dict()}
@@ -137,9 +160,24 @@ def describe(evaluation: Evaluation) -> str:
 
 def report_step(progress: ProgressWriter, bar: Any, meter: Throughput, step: StepDone, *, total_steps: int,
                 steps_per_epoch: int, eval_steps: int) -> None:
-    """Advance the progress bar and progress.json's step; at most every ``--progress-interval``
-    seconds also write progress.json with the loss, speed and ETA (the only per-step reads of the
-    device's loss, so most steps never wait for the GPU)."""
+    """Advance the progress bar and progress.json's step after one optimizer step.
+
+    At most every ``--progress-interval`` seconds it also writes progress.json with the loss, speed
+    and ETA: the only per-step reads of the device's loss, so most steps never wait for the GPU.
+
+    Parameters
+    ----------
+    progress:
+        The run's progress.json writer.
+    bar:
+        The tqdm bar (a disabled one on other processes).
+    meter:
+        The throughput meter (loss and sentences/s of the current window).
+    step:
+        The event the loop yielded.
+    total_steps, steps_per_epoch, eval_steps:
+        The schedule, for the ETA and the next evaluation.
+    """
     bar.update(1)
     if not progress.due():
         progress.set(step=step.step, epoch=step.epoch, learning_rate=step.learning_rate)

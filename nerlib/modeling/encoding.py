@@ -25,6 +25,10 @@ fills the window up to ``max_length``. A model trained with context records its 
 ``config.json`` (:func:`context_config` / :func:`read_context_config`), and the Tagger reads it back,
 so a checkpoint is always tagged the way it was trained; the same record holds the word pooling
 rule (:mod:`nerlib.modeling.pooling`: how a word's label is read from its sub-tokens' scores).
+
+Why one module of this length: words, windows, examples and the merge back from windows are one
+contract (a window's word ranges are what the merge and the labels index), kept in one place so
+training and tagging cannot drift apart; more than half of it is docstrings and examples.
 """
 
 from __future__ import annotations

@@ -12,6 +12,11 @@ Every JSON file is written to a temporary name and renamed, so a reader never se
 A checkpoint folder is complete when it holds ``checkpoint.json`` (written last, inside a temporary
 folder that is then renamed); anything else under ``checkpoints/`` is ignored.
 This module imports neither torch nor transformers.
+
+Why one module of this length: the folder format is one concept, and its writers and readers are
+kept side by side so that each file's layout is defined once (what is written is what is read);
+about two thirds of it is docstrings. What a training run writes while it runs (run.json,
+progress.json, checkpoints with the training state) is `nerlib.runs.records`.
 """
 
 from __future__ import annotations
