@@ -100,7 +100,7 @@ def test_placeholder_label_map(good, tmp_path):
 def test_label_map_size_differs_from_classifier(good, tmp_path):
     folder = copy_of(good, tmp_path)
     edit_config(folder, id2label={"0": "O", "1": "B-PER", "2": "I-PER"}, label2id={"O": 0, "B-PER": 1, "I-PER": 2})
-    with pytest.raises(CheckpointError):
+    with pytest.raises(MissingLabelMapError, match="id2label has 3 labels but the classifier .* has 9 outputs"):
         load_checkpoint(folder)
 
 
@@ -115,7 +115,7 @@ def test_truncated_weights(good, tmp_path):
     folder = copy_of(good, tmp_path)
     data = (folder / "model.safetensors").read_bytes()
     (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
-    with pytest.raises(WeightsError):
+    with pytest.raises(WeightsError, match="model.safetensors is corrupt or truncated"):
         load_checkpoint(folder)
 
 
@@ -183,7 +183,7 @@ def test_missing_tokenizer(good, tmp_path):
     folder = copy_of(good, tmp_path)
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
         (folder / name).unlink(missing_ok=True)
-    with pytest.raises(TokenizerError):
+    with pytest.raises(TokenizerError, match="has no tokenizer .*save the tokenizer next to the model"):
         load_checkpoint(folder)
 
 

@@ -41,9 +41,9 @@ def test_stops_on_nan_and_at_the_end():
 
 
 def test_bad_settings():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"need 0 < start_lr < end_lr, got 1.0 and 0.001"):
         LRSweep(start_lr=1.0, end_lr=1e-3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="the sweep needs at least 2 steps"):
         LRSweep(num_steps=1)
 
 
