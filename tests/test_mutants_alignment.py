@@ -94,3 +94,15 @@ def test_continuations_of_a_two_piece_word(strategy):
     rest = -100 if strategy == "first" else 2
     # a second B-PER word after the first keeps its own B- on its first piece
     assert aligned.dataset["labels"][0] == [-100, 1, rest, 1, rest, -100]
+
+
+def test_align_labels_defaults_to_the_first_strategy():
+    from nerlib.modeling.alignment import align_labels
+
+    assert align_labels([None, 0, 0, 1, None], [1, 0]) == [-100, 1, -100, 0, -100]
+
+
+def test_an_empty_sentence_has_no_words_cut():
+    batch = tokenize_and_align({"tokens": [[], ["the"]], "ner_tags": [[], [0]]}, hand_tokenizer(64))
+    assert batch["words_cut"] == [0, 0]
+    assert batch["labels"] == [[-100, -100], [-100, 0, -100]]
