@@ -28,3 +28,33 @@ def test_tagged_text_to_dict_leaves_words_out_unless_asked():
     ]
     assert full["text"] == "in Paris" and full["entities"] == plain["entities"]
     json.dumps(full)  # JSON-ready
+
+
+def test_empty_and_zero_labels_are_o():
+    from nerlib.tagging.decoding import normalize_label
+
+    assert normalize_label("") == "O"
+    assert normalize_label("0") == "O"
+    assert normalize_label("O") == "O"
+    assert normalize_label("MISC") == "I-MISC"
+
+
+def test_repair_returns_an_object_array_of_label_strings():
+    import numpy as np
+
+    from nerlib.tagging.decoding import LabelDecoder
+
+    labels, spans = LabelDecoder(["O", "B-PER", "I-PER"]).repair(np.array([2, 0]), np.array([0, 2]))
+    assert labels.dtype == object and labels.tolist() == ["B-PER", "O"]
+    assert spans == [(0, 1, "PER")]
+
+
+def test_any_type_name_works_even_one_like_a_placeholder():
+    import numpy as np
+
+    from nerlib.tagging.decoding import LabelDecoder
+
+    decoder = LabelDecoder(["O", "B-XXXX", "I-XXXX"])
+    labels, spans = decoder.repair(np.array([2, 2, 0, 1]), np.array([0, 4]))
+    assert labels.tolist() == ["B-XXXX", "I-XXXX", "O", "B-XXXX"]
+    assert spans == [(0, 2, "XXXX"), (3, 4, "XXXX")]

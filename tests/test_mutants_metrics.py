@@ -108,3 +108,35 @@ def test_seen_unseen_by_run_numbers_rows_from_zero():
     assert isinstance(table.index, pd.RangeIndex) and list(table.index) == [0, 1, 2, 3, 4, 5]
     assert table["run"].tolist() == ["first"] * 3 + ["second"] * 3
     assert table.loc[5, "entities"] == "all" and table.loc[5, "correct"] == 5
+
+
+def test_empty_input_scores_all_zeros():
+    m = compute_metrics([], [])
+    assert (m.precision, m.recall, m.f1, m.token_accuracy, m.support, m.predicted, m.sentences) == (0, 0, 0, 0, 0, 0, 0)
+    assert m.per_type == {} and m.seen is None and m.unseen is None
+    m = compute_metrics([["O"]], [["O"]])
+    assert m.per_type == {} and m.token_accuracy == 1.0 and m.f1 == 0.0
+
+
+def test_nothing_predicted_scores_zero_with_the_gold_types_listed():
+    m = compute_metrics([["B-PER", "O"]], [["O", "O"]])
+    assert (m.precision, m.recall, m.f1, m.support, m.predicted) == (0.0, 0.0, 0.0, 1, 0)
+    assert m.per_type == {"PER": TypeScores(0.0, 0.0, 0.0, 1)}
+
+
+def test_scoring_raises_no_warnings_on_undefined_ratios():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = compute_metrics([["B-PER", "O"]], [["O", "B-LOC"]])  # LOC only predicted, PER only gold
+        nothing_predicted = compute_metrics([["B-PER"]], [["O"]])  # micro precision is 0 / 0
+    assert nothing_predicted.precision == 0.0
+    assert m.per_type == {"LOC": TypeScores(0.0, 0.0, 0.0, 0), "PER": TypeScores(0.0, 0.0, 0.0, 1)}
+
+
+def test_seen_unseen_scores_need_both_tokens_and_seen():
+    gold, pred = [["B-PER"]], [["B-PER"]]
+    assert compute_metrics(gold, pred, tokens=[["Ann"]]).seen is None
+    only_seen = compute_metrics(gold, pred, seen=SEEN)
+    assert only_seen.seen is None and only_seen.unseen is None and only_seen.f1 == 1.0
