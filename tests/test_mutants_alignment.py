@@ -6,22 +6,9 @@ from __future__ import annotations
 
 import datasets
 import pytest
-from tokenizers import Tokenizer, models, pre_tokenizers, processors
-from transformers import PreTrainedTokenizerFast
+from wordpiece_by_hand import hand_tokenizer
 
 from nerlib.modeling.alignment import align_dataset, inside_label_ids, tokenize_and_align, word_level_predictions
-
-VOCAB = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "the": 4, "Jo": 5, "##hn": 6, "ran": 7, "Paris": 8}
-
-
-def hand_tokenizer(model_max_length: int) -> PreTrainedTokenizerFast:
-    """A fast WordPiece tokenizer: "John" is two pieces (Jo ##hn), every other known word one."""
-    inner = Tokenizer(models.WordPiece(VOCAB, unk_token="[UNK]"))
-    inner.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    inner.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]",
-                                                         special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    return PreTrainedTokenizerFast(tokenizer_object=inner, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
-                                   pad_token="[PAD]", model_max_length=model_max_length)
 
 
 class WithoutMaxLength:

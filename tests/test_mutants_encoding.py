@@ -1,0 +1,94 @@
+"""Training examples (``encode_examples`` and its helpers): cases that kill the mutants
+`bench/mutation.py` found surviving in nerlib.modeling.encoding. Every expected sequence is
+written out by hand from the hand-made vocabulary in ``wordpiece_by_hand``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from wordpiece_by_hand import CLS, SEP, VOCAB, hand_tokenizer
+
+from nerlib.modeling.encoding import context_config, encode_examples, encode_words, read_context_config
+
+LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+OUT, B_PER, I_PER, B_LOC = 0, 1, 2, 3
+IGNORE = -100
+JO, HN, NY = VOCAB["Jo"], VOCAB["##hn"], VOCAB["##ny"]
+
+
+def test_all_strategy_gives_every_continuation_the_inside_label():
+    # "Johnny ran" = [CLS] Jo ##hn ##ny ran [SEP]; "John John" = [CLS] Jo ##hn Jo ##hn [SEP]
+    out = encode_examples(hand_tokenizer(), [["Johnny", "ran"], ["John", "John"]], [[B_PER, OUT], [B_PER, B_PER]],
+                          max_length=32, strategy="all", label_names=LABELS)
+    assert out.input_ids == [[CLS, JO, HN, NY, VOCAB["ran"], SEP], [CLS, JO, HN, JO, HN, SEP]]
+    assert out.labels == [[IGNORE, B_PER, I_PER, I_PER, OUT, IGNORE], [IGNORE, B_PER, I_PER, B_PER, I_PER, IGNORE]]
+    assert out.word_ids == [[-1, 0, 0, 0, 1, -1], [-1, 0, 0, 1, 1, -1]]
+    assert (out.truncated, out.context_tokens, len(out)) == (0, 0, 2)
+
+
+def test_first_strategy_ignores_continuations_even_with_label_names():
+    for label_names in (None, LABELS):
+        out = encode_examples(hand_tokenizer(), [["Johnny", "ran"]], [[B_PER, OUT]], max_length=32,
+                              strategy="first", label_names=label_names)
+        assert out.labels == [[IGNORE, B_PER, IGNORE, IGNORE, OUT, IGNORE]]
+
+
+def test_without_labels_everything_is_ignored_but_word_ids_are_kept():
+    out = encode_examples(hand_tokenizer(), [["John", "ran"]], None, max_length=32)
+    assert out.labels == [[IGNORE] * 5]
+    assert out.word_ids == [[-1, 0, 0, 1, -1]]
+
+
+def test_an_empty_sentence_gets_only_the_special_tokens_and_the_next_one_is_still_encoded():
+    out = encode_examples(hand_tokenizer(), [["ran"], [], ["Paris"]], [[OUT], [], [B_LOC]], max_length=32)
+    assert out.input_ids == [[CLS, VOCAB["ran"], SEP], [CLS, SEP], [CLS, VOCAB["Paris"], SEP]]
+    assert out.labels == [[IGNORE, OUT, IGNORE], [IGNORE, IGNORE], [IGNORE, B_LOC, IGNORE]]
+    assert out.word_ids == [[-1, 0, -1], [-1, -1], [-1, 0, -1]]
+
+
+def test_a_long_sentence_keeps_its_first_window_and_counts_as_truncated():
+    out = encode_examples(hand_tokenizer(), [["the", "ran", "in", "Rome"]], [[OUT, OUT, OUT, B_LOC]], max_length=4)
+    assert out.input_ids == [[CLS, VOCAB["the"], VOCAB["ran"], SEP]]
+    assert out.labels == [[IGNORE, OUT, OUT, IGNORE]] and out.truncated == 1
+
+
+def test_an_over_long_word_is_cut_inside_the_window():
+    # "Johnny" is three pieces; max_length 4 leaves room for two: Jo ##hn, and [SEP] stays unlabelled.
+    out = encode_examples(hand_tokenizer(), [["Johnny"]], [[B_PER]], max_length=4, strategy="all",
+                          label_names=LABELS)
+    assert out.input_ids == [[CLS, JO, HN, SEP]]
+    assert out.labels == [[IGNORE, B_PER, I_PER, IGNORE]]
+    assert out.word_ids == [[-1, 0, 0, -1]]
+
+
+def test_document_context_is_off_by_default_and_counted_when_on():
+    words = [["the"], ["John"], ["ran"]]
+    labels = [[OUT], [B_PER], [OUT]]
+    plain = encode_examples(hand_tokenizer(), words, labels, max_length=32, documents=["d", "d", "d"])
+    assert plain.input_ids[1] == [CLS, JO, HN, SEP] and plain.context_tokens == 0
+    on = encode_examples(hand_tokenizer(), words, labels, max_length=32, documents=["d", "d", "d"], context=8)
+    # sentence 0: right context "Jo ##hn ran" (3); sentence 1: "the" + "ran" (2); sentence 2: "the Jo ##hn" (3)
+    assert on.input_ids[1] == [CLS, VOCAB["the"], JO, HN, VOCAB["ran"], SEP]
+    assert on.labels[1] == [IGNORE, IGNORE, B_PER, IGNORE, IGNORE, IGNORE]
+    assert on.word_ids[1] == [-1, -1, 0, 0, -1, -1]
+    assert on.context_tokens == 3 + 2 + 3
+
+
+def test_bad_strategy_arguments_are_named():
+    with pytest.raises(ValueError, match="unknown alignment strategy 'last'; use 'first' or 'all'"):
+        encode_examples(hand_tokenizer(), [["ran"]], [[OUT]], max_length=8, strategy="last")
+    with pytest.raises(ValueError, match="strategy='all' needs label_names"):
+        encode_examples(hand_tokenizer(), [["ran"]], [[OUT]], max_length=8, strategy="all")
+
+
+def test_an_unknown_word_gets_the_unknown_token():
+    (encoded,) = encode_words(hand_tokenizer(), [["ran", "Zürich"]])
+    assert encoded.ids == [VOCAB["ran"], VOCAB["[UNK]"]] and encoded.starts.tolist() == [0, 1, 2]
+
+
+def test_context_config_records():
+    assert context_config(8, enabled=True, max_length=128) == {
+        "document_context": True, "context_size": 8, "max_length": 128, "word_pooling": "first"}
+    assert context_config(8, enabled=False, max_length=64)["context_size"] == 0
+    assert read_context_config(object()) == {"document_context": False, "context_size": 0, "max_length": None,
+                                             "word_pooling": "first"}
