@@ -92,3 +92,30 @@ def test_context_config_records():
     assert context_config(8, enabled=False, max_length=64)["context_size"] == 0
     assert read_context_config(object()) == {"document_context": False, "context_size": 0, "max_length": None,
                                              "word_pooling": "first"}
+
+
+def split_dataset(with_documents: bool):
+    import datasets
+
+    columns = {"tokens": [["the"], ["John", "ran"], ["Paris"]], "ner_tags": [[OUT], [B_PER, OUT], [B_LOC]]}
+    if with_documents:
+        columns["document"] = [0, 0, 1]
+    return datasets.Dataset.from_dict(columns)
+
+
+def test_encode_split_keeps_words_gold_labels_and_documents():
+    from nerlib.modeling.encoding import encode_split
+
+    split = encode_split("validation", split_dataset(True), hand_tokenizer(), LABELS, "all", max_length=32,
+                         context=None)
+    assert split.name == "validation" and len(split) == 3 and split.truncated == 0 and split.seen is None
+    assert split.tokens == [["the"], ["John", "ran"], ["Paris"]]
+    assert split.gold == [["O"], ["B-PER", "O"], ["B-LOC"]]
+    # sentence 1 sees "the" on its left (same document), not "Paris" (the next document)
+    assert split.input_ids[1] == [CLS, VOCAB["the"], JO, HN, VOCAB["ran"], SEP]
+    assert split.labels[1] == [IGNORE, IGNORE, B_PER, I_PER, OUT, IGNORE]
+    assert split.word_ids[1] == [-1, -1, 0, 0, 1, -1]
+    assert split.lengths == [6, 6, 3]  # "the" sees "Jo ##hn ran" on its right; "Paris" is alone
+    plain = encode_split("test", split_dataset(False), hand_tokenizer(), LABELS, "first", max_length=4)
+    assert plain.input_ids == [[CLS, VOCAB["the"], SEP], [CLS, JO, HN, SEP], [CLS, VOCAB["Paris"], SEP]]
+    assert plain.labels[1] == [IGNORE, B_PER, IGNORE, IGNORE] and plain.truncated == 1
