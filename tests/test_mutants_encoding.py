@@ -77,7 +77,7 @@ def test_document_context_is_off_by_default_and_counted_when_on():
 def test_bad_strategy_arguments_are_named():
     with pytest.raises(ValueError, match="unknown alignment strategy 'last'; use 'first' or 'all'"):
         encode_examples(hand_tokenizer(), [["ran"]], [[OUT]], max_length=8, strategy="last")
-    with pytest.raises(ValueError, match="strategy='all' needs label_names"):
+    with pytest.raises(ValueError, match="^strategy='all' needs label_names$"):
         encode_examples(hand_tokenizer(), [["ran"]], [[OUT]], max_length=8, strategy="all")
 
 
@@ -116,6 +116,37 @@ def test_encode_split_keeps_words_gold_labels_and_documents():
     assert split.labels[1] == [IGNORE, IGNORE, B_PER, I_PER, OUT, IGNORE]
     assert split.word_ids[1] == [-1, -1, 0, 0, 1, -1]
     assert split.lengths == [6, 6, 3]  # "the" sees "Jo ##hn ran" on its right; "Paris" is alone
-    plain = encode_split("test", split_dataset(False), hand_tokenizer(), LABELS, "first", max_length=4)
+    # documents but the default context (none): nothing around the targets
+    plain = encode_split("test", split_dataset(True), hand_tokenizer(), LABELS, "first", max_length=4)
     assert plain.input_ids == [[CLS, VOCAB["the"], SEP], [CLS, JO, HN, SEP], [CLS, VOCAB["Paris"], SEP]]
     assert plain.labels[1] == [IGNORE, B_PER, IGNORE, IGNORE] and plain.truncated == 1
+
+
+def test_a_word_the_tokenizer_drops_gets_the_unknown_token():
+    # "\x00" is removed by the normalizer: no sub-token; it gets [UNK] so it can carry a label.
+    (encoded,) = encode_words(hand_tokenizer(), [["John", "\x00", "ran"]])
+    assert encoded.ids == [JO, HN, VOCAB["[UNK]"], VOCAB["ran"]] and encoded.starts.tolist() == [0, 2, 3, 4]
+
+
+def test_words_are_never_truncated_by_the_tokenizers_maximum_length():
+    words = ["John", "Johnny", "the", "ran", "Paris"]  # 2 + 3 + 1 + 1 + 1 sub-tokens, over a maximum of 4
+    (encoded,) = encode_words(hand_tokenizer(model_max_length=4), [words])
+    assert encoded.ids == [JO, HN, JO, HN, NY, VOCAB["the"], VOCAB["ran"], VOCAB["Paris"]]
+    assert encoded.starts.tolist() == [0, 2, 5, 6, 7, 8]
+
+
+@pytest.mark.parametrize("chunk", [1, 1000])
+def test_many_distinct_words_go_through_in_several_sequences(chunk):
+    # 300 distinct words: three pseudo-sentences of at most 128 words for the tokenizer
+    words = [f"w{i}" for i in range(300)] + ["John"]
+    (encoded,) = encode_words(hand_tokenizer(), [words], chunk=chunk)
+    assert encoded.ids == [VOCAB["[UNK]"]] * 300 + [JO, HN]
+    assert encoded.starts.tolist() == [*range(301), 302]
+
+
+def test_document_ids_must_match_the_sentences():
+    from nerlib.modeling.encoding import document_ids
+
+    assert document_ids(None, 3) == [0, 1, 2]
+    with pytest.raises(ValueError, match="^1 document ids for 2 sentences$"):
+        document_ids(["a"], 2)

@@ -188,3 +188,15 @@ def test_a_run_deleted_while_listing_is_left_out(tmp_path, monkeypatch):
 
     monkeypatch.setattr(runs, "load_run", load_or_vanish)
     assert [run.name for run in runs.list_runs(tmp_path)] == ["kept"]
+
+
+def test_a_file_vanishing_while_a_run_is_read_makes_it_damaged_not_an_error(tmp_path, monkeypatch):
+    run_dir = tmp_path / "run-c"
+    make_run(run_dir)
+
+    def vanished(path):
+        raise FileNotFoundError(f"{path}/metrics.jsonl vanished")
+
+    monkeypatch.setattr(runs, "read_metrics", vanished)
+    run = runs.load_run(run_dir)
+    assert run.status == "damaged" and "vanished" in run.damaged

@@ -3,7 +3,7 @@ count is known without training one (the mutation tests run it once per mutant).
 
 from __future__ import annotations
 
-from tokenizers import Tokenizer, models, pre_tokenizers, processors
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 from transformers import PreTrainedTokenizerFast
 
 # "John" is two pieces (Jo ##hn), "Johnny" three (Jo ##hn ##ny); every other word one.
@@ -13,8 +13,12 @@ CLS, SEP = VOCAB["[CLS]"], VOCAB["[SEP]"]
 
 
 def hand_tokenizer(model_max_length: int = 512) -> PreTrainedTokenizerFast:
-    """The tokenizer: ``[CLS] ... [SEP]`` around one sequence, ``[UNK]`` for unknown words."""
+    """The tokenizer: ``[CLS] ... [SEP]`` around one sequence, ``[UNK]`` for unknown words, nothing
+    for a word of control characters."""
     inner = Tokenizer(models.WordPiece(VOCAB, unk_token="[UNK]"))
+    # as BERT's: control characters are removed, so a word of only those has no sub-token at all
+    inner.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=False, strip_accents=False,
+                                                  lowercase=False)
     inner.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     inner.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]",
                                                          special_tokens=[("[CLS]", CLS), ("[SEP]", SEP)])
