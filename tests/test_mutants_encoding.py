@@ -150,3 +150,14 @@ def test_document_ids_must_match_the_sentences():
     assert document_ids(None, 3) == [0, 1, 2]
     with pytest.raises(ValueError, match="^1 document ids for 2 sentences$"):
         document_ids(["a"], 2)
+
+
+@pytest.mark.parametrize(("pad_token", "fill"), [("[SEP]", SEP), (None, 0)])
+def test_without_an_unknown_token_a_dropped_word_gets_the_padding_token_or_zero(pad_token, fill):
+    from transformers import PreTrainedTokenizerFast
+
+    backend = hand_tokenizer().backend_tokenizer
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, **({"pad_token": pad_token} if pad_token else {}))
+    assert tokenizer.unk_token_id is None
+    (encoded,) = encode_words(tokenizer, [["ran", "\x00"]])
+    assert encoded.ids == [VOCAB["ran"], fill] and encoded.starts.tolist() == [0, 1, 2]
