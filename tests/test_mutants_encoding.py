@@ -120,12 +120,18 @@ def test_encode_split_keeps_words_gold_labels_and_documents():
     plain = encode_split("test", split_dataset(True), hand_tokenizer(), LABELS, "first", max_length=4)
     assert plain.input_ids == [[CLS, VOCAB["the"], SEP], [CLS, JO, HN, SEP], [CLS, VOCAB["Paris"], SEP]]
     assert plain.labels[1] == [IGNORE, B_PER, IGNORE, IGNORE] and plain.truncated == 1
+    no_documents = encode_split("test", split_dataset(False), hand_tokenizer(), LABELS, "first", max_length=32,
+                                context=None)
+    assert no_documents.input_ids[0] == [CLS, VOCAB["the"], SEP]  # without documents, no context
 
 
 def test_a_word_the_tokenizer_drops_gets_the_unknown_token():
     # "\x00" is removed by the normalizer: no sub-token; it gets [UNK] so it can carry a label.
     (encoded,) = encode_words(hand_tokenizer(), [["John", "\x00", "ran"]])
     assert encoded.ids == [JO, HN, VOCAB["[UNK]"], VOCAB["ran"]] and encoded.starts.tolist() == [0, 2, 3, 4]
+    # also when no other word of the sequence is a single sub-token
+    (encoded,) = encode_words(hand_tokenizer(), [["John", "\x00"]])
+    assert encoded.ids == [JO, HN, VOCAB["[UNK]"]] and encoded.starts.tolist() == [0, 2, 3]
 
 
 def test_words_are_never_truncated_by_the_tokenizers_maximum_length():
