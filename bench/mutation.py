@@ -16,9 +16,10 @@ Printed: one row per module, killed / survived / timeout / no tests, and the sco
 (killed + timeout) / all mutants checked. ``--survivors`` lists the surviving mutants; see one
 with ``mutmut show NAME`` (from the project folder, after a run).
 
-Run (about half an hour on 2 cores): ``python bench/mutation.py`` (all modules, 2 workers), or
+Run (8 to 12 minutes on 2 cores): ``python bench/mutation.py`` (all modules, 2 workers), or
 ``python bench/mutation.py --modules labels metrics --survivors``. ``--report-only`` prints the
 table of the last run without running anything. Needs NERLIB_DATA_DIR (the tests read CoNLL++).
+The latest scores and every surviving mutant's reason: docs/benchmarks.md, "Mutation score".
 """
 
 from __future__ import annotations
