@@ -279,3 +279,25 @@ def test_wrong_typed_encoding_settings_refuse_the_checkpoint_instead_of_changing
     with pytest.raises(EncodingSettingsError, match="nerlib_encoding") as caught:
         load_checkpoint(checkpoint)
     assert "config.json" in str(caught.value) and reason in str(caught.value), str(caught.value)
+
+
+def test_a_fifo_named_config_json_refuses_the_checkpoint_at_once(tmp_path):
+    from nerlib.runs.checkpoints import CheckpointError
+
+    run = build_run(tmp_path, "run", "2026-01-01T00:00:00+00:00")
+    config = run / "checkpoints" / "step-10" / "config.json"
+    config.unlink()
+    os.mkfifo(config)
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            read_label_map(config.parent)
+        except CheckpointError as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(SECONDS)
+    assert not worker.is_alive(), "reading a FIFO named config.json blocked"
+    assert "FIFO" in str(outcome["error"]) and "config.json" in str(outcome["error"])

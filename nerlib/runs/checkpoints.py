@@ -261,12 +261,16 @@ def _download_from_hub(hub_id: str) -> Path:
 
 
 def _read_config(folder: Path) -> dict:
+    """config.json as a dict, read bounded like the run records (a regular file of at most
+    ``NERLIB_MAX_LINE_BYTES``: a FIFO or device is refused unopened)."""
+    from nerlib.runs.folder import RunFileError, read_json_record
+
     try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        config = read_json_record(folder / "config.json")
+    except RunFileError as error:
         raise CheckpointError(f"{folder / 'config.json'} is not readable JSON: {error}") from error
-    if not isinstance(config, dict):
-        raise CheckpointError(f"{folder / 'config.json'} does not hold a JSON object")
+    if config is None:
+        raise CheckpointError(f"{folder / 'config.json'} is not readable JSON: the file does not exist")
     return config
 
 

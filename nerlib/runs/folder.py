@@ -215,10 +215,25 @@ def open_record(path: Path) -> BinaryIO | None:
     return os.fdopen(descriptor, "rb")
 
 
-def _read_json_object(path: Path) -> dict[str, Any] | None:
-    """Return the JSON object in ``path``; None when the file does not exist. Raises
-    :class:`RunFileError` when it is no regular file, larger than ``settings.max_line_bytes()``,
-    unreadable, not JSON, or JSON but not an object."""
+def read_json_record(path: Path) -> dict[str, Any] | None:
+    """The JSON object in a record file, read bounded (see :func:`open_record`).
+
+    Parameters
+    ----------
+    path:
+        The file (run.json, progress.json, checkpoint.json, a checkpoint's config.json).
+
+    Returns
+    -------
+    dict or None
+        The object; None when the file does not exist.
+
+    Raises
+    ------
+    RunFileError
+        When it is no regular file, larger than ``settings.max_line_bytes()``, unreadable, not
+        JSON, or JSON but not an object.
+    """
     limit = settings.max_line_bytes()
     handle = open_record(path)
     if handle is None:
@@ -297,7 +312,7 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
         the field.
     """
     path = Path(run_dir) / RUN_FILE
-    data = _read_json_object(path)
+    data = read_json_record(path)
     if data is None:
         raise FileNotFoundError(f"{path} is missing: {run_dir} is not a training run")
     _validate(RunRecord, data, str(path))
@@ -671,7 +686,7 @@ def read_progress(run_dir: str | Path) -> Progress | None:
         dashboard formats these numbers).
     """
     path = Path(run_dir) / PROGRESS_FILE
-    data = _read_json_object(path)
+    data = read_json_record(path)
     if data is None:
         return None
     _validate(ProgressRecord, data, str(path))
@@ -748,7 +763,7 @@ def check_checkpoint(path: str | Path, metrics_lines: int | None = None) -> Chec
     """
     path = Path(path)
     file = path / CHECKPOINT_FILE
-    info = _read_json_object(file)
+    info = read_json_record(file)
     if info is None:
         return None
     record = _validate(CheckpointRecord, info, str(file))
