@@ -142,6 +142,11 @@ ROWS = {
         lambda run: edit_json(run / "checkpoints" / "step-10" / runs.CHECKPOINT_FILE, state__metrics_lines=999),
         notes=("step-10", "'state.metrics_lines' is 999", "holds 3 records"), check=_still_offers_its_sound_checkpoint,
         status="finished"),
+    # the step --resume continues from must agree with the checkpoint's own
+    "checkpoint-state-step-disagrees": Row(
+        lambda run: edit_json(run / "checkpoints" / "step-10" / runs.CHECKPOINT_FILE, state__step=10_000),
+        notes=("step-10", "'state.step' is 10000 but 'step' is 10"), check=_still_offers_its_sound_checkpoint,
+        status="finished"),
     "metrics-per-type-a-list": Row(lambda run: rewrite_metrics(run, 2, per_type=[["PER", 0.5]]),
                                    damaged=("metrics.jsonl:2", "'per_type'")),
     "metrics-f1-high": Row(lambda run: rewrite_metrics(run, 1, f1="high"), damaged=("metrics.jsonl:1", "'f1'")),
@@ -301,3 +306,29 @@ def test_a_fifo_named_config_json_refuses_the_checkpoint_at_once(tmp_path):
     worker.join(SECONDS)
     assert not worker.is_alive(), "reading a FIFO named config.json blocked"
     assert "FIFO" in str(outcome["error"]) and "config.json" in str(outcome["error"])
+
+
+@pytest.mark.parametrize("kind", ["fifo", "long-line"])
+def test_a_hostile_predictions_file_ends_in_an_error_naming_it(tmp_path, kind):
+    run = build_run(tmp_path, "run", "2026-01-01T00:00:00+00:00")
+    path = run / runs.PREDICTIONS_DIR / "test.conll"
+    path.parent.mkdir()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_text("Anna B-PER B-PER\n" + "x" * (2 << 20) + " O O\n")
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            runs.read_predictions(path)
+        except ValueError as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(SECONDS)
+    assert not worker.is_alive(), "reading the predictions file blocked"
+    message = str(outcome["error"])
+    assert "test.conll" in message and ("FIFO" if kind == "fifo" else "line 2 is longer than") in message
+    assert len(message) < 400

@@ -758,8 +758,9 @@ def check_checkpoint(path: str | Path, metrics_lines: int | None = None) -> Chec
     ------
     RunFileError
         When ``checkpoint.json`` is damaged (no regular file, too large, not a JSON object, a field
-        of the wrong type: :class:`nerlib.runs.schemas.CheckpointRecord`), or counts more metrics
-        lines than there are; the message names the file and the field.
+        of the wrong type: :class:`nerlib.runs.schemas.CheckpointRecord`, a training-state step
+        other than its step), or counts more metrics lines than there are; the message names the
+        file and the field.
     """
     path = Path(path)
     file = path / CHECKPOINT_FILE
@@ -767,6 +768,8 @@ def check_checkpoint(path: str | Path, metrics_lines: int | None = None) -> Chec
     if info is None:
         return None
     record = _validate(CheckpointRecord, info, str(file))
+    if record.state is not None and record.state.step != record.step:  # resume trusts state.step
+        raise RunFileError(f"{file}: field 'state.step' is {record.state.step} but 'step' is {record.step}")
     if metrics_lines is not None and record.state is not None and record.state.metrics_lines > metrics_lines:
         raise RunFileError(f"{file}: field 'state.metrics_lines' is {record.state.metrics_lines} but "
                            f"{METRICS_FILE} holds {metrics_lines} records")
@@ -1029,11 +1032,18 @@ def read_predictions(path: str | Path) -> Predictions:
     Raises
     ------
     ValueError
-        For a line that does not hold exactly three columns (naming the line).
+        For a line that does not hold exactly three columns, is not UTF-8, or is longer than
+        ``settings.max_line_bytes()`` (naming the line, quoting at most 80 characters of it); a
+        :class:`RunFileError` (a ValueError) when the path is no regular file.
+    FileNotFoundError
+        When there is no such file.
     """
     result = Predictions([], [], [])
     sentence: list[list[str]] = []
     path = Path(path)
+    handle = open_record(path)
+    if handle is None:
+        raise FileNotFoundError(f"{path} does not exist")
 
     def flush() -> None:
         """Append the sentence read so far (if any) to ``result`` and start a new one."""
@@ -1043,16 +1053,34 @@ def read_predictions(path: str | Path) -> Predictions:
             result.predicted.append([row[2] for row in sentence])
             sentence.clear()
 
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            flush()
-            continue
-        columns = line.split()
-        if len(columns) != 3:
-            raise ValueError(f"{path}:{number}: expected 'word gold predicted', got {line!r}")
-        sentence.append(columns)
+    with handle:
+        for number, line in enumerate(_bounded_lines(handle, path), start=1):
+            if not line.strip():
+                flush()
+                continue
+            columns = line.split()
+            if len(columns) != 3:
+                raise ValueError(f"{path}:{number}: expected 'word gold predicted', got {quote_line(line)}")
+            sentence.append(columns)
     flush()
     return result
+
+
+def _bounded_lines(handle: BinaryIO, path: Path) -> Iterable[str]:
+    """The lines of an open file as ``str.splitlines`` gives them, each physical line at most
+    ``settings.max_line_bytes()`` bytes; ValueError naming the line otherwise."""
+    limit = settings.max_line_bytes()
+    physical = 0
+    while raw := handle.readline(limit + 1):
+        physical += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            raise ValueError(f"{path}: line {physical} is longer than {limit} bytes "
+                             f"({settings.MAX_LINE_BYTES_ENV}): {quote_line(raw)}")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{path}: line {physical} is not UTF-8 ({error.reason}): {quote_line(raw)}") from None
+        yield from text.splitlines()
 
 
 # ---------------------------------------------------------------------------------------------
