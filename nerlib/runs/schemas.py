@@ -155,7 +155,13 @@ class MetricsLine(_Record):
     recall: float = Field(default=_ABSENT, ge=0, le=1)
     f1: float = Field(default=_ABSENT, ge=0, le=1)
     support: int = Field(default=_ABSENT, ge=0)
+    predicted: int = Field(default=_ABSENT, ge=0)
+    sentences: int = Field(default=_ABSENT, ge=0)
     token_accuracy: float | None = Field(default=None, ge=0, le=1)
+    train_loss: float | None = None
+    sentences_per_s: float | None = Field(default=None, ge=0)
+    checkpoint: str | None = None
+    source: str | None = None
     per_type: dict[str, ScoreDict] = Field(default_factory=dict)
     seen: ScoreDict | None = None
     unseen: ScoreDict | None = None
