@@ -161,6 +161,8 @@ ROWS = {
     "progress-pid-1-in-the-future": Row(
         lambda run: edit_json(run / runs.PROGRESS_FILE, status="running", pid=1, updated_at=time.time() + 10 * 365 * 86400),
         status="stopped", check=_not_running),
+    "run-json-epochs-two": Row(lambda run: edit_json(run / runs.RUN_FILE, config__epochs="two"),
+                               damaged=(runs.RUN_FILE, "'config.epochs' is 'two'")),
     "run-json-resumed-at-not-a-list": Row(lambda run: edit_json(run / runs.RUN_FILE, resumed_at="yesterday"),
                                           damaged=(runs.RUN_FILE, "'resumed_at'")),
     # bounded reads: never a device, a FIFO or a line beyond the limit

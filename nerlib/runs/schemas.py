@@ -39,6 +39,7 @@ __all__ = [
     "OLDER_RUN_DEFAULTS",
     "STATUSES",
     "LABEL_PATTERN",
+    "RunOptions",
     "RunRecord",
     "ProgressRecord",
     "ScoreDict",
@@ -72,6 +73,36 @@ class _Record(BaseModel):
     model_config = ConfigDict(strict=True, extra="allow")
 
 
+class RunOptions(_Record):
+    """run.json's ``config``: the training options as ``--resume`` reads them back.
+
+    Only the options whose type is certain are typed (any may be absent; ``None`` where the option
+    may stay unset); the others are kept as they are.
+    """
+
+    model: str = _ABSENT
+    data_dir: str | None = None
+    output_dir: str | None = None
+    epochs: int | None = Field(default=None, ge=1)
+    batch_size: int | None = Field(default=None, ge=1)
+    eval_batch_size: int = Field(default=_ABSENT, ge=1)
+    gradient_accumulation_steps: int = Field(default=_ABSENT, ge=1)
+    learning_rate: float | None = Field(default=None, gt=0)
+    warmup_ratio: float | None = Field(default=None, ge=0, le=1)
+    weight_decay: float | None = Field(default=None, ge=0)
+    max_grad_norm: float | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=1)
+    max_steps: int | None = Field(default=None, ge=0)
+    eval_steps: int = Field(default=_ABSENT, ge=0)
+    max_train_samples: int | None = Field(default=None, ge=0)
+    max_eval_samples: int | None = Field(default=None, ge=0)
+    save_total_limit: int | None = Field(default=None, ge=0)
+    seed: int = _ABSENT
+    document_context: bool | None = None
+    context_size: int | None = Field(default=None, ge=0)
+    freeze_word_embeddings: bool | None = None
+
+
 class RunRecord(_Record):
     """run.json: what was run (``config``: the options), on what data, with which versions."""
 
@@ -80,7 +111,7 @@ class RunRecord(_Record):
     started_at: str | None = None
     resumed_at: list[str] = Field(default_factory=list)
     command: list[str] | None = None
-    config: dict[str, Any] = Field(default_factory=dict)
+    config: RunOptions = Field(default_factory=RunOptions)
     labels: list[str] | None = None
     model: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
@@ -93,10 +124,10 @@ class RunRecord(_Record):
     def options(self) -> dict[str, Any]:
         """The run's options: ``config`` over :data:`OLDER_RUN_DEFAULTS`.
 
-        >>> RunRecord(config={"epochs": 2}).options()["report_to"]
+        >>> RunRecord.model_validate({"config": {"epochs": 2}}).options()["report_to"]
         'none'
         """
-        return {**OLDER_RUN_DEFAULTS, **self.config}
+        return {**OLDER_RUN_DEFAULTS, **self.config.model_dump(exclude_unset=True)}
 
 
 class ProgressRecord(_Record):
