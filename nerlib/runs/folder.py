@@ -11,6 +11,10 @@ A run directory (``$NERLIB_RUNS_DIR/<name>/``, default ``./runs/<name>/``) holds
 Every JSON file is written to a temporary name and renamed, so a reader never sees half a file.
 A checkpoint folder is complete when it holds ``checkpoint.json`` (written last, inside a temporary
 folder that is then renamed); anything else under ``checkpoints/`` is ignored.
+Every record is read bounded (:func:`open_record`: regular files only, at most
+``NERLIB_MAX_LINE_BYTES`` per file or line) and validated against its schema in
+:mod:`nerlib.runs.schemas`; a record that fails raises :class:`RunFileError` naming the file, line
+and field, and :func:`load_run` / :func:`list_runs` turn it into a ``damaged`` run.
 This module imports neither torch nor transformers.
 
 Why one module of this length: the folder format is one concept, and its writers and readers are
