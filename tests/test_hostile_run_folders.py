@@ -334,3 +334,17 @@ def test_a_hostile_predictions_file_ends_in_an_error_naming_it(tmp_path, kind):
     message = str(outcome["error"])
     assert "test.conll" in message and ("FIFO" if kind == "fifo" else "line 2 is longer than") in message
     assert len(message) < 400
+
+
+def test_resume_from_a_named_damaged_checkpoint_names_the_file_and_field(tmp_path):
+    from nerlib.runs.records import prepare_resume
+    from training.options import OLDER_RUN_DEFAULTS, RUNTIME_OPTIONS, build_parser
+
+    run = build_run(tmp_path, "run", "2026-01-01T00:00:00+00:00")
+    edit_json(run / "checkpoints" / "step-10" / runs.CHECKPOINT_FILE, state__step="x")
+    args = build_parser().parse_args(["--output-dir", str(run), "--resume", "step-10"])
+    args.command = []
+    with pytest.raises(SystemExit, match=r"--resume step-10: .*step-10/checkpoint.json: field 'state.step' is 'x'"):
+        prepare_resume(args, RUNTIME_OPTIONS, OLDER_RUN_DEFAULTS)
+    args.resume = "last"  # the last sound resumable checkpoint instead
+    assert prepare_resume(args, RUNTIME_OPTIONS, OLDER_RUN_DEFAULTS)[1].name == "step-5"
