@@ -348,3 +348,13 @@ def test_resume_from_a_named_damaged_checkpoint_names_the_file_and_field(tmp_pat
         prepare_resume(args, RUNTIME_OPTIONS, OLDER_RUN_DEFAULTS)
     args.resume = "last"  # the last sound resumable checkpoint instead
     assert prepare_resume(args, RUNTIME_OPTIONS, OLDER_RUN_DEFAULTS)[1].name == "step-5"
+
+
+def test_the_newest_run_with_only_damaged_checkpoints_leaves_the_tagger_the_next_healthy_run(tmp_path):
+    from nerlib.runs.checkpoints import latest_trained_run
+
+    build_run(tmp_path, "older", "2026-01-01T00:00:00+00:00")
+    newest = build_run(tmp_path, "newest", "2026-02-01T00:00:00+00:00")
+    for name in ("step-5", "step-10"):
+        edit_json(newest / "checkpoints" / name / runs.CHECKPOINT_FILE, step="x")
+    assert latest_trained_run(tmp_path) == tmp_path / "older"  # `nerlib tag` without -m uses it
