@@ -19,6 +19,10 @@ TRUSTED_DIRS_ENV = "NERLIB_TRUSTED_DIRS"
 # Folders the dashboard's file-path boxes may read from (os.pathsep-separated). Default: the cache
 # folder and the data folder.
 FILE_ROOTS_ENV = "NERLIB_FILE_ROOTS"
+# The longest line (and the largest JSON record file) a run-folder reader accepts, in bytes: a
+# pathological file then costs bounded memory and ends in an error naming it.
+MAX_LINE_BYTES_ENV = "NERLIB_MAX_LINE_BYTES"
+DEFAULT_MAX_LINE_BYTES = 1 << 20
 
 
 def cache_dir(*parts: str) -> Path:
@@ -44,6 +48,26 @@ def cache_dir(*parts: str) -> Path:
 def runs_dir() -> Path:
     """The folder training runs live in: ``$NERLIB_RUNS_DIR``, else ``./runs``."""
     return Path(os.environ.get(RUNS_DIR_ENV) or "runs").expanduser()
+
+
+def max_line_bytes() -> int:
+    """The longest line a reader accepts: ``$NERLIB_MAX_LINE_BYTES``, else 1 MiB.
+
+    Returns
+    -------
+    int
+        Bytes, at least 1; an unset, empty or non-numeric variable gives the default.
+
+    >>> import os
+    >>> os.environ.pop(MAX_LINE_BYTES_ENV, None) and None
+    >>> max_line_bytes()
+    1048576
+    """
+    value = os.environ.get(MAX_LINE_BYTES_ENV, "").strip()
+    try:
+        return max(1, int(value)) if value else DEFAULT_MAX_LINE_BYTES
+    except ValueError:
+        return DEFAULT_MAX_LINE_BYTES
 
 
 def _path_list(value: str) -> list[Path]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from nerlib.modeling.models import DEFAULT_MODEL, PRESETS, Schedule
 from nerlib.runs import trackers
+from nerlib.runs.schemas import OLDER_RUN_DEFAULTS  # noqa: F401 - imported from here by training.train
 
 # Options a preset's schedule fills when the user leaves them unset, and the fallbacks otherwise.
 SCHEDULE_FALLBACK = Schedule(epochs=3, batch_size=16, learning_rate=5e-5, warmup_ratio=0.1,
@@ -21,10 +22,8 @@ RUNTIME_OPTIONS = ("output_dir", "resume", "disable_tqdm", "debug_kill_after_ste
                    "compile", "cuda_graphs")
 # Options of one session that run.json does not keep.
 SESSION_OPTIONS = ("resume", "debug_kill_after_step", "command")
-# Options added after the first runs -> their value for a run.json written before they existed
-# (``--resume`` reads the rest of its options from run.json).
-OLDER_RUN_DEFAULTS: dict[str, Any] = {"document_context": False, "context_size": 0, "freeze_word_embeddings": False,
-                                      "report_to": "none", "push_to_hub": None}
+# Options added after the first runs -> their value for a run.json written before they existed: the
+# one table is the run.json schema's (``--resume`` reads the rest of its options from run.json).
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 
 - `folder`: the run folder format (run.json, metrics.jsonl, progress.json, checkpoints,
   predictions), its atomic writers and tolerant readers (``list_runs``, ``best_checkpoint``).
+- `schemas`: the typed schema of each run-folder record (pydantic), validated where it is read.
 - `checkpoints`: safe checkpoint loading (safetensors only, label maps checked, hub ids,
   a run folder resolved to its best checkpoint).
 - `records`: what a training run writes: run.json, progress.json, checkpoints with the training

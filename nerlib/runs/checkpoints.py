@@ -34,6 +34,8 @@ __all__ = [
     "CheckpointNotFoundError",
     "HubUnavailableError",
     "MissingLabelMapError",
+    "InvalidLabelMapError",
+    "EncodingSettingsError",
     "NotTokenClassificationError",
     "WeightsError",
     "TokenizerError",
@@ -42,6 +44,7 @@ __all__ = [
     "resolve_checkpoint_dir",
     "latest_trained_run",
     "read_label_map",
+    "read_encoding_settings",
     "load_checkpoint",
 ]
 
@@ -67,6 +70,15 @@ class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
 
 class MissingLabelMapError(CheckpointError):
     """``config.json`` has no real ``id2label`` map (only ``LABEL_0``... placeholders, or none)."""
+
+
+class InvalidLabelMapError(MissingLabelMapError):
+    """``config.json``'s ``id2label`` holds labels that are not non-empty strings of an IOB/IOB2
+    scheme (``O``, ``B-X``, ``I-X``, X free of whitespace and markup)."""
+
+
+class EncodingSettingsError(CheckpointError):
+    """``config.json``'s ``nerlib_encoding`` (how the model's windows were built) has the wrong shape."""
 
 
 class WeightsError(CheckpointError):
@@ -134,9 +146,11 @@ def _checkpoint_in_run(run_dir: Path) -> Path | None:
     if not folder.is_dir():
         return None
     for name in _RUN_CHECKPOINT_NAMES:
-        if (folder / name / "config.json").is_file():
+        if (folder / name / "config.json").is_file() and not (folder / name / "checkpoint.json").exists():
             return folder / name
-    candidates = [p for p in folder.iterdir() if (p / "config.json").is_file() and not p.name.startswith(".")]
+    # (a folder with checkpoint.json is ours: best_checkpoint judged it above, and passed it over as damaged)
+    candidates = [p for p in folder.iterdir() if (p / "config.json").is_file() and not p.name.startswith(".")
+                  and not (p / "checkpoint.json").exists()]
     if not candidates:
         return None
     return max(candidates, key=lambda p: (p / "config.json").stat().st_mtime)
@@ -247,12 +261,16 @@ def _download_from_hub(hub_id: str) -> Path:
 
 
 def _read_config(folder: Path) -> dict:
+    """config.json as a dict, read bounded like the run records (a regular file of at most
+    ``NERLIB_MAX_LINE_BYTES``: a FIFO or device is refused unopened)."""
+    from nerlib.runs.folder import RunFileError, read_json_record
+
     try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        config = read_json_record(folder / "config.json")
+    except RunFileError as error:
         raise CheckpointError(f"{folder / 'config.json'} is not readable JSON: {error}") from error
-    if not isinstance(config, dict):
-        raise CheckpointError(f"{folder / 'config.json'} does not hold a JSON object")
+    if config is None:
+        raise CheckpointError(f"{folder / 'config.json'} is not readable JSON: the file does not exist")
     return config
 
 
@@ -275,6 +293,8 @@ def read_label_map(folder: str | os.PathLike) -> dict[int, str]:
         When there is no map, its keys are not integers running 0..n-1, or it holds only the
         ``LABEL_<i>`` placeholders that ``transformers`` writes for a model that was never given
         label names.
+    InvalidLabelMapError
+        When a label is not a string of an IOB/IOB2 scheme (:class:`nerlib.runs.schemas.LabelMap`).
     CheckpointError
         When ``config.json`` is not readable JSON or not a JSON object.
     """
@@ -287,7 +307,7 @@ def read_label_map(folder: str | os.PathLike) -> dict[int, str]:
             "id2label/label2id set (e.g. nerlib.data.labels.id2label()) so predictions have names"
         )
     try:
-        id2label = {int(key): str(value) for key, value in raw.items()}
+        id2label = {int(key): value for key, value in raw.items()}
     except ValueError as error:
         raise MissingLabelMapError(
             f"{folder / 'config.json'}: id2label keys must be integers, got {sorted(raw)[:5]}"
@@ -303,7 +323,61 @@ def read_label_map(folder: str | os.PathLike) -> dict[int, str]:
             "no real label map; save the model with id2label/label2id set (e.g. "
             "nerlib.data.labels.id2label())"
         )
+    from pydantic import ValidationError
+
+    from nerlib.runs.schemas import LabelMap
+
+    try:
+        LabelMap(labels=[id2label[i] for i in range(len(id2label))])
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = f"label {first['loc'][1]} is {json.dumps(first['input'])[:80]}: " if len(first["loc"]) > 1 else ""
+        raise InvalidLabelMapError(
+            f"{folder / 'config.json'}: id2label is not an IOB/IOB2 label map, so the checkpoint is refused: "
+            f"{where}{first['msg'].removeprefix('Value error, ')}"
+        ) from None
     return id2label
+
+
+def read_encoding_settings(folder: str | os.PathLike) -> dict[str, Any] | None:
+    """Read and check ``nerlib_encoding`` (how the model's windows were built) in ``config.json``.
+
+    Parameters
+    ----------
+    folder:
+        The model folder.
+
+    Returns
+    -------
+    dict or None
+        The settings as saved; None for a model trained elsewhere (no such key).
+
+    Raises
+    ------
+    EncodingSettingsError
+        When the value is not an object of the right field types
+        (:class:`nerlib.runs.schemas.EncodingSettings`): silently ignoring it would change the scores.
+    CheckpointError
+        When ``config.json`` is not readable JSON or not a JSON object.
+    """
+    from pydantic import ValidationError
+
+    from nerlib.modeling.encoding import CONFIG_KEY
+    from nerlib.runs.schemas import EncodingSettings, describe_error
+
+    folder = Path(folder)
+    raw = _read_config(folder).get(CONFIG_KEY)
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise EncodingSettingsError(f"{folder / 'config.json'}: {CONFIG_KEY} is {type(raw).__name__} "
+                                    f"{json.dumps(raw)[:80]}, not an object; the checkpoint is refused")
+    try:
+        EncodingSettings.model_validate(raw)
+    except ValidationError as error:
+        raise EncodingSettingsError(f"{folder / 'config.json'}: {CONFIG_KEY}: {describe_error(error)}; "
+                                    "the checkpoint is refused") from None
+    return raw
 
 
 def _check_kind(folder: Path, config: dict) -> None:
@@ -447,6 +521,10 @@ def load_checkpoint(
         For a model of another kind, or one that needs custom code.
     MissingLabelMapError
         For a missing or placeholder label map, or one whose size differs from the classifier's.
+    InvalidLabelMapError
+        For labels that are not non-empty strings of an IOB/IOB2 scheme.
+    EncodingSettingsError
+        For a ``nerlib_encoding`` record of the wrong shape.
     WeightsError
         For missing, pickled, corrupt, incomplete or out-of-folder weights.
     TokenizerError
@@ -461,6 +539,7 @@ def load_checkpoint(
     config = _read_config(folder)
     _check_kind(folder, config)
     id2label = read_label_map(folder)
+    read_encoding_settings(folder)
     tensor_names = _check_weights(folder, len(id2label))
 
     from transformers import AutoModelForTokenClassification, AutoTokenizer

@@ -11,6 +11,10 @@ A run directory (``$NERLIB_RUNS_DIR/<name>/``, default ``./runs/<name>/``) holds
 Every JSON file is written to a temporary name and renamed, so a reader never sees half a file.
 A checkpoint folder is complete when it holds ``checkpoint.json`` (written last, inside a temporary
 folder that is then renamed); anything else under ``checkpoints/`` is ignored.
+Every record is read bounded (:func:`open_record`: regular files only, at most
+``NERLIB_MAX_LINE_BYTES`` per file or line) and validated against its schema in
+:mod:`nerlib.runs.schemas`; a record that fails raises :class:`RunFileError` naming the file, line
+and field, and :func:`load_run` / :func:`list_runs` turn it into a ``damaged`` run.
 This module imports neither torch nor transformers.
 
 Why one module of this length: the folder format is one concept, and its writers and readers are
@@ -26,13 +30,24 @@ import json
 import os
 import shutil
 import socket
+import stat
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, BinaryIO, Iterable, Sequence
+
+from pydantic import ValidationError
 
 from nerlib import settings
 from nerlib.data.conll import format_predictions
+from nerlib.runs.schemas import (
+    STATUSES,
+    CheckpointRecord,
+    MetricsLine,
+    ProgressRecord,
+    RunRecord,
+    describe_error,
+)
 
 FORMAT_VERSION = 1
 
@@ -46,7 +61,11 @@ TRAINING_STATE_DIR = "training_state"  # optimizer, scheduler, RNG: what --resum
 BEST = "best"
 TEMP_PREFIX = ".tmp-"
 
-STATUSES = ("running", "finished", "failed", "stopped")
+# How far in the future a progress.json's ``updated_at`` may lie (another host's clock running a
+# little ahead) and still count as a live process; beyond it the file is not believed.
+CLOCK_SKEW_S = 60.0
+# How much of an offending line an error message quotes.
+QUOTE_CHARS = 80
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,14 +157,101 @@ class RunFileError(ValueError):
     names the file and what is wrong. :func:`list_runs` shows such a run as ``damaged``."""
 
 
-def _read_json_object(path: Path) -> dict[str, Any] | None:
-    """Return the JSON object in ``path``; None when the file does not exist. Raises
-    :class:`RunFileError` when it is unreadable, not JSON, or JSON but not an object."""
+def quote_line(text: str | bytes, limit: int = QUOTE_CHARS) -> str:
+    """``repr`` of at most ``limit`` characters of an offending line (a hostile line may be huge).
+
+    >>> quote_line("x" * 200, limit=10)
+    "'xxxxxxxxxx'... (200 characters)"
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} {'bytes' if isinstance(text, bytes) else 'characters'})"
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def open_record(path: Path) -> BinaryIO | None:
+    """Open a run record for reading in binary, refusing anything but a regular file.
+
+    The file is checked with ``os.stat`` (links followed) before it is opened, so a FIFO, a device
+    (a link to /dev/zero) or a folder named like a record is refused at once, never read; it is then
+    opened non-blocking and checked again on the open descriptor (it may have been swapped).
+
+    Parameters
+    ----------
+    path:
+        The record file.
+
+    Returns
+    -------
+    BinaryIO or None
+        The open file; None when it does not exist.
+
+    Raises
+    ------
+    RunFileError
+        When it is not a regular file, or cannot be opened.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        info = os.stat(path)
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
+        raise RunFileError(f"{path} is unreadable: {error}") from error
+    if not stat.S_ISREG(info.st_mode):
+        raise RunFileError(f"{path} is {_file_kind(info.st_mode)}, not a regular file; refused without reading it")
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise RunFileError(f"{path} is unreadable: {error}") from error
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise RunFileError(f"{path} is {_file_kind(mode)}, not a regular file; refused without reading it")
+    return os.fdopen(descriptor, "rb")
+
+
+def read_json_record(path: Path) -> dict[str, Any] | None:
+    """The JSON object in a record file, read bounded (see :func:`open_record`).
+
+    Parameters
+    ----------
+    path:
+        The file (run.json, progress.json, checkpoint.json, a checkpoint's config.json).
+
+    Returns
+    -------
+    dict or None
+        The object; None when the file does not exist.
+
+    Raises
+    ------
+    RunFileError
+        When it is no regular file, larger than ``settings.max_line_bytes()``, unreadable, not
+        JSON, or JSON but not an object.
+    """
+    limit = settings.max_line_bytes()
+    handle = open_record(path)
+    if handle is None:
+        return None
+    try:
+        with handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise RunFileError(f"{path} is unreadable: {error}") from error
+    if len(data) > limit:
+        raise RunFileError(f"{path} is larger than {limit} bytes ({settings.MAX_LINE_BYTES_ENV}); refused")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
         raise RunFileError(f"{path} is unreadable: {error}") from error
     try:
         data = json.loads(text)
@@ -156,12 +262,13 @@ def _read_json_object(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    """Like :func:`_read_json_object`, but None for an unreadable file too (checkpoint markers)."""
+def _validate(schema, data: dict[str, Any], where: str):
+    """``schema.model_validate(data)``, a failure raised as a :class:`RunFileError` naming
+    ``where`` (the file, and line) and the fields."""
     try:
-        return _read_json_object(path)
-    except RunFileError:
-        return None
+        return schema.model_validate(data)
+    except ValidationError as error:
+        raise RunFileError(f"{where}: {describe_error(error)}") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,12 +311,15 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
     FileNotFoundError
         If the folder is no run (no ``run.json``).
     RunFileError
-        If its ``run.json`` is damaged (unreadable, not JSON, or not an object).
+        If its ``run.json`` is damaged: no regular file, too large, unreadable, not a JSON object,
+        or a field of the wrong type (:class:`nerlib.runs.schemas.RunRecord`); the message names
+        the field.
     """
     path = Path(run_dir) / RUN_FILE
-    data = _read_json_object(path)
+    data = read_json_record(path)
     if data is None:
         raise FileNotFoundError(f"{path} is missing: {run_dir} is not a training run")
+    _validate(RunRecord, data, str(path))
     return data
 
 
@@ -236,10 +346,97 @@ def append_metrics(run_dir: str | Path, record: dict[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
-def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The records of ``metrics.jsonl`` in order.
+@dataclass
+class MetricsReading:
+    """What :func:`scan_metrics` found in ``metrics.jsonl``.
 
-    A torn last line (the process was killed mid-write) is skipped.
+    Attributes
+    ----------
+    records:
+        The complete lines, in order.
+    torn_line:
+        The number of a torn last line that was left out (a process killed mid-write, or a
+        NUL-padded tail after a crash), else None.
+    torn_text:
+        The start of that line, quoted (at most 80 characters).
+    """
+
+    records: list[dict[str, Any]]
+    torn_line: int | None = None
+    torn_text: str = ""
+
+
+def scan_metrics(run_dir: str | Path) -> MetricsReading:
+    """Read ``metrics.jsonl`` line by line, each line bounded and validated.
+
+    Every line is at most ``settings.max_line_bytes()`` long and a :class:`nerlib.runs.schemas.MetricsLine`;
+    a last line that is not JSON is reported as torn rather than read.
+
+    Parameters
+    ----------
+    run_dir:
+        The run folder.
+
+    Returns
+    -------
+    MetricsReading
+        The records and the torn last line, if any; no records when there is no ``metrics.jsonl``.
+
+    Raises
+    ------
+    RunFileError
+        When the file is no regular file or unreadable, or a line is too long, not UTF-8, not JSON
+        (other than the last), not an object, or a field has the wrong type: naming the line and
+        the field, quoting at most 80 characters.
+    """
+    path = Path(run_dir) / METRICS_FILE
+    handle = open_record(path)
+    if handle is None:
+        return MetricsReading([])
+    limit = settings.max_line_bytes()
+    records: list[dict[str, Any]] = []
+    broken: tuple[int, str, str] | None = None  # a line that is not JSON: torn if nothing follows it
+    number = 0
+    with handle:
+        while True:
+            try:
+                raw = handle.readline(limit + 1)
+            except OSError as error:
+                raise RunFileError(f"{path} is unreadable: {error}") from error
+            if not raw:
+                break
+            number += 1
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                raise RunFileError(f"{path}:{number}: line is longer than {limit} bytes "
+                                   f"({settings.MAX_LINE_BYTES_ENV}): {quote_line(raw)}")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise RunFileError(f"{path}:{number}: not UTF-8 ({error.reason} at byte {error.start}): "
+                                   f"{quote_line(raw)}") from None
+            if not line.strip():
+                continue
+            if broken is not None:
+                raise RunFileError(f"{path}:{broken[0]}: not a JSON line ({broken[2]}): {broken[1]}")
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                broken = (number, quote_line(line.rstrip("\n")), str(error))
+                continue
+            if not isinstance(record, dict):
+                raise RunFileError(f"{path}:{number}: a JSON {type(record).__name__}, not an object")
+            _validate(MetricsLine, record, f"{path}:{number}")
+            records.append(record)
+    if broken is not None:
+        return MetricsReading(records, torn_line=broken[0], torn_text=broken[1])
+    return MetricsReading(records)
+
+
+def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The records of ``metrics.jsonl`` in order (see :func:`scan_metrics`).
+
+    A torn last line (the process was killed mid-write) is skipped; :func:`load_run` says so, or
+    marks a finished run damaged.
 
     Parameters
     ----------
@@ -254,30 +451,10 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     Raises
     ------
     RunFileError
-        When the file is unreadable, or a line other than the last is not JSON or not a JSON object
-        (naming the line).
+        When the file is no regular file or unreadable, or a line other than the last is too long,
+        not JSON, not a JSON object, or has a field of the wrong type (naming the line and field).
     """
-    path = Path(run_dir) / METRICS_FILE
-    if not path.exists():
-        return []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise RunFileError(f"{path} is unreadable: {error}") from error
-    records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            if number == len(lines):
-                break  # killed while writing the last line
-            raise RunFileError(f"{path}:{number}: not a JSON line ({error})") from error
-        if not isinstance(record, dict):
-            raise RunFileError(f"{path}:{number}: a JSON {type(record).__name__}, not an object")
-        records.append(record)
-    return records
+    return scan_metrics(run_dir).records
 
 
 def truncate_metrics(run_dir: str | Path, keep: int) -> int:
@@ -301,14 +478,18 @@ def truncate_metrics(run_dir: str | Path, keep: int) -> int:
     Raises
     ------
     RunFileError
-        When ``metrics.jsonl`` is damaged (see :func:`read_metrics`).
+        When ``metrics.jsonl`` is damaged (see :func:`read_metrics`), or holds fewer than ``keep``
+        records (a checkpoint that claims more lines than were written is not trusted: appending
+        after it would duplicate lines).
     """
-    records = read_metrics(run_dir)
-    if len(records) <= keep and (Path(run_dir) / METRICS_FILE).exists():
-        # still rewrite when the file has a torn last line, so appends start on a clean line
-        text = (Path(run_dir) / METRICS_FILE).read_text(encoding="utf-8")
-        if text.endswith("\n") or not text:
-            return 0
+    path = Path(run_dir) / METRICS_FILE
+    reading = scan_metrics(run_dir)
+    records = reading.records
+    if len(records) < keep:
+        raise RunFileError(f"{path} holds {len(records)} records, fewer than the {keep} the checkpoint "
+                           "resumed from counts; refusing to resume onto it")
+    if len(records) == keep and reading.torn_line is None and path.exists():
+        return 0
     write_text_atomic(Path(run_dir) / METRICS_FILE,
                       "".join(json.dumps(r, default=_json_default) + "\n" for r in records[:keep]))
     return max(0, len(records) - keep)
@@ -436,10 +617,13 @@ class Progress:
         Returns
         -------
         bool
-            True when the status is ``running``, the file was written within ``stale_after_s``,
-            and (on this host) the pid still exists.
+            True when the status is ``running``, the file was written within ``stale_after_s``
+            (and not more than ``CLOCK_SKEW_S`` in the future), and (on this host) the pid still exists.
         """
         if self.status != "running":
+            return False
+        age = time.time() - self.updated_at
+        if age < -CLOCK_SKEW_S:  # written "in the future": not believed, or it would read running forever
             return False
         if self.host == socket.gethostname() and self.pid:
             try:
@@ -448,7 +632,7 @@ class Progress:
                 return False
             except PermissionError:
                 pass
-        return time.time() - self.updated_at < stale_after_s
+        return age < stale_after_s
 
 
 def write_progress(run_dir: str | Path, progress: Progress) -> None:
@@ -501,28 +685,19 @@ def read_progress(run_dir: str | Path) -> Progress | None:
     Raises
     ------
     RunFileError
-        When the file is damaged: unreadable, not an object, an unknown status, or a field of the
-        wrong type (the dashboard formats these numbers).
+        When the file is damaged: no regular file, too large, unreadable, not an object, an unknown
+        status, or a field of the wrong type (:class:`nerlib.runs.schemas.ProgressRecord`; the
+        dashboard formats these numbers).
     """
     path = Path(run_dir) / PROGRESS_FILE
-    data = _read_json_object(path)
+    data = read_json_record(path)
     if data is None:
         return None
+    _validate(ProgressRecord, data, str(path))
     progress = Progress()
-    for name, default in asdict(progress).items():
-        if name not in data:
-            continue
-        value = data[name]
-        if isinstance(default, str):
-            ok = isinstance(value, str)
-        else:  # numbers; None where the default is None
-            ok = (value is None and default is None) or (
-                isinstance(value, (int, float)) and not isinstance(value, bool))
-        if not ok:
-            raise RunFileError(f"{path}: field {name!r} is {value!r}, not a {type(default).__name__}")
-        setattr(progress, name, value)
-    if progress.status not in STATUSES:
-        raise RunFileError(f"{path}: status {progress.status!r} is not one of {', '.join(STATUSES)}")
+    for name in asdict(progress):
+        if name in data:
+            setattr(progress, name, data[name])
     return progress
 
 
@@ -567,23 +742,63 @@ class CheckpointInfo:
         return self.metrics.get("f1")
 
 
-def read_checkpoint(path: str | Path) -> CheckpointInfo | None:
-    """The :class:`CheckpointInfo` of a checkpoint folder, or None if it is incomplete."""
+def check_checkpoint(path: str | Path, metrics_lines: int | None = None) -> CheckpointInfo | None:
+    """The :class:`CheckpointInfo` of a checkpoint folder, its ``checkpoint.json`` validated.
+
+    Parameters
+    ----------
+    path:
+        The checkpoint folder.
+    metrics_lines:
+        The records ``metrics.jsonl`` holds, when known: a checkpoint whose training state counts
+        more (``state.metrics_lines``) is not trusted (resuming from it would duplicate lines).
+
+    Returns
+    -------
+    CheckpointInfo or None
+        None when the folder is incomplete (no ``checkpoint.json``).
+
+    Raises
+    ------
+    RunFileError
+        When ``checkpoint.json`` is damaged (no regular file, too large, not a JSON object, a field
+        of the wrong type: :class:`nerlib.runs.schemas.CheckpointRecord`, a training-state step
+        other than its step), or counts more metrics lines than there are; the message names the
+        file and the field.
+    """
     path = Path(path)
-    info = _read_json(path / CHECKPOINT_FILE)
+    file = path / CHECKPOINT_FILE
+    info = read_json_record(file)
     if info is None:
         return None
+    record = _validate(CheckpointRecord, info, str(file))
+    if record.state is not None and record.state.step != record.step:  # resume trusts state.step
+        raise RunFileError(f"{file}: field 'state.step' is {record.state.step} but 'step' is {record.step}")
+    if metrics_lines is not None and record.state is not None and record.state.metrics_lines > metrics_lines:
+        raise RunFileError(f"{file}: field 'state.metrics_lines' is {record.state.metrics_lines} but "
+                           f"{METRICS_FILE} holds {metrics_lines} records")
     return CheckpointInfo(
-        name=path.name, path=path, step=int(info.get("step", 0)), epoch=float(info.get("epoch", 0.0)),
-        metrics=info.get("metrics") or {}, resumable=(path / TRAINING_STATE_DIR).is_dir() and bool(info.get("resumable")),
-        source=info.get("source"), info=info,
+        name=path.name, path=path, step=record.step, epoch=float(record.epoch),
+        metrics=info.get("metrics") or {}, resumable=(path / TRAINING_STATE_DIR).is_dir() and record.resumable,
+        source=record.source, info=info,
     )
 
 
-def list_checkpoints(run_dir: str | Path, include_best: bool = False) -> list[CheckpointInfo]:
+def read_checkpoint(path: str | Path) -> CheckpointInfo | None:
+    """The :class:`CheckpointInfo` of a checkpoint folder, or None if it is incomplete or its
+    ``checkpoint.json`` is damaged (:func:`check_checkpoint` says why)."""
+    try:
+        return check_checkpoint(path)
+    except RunFileError:
+        return None
+
+
+def list_checkpoints(run_dir: str | Path, include_best: bool = False, *, skipped: list[str] | None = None,
+                     metrics_lines: int | None = None) -> list[CheckpointInfo]:
     """The run's complete checkpoints, ordered by step.
 
-    Temporary and half-written folders (no ``checkpoint.json``) are skipped.
+    Temporary and half-written folders (no ``checkpoint.json``) are skipped; so is a checkpoint
+    whose ``checkpoint.json`` is damaged (the others are still listed).
 
     Parameters
     ----------
@@ -591,6 +806,10 @@ def list_checkpoints(run_dir: str | Path, include_best: bool = False) -> list[Ch
         The run folder.
     include_best:
         Whether to list ``best`` too (after the checkpoint of the same step).
+    skipped:
+        When given, why each damaged checkpoint was skipped is appended to it.
+    metrics_lines:
+        The records ``metrics.jsonl`` holds, when known (see :func:`check_checkpoint`).
 
     Returns
     -------
@@ -606,31 +825,57 @@ def list_checkpoints(run_dir: str | Path, include_best: bool = False) -> list[Ch
             continue
         if child.name == BEST and not include_best:
             continue
-        checkpoint = read_checkpoint(child)
+        try:
+            checkpoint = check_checkpoint(child, metrics_lines)
+        except RunFileError as error:
+            if skipped is not None:
+                skipped.append(f"checkpoint {child.name} skipped: {error}")
+            continue
         if checkpoint is not None:
             found.append(checkpoint)
     return sorted(found, key=lambda c: (c.step, c.name == BEST, c.name))
 
 
-def best_checkpoint(run_dir: str | Path) -> CheckpointInfo | None:
+def best_checkpoint(run_dir: str | Path, *, skipped: list[str] | None = None,
+                    metrics_lines: int | None = None) -> CheckpointInfo | None:
     """The run's best checkpoint.
 
-    ``checkpoints/best`` if complete, else the checkpoint with the highest validation F1 (the later
-    one on a tie), else the last one, else None.
+    ``checkpoints/best`` if complete and sound, else the checkpoint with the highest validation F1
+    (the later one on a tie), else the last one, else None. Damaged checkpoints are passed over
+    (see :func:`list_checkpoints` for ``skipped`` and ``metrics_lines``).
     """
-    best = read_checkpoint(Path(run_dir) / CHECKPOINTS_DIR / BEST)
+    try:
+        best = check_checkpoint(Path(run_dir) / CHECKPOINTS_DIR / BEST, metrics_lines)
+    except RunFileError as error:
+        best = None
+        if skipped is not None:
+            skipped.append(f"checkpoint {BEST} skipped: {error}")
     if best is not None:
         return best
-    checkpoints = list_checkpoints(run_dir)
+    return _best_of(list_checkpoints(run_dir, skipped=skipped, metrics_lines=metrics_lines))
+
+
+def _best_of(checkpoints: list[CheckpointInfo]) -> CheckpointInfo | None:
     scored = [c for c in checkpoints if c.f1 is not None]
     if scored:
         return max(scored, key=lambda c: (c.f1, c.step))
     return checkpoints[-1] if checkpoints else None
 
 
-def last_resumable_checkpoint(run_dir: str | Path) -> CheckpointInfo | None:
-    """The latest complete checkpoint that holds training state, or None."""
-    resumable = [c for c in list_checkpoints(run_dir) if c.resumable]
+def last_resumable_checkpoint(run_dir: str | Path, *, skipped: list[str] | None = None) -> CheckpointInfo | None:
+    """The latest complete, sound checkpoint that holds training state, or None.
+
+    A checkpoint that counts more metrics lines than ``metrics.jsonl`` holds is passed over, so a
+    resume falls back to the last one that agrees with what is on disk (``skipped`` says which were
+    passed over, when given).
+
+    Raises
+    ------
+    RunFileError
+        When ``metrics.jsonl`` is damaged.
+    """
+    metrics_lines = len(read_metrics(run_dir))
+    resumable = [c for c in list_checkpoints(run_dir, skipped=skipped, metrics_lines=metrics_lines) if c.resumable]
     return resumable[-1] if resumable else None
 
 
@@ -791,11 +1036,18 @@ def read_predictions(path: str | Path) -> Predictions:
     Raises
     ------
     ValueError
-        For a line that does not hold exactly three columns (naming the line).
+        For a line that does not hold exactly three columns, is not UTF-8, or is longer than
+        ``settings.max_line_bytes()`` (naming the line, quoting at most 80 characters of it); a
+        :class:`RunFileError` (a ValueError) when the path is no regular file.
+    FileNotFoundError
+        When there is no such file.
     """
     result = Predictions([], [], [])
     sentence: list[list[str]] = []
     path = Path(path)
+    handle = open_record(path)
+    if handle is None:
+        raise FileNotFoundError(f"{path} does not exist")
 
     def flush() -> None:
         """Append the sentence read so far (if any) to ``result`` and start a new one."""
@@ -805,16 +1057,34 @@ def read_predictions(path: str | Path) -> Predictions:
             result.predicted.append([row[2] for row in sentence])
             sentence.clear()
 
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            flush()
-            continue
-        columns = line.split()
-        if len(columns) != 3:
-            raise ValueError(f"{path}:{number}: expected 'word gold predicted', got {line!r}")
-        sentence.append(columns)
+    with handle:
+        for number, line in enumerate(_bounded_lines(handle, path), start=1):
+            if not line.strip():
+                flush()
+                continue
+            columns = line.split()
+            if len(columns) != 3:
+                raise ValueError(f"{path}:{number}: expected 'word gold predicted', got {quote_line(line)}")
+            sentence.append(columns)
     flush()
     return result
+
+
+def _bounded_lines(handle: BinaryIO, path: Path) -> Iterable[str]:
+    """The lines of an open file as ``str.splitlines`` gives them, each physical line at most
+    ``settings.max_line_bytes()`` bytes; ValueError naming the line otherwise."""
+    limit = settings.max_line_bytes()
+    physical = 0
+    while raw := handle.readline(limit + 1):
+        physical += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            raise ValueError(f"{path}: line {physical} is longer than {limit} bytes "
+                             f"({settings.MAX_LINE_BYTES_ENV}): {quote_line(raw)}")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{path}: line {physical} is not UTF-8 ({error.reason}): {quote_line(raw)}") from None
+        yield from text.splitlines()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -844,7 +1114,11 @@ class Run:
     predictions:
         Split name -> prediction file, for those present.
     damaged:
-        Why the folder could not be read (then it offers no checkpoints); None for a readable run.
+        Why the folder could not be read: the file (and line) and the field at fault; then it
+        offers no metrics and no checkpoints. None for a readable run.
+    notes:
+        What was passed over in a readable run: damaged checkpoints skipped, a torn last metrics
+        line of a run still being written.
     """
 
     path: Path
@@ -857,6 +1131,7 @@ class Run:
     progress: Progress | None
     predictions: dict[str, Path]
     damaged: str | None = None  # why the folder could not be read (then it offers no checkpoints)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -898,8 +1173,12 @@ def load_run(path: str | Path) -> Run:
     Returns
     -------
     Run
-        The run; a folder whose run.json, progress.json or metrics.jsonl cannot be read comes back
-        as a ``damaged`` run (``run.damaged`` says why) with no metrics and no checkpoints.
+        The run; a folder whose run.json, progress.json or metrics.jsonl cannot be read or fails
+        its schema (:mod:`nerlib.runs.schemas`) comes back as a ``damaged`` run (``run.damaged``
+        names the file, line and field) with no metrics and no checkpoints. So does a finished run
+        whose last metrics line is torn (its last evaluation is lost); for a run still being written
+        the torn line is left out and ``run.notes`` says so. A damaged ``checkpoint.json`` skips
+        that checkpoint only (said in ``run.notes``).
 
     Raises
     ------
@@ -907,10 +1186,27 @@ def load_run(path: str | Path) -> Run:
         If the folder holds no ``run.json``.
     """
     path = Path(path)
+    notes: list[str] = []
     try:
         config = read_run_config(path)
-        records = read_metrics(path)
         progress = read_progress(path)
+        reading = scan_metrics(path)
+        if reading.torn_line is not None:
+            where = f"{path / METRICS_FILE}:{reading.torn_line}"
+            if progress is not None and progress.status == "finished":
+                raise RunFileError(f"{where}: the last line is torn ({reading.torn_text}) but the run finished: "
+                                   "an evaluation was lost")
+            notes.append(f"{where}: a torn last line was left out (the run was still writing it)")
+        records = reading.records
+        skipped: list[str] = []
+        checkpoints = list_checkpoints(path, skipped=skipped, metrics_lines=len(records))
+        try:
+            best = check_checkpoint(path / CHECKPOINTS_DIR / BEST, len(records))
+        except RunFileError as error:
+            best = None
+            skipped.append(f"checkpoint {BEST} skipped: {error}")
+        best = best or _best_of(checkpoints)
+        notes.extend(skipped)
     except (RunFileError, OSError) as error:
         if isinstance(error, FileNotFoundError) and not (path / RUN_FILE).exists():
             raise
@@ -919,8 +1215,7 @@ def load_run(path: str | Path) -> Run:
     predictions = {p.stem: p for p in sorted((path / PREDICTIONS_DIR).glob("*.conll"))}
     return Run(
         path=path, name=path.name, config=config, metrics=metrics_frame(records), records=records,
-        checkpoints=list_checkpoints(path), best=best_checkpoint(path), progress=progress,
-        predictions=predictions,
+        checkpoints=checkpoints, best=best, progress=progress, predictions=predictions, notes=notes,
     )
 
 
@@ -946,8 +1241,14 @@ def list_runs(runs_dir: str | Path | None = None) -> list[Run]:
     runs = []
     for child in runs_dir.iterdir():
         if child.is_dir() and is_run_dir(child):
-            with contextlib.suppress(FileNotFoundError):  # deleted while we were listing
+            try:
                 runs.append(load_run(child))
+            except FileNotFoundError:  # deleted while we were listing
+                continue
+            except Exception as error:  # noqa: BLE001 - one unreadable run never hides the others
+                runs.append(Run(path=child, name=child.name, config={}, metrics=metrics_frame([]), records=[],
+                                checkpoints=[], best=None, progress=None, predictions={},
+                                damaged=f"{child} is unreadable: {type(error).__name__}: {quote_line(str(error))}"))
     return sorted(runs, key=lambda r: (str(r.config.get("started_at", "")), r.name), reverse=True)
 
 

@@ -268,7 +268,8 @@ def prepare_resume(args: argparse.Namespace, runtime_options: Iterable[str],
     Raises
     ------
     SystemExit
-        The folder is not a run folder, or the named checkpoint is not a complete resumable one.
+        The folder is not a run folder, or the named checkpoint is not a complete resumable one
+        (a damaged checkpoint.json, or metrics.jsonl, is named with the field at fault).
     """
     run_dir = Path(args.output_dir)
     try:
@@ -283,7 +284,10 @@ def prepare_resume(args: argparse.Namespace, runtime_options: Iterable[str],
     else:
         candidate = Path(args.resume)
         candidate = candidate if candidate.is_dir() else run_dir / runs.CHECKPOINTS_DIR / args.resume
-        checkpoint = runs.read_checkpoint(candidate)
+        try:
+            checkpoint = runs.check_checkpoint(candidate, len(runs.read_metrics(run_dir)))
+        except runs.RunFileError as error:  # say which file and field, not just "no checkpoint"
+            raise SystemExit(f"error: --resume {args.resume}: {error}") from None
         if checkpoint is None or not checkpoint.resumable:
             raise SystemExit(f"error: --resume {args.resume}: no complete resumable checkpoint at {candidate}")
     return merged, checkpoint
