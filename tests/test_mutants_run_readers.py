@@ -83,7 +83,7 @@ def test_read_metrics_errors_name_the_file_and_line(tmp_path):
     with pytest.raises(runs.RunFileError, match=r"metrics\.jsonl:2: a JSON list, not an object"):
         runs.read_metrics(tmp_path)
     write_metrics(tmp_path, b'{"step": 1}\n\xff\xfe\n')
-    with pytest.raises(runs.RunFileError, match=r"metrics\.jsonl is unreadable: .*codec"):
+    with pytest.raises(runs.RunFileError, match=r"metrics\.jsonl:2: not UTF-8"):
         runs.read_metrics(tmp_path)
 
 
@@ -108,20 +108,25 @@ def test_read_progress_reads_fields_after_missing_ones(tmp_path):
 ])
 def test_read_progress_rejects_a_field_of_the_wrong_type(tmp_path, field, value, type_name):
     write_progress(tmp_path, {field: value})
-    with pytest.raises(runs.RunFileError, match=rf"progress\.json: field '{field}' is .*, not a {type_name}$"):
+    # the schema (nerlib.runs.schemas) names the field and what it should be
+    expected = {"int": "a valid integer", "str": "a valid string", "NoneType": "a valid number"}[type_name]
+    with pytest.raises(runs.RunFileError, match=rf"progress\.json: field '{field}' is .*: Input should be {expected}$"):
         runs.read_progress(tmp_path)
 
 
 def test_read_progress_rejects_an_unknown_status(tmp_path):
     write_progress(tmp_path, {"status": "paused"})
     with pytest.raises(runs.RunFileError,
-                       match=r"progress\.json: status 'paused' is not one of running, finished, failed, stopped$"):
+                       match=r"progress\.json: field 'status' is 'paused': status 'paused' is not one of running, "
+                             r"finished, failed, stopped$"):
         runs.read_progress(tmp_path)
 
 
 def make_run(run_dir, started_at: str | None = "2026-01-01T00:00:00"):
     run_dir.mkdir(parents=True)
-    config = {"model": "tiny"} if started_at is None else {"model": "tiny", "started_at": started_at}
+    config = {"model": {"spec": "tiny"}}
+    if started_at is not None:
+        config["started_at"] = started_at
     (run_dir / runs.RUN_FILE).write_text(json.dumps(config))
     return config
 
@@ -197,6 +202,6 @@ def test_a_file_vanishing_while_a_run_is_read_makes_it_damaged_not_an_error(tmp_
     def vanished(path):
         raise FileNotFoundError(f"{path}/metrics.jsonl vanished")
 
-    monkeypatch.setattr(runs, "read_metrics", vanished)
+    monkeypatch.setattr(runs, "scan_metrics", vanished)
     run = runs.load_run(run_dir)
     assert run.status == "damaged" and "vanished" in run.damaged
