@@ -37,6 +37,8 @@ LOCALIZED_TYPES = ("PER", "LOC", "ORG")
 MEMO_SIZE = 10_000
 
 
+# A facade over its layers (the module docstring lists them): about 91 lines of code; the rest of
+# the class is its numpydoc docstrings.
 class Localizer:
     """Rewrite entities of `types` from the `source` country's context to the `target`'s.
 

@@ -73,6 +73,8 @@ def _gc_paused():
             gc.enable()
 
 
+# A facade over its layers (the module docstring lists them): about 115 lines of code; the rest of
+# the class is its numpydoc docstrings.
 class Tagger:
     """Tag raw text with a token-classification model (see the module docstring).
 
