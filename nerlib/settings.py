@@ -19,6 +19,10 @@ TRUSTED_DIRS_ENV = "NERLIB_TRUSTED_DIRS"
 # Folders the dashboard's file-path boxes may read from (os.pathsep-separated). Default: the cache
 # folder and the data folder.
 FILE_ROOTS_ENV = "NERLIB_FILE_ROOTS"
+# The longest line (in bytes) a reader takes from a text, JSON lines, CoNLL or run-record file;
+# a longer one is an error, so a pathological file costs bounded memory.
+MAX_LINE_BYTES_ENV = "NERLIB_MAX_LINE_BYTES"
+DEFAULT_MAX_LINE_BYTES = 1 << 20
 
 
 def cache_dir(*parts: str) -> Path:
@@ -44,6 +48,31 @@ def cache_dir(*parts: str) -> Path:
 def runs_dir() -> Path:
     """The folder training runs live in: ``$NERLIB_RUNS_DIR``, else ``./runs``."""
     return Path(os.environ.get(RUNS_DIR_ENV) or "runs").expanduser()
+
+
+def max_line_bytes() -> int:
+    """The longest line a reader accepts, in bytes: ``$NERLIB_MAX_LINE_BYTES``, default 1 MiB.
+
+    Returns
+    -------
+    int
+        The bound (at least 1).
+
+    Raises
+    ------
+    ValueError
+        When the variable is set to something other than a positive whole number.
+    """
+    value = os.environ.get(MAX_LINE_BYTES_ENV, "").strip()
+    if not value:
+        return DEFAULT_MAX_LINE_BYTES
+    try:
+        bound = int(value)
+    except ValueError:
+        bound = 0
+    if bound < 1:
+        raise ValueError(f"{MAX_LINE_BYTES_ENV}={value!r}: must be a positive whole number of bytes")
+    return bound
 
 
 def _path_list(value: str) -> list[Path]:
