@@ -442,7 +442,8 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: progress.json already says "stopped"
-        sys.exit(130)
+    from nerlib.errors import run_command
+
+    # one error boundary: any failure ends in one "error: ..." line (the traceback with --debug or
+    # NERLIB_DEBUG=1); Ctrl-C or SIGTERM exits 130 (progress.json already says "stopped")
+    sys.exit(run_command(main))

@@ -1,0 +1,173 @@
+"""Every command ends in one ``error:`` line (issue 26, points 2-4): a table of bad inputs.
+
+Each row builds one bad input (tiny files, tiny models; oversized inputs are sparse files that cost
+no disk), runs the real command in a subprocess (``python -m nerlib ...``, ``python -m
+training.train ...``) and asserts: the exit code, exactly one ``error:`` line that names the file
+(and line where known), no traceback, and nothing left behind (no empty output file, no
+``.parts`` folder). Rows over oversized inputs run under a 1.5 GB address-space limit
+(``resource.setrlimit``), so reading a whole line into memory would fail them.
+
+Future defects are added as rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+from test_tagger import save_keyword_model  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MEMORY_LIMIT = int(1.5 * 2**30)  # bytes of address space for the oversized rows
+SPARSE_SIZE = 2 * 2**30  # a 2 GB file of zeros, without a line break
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def run(module: str, args: list[str], *, stdin: bytes = b"", bounded: bool = False,
+        env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m module args`` from the repository root, as a user would."""
+    environ = {k: v for k, v in os.environ.items() if k != "NERLIB_DEBUG"}
+    environ["PYTHONPATH"] = str(ROOT) + os.pathsep + environ.get("PYTHONPATH", "")
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", module, *args], input=stdin, capture_output=True, cwd=ROOT,
+                          env=environ, timeout=timeout, preexec_fn=_limit_memory if bounded else None)
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "error:" in line]
+
+
+@dataclass
+class Case:
+    """One bad input: ``build(tmp, model)`` makes it and returns the command's arguments."""
+
+    name: str
+    build: Callable[[Path, Path], list[str]]
+    names: tuple[str, ...]  # what the error line must name (file, line), "{tmp}" filled in
+    code: int = 1
+    stdin: bytes = b""
+    absent: tuple[str, ...] = ()  # paths under tmp that must not exist afterwards
+    stdout_lines: int | None = None  # JSON lines written before the error (good lines first)
+    bounded: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _sparse(path: Path, size: int = SPARSE_SIZE) -> Path:
+    with open(path, "wb") as handle:
+        handle.truncate(size)
+    return path
+
+
+CONLL = b"Paris B-LOC\nis O\nnice O\n\nBerlin B-LOC\n"
+
+TAG_CASES = [
+    Case("stdin-invalid-utf8", lambda tmp, model: ["tag", "-m", str(model)], ("<stdin>", "line 2", "UTF-8"),
+         stdin=b"Paris\n\xff Berlin\nRome\n", stdout_lines=1),
+    Case("block-size-0", lambda tmp, model: ["tag", "-m", str(model), "--file", str(_write(tmp / "in.txt", b"Paris\n")),
+                                             "--block-size", "0"], ("--block-size",), code=2),
+    Case("whole-file-on-a-folder", lambda tmp, model: ["tag", "-m", str(model), "--file", str(tmp), "--whole-file",
+                                                       "-o", str(tmp / "out.jsonl")],
+         ("{tmp}", "folder"), absent=("out.jsonl",)),
+    Case("whole-file-undecodable", lambda tmp, model: [
+        "tag", "-m", str(model), "--file", str(_write(tmp / "in.txt", b"Paris\nBer\xfflin\n")), "--whole-file",
+        "-o", str(tmp / "out.jsonl")], ("in.txt", "line 2", "UTF-8"), absent=("out.jsonl",)),
+    Case("file-undecodable-to-stdout", lambda tmp, model: [
+        "tag", "-m", str(model), "--file", str(_write(tmp / "in.txt", b"Paris\nBer\xfflin\nRome\n"))],
+         ("in.txt", "line 2", "UTF-8"), stdout_lines=1),
+    Case("bulk-undecodable-leaves-no-parts", lambda tmp, model: [
+        "tag", "-m", str(model), "--file", str(_write(tmp / "in.txt", b"\xffParis\nRome\n")),
+        "-o", str(tmp / "out.jsonl"), "--no-progress"],
+         ("in.txt", "line 1", "UTF-8"), absent=("out.jsonl", "out.jsonl.parts")),
+    Case("bulk-on-a-fifo", lambda tmp, model: [
+        "tag", "-m", str(model), "--file", (os.mkfifo(tmp / "fifo.txt"), str(tmp / "fifo.txt"))[1],
+        "-o", str(tmp / "out.jsonl")], ("fifo.txt", "FIFO"), absent=("out.jsonl", "out.jsonl.parts")),
+    Case("bulk-text-2gb-line", lambda tmp, model: [
+        "tag", "-m", str(model), "--file", str(_sparse(tmp / "zeros.txt")), "-o", str(tmp / "out.jsonl"),
+        "--no-progress"], ("zeros.txt", "line 1 is longer than 1048576 bytes"),
+         absent=("out.jsonl", "out.jsonl.parts"), bounded=True),
+    Case("bulk-jsonl-2gb-line-to-stdout", lambda tmp, model: [
+        "tag", "-m", str(model), "--file", str(_sparse(tmp / "zeros.jsonl"))],
+         ("zeros.jsonl", "line 1 is longer than"), stdout_lines=0, bounded=True),
+    Case("evaluate-conll-2gb-line", lambda tmp, model: [
+        "evaluate", str(model), str(_sparse(tmp / "zeros.conll")), "--seen-from", "none"],
+         ("zeros.conll", "line 1", "longer than"), bounded=True),
+    Case("evaluate-conll-line-over-the-setting", lambda tmp, model: [
+        "evaluate", str(model), str(_write(tmp / "long.conll", CONLL + b"x" * 300 + b" O\n")), "--seen-from", "none"],
+         ("long.conll", "line 6", "longer than 100 bytes"), env={"NERLIB_MAX_LINE_BYTES": "100"}),
+    Case("evaluate-conll-undecodable", lambda tmp, model: [
+        "evaluate", str(model), str(_write(tmp / "bad.conll", CONLL + b"Rom\xe9 B-LOC\n")), "--seen-from", "none"],
+         ("bad.conll", "line 6", "UTF-8")),
+    Case("evaluate-writes-into-a-folder", lambda tmp, model: [
+        "evaluate", str(model), str(_write(tmp / "ok.conll", CONLL)), "--seen-from", "none", "--errors", str(tmp)],
+         ("--errors", "folder")),
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    return save_keyword_model(tmp_path_factory.mktemp("boundary-model"))
+
+
+def check(case: Case, result: subprocess.CompletedProcess, tmp: Path) -> None:
+    stderr = result.stderr.decode("utf-8", errors="replace")
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert result.returncode == case.code, stderr[-3000:]
+    lines = error_lines(stderr)
+    assert len(lines) == 1, stderr[-3000:]
+    for name in case.names:
+        assert name.format(tmp=tmp) in lines[0], lines[0]
+    assert len(lines[0]) < len(str(tmp)) + 600, "an error line quotes at most 80 characters of the input"
+    for path in case.absent:
+        assert not (tmp / path).exists(), f"{path} was left behind"
+    if case.stdout_lines is not None:
+        records = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
+        assert len(records) == case.stdout_lines
+
+
+@pytest.mark.parametrize("case", TAG_CASES, ids=lambda case: case.name)
+def test_a_bad_input_ends_in_one_error_line(case: Case, model_dir: Path, tmp_path: Path):
+    args = case.build(tmp_path, model_dir)
+    result = run("nerlib", args, stdin=case.stdin, bounded=case.bounded, env=case.env)
+    check(case, result, tmp_path)
+
+
+def test_debug_adds_the_traceback(model_dir: Path, tmp_path: Path):
+    folder = str(tmp_path)
+    quiet = run("nerlib", ["tag", "-m", str(model_dir), "--file", folder, "--whole-file"])
+    loud = run("nerlib", ["tag", "--debug", "-m", str(model_dir), "--file", folder, "--whole-file"])
+    by_env = run("nerlib", ["tag", "-m", str(model_dir), "--file", folder, "--whole-file"], env={"NERLIB_DEBUG": "1"})
+    assert b"Traceback" not in quiet.stderr
+    for result in (loud, by_env):
+        assert result.returncode == 1
+        assert b"Traceback" in result.stderr
+        assert result.stderr.decode().rstrip().splitlines()[-1].startswith("error: ")
+
+
+def test_good_lines_before_a_bad_one_are_written_with_their_results(model_dir: Path):
+    result = run("nerlib", ["tag", "-m", str(model_dir)], stdin=b"Paris\nBerlin\n\xc3(\n")
+    assert result.returncode == 1
+    assert [json.loads(line)["text"] for line in result.stdout.decode().splitlines()] == ["Paris", "Berlin"]
+    assert b"<stdin>, line 3" in result.stderr
+
+
+def _copy_run(source: Path, tmp: Path) -> Path:
+    return Path(shutil.copytree(source, tmp / "run", symlinks=True))
