@@ -171,3 +171,111 @@ def test_good_lines_before_a_bad_one_are_written_with_their_results(model_dir: P
 
 def _copy_run(source: Path, tmp: Path) -> Path:
     return Path(shutil.copytree(source, tmp / "run", symlinks=True))
+
+
+# --- python -m training.train: tampered run folders and unusable output folders ------------------
+
+TINY = ["--model", "scratch:layers=1,hidden=32,heads=2,intermediate=64,vocab=500", "--max-train-samples", "64",
+        "--max-eval-samples", "16", "--epochs", "2", "--batch-size", "16", "--eval-steps", "2", "--seed", "1",
+        "--disable-tqdm", "--cpu"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run_folder(conllpp_dir, tmp_path_factory) -> Path:
+    """A finished run of a 32-wide one-layer model: checkpoints step-2, epoch-1, step-6, epoch-2, best."""
+    folder = tmp_path_factory.mktemp("boundary-run") / "run"
+    result = run("training.train", [*TINY, "--data-dir", str(conllpp_dir), "--output-dir", str(folder)])
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    return folder
+
+
+def _edit_json(path: Path, change: Callable[[dict], None]) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def _truncate(path: Path, size: int = 100) -> None:
+    with open(path, "r+b") as handle:
+        handle.truncate(size)
+
+
+NEWEST = "checkpoints/epoch-2"
+
+
+@dataclass
+class RunCase:
+    """A tampered copy of the tiny run: ``tamper(run)``, then ``--resume``."""
+
+    name: str
+    tamper: Callable[[Path], None]
+    names: tuple[str, ...]  # what the error line must name, "{run}" filled in
+    code: int = 1
+
+
+RESUME_CASES = [
+    RunCase("run-json-invalid", lambda run: (run / "run.json").write_text("{not json"), ("{run}/run.json", "JSON")),
+    RunCase("run-json-without-config", lambda run: _edit_json(run / "run.json", lambda d: d.pop("config")),
+            ("{run}/run.json", "config")),
+    RunCase("config-epochs-two", lambda run: _edit_json(run / "run.json", lambda d: d["config"].update(epochs="two")),
+            ("{run}/run.json", "config.epochs", "'two'")),
+    RunCase("config-data-dir-etc", lambda run: _edit_json(run / "run.json",
+                                                          lambda d: d["config"].update(data_dir="/etc")), ("/etc",)),
+    RunCase("every-checkpoint-truncated", lambda run: [_truncate(p) for p in run.glob("checkpoints/*/model.safetensors")],
+            ("{run}/" + NEWEST + "/model.safetensors", "truncated")),
+    RunCase("every-optimizer-truncated",
+            lambda run: [_truncate(p) for p in run.glob("checkpoints/*/training_state/optimizer.pt")],
+            ("{run}/" + NEWEST + "/training_state/optimizer.pt",)),
+]
+
+
+@pytest.mark.parametrize("case", RESUME_CASES, ids=lambda case: case.name)
+def test_a_damaged_run_folder_stops_resume_with_one_error_line(case: RunCase, tiny_run_folder: Path, tmp_path: Path):
+    run_dir = _copy_run(tiny_run_folder, tmp_path)
+    case.tamper(run_dir)
+    result = run("training.train", ["--output-dir", str(run_dir), "--resume", "--disable-tqdm"])
+    stderr = result.stderr.decode("utf-8", errors="replace")
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert result.returncode == case.code, stderr[-3000:]
+    lines = error_lines(stderr)
+    assert len(lines) == 1, stderr[-3000:]
+    for name in case.names:
+        assert name.format(run=run_dir) in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("tamper, damaged", [
+    (lambda run: _truncate(run / NEWEST / "model.safetensors"), NEWEST + "/model.safetensors"),
+    (lambda run: _edit_json(run / NEWEST / "checkpoint.json", lambda d: d["state"].update(step="x")),
+     NEWEST + "/checkpoint.json"),
+], ids=["truncated-weights", "state-step-x"])
+def test_resume_passes_over_a_damaged_newest_checkpoint_saying_which(tamper, damaged, tiny_run_folder, tmp_path):
+    run_dir = _copy_run(tiny_run_folder, tmp_path)
+    tamper(run_dir)
+    result = run("training.train", ["--output-dir", str(run_dir), "--resume", "--disable-tqdm"])
+    stderr = result.stderr.decode("utf-8", errors="replace")
+    assert result.returncode == 0, stderr[-3000:]
+    assert "Traceback" not in stderr
+    (warning,) = [line for line in stderr.splitlines() if line.startswith("warning: --resume")]
+    assert str(run_dir / damaged) in warning and "continuing from the last complete checkpoint, step-6" in warning
+
+
+OUTPUT_DIR_CASES = [
+    ("under-proc", lambda tmp: "/proc/nerlib-boundary-run", "cannot create"),
+    ("onto-an-existing-file", lambda tmp: str(_write(tmp / "a-file", b"")), "is a file"),
+    ("below-a-file", lambda tmp: str(_write(tmp / "a-file", b"") / "run"), "cannot create"),
+    ("read-only-folder", lambda tmp: (os.chmod(tmp / "ro", 0o555) if (tmp / "ro").mkdir() is None else None,
+                                      str(tmp / "ro" / "run"))[1], "cannot create"),
+]
+
+
+@pytest.mark.parametrize("name, output_dir, says", OUTPUT_DIR_CASES, ids=[c[0] for c in OUTPUT_DIR_CASES])
+def test_an_unusable_output_dir_ends_in_one_error_line(name, output_dir, says, conllpp_dir, tmp_path):
+    if name == "read-only-folder" and os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    folder = output_dir(tmp_path)
+    result = run("training.train", [*TINY, "--data-dir", str(conllpp_dir), "--output-dir", folder])
+    stderr = result.stderr.decode("utf-8", errors="replace")
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert result.returncode == 1, stderr[-3000:]
+    (line,) = error_lines(stderr)
+    assert folder in line and says in line, line
