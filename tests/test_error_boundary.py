@@ -279,3 +279,58 @@ def test_an_unusable_output_dir_ends_in_one_error_line(name, output_dir, says, c
     assert result.returncode == 1, stderr[-3000:]
     (line,) = error_lines(stderr)
     assert folder in line and says in line, line
+
+
+# --- the dashboard's path boxes: roots hold for the files a folder stands for; unusable paths -----
+
+def _model_with_outside_weights(root: Path, outside: Path) -> Path:
+    (outside / "model.safetensors").write_bytes(b"weights")
+    model = root / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "model.safetensors").symlink_to(outside / "model.safetensors")
+    return model
+
+
+def _run_with_outside_tokenizer(root: Path, outside: Path) -> Path:
+    (outside / "tokenizer.json").write_text("{}")
+    best = root / "run" / "checkpoints" / "best"
+    best.mkdir(parents=True)
+    (best / "tokenizer.json").symlink_to(outside / "tokenizer.json")
+    return root / "run"
+
+
+def _vectors_with_outside_companion(root: Path, outside: Path) -> Path:
+    (outside / "vectors.kv.vectors.npy").write_bytes(b"\x93NUMPY")
+    (root / "vectors.kv").write_bytes(b"kv")
+    (root / "vectors.kv.vectors.npy").symlink_to(outside / "vectors.kv.vectors.npy")
+    return root / "vectors.kv"
+
+
+@pytest.mark.parametrize("build", [_model_with_outside_weights, _run_with_outside_tokenizer,
+                                   _vectors_with_outside_companion],
+                         ids=["weights-link", "tokenizer-link-in-a-run", "vectors-companion-link"])
+def test_a_link_out_of_the_roots_inside_a_path_is_refused_like_a_path_outside(build, tmp_path):
+    from nerlib.views.guards import PathNotAllowedError, check_user_path
+
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    path = build(root, outside)
+    with pytest.raises(PathNotAllowedError) as inside_link:
+        check_user_path(str(path), [root])
+    with pytest.raises(PathNotAllowedError) as outside_path:
+        check_user_path(str(outside), [root])
+    assert str(inside_link.value) == str(outside_path.value)
+    for link in [p for p in root.rglob("*") if p.is_symlink()]:
+        link.unlink()
+    assert check_user_path(str(path), [root]) == path  # the same path without the link is allowed
+
+
+@pytest.mark.parametrize("typed", ["runs/a\x00b", "\x00", "runs/line\nbreak"], ids=["nul", "only-nul", "newline"])
+def test_an_unusable_path_says_so(typed, tmp_path):
+    from nerlib.views.guards import PathNotAllowedError, check_user_path, check_visitor_checkpoint
+
+    for check in (lambda: check_user_path(typed, [tmp_path]), lambda: check_visitor_checkpoint(typed, local=True)):
+        with pytest.raises(PathNotAllowedError, match="not a usable path"):
+            check()
