@@ -211,7 +211,10 @@ def run_command(work: Callable[[list[str]], object], argv: Sequence[str] | None 
 
 
 def _silence_stdout() -> None:
-    """Point standard output at /dev/null so that the interpreter's final flush cannot fail again."""
+    """Point standard output at /dev/null so that the interpreter's final flush cannot fail again
+    (the process's own standard output only, never a stream a caller swapped in)."""
+    if sys.stdout is not sys.__stdout__:
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
