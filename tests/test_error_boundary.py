@@ -82,6 +82,11 @@ CONLL = b"Paris B-LOC\nis O\nnice O\n\nBerlin B-LOC\n"
 TAG_CASES = [
     Case("stdin-invalid-utf8", lambda tmp, model: ["tag", "-m", str(model)], ("<stdin>", "line 2", "UTF-8"),
          stdin=b"Paris\n\xff Berlin\nRome\n", stdout_lines=1),
+    Case("stdin-line-over-the-setting", lambda tmp, model: ["tag", "-m", str(model)],
+         ("<stdin>", "line 2 is longer than 100 bytes"), stdin=b"Paris\n" + b"x" * 300 + b"\nRome\n",
+         stdout_lines=1, env={"NERLIB_MAX_LINE_BYTES": "100"}),
+    Case("max-line-bytes-setting-not-a-number", lambda tmp, model: ["tag", "-m", str(model)],
+         ("NERLIB_MAX_LINE_BYTES",), stdin=b"Paris\n", stdout_lines=0, env={"NERLIB_MAX_LINE_BYTES": "lots"}),
     Case("block-size-0", lambda tmp, model: ["tag", "-m", str(model), "--file", str(_write(tmp / "in.txt", b"Paris\n")),
                                              "--block-size", "0"], ("--block-size",), code=2),
     Case("whole-file-on-a-folder", lambda tmp, model: ["tag", "-m", str(model), "--file", str(tmp), "--whole-file",
