@@ -3,7 +3,7 @@
 Subpackages by concept; imports run one way, from left to right and never back
 (``tests/test_layout.py`` checks it)::
 
-    settings -> data -> text -> modeling -> runs -> tagging -> evaluation -> views -> localizer -> cli
+    settings -> errors -> data -> text -> modeling -> runs -> tagging -> evaluation -> views -> localizer -> cli
 
 - `data`: CoNLL files, the conllpp DatasetDict and its download, labels and IOB schemes, statistics.
 - `text`: raw text -> words and sentences with exact character offsets.
@@ -17,7 +17,8 @@ Subpackages by concept; imports run one way, from left to right and never back
 - `views`: pure helpers the dashboard draws from: span HTML, pandas tables, guards on visitor input.
 - `localizer`: rewrite people, places and organisations from one country's context to another's,
   and the word vectors it ranks with.
-- top level: `settings` (environment variables and folders), `cli` (``python -m nerlib``),
+- top level: `settings` (environment variables and folders), `errors` (the one error boundary of
+  every command, input errors naming file and line), `cli` (``python -m nerlib``),
   `old_paths` (the flat module paths of 0.1, kept for one release with a DeprecationWarning).
 
 Importing ``nerlib`` or any subpackage is cheap: no torch, transformers or datasets until a module

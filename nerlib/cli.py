@@ -43,7 +43,10 @@ class UsageError(ValueError):
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
     return value
@@ -139,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m nerlib",
         description="NER workbench: tag text with a trained checkpoint, or evaluate one on CoNLL data.",
     )
+    parser.add_argument("--debug", action="store_true",
+                        help="print the traceback under an error line (also NERLIB_DEBUG=1); anywhere on the "
+                             "command line")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{tag,evaluate,push}")
 
     tag = commands.add_parser(
@@ -166,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--text-field", default="text", help="the text field of JSON lines / column of Parquet")
     bulk.add_argument("--resume", action="store_true",
                       help="continue an interrupted run writing --output (nothing lost, nothing repeated)")
-    bulk.add_argument("--block-size", type=int, default=1024, help="texts read, tagged and written at a time")
+    bulk.add_argument("--block-size", type=_positive_int, default=1024, help="texts read, tagged and written at a time")
     bulk.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
     _add_model_options(tag, default_dtype="auto")
 
@@ -239,37 +245,74 @@ def run_push(args: argparse.Namespace, stdout: TextIO) -> int:
 
 
 def _read_texts(args: argparse.Namespace, stdin: TextIO) -> Iterator[str]:
+    """The texts to tag: the arguments, the file (``--whole-file`` only: other files go through
+    bulk), or standard input, one per line, each line decoded on its own so that a bad line is
+    reported with its number after the good lines before it."""
+    from nerlib.data.lines import open_regular, read_lines
+
     if args.texts:
         if args.file:
             raise SystemExit("error: give texts as arguments or --file, not both")
         yield from args.texts
         return
     if args.file and args.file != "-":
-        handle = open(args.file, encoding="utf-8")  # noqa: SIM115 (closed below)
+        name = args.file
+        handle = open_regular(args.file)
     else:
-        handle = stdin
-        if handle.isatty():
+        name = "<stdin>"
+        if stdin.isatty():
             print("reading texts from standard input, one per line (Ctrl-D ends)", file=sys.stderr)
+        handle = getattr(stdin, "buffer", None)
+        if handle is None:  # an in-memory text stream (tests, notebooks): already decoded
+            yield from (stdin.read(),) if args.whole_file else (line.rstrip("\r\n") for line in stdin)
+            return
     try:
         if args.whole_file:
-            yield handle.read()
+            yield _decode_whole(handle.read(), name)
         else:
-            for line in handle:
-                yield line.rstrip("\r\n")
+            for _, text in read_lines(handle, name, split_cr=True):
+                yield text
     finally:
-        if handle is not stdin:
+        if handle is not getattr(stdin, "buffer", None):
             handle.close()
 
 
+def _decode_whole(data: bytes, name: str) -> str:
+    """``data`` as UTF-8 text (universal newlines, as a text-mode read gives); an error names the
+    line and byte."""
+    from nerlib.errors import InputError
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(name, line, f"not UTF-8 text: {error.reason} at byte {error.start} of the file "
+                                     f"(value 0x{data[error.start]:02x})") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    """``items`` in lists of ``size``; an error while reading first yields the items read before it
+    (so their results are written), then is raised."""
     chunk: list[str] = []
-    for item in items:
+    failure: Exception | None = None
+    iterator = iter(items)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            break
+        except Exception as error:
+            failure = error
+            break
         chunk.append(item)
         if len(chunk) == size:
             yield chunk
             chunk = []
     if chunk:
         yield chunk
+    if failure is not None:
+        raise failure
 
 
 def _load_tagger(args: argparse.Namespace):
@@ -324,8 +367,10 @@ def run_bulk_tag(args: argparse.Namespace, stdout: TextIO) -> int:
     nerlib.tagging.bulk.BulkError
         When several processes or ``--resume`` run without ``--output``.
     FileNotFoundError
-        When the input file does not exist.
+        When the input file does not exist (IsADirectoryError for a folder;
+        :class:`nerlib.errors.InputError` for a FIFO or device).
     """
+    from nerlib.data.lines import check_regular_file
     from nerlib.tagging import bulk
 
     shard = bulk.Shard.from_env()
@@ -333,8 +378,7 @@ def run_bulk_tag(args: argparse.Namespace, stdout: TextIO) -> int:
         raise bulk.BulkError("several processes need --output (each writes a part, merged in input order)")
     if args.resume and not args.output:
         raise bulk.BulkError("--resume needs --output (the file the interrupted run was writing)")
-    if not os.path.isfile(args.file):
-        raise FileNotFoundError(f"no such input file: {args.file}")
+    check_regular_file(args.file)  # a folder, FIFO or device is refused before the model loads
     if args.device is None:
         args.device = bulk.default_device(shard)
     tagger = _load_tagger(args)
@@ -385,16 +429,24 @@ def run_tag(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     check_device(args.device)
     if _is_bulk(args):
         return run_bulk_tag(args, stdout)
+    if args.whole_file and args.file and args.file != "-":
+        from nerlib.data.lines import check_regular_file
+
+        check_regular_file(args.file)  # a folder or FIFO is refused before the model loads
     tagger = _load_tagger(args)
-    out = open(args.output, "w", encoding="utf-8") if args.output else stdout  # noqa: SIM115
+    out = None  # the output file opens with the first result: a failed input leaves no empty file
     try:
         for chunk in _chunks(_read_texts(args, stdin), _CHUNK):
+            if out is None:
+                out = open(args.output, "w", encoding="utf-8") if args.output else stdout  # noqa: SIM115
             for tagged in tagger.tag_many(chunk):
                 out.write(json.dumps(tagged.to_dict(words=args.words), ensure_ascii=False) + "\n")
             out.flush()
     finally:
-        if out is not stdout:
+        if out is not None and out is not stdout:
             out.close()
+    if out is None and args.output:  # no input at all: an empty result, as before
+        Path(args.output).write_text("", encoding="utf-8")
     return 0
 
 
@@ -502,9 +554,11 @@ def run_evaluate(args: argparse.Namespace, stdout: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Entry point of ``python -m nerlib`` (and the ``nerlib`` console script).
 
-    Expected failures (a missing checkpoint or file, a malformed CoNLL file, a bad value, a failed
-    upload) print ``error: ...`` on standard error instead of a traceback; a closed pipe
-    (``... | head``) is not an error.
+    Runs inside the one error boundary (:func:`nerlib.errors.run_command`): every failure (a
+    missing checkpoint or file, a malformed or undecodable input line, a bad value, a failed upload,
+    an OS error, a bug) prints one ``error: ...`` line on standard error naming the file (and line)
+    where known, instead of a traceback (``--debug`` or ``NERLIB_DEBUG=1`` adds it); a closed pipe
+    (``... | head``) is not an error. Bad options exit 2 with argparse's usage message.
 
     Parameters
     ----------
@@ -518,23 +572,14 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     int
         The exit code: 0 on success, 1 after an error it reported.
     """
-    from nerlib.data.conll import ConllFormatError
-    from nerlib.runs.checkpoints import CheckpointError
-    from nerlib.runs.hub import HubUploadError
+    from nerlib.errors import run_command
 
-    args = build_parser().parse_args(argv)
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    try:
+    def work(arguments: list[str]) -> int:
+        args = build_parser().parse_args(arguments)
         if args.command == "tag":
-            return run_tag(args, stdin, stdout)
+            return run_tag(args, stdin or sys.stdin, stdout or sys.stdout)
         if args.command == "push":
-            return run_push(args, stdout)
-        return run_evaluate(args, stdout)
-    except (CheckpointError, ConllFormatError, FileNotFoundError, UnicodeDecodeError, ValueError,
-            HubUploadError) as error:
-        # (nerlib.tagging.bulk.BulkError is a ValueError)
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # `... | head` closed the pipe: not an error
-        return 0
+            return run_push(args, stdout or sys.stdout)
+        return run_evaluate(args, stdout or sys.stdout)
+
+    return run_command(work, argv)

@@ -19,8 +19,8 @@ TRUSTED_DIRS_ENV = "NERLIB_TRUSTED_DIRS"
 # Folders the dashboard's file-path boxes may read from (os.pathsep-separated). Default: the cache
 # folder and the data folder.
 FILE_ROOTS_ENV = "NERLIB_FILE_ROOTS"
-# The longest line (and the largest JSON record file) a run-folder reader accepts, in bytes: a
-# pathological file then costs bounded memory and ends in an error naming it.
+# The longest line (in bytes) a reader takes from a text, JSON lines, CoNLL or run-record file;
+# a longer one is an error, so a pathological file costs bounded memory.
 MAX_LINE_BYTES_ENV = "NERLIB_MAX_LINE_BYTES"
 DEFAULT_MAX_LINE_BYTES = 1 << 20
 
@@ -51,23 +51,28 @@ def runs_dir() -> Path:
 
 
 def max_line_bytes() -> int:
-    """The longest line a reader accepts: ``$NERLIB_MAX_LINE_BYTES``, else 1 MiB.
+    """The longest line a reader accepts, in bytes: ``$NERLIB_MAX_LINE_BYTES``, default 1 MiB.
 
     Returns
     -------
     int
-        Bytes, at least 1; an unset, empty or non-numeric variable gives the default.
+        The bound (at least 1).
 
-    >>> import os
-    >>> os.environ.pop(MAX_LINE_BYTES_ENV, None) and None
-    >>> max_line_bytes()
-    1048576
+    Raises
+    ------
+    ValueError
+        When the variable is set to something other than a positive whole number.
     """
     value = os.environ.get(MAX_LINE_BYTES_ENV, "").strip()
-    try:
-        return max(1, int(value)) if value else DEFAULT_MAX_LINE_BYTES
-    except ValueError:
+    if not value:
         return DEFAULT_MAX_LINE_BYTES
+    try:
+        bound = int(value)
+    except ValueError:
+        bound = 0
+    if bound < 1:
+        raise ValueError(f"{MAX_LINE_BYTES_ENV}={value!r}: must be a positive whole number of bytes")
+    return bound
 
 
 def _path_list(value: str) -> list[Path]:

@@ -145,4 +145,6 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    from nerlib.errors import run_command
+
+    sys.exit(run_command(main))  # one "error: ..." line on failure; the traceback with --debug

@@ -7,6 +7,7 @@ the device."""
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from nerlib.modeling.models import DEFAULT_MODEL, PRESETS, Schedule
@@ -265,3 +266,59 @@ def resolve_mixed_precision(choice: str, cpu: bool = False) -> str:
 
     device = "cuda" if torch.cuda.is_available() and not cpu else "cpu"
     return "bf16" if native_bfloat16(DeviceCapability.probe(device)) else "no"
+
+
+def check_saved_options(options: argparse.Namespace, source: str | os.PathLike,
+                        skip: tuple[str, ...] = RUNTIME_OPTIONS) -> None:
+    """Check the options ``--resume`` read back from run.json against the parser's types and choices.
+
+    Parameters
+    ----------
+    options:
+        The run's options (run.json's ``config`` over the older runs' defaults).
+    source:
+        The run.json file, for the message.
+    skip:
+        Options that come from this session's command line, not from run.json.
+
+    Raises
+    ------
+    SystemExit
+        With an ``error:`` message naming the file and the option, for a value the command line
+        could not have given (``"epochs": "two"``, a label strategy outside its choices, ...).
+    """
+    for action in build_parser()._actions:
+        if action.dest in skip or action.dest == "help" or not hasattr(options, action.dest):
+            continue
+        value = getattr(options, action.dest)
+        values = value if isinstance(value, list) and action.nargs in ("*", "+") else [value]
+        for item in values:
+            problem = _option_problem(action, item)
+            if problem:
+                shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+                raise SystemExit(f"error: --resume: {source}: config.{action.dest} is {shown}, {problem}; "
+                                 "the file is damaged")
+
+
+def _option_problem(action: argparse.Action, value: Any) -> str | None:
+    """Why ``value`` could not have come from ``action`` on the command line, or None."""
+    if value is None:
+        return None if action.default is None else "not a value this option takes"
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse.BooleanOptionalAction)):
+        return None if isinstance(value, bool) else "not true or false"
+    if isinstance(value, bool):
+        return "not a value this option takes"
+    if action.type is int and not isinstance(value, int):
+        return "not a whole number"
+    if action.type is float and not isinstance(value, (int, float)):
+        return "not a number"
+    if action.type is None and not isinstance(value, str):
+        return "not a string"
+    if action.type not in (None, int, float):
+        try:
+            action.type(str(value))
+        except (ValueError, TypeError, argparse.ArgumentTypeError) as error:
+            return f"not accepted ({error})"
+    if action.choices is not None and value not in action.choices:
+        return f"not one of {', '.join(map(str, action.choices))}"
+    return None

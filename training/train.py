@@ -73,6 +73,7 @@ from training.options import (
     OLDER_RUN_DEFAULTS,
     RUNTIME_OPTIONS,
     build_parser,
+    check_saved_options,
     resolve_mixed_precision,
     resolve_schedule,
     run_options,
@@ -191,6 +192,31 @@ def report_step(progress: ProgressWriter, bar: Any, meter: Throughput, step: Ste
                     eta_s=remaining * meter.seconds_per_step() + (evals_left + 1) * meter.eval_s)
 
 
+def check_output_dir(run_dir: Path) -> None:
+    """Make sure the run folder exists and is writable before anything else touches it.
+
+    Parameters
+    ----------
+    run_dir:
+        ``--output-dir``.
+
+    Raises
+    ------
+    SystemExit
+        With an ``error:`` line naming the folder: it is a file, cannot be created (a read-only
+        file system, under /proc, a file on the way), or is not writable.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise SystemExit(f"error: --output-dir {run_dir}: is a file, not a folder; give a folder for the run")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SystemExit(f"error: --output-dir {run_dir}: cannot create the run folder "
+                         f"({error.strerror or error})") from None
+    if not os.access(run_dir, os.W_OK | os.X_OK):
+        raise SystemExit(f"error: --output-dir {run_dir}: not writable (permission denied)")
+
+
 def main(argv: list[str] | None = None) -> Path:
     """Train with command-line arguments ``argv`` (default ``sys.argv[1:]``).
 
@@ -231,12 +257,14 @@ def main(argv: list[str] | None = None) -> Path:
         if not args.output_dir:
             raise SystemExit("error: --resume needs --output-dir (the run folder to continue)")
         args, checkpoint = prepare_resume(args, RUNTIME_OPTIONS, OLDER_RUN_DEFAULTS)
+        check_saved_options(args, Path(args.output_dir) / runs.RUN_FILE)
     else:
         args = resolve_schedule(args)
         if not args.output_dir:
             prefix = Path(args.model).name if os.path.isdir(args.model) else args.model.split(":")[0].replace("/", "-")
             args.output_dir = str(runs.default_runs_dir() / runs.unique_run_name(prefix))
     run_dir = Path(args.output_dir)
+    check_output_dir(run_dir)
     command = ["python", "-m", "training.train", *args.command]
     if args.push_to_hub:
         hub.check_online()  # an upload that cannot happen fails now, not after training
@@ -442,7 +470,8 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: progress.json already says "stopped"
-        sys.exit(130)
+    from nerlib.errors import run_command
+
+    # one error boundary: any failure ends in one "error: ..." line (the traceback with --debug or
+    # NERLIB_DEBUG=1); Ctrl-C or SIGTERM exits 130 (progress.json already says "stopped")
+    sys.exit(run_command(main))

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nerlib.data.labels import is_iob1, split_tag, to_iob2
+from nerlib.data.lines import open_regular, read_lines
+from nerlib.errors import InputError, LineTooLongError, quote
 
 DOCSTART = "-DOCSTART-"
 
@@ -100,22 +102,17 @@ def _split_columns(text: str) -> list[str]:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yield ``(line number, text)``; a line that is not UTF-8 raises ConllFormatError with its
-    number and the byte offset (in the file and in the line) where decoding failed."""
-    offset = 0  # bytes before this line
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            data = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw  # UTF-8 BOM
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as error:
-                at = error.start + len(raw) - len(data)
-                raise ConllFormatError(
-                    path, number, f"not UTF-8 text: {error.reason} at byte {offset + at} of the file "
-                    f"(byte {at + 1} of this line, value 0x{raw[at]:02x}); save the file as UTF-8"
-                ) from None
-            offset += len(raw)
-            yield number, text.rstrip("\r\n")
+    """Yield ``(line number, text)`` with bounded memory per line (:func:`nerlib.data.lines.read_lines`);
+    a line that is not UTF-8 or is too long raises ConllFormatError with its number (and, for bad
+    bytes, the offset in the file and in the line where decoding failed)."""
+    with open_regular(path) as handle:
+        try:
+            for number, text in read_lines(handle, path, skip_bom=True):
+                yield number, text.rstrip("\r\n")
+        except LineTooLongError as error:
+            raise ConllFormatError(path, error.line, error.reason) from None
+        except InputError as error:
+            raise ConllFormatError(path, error.line, f"{error.reason}; save the file as UTF-8") from None
 
 
 def read_conll_file(path: str | Path) -> ConllFile:
@@ -186,17 +183,17 @@ def read_conll_file(path: str | Path) -> ConllFile:
             seen_docstart = True
             continue
         if len(cells) < 2:
-            raise ConllFormatError(path, number, f"expected a token and a tag, found {len(cells)} column(s): {text!r}")
+            raise ConllFormatError(path, number, f"expected a token and a tag, found {len(cells)} column(s): {quote(text)}")
         if result.columns == 0:
             result.columns = len(cells)
         elif len(cells) != result.columns:
             raise ConllFormatError(
-                path, number, f"expected {result.columns} columns like the lines before, found {len(cells)}: {text!r}"
+                path, number, f"expected {result.columns} columns like the lines before, found {len(cells)}: {quote(text)}"
             )
         if not cells[0].strip():
             raise ConllFormatError(path, number, "empty token")
         if any(char.isspace() for char in cells[0]):
-            raise ConllFormatError(path, number, f"token {cells[0]!r} contains whitespace; one word per line")
+            raise ConllFormatError(path, number, f"token {quote(cells[0])} contains whitespace; one word per line")
         try:
             split_tag(cells[-1])
         except ValueError as error:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from nerlib.errors import quote
+
 NER_LABELS: tuple[str, ...] = (
     "O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC",
 )
@@ -72,7 +74,7 @@ def split_tag(tag: str) -> tuple[str, str]:
         return "O", ""
     prefix, sep, entity_type = tag.partition("-")
     if not sep or not entity_type or prefix not in {"B", "I", "E", "S"}:
-        raise ValueError(f"not an IOB tag: {tag!r} (expected O, B-TYPE or I-TYPE)")
+        raise ValueError(f"not an IOB tag: {quote(tag)} (expected O, B-TYPE or I-TYPE)")
     return ("B" if prefix == "S" else "I" if prefix == "E" else prefix), entity_type
 
 

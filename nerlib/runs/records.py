@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import math
 import os
 import platform
 import random
 import subprocess
+import sys
 import time
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -268,19 +272,27 @@ def prepare_resume(args: argparse.Namespace, runtime_options: Iterable[str],
     Raises
     ------
     SystemExit
-        The folder is not a run folder, or the named checkpoint is not a complete resumable one
-        (a damaged checkpoint.json, or metrics.jsonl, is named with the field at fault).
+        The folder is not a run folder, its run.json has no ``config`` object, the named checkpoint
+        is not a complete resumable one (a damaged checkpoint.json, or metrics.jsonl, is named with
+        the field at fault), or every resumable checkpoint is damaged (:func:`checkpoint_damage`; a
+        damaged newest one is passed over for the one before, saying which on standard error).
+    nerlib.runs.folder.RunFileError
+        run.json is not valid JSON.
     """
     run_dir = Path(args.output_dir)
     try:
         saved = runs.read_run_config(run_dir)
     except FileNotFoundError:
         raise SystemExit(f"error: --resume: {run_dir} is not a run folder (no {runs.RUN_FILE})") from None
-    merged = argparse.Namespace(**{**defaults, **saved["config"]})
+    config = saved.get("config")
+    if not isinstance(config, dict):
+        raise SystemExit(f"error: --resume: {run_dir / runs.RUN_FILE} has no 'config' object (the options to "
+                         "continue with); the file is damaged")
+    merged = argparse.Namespace(**{**defaults, **config})
     for name in runtime_options:
         setattr(merged, name, getattr(args, name))
     if args.resume == "last":
-        checkpoint = runs.last_resumable_checkpoint(run_dir)
+        checkpoint = _last_sound_checkpoint(run_dir)
     else:
         candidate = Path(args.resume)
         candidate = candidate if candidate.is_dir() else run_dir / runs.CHECKPOINTS_DIR / args.resume
@@ -290,7 +302,114 @@ def prepare_resume(args: argparse.Namespace, runtime_options: Iterable[str],
             raise SystemExit(f"error: --resume {args.resume}: {error}") from None
         if checkpoint is None or not checkpoint.resumable:
             raise SystemExit(f"error: --resume {args.resume}: no complete resumable checkpoint at {candidate}")
+        problem = checkpoint_damage(checkpoint)
+        if problem:
+            raise SystemExit(f"error: --resume: {problem}")
     return merged, checkpoint
+
+
+def _last_sound_checkpoint(run_dir: Path) -> runs.CheckpointInfo | None:
+    """The newest resumable checkpoint that is not damaged; a damaged newer one is passed over,
+    saying so on standard error. None when the run saved no resumable checkpoint.
+
+    Raises
+    ------
+    SystemExit
+        Every resumable checkpoint is damaged (the message names the newest one's damaged file).
+    """
+    candidates = [c for c in runs.list_checkpoints(run_dir) if c.resumable][::-1]
+    problems = []
+    for checkpoint in candidates:
+        problem = checkpoint_damage(checkpoint)
+        if problem is None:
+            if problems:
+                print(f"warning: --resume: {problems[-1]}; continuing from the last complete checkpoint, {checkpoint.name}",
+                      file=sys.stderr)
+            return checkpoint
+        problems.append(problem)
+    if problems:
+        raise SystemExit(f"error: --resume: no complete checkpoint to continue from: {problems[0]}")
+    return None
+
+
+def checkpoint_damage(checkpoint: runs.CheckpointInfo) -> str | None:
+    """What makes a resumable checkpoint unusable, or None when it looks complete.
+
+    Checked without loading anything: the training state in checkpoint.json has the right types;
+    model.safetensors is as long as its header says; the optimizer and scheduler files, where
+    present, are complete zip archives (what ``torch.save`` writes; a truncated one lacks its central directory).
+
+    Parameters
+    ----------
+    checkpoint:
+        A checkpoint of the run.
+
+    Returns
+    -------
+    str or None
+        The damaged file and what is wrong with it, or None.
+    """
+    state = checkpoint.info.get("state", {})
+    info_file = checkpoint.path / runs.CHECKPOINT_FILE
+    if not isinstance(state, dict):
+        return f"{info_file}: 'state' is {_shown(state)}, not an object"
+    for name, spec in TrainState.__dataclass_fields__.items():
+        if name in state and not _has_type(state[name], spec.type):
+            return f"{info_file}: state.{name} is {_shown(state[name])}, not {_TYPE_WORDS.get(spec.type, spec.type)}"
+    weights = checkpoint.path / "model.safetensors"
+    if weights.exists():
+        problem = _safetensors_damage(weights)
+        if problem:
+            return f"{weights}: {problem}"
+    state_dir = checkpoint.path / runs.TRAINING_STATE_DIR
+    for name in ("optimizer.pt", "scheduler.pt"):  # a missing one is named when it is loaded
+        if (state_dir / name).exists() and not zipfile.is_zipfile(state_dir / name):
+            return (f"{state_dir / name}: not a complete torch.save archive (truncated, or not written by "
+                    "training); not loaded")
+    return None
+
+
+_TYPE_WORDS = {"int": "a whole number", "float": "a number", "float | None": "a number or null",
+               "str | None": "a string or null"}
+
+
+def _has_type(value: Any, annotation: str) -> bool:
+    if value is None:
+        return annotation.endswith("| None")
+    if isinstance(value, bool):
+        return False
+    if annotation.startswith("int"):
+        return isinstance(value, int)
+    if annotation.startswith("float"):
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    if annotation.startswith("str"):
+        return isinstance(value, str)
+    return True
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _safetensors_damage(path: Path) -> str | None:
+    """Why a .safetensors file is incomplete (header length, header JSON, data length), or None."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        if len(head) < 8:
+            return f"truncated ({size} bytes; not a safetensors file)"
+        length = int.from_bytes(head, "little")
+        if length > min(size - 8, 100 << 20):
+            return f"truncated or damaged (its header claims {length} bytes; the file has {size})"
+        try:
+            header = json.loads(handle.read(length))
+            end = max((int(t["data_offsets"][1]) for k, t in header.items() if k != "__metadata__"), default=0)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return "damaged (its header is not valid safetensors JSON)"
+    if 8 + length + end != size:
+        return f"truncated ({size} bytes; its header says {8 + length + end})"
+    return None
 
 
 def write_run_json(run_dir: Path, *, command: list[str], config: dict[str, Any], model_spec: str,

@@ -34,6 +34,7 @@ How it stays bounded, resumable and ordered:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -42,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from nerlib.data.lines import open_regular, read_lines
 from nerlib.runs.folder import write_json_atomic
 
 __all__ = ["BulkError", "BulkJob", "BulkSummary", "Shard", "read_texts", "run_bulk", "detect_format"]
@@ -229,13 +231,18 @@ def read_texts(path: str, format: str = "auto", text_field: str = "text") -> Ite
     BulkError
         Naming the file and line (JSON lines) or the columns (Parquet) when a record has no usable
         text, and for an unknown ``format``.
+    nerlib.errors.InputError
+        Naming the file and line, for a line that is not UTF-8 or is longer than
+        ``NERLIB_MAX_LINE_BYTES`` (:func:`nerlib.data.lines.read_lines`); also for a FIFO or device.
+    IsADirectoryError
+        For a folder.
     """
     kind = detect_format(path, format)
     if kind == "parquet":
         yield from _parquet_texts(path, text_field)
         return
-    with open(path, encoding="utf-8", newline="") as handle:
-        for number, line in enumerate(_lines(handle), start=1):
+    with open_regular(path) as handle:
+        for number, line in read_lines(handle, path, split_cr=True):
             if kind == "text":
                 yield line
                 continue
@@ -252,12 +259,6 @@ def read_texts(path: str, format: str = "auto", text_field: str = "text") -> Ite
                 raise BulkError(f"{path}:{number}: no string field {text_field!r} (found {found}); "
                                 "choose the field with --text-field")
             yield text
-
-
-def _lines(handle: TextIO) -> Iterator[str]:
-    """Lines without their line break (``\\n``, ``\\r\\n``); a final line without one counts too."""
-    for line in handle:
-        yield line[:-2] if line.endswith("\r\n") else line[:-1] if line.endswith(("\n", "\r")) else line
 
 
 def _parquet_texts(path: str, column: str) -> Iterator[str]:
@@ -376,17 +377,34 @@ def _complete_lines(path: Path) -> int:
 # running
 
 
-def _blocks(texts: Iterator[str], block_size: int) -> Iterator[tuple[int, list[str]]]:
-    """``(block number, texts)`` over ``texts`` cut into blocks of ``block_size``."""
+def _blocks(texts: Iterator[str], block_size: int, *, partial_on_error: bool = False) -> Iterator[tuple[int, list[str]]]:
+    """``(block number, texts)`` over ``texts`` cut into blocks of ``block_size``.
+
+    With ``partial_on_error``, an error while reading first yields the texts read before it (so
+    that their results are written), then is raised.
+    """
     block: list[str] = []
     number = 0
-    for text in texts:
+    failure: Exception | None = None
+    iterator = iter(texts)
+    while True:
+        try:
+            text = next(iterator)
+        except StopIteration:
+            break
+        except Exception as error:
+            if not partial_on_error:
+                raise
+            failure = error
+            break
         block.append(text)
         if len(block) == block_size:
             yield number, block
             block, number = [], number + 1
     if block:
         yield number, block
+    if failure is not None:
+        raise failure
 
 
 def run_bulk(tagger: Any, job: BulkJob, shard: Shard | None = None, *, model: str = "",
@@ -433,6 +451,7 @@ def run_bulk(tagger: Any, job: BulkJob, shard: Shard | None = None, *, model: st
     elif part.exists() or done.exists():
         raise BulkError(f"{folder} holds an unfinished job writing {job.output}: pass --resume to continue "
                         f"it, or delete {folder} to start over")
+    new_folder = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     if shard.rank == 0:
         write_json_atomic(folder / META_FILE, meta)
@@ -442,7 +461,8 @@ def run_bulk(tagger: Any, job: BulkJob, shard: Shard | None = None, *, model: st
     if not done.exists():
         skip = _complete_lines(part)
         summary.skipped = skip
-        with open(part, "a", encoding="utf-8") as out:
+        with _parts_left_only_when_written(folder, part, shard, remove=new_folder), \
+                open(part, "a", encoding="utf-8") as out:
             mine = 0  # records of this process seen so far
             for number, block in _blocks(read_texts(job.source, job.format, job.text_field), job.block_size):
                 if not shard.owns(number):
@@ -467,6 +487,23 @@ def run_bulk(tagger: Any, job: BulkJob, shard: Shard | None = None, *, model: st
         _merge(job.output, shard.world, job.block_size)
         summary.merged = True
     return summary
+
+
+@contextlib.contextmanager
+def _parts_left_only_when_written(folder: Path, part: Path, shard: Shard, *, remove: bool) -> Iterator[None]:
+    """On an error before this process wrote a record, remove what this call created: its empty
+    part, the job description (process 0) and the parts folder once empty, so that a failed job
+    leaves nothing behind; once a record is written the parts stay, for ``--resume``."""
+    try:
+        yield
+    except BaseException:
+        if remove and (not part.exists() or part.stat().st_size == 0):
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
+                if shard.rank == 0:
+                    (folder / META_FILE).unlink(missing_ok=True)
+                folder.rmdir()  # fails, and is left, while another process's part is in it
+        raise
 
 
 def _wait_for_parts(output: str, world: int, log: TextIO | None, poll: float = 0.2) -> None:
@@ -532,7 +569,8 @@ def _stdout_bulk(tagger: Any, job: BulkJob, stdout: TextIO) -> BulkSummary:
     """Stream ``job.source`` to ``stdout`` (one process, nothing to resume)."""
     summary = BulkSummary(0, 1, output="-")
     started = time.perf_counter()
-    for _, block in _blocks(read_texts(job.source, job.format, job.text_field), job.block_size):
+    texts = read_texts(job.source, job.format, job.text_field)
+    for _, block in _blocks(texts, job.block_size, partial_on_error=True):  # results before a bad line go out
         tagged = tagger.tag_many(block)
         stdout.write("".join(json.dumps(t.to_dict(words=job.words), ensure_ascii=False) + "\n" for t in tagged))
         stdout.flush()

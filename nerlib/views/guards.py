@@ -13,15 +13,18 @@ Streamlit.
 
 from __future__ import annotations
 
+import glob
 import re
 from pathlib import Path
 
 from nerlib import settings
+from nerlib.errors import check_usable_path
 
 __all__ = [
     "MAX_TEXT_CHARS",
     "PathNotAllowedError",
     "TextTooLongError",
+    "UnusablePathError",
     "check_text_size",
     "check_user_path",
     "check_visitor_checkpoint",
@@ -42,6 +45,10 @@ class PathNotAllowedError(ValueError):
     """A file path from a visitor lies outside the configured roots (``$NERLIB_FILE_ROOTS``)."""
 
 
+class UnusablePathError(PathNotAllowedError):
+    """A path a visitor typed cannot name a file at all (a NUL byte, a control character)."""
+
+
 class TextTooLongError(ValueError):
     """A text is longer than :data:`MAX_TEXT_CHARS`; the message says by how much."""
 
@@ -49,8 +56,12 @@ class TextTooLongError(ValueError):
 def check_user_path(text: str, roots: list[Path] | None = None, *, allowed_files: tuple[str, ...] = ()) -> Path:
     """The path a visitor typed, when it may be read.
 
-    The answer depends only on where the path points (links resolved), never on whether a file is
-    there, and nothing is opened: a visitor learns nothing about the server's files outside the roots.
+    Whether the path is allowed depends only on where it points (links resolved), never on whether
+    a file is there, and nothing is opened: a visitor learns nothing about the server's files
+    outside the roots. Once it is inside a root, the files it stands for are checked too: in a
+    folder (a checkpoint or run folder, down to ``checkpoints/<name>/``) and beside a file (a
+    vectors file's companions, ``name.*``), a link leading out of the roots (to weights, a
+    tokenizer, vectors) is refused with the same message as a path outside them.
 
     Parameters
     ----------
@@ -68,18 +79,58 @@ def check_user_path(text: str, roots: list[Path] | None = None, *, allowed_files
 
     Raises
     ------
+    UnusablePathError
+        When it holds a NUL byte or another character no path can hold ("not a usable path").
     PathNotAllowedError
-        When it lies outside every root and is none of ``allowed_files``.
+        When it lies outside every root and is none of ``allowed_files``, or a file it stands for
+        is a link leading out of the roots.
+
+    >>> check_user_path("runs/a" + chr(0) + "b", [Path("runs")])
+    Traceback (most recent call last):
+    ...
+    nerlib.views.guards.UnusablePathError: 'runs/a\\x00b' is not a usable path: it holds a NUL byte
     """
+    try:
+        path = check_usable_path(text)
+    except ValueError as error:
+        raise UnusablePathError(str(error)) from None
     roots = settings.file_roots() if roots is None else roots
-    path = Path(text).expanduser()
     allowed = {Path(name).expanduser().resolve() for name in allowed_files if name}
-    if path.resolve() in allowed or settings.is_within(path, roots):
+    if path.resolve() in allowed:
+        return path
+    if settings.is_within(path, roots) and all(settings.is_within(f, roots) for f in _linked_files(path)):
         return path
     raise PathNotAllowedError(
         "this path is not inside the folders the server's operator allows visitors to read "
         f"(set with {settings.FILE_ROOTS_ENV})"
     )
+
+
+def _linked_files(path: Path, depth: int = 3, most: int = 2000) -> list[Path]:
+    """The links a reader of ``path`` may follow: in a folder, down to ``depth`` levels (a run
+    folder's ``checkpoints/<name>/<file>``); beside a file, its companions ``name.*``. At most
+    ``most`` entries are looked at (a folder larger than that counts as holding a link)."""
+    try:
+        if path.is_file():
+            return [p for p in path.parent.glob(glob.escape(path.name) + ".*") if p.is_symlink()]
+        if not path.is_dir():
+            return []
+        links, seen, level = [], 0, [path]
+        for _ in range(depth):
+            below = []
+            for folder in level:
+                for entry in folder.iterdir():
+                    seen += 1
+                    if seen > most:
+                        return [Path("/")]  # too large to check: refused as if it led outside
+                    if entry.is_symlink():
+                        links.append(entry)
+                    elif entry.is_dir():
+                        below.append(entry)
+            level = below
+        return links
+    except OSError:
+        return []
 
 
 def check_visitor_checkpoint(text: str, *, local: bool) -> str:
