@@ -317,14 +317,22 @@ def _last_sound_checkpoint(run_dir: Path) -> runs.CheckpointInfo | None:
     SystemExit
         Every resumable checkpoint is damaged (the message names the newest one's damaged file).
     """
-    candidates = [c for c in runs.list_checkpoints(run_dir) if c.resumable][::-1]
-    problems = []
+    # a checkpoint.json that fails its schema, or counts more metrics lines than are on disk, is
+    # passed over by the reader (``skipped`` says why); the files it names are checked here
+    skipped: list[str] = []
+    try:
+        metrics_lines = len(runs.read_metrics(run_dir))
+    except runs.RunFileError as error:
+        raise SystemExit(f"error: --resume: {error}") from None
+    candidates = [c for c in runs.list_checkpoints(run_dir, skipped=skipped, metrics_lines=metrics_lines)
+                  if c.resumable][::-1]
+    problems = list(skipped)
     for checkpoint in candidates:
         problem = checkpoint_damage(checkpoint)
         if problem is None:
             if problems:
-                print(f"warning: --resume: {problems[-1]}; continuing from the last complete checkpoint, {checkpoint.name}",
-                      file=sys.stderr)
+                print(f"warning: --resume: {'; '.join(problems)}; continuing from the last complete checkpoint, "
+                      f"{checkpoint.name}", file=sys.stderr)
             return checkpoint
         problems.append(problem)
     if problems:
