@@ -81,6 +81,23 @@ class LineTooLongError(InputError):
         self.path, self.line, self.reason, self.limit = str(path), line, reason, limit
 
 
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, for a message (its ``st_mode``).
+
+    >>> import stat
+    >>> file_kind(stat.S_IFIFO), file_kind(stat.S_IFDIR), file_kind(stat.S_IFREG)
+    ('a FIFO', 'a folder', 'a regular file')
+    """
+    import stat
+
+    for test, kind in ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
 def quote(text: str | bytes, limit: int = QUOTE_CHARS) -> str:
     """``text`` as an error message quotes it: ``repr`` of at most ``limit`` characters, ``...`` after.
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from nerlib.errors import InputError, LineTooLongError
+from nerlib.errors import InputError, LineTooLongError, file_kind
 from nerlib.settings import max_line_bytes
 
 BOM = b"\xef\xbb\xbf"
@@ -58,8 +58,7 @@ def check_regular_file(path: str | os.PathLike) -> Path:
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(21, "is a folder, not a file", str(path))
     if not stat.S_ISREG(mode):
-        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
-        raise InputError(path, None, f"is {kind}, not a regular file; give a file")
+        raise InputError(path, None, f"is {file_kind(mode)}, not a regular file; give a file")
     return path
 
 

@@ -39,6 +39,7 @@ from typing import Any, BinaryIO, Iterable, Sequence
 from pydantic import ValidationError
 
 from nerlib import settings
+from nerlib.errors import file_kind
 from nerlib.data.conll import format_predictions
 from nerlib.runs.schemas import (
     STATUSES,
@@ -168,14 +169,6 @@ def quote_line(text: str | bytes, limit: int = QUOTE_CHARS) -> str:
     return f"{text[:limit]!r}... ({len(text)} {'bytes' if isinstance(text, bytes) else 'characters'})"
 
 
-def _file_kind(mode: int) -> str:
-    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return kind
-    return "not a regular file"
-
-
 def open_record(path: Path) -> BinaryIO | None:
     """Open a run record for reading in binary, refusing anything but a regular file.
 
@@ -205,7 +198,7 @@ def open_record(path: Path) -> BinaryIO | None:
     except OSError as error:
         raise RunFileError(f"{path} is unreadable: {error}") from error
     if not stat.S_ISREG(info.st_mode):
-        raise RunFileError(f"{path} is {_file_kind(info.st_mode)}, not a regular file; refused without reading it")
+        raise RunFileError(f"{path} is {file_kind(info.st_mode)}, not a regular file; refused without reading it")
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -215,7 +208,7 @@ def open_record(path: Path) -> BinaryIO | None:
     mode = os.fstat(descriptor).st_mode
     if not stat.S_ISREG(mode):
         os.close(descriptor)
-        raise RunFileError(f"{path} is {_file_kind(mode)}, not a regular file; refused without reading it")
+        raise RunFileError(f"{path} is {file_kind(mode)}, not a regular file; refused without reading it")
     return os.fdopen(descriptor, "rb")
 
 
