@@ -94,8 +94,14 @@ def worker(work: Path, out: Path, repeats: int) -> None:
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+    import importlib
+
     import nerlib
-    from nerlib.tagging.tagger import Tagger
+
+    try:
+        from nerlib.tagging.tagger import Tagger
+    except ModuleNotFoundError:  # a --baseline-rev from before the subpackages: its own flat path
+        Tagger = importlib.import_module("nerlib.tagger").Tagger
 
     quiet_transformers()
     torch.set_num_threads(1)
