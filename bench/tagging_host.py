@@ -90,11 +90,10 @@ def worker(work: Path, out: Path, repeats: int) -> None:
     """Tag the texts in ``work`` with the ``nerlib`` found first on ``sys.path``; write timings and
     results to ``out``."""
     import gc
+    import importlib
 
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer
-
-    import importlib
 
     import nerlib
 
