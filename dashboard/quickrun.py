@@ -4,6 +4,9 @@ The run is an ordinary ``python -m training.train`` subprocess writing into the 
 dashboard only reads its ``progress.json``. The process handle is kept per server process
 (``st.cache_resource``), so switching pages or reloading the browser does not lose it. Imports
 only ``nerlib`` from the project (``dashboard.widgets`` imports this module, never the reverse).
+
+Coverage: the outcome panels of a quick run that was stopped, had to be killed or failed are not
+driven by the tests (a real quick run takes minutes); its start, command and live panel are.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ layer can raise :class:`InputError` and every entry point can share the boundary
 'story.txt, line 3: not UTF-8 text'
 >>> quote("x" * 100)
 "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'"
+
+Coverage: most of the boundary runs inside the real commands that tests/test_error_boundary.py
+starts as subprocesses, which the suite's in-process coverage does not count.
 """
 
 from __future__ import annotations

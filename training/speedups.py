@@ -1,5 +1,9 @@
 """Speed-ups of the training step that keep its arithmetic: TF32 matrix products on CUDA,
-``torch.compile`` (``--compile``) and CUDA graphs (``--cuda-graphs``)."""
+``torch.compile`` (``--compile``) and CUDA graphs (``--cuda-graphs``).
+
+Coverage: TF32, CUDA graph capture and ``--compile`` act only on a CUDA device; the GPU check
+(bench/gpu_check.sh) runs them.
+"""
 
 from __future__ import annotations
 

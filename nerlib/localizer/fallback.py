@@ -4,6 +4,9 @@ Used for a type without subtypes (MISC), an organisation subtype without a pool 
 country, and every entity with ``pools=False``. Candidates are the vocabulary's frequent words
 ranked by the analogy (`nerlib.localizer.ranking.rank_vocabulary`); each must pass the type check
 and the country check (`nerlib.localizer.checks`).
+
+Coverage: the CoNLL++ prototypes branch loads the training split; the tests use their own
+prototypes or none (the examples themselves: tests/test_localizer_type_examples.py).
 """
 
 from __future__ import annotations

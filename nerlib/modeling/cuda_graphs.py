@@ -21,6 +21,9 @@ the training script then trains eagerly and says so.
 one process (the gradient all-reduce of distributed training is not in the graph), no gradient
 accumulation (the replayed backward rewrites its gradient buffers, which the parameters' ``.grad``
 may share until the optimizer step) and no ``torch.compile``.
+
+Coverage: capture and replay need a CUDA device; tests/test_cuda_graphs.py runs them in the GPU
+check (bench/gpu_check.sh), not in CPU CI.
 """
 
 from __future__ import annotations

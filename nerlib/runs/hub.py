@@ -13,6 +13,9 @@ shard index), the tokenizer files and ``README.md`` (the card, written fresh fro
 ``nerlib.runs.modelcard``). Never ``training_state/`` (optimizer, scheduler, RNG), ``checkpoint.json``
 or anything else. Authentication is huggingface_hub's: ``hf auth login`` or ``HF_TOKEN``.
 Offline (``HF_HUB_OFFLINE=1``, no network, the Hub unreachable) raises ``HubUploadError`` saying so.
+
+Coverage: the upload itself needs the Hugging Face Hub, which tests cannot reach; they check the
+files chosen, the card and every offline or refused case.
 """
 
 from __future__ import annotations

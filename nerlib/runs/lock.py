@@ -14,6 +14,8 @@ message names the holder (pid, host, start time) from the lock file.
 ...     except RunLockedError:
 ...         print("second writer refused")
 second writer refused
+
+Coverage: the branches for systems without ``fcntl`` (Windows) do not run on Linux CI.
 """
 
 from __future__ import annotations
