@@ -127,7 +127,7 @@ def test_predictions_round_trip_in_conlleval_format(tmp_path):
     (tmp_path / "bad.conll").write_text("EU B-ORG\n")
     with pytest.raises(ValueError, match="bad.conll:1"):
         runs.read_predictions(tmp_path / "bad.conll")
-    with pytest.raises(ValueError):  # lengths differ
+    with pytest.raises(ValueError, match="sentence 1: 2 words but 1 gold tags and 1 predicted tags"):
         runs.write_predictions(tmp_path / "x.conll", [["a", "b"]], [["O"]], [["O"]])
 
 

@@ -291,7 +291,11 @@ def format_predictions(
     rocks O O
     <BLANKLINE>
     """
-    return format_conll(
-        list(zip(words, gold_tags, pred_tags, strict=True))
-        for words, gold_tags, pred_tags in zip(tokens, gold, predicted, strict=True)
-    )
+    if not len(tokens) == len(gold) == len(predicted):
+        raise ValueError(f"{len(tokens)} sentences of words but {len(gold)} of gold tags and {len(predicted)} "
+                         "of predicted tags")
+    for number, (words, gold_tags, pred_tags) in enumerate(zip(tokens, gold, predicted), start=1):
+        if not len(words) == len(gold_tags) == len(pred_tags):
+            raise ValueError(f"sentence {number}: {len(words)} words but {len(gold_tags)} gold tags and "
+                             f"{len(pred_tags)} predicted tags")
+    return format_conll(list(zip(*columns)) for columns in zip(tokens, gold, predicted))
