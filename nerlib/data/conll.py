@@ -19,24 +19,13 @@ from nerlib.errors import InputError, LineTooLongError, quote
 DOCSTART = "-DOCSTART-"
 
 
-class ConllFormatError(ValueError):
-    """A CoNLL file has a line that cannot be read; the message names the file and the line.
+class ConllFormatError(InputError):
+    """A CoNLL file has a line that cannot be read; the message names the file and the line
+    (``path``, ``line``, ``reason`` as :class:`nerlib.errors.InputError`).
 
-    Parameters
-    ----------
-    path:
-        The file.
-    line:
-        The 1-based line number.
-    reason:
-        What is wrong with the line.
+    >>> str(ConllFormatError("train.txt", 3, "2 columns, expected 4"))
+    'train.txt, line 3: 2 columns, expected 4'
     """
-
-    def __init__(self, path: str | Path, line: int, reason: str):
-        self.path = str(path)
-        self.line = line
-        self.reason = reason
-        super().__init__(f"{self.path}, line {line}: {reason}")
 
 
 @dataclass

@@ -16,6 +16,9 @@ refused, never unpickled), a sharded index may not point outside its folder, and
 read with :func:`load_training_state`, PyTorch's ``weights_only`` loader, which builds tensors and
 plain containers only and refuses anything that would run code. Every failure raises a subclass of
 :class:`CheckpointError` whose message names the folder and what is wrong with it.
+
+Why one module of this length: finding, checking and loading a checkpoint is one concept (each
+check guards the load that follows it); about half of it is docstrings.
 """
 
 from __future__ import annotations
