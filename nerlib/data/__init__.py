@@ -5,8 +5,9 @@
   any other CoNLL data (`load_conll`).
 - `labels`: the label set, IOB1/IOB2 schemes and entity spans.
 - `statistics`: dataset tables (splits, entity counts, lengths, unseen share).
+- `lines`: bounded, strictly decoded line reads of any input file (``NERLIB_MAX_LINE_BYTES``).
 
-May import: `nerlib.settings` only.
+May import: `nerlib.settings` and `nerlib.errors` only.
 
 >>> from nerlib.data import NER_LABELS
 >>> NER_LABELS[:3]
