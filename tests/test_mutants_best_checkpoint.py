@@ -110,3 +110,38 @@ def test_no_checkpoints_no_best(tmp_path):
     assert runs.best_checkpoint(tmp_path) is None
     (tmp_path / runs.CHECKPOINTS_DIR).mkdir()
     assert runs.best_checkpoint(tmp_path) is None
+
+
+def write_state(run_dir, name: str, step: int, f1: float, metrics_lines: int) -> None:
+    """A resumable checkpoint whose training state counts ``metrics_lines`` lines of metrics.jsonl."""
+    folder = run_dir / runs.CHECKPOINTS_DIR / name
+    folder.mkdir(parents=True)
+    state = {"step": step, "epoch": 0, "batches_in_epoch": step, "elapsed_s": 1.0, "metrics_lines": metrics_lines}
+    info = {"format_version": runs.FORMAT_VERSION, "step": step, "epoch": 0, "resumable": True,
+            "metrics": {"f1": f1}, "state": state}
+    (folder / runs.CHECKPOINT_FILE).write_text(json.dumps(info))
+
+
+def test_a_damaged_best_folder_is_passed_over_and_said(tmp_path):
+    write_checkpoint(tmp_path, "step-10", 10, {"f1": 0.6})
+    write_checkpoint(tmp_path, "step-20", 20, {"f1": 0.3})
+    write_checkpoint(tmp_path, runs.BEST, 10, {"f1": 0.6})
+    best_file = tmp_path / runs.CHECKPOINTS_DIR / runs.BEST / runs.CHECKPOINT_FILE
+    best_file.write_text(json.dumps({"step": "ten"}))
+    skipped: list[str] = []
+    assert runs.best_checkpoint(tmp_path, skipped=skipped).name == "step-10"  # the highest F1 of the rest
+    assert len(skipped) == 1 and skipped[0].startswith(f"checkpoint {runs.BEST} skipped: ")
+    assert str(best_file) in skipped[0] and "step" in skipped[0]
+    assert runs.best_checkpoint(tmp_path).name == "step-10"  # without a list: the same answer, nothing raised
+
+
+def test_checkpoints_counting_more_metrics_lines_than_on_disk_are_passed_over(tmp_path):
+    write_state(tmp_path, "step-5", 5, 0.4, metrics_lines=1)
+    write_state(tmp_path, "step-10", 10, 0.9, metrics_lines=3)
+    write_state(tmp_path, runs.BEST, 10, 0.9, metrics_lines=3)
+    skipped: list[str] = []
+    best = runs.best_checkpoint(tmp_path, skipped=skipped, metrics_lines=2)
+    assert best.name == "step-5"
+    assert [line.split(":")[0] for line in skipped] == [f"checkpoint {runs.BEST} skipped", "checkpoint step-10 skipped"]
+    assert runs.best_checkpoint(tmp_path, metrics_lines=3).name == runs.BEST  # what the disk holds: trusted
+    assert runs.best_checkpoint(tmp_path).name == runs.BEST  # no count given: not checked
