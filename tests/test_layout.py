@@ -18,7 +18,7 @@ from nerlib.old_paths import NOW_PACKAGES as PACKAGES
 REPO = Path(__file__).resolve().parent.parent
 NERLIB = REPO / "nerlib"
 # Left to right; a module may import its own subpackage and anything to its left.
-LAYERS = ["settings", "errors", "old_paths", "data", "text", "modeling", "runs", "tagging", "evaluation", "views",
+LAYERS = ["settings", "errors", "old_paths", "data", "text", "modeling", "runs", "tagging", "evaluation", "quality", "views",
           "localizer", "cli", "__main__"]
 
 
