@@ -214,3 +214,19 @@ def figure(name: str, key: tuple, _build):
     """A plotly figure cached by ``name`` and ``key`` (the inputs it is drawn from): building a
     plotly-express figure costs ~0.1 s, a cached copy a fraction of that."""
     return _build()
+
+
+# --------------------------------------------------------------------------- data quality
+
+
+@st.cache_data(show_spinner="Reading the label issues ...", max_entries=8)
+def _label_report(path: str, stamp: int):
+    from nerlib.quality.issues import read_report
+
+    return read_report(path)
+
+
+def label_report(path: str | Path):
+    """``nerlib.quality.issues.read_report(path)``, re-read when the file changes. (The review
+    file is never cached: another tab's decisions must show on the next re-run.)"""
+    return _label_report(str(path), Path(path).stat().st_mtime_ns)

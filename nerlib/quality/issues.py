@@ -193,7 +193,7 @@ def detect_label_issues(
     if tagger is None:
         tagger = Tagger.from_pretrained(model, device=device, dtype="float32")
     labels = list(tagger.labels)
-    report = IssueReport(issues=[], source=source, source_path=path, source_sha256=sha, labels=labels,
+    report = IssueReport(issues=[], source=source, source_path=path.resolve(), source_sha256=sha, labels=labels,
                          model=str(model), token_method=token_method, sentence_method=sentence_method,
                          method="one pass" if folds is None else f"K-fold (K={folds})")
     if not sentences:

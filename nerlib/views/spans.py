@@ -302,6 +302,7 @@ def render_comparison(
     pred: Iterable[Any],
     *,
     include_style: bool = True,
+    sides: tuple[str, str] = ("gold", "pred"),
 ) -> str:
     """HTML showing gold spans above predicted spans for the same words.
 
@@ -316,6 +317,8 @@ def render_comparison(
         Spans over word indices (``B-``/``I-`` prefixes of labels are ignored when matching).
     include_style:
         As in :func:`render_words`.
+    sides:
+        The names of the two rows (escaped here), e.g. ``("given", "suggested")`` for a review.
 
     Returns
     -------
@@ -337,8 +340,8 @@ def render_comparison(
     gold_html = render_words(words, gold_marked, include_style=False)
     pred_html = render_words(words, pred_marked, show_score=False, include_style=False)
     body = (
-        f'<span class="side">gold</span>{gold_html}'
-        f'<span class="side">pred</span>{pred_html}'
+        f'<span class="side">{html.escape(sides[0])}</span>{gold_html}'
+        f'<span class="side">{html.escape(sides[1])}</span>{pred_html}'
     )
     return (STYLE if include_style else "") + f'<div class="nerd-cmp">{body}</div>'
 
