@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from nerlib.data.conll import ConllSentence, format_predictions, read_conll
@@ -96,6 +97,12 @@ class EvaluationResult:
         Where the data and the model came from.
     seconds:
         How long tagging and scoring took.
+    probabilities:
+        Only when asked for (``distributions=True``): per sentence a float32 array ``(words,
+        labels)``, each word's whole label distribution (the pooled one its predicted label comes
+        from), aligned with :attr:`gold`; else ``None``.
+    labels:
+        The label of each column of :attr:`probabilities` (the tagger's ``labels``, in id order).
     """
 
     metrics: EntityMetrics
@@ -109,6 +116,8 @@ class EvaluationResult:
     source: str = ""
     checkpoint: str = ""
     seconds: float = 0.0
+    probabilities: list[np.ndarray] | None = None
+    labels: list[str] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
         """Per-type precision, recall, F1 and support, plus an ``ALL`` row."""
@@ -293,7 +302,7 @@ def _prefixed(prefix: str, span: Span | None, tokens: Sequence[str]) -> dict[str
 def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch_size: int = 64,
                        source: str = "", checkpoint: str = "",
                        progress: Callable[[int, int], None] | None = None,
-                       seen: frozenset[str] | None = None) -> EvaluationResult:
+                       seen: frozenset[str] | None = None, distributions: bool = False) -> EvaluationResult:
     """Tag ``sentences`` (their gold words) with ``tagger`` and score them.
 
     Parameters
@@ -312,6 +321,8 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
     seen:
         The training entities' surface forms (:func:`training_entities`); adds the seen/unseen
         scores.
+    distributions:
+        Keep every word's label distribution (:attr:`EvaluationResult.probabilities`).
 
     Returns
     -------
@@ -322,7 +333,8 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
     tokens = [list(s.tokens) for s in sentences]
     gold = [list(s.ner_tags) for s in sentences]
     documents = [(s.source, s.document) for s in sentences]  # context stays inside a document
-    tagged = tagger.tag_words(tokens, batch_size=batch_size, progress=progress, documents=documents)
+    options = {"distributions": True} if distributions else {}  # duck-typed taggers need not know it
+    tagged = tagger.tag_words(tokens, batch_size=batch_size, progress=progress, documents=documents, **options)
     predicted = [t.labels for t in tagged]
     metrics = compute_metrics(gold, predicted, tokens=tokens, seen=seen)
     confusion = confusion_matrix(gold, predicted, labels=_label_order(tagger))
@@ -350,6 +362,8 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
         conll_predictions=format_predictions(tokens, gold, predicted),
         tokens=tokens, gold=gold, predicted=predicted, source=source, checkpoint=checkpoint,
         seconds=time.perf_counter() - started,
+        probabilities=[t.probabilities for t in tagged] if distributions else None,
+        labels=list(getattr(tagger, "labels", [])),
     )
 
 
@@ -370,6 +384,7 @@ def evaluate_checkpoint(
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     seen_from: str | os.PathLike | None = "train",
+    distributions: bool = False,
 ) -> EvaluationResult:
     """Run a checkpoint over a CoNLL++ split or a CoNLL file and score it.
 
@@ -396,6 +411,8 @@ def evaluate_checkpoint(
     seen_from:
         A split name or CoNLL file whose entities count as seen (default CoNLL++ ``train``;
         ``None`` to skip); when it cannot be found the seen/unseen scores are left out (``None``).
+    distributions:
+        Keep every word's label distribution (:attr:`EvaluationResult.probabilities`).
 
     Returns
     -------
@@ -427,4 +444,4 @@ def evaluate_checkpoint(
         tagger = Tagger.from_pretrained(path_or_tagger, device=device, dtype="float32")
         checkpoint = str(tagger.path)
     return evaluate_sentences(tagger, sentences, batch_size=batch_size, source=source, checkpoint=checkpoint,
-                              progress=progress, seen=seen)
+                              progress=progress, seen=seen, distributions=distributions)

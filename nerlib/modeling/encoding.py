@@ -372,7 +372,8 @@ def merge_windows(
     sentence_lengths: Sequence[int],
     window_labels: Sequence[np.ndarray],
     window_scores: Sequence[np.ndarray],
-) -> list[tuple[np.ndarray, np.ndarray]]:
+    window_distributions: Sequence[np.ndarray] | None = None,
+) -> list[tuple[np.ndarray, ...]]:
     """Combine the predictions of overlapping windows into one label and score per word.
 
     A sentence longer than the window is cut by :func:`sentence_windows` (with ``overlap``) into
@@ -391,12 +392,16 @@ def merge_windows(
     window_labels, window_scores:
         Per window, one label id (int64) and one score (float32) per target word, parallel to
         ``windows``.
+    window_distributions:
+        Optionally, per window a float32 array ``(target words, labels)``: each word's whole label
+        distribution, taken from the same window as its label and score.
 
     Returns
     -------
     list of tuple
         Per sentence, ``(labels, scores)``: its words' label ids and scores as numpy arrays; empty
-        arrays for a sentence without words.
+        arrays for a sentence without words. With ``window_distributions``, ``(labels, scores,
+        distributions)``, the third of shape ``(words, labels)``.
 
     Two windows over a sentence of six words, sharing words 2 and 3: word 2 has one word right of
     it in the first window and none left of it in the second, so it keeps the first window's
@@ -411,13 +416,19 @@ def merge_windows(
     """
     results: list = [None] * len(sentence_lengths)
     margins: list = [None] * len(sentence_lengths)
-    for window, labels, scores in zip(windows, window_labels, window_scores):
+    # the distributions ride along with the scores: the kept window gives all three
+    with_distributions = window_distributions is not None
+    distributions = window_distributions if with_distributions else [None] * len(windows)
+    n_labels = next((d.shape[1] for d in distributions if d is not None), 0)
+    for window, labels, scores, distribution in zip(windows, window_labels, window_scores, distributions):
         n_words = sentence_lengths[window.sentence]
         if window.first_word == 0 and window.end_word == n_words:  # the sentence's only window
-            results[window.sentence] = (labels, scores)
+            results[window.sentence] = (labels, scores, distribution) if with_distributions else (labels, scores)
             continue
         if margins[window.sentence] is None:
             results[window.sentence] = (np.zeros(n_words, dtype=np.int64), np.zeros(n_words, dtype=np.float32))
+            if with_distributions:
+                results[window.sentence] += (np.zeros((n_words, n_labels), dtype=np.float32),)
             margins[window.sentence] = np.full(n_words, -1, dtype=np.int64)
         index = np.arange(window.first_word, window.end_word)
         # context on the poorer side; the first and last window have no edge on the outer side
@@ -425,11 +436,15 @@ def merge_windows(
         right = window.end_word - 1 - index if window.end_word < n_words else np.full(len(index), 1 << 40)
         margin = np.minimum(left, right)
         better = margin > margins[window.sentence][index]
-        target_labels, target_scores = results[window.sentence]
-        target_labels[index[better]] = labels[better]
-        target_scores[index[better]] = scores[better]
+        target = results[window.sentence]
+        target[0][index[better]] = labels[better]
+        target[1][index[better]] = scores[better]
+        if with_distributions:
+            target[2][index[better]] = distribution[better]
         margins[window.sentence][index[better]] = margin[better]
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+    if with_distributions:
+        empty += (np.zeros((0, n_labels), dtype=np.float32),)
     return [result if result is not None else empty for result in results]
 
 

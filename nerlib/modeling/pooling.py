@@ -15,7 +15,8 @@ evaluate``) and the training script's validation/test scoring all read word labe
   (docs/benchmarks.md, "Reading a word's label from all its sub-tokens").
 
 The word's score is the softmax of the pooled log-probabilities (for one sub-token: its own
-probability). The rule is recorded in the model's ``config.json`` with the rest of the encoding
+probability), divided first by the checkpoint's temperature when it has been calibrated
+(:mod:`nerlib.evaluation.calibration`); :func:`pool_words` can return the whole distribution too. The rule is recorded in the model's ``config.json`` with the rest of the encoding
 (:func:`nerlib.modeling.encoding.context_config`); a checkpoint without it is read with ``"first"``.
 
 >>> import numpy as np
@@ -145,7 +146,8 @@ def word_bounds(word_ids: Sequence[Sequence[int]], width: int) -> tuple[np.ndarr
     return firsts, ends, np.stack([firsts // width, flat[firsts]], axis=1)
 
 
-def pool_words(logits: Any, positions: Any, words: Any, n_words: int) -> tuple[Any, Any]:
+def pool_words(logits: Any, positions: Any, words: Any, n_words: int, *, temperature: float = 1.0,
+               distributions: bool = False) -> tuple[Any, ...]:
     """Pool the flattened logits into one prediction per word.
 
     Everything stays on the device (no host synchronisation): the sizes are host integers.
@@ -158,12 +160,20 @@ def pool_words(logits: Any, positions: Any, words: Any, n_words: int) -> tuple[A
         From :func:`pooled_tokens`, as int64 tensors on the logits' device.
     n_words:
         The number of words.
+    temperature:
+        Divide the pooled logits by it before the softmax (temperature scaling, fitted by
+        :func:`nerlib.evaluation.calibration.fit_temperature`); a positive number. It changes the
+        scores, never the labels.
+    distributions:
+        Also return each word's whole pooled distribution (the one its label and score come from).
 
     Returns
     -------
-    tuple of two tensors
+    tuple of tensors
         ``(scores, labels)`` of length ``n_words`` on the logits' device: each word's label id and
-        the softmax of its pooled log-probabilities at that label (float32).
+        the softmax of its pooled log-probabilities at that label (float32); with ``distributions``
+        a third, ``(n_words, labels)`` float32 tensor of the softmax over all labels (rows sum to
+        1, the score is the row's maximum, the label its arg-max).
 
     >>> import torch
     >>> logits = torch.tensor([[0.9, 0.1], [0.5, 0.5], [0.1, 0.9]]).log()
@@ -171,6 +181,10 @@ def pool_words(logits: Any, positions: Any, words: Any, n_words: int) -> tuple[A
     >>> scores, labels = pool_words(logits, torch.from_numpy(positions), torch.from_numpy(words), 2)
     >>> [round(score, 2) for score in scores.tolist()], labels.tolist()
     ([0.75, 0.9], [0, 1])
+    >>> _, _, probabilities = pool_words(logits, torch.from_numpy(positions), torch.from_numpy(words), 2,
+    ...                                  temperature=2.0, distributions=True)
+    >>> [[round(p, 2) for p in row] for row in probabilities.tolist()]
+    [[0.63, 0.37], [0.25, 0.75]]
     """
     import torch
 
@@ -183,4 +197,8 @@ def pool_words(logits: Any, positions: Any, words: Any, n_words: int) -> tuple[A
         counts = torch.zeros(n_words, dtype=picked.dtype, device=picked.device)
         counts.index_add_(0, words, torch.ones_like(words, dtype=picked.dtype))
         picked = sums / counts.unsqueeze(1)
-    return torch.softmax(picked, dim=-1).max(dim=-1)
+    if temperature != 1.0:  # softmax is shift-invariant: raw or log-softmax'd logits scale alike
+        picked = picked / temperature
+    probabilities = torch.softmax(picked, dim=-1)
+    scores, labels = probabilities.max(dim=-1)
+    return (scores, labels, probabilities) if distributions else (scores, labels)

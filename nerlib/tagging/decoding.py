@@ -84,11 +84,16 @@ class TaggedText:
         Its words, in order.
     entities:
         The entities the words' labels form, in order.
+    probabilities:
+        Only when asked for (``distributions=True``): each word's whole label distribution, a
+        float32 array ``(words, labels)`` with columns in the order of the tagger's ``labels``
+        (see :meth:`nerlib.tagging.tagger.Tagger.predict`); else ``None``.
     """
 
     text: str
     words: list[TaggedWord] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
+    probabilities: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def labels(self) -> list[str]:
@@ -242,7 +247,7 @@ class LabelDecoder:
         return self._label_strings[repaired], spans
 
     def tagged_texts(self, texts: Sequence[str], words: Sequence[SplitText],
-                     predictions: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[TaggedText]:
+                     predictions: Sequence[tuple[np.ndarray, ...]]) -> list[TaggedText]:
         """Build the :class:`TaggedText` of each text from the predictions of its sentences.
 
         Parameters
@@ -254,7 +259,9 @@ class LabelDecoder:
         predictions:
             Label ids and scores per sentence, as pairs of numpy arrays: the sentences of all
             texts in order, those of one text covering its words in order. Labels are repaired to
-            IOB2 per sentence, so no entity crosses a sentence boundary.
+            IOB2 per sentence, so no entity crosses a sentence boundary. Triples whose third item
+            is the words' label distributions (``(words, labels)``) set each result's
+            ``probabilities``.
 
         Returns
         -------
@@ -263,13 +270,16 @@ class LabelDecoder:
         """
         if not predictions:
             return [TaggedText(text=text) for text in texts]
+        with_distributions = len(predictions[0]) == 3
         # every word of every sentence in one flat numbering: sentence s is words bounds[s]:bounds[s + 1];
         # sentences cover their text's words in order, so text t is words firsts[t]:firsts[t + 1]
         bounds = np.zeros(len(predictions) + 1, dtype=np.int64)
-        np.cumsum([len(ids) for ids, _ in predictions], out=bounds[1:])
-        labels, spans = self.repair(np.concatenate([ids for ids, _ in predictions]), bounds)
+        np.cumsum([len(p[0]) for p in predictions], out=bounds[1:])
+        labels, spans = self.repair(np.concatenate([p[0] for p in predictions]), bounds)
         all_labels = labels.tolist()
-        all_scores = np.concatenate([scores for _, scores in predictions]).tolist()
+        all_scores = np.concatenate([p[1] for p in predictions]).tolist()
+        if with_distributions:
+            all_distributions = np.concatenate([p[2] for p in predictions])
         firsts = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum([len(w.texts) for w in words], out=firsts[1:])
         entities = _entities(texts, words, firsts, spans, all_scores)
@@ -278,7 +288,8 @@ class LabelDecoder:
             begin, end = int(firsts[t]), int(firsts[t + 1])
             tagged = list(map(TaggedWord, split.texts, split.starts, split.ends,
                               all_labels[begin:end], all_scores[begin:end]))
-            results.append(TaggedText(text=text, words=tagged, entities=entities[t]))
+            results.append(TaggedText(text=text, words=tagged, entities=entities[t],
+                                      probabilities=all_distributions[begin:end] if with_distributions else None))
         return results
 
 

@@ -39,7 +39,9 @@ def predict_windows(
     device: Any,
     token_types: bool = False,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    temperature: float = 1.0,
+    distributions: bool = False,
+) -> tuple[list[np.ndarray], ...]:
     """Predict a label id and score for every target word of every window.
 
     Parameters
@@ -60,12 +62,17 @@ def predict_windows(
         Whether the model takes ``token_type_ids`` (all zeros).
     progress:
         Called as ``progress(done, total)`` (windows) after every batch.
+    temperature:
+        The pooled logits are divided by it before the softmax (:func:`nerlib.modeling.pooling.pool_words`).
+    distributions:
+        Also return every target word's whole pooled distribution (copied to the host only then).
 
     Returns
     -------
     tuple
         ``(labels, scores)``: per window, in the order of ``windows``, numpy arrays of the label id
-        (int64) and its probability (float32) of each target word.
+        (int64) and its probability (float32) of each target word; with ``distributions`` a third
+        list, per window a float32 array ``(target words, labels)`` of the distributions.
 
     Raises
     ------
@@ -79,7 +86,7 @@ def predict_windows(
     order = np.argsort(-lengths, kind="stable")
     batches = token_budget_batches(lengths[order].tolist(), budget.batch_size, budget.max_tokens, budget.padding)
     gpu = getattr(device, "type", None) == "cuda"
-    labels_out, scores_out = [], []
+    labels_out, scores_out, distributions_out = [], [], []
     with torch.inference_mode(), settings.attention_kernels(device):
         for batch in batches:
             packed = pack_windows([windows[k] for k in order[batch.start:batch.stop]], pad_id, word_pooling)
@@ -95,24 +102,36 @@ def predict_windows(
                 inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
             logits = model(**inputs).logits
             # each word's sub-tokens (the pooling rule's), as rows of the flattened (window, position) grid
-            scores, labels = pool_words(logits.flatten(0, 1), flat[2 * cells:2 * cells + picks],
-                                        flat[2 * cells + picks:], packed.words)
-            labels_out.append(labels)
-            scores_out.append(scores)
+            pooled = pool_words(logits.flatten(0, 1), flat[2 * cells:2 * cells + picks],
+                                flat[2 * cells + picks:], packed.words, temperature=temperature,
+                                distributions=distributions)
+            scores_out.append(pooled[0])
+            labels_out.append(pooled[1])
+            if distributions:
+                distributions_out.append(pooled[2])
             if progress is not None:
                 progress(batch.stop, len(windows))
         # one copy back per call: on a GPU no batch waits for the one before to finish
         all_labels = torch.cat(labels_out).cpu().numpy() if labels_out else np.zeros(0, dtype=np.int64)
         all_scores = torch.cat(scores_out).cpu().numpy() if scores_out else np.zeros(0, dtype=np.float32)
+        if distributions:
+            n_labels = int(model.config.num_labels)
+            all_distributions = (torch.cat(distributions_out).cpu().numpy() if distributions_out
+                                 else np.zeros((0, n_labels), dtype=np.float32))
     if getattr(model, "dtype", None) == torch.float16 and np.isnan(all_scores).any():
         raise Float16Overflow("float16 overflowed on this input (NaN scores)")
     # back to the order of `windows`
     window_labels: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
     window_scores: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
+    window_distributions: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
     offset = 0
     for k in order.tolist():
         n = len(windows[k].word_positions)
         window_labels[k] = all_labels[offset:offset + n]
         window_scores[k] = all_scores[offset:offset + n]
+        if distributions:
+            window_distributions[k] = all_distributions[offset:offset + n]
         offset += n
+    if distributions:
+        return window_labels, window_scores, window_distributions
     return window_labels, window_scores

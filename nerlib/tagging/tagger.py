@@ -121,6 +121,9 @@ class Tagger:
 
     source: str = ""  # where from_pretrained found the checkpoint
     path: Any = None
+    #: the pooled logits are divided by it before the softmax (1.0: not calibrated; see
+    #: :mod:`nerlib.evaluation.calibration`); it changes scores, never labels
+    temperature: float = 1.0
 
     def __init__(
         self,
@@ -222,7 +225,8 @@ class Tagger:
 
     @_gc_paused()
     def tag_many(self, texts: Iterable[str], batch_size: int | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> list[TaggedText]:
+                 progress: Callable[[int, int], None] | None = None, *,
+                 distributions: bool = False) -> list[TaggedText]:
         """Tag many texts at once (batched across texts).
 
         Each text is split into sentences (line breaks, sentence punctuation:
@@ -238,6 +242,9 @@ class Tagger:
         progress:
             Called as ``progress(done, total)`` (windows) after every batch, e.g. for a progress
             bar.
+        distributions:
+            Also set each result's ``probabilities``: its words' label distributions (see
+            :meth:`predict`).
 
         Returns
         -------
@@ -255,19 +262,19 @@ class Tagger:
                 raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
         words = [SplitText(*word_spans(text)) for text in texts]
         sentences = [sentence_ranges(text, w.texts, w.starts, w.ends) for text, w in zip(texts, words)]
-        return self._tag(texts, words, sentences, list(range(len(texts))), batch_size, progress)
+        return self._tag(texts, words, sentences, list(range(len(texts))), batch_size, progress, distributions)
 
     @_gc_paused()
     def tag_words(self, word_lists: Iterable[Sequence[str]], batch_size: int | None = None,
                   progress: Callable[[int, int], None] | None = None,
-                  documents: Sequence[Any] | None = None) -> list[TaggedText]:
+                  documents: Sequence[Any] | None = None, *, distributions: bool = False) -> list[TaggedText]:
         """Tag pre-split sentences (e.g. CoNLL tokens), each one sentence.
 
         Parameters
         ----------
         word_lists:
             The sentences, each a list of words.
-        batch_size, progress:
+        batch_size, progress, distributions:
             As in :meth:`tag_many`.
         documents:
             One key per sentence; consecutive sentences with the same key form a document (e.g.
@@ -298,10 +305,11 @@ class Tagger:
         if len(keys) != len(texts):
             raise ValueError(f"{len(keys)} document ids for {len(texts)} sentences")
         return self._tag(texts, words, [[range(len(w.texts))] if w.texts else [] for w in words], keys,
-                         batch_size, progress)
+                         batch_size, progress, distributions)
 
     def predict(self, word_lists: Sequence[Sequence[str]], batch_size: int | None = None,
-                documents: Sequence[Any] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+                documents: Sequence[Any] | None = None, *,
+                distributions: bool = False) -> list[tuple[np.ndarray, ...]]:
         """Return the raw predictions per sentence of words (no IOB repair).
 
         Parameters
@@ -312,12 +320,20 @@ class Tagger:
             Most windows a batch; default the tagger's ``batch_size``.
         documents:
             As in :meth:`tag_words`.
+        distributions:
+            Also return each word's whole label distribution: the pooled one its label and score
+            come from (:func:`nerlib.modeling.pooling.pool_words`), from the window whose label is
+            kept for a word that several windows share. Off by default: then nothing but the labels
+            and scores leaves the device.
 
         Returns
         -------
         list of tuple
             Per sentence, ``(label_ids, scores)``: numpy arrays with one label id and its
-            probability per word.
+            probability per word; with ``distributions``, ``(label_ids, scores, probabilities)``
+            where ``probabilities`` is a float32 array ``(words, len(self.labels))``, columns in
+            the order of :attr:`labels`, rows summing to 1, ``scores`` its row maxima and
+            ``label_ids`` their arg-max.
 
         Raises
         ------
@@ -325,36 +341,48 @@ class Tagger:
             When ``documents`` does not hold one key per sentence (with document context on).
         """
         return self._predict([list(w) for w in word_lists], batch_size or self.batch_size,
-                             documents=documents if self.document_context else None)
+                             documents=documents if self.document_context else None, distributions=distributions)
 
     def _tag(self, texts: list[str], words: list[SplitText], sentences: list[list[range]],
              documents: list[Any], batch_size: int | None,
-             progress: Callable[[int, int], None] | None = None) -> list[TaggedText]:
+             progress: Callable[[int, int], None] | None = None, distributions: bool = False) -> list[TaggedText]:
         """Predict every sentence (``sentences[t]``: word ranges of text ``t``, in order, covering all
         its ``words``; ``documents[t]``: its document key) and decode the results per text."""
         flat_words = [w.texts[r.start:r.stop] for w, ranges in zip(words, sentences) for r in ranges]
         flat_documents = [documents[t] for t, ranges in enumerate(sentences) for _ in ranges]
         predictions = self._predict(flat_words, batch_size or self.batch_size, progress,
-                                    documents=flat_documents if self.document_context else None)
-        return self._decoder.tagged_texts(texts, words, predictions)
+                                    documents=flat_documents if self.document_context else None,
+                                    distributions=distributions)
+        tagged = self._decoder.tagged_texts(texts, words, predictions)
+        if distributions and not predictions:  # no words at all: still one column per label
+            for result in tagged:
+                result.probabilities = np.zeros((0, len(self.labels)), dtype=np.float32)
+        return tagged
 
     def _predict(self, word_lists: list[list[str]], batch_size: int | None,
                  progress: Callable[[int, int], None] | None = None,
-                 documents: Sequence[Any] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Label ids and scores per sentence; windows come from :mod:`nerlib.modeling.encoding` (the encoder
-        training uses), with document context when ``documents`` is given."""
+                 documents: Sequence[Any] | None = None,
+                 distributions: bool = False) -> list[tuple[np.ndarray, ...]]:
+        """Label ids and scores (and distributions if asked) per sentence; windows come from
+        :mod:`nerlib.modeling.encoding` (the encoder training uses), with document context when
+        ``documents`` is given."""
         encoded = encode_words(self.tokenizer, word_lists)
         windows, _ = sentence_windows(encoded, max_length=self.max_length, prefix=self._prefix, suffix=self._suffix,
                                       documents=documents, context=self.context_size, overlap=self.overlap,
                                       context_length=self.context_length)
         try:
-            labels, scores = predict_windows(
+            predicted = predict_windows(
                 self.model, windows, pad_id=self.pad_id, word_pooling=self.word_pooling, device=self.device,
                 budget=BatchBudget(batch_size, self.max_tokens, self.padding), token_types=self._use_token_types,
-                progress=progress)
+                progress=progress, temperature=self.temperature, distributions=distributions)
         except Float16Overflow as overflow:
             # an activation passed float16's 65,504: run the call again in float32, losing nothing
             warnings.warn(f"{overflow}; the tagger runs in float32 from now on", RuntimeWarning, stacklevel=3)
             self.model.float()
-            return self._predict(word_lists, batch_size, progress, documents)
-        return merge_windows(windows, [len(words) for words in word_lists], labels, scores)
+            return self._predict(word_lists, batch_size, progress, documents, distributions)
+        merged = merge_windows(windows, [len(words) for words in word_lists], *predicted)
+        if distributions:  # a sentence without words still has one column per label
+            n_labels = len(self.labels)
+            merged = [(ids, scores, probabilities if len(ids) else np.zeros((0, n_labels), dtype=np.float32))
+                      for ids, scores, probabilities in merged]
+        return merged
