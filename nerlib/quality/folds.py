@@ -13,7 +13,7 @@ A label can only be judged by a model that did not learn it. Two ways:
 Each fold is its own run folder under ``RUN/quality/folds-<file>-<checksum>-k<K>/fold-<i>/``; a fold
 whose held-out distributions are saved is not trained again, so a killed K-fold resumes where it
 stopped (an unfinished fold starts over). Progress goes to ``log`` (one line per fold, and the
-training script's own lines).
+training script's own lines, prefixed with the fold).
 
 >>> fold_assignment([0, 0, 1, 1, 2, 3], 2)   # documents of six sentences -> parts
 [0, 0, 0, 0, 1, 1]
@@ -267,8 +267,8 @@ def kfold_distributions(
     batch_size:
         Windows per forward pass when reading.
     log:
-        Gets one line per fold (default: standard error). The training subprocess writes its own
-        progress to standard error.
+        Gets one line per fold and the training subprocess's own lines, prefixed with the fold
+        (default: standard error).
     python:
         The interpreter that runs ``-m training.train``.
 
@@ -322,9 +322,14 @@ def kfold_distributions(
                 f"({time.perf_counter() - started:.0f} s so far)")
             env = dict(os.environ)
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_project_root()), env.get("PYTHONPATH")]))
-            finished = subprocess.run(command, cwd=_project_root(), env=env, stdout=sys.stderr, stderr=None)
-            if finished.returncode != 0:
-                raise FoldError(f"{head}: `python -m training.train` exited with code {finished.returncode}; its "
+            # the training script's lines go through `log` too (a caller's stream may be no real file)
+            with subprocess.Popen(command, cwd=_project_root(), env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, errors="replace") as child:
+                for line in child.stdout:
+                    if line.strip():
+                        say(f"{head}: {line.rstrip()}")
+            if child.returncode != 0:
+                raise FoldError(f"{head}: `python -m training.train` exited with code {child.returncode}; its "
                                 f"run folder is {fold_dir} (run label-issues again to retry this fold)")
             tagger = Tagger.from_pretrained(fold_dir, device=device, dtype="float32")
             held_out = sentence_distributions(tagger, [sentences[i] for i in held], labels, batch_size=batch_size)
