@@ -3,7 +3,7 @@
 Subpackages by concept; imports run one way, from left to right and never back
 (``tests/test_layout.py`` checks it)::
 
-    settings -> errors -> data -> text -> modeling -> runs -> tagging -> evaluation -> views -> localizer -> cli
+    settings -> errors -> data -> text -> modeling -> runs -> tagging -> evaluation -> quality -> views -> localizer -> cli
 
 - `data`: CoNLL files, the conllpp DatasetDict and its download, labels and IOB schemes, statistics.
 - `text`: raw text -> words and sentences with exact character offsets.
@@ -14,6 +14,8 @@ Subpackages by concept; imports run one way, from left to right and never back
   run folder's best checkpoint.
 - `tagging`: the Tagger (text -> entity spans) and bulk tagging of files.
 - `evaluation`: metrics with conlleval semantics (seen/unseen too), scoring a checkpoint, span errors.
+- `quality`: label errors of a dataset (cleanlab on out-of-sample distributions, K-fold), their
+  review file and the corrected CoNLL export.
 - `views`: pure helpers the dashboard draws from: span HTML, pandas tables, guards on visitor input.
 - `localizer`: rewrite people, places and organisations from one country's context to another's,
   and the word vectors it ranks with.
