@@ -112,3 +112,25 @@ def test_kfold_trains_each_fold_once_and_resumes(tiny_run, conllpp_dir, tmp_path
     assert (folds / "fold-1" / "held-out.npz").stat().st_mtime_ns == first
     again = [json.loads(line) for line in (tmp_path / "k.jsonl").read_text().splitlines()]
     assert sorted(line["sentence"] for line in again) == list(range(24))
+
+
+@pytest.mark.slow
+def test_training_accepts_a_corrected_file(conllpp_dir, tmp_path):
+    from conftest import tiny_run_args
+
+    from nerlib.quality.review import ReviewFile, export_corrected
+    from training.train import main as train
+
+    source = tmp_path / "source.txt"
+    chosen = write_sample(conllpp_dir, source, 40)
+    review = ReviewFile(tmp_path / "review.jsonl", source)
+    index = next(i for i, s in enumerate(chosen) if "B-LOC" in s.ner_tags)
+    review.record(index, "accept", [t.replace("LOC", "ORG") for t in chosen[index].ner_tags])
+    data = tmp_path / "corrected"
+    data.mkdir()
+    export_corrected(source, review.state(), data / "train.txt")
+    write_sample(conllpp_dir, data / "dev.txt", 20, start=200)
+    run = train(tiny_run_args(data, tmp_path / "run", "--no-test", "--eval-steps", "0"))
+    assert (Path(run) / "checkpoints" / "best").is_dir()
+    trained = read_conll(data / "train.txt")
+    assert "B-ORG" in trained[index].ner_tags and "B-LOC" not in trained[index].ner_tags
