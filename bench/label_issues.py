@@ -51,16 +51,17 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def inject_noise(given: list[list[str]], tokens: list[list[str]], share: float, seed: int) -> tuple[list[list[str]], list[str]]:
-    """Corrupt ``share`` of the entities (kinds in equal shares); returns the new tags and the kind
-    of each corruption made."""
+def inject_noise(given: list[list[str]], tokens: list[list[str]], share: float,
+                 seed: int) -> tuple[list[list[str]], list[tuple[int, str]]]:
+    """Corrupt ``share`` of the entities (kinds in equal shares, at most one per sentence); returns
+    the new tags and the sentence and kind of each corruption made."""
     from nerlib.data.labels import entity_spans, to_iob2
 
     rng = random.Random(seed)
     noisy = [list(tags) for tags in given]
     entities = [(s, span) for s, tags in enumerate(given) for span in entity_spans(tags)]
     wanted = round(share * len(entities))
-    made: list[str] = []
+    made: list[tuple[int, str]] = []
     order = list(range(len(entities)))
     rng.shuffle(order)
     touched: set[int] = set()
@@ -117,7 +118,7 @@ def inject_noise(given: list[list[str]], tokens: list[list[str]], share: float, 
                         tags[span.start + 1] = f"B-{span.label}"
                 noisy[s] = to_iob2(tags)
             touched.add(s)
-            made.append(kind)
+            made.append((s, kind))
             break
     return noisy, made
 
@@ -181,9 +182,14 @@ def main() -> None:
             for issue in issues:
                 quality[issue.sentence] = issue.quality
             row[name] = ranking_metrics(corrupted, -quality)
-        kinds = {kind: made.count(kind) for kind in KINDS}
+        kinds = {kind: sum(1 for _, k in made if k == kind) for kind in KINDS}
+        ours = np.zeros(len(sentences))
+        for issue in find_sentence_issues(tokens, noisy, probabilities, labels):
+            ours[issue.sentence] = issue.quality
+        top = set(np.lexsort((np.arange(len(ours)), ours))[: int(corrupted.sum())].tolist())
+        found = {kind: sum(1 for s, k in made if k == kind and s in top) / max(1, kinds[kind]) for kind in KINDS}
         results["levels"][f"{level:g}"] = {"corrupted_sentences": int(corrupted.sum()), "kinds": kinds,
-                                           "detectors": row}
+                                           "ours_recall_at_k_by_kind": found, "detectors": row}
         print(f"\nnoise {level:.0%} of entities: {int(corrupted.sum())} corrupted sentences of {len(sentences)} "
               f"({', '.join(f'{k} {v}' for k, v in kinds.items())})")
         print(f"  {'detector':<46}{'AUROC':>7}{'AUPRC':>7}{'P@k':>7}   vs baseline AUPRC")
@@ -191,6 +197,8 @@ def main() -> None:
         for name, figures in sorted(row.items(), key=lambda item: (item[0] != "ours", item[0] != "baseline", item[0])):
             ratio = f"{figures['auprc'] / base:.2f}x" if base else "-"
             print(f"  {name:<46}{figures['auroc']:>7.3f}{figures['auprc']:>7.3f}{figures['p_at_k']:>7.3f}   {ratio}")
+        print("  ours, share of each kind's sentences in the top k: "
+              + ", ".join(f"{kind} {share:.2f}" for kind, share in found.items()))
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
