@@ -48,6 +48,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=13, help="seed of the noise")
     parser.add_argument("--limit", type=int, help="use only the first N sentences")
     parser.add_argument("--json-out", help="also write the figures to this JSON file")
+    parser.add_argument("--distributions", help="an .npz file: read the distributions from it when it exists, "
+                                                "else compute and save them there (reruns skip the model)")
     return parser.parse_args()
 
 
@@ -157,13 +159,21 @@ def main() -> None:
     tagger = Tagger.from_pretrained(args.model, device="cpu", dtype="float32")
     labels = list(tagger.labels)
     started = time.perf_counter()
-    probabilities = sentence_distributions(tagger, sentences, labels)
+    if args.distributions and Path(args.distributions).is_file():
+        with np.load(args.distributions) as saved:
+            offsets = np.concatenate([[0], np.cumsum(saved["lengths"])])
+            probabilities = [saved["probabilities"][offsets[i]:offsets[i + 1]] for i in range(len(sentences))]
+    else:
+        probabilities = sentence_distributions(tagger, sentences, labels)
+        if args.distributions:
+            np.savez(args.distributions, lengths=np.array([len(p) for p in probabilities]),
+                     probabilities=np.concatenate(probabilities))
     read_seconds = time.perf_counter() - started
     tokens = [list(s.tokens) for s in sentences]
     clean = [list(s.ner_tags) for s in sentences]
     predicted = [[labels[i] for i in p.argmax(axis=1)] for p in probabilities]
     print(f"{source}: {len(sentences)} sentences, {sum(map(len, tokens))} words; model {args.model} read them in "
-          f"{read_seconds:.1f} s (one pass, CPU)")
+          f"{read_seconds:.1f} s (one pass, CPU{'; distributions from ' + args.distributions if args.distributions else ''})")
     detectors = [("ours", DEFAULT_TOKEN_METHOD, DEFAULT_SENTENCE_METHOD)] + [
         (f"cleanlab-{t}-{m}", t, m) for t in TOKEN_METHODS for m in SENTENCE_METHODS
         if (t, m) != (DEFAULT_TOKEN_METHOD, DEFAULT_SENTENCE_METHOD)]
