@@ -1,6 +1,6 @@
 """Entry point: ``streamlit run dashboard`` (from the repository root).
 
-Registers the five pages with ``st.navigation``; each page is a thin script in ``views/`` that
+Registers the pages with ``st.navigation``; each page is a thin script in ``views/`` that
 reads widget state, calls ``nerlib`` through the cached loaders in ``dashboard.loaders`` (tables
 from ``nerlib.views.tables``, shared widgets from ``dashboard.widgets``), and draws. Before the page runs,
 ``session.hold_kept_widgets()`` keeps the values of the widgets pages mark with ``session.keep``,
@@ -32,6 +32,7 @@ PAGES = [
     st.Page(VIEWS / "tagger.py", title="Tagger", icon=":material/edit_note:"),
     st.Page(VIEWS / "localizer.py", title="Localizer", icon=":material/translate:"),
     st.Page(VIEWS / "errors.py", title="Errors", icon=":material/bug_report:"),
+    st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare_arrows:"),
 ]
 
 page = st.navigation(PAGES)

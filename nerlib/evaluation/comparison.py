@@ -195,18 +195,20 @@ def check_same_labels(a: RunChoice, b: RunChoice) -> None:
 def _saved_predictions(choice: RunChoice, sentences: Sequence[ConllSentence], split: str | None) -> list | None:
     """The run folder's predictions of these very sentences by this checkpoint, else None.
 
-    Training writes ``predictions/{validation,test}.conll`` with the best checkpoint (the file
-    newer than it); they are used when their words and gold tags equal the requested sentences'.
+    Training writes ``predictions/validation.conll`` whenever the best checkpoint changes and
+    ``predictions/test.conll`` with the best checkpoint at the end. A file is used when its F1
+    equals the F1 training recorded for the best checkpoint on that split (so it is that
+    checkpoint's, not an earlier one's) and its words and gold tags equal the requested sentences'.
     """
-    from nerlib.runs.folder import BEST, CHECKPOINT_FILE, read_predictions
+    from nerlib.runs.folder import BEST, read_predictions
 
     if split is None or choice.checkpoint.name != BEST or split not in choice.run.predictions:
         return None
-    file = choice.run.predictions[split]
+    recorded = (choice.checkpoint.metrics if split == "validation" else (choice.run.test_metrics or {})).get("f1")
+    if recorded is None:
+        return None
     try:
-        if file.stat().st_mtime_ns < (choice.checkpoint.path / CHECKPOINT_FILE).stat().st_mtime_ns:
-            return None  # written before the current best: another checkpoint's
-        saved = read_predictions(file)
+        saved = read_predictions(choice.run.predictions[split])
     except (OSError, ValueError):
         return None
     if len(saved.tokens) < len(sentences):
@@ -214,6 +216,12 @@ def _saved_predictions(choice: RunChoice, sentences: Sequence[ConllSentence], sp
     for index, sentence in enumerate(sentences):
         if saved.tokens[index] != list(sentence.tokens) or saved.gold[index] != list(sentence.ner_tags):
             return None
+    try:
+        f1 = f1_from_counts(unit_counts(saved.gold, saved.predicted).sum(axis=0))[-1]
+    except ValueError:
+        return None
+    if not abs((0.0 if math.isnan(f1) else f1) - float(recorded)) < 1e-6:
+        return None  # another checkpoint's predictions
     return saved.predicted[: len(sentences)]
 
 
