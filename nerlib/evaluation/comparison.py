@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from nerlib.data.conll import ConllSentence
-from nerlib.data.labels import entity_spans
+from nerlib.data.labels import entity_spans, to_iob2
 from nerlib.evaluation.significance import (
     ALL,
     approximate_randomization,
@@ -222,7 +222,9 @@ def _saved_predictions(choice: RunChoice, sentences: Sequence[ConllSentence], sp
         return None
     if not abs((0.0 if math.isnan(f1) else f1) - float(recorded)) < 1e-6:
         return None  # another checkpoint's predictions
-    return saved.predicted[: len(sentences)]
+    # training saves raw argmax tags (an I-X may open an entity); the tagger writes IOB2: the same
+    # entities either way, written the tagger's way so the two sources read alike
+    return [to_iob2(tags) for tags in saved.predicted[: len(sentences)]]
 
 
 @dataclass
