@@ -41,8 +41,8 @@ run_a = c1.selectbox("Run A", names, index=names.index(default[0]), key=session.
 run_b = c2.selectbox("Run B", names, index=names.index(default[1]), key=session.keep("compare_b", names))
 split = c3.segmented_control("Split", ["validation", "test"], default="test", required=True,
                              key=session.keep("compare_split"))
-size = c4.segmented_control("Sentences", list(SIZES), default="all", required=True, key=session.keep("compare_size"),
-                            format_func=lambda n: "all" if n == "all" else f"first {int(n):,}",
+size = c4.segmented_control("Sentences (first N)", list(SIZES), default="all", required=True,
+                            key=session.keep("compare_size"), format_func=lambda n: n if n == "all" else f"{int(n):,}",
                             help="Each run tags once per choice (or its saved predictions are read); then cached.")
 session.to_url(a=run_a, b=run_b, split=split, n=size)
 
