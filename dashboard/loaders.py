@@ -166,6 +166,21 @@ def evaluation(source: str, split: str, limit: int | None):
     return _evaluation(source, checkpoint_stamp(source), split, limit)
 
 
+@st.cache_data(show_spinner="Comparing the two runs (each tags once; cached afterwards) ...", max_entries=8)
+def _comparison(run_a: str, run_b: str, split: str, limit: int | None, signature: tuple):
+    from nerlib.evaluation.comparison import compare_runs
+
+    return compare_runs(run_a, run_b, split, limit=limit)
+
+
+def comparison(run_a: str, run_b: str, split: str, limit: int | None = None):
+    """``nerlib.evaluation.comparison.compare_runs`` of two run folders on ``split`` (its first
+    ``limit`` sentences, or all; 1,000 resamples, seed 0), cached by the runs, split, limit and the
+    runs' files (re-run when either changes). Raises what ``compare_runs`` raises
+    (``CompareError``, ``CheckpointError``, ``OSError``)."""
+    return _comparison(run_a, run_b, split, limit, runs_signature(runs_dir()))
+
+
 # --------------------------------------------------------------------------- localizer
 
 

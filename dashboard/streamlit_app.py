@@ -33,6 +33,7 @@ PAGES = [
     st.Page(VIEWS / "localizer.py", title="Localizer", icon=":material/translate:"),
     st.Page(VIEWS / "errors.py", title="Errors", icon=":material/bug_report:"),
     st.Page(VIEWS / "quality.py", title="Data quality", icon=":material/rule:"),
+    st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare_arrows:"),
 ]
 
 page = st.navigation(PAGES)

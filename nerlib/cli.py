@@ -1,4 +1,4 @@
-"""Command line: ``python -m nerlib tag``, ``python -m nerlib evaluate`` and ``python -m nerlib push``.
+"""Command line: ``python -m nerlib tag``, ``evaluate``, ``push`` and ``compare``.
 
 Examples::
 
@@ -7,6 +7,7 @@ Examples::
     python -m nerlib tag -m runs/minilm --file story.txt --whole-file --words
     python -m nerlib evaluate runs/minilm test --predictions test.conll --errors errors.csv
     python -m nerlib push runs/minilm my-name/conllpp-minilm    # best checkpoint + model card to the Hub
+    python -m nerlib compare runs/minilm-seed1 runs/minilm-seed2 test   # difference, 95% CI, p-value
 
 ``tag`` writes one JSON object per input text (JSON lines, in input order):
 ``{"text": ..., "entities": [{"text", "label", "start", "end", "score"}]}`` with character offsets
@@ -145,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="print the traceback under an error line (also NERLIB_DEBUG=1); anywhere on the "
                              "command line")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{tag,evaluate,push,label-issues}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{tag,evaluate,push,label-issues,compare}")
 
     tag = commands.add_parser(
         "tag", help="tag text, print JSON lines",
@@ -192,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seen-from", default="train",
                           help="training split or CoNLL file whose entities count as seen, for the seen/unseen "
                                "scores (default: train; 'none' to skip)")
+    evaluate.add_argument("--partial", action="store_true",
+                          help="add the partial-match scores (nervaluate's strict / exact / partial / ent_type "
+                               "schemes; needs the compare extra)")
     _add_model_options(evaluate, default_dtype="float32")  # scores equal the training script's
 
     push = commands.add_parser(
@@ -206,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--card-only", action="store_true",
                       help="only write the model card into the checkpoint folder; upload nothing")
     _add_label_issues_parser(commands)
+    _add_compare_parser(commands)
     return parser
 
 
@@ -612,12 +617,21 @@ def run_evaluate(args: argparse.Namespace, stdout: TextIO) -> int:
         result.write_predictions(args.predictions)
     if args.errors:
         result.errors.to_csv(args.errors, index=False)
+    partial = None
+    if args.partial:
+        from nerlib.evaluation.partial import partial_match
+
+        partial = partial_match(result.gold, result.predicted)
     if args.json:
         payload = {"checkpoint": result.checkpoint, "data": result.source, "metrics": result.metrics.to_dict(),
                    "errors": {k: int(v) for k, v in result.error_counts().items()}}
+        if partial is not None:
+            payload["partial"] = _json_records(partial)
         stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
         stdout.write(format_table(result) + "\n")
+        if partial is not None:
+            stdout.write("\n" + format_partial(partial) + "\n")
     return 0
 
 
@@ -652,6 +666,150 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             return run_push(args, stdout or sys.stdout)
         if args.command == "label-issues":
             return run_label_issues(args, stdout or sys.stdout)
+        if args.command == "compare":
+            return run_compare(args, stdout or sys.stdout)
         return run_evaluate(args, stdout or sys.stdout)
 
     return run_command(work, argv)
+
+
+# --- compare: two runs side by side (kept together at the end of the module) ---
+
+
+def _add_compare_parser(commands) -> None:
+    compare = commands.add_parser(
+        "compare", help="compare two runs: F1 difference, 95% interval, p-value, sentence diff",
+        description="Score two training runs on the same sentences: P/R/F1 per type of each, the F1 "
+                    "difference (B - A) with a 95%% paired-bootstrap interval (whole documents resampled "
+                    "when the file has -DOCSTART- lines) and an approximate-randomization p-value, the "
+                    "seed spread of runs that differ only in the seed, the sentences only one run gets "
+                    "right, and nervaluate's partial-match scores. A finished run is compared at its best "
+                    "checkpoint, an unfinished one at its last complete checkpoint.",
+    )
+    compare.add_argument("run_a", metavar="RUN_A", help="a training run folder or a run name in $NERLIB_RUNS_DIR")
+    compare.add_argument("run_b", metavar="RUN_B", help="the other run")
+    compare.add_argument("data", nargs="?", default="test",
+                         help="train, validation (or dev), test, or a path to a CoNLL file (default: test)")
+    compare.add_argument("--data-dir", help="folder with conllpp_{train,dev,test}.txt")
+    compare.add_argument("--resamples", type=_positive_int, default=1000,
+                         help="bootstrap resamples and randomization rounds (default 1000)")
+    compare.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
+    compare.add_argument("--limit", type=_positive_int, help="compare on the first N sentences only")
+    compare.add_argument("--json", action="store_true", help="print everything as JSON (for scripts)")
+    compare.add_argument("--sentences", type=int, default=5, metavar="N",
+                         help="list N sentences of each diff category (default 5; 0: none)")
+    compare.add_argument("--recompute", action="store_true",
+                         help="tag with both checkpoints even when a run folder saved predictions of these sentences")
+    compare.add_argument("--batch-size", type=_positive_int, default=None, help="windows per forward pass")
+    compare.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
+
+
+def _json_records(frame) -> list[dict]:
+    from nerlib.evaluation.comparison import _json_ready
+
+    return _json_ready(frame.to_dict("records"))
+
+
+def _pct(value: float, width: int = 7, sign: bool = False) -> str:
+    import math
+
+    if value is None or not math.isfinite(value):
+        return f"{'n/a':>{width}}"
+    return f"{100 * value:>{'+' if sign else ''}{width or ''}.2f}"
+
+
+def format_partial(table) -> str:
+    """nervaluate's schemes as ``evaluate --partial`` prints them: one block per scheme, a row per
+    type (percentages; n/a where undefined)."""
+    columns = ("correct", "incorrect", "partial", "missed", "spurious")
+    run_column = "run" in table.columns
+    head = f"{'run  ' if run_column else ''}{'scheme':<9}{'type':<6}" + "".join(f"{c:>10}" for c in columns)
+    lines = ["partial match (nervaluate)", head + f"{'P':>8}{'R':>8}{'F1':>8}"]
+    for row in table.itertuples(index=False):
+        lead = f"{row.run:<5}" if run_column else ""
+        lines.append(lead + f"{row.scheme:<9}{row.type:<6}" + "".join(f"{getattr(row, c):>10d}" for c in columns)
+                     + _pct(row.precision, 8) + _pct(row.recall, 8) + _pct(row.f1, 8))
+    return "\n".join(lines)
+
+
+def _category(name: str) -> str:
+    """``only_a_right`` -> ``only A right``."""
+    return " ".join(part.upper() if part in ("a", "b") else part for part in name.split("_"))
+
+
+def format_comparison(comparison, sentences: int = 5) -> str:
+    """The report ``compare`` prints: the two runs, the score table with the difference, its 95%
+    interval, p-value and seed spread, the sentence diff counts and examples, the partial-match
+    table and notes (percentages; n/a where undefined)."""
+    from nerlib.evaluation.comparison import DIFF_CATEGORIES
+
+    c = comparison
+    how = lambda reused: "predictions saved by training" if reused else "tagged now"  # noqa: E731
+    lines = [f"A: {c.run_a} ({how(c.reused_a)})", f"B: {c.run_b} ({how(c.reused_b)})",
+             f"data: {c.source}, {c.sentences} sentences; {c.resamples} bootstrap resamples and randomization "
+             f"rounds over {c.units} {c.unit_kind}, seed {c.seed}", ""]
+    head = (f"{'type':<6}{'support':>8}{'P A':>7}{'R A':>7}{'F1 A':>7}{'P B':>7}{'R B':>7}{'F1 B':>7}"
+            f"{'B-A':>8}  {'95% CI':<17}{'p':>7}  seed sd A/B")
+    lines.append(head)
+    for row in c.scores.itertuples(index=False):
+        if row.type == "ALL":
+            lines.append("-" * len(head))
+        interval = f"[{_pct(row.ci_low, 0, True)}, {_pct(row.ci_high, 0, True)}]" \
+            if row.ci_low == row.ci_low else "n/a"
+        p_value = f"{row.p_value:>7.3f}" if row.p_value == row.p_value else f"{'n/a':>7}"
+        lines.append(f"{row.type:<6}{row.support:>8d}{_pct(row.precision_a)}{_pct(row.recall_a)}{_pct(row.f1_a)}"
+                     f"{_pct(row.precision_b)}{_pct(row.recall_b)}{_pct(row.f1_b)}{_pct(row.difference, 8, True)}"
+                     f"  {interval:<17}{p_value}  {_pct(row.seed_sd_a, 0).strip()}/{_pct(row.seed_sd_b, 0).strip()}")
+    lines.append("(percent; B-A = F1(B) - F1(A); seed sd: standard deviation of the recorded test F1 over the runs "
+                 "differing only in the seed: "
+                 f"A {len(c.spread_runs_a)} run(s), B {len(c.spread_runs_b)} run(s))")
+    counts = c.diff_counts()
+    lines += ["", "sentences: " + ", ".join(f"{_category(k)} {n}" for k, n in counts.items())]
+    for category in DIFF_CATEGORIES[:3]:
+        rows = c.diff[c.diff.category == category].head(max(sentences, 0))
+        for row in rows.itertuples(index=False):
+            shown = lambda spans: ", ".join(f"{s['text']}/{s['label']}" for s in spans) or "-"  # noqa: E731
+            lines.append(f"  {_category(category)} #{row.sentence} (line {row.line}): {row.text[:100]}")
+            lines.append(f"    gold {shown(row.gold)} | A {shown(row.a)} | B {shown(row.b)}")
+    if not c.partial.empty:
+        lines += ["", format_partial(c.partial)]
+    lines += [f"note: {note}" for note in c.notes]
+    return "\n".join(lines)
+
+
+def run_compare(args: argparse.Namespace, stdout: TextIO) -> int:
+    """``compare``: score two runs on the same sentences and print the report (or JSON).
+
+    Parameters
+    ----------
+    args:
+        The parsed ``compare`` arguments.
+    stdout:
+        Where the report goes.
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    nerlib.evaluation.comparison.CompareError
+        For a folder that is no run, a run without a checkpoint, or runs with different label sets.
+    UsageError
+        When the device is not available or the data holds no sentences.
+    """
+    from nerlib.evaluation.comparison import compare_runs
+
+    check_device(args.device)
+    _quiet_transformers()
+    comparison = compare_runs(args.run_a, args.run_b, args.data, data_dir=args.data_dir, resamples=args.resamples,
+                              seed=args.seed, batch_size=args.batch_size, device=args.device,
+                              reuse=not args.recompute, limit=args.limit)
+    for note in comparison.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        stdout.write(json.dumps(comparison.to_dict(), indent=2) + "\n")
+    else:
+        stdout.write(format_comparison(comparison, args.sentences) + "\n")
+    return 0

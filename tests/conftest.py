@@ -59,3 +59,18 @@ def tiny_run(conllpp_dir, tmp_path_factory) -> Path:
     from training.train import main
 
     return main(tiny_run_args(conllpp_dir, tmp_path_factory.mktemp("runs") / "tiny"))
+
+
+@pytest.fixture(scope="session")
+def two_tiny_runs(tiny_run, conllpp_dir, tmp_path_factory) -> Path:
+    """A runs folder holding two tiny runs that differ only in the seed: ``tiny`` (a copy of
+    :func:`tiny_run`, seed 1) and ``tiny-seed2`` (the same options, seed 2); for comparisons and
+    seed spreads. Kept apart from ``tiny_run``'s folder so that tests reading that folder see one run."""
+    import shutil
+
+    from training.train import main
+
+    runs = tmp_path_factory.mktemp("two-runs")
+    shutil.copytree(tiny_run, runs / "tiny")
+    main(tiny_run_args(conllpp_dir, runs / "tiny-seed2", "--seed", "2"))
+    return runs

@@ -20,6 +20,8 @@ Public API
   ``original -> replacement`` (the localizer view).
 - ``render_comparison(words, gold, pred) -> str``: gold and predicted spans one above the other;
   spans that do not match exactly are outlined.
+- ``render_runs_comparison(words, gold, {"A": spans, "B": spans}) -> str``: gold above several
+  runs' spans (the Compare view).
 - ``render_legend(labels=ENTITY_TYPES) -> str``: the colour legend.
 - ``parse_marked(text) -> (plain, [(start, end, type)])``: entities typed by hand as
   ``[Paris](LOC)`` (the localizer's input without a tagger).
@@ -343,6 +345,52 @@ def render_comparison(
         f'<span class="side">{html.escape(sides[0])}</span>{gold_html}'
         f'<span class="side">{html.escape(sides[1])}</span>{pred_html}'
     )
+    return (STYLE if include_style else "") + f'<div class="nerd-cmp">{body}</div>'
+
+
+def render_runs_comparison(
+    words: Sequence[str],
+    gold: Iterable[Any],
+    runs: dict[str, Iterable[Any]],
+    *,
+    include_style: bool = True,
+) -> str:
+    """HTML showing gold spans above the spans of several runs (the Compare view's A and B).
+
+    Each run's span with no identical gold span is outlined dashed (``wrong``); a gold span that
+    some run missed is outlined dotted (``missed``) in the gold row.
+
+    Parameters
+    ----------
+    words:
+        The sentence's words.
+    gold:
+        The gold spans over word indices.
+    runs:
+        Row name (escaped) -> that run's spans.
+    include_style:
+        As in :func:`render_words`.
+
+    Returns
+    -------
+    str
+        An HTML fragment: a grid with one row for gold and one per run.
+
+    >>> html_text = render_runs_comparison(["<b>"], [DisplaySpan(0, 1, "PER")], {"A": [], "B": []},
+    ...                                    include_style=False)
+    >>> "&lt;b&gt;" in html_text and "<b>" not in html_text, html_text.count('class="side"')
+    (True, 3)
+    """
+    gold_spans = [_as_display_span(s) for s in gold]
+    run_spans = {name: [_as_display_span(s) for s in spans] for name, spans in runs.items()}
+    key = lambda s: (s.start, s.end, _entity_type(s.label))  # noqa: E731
+    gold_keys = {key(s) for s in gold_spans}
+    found_by_all = set.intersection(*({key(s) for s in spans} for spans in run_spans.values())) if run_spans else set()
+    rows = [("gold", [s if key(s) in found_by_all else _with_status(s, "missed") for s in gold_spans], False)]
+    rows += [(name, [s if key(s) in gold_keys else _with_status(s, "wrong") for s in spans], False)
+             for name, spans in run_spans.items()]
+    body = "".join(f'<span class="side">{html.escape(name)}</span>'
+                   + render_words(words, spans, show_score=score, include_style=False) for name, spans, score in rows)
     return (STYLE if include_style else "") + f'<div class="nerd-cmp">{body}</div>'
 
 

@@ -246,3 +246,79 @@ def sentence_index(dataset) -> pd.DataFrame:
         types.append(" ".join(sorted({s.label for s in spans})))
         counts.append(len(spans))
     return pd.DataFrame({"text": texts, "types": types, "entities": counts})
+
+
+# --------------------------------------------------------------------------- the Compare view
+
+
+def run_score(run: Run) -> float | None:
+    """A run's F1 for ranking: its recorded test F1, else its best checkpoint's validation F1."""
+    if run.test_metrics and run.test_metrics.get("f1") is not None:
+        return float(run.test_metrics["f1"])
+    return run.best.f1 if run.best is not None else None
+
+
+def comparable_runs(runs: Sequence[Run]) -> list[Run]:
+    """The runs a comparison can use: readable, with at least one complete checkpoint."""
+    return [run for run in runs if not run.damaged and (run.best is not None or run.checkpoints)]
+
+
+def best_two_runs(runs: Sequence[Run]) -> tuple[str, str] | None:
+    """The names of the two highest-scoring different runs (see :func:`run_score`; unscored runs
+    last, then in the given order), or None with fewer than two comparable runs.
+
+    The better one is A, the runner-up B, so ``B - A`` reads as what the runner-up loses.
+    """
+    candidates = comparable_runs(runs)
+    if len(candidates) < 2:
+        return None
+    ranked = sorted(enumerate(candidates), key=lambda item: (run_score(item[1]) is None,
+                                                             -(run_score(item[1]) or 0.0), item[0]))
+    return ranked[0][1].name, ranked[1][1].name
+
+
+def comparison_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """The Compare view's score table: F1 of A and B, B - A, the 95% interval and p-value, the
+    seed spreads and support, in percent (one decimal place of a percentage kept as a number).
+
+    Parameters
+    ----------
+    scores:
+        :attr:`nerlib.evaluation.comparison.Comparison.scores`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``type``, ``support``, ``P A``, ``R A``, ``F1 A``, ``P B``, ``R B``, ``F1 B``,
+        ``B - A``, ``95% CI``, ``p``, ``seed sd A``, ``seed sd B`` (None where undefined).
+    """
+    def pct(value: Any) -> float | None:
+        return None if value is None or value != value else round(100 * float(value), 2)
+
+    def interval(low: Any, high: Any) -> str:
+        return "n/a" if low != low or high != high else f"[{100 * low:+.2f}, {100 * high:+.2f}]"
+
+    rows = [{"type": r.type, "support": int(r.support), "P A": pct(r.precision_a), "R A": pct(r.recall_a),
+             "F1 A": pct(r.f1_a), "P B": pct(r.precision_b), "R B": pct(r.recall_b), "F1 B": pct(r.f1_b),
+             "B - A": pct(r.difference), "95% CI": interval(r.ci_low, r.ci_high),
+             "p": None if r.p_value != r.p_value else round(float(r.p_value), 4),
+             "seed sd A": pct(r.seed_sd_a), "seed sd B": pct(r.seed_sd_b)}
+            for r in scores.itertuples(index=False)]
+    return pd.DataFrame(rows)
+
+
+def filter_diff(diff: pd.DataFrame, categories: Sequence[str] = (), types: Sequence[str] = ()) -> pd.DataFrame:
+    """The rows of a sentence diff in ``categories`` (all when empty) that involve one of
+    ``types`` (all when empty).
+
+    >>> diff = pd.DataFrame({"category": ["only_a_right", "both_right"], "types": [["PER"], []]})
+    >>> len(filter_diff(diff, ["only_a_right"])), len(filter_diff(diff, types=["LOC"]))
+    (1, 0)
+    """
+    rows = diff
+    if categories:
+        rows = rows[rows["category"].isin(list(categories))]
+    if types:
+        wanted = set(types)
+        rows = rows[[bool(wanted & set(found)) for found in rows["types"]]]
+    return rows
