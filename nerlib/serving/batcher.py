@@ -77,12 +77,15 @@ class BatchStats:
         The most texts one call took.
     refused:
         Requests refused because the queue was full.
+    in_model:
+        Texts in the model call running now (0 when the model is idle).
     """
 
     batches: int = 0
     texts: int = 0
     largest_batch: int = 0
     refused: int = 0
+    in_model: int = 0
 
 
 @dataclass
@@ -117,6 +120,11 @@ class DynamicBatcher:
     def running(self) -> bool:
         """Whether requests are being taken (:meth:`start` ran, :meth:`stop` did not)."""
         return self._collector is not None and not self._collector.done()
+
+    @property
+    def waiting(self) -> int:
+        """Requests in the queue now."""
+        return 0 if self._queue is None else self._queue.qsize()
 
     async def start(self, function: Callable[[list[str]], list[Any]]) -> None:
         """Start taking requests for ``function`` (texts -> one result per text, in order).
@@ -204,6 +212,7 @@ class DynamicBatcher:
         if not batch:
             return
         texts = [text for request in batch for text in request.texts]
+        self.stats.in_model = len(texts)
         try:
             results = await loop.run_in_executor(self.executor, self._function, texts)
             if len(results) != len(texts):
@@ -213,6 +222,8 @@ class DynamicBatcher:
                 if not request.future.done():
                     request.future.set_exception(error)
             return
+        finally:
+            self.stats.in_model = 0
         self.stats.batches += 1
         self.stats.texts += len(texts)
         self.stats.largest_batch = max(self.stats.largest_batch, len(texts))

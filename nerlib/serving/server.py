@@ -10,9 +10,12 @@ connections, each holding at most ``max_body_bytes``, bound the memory requests 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -63,6 +66,26 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """While serving, SIGTERM ends like Ctrl-C. uvicorn shuts down gracefully on either (no new
+    connections, the requests in flight answered), then raises the signal again for the previous
+    handler: this one, so the command exits through its error boundary (status 130) rather than
+    being killed by the signal."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def serve(load: Callable[[], Any], *, host: str = "127.0.0.1", port: int = 8000,
           limits: ServiceLimits = ServiceLimits(), max_connections: int = DEFAULT_MAX_CONNECTIONS,
           log_level: str = "info", describe: str = "the model") -> None:
@@ -86,6 +109,8 @@ def serve(load: Callable[[], Any], *, host: str = "127.0.0.1", port: int = 8000,
 
     Raises
     ------
+    KeyboardInterrupt
+        After Ctrl-C or SIGTERM, once the server has shut down gracefully.
     OSError
         When the address cannot be bound.
     Exception
@@ -111,10 +136,11 @@ def serve(load: Callable[[], Any], *, host: str = "127.0.0.1", port: int = 8000,
     if not is_loopback(host):
         print(f"note: --host {host} is reachable from other machines; the service has no authentication "
               "(put it behind a proxy that has, see docs/serving.md)", file=sys.stderr, flush=True)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
+    with _sigterm_as_interrupt():
+        try:
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
     error = app.state.service.load_error
     if error is not None:
         raise error

@@ -378,7 +378,7 @@ def create_app(load: Callable[[], Any], limits: ServiceLimits = ServiceLimits(),
             "run": _run_of(getattr(tagger, "path", None)) if tagger is not None else None,
             "versions": _versions(),
             "limits": asdict(state.limits),
-            "batching": asdict(state.batcher.stats),
+            "batching": {**asdict(state.batcher.stats), "waiting": state.batcher.waiting},
             "uptime_seconds": round(time.time() - state.started, 1),
             "platform": f"{platform.system()} {platform.machine()}, Python {sys.version.split()[0]}",
         })
