@@ -39,6 +39,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from nerlib.serving import DEFAULT_MAX_BODY_BYTES
 from nerlib.serving.batcher import BatchLimits, DynamicBatcher, QueueFullError
@@ -338,6 +339,8 @@ def create_app(load: Callable[[], Any], limits: ServiceLimits = ServiceLimits(),
         except _BodyTooLarge:
             return _error(413, f"the request body is larger than {state.limits.max_body_bytes} bytes (the "
                                "service's --max-body-bytes); send fewer or shorter texts per request")
+        except ClientDisconnect:  # gone before the body arrived: nobody reads the answer
+            return _error(400, "the client closed the connection before the body was complete")
         parsed = _parse(body)
         if isinstance(parsed, Response):
             return parsed
