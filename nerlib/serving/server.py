@@ -24,7 +24,7 @@ from nerlib.serving.service import ServiceLimits, create_app
 
 __all__ = ["bind_socket", "is_loopback", "serve"]
 
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+GRACEFUL_SHUTDOWN_SECONDS = 30  # on SIGTERM, requests in flight get this long to be answered
 
 
 def is_loopback(host: str) -> bool:
@@ -128,6 +128,7 @@ def serve(load: Callable[[], Any], *, host: str = "127.0.0.1", port: int = 8000,
 
     app = create_app(load, limits, on_load_failure=stop_after_failure)
     config = uvicorn.Config(app, log_level=log_level, limit_concurrency=max_connections, timeout_keep_alive=5,
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
                             server_header=False, access_log=log_level in ("info", "debug"))
     server = uvicorn.Server(config)
     shown = f"[{host}]" if ":" in host else host
