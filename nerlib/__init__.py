@@ -3,7 +3,7 @@
 Subpackages by concept; imports run one way, from left to right and never back
 (``tests/test_layout.py`` checks it)::
 
-    settings -> errors -> data -> text -> modeling -> runs -> tagging -> evaluation -> quality -> views -> localizer -> cli
+    settings -> errors -> data -> text -> modeling -> runs -> tagging -> evaluation -> quality -> views -> localizer -> serving -> cli
 
 - `data`: CoNLL files, the conllpp DatasetDict and its download, labels and IOB schemes, statistics.
 - `text`: raw text -> words and sentences with exact character offsets.
@@ -19,6 +19,8 @@ Subpackages by concept; imports run one way, from left to right and never back
 - `views`: pure helpers the dashboard draws from: span HTML, pandas tables, guards on visitor input.
 - `localizer`: rewrite people, places and organisations from one country's context to another's,
   and the word vectors it ranks with.
+- `serving`: the tagger over HTTP (FastAPI, uvicorn): dynamic batching of concurrent requests,
+  bounded queue and body size, health, readiness and metadata endpoints.
 - top level: `settings` (environment variables and folders), `errors` (the one error boundary of
   every command, input errors naming file and line), `cli` (``python -m nerlib``),
   `old_paths` (the flat module paths of 0.1, kept for one release with a DeprecationWarning).

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 NERLIB = REPO / "nerlib"
 # Left to right; a module may import its own subpackage and anything to its left.
 LAYERS = ["settings", "errors", "old_paths", "data", "text", "modeling", "runs", "tagging", "evaluation", "quality", "views",
-          "localizer", "cli", "__main__"]
+          "localizer", "serving", "cli", "__main__"]
 
 
 def module_name(path: Path) -> str:

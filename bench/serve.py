@@ -1,0 +1,180 @@
+"""Benchmark: the HTTP service with dynamic batching against one-request-one-forward, same run.
+
+    NERLIB_DATA_DIR=../shared/data/conllpp python bench/serve.py --model runs/<run>
+
+Two servers of ``python -m nerlib serve`` run side by side on loopback, same model, same options,
+one torch thread each (``OMP_NUM_THREADS``, default 1):
+
+1. baseline, naive: ``--max-batch-size 1``: every request is its own model call, one at a time;
+2. ours, batched: ``--max-batch-size 32 --max-wait-ms 5`` (the defaults; ``--batch-size``,
+   ``--wait-ms`` change them).
+
+An async HTTP client (httpx) drives them at 1, 8 and 64 concurrent clients (``--clients``): each
+client posts ``{"text": sentence}`` and waits for the answer before sending its next, until
+``--requests`` requests are answered (80, 160 and 640 per round by default). Sentences are the CoNLL++ test split's, written as
+plain text (words joined by spaces), one per request, in order. The contenders take turns per
+level (naive, batched, naive, batched: ``--rounds``) after a warm-up, so a busy moment of a shared
+machine hits both; each contender's latencies and time are pooled over its rounds. Prints, per
+level and contender, requests/s and the p50 / p99 latency, then the ratios batched / naive.
+Before timing, it checks that both servers give identical answers for the first 200 sentences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="run folder, checkpoint folder or HF folder (default: newest run in $NERLIB_RUNS_DIR)")
+    parser.add_argument("--split", default="test", help="CoNLL++ split or CoNLL file for the texts (default test)")
+    parser.add_argument("--clients", default="1,8,64", help="concurrency levels (default 1,8,64)")
+    parser.add_argument("--requests", default="80,160,640",
+                        help="requests per round at each level of --clients (default 80,160,640)")
+    parser.add_argument("--rounds", type=int, default=2, help="turns per level for each contender (default 2)")
+    parser.add_argument("--batch-size", type=int, default=32, help="the batched server's --max-batch-size")
+    parser.add_argument("--wait-ms", type=float, default=5.0, help="the batched server's --max-wait-ms")
+    parser.add_argument("--dtype", default="float32", help="--dtype of both servers (default float32)")
+    parser.add_argument("--json-out", help="also write the figures to this JSON file")
+    return parser.parse_args()
+
+
+def start_server(model: str, *options: str) -> tuple[subprocess.Popen, str]:
+    """``python -m nerlib serve`` on a free port; returns the process and its URL once it is ready."""
+    import httpx
+
+    process = subprocess.Popen([sys.executable, "-m", "nerlib", "serve", model, "--port", "0", "--log-level",
+                                "warning", "--max-queue", "1024", *options],
+                               stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    line = process.stderr.readline()
+    match = re.search(r"on (http://[^ ]+) ", line)
+    if not match:
+        process.kill()
+        raise SystemExit(f"the server did not start: {line}{process.stderr.read()}")
+    url = match.group(1)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/ready", timeout=5).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise SystemExit(f"the server stopped: {process.stderr.read()}")
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{url} was not ready within 10 minutes")
+
+
+async def drive(url: str, texts: list[str], clients: int, requests: int) -> tuple[float, list[float]]:
+    """``clients`` concurrent clients post ``requests`` texts in all; returns (seconds, latencies)."""
+    import httpx
+
+    latencies: list[float] = []
+    next_index = 0
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal next_index
+        while next_index < requests:
+            text = texts[next_index % len(texts)]
+            next_index += 1
+            started = time.perf_counter()
+            response = await http.post("/tag", json={"text": text})
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        return time.perf_counter() - started, latencies
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    args = parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import httpx
+
+    from nerlib.evaluation.scoring import load_sentences
+
+    model = args.model
+    if model is None:
+        from nerlib.runs.checkpoints import latest_trained_run
+
+        run = latest_trained_run()
+        if run is None:
+            raise SystemExit("no trained run found; pass --model")
+        model = str(run)
+    sentences, source = load_sentences(args.split)
+    texts = [" ".join(s.tokens) for s in sentences]
+    levels = [int(n) for n in args.clients.split(",")]
+    counts = [int(n) for n in args.requests.split(",")]
+    if len(counts) != len(levels):
+        raise SystemExit(f"--requests gives {len(counts)} counts for {len(levels)} levels of --clients")
+    common = ["--dtype", args.dtype]
+    contenders = {
+        "naive": ["--max-batch-size", "1", *common],
+        "batched": ["--max-batch-size", str(args.batch_size), "--max-wait-ms", str(args.wait_ms), *common],
+    }
+    print(f"model {model}; texts: {source}, {len(texts)} sentences; {args.rounds} rounds of {args.requests} requests "
+          f"at {args.clients} clients; OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}", flush=True)
+    servers = {name: start_server(model, *options) for name, options in contenders.items()}
+    try:
+        check = texts[:200]
+        answers = {name: httpx.post(f"{url}/tag", json={"texts": check}, timeout=300).json()
+                   for name, (_, url) in servers.items()}
+        same = sum(a == b for a, b in zip(answers["naive"], answers["batched"]))
+        print(f"identical answers on the first {len(check)} sentences: {same}/{len(check)}", flush=True)
+        results: dict[int, dict[str, dict[str, float]]] = {}
+        for clients, requests in zip(levels, counts):
+            pooled: dict[str, tuple[float, list[float]]] = {name: (0.0, []) for name in servers}
+            for _, url in servers.values():  # warm-up: connections, first batches
+                asyncio.run(drive(url, texts[-500:], clients, min(2 * clients, 100)))
+            for _ in range(args.rounds):
+                for name, (_, url) in servers.items():
+                    seconds, latencies = asyncio.run(drive(url, texts, clients, requests))
+                    total, pool = pooled[name]
+                    pooled[name] = (total + seconds, pool + latencies)
+            results[clients] = {}
+            for name, (seconds, latencies) in pooled.items():
+                figures = {"requests_per_s": len(latencies) / seconds, "p50_ms": 1000 * statistics.median(latencies),
+                           "p99_ms": 1000 * percentile(latencies, 0.99), "requests": len(latencies)}
+                results[clients][name] = figures
+                print(f"{clients:>3} clients  {name:<8} {figures['requests_per_s']:8.1f} requests/s   "
+                      f"p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms   "
+                      f"({figures['requests']} requests)", flush=True)
+            naive, batched = results[clients]["naive"], results[clients]["batched"]
+            print(f"{clients:>3} clients  batched / naive: {batched['requests_per_s'] / naive['requests_per_s']:.2f}x "
+                  f"requests/s, p99 {batched['p99_ms'] / naive['p99_ms']:.2f}x", flush=True)
+        for name, (_, url) in servers.items():
+            stats = httpx.get(f"{url}/metadata").json()["batching"]
+            print(f"{name}: {stats['batches']} model calls for {stats['texts']} texts "
+                  f"(largest {stats['largest_batch']})")
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=60)
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps({"model": model, "source": source, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
