@@ -51,16 +51,17 @@ def train_two_runs(folder: Path) -> tuple[Path, Path]:
     return runs[0], runs[1]
 
 
-def timed(arguments: list[str]) -> float:
-    """Seconds one ``python -m nerlib`` command takes in this process (its output discarded)."""
+def timed(arguments: list[str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (this process) one ``python -m nerlib`` command takes here (its
+    output discarded). On a shared machine the CPU time is the steadier figure."""
     from nerlib.cli import main
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         code = main(arguments, stdout=io.StringIO())
     if code:
         raise SystemExit(f"python -m nerlib {' '.join(arguments)} failed with exit code {code}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def main() -> None:
@@ -84,15 +85,17 @@ def main() -> None:
         ("compare", ["compare", str(run_a), str(run_b), "test", "--json"]),
         ("compare --recompute", ["compare", str(run_a), str(run_b), "test", "--json", "--recompute"]),
     ):
-        measured[name] = min(timed(arguments) for _ in range(args.repeats))
+        timings = [timed(arguments) for _ in range(args.repeats)]
+        measured[name] = (min(t[0] for t in timings), min(t[1] for t in timings))
     from nerlib.evaluation.comparison import compare_runs
 
     detail = compare_runs(run_a, run_b, "test")
     baseline = measured["evaluate (baseline)"]
     print(f"runs: {run_a.name} vs {run_b.name}; data: test, {detail.sentences} sentences, "
           f"{detail.units} {detail.unit_kind}; 1000 resamples; best of {args.repeats}")
-    for name, seconds in measured.items():
-        print(f"{name:<22}{seconds:>8.2f} s   {seconds / baseline:>5.2f}x evaluate")
+    for name, (wall, cpu) in measured.items():
+        print(f"{name:<22}wall {wall:>6.2f} s {wall / baseline[0]:>5.2f}x evaluate   "
+              f"CPU {cpu:>6.2f} s {cpu / baseline[1]:>5.2f}x evaluate")
     parts = ", ".join(f"{k} {v:.2f} s" for k, v in detail.seconds.items())
     print(f"inside compare (saved predictions): {parts}; reused {detail.reused_a}/{detail.reused_b}")
 
