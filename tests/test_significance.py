@@ -201,3 +201,11 @@ def test_partial_match_counts_equal_nervaluate_on_one_document_per_sentence(test
             assert [row[k] for k in ("correct", "incorrect", "partial", "missed", "spurious")] == \
                 [result.correct, result.incorrect, result.partial, result.missed, result.spurious]
             assert row["f1"] == pytest.approx(result.f1, abs=1e-12)
+
+
+def test_without_nervaluate_the_error_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "nervaluate", None)  # what an install without the extra sees
+    with pytest.raises(ImportError, match=r"pip install 'ner-workbench\[compare\]'"):
+        partial_match([["B-PER"]], [["B-PER"]])
