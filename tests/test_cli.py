@@ -38,7 +38,7 @@ def call(*args: str, stdin: str = "") -> tuple[int, str]:
     return code, out.getvalue()
 
 
-@pytest.mark.parametrize("command", ["tag", "evaluate"])
+@pytest.mark.parametrize("command", ["tag", "evaluate", "compare"])
 def test_help(command):
     result = run_module(command, "--help")
     assert result.returncode == 0

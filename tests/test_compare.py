@@ -145,6 +145,14 @@ def test_a_folder_that_is_not_a_run_is_a_clear_error(runs, tmp_path):
     assert "Traceback" not in err
 
 
+def test_a_run_without_a_complete_checkpoint_is_a_clear_error(runs, tmp_path):
+    empty = tmp_path / "just-started"
+    empty.mkdir()
+    shutil.copy(runs / "tiny" / "run.json", empty / "run.json")
+    code, _, err = call("compare", str(runs / "tiny"), str(empty))
+    assert code == 1 and err.startswith("error: run just-started has no complete checkpoint yet (status stopped)")
+
+
 # --- the dashboard's Compare page ---
 
 

@@ -186,3 +186,26 @@ def test_a_file_without_gold_entities_has_undefined_scores_not_a_crash():
     assert comparison.to_dict()["scores"][-1]["f1_a"] is None  # JSON: null, not NaN
     strict = comparison.partial.set_index(["run", "scheme", "type"]).loc[("A", "strict", "ALL")]
     assert math.isnan(strict["f1"]) and strict["spurious"] == 1
+
+
+def test_partial_match_counts_equal_nervaluate_on_one_document_per_sentence(test_split):
+    from nervaluate import Evaluator
+
+    _, gold, predicted = test_split
+    table = partial_match(gold, predicted).set_index(["scheme", "type"])
+    direct = Evaluator(gold, predicted, tags=["LOC", "MISC", "ORG", "PER"], loader="list").evaluate()
+    for scheme in ("strict", "exact", "partial", "ent_type"):
+        for entity_type, result in [("ALL", direct["overall"][scheme]),
+                                    *((t, direct["entities"][t][scheme]) for t in direct["entities"])]:
+            row = table.loc[(scheme, entity_type)]
+            assert [row[k] for k in ("correct", "incorrect", "partial", "missed", "spurious")] == \
+                [result.correct, result.incorrect, result.partial, result.missed, result.spurious]
+            assert row["f1"] == pytest.approx(result.f1, abs=1e-12)
+
+
+def test_without_nervaluate_the_error_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "nervaluate", None)  # what an install without the extra sees
+    with pytest.raises(ImportError, match=r"pip install 'ner-workbench\[compare\]'"):
+        partial_match([["B-PER"]], [["B-PER"]])

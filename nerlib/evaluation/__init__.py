@@ -3,6 +3,9 @@
 - `metrics`: entity-level precision, recall and F1 with conlleval semantics, per type, and on
   entities seen / unseen in training.
 - `scoring`: scoring a checkpoint on a split or file, span errors, the per-sentence table.
+- `significance`: per-sentence counts, the paired bootstrap and approximate randomization.
+- `partial`: nervaluate's partial-match schemes (strict, exact, partial, ent_type).
+- `comparison`: two runs on the same sentences (``nerlib compare``, the Compare page).
 
 May import: `nerlib.settings`, `nerlib.data`, `nerlib.text`, `nerlib.modeling`, `nerlib.runs`,
 `nerlib.tagging`.
@@ -13,4 +16,5 @@ from nerlib.old_paths import package_exports
 __getattr__, __dir__ = package_exports(__name__, {
     "compute_metrics": "metrics", "EntityMetrics": "metrics",
     "evaluate_checkpoint": "scoring", "evaluate_sentences": "scoring", "EvaluationResult": "scoring",
+    "compare_runs": "comparison", "Comparison": "comparison", "partial_match": "partial",
 })
