@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from nerlib.views.guards import escape_markdown
+
 pytest.importorskip("cleanlab")
 
 REPO = Path(__file__).resolve().parent.parent
@@ -86,7 +88,7 @@ def test_review_loop_survives_a_reload_and_exports_exactly_the_accepted_change(r
     assert metric(at, "Flagged sentences") == "2" and metric(at, "Reviewed") == "0 / 2"
     shown = html_text(at)
     assert f"sentence #{WRONG_TYPE}" in shown and ">given<" in shown and ">suggested<" in shown
-    assert any("Rome ORG -> LOC (wrong type)" in m.value for m in at.markdown)
+    assert any(m.value == "- " + escape_markdown("Rome ORG -> LOC (wrong type)") for m in at.markdown)
 
     at.button(key="quality_accept").click().run()       # sentence 7: accept LOC
     assert not at.exception
