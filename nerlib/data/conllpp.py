@@ -15,10 +15,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import datasets
 
-from nerlib.data.conll import ConllSentence, read_conll
+from nerlib.data.conll import ConllSentence, read_conll, read_conll_stream
 from nerlib.data.labels import CHUNK_TAGS, ENTITY_TYPES, NER_LABELS, POS_TAGS, split_tag
 from nerlib.settings import DATA_DIR_ENV, cache_dir
 
@@ -405,3 +406,33 @@ def load_conll(path: str | Path, *, with_documents: bool = False) -> datasets.Da
     return datasets.DatasetDict(
         {name: sentences_to_dataset(sents, with_documents=with_documents, label_names=labels) for name, sents in read.items()}
     )
+
+
+def load_conll_stream(handle: BinaryIO, name: str, *, with_documents: bool = False) -> datasets.DatasetDict:
+    """CoNLL data from a binary stream (an upload) as a ``DatasetDict`` of one split.
+
+    Parsed a line at a time (:func:`nerlib.data.conll.read_conll_stream`): a line is held only up
+    to ``NERLIB_MAX_LINE_BYTES``, so a pathological upload (one huge line) ends in an error after
+    that many bytes instead of costing memory in proportion to the line; nothing is written to disk.
+
+    Parameters
+    ----------
+    handle:
+        The stream (e.g. Streamlit's ``UploadedFile``), read from where it stands.
+    name:
+        The upload's file name: messages name it, and the split is named after it (:func:`split_name`).
+    with_documents:
+        Add the ``document`` column.
+
+    Returns
+    -------
+    datasets.DatasetDict
+        One split.
+
+    Raises
+    ------
+    ConllFormatError
+        Naming ``name`` and the line, for a malformed, undecodable or too long line.
+    """
+    sentences = read_conll_stream(handle, name).sentences
+    return datasets.DatasetDict({split_name(Path(name)): sentences_to_dataset(sentences, with_documents=with_documents)})
