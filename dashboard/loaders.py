@@ -53,7 +53,7 @@ def uploaded_dataset(name: str, digest: str, _upload):
     ``nerlib.data.conll.ConllFormatError`` (path = the uploaded name) for a malformed line.
     """
     _upload.seek(0)
-    return load_conll_stream(_upload, Path(name).name or "upload.txt", with_documents=True)
+    return load_conll_stream(_upload, name or "upload.txt", with_documents=True)
 
 
 def load_source(source: str, upload=None):

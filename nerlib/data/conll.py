@@ -172,6 +172,9 @@ def read_conll_stream(handle: BinaryIO, name: str | Path) -> ConllFile:
     tokens: list[str] = []
     columns: list[list[str]] = []
     first_line = 0
+    # One str object per distinct word or tag: a file repeats them, and a str object costs several
+    # times its characters (an upload's peak memory, docs/benchmarks.md, "Uploads").
+    shared: dict[str, str] = {}
 
     def flush() -> None:
         """Append the sentence read so far (if any) to ``result`` and start a new one."""
@@ -196,7 +199,7 @@ def read_conll_stream(handle: BinaryIO, name: str | Path) -> ConllFile:
         if not text.strip():
             flush()
             continue
-        cells = _split_columns(text)
+        cells = [shared.setdefault(cell, cell) for cell in _split_columns(text)]
         if cells[0] == DOCSTART:
             flush()
             if seen_docstart or result.sentences:

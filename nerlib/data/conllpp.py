@@ -294,12 +294,44 @@ def sentences_to_dataset(
     if with_documents:
         features["document"] = standard["document"]
         columns["document"] = [s.document for s in sentences]
-    # ClassLabel columns are given as strings; encode them to ids explicitly.
+    return _arrow_dataset(columns, datasets.Features(features), [len(s) for s in sentences])
+
+
+def _arrow_dataset(columns: dict[str, list], features: datasets.Features, lengths: list[int]) -> datasets.Dataset:
+    """A Dataset of ``columns`` (one list per sentence for sequence columns) built as Arrow arrays
+    directly: each sequence column is one flat array plus the sentence offsets, and ClassLabel tags
+    are mapped to ids on the flat list. ``Dataset.from_dict`` converts nested Python lists instead,
+    and its default fingerprint pickles the whole table: both cost more memory than the parse itself
+    (an upload's peak, measured in docs/benchmarks.md, "Uploads")."""
+    import numpy as np
+    import pyarrow as pa
+
+    schema = features.arrow_schema
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int32))
+    arrays = []
     for name, feature in features.items():
         inner = getattr(feature, "feature", None)
+        if inner is None:  # one value per sentence
+            arrays.append(pa.array(columns[name], type=schema.field(name).type))
+            continue
+        flat = [value for row in columns[name] for value in row]
         if isinstance(inner, datasets.ClassLabel):
-            columns[name] = [[inner.str2int(tag) for tag in row] for row in columns[name]]
-    return datasets.Dataset.from_dict(columns, features=datasets.Features(features))
+            ids = {label: i for i, label in enumerate(inner.names)}
+            try:
+                flat = np.fromiter((ids[tag] for tag in flat), dtype=np.int64, count=len(flat))
+            except KeyError as error:
+                raise ValueError(f"Invalid string class label {error.args[0]}") from None
+        values = pa.array(flat, type=schema.field(name).type.value_type)
+        arrays.append(pa.ListArray.from_arrays(offsets, values))
+    table = pa.Table.from_arrays(arrays, schema=schema)
+    # The fingerprint from the Arrow buffers themselves (no copy): the default one pickles the table.
+    digest = hashlib.sha256(repr(features).encode())
+    for array in arrays:
+        for buffer in array.buffers():
+            if buffer is not None:
+                digest.update(buffer)
+    return datasets.Dataset(datasets.table.InMemoryTable(table), info=datasets.DatasetInfo(features=features),
+                            fingerprint=digest.hexdigest()[:16])
 
 
 def load_conllpp(
