@@ -110,4 +110,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from nerlib.errors import run_script  # one error line, traceback only with --debug
+
+    run_script(main)

@@ -237,4 +237,6 @@ def _ms(values: list[float]) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    from nerlib.errors import run_script  # one error line, traceback only with --debug
+
+    run_script(main)

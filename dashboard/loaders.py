@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from nerlib.data.conllpp import load_conll, load_conllpp
+from nerlib.data.conllpp import load_conll_stream, load_conllpp
 from nerlib.data.statistics import DatasetStatistics, dataset_statistics
 from nerlib.runs.folder import Run, default_runs_dir, iter_run_dirs, list_runs
 from nerlib.settings import DATA_DIR_ENV
@@ -45,16 +43,17 @@ def conllpp_dataset(data_dir: str | None):
 
 
 @st.cache_resource(show_spinner="Reading the uploaded file ...", max_entries=4)
-def uploaded_dataset(name: str, digest: str, _data: bytes):
+def uploaded_dataset(name: str, digest: str, _upload):
     """A user's CoNLL file as a DatasetDict (one split), cached by content ``digest``.
 
-    Raises ``nerlib.data.conll.ConllFormatError`` (path = the uploaded name) for a malformed line.
+    The upload (a binary stream Streamlit holds in memory) is parsed a line at a time with the
+    bound of every reader (``NERLIB_MAX_LINE_BYTES``, :func:`nerlib.data.conllpp.load_conll_stream`):
+    no copy of it is made, nothing is written to disk, and one huge line ends in an error after the
+    bound instead of costing memory in proportion to it. Raises
+    ``nerlib.data.conll.ConllFormatError`` (path = the uploaded name) for a malformed line.
     """
-    safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name) or "upload.txt"
-    with tempfile.TemporaryDirectory(prefix="nerlib-upload-") as folder:
-        path = Path(folder) / safe_name
-        path.write_bytes(_data)
-        return load_conll(path, with_documents=True)
+    _upload.seek(0)
+    return load_conll_stream(_upload, name or "upload.txt", with_documents=True)
 
 
 def load_source(source: str, upload=None):
@@ -63,9 +62,8 @@ def load_source(source: str, upload=None):
     if source == "conllpp":
         data_dir = os.environ.get(DATA_DIR_ENV) or None
         return f"conllpp:{data_dir}", conllpp_dataset(data_dir)
-    data = upload.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    return f"upload:{digest}", uploaded_dataset(upload.name, digest, data)
+    digest = hashlib.sha256(upload.getbuffer()).hexdigest()  # a view of the upload's bytes, not a copy
+    return f"upload:{digest}", uploaded_dataset(upload.name, digest, upload)
 
 
 @st.cache_data(show_spinner="Computing statistics ...", max_entries=8)

@@ -4,7 +4,8 @@ Registers the pages with ``st.navigation``; each page is a thin script in ``view
 reads widget state, calls ``nerlib`` through the cached loaders in ``dashboard.loaders`` (tables
 from ``nerlib.views.tables``, shared widgets from ``dashboard.widgets``), and draws. Before the page runs,
 ``session.hold_kept_widgets()`` keeps the values of the widgets pages mark with ``session.keep``,
-so typed text and choices survive page switches.
+so typed text and choices survive page switches. The sidebar and the page run inside the error
+boundary of ``dashboard.boundary``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import quickrun, session, widgets  # noqa: E402
+from dashboard import boundary, quickrun, session, widgets  # noqa: E402
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
@@ -38,6 +39,10 @@ PAGES = [
 
 page = st.navigation(PAGES)
 session.hold_kept_widgets()  # before any widget is drawn: values of pages not shown now survive
-widgets.sidebar_status()
+# One error boundary (dashboard.boundary): a failing loader shows one message naming the file, never
+# a traceback; a failing sidebar never takes the page with it.
+with boundary.shown_errors("Runs", container=st.sidebar):
+    widgets.sidebar_status()
 quickrun.progress_panel()  # a quick run started from any page shows its progress on every page
-page.run()
+with boundary.shown_errors():
+    page.run()

@@ -26,7 +26,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -163,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "a saved Hugging Face model folder, or a Hub id (default: the newest trained run "
                           "in $NERLIB_RUNS_DIR, ./runs if unset)")
     tag.add_argument("-f", "--file", help="read texts from this file ('-' for standard input)")
-    tag.add_argument("--whole-file", action="store_true", help="treat the whole input as one text instead of one per line")
+    tag.add_argument("--whole-file", action="store_true",
+                     help="treat the whole input as one text instead of one per line (at most "
+                          "$NERLIB_MAX_WHOLE_FILE_BYTES, default 8 MiB)")
     tag.add_argument("--words", action="store_true", help="also print every word with its label and score")
     tag.add_argument("-o", "--output", help="write the JSON lines to this file instead of standard output")
     bulk = tag.add_argument_group(
@@ -445,17 +447,34 @@ def _read_texts(args: argparse.Namespace, stdin: TextIO) -> Iterator[str]:
             print("reading texts from standard input, one per line (Ctrl-D ends)", file=sys.stderr)
         handle = getattr(stdin, "buffer", None)
         if handle is None:  # an in-memory text stream (tests, notebooks): already decoded
-            yield from (stdin.read(),) if args.whole_file else (line.rstrip("\r\n") for line in stdin)
+            yield from (_bounded_whole(stdin.read, name),) if args.whole_file else (
+                line.rstrip("\r\n") for line in stdin)
             return
     try:
         if args.whole_file:
-            yield _decode_whole(handle.read(), name)
+            yield _decode_whole(_bounded_whole(handle.read, name), name)
         else:
             for _, text in read_lines(handle, name, split_cr=True):
                 yield text
     finally:
         if handle is not getattr(stdin, "buffer", None):
             handle.close()
+
+
+def _bounded_whole(read: Callable[[int], bytes | str], name: str) -> bytes | str:
+    """The whole input for ``--whole-file``, read through ``read(size)`` with at most
+    ``NERLIB_MAX_WHOLE_FILE_BYTES`` (8 MiB) taken: one text is held in memory and tagged at once, so
+    a larger input is refused (after reading one byte more than the bound), naming the file."""
+    from nerlib.errors import InputError
+    from nerlib.settings import MAX_WHOLE_FILE_BYTES_ENV, max_whole_file_bytes
+
+    limit = max_whole_file_bytes()
+    data = read(limit + 1)
+    if len(data) > limit:
+        raise InputError(name, None, f"larger than {limit} bytes, the most --whole-file reads as one text (the "
+                                     f"bound {MAX_WHOLE_FILE_BYTES_ENV} sets); tag it a line at a time, without "
+                                     "--whole-file")
+    return data
 
 
 def _decode_whole(data: bytes, name: str) -> str:
@@ -615,13 +634,14 @@ def run_tag(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
         check_regular_file(args.file)  # a folder or FIFO is refused before the model loads
     tagger = _load_tagger(args)
-    out = None  # the output file opens with the first result: a failed input leaves no empty file
+    out = None  # the output file opens with the first results: a failed input or tagging leaves no empty file
     try:
         for chunk in _chunks(_read_texts(args, stdin), _CHUNK):
+            lines = [json.dumps(tagged.to_dict(words=args.words), ensure_ascii=False) + "\n"
+                     for tagged in tagger.tag_many(chunk)]
             if out is None:
                 out = open(args.output, "w", encoding="utf-8") if args.output else stdout  # noqa: SIM115
-            for tagged in tagger.tag_many(chunk):
-                out.write(json.dumps(tagged.to_dict(words=args.words), ensure_ascii=False) + "\n")
+            out.writelines(lines)
             out.flush()
     finally:
         if out is not None and out is not stdout:

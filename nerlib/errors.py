@@ -1,7 +1,8 @@
 """The one error boundary of every command, and the input errors that name a file and a line.
 
 Every entry point (``python -m nerlib ...``, ``python -m training.train``, ``python -m
-training.lr_find``) runs its work through :func:`run_command`: whatever goes wrong ends in ONE
+training.lr_find``; the ``bench/`` scripts through :func:`run_script`) runs its work through
+:func:`run_command`: whatever goes wrong ends in ONE
 ``error: ...`` line on standard error and a non-zero exit code (1; argparse's usage errors stay 2).
 A traceback is printed only with ``--debug`` on the command line or ``NERLIB_DEBUG=1`` in the
 environment. The project's own errors and OS errors say what and where (the file, and the line
@@ -28,6 +29,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from nerlib.settings import MAX_LINE_BYTES_ENV
 
@@ -228,6 +230,41 @@ def run_command(work: Callable[[list[str]], object], argv: Sequence[str] | None 
         report(error, debug=debug)
         return 1
     return code if isinstance(code, int) else 0
+
+
+def run_script(main: Callable[[], object]) -> NoReturn:
+    """Run a script's ``main()`` (one that reads ``sys.argv`` itself, as the ``bench/`` scripts do)
+    inside the boundary of :func:`run_command`, and exit with its code.
+
+    ``--debug`` is taken off ``sys.argv`` before ``main`` parses it; a ``SystemExit`` with a message
+    ends in one ``error: ...`` line too (exit 1). A script's ``__main__`` block is one line::
+
+        if __name__ == "__main__":
+            run_script(main)
+
+    Parameters
+    ----------
+    main:
+        The script's entry point; an int it returns is the exit code.
+
+    Raises
+    ------
+    SystemExit
+        Always: with ``main``'s code, 1 after an error (reported as one line), 2 for a bad option.
+    """
+
+    def work(argv: list[str]) -> object:
+        sys.argv[1:] = argv
+        try:
+            return main()
+        except SystemExit as stop:
+            if not isinstance(stop.code, str):
+                raise
+            message = " ".join(stop.code.split())  # one line, whatever the message held
+            print(message if message.startswith("error:") else f"error: {message}", file=sys.stderr, flush=True)
+            return 1
+
+    raise SystemExit(run_command(work))
 
 
 def _silence_stdout() -> None:

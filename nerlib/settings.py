@@ -23,6 +23,10 @@ FILE_ROOTS_ENV = "NERLIB_FILE_ROOTS"
 # a longer one is an error, so a pathological file costs bounded memory.
 MAX_LINE_BYTES_ENV = "NERLIB_MAX_LINE_BYTES"
 DEFAULT_MAX_LINE_BYTES = 1 << 20
+# The largest input `nerlib tag --whole-file` reads as ONE text (held in memory and tagged at once,
+# its entities one JSON record); longer inputs are tagged a line at a time, without --whole-file.
+MAX_WHOLE_FILE_BYTES_ENV = "NERLIB_MAX_WHOLE_FILE_BYTES"
+DEFAULT_MAX_WHOLE_FILE_BYTES = 8 << 20
 
 
 def cache_dir(*parts: str) -> Path:
@@ -50,6 +54,24 @@ def runs_dir() -> Path:
     return Path(os.environ.get(RUNS_DIR_ENV) or "runs").expanduser()
 
 
+class SettingError(ValueError):
+    """An environment variable of nerlib's holds a value it cannot use; the message names it."""
+
+
+def _positive_bytes(name: str, default: int) -> int:
+    """The positive whole number of bytes in ``$name``, else ``default``; SettingError otherwise."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        bound = int(value)
+    except ValueError:
+        bound = 0
+    if bound < 1:
+        raise SettingError(f"{name}={value!r}: must be a positive whole number of bytes")
+    return bound
+
+
 def max_line_bytes() -> int:
     """The longest line a reader accepts, in bytes: ``$NERLIB_MAX_LINE_BYTES``, default 1 MiB.
 
@@ -60,19 +82,27 @@ def max_line_bytes() -> int:
 
     Raises
     ------
-    ValueError
+    SettingError
+        When the variable is set to something other than a positive whole number (a ValueError).
+    """
+    return _positive_bytes(MAX_LINE_BYTES_ENV, DEFAULT_MAX_LINE_BYTES)
+
+
+def max_whole_file_bytes() -> int:
+    """The largest input ``nerlib tag --whole-file`` reads as one text: ``$NERLIB_MAX_WHOLE_FILE_BYTES``,
+    default 8 MiB.
+
+    Returns
+    -------
+    int
+        The bound (at least 1).
+
+    Raises
+    ------
+    SettingError
         When the variable is set to something other than a positive whole number.
     """
-    value = os.environ.get(MAX_LINE_BYTES_ENV, "").strip()
-    if not value:
-        return DEFAULT_MAX_LINE_BYTES
-    try:
-        bound = int(value)
-    except ValueError:
-        bound = 0
-    if bound < 1:
-        raise ValueError(f"{MAX_LINE_BYTES_ENV}={value!r}: must be a positive whole number of bytes")
-    return bound
+    return _positive_bytes(MAX_WHOLE_FILE_BYTES_ENV, DEFAULT_MAX_WHOLE_FILE_BYTES)
 
 
 def _path_list(value: str) -> list[Path]:

@@ -88,6 +88,21 @@ def tear_last_metrics_line(run: Path) -> None:
     path.write_text(text[: len(text) - 40])  # the test line cut mid-write
 
 
+def pad_metrics_with_zeros(size: int) -> Callable[[Path], None]:
+    """Append ``size`` NUL bytes to metrics.jsonl, as a crash (or a hostile user) leaves them; a
+    large size is a sparse tail, which costs no disk."""
+    def tamper(run: Path) -> None:
+        path = run / runs.METRICS_FILE
+        with open(path, "r+b") as handle:
+            handle.truncate(path.stat().st_size + size)
+    return tamper
+
+
+def running_with_zero_tail(run: Path) -> None:
+    pad_metrics_with_zeros(4096)(run)
+    runs.write_progress(run, runs.Progress(status="running", phase="training", step=10, total_steps=20))
+
+
 def replace_with(target: str) -> Callable[[Path], None]:
     """Make the run's metrics.jsonl a symbolic link to ``target``."""
     def tamper(run: Path) -> None:
@@ -157,6 +172,13 @@ ROWS = {
     "metrics-torn-last-line-finished": Row(tear_last_metrics_line, damaged=("metrics.jsonl:3", "torn", "finished")),
     "metrics-torn-last-line-running": Row(running_with_torn_line, notes=("metrics.jsonl:3", "torn"),
                                           status="running"),
+    # a NUL-padded tail: a finished run lost a line; 1 GB of it (sparse) costs one line's bound, not 2 GB
+    "metrics-zero-padded-tail-finished": Row(pad_metrics_with_zeros(4096),
+                                             damaged=("metrics.jsonl:4", "torn", "finished")),
+    "metrics-zero-padded-tail-running": Row(running_with_zero_tail, notes=("metrics.jsonl:4", "torn"),
+                                            status="running"),
+    "metrics-1gb-zero-tail": Row(pad_metrics_with_zeros(1 << 30),
+                                 damaged=("metrics.jsonl:4", "longer than 1048576 bytes")),
     # 2. a pid that exists and a timestamp in the future: not "running" forever
     "progress-pid-1-in-the-future": Row(
         lambda run: edit_json(run / runs.PROGRESS_FILE, status="running", pid=1, updated_at=time.time() + 10 * 365 * 86400),

@@ -29,11 +29,10 @@ if source == "Upload a CoNLL file":
 
 try:
     source_key, dataset_dict = loaders.load_source("conllpp" if upload is None else "upload", upload)
-except ConllFormatError as error:
-    st.error(
-        f"{code_span(upload.name)} cannot be read as CoNLL: line {error.line}: {escape_markdown(error.reason)}",
-        icon=":material/error:",
-    )
+except ConllFormatError as error:  # the upload's name (or the CoNLL++ file) and the line
+    where = f", line {error.line}" if error.line is not None else ""
+    st.error(f"{code_span(error.path)} cannot be read as CoNLL{where}: {escape_markdown(error.reason)}",
+             icon=":material/error:")
     st.stop()
 except (DataNotFoundError, ChecksumError) as error:
     st.error(

@@ -25,7 +25,16 @@ if not runs:
 
 names = [run.name for run in runs]
 by_name = {run.name: run for run in runs}
-chosen = st.multiselect("Runs", names, default=names[:1], key=session.keep("training_runs", names),
+# A damaged run is listed (so it can be found and repaired) but never hides the healthy ones: the
+# page opens on the newest healthy run, and every damaged one is named with why (file, line, field).
+healthy = [run.name for run in runs if not run.damaged]
+damaged = [run for run in runs if run.damaged]
+if damaged:
+    with st.expander(f"{len(damaged)} damaged run{'s' if len(damaged) != 1 else ''} (not readable; "
+                     f"{len(healthy)} healthy)", expanded=not healthy, icon=":material/warning:"):
+        for run in damaged:
+            st.warning(f"{code_span(run.name)}: {escape_markdown(run.damaged)}", icon=":material/warning:")
+chosen = st.multiselect("Runs", names, default=(healthy or names)[:1], key=session.keep("training_runs", names),
                         help="Newest first. Pick several to compare them.")
 if not chosen:
     st.warning("Pick at least one run.")
@@ -63,6 +72,8 @@ st.dataframe(
 for run in selected:
     if run.damaged:  # listed so it can be found and repaired, but it has nothing to show
         st.warning(f"{code_span(run.name)} is damaged: {escape_markdown(run.damaged)}", icon=":material/warning:")
+    for note in run.notes:  # what a readable run passed over: a skipped checkpoint, a torn last line
+        st.info(f"{code_span(run.name)}: {escape_markdown(note)}", icon=":material/info:")
     if run.status == "running" and run.progress is not None:
         p = run.progress
         eta = f", about {p.eta_s / 60:.0f} min left" if p.eta_s else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from nerlib.data.labels import is_iob1, split_tag, to_iob2
 from nerlib.data.lines import open_regular, read_lines
@@ -90,18 +91,18 @@ def _split_columns(text: str) -> list[str]:
     return [cell.strip(" ") for cell in text.split("\t")] if "\t" in text else text.split()
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yield ``(line number, text)`` with bounded memory per line (:func:`nerlib.data.lines.read_lines`);
-    a line that is not UTF-8 or is too long raises ConllFormatError with its number (and, for bad
-    bytes, the offset in the file and in the line where decoding failed)."""
-    with open_regular(path) as handle:
-        try:
-            for number, text in read_lines(handle, path, skip_bom=True):
-                yield number, text.rstrip("\r\n")
-        except LineTooLongError as error:
-            raise ConllFormatError(path, error.line, error.reason) from None
-        except InputError as error:
-            raise ConllFormatError(path, error.line, f"{error.reason}; save the file as UTF-8") from None
+def _lines(handle: BinaryIO, path: str | Path) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, text)`` of ``handle`` with bounded memory per line
+    (:func:`nerlib.data.lines.read_lines`); a line that is not UTF-8 or is too long raises
+    ConllFormatError with its number (and, for bad bytes, the offset in the file and in the line
+    where decoding failed)."""
+    try:
+        for number, text in read_lines(handle, path, skip_bom=True):
+            yield number, text.rstrip("\r\n")
+    except LineTooLongError as error:
+        raise ConllFormatError(path, error.line, error.reason) from None
+    except InputError as error:
+        raise ConllFormatError(path, error.line, f"{error.reason}; save the file as UTF-8") from None
 
 
 def read_conll_file(path: str | Path) -> ConllFile:
@@ -134,12 +135,46 @@ def read_conll_file(path: str | Path) -> ConllFile:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"CoNLL file not found: {path}")
+    with open_regular(path) as handle:
+        return read_conll_stream(handle, path)
+
+
+def read_conll_stream(handle: BinaryIO, name: str | Path) -> ConllFile:
+    """Read CoNLL data from a binary stream (an upload held in memory, standard input), a line at a
+    time with the same bounds and checks as a file.
+
+    Parameters
+    ----------
+    handle:
+        The stream, read from where it stands.
+    name:
+        What to call it in messages and in ``ConllSentence.source`` (an upload's file name).
+
+    Returns
+    -------
+    ConllFile
+        As :func:`read_conll_file`.
+
+    Raises
+    ------
+    ConllFormatError
+        Naming ``name`` and the line, as :func:`read_conll_file` (a line longer than
+        ``NERLIB_MAX_LINE_BYTES`` after reading at most that many bytes of it).
+
+    >>> import io
+    >>> [s.tokens for s in read_conll_stream(io.BytesIO(b"Paris B-LOC\\n\\nRome I-LOC\\n"), "up.txt").sentences]
+    [['Paris'], ['Rome']]
+    """
+    path = name
     result = ConllFile(path=str(path))
     document = 0
     seen_docstart = False
     tokens: list[str] = []
     columns: list[list[str]] = []
     first_line = 0
+    # One str object per distinct word or tag: a file repeats them, and a str object costs several
+    # times its characters (an upload's peak memory, docs/benchmarks.md, "Uploads").
+    shared: dict[str, str] = {}
 
     def flush() -> None:
         """Append the sentence read so far (if any) to ``result`` and start a new one."""
@@ -160,11 +195,11 @@ def read_conll_file(path: str | Path) -> ConllFile:
             )
         tokens, columns = [], []
 
-    for number, text in _lines(path):
+    for number, text in _lines(handle, path):
         if not text.strip():
             flush()
             continue
-        cells = _split_columns(text)
+        cells = [shared.setdefault(cell, cell) for cell in _split_columns(text)]
         if cells[0] == DOCSTART:
             flush()
             if seen_docstart or result.sentences:

@@ -15,10 +15,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import datasets
 
-from nerlib.data.conll import ConllSentence, read_conll
+from nerlib.data.conll import ConllSentence, read_conll, read_conll_stream
 from nerlib.data.labels import CHUNK_TAGS, ENTITY_TYPES, NER_LABELS, POS_TAGS, split_tag
 from nerlib.settings import DATA_DIR_ENV, cache_dir
 
@@ -293,12 +294,44 @@ def sentences_to_dataset(
     if with_documents:
         features["document"] = standard["document"]
         columns["document"] = [s.document for s in sentences]
-    # ClassLabel columns are given as strings; encode them to ids explicitly.
+    return _arrow_dataset(columns, datasets.Features(features), [len(s) for s in sentences])
+
+
+def _arrow_dataset(columns: dict[str, list], features: datasets.Features, lengths: list[int]) -> datasets.Dataset:
+    """A Dataset of ``columns`` (one list per sentence for sequence columns) built as Arrow arrays
+    directly: each sequence column is one flat array plus the sentence offsets, and ClassLabel tags
+    are mapped to ids on the flat list. ``Dataset.from_dict`` converts nested Python lists instead,
+    and its default fingerprint pickles the whole table: both cost more memory than the parse itself
+    (an upload's peak, measured in docs/benchmarks.md, "Uploads")."""
+    import numpy as np
+    import pyarrow as pa
+
+    schema = features.arrow_schema
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int32))
+    arrays = []
     for name, feature in features.items():
         inner = getattr(feature, "feature", None)
+        if inner is None:  # one value per sentence
+            arrays.append(pa.array(columns[name], type=schema.field(name).type))
+            continue
+        flat = [value for row in columns[name] for value in row]
         if isinstance(inner, datasets.ClassLabel):
-            columns[name] = [[inner.str2int(tag) for tag in row] for row in columns[name]]
-    return datasets.Dataset.from_dict(columns, features=datasets.Features(features))
+            ids = {label: i for i, label in enumerate(inner.names)}
+            try:
+                flat = np.fromiter((ids[tag] for tag in flat), dtype=np.int64, count=len(flat))
+            except KeyError as error:
+                raise ValueError(f"Invalid string class label {error.args[0]}") from None
+        values = pa.array(flat, type=schema.field(name).type.value_type)
+        arrays.append(pa.ListArray.from_arrays(offsets, values))
+    table = pa.Table.from_arrays(arrays, schema=schema)
+    # The fingerprint from the Arrow buffers themselves (no copy): the default one pickles the table.
+    digest = hashlib.sha256(repr(features).encode())
+    for array in arrays:
+        for buffer in array.buffers():
+            if buffer is not None:
+                digest.update(buffer)
+    return datasets.Dataset(datasets.table.InMemoryTable(table), info=datasets.DatasetInfo(features=features),
+                            fingerprint=digest.hexdigest()[:16])
 
 
 def load_conllpp(
@@ -405,3 +438,33 @@ def load_conll(path: str | Path, *, with_documents: bool = False) -> datasets.Da
     return datasets.DatasetDict(
         {name: sentences_to_dataset(sents, with_documents=with_documents, label_names=labels) for name, sents in read.items()}
     )
+
+
+def load_conll_stream(handle: BinaryIO, name: str, *, with_documents: bool = False) -> datasets.DatasetDict:
+    """CoNLL data from a binary stream (an upload) as a ``DatasetDict`` of one split.
+
+    Parsed a line at a time (:func:`nerlib.data.conll.read_conll_stream`): a line is held only up
+    to ``NERLIB_MAX_LINE_BYTES``, so a pathological upload (one huge line) ends in an error after
+    that many bytes instead of costing memory in proportion to the line; nothing is written to disk.
+
+    Parameters
+    ----------
+    handle:
+        The stream (e.g. Streamlit's ``UploadedFile``), read from where it stands.
+    name:
+        The upload's file name: messages name it, and the split is named after it (:func:`split_name`).
+    with_documents:
+        Add the ``document`` column.
+
+    Returns
+    -------
+    datasets.DatasetDict
+        One split.
+
+    Raises
+    ------
+    ConllFormatError
+        Naming ``name`` and the line, for a malformed, undecodable or too long line.
+    """
+    sentences = read_conll_stream(handle, name).sentences
+    return datasets.DatasetDict({split_name(Path(name)): sentences_to_dataset(sentences, with_documents=with_documents)})
