@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nerlib.localizer.choice import choose
+from nerlib.localizer.choice import Balance, choose
 from nerlib.localizer.records import Choice, Replacement
 from nerlib.localizer.rewrite import cased
 from nerlib.localizer.shortlist import Shortlister
@@ -35,7 +35,7 @@ class TextMemory:
 
 
 def replace_entity(original: str, label: str, recognition: Recognition, memory: TextMemory,
-                   shortlister: Shortlister, *, seed: int, topn: int) -> Replacement:
+                   shortlister: Shortlister, *, seed: int, topn: int, balance: Balance | None = None) -> Replacement:
     """Return the replacement of one entity occurrence, part by part, consistent with the text so far.
 
     Parameters
@@ -54,6 +54,8 @@ def replace_entity(original: str, label: str, recognition: Recognition, memory: 
         The localizer's seed (variety among the near-best names).
     topn : int
         How many best names each record keeps as ``neighbours``.
+    balance : Balance, optional
+        The localizer's choices over all its calls (`nerlib.localizer.choice.Balance`).
 
     Returns
     -------
@@ -75,7 +77,8 @@ def replace_entity(original: str, label: str, recognition: Recognition, memory: 
                 record.subtype = memory.chosen[identity].subtype  # "Parker" after "Olivia Parker": her surname
         else:
             shortlist = shortlister.shortlist(piece, part.subtype, label, part.certain)
-            memory.chosen[identity] = choose(shortlist, f"{label}|{name_key(piece)}", memory.used, seed=seed, topn=topn)
+            memory.chosen[identity] = choose(shortlist, f"{label}|{name_key(piece)}", memory.used, seed=seed, topn=topn,
+                                             balance=balance)
             memory.chosen[identity].subtype = part.subtype
         choice = memory.chosen[identity]
         choices.append(choice)

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from nerlib.localizer.checks import CountryCheck, TypeModel
+from nerlib.localizer.choice import Balance
 from nerlib.localizer.consistency import TextMemory, replace_entity
 from nerlib.localizer.countries import resolve_country
 from nerlib.localizer.fallback import FALLBACK_WEIGHTS, VectorsFallback
@@ -144,6 +145,8 @@ class Localizer:
         self.shortlister = Shortlister(self.vocab, self.source_country, self.target_country, self.matrices, self.fallback,
                                        anchor_vectors, self.ranking, self.seed, self.use_pools)
         self._recognised: dict[tuple[str, str], Recognition] = {}
+        #: The choices made over all calls: names spread over a pool, a source name keeps its name.
+        self.balance = Balance()
 
     @property
     def country_check(self) -> CountryCheck:
@@ -156,9 +159,10 @@ class Localizer:
         return self.fallback.type_model
 
     def clear_memos(self) -> None:
-        """Forget the remembered recognitions and shortlists (the pool matrices stay): for timing."""
+        """Forget the remembered recognitions, shortlists and choices (the pool matrices stay)."""
         self._recognised.clear()
         self.shortlister.clear()
+        self.balance = Balance()
 
     def recognise(self, text: str, label: str) -> Recognition:
         """Return what kind of entity `text` of type `label` is (subtype, the parts to replace, how).
@@ -228,7 +232,7 @@ class Localizer:
             return Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
                                reason=f"kept: type {label} is not localized (types={list(self.types)})")
         return replace_entity(original, label, self.recognise(original, label), memory, self.shortlister,
-                              seed=self.seed, topn=self.topn)
+                              seed=self.seed, topn=self.topn, balance=self.balance)
 
     def analogue(self, text: str, label: str) -> Replacement:
         """Return the replacement record of one entity string (offsets relative to `text` itself).

@@ -50,6 +50,7 @@ _ORG_KEYWORDS = [
     ({"party", "democrats", "republicans", "conservatives"}, "party"),
     ({"ministry", "department", "agency", "bureau", "senate", "congress", "parliament", "court", "commission",
       "council", "army", "navy", "police", "administration", "office", "authority", "reserve"}, "government"),
+    ({"league", "trophy"}, "sports-league"),
     ({"fc", "united", "rovers", "athletic", "giants", "tigers", "lions", "bulls", "club"}, "sports-club"),
     ({"inc", "corp", "corporation", "co", "ltd", "plc", "group", "holdings", "industries", "ag", "gmbh", "sa"},
      "company"),
