@@ -45,7 +45,7 @@ def in_pool(name: str, country: str, subtype: str) -> bool:
 SUBTYPE_CASES = [
     ("Olivia", "PER", "given-female"), ("Hannah", "PER", "given-female"), ("Thomas", "PER", "given-male"),
     ("Mark", "PER", "given-male"), ("Smith", "PER", "surname"), ("Olivia Parker", "PER", "full-name"),
-    ("Texas", "LOC", "state"), ("Nevada", "LOC", "state"), ("Chicago", "LOC", "city"), ("Canada", "LOC", "country"),
+    ("Texas", "LOC", "state"), ("Nevada", "LOC", "state"), ("Chicago", "LOC", "city"),
     ("Mississippi River", "LOC", "place"), ("Goldman Sachs", "ORG", "company-bank"), ("Delta", "ORG", "company-airline"),
     ("Microsoft", "ORG", "company-tech"), ("Harvard", "ORG", "university"), ("MIT", "ORG", "university"),
     ("New York Times", "ORG", "news"), ("Associated Press", "ORG", "news"), ("FBI", "ORG", "government"),

@@ -69,3 +69,71 @@ def test_same_entity_keeps_one_replacement_throughout_a_text(india):
     starts = [0, text.index("CNN", 1), text.index("cnn")]
     result = india.localize(text, [(start, start + 3, "ORG") for start in starts])
     assert len({r.replacement.lower() for r in result.replacements}) == 1, result.text
+
+
+def loc_spans(text: str, *names: str) -> list[tuple[int, int, str]]:
+    spans, start = [], 0
+    for name in names:
+        start = text.index(name, start)
+        spans.append((start, start + len(name), "LOC"))
+        start += len(name)
+    return spans
+
+
+@pytest.mark.parametrize(("city", "state"), [("Eugene", "Oregon"), ("Austin", "Texas"), ("Albany", "New York"),
+                                             ("Paris", "Texas"), ("Columbus", "Ohio")])
+def test_city_state_pair_becomes_a_city_inside_the_replacement_state(india, city, state):
+    from nerlib.localizer.places import state_cities
+
+    text = f"She moved to {city}, {state} last year."
+    result = india.localize(text, loc_spans(text, city, state))
+    new_city, new_state = (r.replacement for r in result.replacements)
+    assert all(r.changed for r in result.replacements), result.to_frame()
+    assert new_state in india.matrices.get("india", "state").names, new_state  # a state, not a territory
+    assert new_city in state_cities("india", new_state), (new_city, new_state)
+    assert result.text == f"She moved to {new_city}, {new_state} last year."
+
+
+def test_a_pair_keeps_its_city_when_the_city_comes_back_alone(india):
+    text = "Eugene, Oregon is rainy. Eugene has a university."
+    result = india.localize(text, loc_spans(text, "Eugene", "Oregon", "Eugene"))
+    first, _, again = (r.replacement for r in result.replacements)
+    assert first == again and first != "Eugene"
+
+
+def test_places_outside_the_source_are_kept_and_say_why(india):
+    text = "I am going to Paris, then Bavaria and Toronto, and back to Chicago."
+    result = india.localize(text, loc_spans(text, "Paris", "Bavaria", "Toronto", "Chicago"))
+    paris, bavaria, toronto, chicago = result.replacements
+    for record, country in [(paris, "France"), (bavaria, "Germany"), (toronto, "Canada")]:
+        assert not record.changed and f"a place in {country}, outside the source (USA)" in record.reason
+    assert chicago.changed
+    assert result.text.startswith("I am going to Paris, then Bavaria and Toronto, and back to ")
+
+
+def test_a_west_source_covers_western_europe_and_its_pairs_stay_coherent(glove):
+    west = Localizer(glove, "West", "India", prototypes=None)
+    result = west.localize("I am going to Paris.", [(14, 19, "LOC")])
+    assert result.replacements[0].changed and result.replacements[0].replacement in west.matrices.get(
+        "india", "city").names
+    text = "Paris, France"
+    pair = west.localize(text, loc_spans(text, "Paris", "France"))
+    assert pair.text.endswith(", India") and not pair.text.startswith("Paris"), pair.text
+
+
+def test_countries_stay_unless_asked_and_the_source_country_becomes_the_target(glove, india):
+    text = "We flew from Canada to the USA."
+    result = india.localize(text, loc_spans(text, "Canada", "USA"))
+    canada, usa = result.replacements
+    assert not canada.changed and "a mentioned country stays" in canada.reason
+    assert usa.replacement == "India"
+    asked = Localizer(glove, prototypes=None, countries=True).localize(text, loc_spans(text, "Canada", "USA"))
+    assert asked.replacements[0].changed
+
+
+def test_a_city_alone_becomes_a_city_of_similar_rank(india):
+    from nerlib.localizer.places import city_rank
+
+    for city in ["New York", "Los Angeles", "Chicago", "Houston"]:  # the four largest US cities
+        record = india.analogue(city, "LOC")
+        assert city_rank("india", record.replacement) < 20, (city, record.replacement)

@@ -17,17 +17,19 @@ import pandas as pd
 from nerlib.localizer.checks import CountryCheck, TypeModel
 from nerlib.localizer.choice import Balance
 from nerlib.localizer.consistency import TextMemory, replace_entity
-from nerlib.localizer.countries import resolve_country
+from nerlib.localizer.countries import SUPPORTED, country_key, resolve_country
 from nerlib.localizer.fallback import FALLBACK_WEIGHTS, VectorsFallback
+from nerlib.localizer.geography import Geography
 from nerlib.localizer.matrices import PoolMatrices
 from nerlib.localizer.options import anchor_vector, check_counts, check_prototypes, checked_anchors, float_tuple
+from nerlib.localizer.places import country_name, outside_source, resolve_source
 from nerlib.localizer.pools import Pool, PoolFileError, user_pools
 from nerlib.localizer.ranking import ENTITY_WEIGHT, HUB_WEIGHT
 from nerlib.localizer.records import Localization, Replacement
 from nerlib.localizer.rewrite import entity_triples, splice
 from nerlib.localizer.shortlist import CANDIDATE_COLUMNS, POOLED_TYPES, Shortlister
 from nerlib.localizer.subtypes import Part, Recogniser, Recognition
-from nerlib.localizer.vocab import Vocab, vocabulary
+from nerlib.localizer.vocab import Vocab, name_key, vocabulary
 
 __all__ = ["Localizer", "LOCALIZED_TYPES", "DEFAULT_SOURCE", "DEFAULT_TARGET"]
 
@@ -54,7 +56,8 @@ class Localizer:
         Word vectors (`nerlib.localizer.vectors.load_vectors`).
     source, target : str
         Supported countries (`nerlib.localizer.supported_countries`; aliases such as "United
-        States" work).
+        States" work); the source may also be a region (``"West"``: `nerlib.localizer.places.REGIONS`).
+        Places outside the source are kept.
     anchors : mapping, optional
         {type: (source word, target word)} for the analogy (default: `default_anchors`).
     types : sequence of str
@@ -81,6 +84,9 @@ class Localizer:
         False: no pools, the vectors-only fallback for every entity.
     strict_pools : bool
         True: a malformed user pool file raises `PoolFileError` instead.
+    countries : bool
+        True: countries other than the source are replaced too (by default they stay; the source
+        country itself becomes the target where the source is one country).
 
     Raises
     ------
@@ -112,11 +118,15 @@ class Localizer:
         pool_dir: str | os.PathLike | None = None,
         pools: bool = True,
         strict_pools: bool = False,
+        countries: bool = False,
     ):
         check_counts(vocab_limit=vocab_limit, topn=topn, candidates=candidates)
-        self.source_country = resolve_country(source)
+        self.source_spec = resolve_source(source)
+        self.source_country = self.source_spec.country
         self.target_country = resolve_country(target)
-        self.source, self.target = self.source_country.name, self.target_country.name
+        self.source, self.target = self.source_spec.name, self.target_country.name
+        #: Whether countries other than the source itself are replaced (default: kept).
+        self.replace_countries = bool(countries)
         self.vectors = vectors
         self.types = tuple(types)
         self.topn = topn
@@ -145,6 +155,8 @@ class Localizer:
         self.shortlister = Shortlister(self.vocab, self.source_country, self.target_country, self.matrices, self.fallback,
                                        anchor_vectors, self.ranking, self.seed, self.use_pools)
         self._recognised: dict[tuple[str, str], Recognition] = {}
+        #: "City, State" pairs: the city is chosen inside the state's replacement.
+        self.geography = Geography(self)
         #: The choices made over all calls: names spread over a pool, a source name keeps its name.
         self.balance = Balance()
 
@@ -222,8 +234,9 @@ class Localizer:
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         memory = TextMemory()  # one for the whole text
-        new_text, records = splice(text, entity_triples(entities, text),
-                                   lambda original, label: self._replace_entity(original, label, memory))
+        triples = entity_triples(entities, text)
+        self.geography.pairs(text, triples, memory)  # "City, State": the city inside the state's replacement
+        new_text, records = splice(text, triples, lambda original, label: self._replace_entity(original, label, memory))
         warnings = [f"pool file skipped: {error}" for error in self.pool_errors]
         return Localization(new_text, text, self.source, self.target, records, warnings)
 
@@ -231,8 +244,36 @@ class Localizer:
         if label not in self.types:
             return Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
                                reason=f"kept: type {label} is not localized (types={list(self.types)})")
+        kept = self._kept_place(original, label, memory)
+        if kept is not None:
+            return kept
         return replace_entity(original, label, self.recognise(original, label), memory, self.shortlister,
                               seed=self.seed, topn=self.topn, balance=self.balance)
+
+    def _kept_place(self, original: str, label: str, memory: TextMemory) -> Replacement | None:
+        """The record of a place that stays: outside the source, or a country other than the source."""
+        if label != "LOC" or self.recogniser is None:
+            return None
+        recognition = self.recognise(original, label)
+        record = Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
+                             subtype=recognition.subtype)
+        if recognition.subtype == "country":
+            own = country_key(original.strip())
+            if (self.replace_countries or name_key(original) in memory.inside
+                    or (not self.source_spec.is_region and own == self.source_country.key)):
+                return None
+            record.reason = ("country (country name); kept: a mentioned country stays (countries=True replaces "
+                             "it)" + ("; the source is a region" if own == self.source_country.key else ""))
+            return record
+        if name_key(original) in memory.inside:
+            return None
+        code = outside_source(original.strip(), self.source_spec)
+        if code is None:
+            return None
+        where = next((c.name for c in SUPPORTED.values() if c.iso2 == code), None) or country_name(code)
+        record.reason = (f"{recognition.subtype} ({recognition.how}); kept: a place in {where}, outside the "
+                         f"source ({self.source})")
+        return record
 
     def analogue(self, text: str, label: str) -> Replacement:
         """Return the replacement record of one entity string (offsets relative to `text` itself).

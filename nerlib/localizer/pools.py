@@ -102,6 +102,7 @@ class Pool:
 
 def _display(name: str, country_key: str) -> str:
     name = EXONYMS.get(name, name)
+    name = re.sub(r"-shi$", "", name)  # geonames Japanese cities: "Nara-shi" -> "Nara"
     name = re.sub(r"\s+\d+$", "", name)  # geonames' districts: "Lyon 07" -> "Lyon"
     name = re.sub(r"\s*\(.*?\)", "", name).strip()  # "Halle (Saale)" -> "Halle"
     country = SUPPORTED.get(country_key)
