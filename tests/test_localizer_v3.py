@@ -137,3 +137,42 @@ def test_a_city_alone_becomes_a_city_of_similar_rank(india):
     for city in ["New York", "Los Angeles", "Chicago", "Houston"]:  # the four largest US cities
         record = india.analogue(city, "LOC")
         assert city_rank("india", record.replacement) < 20, (city, record.replacement)
+
+
+def spans_of(text: str, *entities: tuple[str, str]) -> list[tuple[int, int, str]]:
+    spans, start = [], 0
+    for name, label in entities:
+        start = text.index(name, start)
+        spans.append((start, start + len(name), label))
+        start += len(name)
+    return spans
+
+
+def test_counterparts_by_role_come_from_the_curated_table(india):
+    text = ("The CIA, the FBI and the Department of Justice briefed the House of Representatives; the Federal "
+            "Reserve, the Associated Press and the NBA declined.")
+    names = ["CIA", "FBI", "Department of Justice", "House of Representatives", "Federal Reserve", "Associated Press",
+             "NBA"]
+    result = india.localize(text, spans_of(text, *((name, "ORG") for name in names)))
+    assert [r.replacement for r in result.replacements] == [
+        "R&AW", "CBI", "Ministry of Law and Justice", "Lok Sabha", "Reserve Bank of India", "Press Trust of India",
+        "Pro Kabaddi League"]
+    assert all("counterpart by role" in r.reason and "Wikipedia" in r.reason for r in result.replacements)
+
+
+def test_demonyms_and_events_follow_their_place(india):
+    text = "The Texan reporter from Texas said Americans love the Super Bowl; a French chef and a Californian agreed."
+    result = india.localize(text, spans_of(text, ("Texan", "MISC"), ("Texas", "LOC"), ("Americans", "MISC"),
+                                           ("Super Bowl", "MISC"), ("French", "MISC"), ("Californian", "MISC")))
+    texan, texas, americans, bowl, french, californian = result.replacements
+    from nerlib.localizer.counterparts import Demonyms
+
+    assert texan.replacement == Demonyms().of_place("india", texas.replacement) or "Indian", result.text
+    assert americans.replacement == "Indians" and bowl.replacement == "IPL final"
+    assert not french.changed and "outside the source" in french.reason
+    assert californian.changed and californian.replacement not in {texan.replacement, "Californian"}
+
+
+def test_misc_the_tables_do_not_place_is_kept_and_listed(india):
+    record = india.localize("He won the Nobel Prize.", [(11, 22, "MISC")]).replacements[0]
+    assert not record.changed and "no row for 'Nobel Prize'" in record.reason

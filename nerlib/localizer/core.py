@@ -15,8 +15,9 @@ from typing import Any
 import pandas as pd
 
 from nerlib.localizer.checks import CountryCheck, TypeModel
-from nerlib.localizer.choice import Balance
+from nerlib.localizer.choice import Balance, choose
 from nerlib.localizer.consistency import TextMemory, replace_entity
+from nerlib.localizer.counterparts import Counterparts, Demonyms
 from nerlib.localizer.countries import SUPPORTED, country_key, resolve_country
 from nerlib.localizer.fallback import FALLBACK_WEIGHTS, VectorsFallback
 from nerlib.localizer.geography import Geography
@@ -25,7 +26,7 @@ from nerlib.localizer.options import anchor_vector, check_counts, check_prototyp
 from nerlib.localizer.places import country_name, outside_source, resolve_source
 from nerlib.localizer.pools import Pool, PoolFileError, user_pools
 from nerlib.localizer.ranking import ENTITY_WEIGHT, HUB_WEIGHT
-from nerlib.localizer.records import Localization, Replacement
+from nerlib.localizer.records import Choice, Localization, Replacement
 from nerlib.localizer.rewrite import entity_triples, splice
 from nerlib.localizer.shortlist import CANDIDATE_COLUMNS, POOLED_TYPES, Shortlister
 from nerlib.localizer.subtypes import Part, Recogniser, Recognition
@@ -60,8 +61,9 @@ class Localizer:
         Places outside the source are kept.
     anchors : mapping, optional
         {type: (source word, target word)} for the analogy (default: `default_anchors`).
-    types : sequence of str
-        The entity types localized; others are kept.
+    types : sequence of str, optional
+        The entity types localized; others are kept. Default: PER, LOC, ORG and (with pools) MISC,
+        which only the curated tables place (demonyms, events, languages; others kept).
     prototypes : ``"conllpp"``, mapping or None
         The fallback's type check: CoNLL++ training entities (read on first use), {type: examples},
         or None (no type check).
@@ -107,7 +109,7 @@ class Localizer:
         target: str = DEFAULT_TARGET,
         *,
         anchors: Mapping[str, tuple[str, str]] | None = None,
-        types: Sequence[str] = LOCALIZED_TYPES,
+        types: Sequence[str] | None = None,
         prototypes: str | Mapping[str, Iterable[str]] | None = "conllpp",
         vocab_limit: int = 100_000,
         topn: int = 10,
@@ -128,7 +130,7 @@ class Localizer:
         #: Whether countries other than the source itself are replaced (default: kept).
         self.replace_countries = bool(countries)
         self.vectors = vectors
-        self.types = tuple(types)
+        self.types = tuple((*LOCALIZED_TYPES, "MISC") if pools else LOCALIZED_TYPES) if types is None else tuple(types)
         self.topn = topn
         #: How many frequent words the vectors-only fallback checks per entity.
         self.candidate_count = candidates
@@ -155,6 +157,8 @@ class Localizer:
         self.shortlister = Shortlister(self.vocab, self.source_country, self.target_country, self.matrices, self.fallback,
                                        anchor_vectors, self.ranking, self.seed, self.use_pools)
         self._recognised: dict[tuple[str, str], Recognition] = {}
+        #: Curated counterparts by role, and demonyms (`nerlib.localizer.counterparts`).
+        self.counterparts, self.demonyms = Counterparts(), Demonyms()
         #: "City, State" pairs: the city is chosen inside the state's replacement.
         self.geography = Geography(self)
         #: The choices made over all calls: names spread over a pool, a source name keeps its name.
@@ -245,10 +249,82 @@ class Localizer:
             return Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
                                reason=f"kept: type {label} is not localized (types={list(self.types)})")
         kept = self._kept_place(original, label, memory)
+        if kept is None and self.use_pools and label in ("ORG", "MISC"):
+            kept = self._from_tables(original, label, memory)
         if kept is not None:
             return kept
         return replace_entity(original, label, self.recognise(original, label), memory, self.shortlister,
                               seed=self.seed, topn=self.topn, balance=self.balance)
+
+    def _from_tables(self, original: str, label: str, memory: TextMemory) -> Replacement | None:
+        """Fill `memory` with the curated tables' choice for an organisation, event or demonym; return
+        the kept record of a MISC entity the tables do not place (None otherwise)."""
+        recognition = self.recognise(original, label)
+        if not recognition.parts:
+            return None
+        part = recognition.parts[0]
+        piece = original[part.start : part.end]
+        identity = (label, name_key(piece))
+        if identity in memory.chosen:
+            return None
+        table = "data/counterparts.tsv"
+        pool_label = f"{self.target} counterparts ({table})"
+        found = self.counterparts.find(self.source_country.key, self.target_country.key, label, piece)
+        if found is not None and found.name.lower() not in memory.used:
+            memory.chosen[identity] = Choice(found.name, None, f"replaced: its counterpart by role ({found.role}) in "
+                                             f"{table} ({found.source})", pool_label=pool_label,
+                                             subtype=recognition.subtype)
+            memory.used.add(found.name.lower())
+            return None
+        if label != "MISC":
+            return None
+        choice = self._demonym(piece, memory)
+        if choice is not None and choice.name is not None:
+            memory.chosen[identity] = choice
+            return None
+        reason = choice.reason if choice is not None else (
+            f"kept: MISC is placed only by the curated tables ({table}, data/demonyms.tsv), which have no row "
+            f"for {piece!r} from {self.source_country.name} to {self.target}")
+        return Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
+                           subtype=recognition.subtype, reason=reason)
+
+    def _demonym(self, piece: str, memory: TextMemory) -> Choice | None:
+        """A demonym that follows its place (Texan -> the demonym of Texas's replacement), or a kept
+        choice for a demonym of a place outside the source; None for no demonym."""
+        demonyms = self.demonyms
+        target = self.target_country
+        found = demonyms.place_of(self.source_country.key, piece)
+        if found is None:
+            for country in SUPPORTED.values():
+                other = demonyms.place_of(country.key, piece)
+                if other is not None and country.iso2 not in self.source_spec.codes:
+                    return Choice(None, None, f"kept: a demonym of {country.name}, outside the source ({self.source})")
+                if other is not None:
+                    found = other
+                    break
+            if found is None:
+                return None
+        place, plural = found
+        label = f"{target.name} demonyms (data/demonyms.tsv)"
+        if country_key(place) is not None:  # the country itself: American -> Indian
+            demonym = demonyms.of_place(target.key, target.name)
+            how = f"the demonym of {target.name} (it named the source, {place})"
+        else:  # a state: the demonym of the state's replacement in this text
+            identity = ("LOC", name_key(place))
+            if identity not in memory.chosen:
+                shortlist = self.shortlister.shortlist(place, "state", "LOC", True)
+                memory.chosen[identity] = choose(shortlist, f"LOC|{name_key(place)}", memory.used, seed=self.seed,
+                                                 topn=self.topn, balance=self.balance)
+                memory.chosen[identity].subtype = "state"
+            new_place = memory.chosen[identity].name
+            demonym = demonyms.of_place(target.key, new_place) if new_place else None
+            how = f"the demonym of {new_place}, which replaces {place}"
+            if demonym is None:
+                demonym = demonyms.of_place(target.key, target.name)
+                how = f"the demonym of {target.name} (the table has none for {new_place}, which replaces {place})"
+        if demonym is None:
+            return Choice(None, None, f"kept: no demonym of {target.name} in data/demonyms.tsv")
+        return Choice(demonyms.form(demonym, plural), None, f"replaced: {how}", pool_label=label, subtype="demonym")
 
     def _kept_place(self, original: str, label: str, memory: TextMemory) -> Replacement | None:
         """The record of a place that stays: outside the source, or a country other than the source."""
