@@ -176,3 +176,46 @@ def test_demonyms_and_events_follow_their_place(india):
 def test_misc_the_tables_do_not_place_is_kept_and_listed(india):
     record = india.localize("He won the Nobel Prize.", [(11, 22, "MISC")]).replacements[0]
     assert not record.changed and "no row for 'Nobel Prize'" in record.reason
+
+
+def test_articles_agree_with_the_replacement(india):
+    text = "The New York Yankees went to meet the Associated Press and the Boston Globe in the USA."
+    result = india.localize(text, spans_of(text, ("New York Yankees", "ORG"), ("Associated Press", "ORG"),
+                                           ("Boston Globe", "ORG"), ("USA", "LOC")))
+    yankees, press, globe, usa = result.replacements
+    assert "the the " not in result.text.lower() and "the The" not in result.text
+    assert "the Press Trust of India" in result.text
+    assert usa.replacement == "India" and result.text.endswith(" in India.")  # never "the India"
+    from nerlib.localizer.agreement import takes_article
+
+    team_article = takes_article(yankees.replacement, "sports-club")
+    assert result.text.startswith("The " if team_article else yankees.replacement), result.text
+    assert yankees.drop_before == (0 if team_article else 4)
+
+
+def test_an_entity_with_its_own_the_passes_it_on(india):
+    result = india.localize("The Associated Press said so.", [(0, 20, "ORG")])
+    assert result.text == "The Press Trust of India said so."
+
+
+def test_given_names_keep_gender_with_titles_and_pronouns_as_hints(india):
+    from nerlib.localizer.pools import pool_for
+
+    female = {n.lower() for n in pool_for("india", "given-female").names}
+    male = {n.lower() for n in pool_for("india", "given-male").names}
+    text = "Olivia Parker met Mr. Jordan Lee; Morgan said he would come. Emily Davis came too."
+    result = india.localize(text, spans_of(text, ("Olivia Parker", "PER"), ("Jordan Lee", "PER"), ("Morgan", "PER"),
+                                           ("Emily Davis", "PER")))
+    olivia, jordan, morgan, emily = (r.replacement.split()[0].lower() for r in result.replacements)
+    assert olivia in female and emily in female
+    assert jordan in male  # the title decides
+    assert morgan in male  # "Morgan" is more common as a female name in en_US: the pronoun decides
+
+
+def test_a_repeated_surname_gets_the_same_replacement_and_possessives_are_carried(india):
+    text = "John Smith arrived. Smith said Smith's car and SMITH's bag were late."
+    result = india.localize(text, spans_of(text, ("John Smith", "PER"), ("Smith", "PER"), ("Smith's", "PER"),
+                                           ("SMITH's", "PER")))
+    full, alone, possessive, shouted = (r.replacement for r in result.replacements)
+    surname = full.split()[-1]
+    assert alone == surname and possessive == surname + "'s" and shouted == surname.upper() + "'s", result.text

@@ -8,12 +8,15 @@ rewriting itself (`rewrite`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from nerlib.localizer.agreement import Context, context_of, split_possessive, takes_article
 from nerlib.localizer.checks import CountryCheck, TypeModel
 from nerlib.localizer.choice import Balance, choose
 from nerlib.localizer.consistency import TextMemory, replace_entity
@@ -240,11 +243,33 @@ class Localizer:
         memory = TextMemory()  # one for the whole text
         triples = entity_triples(entities, text)
         self.geography.pairs(text, triples, memory)  # "City, State": the city inside the state's replacement
-        new_text, records = splice(text, triples, lambda original, label: self._replace_entity(original, label, memory))
+        contexts = iter([context_of(text, start, end) for start, end, _ in triples])  # splice goes in order
+        new_text, records = splice(text, triples, lambda original, label: self._in_context(
+            original, label, memory, next(contexts)))
         warnings = [f"pool file skipped: {error}" for error in self.pool_errors]
         return Localization(new_text, text, self.source, self.target, records, warnings)
 
-    def _replace_entity(self, original: str, label: str, memory: TextMemory) -> Replacement:
+    def _in_context(self, original: str, label: str, memory: TextMemory, context: Context) -> Replacement:
+        """Replace one entity in agreement with its sentence: possessive, gender hints, articles."""
+        bare, possessive = split_possessive(original)
+        record = self._replace_entity(bare, label, memory, context)
+        if possessive:
+            record.original, record.end = original, record.end + len(possessive)
+            record.replacement += possessive
+        if not record.changed:
+            return record
+        subtype = record.subtype
+        new, own = record.replacement, re.match(r"(?i)the\s+", bare)
+        if context.article and new.lower().startswith("the "):
+            record.replacement = new[4:]  # "the The Telegraph" -> "the Telegraph"
+        elif context.article and not takes_article(new, subtype):
+            record.drop_before = len(context.article)  # "the New York Yankees" -> "East Bengal"
+        elif own and not new.lower().startswith("the ") and takes_article(new, subtype):
+            record.replacement = own.group(0) + new  # "The Associated Press" -> "The Press Trust of India"
+        return record
+
+    def _replace_entity(self, original: str, label: str, memory: TextMemory, context: Context | None = None
+                        ) -> Replacement:
         if label not in self.types:
             return Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
                                reason=f"kept: type {label} is not localized (types={list(self.types)})")
@@ -253,8 +278,25 @@ class Localizer:
             kept = self._from_tables(original, label, memory)
         if kept is not None:
             return kept
-        return replace_entity(original, label, self.recognise(original, label), memory, self.shortlister,
+        return replace_entity(original, label, self._with_gender(self.recognise(original, label), context),
+                              memory, self.shortlister,
                               seed=self.seed, topn=self.topn, balance=self.balance)
+
+    def _with_gender(self, recognition: Recognition, context: Context | None) -> Recognition:
+        """A person's recognition with the sentence's gender hint: a title before the name decides, a
+        later pronoun decides where the gazetteers could not tell (no gender, or both)."""
+        if context is None or recognition.subtype not in ("full-name", "given", "given-female", "given-male"):
+            return recognition
+        first = recognition.parts[0] if recognition.parts else None
+        ambiguous = recognition.gender is None or (first is not None and "frequencies" in first.how)
+        gender = context.title_gender or (context.pronoun_gender if ambiguous else None)
+        if gender is None or gender == recognition.gender:
+            return recognition
+        how = "title before the name" if context.title_gender else "a pronoun later in the sentence"
+        parts = [dataclasses.replace(p, subtype=f"given-{gender}", gender=gender, how=how)
+                 if p.subtype.startswith("given") else dataclasses.replace(p, gender=gender) for p in recognition.parts]
+        subtype = recognition.subtype if recognition.subtype == "full-name" else f"given-{gender}"
+        return Recognition(subtype, parts, f"{recognition.how}; gender: {how}", gender)
 
     def _from_tables(self, original: str, label: str, memory: TextMemory) -> Replacement | None:
         """Fill `memory` with the curated tables' choice for an organisation, event or demonym; return
