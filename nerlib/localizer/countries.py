@@ -81,7 +81,8 @@ SUPPORTED: dict[str, Country] = {
 #: Countries with curated organisation tables (every organisation subtype has a pool).
 CURATED = ("usa", "uk", "india", "japan", "brazil", "germany")
 
-_BY_ALIAS = {alias: country for country in SUPPORTED.values() for alias in (country.key, country.name.lower(), *country.aliases)}
+_BY_ALIAS = {alias: country for country in SUPPORTED.values()
+             for alias in (country.iso2.lower(), country.key, country.name.lower(), *country.aliases)}
 
 
 def supported_countries() -> list[str]:
@@ -102,7 +103,8 @@ def resolve_country(name: str | Country) -> Country:
     Parameters
     ----------
     name : str or Country
-        A name or alias (``"United States"``, ``"brasil"``), or a `Country` (returned as it is).
+        A name, alias or ISO 3166 code (``"United States"``, ``"brasil"``, ``"IN"``), or a `Country`
+        (returned as it is).
 
     Returns
     -------

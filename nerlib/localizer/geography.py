@@ -26,7 +26,7 @@ from nerlib.localizer.vocab import fold, name_key, words_of
 __all__ = ["Geography", "PAIR_GAP", "NAME_RANK_LIMIT"]
 
 #: What may stand between the two entities of a pair.
-PAIR_GAP = re.compile(r",[ \t]*")
+PAIR_GAP = re.compile(r"[ \t]*,[ \t]*")
 #: A city of the state is offered only where the vectors know it this well (a reader knows it too).
 NAME_RANK_LIMIT = 200_000
 #: How many cities of the state around the original's rank the choice is made among.
