@@ -252,6 +252,8 @@ class Localizer:
     def _in_context(self, original: str, label: str, memory: TextMemory, context: Context) -> Replacement:
         """Replace one entity in agreement with its sentence: possessive, gender hints, articles."""
         bare, possessive = split_possessive(original)
+        if possessive and self.recogniser is not None and self.recogniser.knows(original):
+            bare, possessive = original, ""  # "Macy's" is the name itself
         record = self._replace_entity(bare, label, memory, context)
         if possessive:
             record.original, record.end = original, record.end + len(possessive)

@@ -105,8 +105,8 @@ def splice(text: str, triples: list[tuple[int, int, str]], replace: Callable[[st
 
 
 def casing_style(text: str) -> str:
-    """Return the casing style of a text: ``upper`` for all caps (a headline; short acronyms excepted),
-    ``lower``, else ``title``.
+    """Return the casing style of a text: ``upper`` for all caps (a headline; acronyms -- one word of
+    at most four letters, or without a vowel: IBM, MSNBC -- excepted), ``lower``, else ``title``.
 
     Parameters
     ----------
@@ -120,11 +120,12 @@ def casing_style(text: str) -> str:
 
     Examples
     --------
-    >>> casing_style("OLIVIA PARKER"), casing_style("IBM"), casing_style("delhi")
-    ('upper', 'title', 'lower')
+    >>> casing_style("OLIVIA PARKER"), casing_style("IBM"), casing_style("MSNBC"), casing_style("JAPAN")
+    ('upper', 'title', 'title', 'upper')
     """
     letters = [ch for ch in text if ch.isalpha()]
-    if letters and all(ch.isupper() for ch in letters) and (len(letters) > 4 or " " in text.strip()):
+    acronym = " " not in text.strip() and (len(letters) <= 4 or not _VOWELS & {ch.lower() for ch in letters})
+    if letters and all(ch.isupper() for ch in letters) and not acronym:
         return "upper"
     if letters and all(ch.islower() for ch in letters):
         return "lower"
