@@ -4,8 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, session
-from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors, supported_countries
-from nerlib.localizer import places
+from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors, places, supported_countries
 from nerlib.localizer.vectors import DEFAULT_VECTORS, VectorsError, check_visitor_source, resolve_source
 from nerlib.runs.checkpoints import CheckpointError
 from nerlib.views.guards import PathNotAllowedError, TextTooLongError, check_text_size, code_span, escape_markdown
