@@ -488,3 +488,20 @@ def test_localizer_page_sample_is_coherent_and_seed_and_view_live_in_the_url(con
     assert linked.selectbox(key="localizer_target").value == "Japan"
     assert linked.number_input(key="localizer_seed").value == 4
     assert table(linked, "original")["original"].tolist() == ["Sarah", "Austin", "Texas"]
+
+
+def test_localizer_page_draws_a_runs_entity_switched_robustness(conllpp_dir, with_tiny_run):
+    import json
+
+    from nerlib.localizer.tables import ROBUSTNESS_FILE
+
+    table = {"original": {"PER": 0.44, "LOC": 0.61, "ORG": 0.26, "MISC": 0.27, "ALL": 0.45, "sentences": 400},
+             "India": {"PER": 0.42, "LOC": 0.61, "ORG": 0.05, "MISC": 0.26, "ALL": 0.41}}
+    path = with_tiny_run / ROBUSTNESS_FILE
+    path.write_text(json.dumps(table), encoding="utf8")
+    try:
+        at = open_page("localizer")
+        assert at.get("plotly_chart"), "no heatmap"
+        assert any(s.value == "Entity-switched robustness" for s in at.subheader)
+    finally:
+        path.unlink()

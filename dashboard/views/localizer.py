@@ -1,10 +1,13 @@
 """Localizer page: rewrite a text's entities from one cultural context to another with word vectors."""
 
+import json
+
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, session
+from dashboard import charts, loaders, session
 from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors, places, supported_countries
+from nerlib.localizer.tables import ROBUSTNESS_FILE, robustness_frame
 from nerlib.localizer.vectors import DEFAULT_VECTORS, VectorsError, check_visitor_source, resolve_source
 from nerlib.runs.checkpoints import CheckpointError
 from nerlib.views.guards import PathNotAllowedError, TextTooLongError, check_text_size, code_span, escape_markdown
@@ -157,3 +160,21 @@ for record in result.replacements:
             right.dataframe(candidates, hide_index=True)
         else:
             right.caption(escape_markdown(record.reason))
+
+# Entity-switched robustness: bench/localized_eval.py leaves its table in a run folder.
+robust = [(run, run.path / ROBUSTNESS_FILE) for run in loaders.all_runs() if (run.path / ROBUSTNESS_FILE).is_file()]
+if robust:
+    st.subheader("Entity-switched robustness")
+    st.caption("Entity F1 of the run's best checkpoint on the test split localized into other countries (the gold "
+               "entities rewritten, nothing tagged again), in points against the original: `bench/localized_eval.py`.")
+    for run, path in robust:
+        try:
+            table = json.loads(path.read_text(encoding="utf-8"))
+            frame = robustness_frame(table)
+        except (OSError, ValueError, TypeError, AttributeError) as error:
+            st.warning(f"{code_span(path)} cannot be read: {escape_markdown(error)}", icon=":material/warning:")
+            continue
+        original = table["original"]
+        st.plotly_chart(charts.robustness_figure(frame, f"{run.name}: original F1 {100 * original.get('ALL', 0):.1f} "
+                                                        f"on {original.get('sentences', '?')} sentences"),
+                        key=f"chart_robustness_{run.name}")
