@@ -105,6 +105,12 @@ if not text.strip():
     st.info("Type or paste some text.")
     st.stop()
 
+# A tagger's mistake ("joined Malaysia" for a person) or a name that should stay: keep it before rewriting.
+found = sorted({text[start:end] for start, end, _ in entities})
+held = st.multiselect("Keep these as they are", found, key=session.keep("localizer_keep", found),
+                      help="Entities to leave unchanged (e.g. a span the tagger got wrong).")
+entities = [(start, end, label) for start, end, label in entities if text[start:end] not in held]
+
 session.to_url(**{"from": source, "to": target, "mode": mode, "seed": str(seed),
                    "text": text if mode == modes[0] else None, "marked": marked if mode == modes[1] else None})
 
@@ -130,7 +136,7 @@ st.html(render_replacements(text, [
 ]))
 kept = len(result.replacements) - result.changed
 st.caption(f"{result.changed} of {len(result.replacements)} entities replaced ({source} → {target}, seed {seed}); "
-           f"{kept} kept (the table says why). Rewritten text:")
+           f"{kept} kept (the table says why){f', {len(held)} kept by you' if held else ''}. Rewritten text:")
 st.code(result.text, language=None, wrap_lines=True)
 
 frame = result.to_frame()
