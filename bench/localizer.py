@@ -22,6 +22,12 @@ a pool's names read well.
 - latency: per entity, warm (the localizer's memos cleared before each call), ours vs gensim
   ``most_similar(..., topn=10)`` on the same vectors in the same run.
 
+- the reader's list (``bench/localizer_reader.tsv``, issue 28: written before any v3 change and never
+  tuned on), USA -> India: per subtype the right kind, distinct replacements per 10 entities and
+  the largest share of one replacement, over separate one-entity calls of one localizer and over
+  one text holding the subtype's entities; "City, State" pairs judged coherent when the city is a
+  city of the replacement state; MISC demonyms and events, and places outside the source (kept).
+
 Run: ``python bench/localizer.py`` (offline GloVe 6B 50d). ``--show`` prints every replacement,
 ``--sweep`` the ranking weights and anchors compared on ``TUNE``, ``--vectors`` other vectors.
 """
@@ -233,6 +239,82 @@ def report(title: str, rows, *, seed: bool = True) -> dict[str, float]:
     return {"exact": share(all_ours), "seed": share(all_seed), "gender": share(all_gender)}
 
 
+READER = __import__("pathlib").Path(__file__).with_name("localizer_reader.tsv")
+
+
+def reader_rows() -> list[list[str]]:
+    return [line.split("\t") for line in READER.read_text(encoding="utf8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def right_kind(localizer: Localizer, replacement: str, subtype: str) -> bool:
+    """Subtype-exact as `judge`, where a sports club may also become a league (both sports
+    organisations) and a curated counterpart by role counts for its own type."""
+    from nerlib.localizer.counterparts import _counterparts
+
+    ok, _ = judge(replacement, subtype, None, localizer.target)
+    if ok:
+        return True
+    if subtype == "sports-club" and judge(replacement, "sports-league", None, localizer.target)[0]:
+        return True
+    targets = {_key(c.name) for (src, tgt, label, _), c in _counterparts().items()
+               if src == localizer.source_country.key and tgt == localizer.target_country.key and label == "ORG"}
+    return label_of(subtype) == "ORG" and _key(replacement) in targets
+
+
+def reader(vectors, show: bool = False) -> dict[str, float]:
+    """The reader's list: variety and kind per subtype, pair coherence, MISC and foreign places."""
+    from nerlib.localizer.places import state_cities
+
+    rows = reader_rows()
+    separate = Localizer(vectors, prototypes=None)
+    by_subtype = defaultdict(list)
+    for kind, text, label, subtype in rows:
+        if kind == "entity":
+            by_subtype[subtype].append((text, label))
+    print(f"\nreader's list ({READER.name}, never tuned on), USA -> India: {sum(map(len, by_subtype.values()))} "
+          "entities")
+    print(f"  {'subtype':15s} {'n':>3s} {'kind':>5s} {'distinct/10':>12s} {'max share':>10s} "
+          f"{'(one text:':>11s} {'distinct/10':>12s} {'max share)':>11s}")
+    worst = 0.0
+    for subtype, entities in by_subtype.items():
+        got = [separate.analogue(text, label) for text, label in entities]
+        names = [r.replacement.lower() for r in got]
+        kind_ok = share([r.changed and right_kind(separate, r.replacement, subtype) for r in got])
+        text = " ; ".join(t for t, _ in entities)
+        spans, start = [], 0
+        for entity, label in entities:
+            spans.append((start, start + len(entity), label))
+            start += len(entity) + 3
+        together = [r.replacement.lower() for r in Localizer(vectors, prototypes=None).localize(text, spans).replacements]
+        worst = max(worst, max_share(names), max_share(together))
+        print(f"  {subtype:15s} {len(got):3d} {kind_ok:5.0%} {10 * len(set(names)) / len(names):12.1f} "
+              f"{max_share(names):10.0%} {'':11s} {10 * len(set(together)) / len(together):12.1f} "
+              f"{max_share(together):10.0%}")
+        if show:
+            for (entity, _), record in zip(entities, got):
+                print(f"      {entity:32s} -> {record.replacement:32s} [{record.subtype}]")
+    pairs = [text for kind, text, _, _ in rows if kind == "pair"]
+    coherent = []
+    for text in pairs:
+        cut = text.index(", ")
+        result = separate.localize(text, [(0, cut, "LOC"), (cut + 2, len(text), "LOC")])
+        city, state = (r.replacement for r in result.replacements)
+        ok = state in (separate.matrices.get("india", "state").names) and city in state_cities("india", state)
+        coherent.append(ok)
+        if show:
+            print(f"      {text:28s} -> {result.text:40s} {'coherent' if ok else '--'}")
+    print(f"  'City, State' pairs coherent (the city lies in the replacement state): {sum(coherent)} of "
+          f"{len(coherent)}")
+    misc = [(text, subtype) for kind, text, _, subtype in rows if kind == "misc"]
+    misc_out = [separate.analogue(text, "MISC") for text, _ in misc]
+    print("  MISC: " + ", ".join(f"{t} -> {r.replacement}" for (t, _), r in zip(misc, misc_out)))
+    foreign = [text for kind, text, _, _ in rows if kind == "foreign"]
+    kept = [not separate.analogue(text, "LOC").changed for text in foreign]
+    print(f"  places outside the USA kept: {sum(kept)} of {len(kept)} ({', '.join(foreign)})")
+    return {"worst share": worst, "coherent": sum(coherent) / len(coherent)}
+
+
 def latency(vectors, localizer: Localizer, entities, repeats: int = 3) -> tuple[float, float]:
     """Median per-entity seconds, warm: (ours, gensim most_similar topn=10 on the same vectors)."""
     source, target = (localizer.vocab.find(name) for name in seed_words(localizer))
@@ -332,6 +414,7 @@ def main() -> None:
         pairs[(source, target)] = report(f"{source} -> {target} ({len(entities)} entities)",
                                          evaluate(vectors, other, entities, show=args.show))
 
+    read = reader(vectors, show=args.show)
     ours_s, gensim_s = latency(vectors, localizer, TUNE + HELD_OUT)
     print("\nsummary")
     print(f"  USA -> India subtype-exact: tuning {tune['exact']:.0%} (seed 3CosAdd {tune['seed']:.0%}), "
@@ -340,6 +423,8 @@ def main() -> None:
     for (source, target), numbers in pairs.items():
         print(f"  {source} -> {target}: subtype-exact {numbers['exact']:.0%} (seed {numbers['seed']:.0%}), "
               f"gender kept {numbers['gender']:.0%}")
+    print(f"  reader's list: largest share of one replacement in any subtype {read['worst share']:.0%}; "
+          f"'City, State' pairs coherent {read['coherent']:.0%}")
     print(f"  per-entity warm latency (median): ours {ours_s * 1000:.2f} ms, gensim most_similar "
           f"{gensim_s * 1000:.2f} ms, ratio gensim/ours {gensim_s / ours_s:.2f}x")
 

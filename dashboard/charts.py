@@ -160,3 +160,16 @@ def lr_find_figure(curve: pd.DataFrame, suggestion: float | None, preset_lr: flo
     fig.update_yaxes(title_text="training loss")
     fig.update_layout(title=title)
     return _layout(fig)
+
+
+def robustness_figure(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Heatmap of entity F1 change (points) per localized copy (rows) and type (columns); red is a drop."""
+    fig = go.Figure(go.Heatmap(
+        z=frame.values, x=list(frame.columns), y=list(frame.index), text=frame.values, texttemplate="%{text:+.1f}",
+        colorscale="RdBu", zmid=0, showscale=False,
+        hovertemplate="%{y}, %{x}: %{text:+.1f} F1 points<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(side="top")
+    fig.update_layout(title=title)
+    return _layout(fig, height=120 + 40 * len(frame))

@@ -191,12 +191,12 @@ def vectors(source: str):
 
 
 @st.cache_resource(show_spinner="Preparing the localizer ...", max_entries=8)
-def localizer(vectors_source: str, source: str, target: str, anchors: tuple):
-    """A ``nerlib.localizer.Localizer`` for these vectors, contexts and ``anchors``
-    (``((type, source word, target word), ...)``), built once per combination."""
+def localizer(vectors_source: str, source: str, target: str, anchors: tuple, seed: int = 0):
+    """A ``nerlib.localizer.Localizer`` for these vectors, contexts, ``anchors``
+    (``((type, source word, target word), ...)``) and seed, built once per combination."""
     from nerlib.localizer import Localizer
 
-    return Localizer(vectors(vectors_source), source, target,
+    return Localizer(vectors(vectors_source), source, target, seed=seed,
                      anchors={label: (src, tgt) for label, src, tgt in anchors})
 
 

@@ -460,3 +460,51 @@ def test_served_config_is_local_and_hides_tracebacks():
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     assert config["server"]["address"] == "127.0.0.1"
     assert config["client"]["showErrorDetails"] in ("type", "none")  # never "full"/"stacktrace"
+
+
+def test_localizer_page_sample_is_coherent_and_seed_and_view_live_in_the_url(conllpp_dir, empty_runs):
+    from nerlib.localizer.places import state_cities
+
+    at = open_page("localizer")
+    assert_ok(at)
+    first = table(at, "original")
+    rows = dict(zip(first["original"], first["replacement"]))
+    assert rows["Associated Press"] == "Press Trust of India" and rows["Super Bowl"] == "IPL final"
+    assert rows["Eugene"] in state_cities("India", rows["Oregon"])  # the sample's pair stays coherent
+    param = lambda name: (lambda v: v[0] if isinstance(v, list) else v)(at.query_params[name])  # noqa: E731
+    assert param("seed") == "0" and param("to") == "India" and param("from") == "USA"
+    assert "[Eugene](LOC)" in param("marked")
+    rewritten = at.code[0].value
+    at.button(key="localizer_reroll").click().run()
+    assert_ok(at)
+    assert at.number_input(key="localizer_seed").value == 1 and param("seed") == "1"
+    assert at.code[0].value != rewritten
+    at.multiselect(key="localizer_keep").set_value(["Harvard"]).run()  # kept by hand before rewriting
+    assert_ok(at)
+    assert "studied at Harvard." in at.code[0].value and "Harvard" not in table(at, "original")["original"].tolist()
+
+    linked = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    linked.query_params.update({"to": "Japan", "seed": "4", "marked": "[Sarah](PER) moved to [Austin](LOC), [Texas](LOC)."})
+    linked.run()
+    linked.switch_page("views/localizer.py").run()
+    assert_ok(linked)
+    assert linked.selectbox(key="localizer_target").value == "Japan"
+    assert linked.number_input(key="localizer_seed").value == 4
+    assert table(linked, "original")["original"].tolist() == ["Sarah", "Austin", "Texas"]
+
+
+def test_localizer_page_draws_a_runs_entity_switched_robustness(conllpp_dir, with_tiny_run):
+    import json
+
+    from nerlib.localizer.tables import ROBUSTNESS_FILE
+
+    table = {"original": {"PER": 0.44, "LOC": 0.61, "ORG": 0.26, "MISC": 0.27, "ALL": 0.45, "sentences": 400},
+             "India": {"PER": 0.42, "LOC": 0.61, "ORG": 0.05, "MISC": 0.26, "ALL": 0.41}}
+    path = with_tiny_run / ROBUSTNESS_FILE
+    path.write_text(json.dumps(table), encoding="utf8")
+    try:
+        at = open_page("localizer")
+        assert at.get("plotly_chart"), "no heatmap"
+        assert any(s.value == "Entity-switched robustness" for s in at.subheader)
+    finally:
+        path.unlink()

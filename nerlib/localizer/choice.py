@@ -1,29 +1,62 @@
 """The choice of one name from a shortlist: seeded variety among the best few, and no name twice in a text.
 
 An entity whose source name the pool assignment matched takes its match. Any other takes one of
-the best `VARIETY` names within `MARGIN` of the best, picked by a hash of (seed, entity), so one
-popular name does not take every entity and a given seed always gives the same text. A name that
-already replaced another entity of the text is passed over where an unused one is close enough.
+the best `VARIETY` names within `MARGIN` of the best (of a small pool: its best 40%, at least
+`VARIETY`): the one this localizer has given least so far (`Balance`), ties broken by a hash of
+(seed, entity, name), so one popular name does not take every entity -- in a text, in a batch or
+over separate calls -- and a given seed always gives the same output for the same input. A source
+name keeps the name it got first in every later call. A name that already replaced another entity
+of the text is passed over where an unused one is close enough.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from nerlib.localizer.records import Choice, Shortlist
 
-__all__ = ["VARIETY", "MARGIN", "ALTERNATIVE_MARGIN", "stable_hash", "seeded_order", "choose"]
+__all__ = ["VARIETY", "MARGIN", "ALTERNATIVE_MARGIN", "Balance", "stable_hash", "seeded_order", "choose"]
 
 #: Variety: the choice is made among the best `VARIETY` names within `MARGIN` of the best, by a
 #: hash of (seed, entity), so one popular name does not take every entity (bench/localizer.py).
 VARIETY = 5
 MARGIN = 0.25
+#: A small pool (a curated table: every name is of the right kind) is drawn from more widely and
+#: without the margin, so that different source names spread over it by themselves: the best
+#: `SMALL_POOL_SHARE` of its names (at least `VARIETY`, at most `SMALL_POOL_VARIETY`).
+SMALL_POOL = 150
+SMALL_POOL_SHARE = 0.4
+SMALL_POOL_VARIETY = 12
 #: The vectors-only fallback takes an unused word for a different entity only within this of the best.
 ALTERNATIVE_MARGIN = 0.15
 #: How many names of a pool `seeded_order` returns.
 SEEDED_NAMES = 50
+
+
+@dataclass
+class Balance:
+    """What one localizer has given so far, over all its calls: names spread, a source name stays.
+
+    ``given`` maps an entity part's identity to the name it got first; ``counts`` how many
+    different identities each (pool, name) was given to. Bounded: both start over past `LIMIT`.
+    """
+
+    given: dict[str, str] = field(default_factory=dict)
+    counts: Counter = field(default_factory=Counter)
+    LIMIT = 100_000
+
+    def record(self, identity: str, pool_label: str, name: str) -> None:
+        """Remember that `identity` got `name` from the pool `pool_label`."""
+        if len(self.given) > self.LIMIT:
+            self.given.clear()
+            self.counts.clear()
+        if self.given.get(identity) != name:
+            self.given[identity] = name
+            self.counts[(pool_label, name.lower())] += 1
 
 
 def stable_hash(*parts: Any) -> int:
@@ -73,7 +106,8 @@ def seeded_order(names: Sequence[str], seed: int, entity: str) -> list[tuple[str
     return [(names[i], 0.0) for i in order[:SEEDED_NAMES]]
 
 
-def choose(shortlist: Shortlist, identity: str, used: set[str], *, seed: int, topn: int) -> Choice:
+def choose(shortlist: Shortlist, identity: str, used: set[str], *, seed: int, topn: int,
+           balance: Balance | None = None) -> Choice:
     """Choose the name for one entity part from its shortlist, and mark it used.
 
     Parameters
@@ -89,6 +123,8 @@ def choose(shortlist: Shortlist, identity: str, used: set[str], *, seed: int, to
         The localizer's seed.
     topn : int
         How many of the shortlist's best names the choice keeps as ``neighbours``.
+    balance : Balance, optional
+        The localizer's choices over all its calls (None: this choice alone); updated.
 
     Returns
     -------
@@ -117,9 +153,21 @@ def choose(shortlist: Shortlist, identity: str, used: set[str], *, seed: int, to
     matched = shortlist.assigned and fresh[0][0] == shortlist.names[0][0]
     if matched or shortlist.vector_word:
         near = fresh[:1]
+    elif len(shortlist.names) <= SMALL_POOL:  # no match of its own, few names: spread over many of them
+        size = max(VARIETY, min(SMALL_POOL_VARIETY, round(SMALL_POOL_SHARE * len(shortlist.names))))
+        near = fresh[:size]
     else:  # no match of its own: a seeded choice among the best few
         near = [(n, s) for n, s in fresh[:VARIETY] if s >= best - MARGIN]
-    name, score = near[stable_hash(seed, identity) % len(near)]
+    balance = balance if balance is not None else Balance()
+    earlier = balance.given.get(identity, "").lower()
+    kept = [(n, s) for n, s in near if n.lower() == earlier] or [
+        (n, s) for n, s in fresh if n.lower() == earlier and s >= best - MARGIN]
+    if kept:  # this source name got it in an earlier call: the same again
+        name, score = kept[0]
+    else:  # the least given so far, ties by hash (different entities spread by themselves)
+        name, score = min(near, key=lambda c: (balance.counts[(shortlist.pool_label, c[0].lower())],
+                                               stable_hash(seed, identity, c[0])))
+    balance.record(identity, shortlist.pool_label, name)
     used.add(name.lower())
     rank = [n for n, _ in shortlist.names].index(name) + 1
     how = (f"matched to it in {shortlist.pool_label} (pool assignment)" if matched

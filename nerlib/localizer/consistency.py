@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nerlib.localizer.choice import choose
+from nerlib.localizer.choice import Balance, choose
 from nerlib.localizer.records import Choice, Replacement
 from nerlib.localizer.rewrite import cased
 from nerlib.localizer.shortlist import Shortlister
@@ -27,15 +27,17 @@ class TextMemory:
     """The choices made so far in one text.
 
     ``chosen`` maps an entity part's identity (type, `name_key` of its text) to its `Choice`;
-    ``used`` holds every name given so far (lowercase), whatever the subtype.
+    ``used`` holds every name given so far (lowercase), whatever the subtype; ``inside`` the
+    `name_key` of places the text itself puts in the source ("Paris" of "Paris, Texas").
     """
 
     chosen: dict[tuple[str, str], Choice] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
+    inside: set[str] = field(default_factory=set)
 
 
 def replace_entity(original: str, label: str, recognition: Recognition, memory: TextMemory,
-                   shortlister: Shortlister, *, seed: int, topn: int) -> Replacement:
+                   shortlister: Shortlister, *, seed: int, topn: int, balance: Balance | None = None) -> Replacement:
     """Return the replacement of one entity occurrence, part by part, consistent with the text so far.
 
     Parameters
@@ -54,6 +56,8 @@ def replace_entity(original: str, label: str, recognition: Recognition, memory: 
         The localizer's seed (variety among the near-best names).
     topn : int
         How many best names each record keeps as ``neighbours``.
+    balance : Balance, optional
+        The localizer's choices over all its calls (`nerlib.localizer.choice.Balance`).
 
     Returns
     -------
@@ -75,7 +79,8 @@ def replace_entity(original: str, label: str, recognition: Recognition, memory: 
                 record.subtype = memory.chosen[identity].subtype  # "Parker" after "Olivia Parker": her surname
         else:
             shortlist = shortlister.shortlist(piece, part.subtype, label, part.certain)
-            memory.chosen[identity] = choose(shortlist, f"{label}|{name_key(piece)}", memory.used, seed=seed, topn=topn)
+            memory.chosen[identity] = choose(shortlist, f"{label}|{name_key(piece)}", memory.used, seed=seed, topn=topn,
+                                             balance=balance)
             memory.chosen[identity].subtype = part.subtype
         choice = memory.chosen[identity]
         choices.append(choice)

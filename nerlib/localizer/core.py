@@ -8,25 +8,32 @@ rewriting itself (`rewrite`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from nerlib.localizer.agreement import Context, context_of, split_possessive, takes_article
 from nerlib.localizer.checks import CountryCheck, TypeModel
+from nerlib.localizer.choice import Balance, choose
 from nerlib.localizer.consistency import TextMemory, replace_entity
-from nerlib.localizer.countries import resolve_country
+from nerlib.localizer.counterparts import Counterparts, Demonyms
+from nerlib.localizer.countries import SUPPORTED, country_key, resolve_country
 from nerlib.localizer.fallback import FALLBACK_WEIGHTS, VectorsFallback
+from nerlib.localizer.geography import Geography
 from nerlib.localizer.matrices import PoolMatrices
 from nerlib.localizer.options import anchor_vector, check_counts, check_prototypes, checked_anchors, float_tuple
+from nerlib.localizer.places import country_name, outside_source, resolve_source
 from nerlib.localizer.pools import Pool, PoolFileError, user_pools
 from nerlib.localizer.ranking import ENTITY_WEIGHT, HUB_WEIGHT
-from nerlib.localizer.records import Localization, Replacement
+from nerlib.localizer.records import Choice, Localization, Replacement
 from nerlib.localizer.rewrite import entity_triples, splice
 from nerlib.localizer.shortlist import CANDIDATE_COLUMNS, POOLED_TYPES, Shortlister
 from nerlib.localizer.subtypes import Part, Recogniser, Recognition
-from nerlib.localizer.vocab import Vocab, vocabulary
+from nerlib.localizer.vocab import Vocab, name_key, vocabulary
 
 __all__ = ["Localizer", "LOCALIZED_TYPES", "DEFAULT_SOURCE", "DEFAULT_TARGET"]
 
@@ -53,11 +60,13 @@ class Localizer:
         Word vectors (`nerlib.localizer.vectors.load_vectors`).
     source, target : str
         Supported countries (`nerlib.localizer.supported_countries`; aliases such as "United
-        States" work).
+        States" work); the source may also be a region (``"West"``: `nerlib.localizer.places.REGIONS`).
+        Places outside the source are kept.
     anchors : mapping, optional
         {type: (source word, target word)} for the analogy (default: `default_anchors`).
-    types : sequence of str
-        The entity types localized; others are kept.
+    types : sequence of str, optional
+        The entity types localized; others are kept. Default: PER, LOC, ORG and (with pools) MISC,
+        which only the curated tables place (demonyms, events, languages; others kept).
     prototypes : ``"conllpp"``, mapping or None
         The fallback's type check: CoNLL++ training entities (read on first use), {type: examples},
         or None (no type check).
@@ -80,6 +89,9 @@ class Localizer:
         False: no pools, the vectors-only fallback for every entity.
     strict_pools : bool
         True: a malformed user pool file raises `PoolFileError` instead.
+    countries : bool
+        True: countries other than the source are replaced too (by default they stay; the source
+        country itself becomes the target where the source is one country).
 
     Raises
     ------
@@ -100,7 +112,7 @@ class Localizer:
         target: str = DEFAULT_TARGET,
         *,
         anchors: Mapping[str, tuple[str, str]] | None = None,
-        types: Sequence[str] = LOCALIZED_TYPES,
+        types: Sequence[str] | None = None,
         prototypes: str | Mapping[str, Iterable[str]] | None = "conllpp",
         vocab_limit: int = 100_000,
         topn: int = 10,
@@ -111,13 +123,17 @@ class Localizer:
         pool_dir: str | os.PathLike | None = None,
         pools: bool = True,
         strict_pools: bool = False,
+        countries: bool = False,
     ):
         check_counts(vocab_limit=vocab_limit, topn=topn, candidates=candidates)
-        self.source_country = resolve_country(source)
+        self.source_spec = resolve_source(source)
+        self.source_country = self.source_spec.country
         self.target_country = resolve_country(target)
-        self.source, self.target = self.source_country.name, self.target_country.name
+        self.source, self.target = self.source_spec.name, self.target_country.name
+        #: Whether countries other than the source itself are replaced (default: kept).
+        self.replace_countries = bool(countries)
         self.vectors = vectors
-        self.types = tuple(types)
+        self.types = tuple((*LOCALIZED_TYPES, "MISC") if pools else LOCALIZED_TYPES) if types is None else tuple(types)
         self.topn = topn
         #: How many frequent words the vectors-only fallback checks per entity.
         self.candidate_count = candidates
@@ -144,6 +160,12 @@ class Localizer:
         self.shortlister = Shortlister(self.vocab, self.source_country, self.target_country, self.matrices, self.fallback,
                                        anchor_vectors, self.ranking, self.seed, self.use_pools)
         self._recognised: dict[tuple[str, str], Recognition] = {}
+        #: Curated counterparts by role, and demonyms (`nerlib.localizer.counterparts`).
+        self.counterparts, self.demonyms = Counterparts(), Demonyms()
+        #: "City, State" pairs: the city is chosen inside the state's replacement.
+        self.geography = Geography(self)
+        #: The choices made over all calls: names spread over a pool, a source name keeps its name.
+        self.balance = Balance()
 
     @property
     def country_check(self) -> CountryCheck:
@@ -156,9 +178,10 @@ class Localizer:
         return self.fallback.type_model
 
     def clear_memos(self) -> None:
-        """Forget the remembered recognitions and shortlists (the pool matrices stay): for timing."""
+        """Forget the remembered recognitions, shortlists and choices (the pool matrices stay)."""
         self._recognised.clear()
         self.shortlister.clear()
+        self.balance = Balance()
 
     def recognise(self, text: str, label: str) -> Recognition:
         """Return what kind of entity `text` of type `label` is (subtype, the parts to replace, how).
@@ -218,17 +241,159 @@ class Localizer:
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         memory = TextMemory()  # one for the whole text
-        new_text, records = splice(text, entity_triples(entities, text),
-                                   lambda original, label: self._replace_entity(original, label, memory))
+        triples = entity_triples(entities, text)
+        self.geography.pairs(text, triples, memory)  # "City, State": the city inside the state's replacement
+        contexts = iter([context_of(text, start, end) for start, end, _ in triples])  # splice goes in order
+        new_text, records = splice(text, triples, lambda original, label: self._in_context(
+            original, label, memory, next(contexts)))
         warnings = [f"pool file skipped: {error}" for error in self.pool_errors]
         return Localization(new_text, text, self.source, self.target, records, warnings)
 
-    def _replace_entity(self, original: str, label: str, memory: TextMemory) -> Replacement:
+    def _in_context(self, original: str, label: str, memory: TextMemory, context: Context) -> Replacement:
+        """Replace one entity in agreement with its sentence: possessive, gender hints, articles."""
+        bare, possessive = split_possessive(original)
+        if possessive and self.recogniser is not None and self.recogniser.knows(original):
+            bare, possessive = original, ""  # "Macy's" is the name itself
+        record = self._replace_entity(bare, label, memory, context)
+        if possessive:
+            record.original, record.end = original, record.end + len(possessive)
+            record.replacement += possessive
+        if not record.changed:
+            return record
+        subtype = record.subtype
+        new, own = record.replacement, re.match(r"(?i)the\s+", bare)
+        if context.article and new.lower().startswith("the "):
+            record.replacement = new[4:]  # "the The Telegraph" -> "the Telegraph"
+        elif context.article and not takes_article(new, subtype):
+            record.drop_before = len(context.article)  # "the New York Yankees" -> "East Bengal"
+        elif own and not new.lower().startswith("the ") and takes_article(new, subtype):
+            record.replacement = own.group(0) + new  # "The Associated Press" -> "The Press Trust of India"
+        return record
+
+    def _replace_entity(self, original: str, label: str, memory: TextMemory, context: Context | None = None
+                        ) -> Replacement:
         if label not in self.types:
             return Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
                                reason=f"kept: type {label} is not localized (types={list(self.types)})")
-        return replace_entity(original, label, self.recognise(original, label), memory, self.shortlister,
-                              seed=self.seed, topn=self.topn)
+        kept = self._kept_place(original, label, memory)
+        if kept is None and self.use_pools and label in ("ORG", "MISC"):
+            kept = self._from_tables(original, label, memory)
+        if kept is not None:
+            return kept
+        return replace_entity(original, label, self._with_gender(self.recognise(original, label), context),
+                              memory, self.shortlister,
+                              seed=self.seed, topn=self.topn, balance=self.balance)
+
+    def _with_gender(self, recognition: Recognition, context: Context | None) -> Recognition:
+        """A person's recognition with the sentence's gender hint: a title before the name decides, a
+        later pronoun decides where the gazetteers could not tell (no gender, or both)."""
+        if context is None or recognition.subtype not in ("full-name", "given", "given-female", "given-male"):
+            return recognition
+        first = recognition.parts[0] if recognition.parts else None
+        ambiguous = recognition.gender is None or (first is not None and "frequencies" in first.how)
+        gender = context.title_gender or (context.pronoun_gender if ambiguous else None)
+        if gender is None or gender == recognition.gender:
+            return recognition
+        how = "title before the name" if context.title_gender else "a pronoun later in the sentence"
+        parts = [dataclasses.replace(p, subtype=f"given-{gender}", gender=gender, how=how)
+                 if p.subtype.startswith("given") else dataclasses.replace(p, gender=gender) for p in recognition.parts]
+        subtype = recognition.subtype if recognition.subtype == "full-name" else f"given-{gender}"
+        return Recognition(subtype, parts, f"{recognition.how}; gender: {how}", gender)
+
+    def _from_tables(self, original: str, label: str, memory: TextMemory) -> Replacement | None:
+        """Fill `memory` with the curated tables' choice for an organisation, event or demonym; return
+        the kept record of a MISC entity the tables do not place (None otherwise)."""
+        recognition = self.recognise(original, label)
+        if not recognition.parts:
+            return None
+        part = recognition.parts[0]
+        piece = original[part.start : part.end]
+        identity = (label, name_key(piece))
+        if identity in memory.chosen:
+            return None
+        table = "data/counterparts.tsv"
+        pool_label = f"{self.target} counterparts ({table})"
+        found = self.counterparts.find(self.source_country.key, self.target_country.key, label, piece)
+        if found is not None and found.name.lower() not in memory.used:
+            memory.chosen[identity] = Choice(found.name, None, f"replaced: its counterpart by role ({found.role}) in "
+                                             f"{table} ({found.source})", pool_label=pool_label,
+                                             subtype=recognition.subtype)
+            memory.used.add(found.name.lower())
+            return None
+        if label != "MISC":
+            return None
+        choice = self._demonym(piece, memory)
+        if choice is not None and choice.name is not None:
+            memory.chosen[identity] = choice
+            return None
+        reason = choice.reason if choice is not None else (
+            f"kept: MISC is placed only by the curated tables ({table}, data/demonyms.tsv), which have no row "
+            f"for {piece!r} from {self.source_country.name} to {self.target}")
+        return Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
+                           subtype=recognition.subtype, reason=reason)
+
+    def _demonym(self, piece: str, memory: TextMemory) -> Choice | None:
+        """A demonym that follows its place (Texan -> the demonym of Texas's replacement), or a kept
+        choice for a demonym of a place outside the source; None for no demonym."""
+        demonyms = self.demonyms
+        target = self.target_country
+        found = demonyms.place_of(self.source_country.key, piece)
+        if found is None:
+            for country in SUPPORTED.values():
+                other = demonyms.place_of(country.key, piece)
+                if other is not None and country.iso2 not in self.source_spec.codes:
+                    return Choice(None, None, f"kept: a demonym of {country.name}, outside the source ({self.source})")
+                if other is not None:
+                    found = other
+                    break
+            if found is None:
+                return None
+        place, plural = found
+        label = f"{target.name} demonyms (data/demonyms.tsv)"
+        if country_key(place) is not None:  # the country itself: American -> Indian
+            demonym = demonyms.of_place(target.key, target.name)
+            how = f"the demonym of {target.name} (it named the source, {place})"
+        else:  # a state: the demonym of the state's replacement in this text
+            identity = ("LOC", name_key(place))
+            if identity not in memory.chosen:
+                shortlist = self.shortlister.shortlist(place, "state", "LOC", True)
+                memory.chosen[identity] = choose(shortlist, f"LOC|{name_key(place)}", memory.used, seed=self.seed,
+                                                 topn=self.topn, balance=self.balance)
+                memory.chosen[identity].subtype = "state"
+            new_place = memory.chosen[identity].name
+            demonym = demonyms.of_place(target.key, new_place) if new_place else None
+            how = f"the demonym of {new_place}, which replaces {place}"
+            if demonym is None:
+                demonym = demonyms.of_place(target.key, target.name)
+                how = f"the demonym of {target.name} (the table has none for {new_place}, which replaces {place})"
+        if demonym is None:
+            return Choice(None, None, f"kept: no demonym of {target.name} in data/demonyms.tsv")
+        return Choice(demonyms.form(demonym, plural), None, f"replaced: {how}", pool_label=label, subtype="demonym")
+
+    def _kept_place(self, original: str, label: str, memory: TextMemory) -> Replacement | None:
+        """The record of a place that stays: outside the source, or a country other than the source."""
+        if label != "LOC" or self.recogniser is None:
+            return None
+        recognition = self.recognise(original, label)
+        record = Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
+                             subtype=recognition.subtype)
+        if recognition.subtype == "country":
+            own = country_key(original.strip())
+            if (self.replace_countries or name_key(original) in memory.inside
+                    or (not self.source_spec.is_region and own == self.source_country.key)):
+                return None
+            record.reason = ("country (country name); kept: a mentioned country stays (countries=True replaces "
+                             "it)" + ("; the source is a region" if own == self.source_country.key else ""))
+            return record
+        if name_key(original) in memory.inside:
+            return None
+        code = outside_source(original.strip(), self.source_spec)
+        if code is None:
+            return None
+        where = next((c.name for c in SUPPORTED.values() if c.iso2 == code), None) or country_name(code)
+        record.reason = (f"{recognition.subtype} ({recognition.how}); kept: a place in {where}, outside the "
+                         f"source ({self.source})")
+        return record
 
     def analogue(self, text: str, label: str) -> Replacement:
         """Return the replacement record of one entity string (offsets relative to `text` itself).

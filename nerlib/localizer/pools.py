@@ -61,6 +61,10 @@ EXONYMS = {
 }
 _MAX_NAME = 100
 _EXCLUSIONS = "exclusions.tsv"
+#: The shipped tables of pool names: country<TAB>subtype<TAB>name[<TAB>source]. (The other tables of
+#: ``data/`` -- counterparts, capitals, demonyms -- are read by `nerlib.localizer.places` and
+#: `nerlib.localizer.counterparts`.)
+POOL_TABLES = ("names.tsv", "organisations.tsv", "places.tsv")
 
 
 class PoolFileError(ValueError):
@@ -98,6 +102,7 @@ class Pool:
 
 def _display(name: str, country_key: str) -> str:
     name = EXONYMS.get(name, name)
+    name = re.sub(r"-shi$", "", name)  # geonames Japanese cities: "Nara-shi" -> "Nara"
     name = re.sub(r"\s+\d+$", "", name)  # geonames' districts: "Lyon 07" -> "Lyon"
     name = re.sub(r"\s*\(.*?\)", "", name).strip()  # "Halle (Saale)" -> "Halle"
     country = SUPPORTED.get(country_key)
@@ -259,15 +264,14 @@ def _curated() -> dict[tuple[str, str], tuple[tuple[str, ...], str]]:
     """{(country, subtype): (names, "table file")} from the shipped ``data/*.tsv``."""
     table: dict[tuple[str, str], list[str]] = {}
     sources: dict[tuple[str, str], str] = {}
-    for path in sorted(_TABLES.glob("*.tsv")):
-        if path.name == _EXCLUSIONS:
-            continue
+    for path in (_TABLES / name for name in POOL_TABLES):
         for number, line in enumerate(path.read_text(encoding="utf8").splitlines(), 1):
             if not line.strip() or line.startswith("#"):
                 continue
             fields = line.split("\t")
-            if len(fields) != 3:
-                raise PoolFileError(path, number, f"expected country<TAB>subtype<TAB>name, got {len(fields)} fields")
+            if len(fields) not in (3, 4):
+                raise PoolFileError(path, number,
+                                    f"expected country<TAB>subtype<TAB>name[<TAB>source], got {len(fields)} fields")
             key = (fields[0].strip(), fields[1].strip())
             table.setdefault(key, []).append(fields[2].strip())
             sources[key] = f"curated table {path.name}"

@@ -34,6 +34,7 @@ import numpy as np
 
 from nerlib.localizer.checks import CountryCheck, TypeModel
 from nerlib.localizer.pools import Pool
+from nerlib.localizer.taxonomy import ORG_SUBTYPES
 from nerlib.localizer.vocab import Vocab, fold, name_key, words_of
 
 __all__ = ["PoolMatrix", "Ranked", "assign", "pool_matrix", "rank_pool", "rank_vocabulary", "ENTITY_WEIGHT", "HUB_WEIGHT"]
@@ -60,6 +61,8 @@ GENERIC_WORDS = frozenset(
     tribune ministry department agency bureau court commission council national state federal united city
     river mount mountains lake park falls valley island islands fc club group industries""".split()
 )
+#: Subtypes whose pools are curated tables of the country's own names (never filtered as the source's).
+CURATED_KINDS = frozenset((*ORG_SUBTYPES, "place"))
 #: How many nearest names decide whether a name is the target's (see `_distinct_from_source`).
 NEIGHBOURHOOD = 10  # the first (most populous, most common) names of a gazetteer
 
@@ -110,7 +113,8 @@ def pool_matrix(vocab: Vocab, pool: Pool, source_pool: Pool | None = None, max_s
         rows.append(vector)
         if len(names) >= max_size:
             break
-    if source_pool is not None and source_pool.country != pool.country and rows:
+    # Curated tables (organisations, other places) list only the country's own names: no filter.
+    if source_pool is not None and source_pool.country != pool.country and rows and pool.subtype not in CURATED_KINDS:
         keep = _distinct_from_source(vocab, names, rows, source_pool)
         if len(keep) >= MIN_DISTINCT_POOL or (len(keep) >= 5 and len(keep) >= len(names) // 2):
             names, keys, rows = [names[i] for i in keep], [keys[i] for i in keep], [rows[i] for i in keep]
@@ -184,7 +188,8 @@ def assign(vocab: Vocab, source: PoolMatrix, target: PoolMatrix, shift: np.ndarr
     entity_weight, hub_weight : float
         The ranking's weights (see `rank_pool`).
     capacity : int
-        How many source names one target name may take.
+        How many source names one target name may take (1 where the target pool is as large as the
+        source pool, or a curated table).
 
     Returns
     -------
@@ -195,6 +200,9 @@ def assign(vocab: Vocab, source: PoolMatrix, target: PoolMatrix, shift: np.ndarr
 
     if not len(source) or not len(target):
         return {}
+    if len(source) <= len(target) or target.pool.subtype in CURATED_KINDS:
+        # A curated table is small: one source name each (no pairs); rarer ones get a seeded choice.
+        capacity = 1
     frequency = [max(vocab.key_to_index[k] for k in key.split("+")) for key in source.keys]
     rows = np.argsort(frequency, kind="stable")[: capacity * len(target)]
     query = source.unit[rows] + shift

@@ -23,7 +23,9 @@ class Replacement:
     is what the entity was recognised as (``given-female``, ``full-name``, ``state``,
     ``company-bank``, ...), ``pool`` where its replacement came from (``India given-female (Faker
     en_IN first_names_female)``, or ``vectors`` for the vocabulary fallback), ``gender`` the given
-    name's gender where it could be told.
+    name's gender where it could be told. ``drop_before`` is how many characters of the text right
+    before the entity were removed with it (an article its replacement does not take: "the New York
+    Yankees" -> "East Bengal").
     """
 
     label: str
@@ -41,6 +43,7 @@ class Replacement:
     subtype: str = ""
     pool: str = ""
     gender: str | None = None
+    drop_before: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as a plain dict (JSON-ready).

@@ -76,8 +76,9 @@ def splice(text: str, triples: list[tuple[int, int, str]], replace: Callable[[st
     Returns
     -------
     (str, list of Replacement)
-        The new text (everything outside the spans kept exactly) and one record per span, its
-        ``start``/``end`` in `text` and ``new_start``/``new_end`` in the new text.
+        The new text (everything outside the spans kept exactly, except the ``drop_before``
+        characters right before a span that its record asks to remove) and one record per span,
+        its ``start``/``end`` in `text` and ``new_start``/``new_end`` in the new text.
 
     Examples
     --------
@@ -91,8 +92,10 @@ def splice(text: str, triples: list[tuple[int, int, str]], replace: Callable[[st
     for start, end, label in triples:
         record = replace(text[start:end], label)
         record.start, record.end = start, end
-        pieces.append(text[cursor:start])
-        offset += start - cursor
+        drop = min(max(record.drop_before, 0), start - cursor)  # an article the replacement does not take
+        record.drop_before = drop
+        pieces.append(text[cursor : start - drop])
+        offset += start - drop - cursor
         record.new_start, record.new_end = offset, offset + len(record.replacement)
         pieces.append(record.replacement)
         offset, cursor = record.new_end, end
@@ -102,8 +105,8 @@ def splice(text: str, triples: list[tuple[int, int, str]], replace: Callable[[st
 
 
 def casing_style(text: str) -> str:
-    """Return the casing style of a text: ``upper`` for all caps (a headline; short acronyms excepted),
-    ``lower``, else ``title``.
+    """Return the casing style of a text: ``upper`` for all caps (a headline; acronyms -- one word of
+    at most four letters, or without a vowel: IBM, MSNBC -- excepted), ``lower``, else ``title``.
 
     Parameters
     ----------
@@ -117,11 +120,12 @@ def casing_style(text: str) -> str:
 
     Examples
     --------
-    >>> casing_style("OLIVIA PARKER"), casing_style("IBM"), casing_style("delhi")
-    ('upper', 'title', 'lower')
+    >>> casing_style("OLIVIA PARKER"), casing_style("IBM"), casing_style("MSNBC"), casing_style("JAPAN")
+    ('upper', 'title', 'title', 'upper')
     """
     letters = [ch for ch in text if ch.isalpha()]
-    if letters and all(ch.isupper() for ch in letters) and (len(letters) > 4 or " " in text.strip()):
+    acronym = " " not in text.strip() and (len(letters) <= 4 or not _VOWELS & {ch.lower() for ch in letters})
+    if letters and all(ch.isupper() for ch in letters) and not acronym:
         return "upper"
     if letters and all(ch.islower() for ch in letters):
         return "lower"

@@ -16,6 +16,7 @@ from nerlib.localizer.choice import seeded_order
 from nerlib.localizer.countries import CURATED, SUPPORTED, Country, country_key
 from nerlib.localizer.fallback import VectorsFallback
 from nerlib.localizer.matrices import PoolMatrices
+from nerlib.localizer.places import city_rank
 from nerlib.localizer.ranking import PoolMatrix, Ranked, rank_pool
 from nerlib.localizer.records import Shortlist
 from nerlib.localizer.subtypes import Part
@@ -28,6 +29,9 @@ POOLED_TYPES = ("PER", "LOC", "ORG")
 #: The columns of a candidates table (`Shortlister.candidates`).
 CANDIDATE_COLUMNS = ["rank", "part", "subtype", "candidate", "score", "analogy", "entity_score", "hubness",
                      "type_score", "country_score", "predicted_type", "country", "passes", "reason", "pool"]
+#: A city alone becomes a city of rank r / RANK_WINDOW to r * RANK_WINDOW in the target (r: its rank
+#: by population in the source).
+RANK_WINDOW = 2
 #: Shortlists kept in memory before the memo starts over.
 MEMO_SIZE = 10_000
 
@@ -132,6 +136,8 @@ class Shortlister:
                                     "without similarity ranking")
         ranked = self._ranked(matrix, vector, text, label)
         names = [(str(n), round(float(s), 4)) for n, s in zip(ranked.names, ranked.score)]
+        if matrix.pool.subtype == "city":
+            names = self._similar_rank(text, names)
         match = self.matrices.assignment(matrix, label).get(name_key(text))
         assigned = match is not None and matrix.names[match] in {n for n, _ in names}
         if assigned:
@@ -139,6 +145,16 @@ class Shortlister:
             names = first + [(n, s) for n, s in names if n != matrix.names[match]]
         return Shortlist(names, matrix.pool.label, key, note, assigned=assigned,
                          reason="" if names else f"no name of {matrix.pool.label} differs from the entity")
+
+    def _similar_rank(self, text: str, names: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """A city's candidates of about its rank by population (a big city for a big city): target
+        ranks within `RANK_WINDOW` of its own rank in the source, where enough are left."""
+        rank = city_rank(self.source, text)
+        if rank is None:
+            return names
+        low, high = rank // RANK_WINDOW - 2, RANK_WINDOW * rank + 6
+        near = [(n, s) for n, s in names if low <= (city_rank(self.target, n) or 10**6) <= high]
+        return near if len(near) >= 5 else names
 
     def _country(self, text: str, vector: np.ndarray | None, key: str, label: str) -> Shortlist:
         """The source country becomes the target; another country its analogue among all countries."""

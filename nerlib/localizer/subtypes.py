@@ -50,6 +50,7 @@ _ORG_KEYWORDS = [
     ({"party", "democrats", "republicans", "conservatives"}, "party"),
     ({"ministry", "department", "agency", "bureau", "senate", "congress", "parliament", "court", "commission",
       "council", "army", "navy", "police", "administration", "office", "authority", "reserve"}, "government"),
+    ({"league", "trophy"}, "sports-league"),
     ({"fc", "united", "rovers", "athletic", "giants", "tigers", "lions", "bulls", "club"}, "sports-club"),
     ({"inc", "corp", "corporation", "co", "ltd", "plc", "group", "holdings", "industries", "ag", "gmbh", "sa"},
      "company"),
@@ -127,6 +128,10 @@ class Recogniser:
         self._city_rank = {_norm(n): i for i, n in enumerate((pool_for(self.source.key, "city") or Pool("", "", (), "")).names)}
 
     # lookups --------------------------------------------------------------------------------------
+    def knows(self, text: str) -> bool:
+        """Whether a gazetteer or curated table names `text` as it is ("Macy's": no possessive to split off)."""
+        return _norm(re.sub(r"^the\s+", "", text.strip(), flags=re.IGNORECASE)) in self._index
+
     def _found(self, text: str, subtypes: tuple[str, ...]) -> list[tuple[str, str]]:
         """(country, subtype) entries of the gazetteers naming `text`, source country first."""
         return [(c, s) for c, s in self._index.get(_norm(text), []) if s in subtypes]

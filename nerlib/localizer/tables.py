@@ -1,4 +1,5 @@
-"""Tables for the dashboard: nearest words of an entity, and its ranked candidates."""
+"""Tables for the dashboard: nearest words of an entity, its ranked candidates, and the
+entity-switched robustness of a run (``bench/localized_eval.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,44 @@ import pandas as pd
 from nerlib.localizer.core import Localizer
 from nerlib.localizer.vocab import vocabulary, words_of
 
-__all__ = ["neighbours", "analogy_candidates"]
+__all__ = ["neighbours", "analogy_candidates", "ROBUSTNESS_FILE", "robustness_frame"]
+
+#: Where ``bench/localized_eval.py`` leaves its table in a run folder (the Localizer page reads it).
+ROBUSTNESS_FILE = "localized_eval.json"
+_TYPES = ("PER", "LOC", "ORG", "MISC", "ALL")
+
+
+def robustness_frame(table: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """Return the change of entity F1 (points) per localized copy and type, against the original.
+
+    Parameters
+    ----------
+    table : dict
+        ``bench/localized_eval.py``'s JSON: {"original": {type: F1, ...}, country: {type: F1, ...}}.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per country, one column per type (PER, LOC, ORG, MISC, ALL) present in the original.
+
+    Raises
+    ------
+    ValueError
+        Where the table has no "original" row.
+
+    Examples
+    --------
+    >>> robustness_frame({"original": {"PER": 0.9, "ALL": 0.8}, "India": {"PER": 0.7, "ALL": 0.75}})
+              PER  ALL
+    India -20.0 -5.0
+    """
+    if "original" not in table:
+        raise ValueError("a robustness table needs its 'original' row")
+    base = table["original"]
+    types = [t for t in _TYPES if isinstance(base.get(t), (int, float))]
+    rows = {name: {t: round(100 * (float(row.get(t, np.nan)) - float(base[t])), 1) for t in types}
+            for name, row in table.items() if name != "original"}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=types)
 
 
 def neighbours(vectors: Any, text: str, topn: int = 10, vocab_limit: int = 100_000) -> pd.DataFrame:

@@ -30,12 +30,13 @@ SECTORS = ("bank", "airline", "carmaker", "tech", "pharma", "retail", "energy", 
 COMPANY_SECTORS = tuple(f"company-{sector}" for sector in SECTORS)
 PER_SUBTYPES = ("given-female", "given-male", "given", "surname", "full-name")
 LOC_SUBTYPES = ("city", "state", "country", "place")
-ORG_SUBTYPES = (*COMPANY_SECTORS, "company", "university", "news", "government", "sports-club", "party",
+ORG_SUBTYPES = (*COMPANY_SECTORS, "company", "university", "news", "government", "sports-club", "sports-league",
+                "party",
                 "organisation")
 #: Every subtype, by type; the names of pool files use these.
 SUBTYPES = (*PER_SUBTYPES, *LOC_SUBTYPES, *ORG_SUBTYPES)
 #: A subtype without a pool of its own uses its parent's pool.
-PARENT = {"given-female": "given", "given-male": "given", "organisation": "company",
+PARENT = {"given-female": "given", "given-male": "given", "organisation": "company", "sports-league": "sports-club",
           **{subtype: "company" for subtype in COMPANY_SECTORS}}
 
 
