@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nerlib.modeling.onnx import MODEL_ID_KEY, OnnxModelError, OnnxTokenClassifier, export_token_classifier, quantize_int8
 from nerlib.runs.checkpoints import Checkpoint, CheckpointError, load_checkpoint, read_label_map
-from nerlib.runs.schemas import LabelMap, describe_error
+from nerlib.runs.schemas import describe_error
 
 __all__ = ["EXPORT_SUBFOLDER", "MANIFEST", "ExportedModelError", "OnnxFile", "OnnxManifest", "export_onnx",
            "find_exported_folder", "is_exported_folder", "load_exported", "model_identity", "read_manifest"]
@@ -341,7 +341,6 @@ def load_exported(folder: str | os.PathLike, *, int8: bool = False, threads: int
         raise ExportedModelError(f"{folder / 'config.json'}: its labels {labels} are not the exported model's "
                                  f"{manifest.labels} ({MANIFEST}); the folder mixes two exports, export again")
     try:
-        LabelMap(labels=labels)
         config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
     except Exception as error:

@@ -232,7 +232,7 @@ class Tagger:
         chosen, reason = choose_backend(
             backend, exported, given_export=exported is not None and exported == Path(local).expanduser(),
             device=device, dtype=dtype, quantize=quantize,
-            exported_int8=exported is not None and "int8" in read_manifest(exported).files)
+            exported_int8=exported is not None and quantize and "int8" in read_manifest(exported).files)
         if chosen == "onnx":
             checkpoint = load_exported(exported, int8=quantize, source=given)
             model = checkpoint.model
