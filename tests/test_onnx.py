@@ -126,8 +126,8 @@ def test_tag_command_on_an_exported_folder_prints_what_torch_prints(exported, ti
     assert spans(onnx_out) == spans(torch_out) and len(onnx_out.splitlines()) == len(chosen)
 
 
-def test_auto_picks_the_export_beside_a_checkpoint_only_where_measured_and_asked_nothing_else(exported, tiny_run,
-                                                                                              tmp_path):
+def test_auto_picks_the_export_beside_a_checkpoint_only_where_measured_and_asked_nothing_else(
+        exported, tiny_run, tmp_path, monkeypatch):
     model = tmp_path / "model"
     shutil.copytree(tiny_run / "checkpoints" / "best", model)
     assert Tagger.from_pretrained(model, device="cpu").backend == "torch"  # no export: none is made
@@ -136,8 +136,13 @@ def test_auto_picks_the_export_beside_a_checkpoint_only_where_measured_and_asked
     auto = Tagger.from_pretrained(model, device="cpu")
     assert auto.backend == ("onnx" if settings.AUTO_ONNX_ON_CPU else "torch")
     assert auto.backend_reason.startswith("auto:")
-    assert Tagger.from_pretrained(model, device="cpu", dtype="float32").backend == "torch"
     assert Tagger.from_pretrained(model, device="cpu", backend="onnx").backend == "onnx"
+    # where the rule says ONNX was measured faster: the export, float32 or its int8 with quantize
+    monkeypatch.setattr(settings, "AUTO_ONNX_ON_CPU", True)
+    auto = Tagger.from_pretrained(model, device="cpu")
+    assert auto.backend == "onnx" and auto.model.path.name == "model.onnx" and "measured" in auto.backend_reason
+    assert Tagger.from_pretrained(model, device="cpu", quantize=True).model.path.name == "model.int8.onnx"
+    assert Tagger.from_pretrained(model, device="cpu", dtype="float32").backend == "torch"  # a precision asked for
 
 
 def test_onnx_file_of_another_model_is_refused_with_the_reason(exported, tmp_path, capsys):
