@@ -13,7 +13,11 @@ sides see the same strings. Measured in one process, on the same device (and CPU
 4. ``--variants``: ours as the default ``Tagger.from_pretrained(model)`` picks it on this device
    (``default``), and in ``bfloat16`` or ``float16``, with ``int8`` dynamic quantization (CPU), or in bfloat16
    with at most 64 windows per batch (``bfloat16-batch64``), each with its test F1 and the share of
-   entities identical to float32's.
+   entities identical to float32's; ``onnx`` and ``onnx-int8``: the model exported with
+   ``python -m nerlib export-onnx --int8`` run by onnxruntime on the CPU (``--onnx DIR``; without it
+   the run's ``onnx/`` export, else one exported into a temporary folder for this run, said so).
+
+    python bench/tagger.py --model runs/<run> --limit 1500 --threads 1 --variants default,int8,onnx,onnx-int8
 
     python bench/tagger.py --device cuda --model runs/<run> --chunk 1000 --repeats 3   # GPU
 
@@ -46,10 +50,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=1, help="time each of ours this many times, keep the best")
     parser.add_argument("--baseline-repeats", type=int, default=1, help="the same for the pipelines (slow)")
     parser.add_argument("--variants", default=None,
-                        help="comma-separated: default, bfloat16, float16, int8, bfloat16-batch64, "
+                        help="comma-separated: default, bfloat16, float16, int8, onnx, onnx-int8, bfloat16-batch64, "
                              "bfloat16-batch64-any-attention (CPU default: bfloat16,int8; GPU: default,"
                              "bfloat16-batch64,bfloat16-batch64-any-attention)")
     parser.add_argument("--no-variants", action="store_true", help="only float32 and the two pipelines")
+    parser.add_argument("--onnx", help="exported folder for the onnx variants (default: the model's onnx/ "
+                                       "export, else one exported into a temporary folder)")
     parser.add_argument("--json-out", help="also write words/s, F1 and agreement to this JSON file")
     parser.add_argument("--threads", type=int, help="torch threads for every contender (default: torch's choice)")
     parser.add_argument("--examples", type=int, default=4, help="differences to print per kind")
@@ -63,6 +69,21 @@ def default_model() -> str:
     if run is None:
         raise SystemExit("no trained run found; pass --model")
     return str(run)
+
+
+def onnx_folder(args: argparse.Namespace, model_path: str) -> str:
+    """The exported folder for the onnx variants: --onnx, the model's onnx/ export, else a fresh one."""
+    import tempfile
+
+    from nerlib.runs.exported import export_onnx, find_exported_folder
+
+    if args.onnx or find_exported_folder(model_path):
+        return str(args.onnx or find_exported_folder(model_path))
+    if not getattr(args, "_onnx_tmp", None):
+        args._onnx_tmp = tempfile.mkdtemp(prefix="bench-onnx-")
+        print(f"  exporting {model_path} to {args._onnx_tmp} (float32 and int8) for the onnx variants")
+        export_onnx(model_path, Path(args._onnx_tmp) / "onnx", int8=True)
+    return str(Path(args._onnx_tmp) / "onnx")
 
 
 def timed(function, repeats: int):
@@ -184,11 +205,17 @@ def main() -> None:
         elif name in ("bfloat16-batch64", "bfloat16-batch64-any-attention"):
             variants[name] = Tagger.from_pretrained(model_path, device=device, dtype=torch.bfloat16, batch_size=64,
                                                     max_tokens=1 << 30)
+        elif name in ("onnx", "onnx-int8"):
+            variants[name] = Tagger.from_pretrained(onnx_folder(args, model_path), quantize=name == "onnx-int8",
+                                                    batch_size=args.batch_size)
         elif name == "int8":
             variants[name] = Tagger(quantize_dynamic(Tagger.from_pretrained(model_path, device="cpu", dtype="float32").model),
                                     tagger.tokenizer, tagger.id2label, batch_size=args.batch_size)
         else:
             raise SystemExit(f"unknown variant {name!r}")
+    for name, variant in variants.items():
+        print(f"  ours ({name}): backend {variant.backend} ({variant.backend_reason}), "
+              f"{getattr(variant.model, 'path', None) or next(variant.model.parameters()).dtype}")
     batched_name = f"pipeline, batch_size={args.pipeline_batch_size}"
     contenders = {
         "ours (float32)": tagger.tag_many,

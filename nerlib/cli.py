@@ -1,4 +1,4 @@
-"""Command line: ``python -m nerlib tag``, ``evaluate``, ``push``, ``label-issues``, ``compare`` and ``serve``.
+"""Command line: ``python -m nerlib`` and its subcommands (``tag``, ``evaluate``, ``compare``, ...; ``--help`` lists them).
 
 Examples::
 
@@ -7,6 +7,7 @@ Examples::
     python -m nerlib tag -m runs/minilm --file story.txt --whole-file --words
     python -m nerlib evaluate runs/minilm test --predictions test.conll --errors errors.csv
     python -m nerlib push runs/minilm my-name/conllpp-minilm    # best checkpoint + model card to the Hub
+    python -m nerlib export-onnx runs/minilm --int8             # runs/minilm/onnx for onnxruntime
     python -m nerlib compare runs/minilm-seed1 runs/minilm-seed2 test   # difference, 95% CI, p-value
     python -m nerlib serve runs/minilm --port 8000             # HTTP: POST /tag, /ready, /docs
     python -m nerlib localize runs/minilm test.conll --to IN --output test.in.conll  # entity-switched copy
@@ -129,7 +130,12 @@ def _add_model_options(parser: argparse.ArgumentParser, default_dtype: str) -> N
                         help=f"precision to run the model in (default: {default_dtype}; auto = float16 on CUDA "
                              "cards of compute capability 8.0+, bfloat16 on CPUs with AVX512-BF16/AMX, else float32)")
     parser.add_argument("--quantize", action="store_true",
-                        help="dynamic int8 quantization of the linear layers (CPU; faster, scores shift slightly)")
+                        help="dynamic int8 quantization of the linear layers (CPU; faster, scores shift slightly); "
+                             "with the onnx backend: the export's model.int8.onnx")
+    parser.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto",
+                        help="torch, or onnx: an exported folder (python -m nerlib export-onnx) run by onnxruntime "
+                             "on the CPU, the model path itself or its onnx/ subfolder; auto: onnx for an exported "
+                             "folder, or on a CPU with --dtype auto when the run has an onnx/ export (see docs/onnx.md)")
     parser.add_argument("--context", choices=("model", "on", "off"), default="model",
                         help="document context: each sentence is read with its neighbours of the same text "
                              "(tag) or -DOCSTART- document (evaluate); default: as the model was trained")
@@ -148,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="print the traceback under an error line (also NERLIB_DEBUG=1); anywhere on the "
                              "command line")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{tag,evaluate,push,label-issues,compare,serve,localize}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{tag,evaluate,push,label-issues,compare,serve,localize,export-onnx}")
 
     tag = commands.add_parser(
         "tag", help="tag text, print JSON lines",
@@ -217,7 +223,66 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare_parser(commands)
     _add_serve_parser(commands)
     _add_localize(commands)
+    _add_export_parser(commands)
     return parser
+
+
+def _add_export_parser(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser(
+        "export-onnx", help="export a checkpoint to ONNX for onnxruntime (float32, optionally int8)",
+        description="Export a checkpoint to a folder that the tagger runs with onnxruntime on the CPU: model.onnx "
+                    "(float32, dynamic batch and sequence axes), with --int8 also model.int8.onnx (dynamic "
+                    "quantization: int8 weights), the config with the label map, the tokenizer, and "
+                    "onnx-manifest.json naming the source model (an ONNX file from another model is refused "
+                    "when loaded). Then: python -m nerlib tag -m OUT ... (see docs/onnx.md).",
+    )
+    export.add_argument("model", metavar="RUN_OR_MODEL",
+                        help="a training run folder, a checkpoint folder, a run name or a Hub id")
+    export.add_argument("out", metavar="OUT", nargs="?",
+                        help="the folder to write (new, empty, or an earlier export); default RUN_OR_MODEL/onnx, "
+                             "where the tagger's --backend auto looks")
+    export.add_argument("--int8", action="store_true", help="also write the dynamically quantized model.int8.onnx")
+    export.add_argument("--reduce-range", choices=("auto", "on", "off"), default="auto",
+                        help="--int8: 7-bit weights (advised on CPUs without VNNI); auto: on where this CPU "
+                             "lacks VNNI")
+
+
+def run_export(args: argparse.Namespace, stdout: TextIO) -> int:
+    """``export-onnx``: write the exported folder and print what was written.
+
+    Parameters
+    ----------
+    args:
+        The parsed ``export-onnx`` arguments (``model``, ``out``, ``int8``, ``reduce_range``).
+    stdout:
+        Where the folder and its files are printed.
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    nerlib.runs.checkpoints.CheckpointError
+        For a source that cannot be loaded, or an ``OUT`` that is a file or a non-empty folder
+        holding no earlier export.
+    ImportError
+        When onnx or onnxruntime is missing (the message names the extra).
+    """
+    from nerlib.errors import check_usable_path
+    from nerlib.runs.exported import export_onnx
+
+    out = check_usable_path(args.out) if args.out else None
+    _quiet_transformers()
+    reduce_range = {"auto": None, "on": True, "off": False}[args.reduce_range]
+    folder, manifest = export_onnx(args.model, out, int8=args.int8, reduce_range=reduce_range)
+    for precision, record in manifest.files.items():
+        stdout.write(f"{folder / record.name}: {precision}, {record.bytes / 1e6:.1f} MB"
+                     + (f", reduce_range={record.reduce_range}" if record.reduce_range is not None else "") + "\n")
+    stdout.write(f"{folder}: exported from {manifest.source_folder} (model id {manifest.model_id[:12]}); "
+                 f"tag with: python -m nerlib tag -m {folder}\n")
+    return 0
 
 
 def _add_label_issues_parser(commands) -> None:
@@ -616,7 +681,7 @@ def _load_tagger(args: argparse.Namespace):
     _quiet_transformers()
     context = {"model": None, "on": True, "off": False}[args.context]
     return Tagger.from_pretrained(args.model, device=args.device, dtype=args.dtype, quantize=args.quantize,
-                                  batch_size=args.batch_size, max_tokens=args.max_tokens,
+                                  backend=args.backend, batch_size=args.batch_size, max_tokens=args.max_tokens,
                                   document_context=context,
                                   word_pooling=None if args.word_pooling == "model" else args.word_pooling)
 
@@ -882,6 +947,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             return run_serve(args)
         if args.command == "localize":
             return run_localize(args, stdout or sys.stdout)
+        if args.command == "export-onnx":
+            return run_export(args, stdout or sys.stdout)
         return run_evaluate(args, stdout or sys.stdout)
 
     return run_command(work, argv)
@@ -892,7 +959,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
 
 def _add_compare_parser(commands) -> None:
     compare = commands.add_parser(
-        "compare", help="compare two runs: F1 difference, 95% interval, p-value, sentence diff",
+        "compare", help="compare two runs: F1 difference, 95%% interval, p-value, sentence diff",
         description="Score two training runs on the same sentences: P/R/F1 per type of each, the F1 "
                     "difference (B - A) with a 95%% paired-bootstrap interval (whole documents resampled "
                     "when the file has -DOCSTART- lines) and an approximate-randomization p-value, the "

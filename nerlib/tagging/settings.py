@@ -6,6 +6,8 @@
 - :class:`BatchBudget`: how many windows and padded sub-tokens one forward pass holds, per device.
 - :func:`model_window`: the longest window (in sub-tokens) the model and tokenizer allow.
 - :func:`attention_kernels`: the attention kernels inference runs with.
+- :func:`choose_backend`: torch, or an exported ONNX model run by onnxruntime (``backend="auto"``
+  picks it only where one was exported and measured faster).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 
 from nerlib.modeling.device import auto_dtype
 
-__all__ = ["BatchBudget", "attention_kernels", "model_dtype", "model_window", "quantize_dynamic"]
+__all__ = ["BACKENDS", "BackendError", "BatchBudget", "attention_kernels", "choose_backend", "model_dtype", "model_window",
+           "quantize_dynamic"]
 
 # Padded sub-tokens per forward pass on a GPU. A GPU runs a batch of 64 short windows in about the
 # time it takes to launch its kernels, so texts per batch is the wrong unit there: batches are cut
@@ -225,3 +228,94 @@ def quantize_dynamic(model: Any) -> Any:
         except ImportError as error:  # removed in a future torch
             raise RuntimeError("this torch has no torch.ao.quantization; run without quantize=True") from error
         return _quantize(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+
+
+BACKENDS = ("auto", "torch", "onnx")
+
+
+class BackendError(ValueError):
+    """A backend that cannot run what was asked: ONNX without an export, off the CPU, or torch for an export."""
+# Whether ``backend="auto"`` runs an exported ONNX model on a CPU when one exists next to the
+# checkpoint (never exporting one itself): only where it was measured faster than the torch default
+# within 0.3 F1. Not so far: on the CPU it was measured on (AMX), torch's bfloat16 default was as fast
+# as ONNX int8 and faster than ONNX float32; CPUs without native bfloat16 are not measured yet
+# (docs/benchmarks.md, "ONNX Runtime (issue 24)").
+AUTO_ONNX_ON_CPU = False
+
+
+def choose_backend(backend: str, exported: Any, *, given_export: bool, device: str | None, dtype: Any,
+                   quantize: bool, exported_int8: bool = False) -> tuple[str, str]:
+    """Which runtime a tagger uses: ``"torch"`` or ``"onnx"`` (onnxruntime on the CPU), and why.
+
+    Parameters
+    ----------
+    backend:
+        ``"auto"``, ``"torch"`` or ``"onnx"``.
+    exported:
+        The exported ONNX folder found for the checkpoint (:func:`nerlib.runs.exported.find_exported_folder`),
+        or None.
+    given_export:
+        Whether the path given is the exported folder itself (it holds no torch weights).
+    device:
+        The device asked for (None: the default, CUDA when available).
+    dtype:
+        The precision asked for (``"auto"``, ``"float32"``, a torch dtype...).
+    quantize:
+        Whether int8 was asked for (torch dynamic quantization, or the export's ``model.int8.onnx``).
+    exported_int8:
+        Whether the export holds an int8 model.
+
+    Returns
+    -------
+    tuple
+        ``(backend, reason)``; ``reason`` is said in the tagger's ``backend_reason``.
+
+    Raises
+    ------
+    BackendError
+        For an unknown backend; ``"onnx"`` without an export, off the CPU or in another precision
+        than float32; ``"torch"`` for an exported folder.
+
+    >>> choose_backend("auto", None, given_export=False, device="cpu", dtype="auto", quantize=False)
+    ('torch', 'auto: no exported ONNX model next to the checkpoint')
+    >>> choose_backend("auto", "runs/x/onnx", given_export=True, device=None, dtype="auto", quantize=False)
+    ('onnx', 'the path is an exported ONNX folder')
+    >>> choose_backend("auto", "runs/x/onnx", given_export=False, device="cpu", dtype="float32", quantize=False)[0]
+    'torch'
+    """
+    if backend not in BACKENDS:
+        raise BackendError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    on_cpu = device is not None and str(device).split(":")[0] == "cpu"
+    on_cpu_by_default = device is None and not _cuda_available()
+    float32 = dtype in ("auto", "float32") or str(dtype) == "torch.float32"
+    if given_export or backend == "onnx":
+        if exported is None:
+            raise BackendError("no exported ONNX model there (nor in its onnx/ subfolder); export one first with "
+                               "python -m nerlib export-onnx (the tagger never exports by itself)")
+        if backend == "torch":
+            raise BackendError(f"{exported} is an exported ONNX folder, which holds no torch weights; give the run "
+                               "or checkpoint it came from for the torch backend")
+        if not (on_cpu or device is None):  # an export runs on the CPU even where CUDA is the default
+            raise BackendError(f"an exported ONNX model runs on the CPU (onnxruntime's CPU provider), not on {device}")
+        if not float32:
+            raise BackendError(f"an exported ONNX model runs in float32 (or int8 with quantize), not {dtype}")
+        return "onnx", "asked for" if backend == "onnx" else "the path is an exported ONNX folder"
+    if backend == "torch":
+        return "torch", "asked for"
+    if exported is None:
+        return "torch", "auto: no exported ONNX model next to the checkpoint"
+    if not AUTO_ONNX_ON_CPU:
+        return "torch", ("auto: an ONNX export exists, but torch's default was measured as fast or faster on "
+                         "the CPU (docs/benchmarks.md); pass backend='onnx' to run it")
+    if not ((on_cpu or on_cpu_by_default) and dtype == "auto"):
+        return "torch", "auto: an exported ONNX model runs only on the CPU, when no precision is asked for"
+    if quantize and not exported_int8:
+        return "torch", "auto: int8 asked for and the export has no int8 model"
+    return "onnx", (f"auto: the export in {exported} on a CPU, measured faster than torch within 0.3 F1 "
+                    "(docs/benchmarks.md, 'ONNX Runtime')")
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

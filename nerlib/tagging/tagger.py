@@ -38,6 +38,7 @@ import gc
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ from nerlib.modeling.encoding import encode_words, merge_windows, read_context_c
 from nerlib.modeling.pooling import check_pooling
 from nerlib.tagging.decoding import Entity, LabelDecoder, SplitText, TaggedText, TaggedWord, normalize_label
 from nerlib.tagging.inference import Float16Overflow, predict_windows
-from nerlib.tagging.settings import BatchBudget, model_dtype, model_window, quantize_dynamic
+from nerlib.tagging.settings import BatchBudget, choose_backend, model_dtype, model_window, quantize_dynamic
 from nerlib.text.sentences import sentence_ranges
 from nerlib.text.words import word_spans
 
@@ -124,6 +125,8 @@ class Tagger:
     #: the pooled logits are divided by it before the softmax (1.0: not calibrated; see
     #: :mod:`nerlib.evaluation.calibration`); it changes scores, never labels
     temperature: float = 1.0
+    backend: str = "torch"  # "torch" or "onnx" (onnxruntime): what from_pretrained picked, and why
+    backend_reason: str = "given a model"
 
     def __init__(
         self,
@@ -176,7 +179,7 @@ class Tagger:
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str | os.PathLike, device: str | None = None, *, dtype: Any = "auto",
-                        quantize: bool = False, **options: Any) -> Tagger:
+                        quantize: bool = False, backend: str = "auto", **options: Any) -> Tagger:
         """Load a checkpoint and return a Tagger.
 
         Parameters
@@ -194,7 +197,15 @@ class Tagger:
             the training script's.
         quantize:
             Apply PyTorch dynamic int8 quantization to the linear layers (CPU only; faster,
-            slightly different scores; :func:`~nerlib.tagging.settings.quantize_dynamic`).
+            slightly different scores; :func:`~nerlib.tagging.settings.quantize_dynamic`); with the
+            ONNX backend, run the export's dynamically quantized ``model.int8.onnx``.
+        backend:
+            ``"torch"``, ``"onnx"`` (an exported folder made by ``python -m nerlib export-onnx``, run
+            by onnxruntime on the CPU: the path itself or its ``onnx/`` subfolder;
+            :mod:`nerlib.runs.exported`) or ``"auto"``: ONNX for an exported folder, and for a run
+            whose ``onnx/`` export exists when tagging on a CPU with ``dtype="auto"``, where it was
+            measured faster (:func:`~nerlib.tagging.settings.choose_backend`); torch otherwise. The
+            tagger never exports by itself. Its ``backend`` and ``backend_reason`` say what was picked.
         **options:
             Go to :class:`Tagger`.
 
@@ -209,14 +220,31 @@ class Tagger:
             For an unusable checkpoint: a subclass naming the problem (see
             :func:`nerlib.runs.checkpoints.load_checkpoint`).
         ValueError
-            For an unknown ``dtype``, ``quantize`` off the CPU, or ``options`` the Tagger refuses.
+            For an unknown ``dtype`` or ``backend``, ``quantize`` off the CPU, the ONNX backend without
+            an export, off the CPU or in another precision, or ``options`` the Tagger refuses.
+        ImportError
+            For the ONNX backend without onnxruntime (the message names the extra to install).
         """
         from nerlib.runs.checkpoints import load_checkpoint
+        from nerlib.runs.exported import find_exported_folder, load_exported, read_manifest
+        from nerlib.settings import runs_dir
 
-        checkpoint = load_checkpoint(path_or_hub_id, device=device, dtype=model_dtype(dtype, device, quantize=quantize))
-        model = quantize_dynamic(checkpoint.model) if quantize else checkpoint.model
+        given = os.fspath(path_or_hub_id)
+        local = given if os.path.exists(given) or not (runs_dir() / given).is_dir() else runs_dir() / given
+        exported = find_exported_folder(local)
+        chosen, reason = choose_backend(
+            backend, exported, given_export=exported is not None and exported == Path(local).expanduser(),
+            device=device, dtype=dtype, quantize=quantize,
+            exported_int8=exported is not None and quantize and "int8" in read_manifest(exported).files)
+        if chosen == "onnx":
+            checkpoint = load_exported(exported, int8=quantize, source=given)
+            model = checkpoint.model
+        else:
+            checkpoint = load_checkpoint(path_or_hub_id, device=device, dtype=model_dtype(dtype, device, quantize=quantize))
+            model = quantize_dynamic(checkpoint.model) if quantize else checkpoint.model
         tagger = cls(model, checkpoint.tokenizer, checkpoint.id2label, **options)
         tagger.source, tagger.path = checkpoint.source, checkpoint.path
+        tagger.backend, tagger.backend_reason = chosen, reason
         return tagger
 
     def tag(self, text: str) -> TaggedText:

@@ -1,0 +1,216 @@
+"""The ONNX Runtime path: ``python -m nerlib export-onnx``, the tagger on an exported folder (float32
+and int8), parity with torch float32, and the exports it refuses.
+
+The model is the session's tiny trained run (tests/conftest.py), exported once by the real command;
+texts are the first 300 CoNLL++ test sentences. Bad exports are made by hand from a good one: an
+ONNX file of another model copied in, a truncated file, a flipped byte, a tampered manifest.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("onnxruntime")
+torch = pytest.importorskip("torch")
+
+from test_tagger import save_random_model  # noqa: E402
+
+from nerlib.cli import main  # noqa: E402
+from nerlib.modeling.onnx import OnnxTokenClassifier  # noqa: E402
+from nerlib.runs.exported import MANIFEST, ExportedModelError, export_onnx, load_exported  # noqa: E402
+from nerlib.tagging import settings  # noqa: E402
+from nerlib.tagging.tagger import Tagger  # noqa: E402
+
+pytestmark = pytest.mark.slow
+SENTENCES = 300
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(args), stdin=io.StringIO(""), stdout=out)
+    return code, out.getvalue()
+
+
+def entities(tagged) -> list[set[tuple[int, int, str]]]:
+    return [{(e.start, e.end, e.label) for e in t.entities} for t in tagged]
+
+
+def words(tagged) -> list[list[tuple[int, int, str]]]:
+    return [[(w.start, w.end, w.text) for w in t.words] for t in tagged]
+
+
+@pytest.fixture(scope="module")
+def texts(conllpp):
+    return [" ".join(tokens) for tokens in conllpp["test"]["tokens"][:SENTENCES]]
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_run, tmp_path_factory) -> Path:
+    """The tiny run exported by the command, float32 and int8."""
+    folder = tmp_path_factory.mktemp("export") / "tiny-onnx"
+    code, printed = run_cli("export-onnx", str(tiny_run), str(folder), "--int8")
+    assert code == 0
+    assert f"{folder / 'model.onnx'}: float32" in printed and f"{folder / 'model.int8.onnx'}: int8" in printed
+    return folder
+
+
+@pytest.fixture(scope="module")
+def torch_tagger(tiny_run):
+    return Tagger.from_pretrained(tiny_run, device="cpu", dtype="float32", backend="torch")
+
+
+@pytest.fixture(scope="module")
+def torch_tagged(torch_tagger, texts):
+    return torch_tagger.tag_many(texts)
+
+
+def copy_export(exported: Path, target: Path) -> Path:
+    shutil.copytree(exported, target)
+    return target
+
+
+def test_export_writes_a_manifest_naming_the_source(exported, tiny_run):
+    manifest = json.loads((exported / MANIFEST).read_text())
+    assert manifest["format"] == "nerlib-onnx" and manifest["labels"][0] == "O"
+    assert Path(manifest["source_folder"]) == tiny_run / "checkpoints" / "best"
+    assert set(manifest["files"]) == {"float32", "int8"} and len(manifest["model_id"]) == 64
+    assert {"config.json", "tokenizer.json"} <= {p.name for p in exported.iterdir()}
+
+
+def test_float32_onnx_finds_the_entities_torch_float32_finds(exported, texts, torch_tagged):
+    tagger = Tagger.from_pretrained(exported)
+    assert tagger.backend == "onnx" and isinstance(tagger.model, OnnxTokenClassifier)
+    onnx_tagged = tagger.tag_many(texts)
+    assert words(onnx_tagged) == words(torch_tagged)
+    ours, theirs = entities(onnx_tagged), entities(torch_tagged)
+    union = sum(len(a | b) for a, b in zip(ours, theirs))
+    same = sum(len(a & b) for a, b in zip(ours, theirs))
+    assert union > 100, "too few entities to measure parity on"
+    assert same / union >= 0.995, f"{same} of {union} entities identical"
+    scores = [w.score for t in onnx_tagged for w in t.words]
+    reference = [w.score for t in torch_tagged for w in t.words]
+    assert max(abs(a - b) for a, b in zip(scores, reference)) < 1e-3
+
+
+def test_int8_runs_quantized_weights_with_the_same_words_and_offsets(exported, texts, torch_tagged):
+    import onnx
+
+    graph = onnx.load(str(exported / "model.int8.onnx")).graph
+    assert any(node.op_type in ("MatMulInteger", "DynamicQuantizeMatMul", "QAttention") for node in graph.node)
+    tagger = Tagger.from_pretrained(exported, quantize=True)
+    assert tagger.model.path.name == "model.int8.onnx"
+    tagged = tagger.tag_many(texts)
+    assert words(tagged) == words(torch_tagged)
+    for text, result in zip(texts, tagged):
+        assert all(text[e.start:e.end] == e.text for e in result.entities)
+    found = sum(len(e) for e in entities(tagged))
+    assert found > 0.5 * sum(len(e) for e in entities(torch_tagged))
+
+
+def test_tag_command_on_an_exported_folder_prints_what_torch_prints(exported, tiny_run, texts):
+    chosen = texts[:20]
+    code, onnx_out = run_cli("tag", "-m", str(exported), *chosen)
+    assert code == 0
+    code, torch_out = run_cli("tag", "-m", str(tiny_run), "--dtype", "float32", "--backend", "torch", *chosen)
+    assert code == 0
+
+    def spans(output: str) -> list:
+        return [[(e["start"], e["end"], e["label"]) for e in json.loads(line)["entities"]]
+                for line in output.splitlines()]
+
+    assert spans(onnx_out) == spans(torch_out) and len(onnx_out.splitlines()) == len(chosen)
+
+
+def test_auto_picks_the_export_beside_a_checkpoint_only_where_measured_and_asked_nothing_else(
+        exported, tiny_run, tmp_path, monkeypatch):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_run / "checkpoints" / "best", model)
+    assert Tagger.from_pretrained(model, device="cpu").backend == "torch"  # no export: none is made
+    assert not (model / "onnx").exists()
+    copy_export(exported, model / "onnx")
+    auto = Tagger.from_pretrained(model, device="cpu")
+    assert auto.backend == ("onnx" if settings.AUTO_ONNX_ON_CPU else "torch")
+    assert auto.backend_reason.startswith("auto:")
+    assert Tagger.from_pretrained(model, device="cpu", backend="onnx").backend == "onnx"
+    # where the rule says ONNX was measured faster: the export, float32 or its int8 with quantize
+    monkeypatch.setattr(settings, "AUTO_ONNX_ON_CPU", True)
+    auto = Tagger.from_pretrained(model, device="cpu")
+    assert auto.backend == "onnx" and auto.model.path.name == "model.onnx" and "measured" in auto.backend_reason
+    assert Tagger.from_pretrained(model, device="cpu", quantize=True).model.path.name == "model.int8.onnx"
+    assert Tagger.from_pretrained(model, device="cpu", dtype="float32").backend == "torch"  # a precision asked for
+
+
+def test_onnx_file_of_another_model_is_refused_with_the_reason(exported, tmp_path, capsys):
+    other = save_random_model(tmp_path / "other-model", seed=3)
+    other_export, _ = export_onnx(other, tmp_path / "other-onnx")
+    mixed = copy_export(exported, tmp_path / "mixed")
+    shutil.copy(other_export / "model.onnx", mixed / "model.onnx")
+    with pytest.raises(ExportedModelError, match="exported from another model") as caught:
+        load_exported(mixed)
+    assert str(mixed / "model.onnx") in str(caught.value) and "other-model" in str(caught.value)
+    code, _ = run_cli("tag", "-m", str(mixed), "Angela Merkel visited Paris.")
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error: ") and "another model" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_damaged_onnx_file_is_an_error_naming_the_file(exported, tmp_path, capsys):
+    truncated = copy_export(exported, tmp_path / "truncated")
+    data = (truncated / "model.onnx").read_bytes()
+    (truncated / "model.onnx").write_bytes(data[: len(data) // 3])
+    code, _ = run_cli("tag", "-m", str(truncated), "Angela Merkel visited Paris.")
+    err = capsys.readouterr().err
+    assert code == 1 and f"{truncated / 'model.onnx'} is not a loadable ONNX model" in err and "Traceback" not in err
+
+    flipped = copy_export(exported, tmp_path / "flipped")
+    data = bytearray((flipped / "model.int8.onnx").read_bytes())
+    data[int(len(data) * 0.6)] ^= 0xFF  # inside the weights: still loads, computes something else
+    (flipped / "model.int8.onnx").write_bytes(bytes(data))
+    with pytest.raises(ExportedModelError, match="has changed since the export"):
+        load_exported(flipped, int8=True)
+    assert load_exported(flipped).model.path.name == "model.onnx"  # the untouched float32 file still loads
+
+
+def test_exports_and_backends_that_cannot_work_are_refused(exported, tiny_run, tmp_path, capsys):
+    float_only = copy_export(exported, tmp_path / "float-only")
+    manifest = json.loads((float_only / MANIFEST).read_text())
+    del manifest["files"]["int8"]
+    (float_only / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ExportedModelError, match="exported without --int8"):
+        Tagger.from_pretrained(float_only, quantize=True)
+
+    manifest["model_id"] = "not a checksum"
+    (float_only / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ExportedModelError, match="field 'model_id'"):
+        Tagger.from_pretrained(float_only)
+
+    relabelled = copy_export(exported, tmp_path / "relabelled")
+    config = json.loads((relabelled / "config.json").read_text())
+    config["id2label"]["1"], config["id2label"]["3"] = config["id2label"]["3"], config["id2label"]["1"]
+    (relabelled / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ExportedModelError, match="not the exported model's"):
+        load_exported(relabelled)
+
+    cases = [
+        (["tag", "-m", str(tiny_run), "--backend", "onnx", "x"], "export one first with python -m nerlib export-onnx"),
+        (["tag", "-m", str(exported), "--backend", "torch", "x"], "holds no torch weights"),
+        (["tag", "-m", str(exported), "--dtype", "bfloat16", "x"], "runs in float32"),
+        (["export-onnx", str(tiny_run), str(tiny_run)], "is not empty and holds no earlier export"),
+        (["export-onnx", str(exported), str(tmp_path / "again")], "already an exported ONNX folder"),
+    ]
+    for args, reason in cases:
+        code, _ = run_cli(*args)
+        err = capsys.readouterr().err
+        assert code == 1 and reason in err and "Traceback" not in err, (args, err)
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_session_threads_follow_the_tagger(exported):
+    checkpoint = load_exported(exported, threads=1)
+    assert checkpoint.model.session.get_session_options().intra_op_num_threads == 1
+    assert checkpoint.model.dtype == torch.float32 and next(checkpoint.model.parameters()).device.type == "cpu"
