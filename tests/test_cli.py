@@ -46,6 +46,19 @@ def test_help(command):
     assert "--batch-size" in result.stdout
 
 
+def test_top_level_help_lists_every_command_and_every_command_has_help():
+    """argparse formats each subcommand's help with %: a bare "95%" in one breaks the top-level --help."""
+    from nerlib.cli import build_parser
+
+    parser = build_parser()
+    text = parser.format_help()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert len(commands) >= 8
+    for name, sub in commands.items():
+        assert name in text
+        assert f"usage: python -m nerlib {name}" in sub.format_help()
+
+
 def test_tag_round_trip_through_the_module(model_dir):
     text = "Angela Smith flew to  Paris\u00a0(Zürich) with Acme Corp."
     result = run_module("tag", "-m", str(model_dir), text, "Berlin")
