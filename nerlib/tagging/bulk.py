@@ -41,12 +41,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from nerlib.data.lines import open_regular, read_lines
 from nerlib.runs.folder import write_json_atomic
 
-__all__ = ["BulkError", "BulkJob", "BulkSummary", "Shard", "read_texts", "run_bulk", "detect_format"]
+__all__ = ["BulkError", "BulkJob", "BulkSummary", "Shard", "detect_format", "json_line", "line_records",
+           "parquet_records", "read_texts", "run_bulk"]
 
 FORMATS = ("text", "jsonl", "parquet")
 META_FILE = "job.json"
@@ -239,43 +240,117 @@ def read_texts(path: str, format: str = "auto", text_field: str = "text") -> Ite
     """
     kind = detect_format(path, format)
     if kind == "parquet":
-        yield from _parquet_texts(path, text_field)
+        for _, text in parquet_records(path, path, text_field):
+            yield text
         return
     with open_regular(path) as handle:
-        for number, line in read_lines(handle, path, split_cr=True):
-            if kind == "text":
-                yield line
-                continue
-            if not line.strip():
-                raise BulkError(f"{path}:{number}: empty line; every line must be a JSON object with a "
-                                f"{text_field!r} field")
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise BulkError(f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno})") from None
-            text = record.get(text_field) if isinstance(record, dict) else None
-            if not isinstance(text, str):
-                found = f"fields {sorted(record)[:8]}" if isinstance(record, dict) else type(record).__name__
-                raise BulkError(f"{path}:{number}: no string field {text_field!r} (found {found}); "
-                                "choose the field with --text-field")
+        for _, text in line_records(handle, path, kind, text_field):
             yield text
 
 
-def _parquet_texts(path: str, column: str) -> Iterator[str]:
+def line_records(handle: BinaryIO, name: str, kind: str, text_field: str = "text") -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of each record of a text-lines or JSON-lines stream, in order.
+
+    The one reading of line-based input that both engines share (:func:`read_texts` here, the
+    Ray engine's datasource), so that both see the same records and raise the same errors.
+
+    Parameters
+    ----------
+    handle:
+        The binary stream (anything with ``readline(size)``).
+    name:
+        What to call it in messages (its path).
+    kind:
+        ``text`` or ``jsonl``.
+    text_field:
+        The text field of JSON lines.
+
+    Yields
+    ------
+    tuple of (int, str)
+        The record's line number (a lone ``\\r`` also ends a text line, so numbers count records)
+        and its text.
+
+    Raises
+    ------
+    BulkError
+        Naming the file and line for an empty, non-JSON or textless JSON line.
+    nerlib.errors.InputError
+        Naming the file and line for a line that is not UTF-8 or is too long.
+
+    >>> import io
+    >>> list(line_records(io.BytesIO(b'{"text": "Paris"}\\n{"text": ""}\\n'), "in.jsonl", "jsonl"))
+    [(1, 'Paris'), (2, '')]
+    """
+    for number, line in read_lines(handle, name, split_cr=True):
+        if kind == "text":
+            yield number, line
+            continue
+        if not line.strip():
+            raise BulkError(f"{name}:{number}: empty line; every line must be a JSON object with a "
+                            f"{text_field!r} field")
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise BulkError(f"{name}:{number}: not valid JSON ({error.msg} at column {error.colno})") from None
+        text = record.get(text_field) if isinstance(record, dict) else None
+        if not isinstance(text, str):
+            found = f"fields {sorted(record)[:8]}" if isinstance(record, dict) else type(record).__name__
+            raise BulkError(f"{name}:{number}: no string field {text_field!r} (found {found}); "
+                            "choose the field with --text-field")
+        yield number, text
+
+
+def parquet_records(source: Any, name: str, column: str) -> Iterator[tuple[int, str]]:
+    """``(row number, text)`` of each row of a Parquet file, from 1, read in row batches.
+
+    Parameters
+    ----------
+    source:
+        The file's path, or an open random-access file (a pyarrow ``NativeFile``).
+    name:
+        What to call it in messages (its path).
+    column:
+        The text column; a null gives an empty text.
+
+    Yields
+    ------
+    tuple of (int, str)
+        The row number and its text.
+
+    Raises
+    ------
+    BulkError
+        Naming the file for one that is not Parquet, lacks the column, or holds non-text in it.
+    """
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(source)
     except Exception as error:  # pyarrow raises its own ArrowInvalid and OSError kinds
-        raise BulkError(f"{path}: not a readable Parquet file ({error})") from None
+        raise BulkError(f"{name}: not a readable Parquet file ({error})") from None
     names = parquet.schema_arrow.names
     if column not in names:
-        raise BulkError(f"{path}: no column {column!r} (columns: {', '.join(names[:12])}); choose it with --text-field")
+        raise BulkError(f"{name}: no column {column!r} (columns: {', '.join(names[:12])}); choose it with --text-field")
+    number = 0
     for batch in parquet.iter_batches(batch_size=4096, columns=[column]):
         for value in batch.column(0).to_pylist():
+            number += 1
             if value is not None and not isinstance(value, str):
-                raise BulkError(f"{path}: column {column!r} holds {type(value).__name__}, not text")
-            yield value or ""
+                raise BulkError(f"{name}: row {number}: column {column!r} holds {type(value).__name__}, not text")
+            yield number, value or ""
+
+
+def json_line(tagged: Any, words: bool = False) -> str:
+    """One output line of ``tag`` for a tagged text: its JSON (non-ASCII kept) and a line break.
+
+    Both engines write exactly these bytes, so their outputs are identical.
+
+    >>> from nerlib.tagging.decoding import TaggedText
+    >>> json_line(TaggedText("Zürich", [], []))
+    '{"text": "Zürich", "entities": []}\\n'
+    """
+    return json.dumps(tagged.to_dict(words=words), ensure_ascii=False) + "\n"
 
 
 def count_records(path: str, format: str = "auto") -> int:
@@ -474,7 +549,7 @@ def run_bulk(tagger: Any, job: BulkJob, shard: Shard | None = None, *, model: st
                         progress(len(block))
                     continue
                 tagged = tagger.tag_many(todo)
-                out.write("".join(json.dumps(t.to_dict(words=job.words), ensure_ascii=False) + "\n" for t in tagged))
+                out.write("".join(json_line(t, job.words) for t in tagged))
                 out.flush()  # a kill now loses nothing written so far
                 summary.records += len(todo)
                 summary.words += sum(len(t.words) for t in tagged)
@@ -572,7 +647,7 @@ def _stdout_bulk(tagger: Any, job: BulkJob, stdout: TextIO) -> BulkSummary:
     texts = read_texts(job.source, job.format, job.text_field)
     for _, block in _blocks(texts, job.block_size, partial_on_error=True):  # results before a bad line go out
         tagged = tagger.tag_many(block)
-        stdout.write("".join(json.dumps(t.to_dict(words=job.words), ensure_ascii=False) + "\n" for t in tagged))
+        stdout.write("".join(json_line(t, job.words) for t in tagged))
         stdout.flush()
         summary.records += len(block)
         summary.words += sum(len(t.words) for t in tagged)
