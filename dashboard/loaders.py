@@ -119,12 +119,16 @@ def checkpoint_stamp(source: str) -> int:
     """Modification time of a local checkpoint's marker file (0 for a hub id), so a ``best``
     checkpoint that a running training replaces is loaded again instead of served stale."""
     folder = Path(source).expanduser()
+    try:  # a calibration.json written after the checkpoint changes every score
+        calibrated = (folder / "calibration.json").stat().st_mtime_ns
+    except OSError:
+        calibrated = 0
     for name in ("checkpoint.json", "config.json", "run.json"):
         try:
-            return (folder / name).stat().st_mtime_ns
+            return (folder / name).stat().st_mtime_ns + calibrated
         except OSError:
             continue
-    return 0
+    return calibrated
 
 
 @st.cache_resource(show_spinner="Loading the model (once per server process) ...", max_entries=3)
@@ -155,7 +159,8 @@ def tag_text(source: str, text: str):
 def _evaluation(source: str, stamp: int, split: str, limit: int | None):
     from nerlib.evaluation.scoring import evaluate_checkpoint
 
-    return evaluate_checkpoint(_tagger(source, stamp), split, limit=limit)
+    # with each word's label distribution, for the calibration view (a few MB for a whole split)
+    return evaluate_checkpoint(_tagger(source, stamp), split, limit=limit, distributions=True)
 
 
 def evaluation(source: str, split: str, limit: int | None):

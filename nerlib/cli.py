@@ -7,6 +7,7 @@ Examples::
     python -m nerlib tag -m runs/minilm --file story.txt --whole-file --words
     python -m nerlib evaluate runs/minilm test --predictions test.conll --errors errors.csv
     python -m nerlib push runs/minilm my-name/conllpp-minilm    # best checkpoint + model card to the Hub
+    python -m nerlib calibrate runs/minilm                       # temperature scaling, ECE before/after
     python -m nerlib export-onnx runs/minilm --int8             # runs/minilm/onnx for onnxruntime
     python -m nerlib compare runs/minilm-seed1 runs/minilm-seed2 test   # difference, 95% CI, p-value
     python -m nerlib serve runs/minilm --port 8000             # HTTP: POST /tag, /ready, /docs
@@ -184,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="print the traceback under an error line (also NERLIB_DEBUG=1); anywhere on the "
                              "command line")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{tag,evaluate,push,label-issues,compare,serve,localize,export-onnx}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{tag,evaluate,push,label-issues,compare,serve,localize,export-onnx,calibrate}")
 
     tag = commands.add_parser(
         "tag", help="tag text, print JSON lines",
@@ -255,7 +256,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve_parser(commands)
     _add_localize(commands)
     _add_export_parser(commands)
+    _add_calibrate_parser(commands)
     return parser
+
+
+def _add_calibrate_parser(commands) -> None:
+    calibrate = commands.add_parser(
+        "calibrate", help="fit a temperature so that scores mean what they say; store it with the checkpoint",
+        description="Fit one temperature on the validation split (minimising the negative log-likelihood of "
+                    "the gold labels), print the expected calibration error (15 bins, word and entity level) "
+                    "and NLL before and after on that split and the test split, and write calibration.json "
+                    "into the checkpoint folder: every score a Tagger of that checkpoint gives afterwards "
+                    "uses it (labels never change). See docs/calibration.md.",
+    )
+    calibrate.add_argument("run", help="a training run folder (its best checkpoint), a checkpoint folder or a run name")
+    calibrate.add_argument("--split", default="validation",
+                           help="split or CoNLL file to fit on (default: validation; 'dev' works too)")
+    calibrate.add_argument("--test", default="test",
+                           help="split or CoNLL file also scored before and after (default: test; 'none' to skip)")
+    calibrate.add_argument("--data-dir", help="folder with conllpp_{train,dev,test}.txt")
+    calibrate.add_argument("--limit", type=_positive_int, help="use only the first N sentences of each split")
+    calibrate.add_argument("--batch-size", type=_positive_int, default=64, help="windows per forward pass")
+    calibrate.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
+    calibrate.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
 def _add_export_parser(commands: argparse._SubParsersAction) -> None:
@@ -1001,6 +1024,43 @@ def run_evaluate(args: argparse.Namespace, stdout: TextIO) -> int:
     return 0
 
 
+def run_calibrate(args: argparse.Namespace, stdout: TextIO) -> int:
+    """``calibrate``: fit, print the before/after table (or JSON), write calibration.json.
+
+    Raises
+    ------
+    UsageError
+        For a Hub id (calibration.json goes into a local checkpoint folder) or an unknown device.
+    """
+    from nerlib.evaluation.calibration import calibrate_checkpoint
+    from nerlib.runs.checkpoints import resolve_checkpoint_dir
+
+    check_device(args.device)
+    if resolve_checkpoint_dir(args.run) is None:
+        raise UsageError(f"{args.run!r} is no local run or checkpoint folder; calibrate writes calibration.json "
+                         "into one (download a Hub model with save_pretrained first)")
+    _quiet_transformers()
+    report = calibrate_checkpoint(args.run, args.split, None if args.test.lower() == "none" else args.test,
+                                  data_dir=args.data_dir, batch_size=args.batch_size, device=args.device,
+                                  limit=args.limit, progress=lambda line: print(line, file=sys.stderr))
+    if args.json:
+        stdout.write(json.dumps({"checkpoint": report.checkpoint, "temperature": report.temperature,
+                                 "split": report.split, "before": report.before, "after": report.after,
+                                 "file": str(report.path)}, indent=2) + "\n")
+        return 0
+    lines = [f"temperature {report.temperature:.4f}, fitted on {report.split} ({report.before[0]['sentences']} "
+             f"sentences, {report.before[0]['words']} words)",
+             f"{'split':<12}{'state':<8}{'sentences':>10}{'words':>8}{'entities':>9}{'word ECE':>10}"
+             f"{'entity ECE':>11}{'NLL':>8}"]
+    for row in report.table().itertuples(index=False):
+        entity_ece = "-" if row.entity_ece is None or row.entity_ece != row.entity_ece else f"{row.entity_ece:.4f}"
+        lines.append(f"{row.split:<12}{row.state:<8}{row.sentences:>10}{row.words:>8}{row.entities:>9}"
+                     f"{row.word_ece:>10.4f}{entity_ece:>11}{row.nll:>8.4f}")
+    lines.append(f"wrote {report.path}")
+    stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Entry point of ``python -m nerlib`` (and the ``nerlib`` console script).
 
@@ -1030,6 +1090,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             return run_tag(args, stdin or sys.stdin, stdout or sys.stdout)
         if args.command == "push":
             return run_push(args, stdout or sys.stdout)
+        if args.command == "calibrate":
+            return run_calibrate(args, stdout or sys.stdout)
         if args.command == "label-issues":
             return run_label_issues(args, stdout or sys.stdout)
         if args.command == "compare":

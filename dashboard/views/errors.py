@@ -5,6 +5,7 @@ import html
 import streamlit as st
 
 from dashboard import charts, loaders, session, widgets
+from dashboard.views import calibration as calibration_view
 from nerlib.evaluation.scoring import ERROR_KINDS
 from nerlib.runs.checkpoints import CheckpointError
 from nerlib.views import tables
@@ -59,6 +60,10 @@ if not subsets.empty:
                     column_config={c: st.column_config.NumberColumn(format="%.3f")
                                    for c in ("precision", "recall", "f1")})
     right.caption("Seen: the entity's words occur as an entity in the CoNLL++ training split; unseen: they do not.")
+
+with st.expander("Confidence and calibration"):  # drawn only when asked: it adds four charts
+    if st.toggle("Show reliability, threshold and precision-recall curves", key="errors_calibration"):
+        calibration_view.render(result, split, loaders.tagger(source).temperature)
 
 st.subheader("Worst sentences")
 c1, c2, c3 = st.columns([2, 2, 1])

@@ -49,7 +49,11 @@ c1, c2, c3 = st.columns([2, 2, 1])
 types = c1.multiselect("Entity types", model_types, default=model_types,
                        key=session.keep("tagger_types", model_types),
                        help="Only these types are drawn and listed.")
-min_score = c2.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key=session.keep("tagger_min_score"))
+min_score = c2.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key=session.keep("tagger_min_score"),
+                      help="An entity's confidence is the product of its words' label probabilities, "
+                           + (f"calibrated (temperature {model.temperature:.3f}, `python -m nerlib calibrate`)."
+                              if model.temperature != 1.0 else "not calibrated (`python -m nerlib calibrate` fixes "
+                              "that); the Errors page shows precision and recall against this threshold."))
 show_scores = c3.toggle("Show confidence", value=True, key=session.keep("tagger_show_scores"))
 
 if not text.strip():

@@ -1,5 +1,6 @@
 """Typed schemas of the run-folder records: run.json, progress.json, each metrics.jsonl line,
-checkpoint.json, and a checkpoint's label map and encoding settings (in its config.json).
+checkpoint.json, a checkpoint's label map and encoding settings (in its config.json), and its
+calibration.json.
 
 Every reader of a run folder validates what it reads against these models, so a tampered or
 damaged record is named (file, line, field) where it is read instead of failing later, far away,
@@ -48,6 +49,8 @@ __all__ = [
     "CheckpointRecord",
     "EncodingSettings",
     "LabelMap",
+    "CalibrationScores",
+    "CalibrationRecord",
     "ValidationError",
     "describe_error",
 ]
@@ -265,6 +268,41 @@ class LabelMap(BaseModel):
                 raise ValueError(f"label {index} is {_quote(label)}, not O, B-<type> or I-<type> "
                                  "(a type without whitespace or markup)")
         return labels
+
+
+class CalibrationScores(_Record):
+    """How well a checkpoint's word scores are calibrated on one split (calibration.json's
+    ``before`` / ``after``): what they were computed on, the expected calibration errors (15 equal
+    bins) and the mean negative log-likelihood of the gold labels."""
+
+    model_config = ConfigDict(strict=True, extra="allow", allow_inf_nan=False)
+
+    split: str
+    sentences: int = Field(ge=0)
+    words: int = Field(ge=0)
+    entities: int = Field(default=0, ge=0)
+    word_ece: float = Field(ge=0, le=1)
+    entity_ece: float | None = Field(default=None, ge=0, le=1)
+    nll: float = Field(ge=0)
+
+
+class CalibrationRecord(_Record):
+    """calibration.json in a checkpoint folder: the temperature every score of a
+    :class:`nerlib.tagging.tagger.Tagger` of that checkpoint is computed with, and what it did.
+
+    >>> CalibrationRecord.model_validate({"temperature": 1.5, "split": "validation"}).temperature
+    1.5
+    """
+
+    model_config = ConfigDict(strict=True, extra="allow", allow_inf_nan=False)
+
+    format_version: int = Field(default=1, ge=1)
+    # softmax(pooled logits / temperature); bounded as the fit is (nerlib.evaluation.calibration)
+    temperature: float = Field(gt=0, le=1000)
+    split: str
+    created_at: str = _ABSENT
+    before: list[CalibrationScores] = Field(default_factory=list)
+    after: list[CalibrationScores] = Field(default_factory=list)
 
 
 RunRecord.model_rebuild()

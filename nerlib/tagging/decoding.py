@@ -6,11 +6,16 @@ The records a tagger returns live here too: :class:`TaggedText` (its :class:`Tag
 after another type starts a new entity, as :func:`nerlib.data.labels.to_iob2` does), per
 sentence, with array operations over all sentences of a call at once, finds the entities, and
 builds the records with character offsets, so ``words`` and ``entities`` always agree. An
-entity's score is the mean of its words' scores.
+entity's score is its confidence: the product of its words' scores (each the probability of the
+word's ``B-``/``I-`` label), the chance that every word of the span is labelled so when the words
+are taken as independent (:func:`nerlib.evaluation.calibration.entity_confidence`; earlier
+versions took the mean of the words' scores). With a calibrated checkpoint the word scores, hence this, use its
+temperature.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -35,7 +40,7 @@ class Entity:
     start, end:
         Character offsets into the source text, end exclusive.
     score:
-        The mean confidence of its words (0..1).
+        Its confidence (0..1): the product of its words' scores (see the module docstring).
     """
 
     text: str
@@ -302,7 +307,6 @@ def _entities(texts: Sequence[str], words: Sequence[SplitText], firsts: np.ndarr
     for t, (begin, end, entity_type) in zip(owners, spans):
         split, base = words[t], int(firsts[t])
         start, stop = split.starts[begin - base], split.ends[end - 1 - base]
-        # a plain sum over Python floats, word by word, as the scores have always been averaged
         entities[t].append(Entity(text=texts[t][start:stop], label=entity_type, start=start, end=stop,
-                                  score=float(sum(scores[begin:end]) / (end - begin))))
+                                  score=float(math.prod(scores[begin:end]))))
     return entities

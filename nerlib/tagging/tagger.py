@@ -22,7 +22,7 @@ sub-tokens, and any checkpoint that records no rule) or of the **mean log-probab
 sub-tokens** (trained with labels on every sub-token); its ``score`` is that label's probability.
 Word labels are repaired to IOB2 the conlleval way (an ``I-X`` after ``O`` or after another type
 starts a new entity, :func:`nerlib.data.labels.to_iob2`), per sentence, so ``words`` and ``entities``
-always agree; an entity's score is the mean of its words' scores (:mod:`nerlib.tagging.decoding`).
+always agree; an entity's score is the product of its words' scores (:mod:`nerlib.tagging.decoding`).
 A sentence longer than the model's window is cut, at word boundaries, into windows that overlap by
 ``overlap`` sub-tokens; each word takes its label from the window where it has the most context on
 both sides (:func:`nerlib.modeling.encoding.merge_windows`), so nothing is truncated. All windows of
@@ -127,6 +127,7 @@ class Tagger:
     temperature: float = 1.0
     backend: str = "torch"  # "torch" or "onnx" (onnxruntime): what from_pretrained picked, and why
     backend_reason: str = "given a model"
+    calibration: Any = None  # the checkpoint's calibration record (nerlib.runs.schemas.CalibrationRecord)
 
     def __init__(
         self,
@@ -179,7 +180,7 @@ class Tagger:
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str | os.PathLike, device: str | None = None, *, dtype: Any = "auto",
-                        quantize: bool = False, backend: str = "auto", **options: Any) -> Tagger:
+                        quantize: bool = False, backend: str = "auto", calibrated: bool = True, **options: Any) -> Tagger:
         """Load a checkpoint and return a Tagger.
 
         Parameters
@@ -206,25 +207,33 @@ class Tagger:
             whose ``onnx/`` export exists when tagging on a CPU with ``dtype="auto"``, where it was
             measured faster (:func:`~nerlib.tagging.settings.choose_backend`); torch otherwise. The
             tagger never exports by itself. Its ``backend`` and ``backend_reason`` say what was picked.
+        calibrated:
+            Use the temperature ``python -m nerlib calibrate`` stored in the checkpoint folder
+            (calibration.json, :mod:`nerlib.runs.calibration_file`): scores become
+            ``softmax(pooled logits / temperature)``, labels stay as they are. ``False`` reads the
+            raw scores (temperature 1).
         **options:
             Go to :class:`Tagger`.
 
         Returns
         -------
         Tagger
-            The tagger; its ``source`` and ``path`` say where the checkpoint was found.
+            The tagger; its ``source`` and ``path`` say where the checkpoint was found, its
+            ``temperature`` and ``calibration`` (the record, or None) how its scores are calibrated.
 
         Raises
         ------
         nerlib.runs.checkpoints.CheckpointError
             For an unusable checkpoint: a subclass naming the problem (see
-            :func:`nerlib.runs.checkpoints.load_checkpoint`).
+            :func:`nerlib.runs.checkpoints.load_checkpoint`), a damaged calibration.json too
+            (:class:`nerlib.runs.calibration_file.CalibrationError`).
         ValueError
             For an unknown ``dtype`` or ``backend``, ``quantize`` off the CPU, the ONNX backend without
             an export, off the CPU or in another precision, or ``options`` the Tagger refuses.
         ImportError
             For the ONNX backend without onnxruntime (the message names the extra to install).
         """
+        from nerlib.runs.calibration_file import read_calibration
         from nerlib.runs.checkpoints import load_checkpoint
         from nerlib.runs.exported import find_exported_folder, load_exported, read_manifest
         from nerlib.settings import runs_dir
@@ -242,9 +251,12 @@ class Tagger:
         else:
             checkpoint = load_checkpoint(path_or_hub_id, device=device, dtype=model_dtype(dtype, device, quantize=quantize))
             model = quantize_dynamic(checkpoint.model) if quantize else checkpoint.model
+        calibration = read_calibration(checkpoint.path) if calibrated else None
         tagger = cls(model, checkpoint.tokenizer, checkpoint.id2label, **options)
         tagger.source, tagger.path = checkpoint.source, checkpoint.path
         tagger.backend, tagger.backend_reason = chosen, reason
+        if calibration is not None:
+            tagger.calibration, tagger.temperature = calibration, calibration.temperature
         return tagger
 
     def tag(self, text: str) -> TaggedText:

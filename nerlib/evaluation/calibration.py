@@ -1,0 +1,562 @@
+"""Confidence and calibration: does a score of 0.9 mean nine in ten right?
+
+A word's **score** is the probability of its predicted label in its pooled label distribution
+(:mod:`nerlib.modeling.pooling`); an entity's **confidence** is the product of its words' scores
+(:func:`entity_confidence`): the probability, with the words taken as independent, that every word
+of the span carries the label that makes the span. It is what ``Entity.score`` holds.
+
+How well calibrated those numbers are is measured here, on an
+:class:`~nerlib.evaluation.scoring.EvaluationResult` evaluated with ``distributions=True``:
+
+- :func:`expected_calibration_error` and :func:`reliability_table`: 15 equal-width bins of
+  confidence; per bin the count, mean confidence and accuracy; the ECE is the count-weighted mean
+  gap. Word level: a word is right when its arg-max label is the gold label. Entity level: a
+  predicted entity is right when the gold has the same type over the same words.
+- :func:`negative_log_likelihood`: the mean of ``-log p(gold label)`` over words.
+- :func:`threshold_curve` and :func:`precision_recall_curves`: keep only the entities whose
+  confidence reaches a threshold; precision, recall (against every gold entity, found or not) and
+  F1 for each threshold, overall and per type.
+
+**Temperature scaling** (Guo et al. 2017): one number ``T`` divides the pooled logits before the
+softmax, ``softmax(z / T)``; labels never change (the arg-max is the same), only how sure the
+scores are. :func:`fit_temperature` picks ``T`` minimising the negative log-likelihood of the gold
+labels on the validation split (L-BFGS on ``log T``, the result kept in :data:`TEMPERATURE_BOUNDS`).
+:func:`calibrate_checkpoint` (``python -m nerlib calibrate RUN``) fits it, reports ECE and NLL before
+and after on the validation and test splits, and stores it in the checkpoint folder
+(:mod:`nerlib.runs.calibration_file`), from where every Tagger of that checkpoint uses it.
+
+>>> confidences = np.array([0.95, 0.95, 0.95, 0.95, 0.55, 0.55])
+>>> correct = np.array([True, True, True, False, True, False])
+>>> round(expected_calibration_error(confidences, correct), 4)  # 4/6 * |0.75 - 0.95| + 2/6 * |0.5 - 0.55|
+0.15
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nerlib.data.labels import entity_spans
+
+__all__ = [
+    "N_BINS",
+    "TEMPERATURE_BOUNDS",
+    "CalibrationReport",
+    "ScoredPredictions",
+    "apply_temperature",
+    "calibrate_checkpoint",
+    "entity_confidence",
+    "expected_calibration_error",
+    "fit_temperature",
+    "negative_log_likelihood",
+    "precision_recall_curves",
+    "reliability_table",
+    "scored_predictions",
+    "threshold_curve",
+]
+
+#: equal-width confidence bins of the ECE and the reliability table (as the issue asks)
+N_BINS = 15
+#: the fitted temperature is kept within these bounds (a model whose every validation word is right
+#: would otherwise be pushed towards T = 0, scores of exactly 1)
+TEMPERATURE_BOUNDS = (0.05, 20.0)
+# log(p) of a probability that underflowed to 0 in float32: far below any real logit gap, finite
+_LOG_FLOOR = float(np.log(np.finfo(np.float32).tiny))
+
+
+def _bins(confidences: np.ndarray, n_bins: int) -> np.ndarray:
+    """Bin index of each confidence: bins ``(k/n, (k+1)/n]``, 0 in the first."""
+    return np.clip(np.ceil(np.asarray(confidences, dtype=np.float64) * n_bins).astype(np.int64) - 1, 0, n_bins - 1)
+
+
+def reliability_table(confidences: Sequence[float] | np.ndarray, correct: Sequence[bool] | np.ndarray,
+                      n_bins: int = N_BINS) -> pd.DataFrame:
+    """Per confidence bin: how many predictions, their mean confidence and their accuracy.
+
+    Parameters
+    ----------
+    confidences:
+        One confidence in ``[0, 1]`` per prediction.
+    correct:
+        Whether each prediction is right.
+    n_bins:
+        Equal-width bins over ``[0, 1]``: ``(k/n, (k+1)/n]``, a confidence of 0 in the first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bin (empty bins too): ``lower``, ``upper``, ``count``, ``confidence`` and
+        ``accuracy`` (both NaN for an empty bin).
+
+    >>> table = reliability_table([0.1, 0.15, 0.9], [False, True, True], n_bins=2)
+    >>> table[["count", "confidence", "accuracy"]].values.tolist()
+    [[2.0, 0.125, 0.5], [1.0, 0.9, 1.0]]
+    """
+    confidences = np.asarray(confidences, dtype=np.float64)
+    correct = np.asarray(correct, dtype=np.float64)
+    if confidences.shape != correct.shape:
+        raise ValueError(f"{confidences.size} confidences but {correct.size} outcomes")
+    bins = _bins(confidences, n_bins)
+    counts = np.bincount(bins, minlength=n_bins).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_confidence = np.bincount(bins, confidences, minlength=n_bins) / counts
+        accuracy = np.bincount(bins, correct, minlength=n_bins) / counts
+    edges = np.arange(n_bins + 1) / n_bins
+    return pd.DataFrame({"lower": edges[:-1], "upper": edges[1:], "count": counts, "confidence": mean_confidence,
+                         "accuracy": accuracy})
+
+
+def expected_calibration_error(confidences: Sequence[float] | np.ndarray, correct: Sequence[bool] | np.ndarray,
+                               n_bins: int = N_BINS) -> float:
+    """The expected calibration error: the count-weighted mean ``|accuracy - confidence|`` of the bins.
+
+    Parameters
+    ----------
+    confidences, correct, n_bins:
+        As in :func:`reliability_table`.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``; NaN when there are no predictions.
+
+    >>> expected_calibration_error([0.75] * 4, [True, True, True, False])
+    0.0
+    """
+    table = reliability_table(confidences, correct, n_bins)
+    total = table["count"].sum()
+    if total == 0:
+        return float("nan")
+    filled = table[table["count"] > 0]
+    return float((filled["count"] * (filled["accuracy"] - filled["confidence"]).abs()).sum() / total)
+
+
+def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """Re-scale distributions computed at temperature 1 to ``temperature``.
+
+    ``softmax(log p / T)`` equals ``softmax(z / T)`` for the logits ``z`` that gave ``p`` (a softmax
+    does not see a constant added to a row); probabilities that underflowed to 0 count as
+    float32's smallest normal number.
+
+    Parameters
+    ----------
+    probabilities:
+        Rows of probabilities ``(words, labels)``.
+    temperature:
+        A positive number.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 rows summing to 1, with the same arg-max.
+
+    >>> [round(float(p), 3) for p in apply_temperature(np.array([[0.8, 0.2]]), 2.0)[0]]
+    [0.667, 0.333]
+    """
+    if not temperature > 0:
+        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+    logits = _logits(probabilities) / temperature
+    logits -= logits.max(axis=-1, keepdims=True)
+    exp = np.exp(logits)
+    return (exp / exp.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _logits(probabilities: np.ndarray) -> np.ndarray:
+    return np.maximum(np.log(np.asarray(probabilities, dtype=np.float64), where=np.asarray(probabilities) > 0,
+                             out=np.full(np.shape(probabilities), _LOG_FLOOR)), _LOG_FLOOR)
+
+
+def negative_log_likelihood(probabilities: np.ndarray, gold: Sequence[int] | np.ndarray) -> float:
+    """The mean ``-log p(gold label)`` over rows.
+
+    Parameters
+    ----------
+    probabilities:
+        Rows of probabilities ``(words, labels)``.
+    gold:
+        The gold label id of each row.
+
+    Returns
+    -------
+    float
+        NaN for no rows.
+
+    >>> round(negative_log_likelihood(np.array([[0.5, 0.5], [0.9, 0.1]]), [0, 0]), 4)
+    0.3993
+    """
+    gold = np.asarray(gold, dtype=np.int64)
+    if len(gold) == 0:
+        return float("nan")
+    picked = _logits(np.asarray(probabilities)[np.arange(len(gold)), gold])
+    return float(-picked.mean())
+
+
+def fit_temperature(logits: np.ndarray, gold: Sequence[int] | np.ndarray,
+                    bounds: tuple[float, float] = TEMPERATURE_BOUNDS) -> float:
+    """The temperature ``T`` that minimises the mean negative log-likelihood of ``softmax(logits / T)``.
+
+    L-BFGS (``torch.optim.LBFGS``, strong Wolfe line search) on ``log T`` from ``T = 1``, in
+    float64; the negative log-likelihood is convex in ``1 / T``, so there is one minimum. The
+    result is clipped to ``bounds``.
+
+    Parameters
+    ----------
+    logits:
+        ``(words, labels)``: the pooled logits (or log-probabilities: the same up to a constant
+        per row).
+    gold:
+        The gold label id of each word.
+    bounds:
+        The smallest and largest temperature returned.
+
+    Returns
+    -------
+    float
+        The temperature.
+
+    Raises
+    ------
+    ValueError
+        For no words, or rows and gold labels of different lengths.
+
+    Logits scaled up fourfold from a calibrated model's (labels drawn from ``softmax(z)``, the
+    model says ``4 z``): the fit finds ``T`` near 4.
+
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(0, 2, size=(20000, 5))
+    >>> p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    >>> gold = (rng.random((20000, 1)) > p.cumsum(1)).sum(1)
+    >>> round(fit_temperature(4 * z, gold), 1)
+    4.0
+    """
+    import torch
+
+    logits_t = torch.as_tensor(np.asarray(logits, dtype=np.float64))
+    gold_t = torch.as_tensor(np.asarray(gold, dtype=np.int64))
+    if logits_t.ndim != 2 or logits_t.shape[0] != gold_t.shape[0]:
+        raise ValueError(f"{tuple(logits_t.shape)} logits for {gold_t.shape[0]} gold labels")
+    if logits_t.shape[0] == 0:
+        raise ValueError("no words to fit a temperature on")
+    log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_t], lr=1.0, max_iter=200, tolerance_grad=1e-9, tolerance_change=1e-12,
+                                  line_search_fn="strong_wolfe")
+    low, high = np.log(bounds[0]), np.log(bounds[1])
+
+    def closure() -> Any:
+        optimizer.zero_grad()
+        # clamped inside the bounds: a separable set (every word right) would run off towards T = 0
+        loss = torch.nn.functional.cross_entropy(logits_t / log_t.clamp(low, high).exp(), gold_t)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return float(np.clip(np.exp(log_t.item()), *bounds))
+
+
+def entity_confidence(word_scores: Sequence[float] | np.ndarray) -> float:
+    """An entity's confidence: the product of its words' scores.
+
+    Each word's score is the probability of its label (``B-X`` or ``I-X``); the product is the
+    probability that all of them hold at once when the words are taken as independent. Longer
+    entities get lower confidence, as they have more words to get wrong.
+
+    >>> round(entity_confidence([0.9, 0.8]), 2)
+    0.72
+    """
+    return float(np.prod(np.asarray(word_scores, dtype=np.float64)))
+
+
+@dataclass
+class ScoredPredictions:
+    """The confidences of an evaluation's predictions, and whether each is right.
+
+    Attributes
+    ----------
+    word_confidence, word_correct:
+        Per word of all sentences: the score (the probability of the arg-max label) and whether
+        the arg-max label is the gold label.
+    entities:
+        One row per predicted entity: ``sentence``, ``start``, ``end`` (words), ``type``,
+        ``confidence`` (:func:`entity_confidence`), ``correct`` (same type and words in the gold).
+    gold_entities:
+        The number of gold entities per type.
+    sentences:
+        How many sentences.
+    nll:
+        The mean negative log-likelihood of the gold labels over words.
+    """
+
+    word_confidence: np.ndarray
+    word_correct: np.ndarray
+    entities: pd.DataFrame
+    gold_entities: dict[str, int]
+    sentences: int
+    nll: float
+
+    @property
+    def word_ece(self) -> float:
+        """The word-level expected calibration error (15 bins)."""
+        return expected_calibration_error(self.word_confidence, self.word_correct)
+
+    @property
+    def entity_ece(self) -> float:
+        """The entity-level expected calibration error (15 bins; NaN without predicted entities)."""
+        return expected_calibration_error(self.entities["confidence"].to_numpy(), self.entities["correct"].to_numpy())
+
+
+def scored_predictions(result: Any, temperature: float = 1.0) -> ScoredPredictions:
+    """Word and entity confidences of an evaluation with distributions, at ``temperature``.
+
+    Parameters
+    ----------
+    result:
+        An :class:`~nerlib.evaluation.scoring.EvaluationResult` evaluated with
+        ``distributions=True`` (its ``probabilities`` at the temperature the tagger had).
+    temperature:
+        Re-scale the distributions by it first (:func:`apply_temperature`); 1 keeps them.
+
+    Returns
+    -------
+    ScoredPredictions
+
+    Raises
+    ------
+    ValueError
+        When the result holds no distributions, or gold labels the model does not have (named).
+    """
+    if result.probabilities is None:
+        raise ValueError("the evaluation holds no label distributions; evaluate with distributions=True")
+    labels = list(result.labels)
+    index = {label: i for i, label in enumerate(labels)}
+    unknown = sorted({tag for tags in result.gold for tag in tags if tag not in index})
+    if unknown:
+        raise ValueError(f"gold labels the model does not have: {', '.join(unknown[:10])} (the model's labels: "
+                         f"{', '.join(labels)})")
+    n_labels = len(labels)
+    probabilities = [p if temperature == 1.0 else apply_temperature(p, temperature) for p in result.probabilities]
+    stacked = np.concatenate(probabilities) if probabilities else np.zeros((0, n_labels), np.float32)
+    gold_ids = np.fromiter((index[tag] for tags in result.gold for tag in tags), dtype=np.int64, count=len(stacked))
+    confidence = stacked.max(axis=1) if len(stacked) else np.zeros(0, np.float32)
+    correct = stacked.argmax(axis=1) == gold_ids if len(stacked) else np.zeros(0, bool)
+    rows, gold_counts = [], {}
+    for sentence, (gold, predicted, probs) in enumerate(zip(result.gold, result.predicted, probabilities)):
+        gold_spans = set(entity_spans(gold))
+        for span in gold_spans:
+            gold_counts[span.label] = gold_counts.get(span.label, 0) + 1
+        scores = probs.max(axis=1) if len(probs) else probs
+        for span in entity_spans(predicted):
+            rows.append((sentence, span.start, span.end, span.label, entity_confidence(scores[span.start:span.end]),
+                         span in gold_spans))
+    entities = pd.DataFrame(rows, columns=["sentence", "start", "end", "type", "confidence", "correct"])
+    entities["correct"] = entities["correct"].astype(bool)
+    return ScoredPredictions(word_confidence=confidence, word_correct=correct, entities=entities,
+                             gold_entities=dict(sorted(gold_counts.items())), sentences=len(result.gold),
+                             nll=negative_log_likelihood(stacked, gold_ids))
+
+
+def _prf(true_positives: np.ndarray, kept: np.ndarray, gold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(kept > 0, true_positives / np.maximum(kept, 1), np.nan)
+        recall = true_positives / gold if gold else np.full(len(kept), np.nan)
+        f1 = np.where(true_positives > 0, 2 * true_positives / (kept + gold), 0.0 if gold else np.nan)
+    return precision, recall, f1
+
+
+def threshold_curve(confidences: Sequence[float] | np.ndarray, correct: Sequence[bool] | np.ndarray,
+                    n_gold: int, thresholds: Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:
+    """Precision, recall and F1 of the entities kept at each confidence threshold.
+
+    An entity is kept when its confidence is at least the threshold. Recall counts against all
+    ``n_gold`` gold entities, the ones no prediction found too.
+
+    Parameters
+    ----------
+    confidences, correct:
+        Per predicted entity: its confidence and whether it is right.
+    n_gold:
+        The number of gold entities.
+    thresholds:
+        Default 0, 0.01, ..., 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``threshold``, ``kept``, ``precision`` (NaN when nothing is kept), ``recall``, ``f1``.
+
+    >>> curve = threshold_curve([0.9, 0.6, 0.3], [True, True, False], n_gold=4, thresholds=[0.0, 0.5, 0.95])
+    >>> curve.round(3).values.tolist()
+    [[0.0, 3.0, 0.667, 0.5, 0.571], [0.5, 2.0, 1.0, 0.5, 0.667], [0.95, 0.0, nan, 0.0, 0.0]]
+    """
+    confidences = np.asarray(confidences, dtype=np.float64)
+    correct = np.asarray(correct, dtype=bool)
+    thresholds = np.round(np.linspace(0, 1, 101), 2) if thresholds is None else np.asarray(thresholds, np.float64)
+    # sorted confidences: the entities kept at a threshold are a suffix, counted by bisection
+    order = np.argsort(confidences, kind="stable")
+    sorted_conf, sorted_correct = confidences[order], correct[order]
+    right_from = np.concatenate([np.cumsum(sorted_correct[::-1])[::-1], [0]])
+    first_kept = np.searchsorted(sorted_conf, thresholds, side="left")
+    kept = (len(confidences) - first_kept).astype(np.float64)
+    true_positives = right_from[first_kept].astype(np.float64)
+    precision, recall, f1 = _prf(true_positives, kept, n_gold)
+    return pd.DataFrame({"threshold": thresholds, "kept": kept, "precision": precision, "recall": recall, "f1": f1})
+
+
+def precision_recall_curves(entities: pd.DataFrame, gold_entities: dict[str, int]) -> pd.DataFrame:
+    """A precision-recall curve per entity type, one point per predicted entity.
+
+    Lowering the threshold past each entity's confidence (most confident first) adds it: one
+    point with the precision and recall of the entities kept then. Written out rather than taken
+    from scikit-learn because recall here counts every gold entity, also those no prediction
+    found (scikit-learn only knows the scored ones).
+
+    Parameters
+    ----------
+    entities:
+        ``type``, ``confidence``, ``correct`` per predicted entity (:attr:`ScoredPredictions.entities`).
+    gold_entities:
+        Gold entities per type.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``type``, ``threshold`` (the confidence of the entity just added), ``precision``,
+        ``recall``; every type with gold or predicted entities, in the order of ``gold_entities``
+        then the others.
+
+    >>> entities = pd.DataFrame({"type": ["PER", "PER", "LOC"], "confidence": [0.9, 0.5, 0.7],
+    ...                          "correct": [True, False, True]})
+    >>> precision_recall_curves(entities, {"PER": 2, "LOC": 1}).values.tolist()
+    [['PER', 0.9, 1.0, 0.5], ['PER', 0.5, 0.5, 0.5], ['LOC', 0.7, 1.0, 1.0]]
+    """
+    frames = []
+    types = list(gold_entities) + sorted(set(entities["type"]) - set(gold_entities))
+    for entity_type in types:
+        rows = entities[entities["type"] == entity_type].sort_values("confidence", ascending=False, kind="stable")
+        true_positives = np.cumsum(rows["correct"].to_numpy(dtype=np.float64))
+        kept = np.arange(1, len(rows) + 1, dtype=np.float64)
+        precision, recall, _ = _prf(true_positives, kept, gold_entities.get(entity_type, 0))
+        frames.append(pd.DataFrame({"type": entity_type, "threshold": rows["confidence"].to_numpy(),
+                                    "precision": precision, "recall": recall}))
+    if not frames:
+        return pd.DataFrame(columns=["type", "threshold", "precision", "recall"])
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass
+class CalibrationReport:
+    """What :func:`calibrate_checkpoint` did.
+
+    Attributes
+    ----------
+    temperature:
+        The fitted temperature.
+    split:
+        What it was fitted on.
+    before, after:
+        Per scored split, its scores at temperature 1 and at the fitted one (the fields of
+        :class:`nerlib.runs.schemas.CalibrationScores`).
+    path:
+        The calibration.json written (None when asked not to write).
+    checkpoint:
+        The checkpoint folder.
+    """
+
+    temperature: float
+    split: str
+    before: list[dict[str, Any]] = field(default_factory=list)
+    after: list[dict[str, Any]] = field(default_factory=list)
+    path: Path | None = None
+    checkpoint: str = ""
+
+    def table(self) -> pd.DataFrame:
+        """One row per split and state (``before`` / ``after``) with its scores."""
+        rows = [{"state": state, **scores} for state, group in (("before", self.before), ("after", self.after))
+                for scores in group]
+        return pd.DataFrame(rows)
+
+
+def _scores(split: str, scored: ScoredPredictions) -> dict[str, Any]:
+    entity_ece = scored.entity_ece
+    return {"split": split, "sentences": scored.sentences, "words": int(len(scored.word_confidence)),
+            "entities": int(len(scored.entities)), "word_ece": round(scored.word_ece, 6),
+            "entity_ece": None if np.isnan(entity_ece) else round(entity_ece, 6), "nll": round(scored.nll, 6)}
+
+
+def calibrate_checkpoint(path: str | os.PathLike, split: str | os.PathLike = "validation",
+                         test: str | os.PathLike | None = "test", *, data_dir: str | os.PathLike | None = None,
+                         batch_size: int = 64, device: str | None = None, limit: int | None = None,
+                         write: bool = True,
+                         progress: Callable[[str], None] | None = None) -> CalibrationReport:
+    """Fit a temperature on ``split``, report ECE and NLL before and after, store it with the checkpoint.
+
+    Parameters
+    ----------
+    path:
+        A run folder (its best checkpoint), checkpoint folder or run name (not a Hub id: the file is
+        written into the checkpoint folder).
+    split:
+        Where the temperature is fitted: a split name or CoNLL file (default the validation split).
+    test:
+        Also scored before and after (default the test split; None to skip).
+    data_dir, batch_size, device, limit:
+        As in :func:`nerlib.evaluation.scoring.evaluate_checkpoint` (``limit``: the first sentences
+        of each split only, for quick looks).
+    write:
+        Write calibration.json into the checkpoint folder (replacing one there).
+    progress:
+        Called with a line saying what is being done.
+
+    Returns
+    -------
+    CalibrationReport
+
+    Raises
+    ------
+    nerlib.runs.checkpoints.CheckpointError
+        For an unusable checkpoint.
+    FileNotFoundError, ConllFormatError
+        For unusable data.
+    ValueError
+        When the fit split has no words, or gold labels the model does not have.
+    """
+    from nerlib.evaluation.scoring import evaluate_checkpoint, load_sentences
+    from nerlib.runs.calibration_file import write_calibration
+    from nerlib.runs.records import utc_timestamp
+    from nerlib.tagging.tagger import Tagger
+
+    say = progress or (lambda line: None)
+    sources = [split] + ([test] if test is not None else [])
+    for source in sources:  # data errors before the model loads
+        load_sentences(source, data_dir)
+    tagger = Tagger.from_pretrained(path, device=device, dtype="float32", calibrated=False)
+    scored = []
+    for source in sources:
+        say(f"tagging {source} (temperature 1) ...")
+        result = evaluate_checkpoint(tagger, source, data_dir=data_dir, batch_size=batch_size, limit=limit,
+                                     seen_from=None, distributions=True)
+        scored.append((result.source, result))
+    name, fit_result = scored[0]
+    before_fit = scored_predictions(fit_result)
+    if len(before_fit.word_confidence) == 0:
+        raise ValueError(f"{name}: no words to fit a temperature on")
+    index = {label: i for i, label in enumerate(fit_result.labels)}
+    gold = np.fromiter((index[tag] for tags in fit_result.gold for tag in tags), dtype=np.int64)
+    say(f"fitting the temperature on {len(gold):,} words of {name} ...")
+    temperature = fit_temperature(_logits(np.concatenate(fit_result.probabilities)), gold)
+    report = CalibrationReport(temperature=temperature, split=name, checkpoint=str(tagger.path))
+    for source_name, result in scored:
+        report.before.append(_scores(source_name, scored_predictions(result)))
+        report.after.append(_scores(source_name, scored_predictions(result, temperature)))
+    if write:
+        report.path = write_calibration(tagger.path, {
+            "temperature": temperature, "split": name,
+            "created_at": utc_timestamp(),
+            "before": report.before, "after": report.after,
+        })
+    return report
