@@ -156,6 +156,23 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _retry_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 100, got {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 100, got {text}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = _non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
+
+
 def _add_engine_options(tag: argparse.ArgumentParser) -> None:
     """``tag --engine ray`` and its options (see nerlib.tagging.ray_engine and docs/scale.md)."""
     ray = tag.add_argument_group(
@@ -170,9 +187,9 @@ def _add_engine_options(tag: argparse.ArgumentParser) -> None:
     ray.add_argument("--num-cpus", type=_non_negative_float, default=1.0, help="CPUs each actor reserves (default 1)")
     ray.add_argument("--num-gpus", type=_non_negative_float, default=0.0,
                      help="GPUs each actor reserves; a fraction shares a GPU (default 0)")
-    ray.add_argument("--retries", type=int, default=3, choices=range(0, 101), metavar="N",
+    ray.add_argument("--retries", type=_retry_count, default=3, metavar="N",
                      help="restarts per actor and re-sends per batch after a worker process dies (default 3)")
-    ray.add_argument("--connect-timeout", type=_non_negative_float, default=20.0,
+    ray.add_argument("--connect-timeout", type=_positive_seconds, default=20.0,
                      help="seconds to wait for the cluster at --address (default 20)")
 
 
