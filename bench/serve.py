@@ -46,7 +46,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="turns per level for each contender (default 2)")
     parser.add_argument("--batch-size", type=int, default=32, help="the batched server's --max-batch-size")
     parser.add_argument("--wait-ms", type=float, default=5.0, help="the batched server's --max-wait-ms")
-    parser.add_argument("--dtype", default="float32", help="--dtype of both servers (default float32)")
+    parser.add_argument("--dtype", default="auto", help="--dtype of both servers (default auto, as serve's)")
     parser.add_argument("--json-out", help="also write the figures to this JSON file")
     return parser.parse_args()
 
@@ -78,29 +78,42 @@ def start_server(model: str, *options: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"{url} was not ready within 10 minutes")
 
 
-async def drive(url: str, texts: list[str], clients: int, requests: int) -> tuple[float, list[float]]:
-    """``clients`` concurrent clients post ``requests`` texts in all; returns (seconds, latencies)."""
+async def drive(url: str, texts: list[str], clients: int, requests: int) -> tuple[float, list[float], int]:
+    """``clients`` concurrent clients post ``requests`` texts in all; returns (seconds, latencies,
+    failed requests). A request that fails (connection error, a status other than 200) is counted,
+    not timed, and sent again."""
     import httpx
 
     latencies: list[float] = []
+    failed = 0
     next_index = 0
 
     async def client(http: httpx.AsyncClient) -> None:
-        nonlocal next_index
+        nonlocal next_index, failed
         while next_index < requests:
             text = texts[next_index % len(texts)]
             next_index += 1
-            started = time.perf_counter()
-            response = await http.post("/tag", json={"text": text})
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+            while True:
+                started = time.perf_counter()
+                try:
+                    response = await http.post("/tag", json={"text": text})
+                except httpx.TransportError:
+                    failed += 1
+                    continue
+                if response.status_code == 200:
+                    latencies.append(time.perf_counter() - started)
+                    break
+                failed += 1
+                if failed > requests:
+                    raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # idle connections expire on the client long before the server's keep-alive closes them, so
+    # that no request goes out on a connection the server is closing
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=1.0)
     async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as http:
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
-        return time.perf_counter() - started, latencies
+        return time.perf_counter() - started, latencies, failed
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -145,22 +158,23 @@ def main() -> None:
         print(f"identical answers on the first {len(check)} sentences: {same}/{len(check)}", flush=True)
         results: dict[int, dict[str, dict[str, float]]] = {}
         for clients, requests in zip(levels, counts):
-            pooled: dict[str, tuple[float, list[float]]] = {name: (0.0, []) for name in servers}
+            pooled: dict[str, tuple[float, list[float], int]] = {name: (0.0, [], 0) for name in servers}
             for _, url in servers.values():  # warm-up: connections, first batches
                 asyncio.run(drive(url, texts[-500:], clients, min(2 * clients, 100)))
             for _ in range(args.rounds):
                 for name, (_, url) in servers.items():
-                    seconds, latencies = asyncio.run(drive(url, texts, clients, requests))
-                    total, pool = pooled[name]
-                    pooled[name] = (total + seconds, pool + latencies)
+                    seconds, latencies, failed = asyncio.run(drive(url, texts, clients, requests))
+                    total, pool, failures = pooled[name]
+                    pooled[name] = (total + seconds, pool + latencies, failures + failed)
             results[clients] = {}
-            for name, (seconds, latencies) in pooled.items():
+            for name, (seconds, latencies, failures) in pooled.items():
                 figures = {"requests_per_s": len(latencies) / seconds, "p50_ms": 1000 * statistics.median(latencies),
-                           "p99_ms": 1000 * percentile(latencies, 0.99), "requests": len(latencies)}
+                           "p99_ms": 1000 * percentile(latencies, 0.99), "requests": len(latencies),
+                           "failed": failures}
                 results[clients][name] = figures
                 print(f"{clients:>3} clients  {name:<8} {figures['requests_per_s']:8.1f} requests/s   "
                       f"p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms   "
-                      f"({figures['requests']} requests)", flush=True)
+                      f"({figures['requests']} requests, {failures} failed and sent again)", flush=True)
             naive, batched = results[clients]["naive"], results[clients]["batched"]
             print(f"{clients:>3} clients  batched / naive: {batched['requests_per_s'] / naive['requests_per_s']:.2f}x "
                   f"requests/s, p99 {batched['p99_ms'] / naive['p99_ms']:.2f}x", flush=True)
