@@ -15,7 +15,9 @@ client posts ``{"text": sentence}`` and waits for the answer before sending its 
 plain text (words joined by spaces), one per request, in order. The contenders take turns per
 level (naive, batched, naive, batched: ``--rounds``) after a warm-up, so a busy moment of a shared
 machine hits both; each contender's latencies and time are pooled over its rounds. Prints, per
-level and contender, requests/s and the p50 / p99 latency, then the ratios batched / naive.
+level and contender, requests/s, the p50 / p99 latency and the server process's CPU time per
+request (user + system, from ``/proc``: on a shared machine the work a request costs, whatever
+share of the cores the server got), then the ratios batched / naive.
 Before timing, it checks that both servers give identical answers for the first 200 sentences.
 """
 
@@ -116,6 +118,15 @@ async def drive(url: str, texts: list[str], clients: int, requests: int) -> tupl
         return time.perf_counter() - started, latencies, failed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -159,25 +170,30 @@ def main() -> None:
         results: dict[int, dict[str, dict[str, float]]] = {}
         for clients, requests in zip(levels, counts):
             pooled: dict[str, tuple[float, list[float], int]] = {name: (0.0, [], 0) for name in servers}
+            cpu = {name: 0.0 for name in servers}
             for _, url in servers.values():  # warm-up: connections, first batches
                 asyncio.run(drive(url, texts[-500:], clients, min(2 * clients, 100)))
             for _ in range(args.rounds):
-                for name, (_, url) in servers.items():
+                for name, (process, url) in servers.items():
+                    before = cpu_seconds(process.pid)
                     seconds, latencies, failed = asyncio.run(drive(url, texts, clients, requests))
+                    cpu[name] += cpu_seconds(process.pid) - before
                     total, pool, failures = pooled[name]
                     pooled[name] = (total + seconds, pool + latencies, failures + failed)
             results[clients] = {}
             for name, (seconds, latencies, failures) in pooled.items():
                 figures = {"requests_per_s": len(latencies) / seconds, "p50_ms": 1000 * statistics.median(latencies),
                            "p99_ms": 1000 * percentile(latencies, 0.99), "requests": len(latencies),
-                           "failed": failures}
+                           "failed": failures, "server_cpu_ms_per_request": 1000 * cpu[name] / len(latencies)}
                 results[clients][name] = figures
                 print(f"{clients:>3} clients  {name:<8} {figures['requests_per_s']:8.1f} requests/s   "
                       f"p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms   "
+                      f"server CPU {figures['server_cpu_ms_per_request']:6.1f} ms/request   "
                       f"({figures['requests']} requests, {failures} failed and sent again)", flush=True)
             naive, batched = results[clients]["naive"], results[clients]["batched"]
             print(f"{clients:>3} clients  batched / naive: {batched['requests_per_s'] / naive['requests_per_s']:.2f}x "
-                  f"requests/s, p99 {batched['p99_ms'] / naive['p99_ms']:.2f}x", flush=True)
+                  f"requests/s, p99 {batched['p99_ms'] / naive['p99_ms']:.2f}x, server CPU per request "
+                  f"{batched['server_cpu_ms_per_request'] / naive['server_cpu_ms_per_request']:.2f}x", flush=True)
         for name, (_, url) in servers.items():
             stats = httpx.get(f"{url}/metadata").json()["batching"]
             print(f"{name}: {stats['batches']} model calls for {stats['texts']} texts "
