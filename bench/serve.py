@@ -9,8 +9,9 @@ one torch thread each (``OMP_NUM_THREADS``, default 1):
 2. ours, batched: ``--max-batch-size 32 --max-wait-ms 5`` (the defaults; ``--batch-size``,
    ``--wait-ms`` change them).
 
-An async HTTP client (httpx) drives them at 1, 8 and 64 concurrent clients (``--clients``): each
-client posts ``{"text": sentence}`` and waits for the answer before sending its next, until
+An async HTTP client (httpx) drives them at 1, 8 and 64 concurrent clients (``--clients``), spread
+over ``--client-processes`` processes (default 4; the client side shares the machine with the
+servers and must not be what limits them): each client posts ``{"text": sentence}`` and waits for the answer before sending its next, until
 ``--requests`` requests are answered (80, 160 and 640 per round by default). Sentences are the CoNLL++ test split's, written as
 plain text (words joined by spaces), one per request, in order. The contenders take turns per
 level (naive, batched, naive, batched: ``--rounds``) after a warm-up, so a busy moment of a shared
@@ -49,7 +50,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=32, help="the batched server's --max-batch-size")
     parser.add_argument("--wait-ms", type=float, default=5.0, help="the batched server's --max-wait-ms")
     parser.add_argument("--dtype", default="auto", help="--dtype of both servers (default auto, as serve's)")
+    parser.add_argument("--client-processes", type=int, default=4,
+                        help="processes the clients are spread over (default 4), so that the client side, "
+                             "which shares the machine, is not what limits the servers")
     parser.add_argument("--json-out", help="also write the figures to this JSON file")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # a client process
     return parser.parse_args()
 
 
@@ -118,6 +123,49 @@ async def drive(url: str, texts: list[str], clients: int, requests: int) -> tupl
         return time.perf_counter() - started, latencies, failed
 
 
+def worker(split: str) -> None:
+    """A client process: for each job line on standard input (``{"url", "clients", "requests"}``),
+    run :func:`drive` and answer one JSON line (seconds, latencies, failed)."""
+    from nerlib.evaluation.scoring import load_sentences
+
+    texts = [" ".join(s.tokens) for s in load_sentences(split)[0]]
+    print("ready", flush=True)
+    for line in sys.stdin:
+        job = json.loads(line)
+        seconds, latencies, failed = asyncio.run(drive(job["url"], texts[job["offset"]:], job["clients"], job["requests"]))
+        print(json.dumps({"seconds": seconds, "latencies": latencies, "failed": failed}), flush=True)
+
+
+class ClientProcesses:
+    """Client processes that drive a server together (see :func:`worker`)."""
+
+    def __init__(self, count: int, split: str):
+        self.processes = [subprocess.Popen([sys.executable, __file__, "--worker", "--split", split],
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+                          for _ in range(count)]
+        for process in self.processes:
+            if process.stdout.readline().strip() != "ready":
+                raise SystemExit("a client process did not start")
+
+    def drive(self, url: str, clients: int, requests: int) -> tuple[float, list[float], int]:
+        """``clients`` clients spread over the processes post ``requests`` texts in all."""
+        active = self.processes[:max(1, min(len(self.processes), clients))]
+        started = time.perf_counter()
+        for i, process in enumerate(active):
+            share = {"url": url, "clients": clients // len(active) + (i < clients % len(active)),
+                     "requests": requests // len(active) + (i < requests % len(active)), "offset": 800 * i}
+            process.stdin.write(json.dumps(share) + "\n")
+            process.stdin.flush()
+        answers = [json.loads(process.stdout.readline()) for process in active]
+        seconds = time.perf_counter() - started
+        return seconds, [t for a in answers for t in a["latencies"]], sum(a["failed"] for a in answers)
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.stdin.close()
+            process.wait(timeout=60)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far (Linux ``/proc``; 0 elsewhere)."""
     try:
@@ -134,6 +182,8 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> None:
     args = parse_args()
+    if args.worker:
+        return worker(args.split)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import httpx
 
@@ -161,6 +211,7 @@ def main() -> None:
     print(f"model {model}; texts: {source}, {len(texts)} sentences; {args.rounds} rounds of {args.requests} requests "
           f"at {args.clients} clients; OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}", flush=True)
     servers = {name: start_server(model, *options) for name, options in contenders.items()}
+    pool = ClientProcesses(args.client_processes, args.split)
     try:
         check = texts[:200]
         answers = {name: httpx.post(f"{url}/tag", json={"texts": check}, timeout=300).json()
@@ -171,24 +222,29 @@ def main() -> None:
         for clients, requests in zip(levels, counts):
             pooled: dict[str, tuple[float, list[float], int]] = {name: (0.0, [], 0) for name in servers}
             cpu = {name: 0.0 for name in servers}
+            client_cpu = {name: 0.0 for name in servers}
             for _, url in servers.values():  # warm-up: connections, first batches
-                asyncio.run(drive(url, texts[-500:], clients, min(2 * clients, 100)))
+                pool.drive(url, clients, min(2 * clients, 100))
             for _ in range(args.rounds):
                 for name, (process, url) in servers.items():
                     before = cpu_seconds(process.pid)
-                    seconds, latencies, failed = asyncio.run(drive(url, texts, clients, requests))
+                    client_before = sum(cpu_seconds(worker.pid) for worker in pool.processes)
+                    seconds, latencies, failed = pool.drive(url, clients, requests)
                     cpu[name] += cpu_seconds(process.pid) - before
-                    total, pool, failures = pooled[name]
-                    pooled[name] = (total + seconds, pool + latencies, failures + failed)
+                    client_cpu[name] += sum(cpu_seconds(worker.pid) for worker in pool.processes) - client_before
+                    total, timed, failures = pooled[name]
+                    pooled[name] = (total + seconds, timed + latencies, failures + failed)
             results[clients] = {}
             for name, (seconds, latencies, failures) in pooled.items():
                 figures = {"requests_per_s": len(latencies) / seconds, "p50_ms": 1000 * statistics.median(latencies),
                            "p99_ms": 1000 * percentile(latencies, 0.99), "requests": len(latencies),
-                           "failed": failures, "server_cpu_ms_per_request": 1000 * cpu[name] / len(latencies)}
+                           "failed": failures, "server_cpu_ms_per_request": 1000 * cpu[name] / len(latencies),
+                           "client_cpu_ms_per_request": 1000 * client_cpu[name] / len(latencies)}
                 results[clients][name] = figures
                 print(f"{clients:>3} clients  {name:<8} {figures['requests_per_s']:8.1f} requests/s   "
                       f"p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms   "
-                      f"server CPU {figures['server_cpu_ms_per_request']:6.1f} ms/request   "
+                      f"CPU per request: server {figures['server_cpu_ms_per_request']:5.1f} ms, clients "
+                      f"{figures['client_cpu_ms_per_request']:5.1f} ms   "
                       f"({figures['requests']} requests, {failures} failed and sent again)", flush=True)
             naive, batched = results[clients]["naive"], results[clients]["batched"]
             print(f"{clients:>3} clients  batched / naive: {batched['requests_per_s'] / naive['requests_per_s']:.2f}x "
@@ -199,6 +255,7 @@ def main() -> None:
             print(f"{name}: {stats['batches']} model calls for {stats['texts']} texts "
                   f"(largest {stats['largest_batch']})")
     finally:
+        pool.close()
         for process, _ in servers.values():
             process.terminate()
             process.wait(timeout=60)
