@@ -132,7 +132,9 @@ def worker(split: str) -> None:
     print("ready", flush=True)
     for line in sys.stdin:
         job = json.loads(line)
-        seconds, latencies, failed = asyncio.run(drive(job["url"], texts[job["offset"]:], job["clients"], job["requests"]))
+        start = job["offset"] % len(texts)  # each process starts elsewhere in the split
+        rotated = texts[start:] + texts[:start]
+        seconds, latencies, failed = asyncio.run(drive(job["url"], rotated, job["clients"], job["requests"]))
         print(json.dumps({"seconds": seconds, "latencies": latencies, "failed": failed}), flush=True)
 
 
