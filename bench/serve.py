@@ -9,13 +9,16 @@ one torch thread each (``OMP_NUM_THREADS``, default 1):
 2. ours, batched: ``--max-batch-size 32 --max-wait-ms 5`` (the defaults; ``--batch-size``,
    ``--wait-ms`` change them).
 
-An async HTTP client (httpx) drives them at 1, 8 and 64 concurrent clients (``--clients``): each
-client posts ``{"text": sentence}`` and waits for the answer before sending its next, until
+An async HTTP client (httpx) drives them at 1, 8 and 64 concurrent clients (``--clients``), spread
+over ``--client-processes`` processes (default 4; the client side shares the machine with the
+servers and must not be what limits them): each client posts ``{"text": sentence}`` and waits for the answer before sending its next, until
 ``--requests`` requests are answered (80, 160 and 640 per round by default). Sentences are the CoNLL++ test split's, written as
 plain text (words joined by spaces), one per request, in order. The contenders take turns per
 level (naive, batched, naive, batched: ``--rounds``) after a warm-up, so a busy moment of a shared
 machine hits both; each contender's latencies and time are pooled over its rounds. Prints, per
-level and contender, requests/s and the p50 / p99 latency, then the ratios batched / naive.
+level and contender, requests/s, the p50 / p99 latency and the server process's CPU time per
+request (user + system, from ``/proc``: on a shared machine the work a request costs, whatever
+share of the cores the server got), then the ratios batched / naive.
 Before timing, it checks that both servers give identical answers for the first 200 sentences.
 """
 
@@ -46,8 +49,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="turns per level for each contender (default 2)")
     parser.add_argument("--batch-size", type=int, default=32, help="the batched server's --max-batch-size")
     parser.add_argument("--wait-ms", type=float, default=5.0, help="the batched server's --max-wait-ms")
-    parser.add_argument("--dtype", default="float32", help="--dtype of both servers (default float32)")
+    parser.add_argument("--dtype", default="auto", help="--dtype of both servers (default auto, as serve's)")
+    parser.add_argument("--client-processes", type=int, default=4,
+                        help="processes the clients are spread over (default 4), so that the client side, "
+                             "which shares the machine, is not what limits the servers")
     parser.add_argument("--json-out", help="also write the figures to this JSON file")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # a client process
     return parser.parse_args()
 
 
@@ -78,29 +85,96 @@ def start_server(model: str, *options: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"{url} was not ready within 10 minutes")
 
 
-async def drive(url: str, texts: list[str], clients: int, requests: int) -> tuple[float, list[float]]:
-    """``clients`` concurrent clients post ``requests`` texts in all; returns (seconds, latencies)."""
+async def drive(url: str, texts: list[str], clients: int, requests: int) -> tuple[float, list[float], int]:
+    """``clients`` concurrent clients post ``requests`` texts in all; returns (seconds, latencies,
+    failed requests). A request that fails (connection error, a status other than 200) is counted,
+    not timed, and sent again."""
     import httpx
 
     latencies: list[float] = []
+    failed = 0
     next_index = 0
 
     async def client(http: httpx.AsyncClient) -> None:
-        nonlocal next_index
+        nonlocal next_index, failed
         while next_index < requests:
             text = texts[next_index % len(texts)]
             next_index += 1
-            started = time.perf_counter()
-            response = await http.post("/tag", json={"text": text})
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+            while True:
+                started = time.perf_counter()
+                try:
+                    response = await http.post("/tag", json={"text": text})
+                except httpx.TransportError:
+                    failed += 1
+                    continue
+                if response.status_code == 200:
+                    latencies.append(time.perf_counter() - started)
+                    break
+                failed += 1
+                if failed > requests:
+                    raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # idle connections expire on the client long before the server's keep-alive closes them, so
+    # that no request goes out on a connection the server is closing
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=1.0)
     async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as http:
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
-        return time.perf_counter() - started, latencies
+        return time.perf_counter() - started, latencies, failed
+
+
+def worker(split: str) -> None:
+    """A client process: for each job line on standard input (``{"url", "clients", "requests"}``),
+    run :func:`drive` and answer one JSON line (seconds, latencies, failed)."""
+    from nerlib.evaluation.scoring import load_sentences
+
+    texts = [" ".join(s.tokens) for s in load_sentences(split)[0]]
+    print("ready", flush=True)
+    for line in sys.stdin:
+        job = json.loads(line)
+        start = job["offset"] % len(texts)  # each process starts elsewhere in the split
+        rotated = texts[start:] + texts[:start]
+        seconds, latencies, failed = asyncio.run(drive(job["url"], rotated, job["clients"], job["requests"]))
+        print(json.dumps({"seconds": seconds, "latencies": latencies, "failed": failed}), flush=True)
+
+
+class ClientProcesses:
+    """Client processes that drive a server together (see :func:`worker`)."""
+
+    def __init__(self, count: int, split: str):
+        self.processes = [subprocess.Popen([sys.executable, __file__, "--worker", "--split", split],
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+                          for _ in range(count)]
+        for process in self.processes:
+            if process.stdout.readline().strip() != "ready":
+                raise SystemExit("a client process did not start")
+
+    def drive(self, url: str, clients: int, requests: int) -> tuple[float, list[float], int]:
+        """``clients`` clients spread over the processes post ``requests`` texts in all."""
+        active = self.processes[:max(1, min(len(self.processes), clients))]
+        started = time.perf_counter()
+        for i, process in enumerate(active):
+            share = {"url": url, "clients": clients // len(active) + (i < clients % len(active)),
+                     "requests": requests // len(active) + (i < requests % len(active)), "offset": 800 * i}
+            process.stdin.write(json.dumps(share) + "\n")
+            process.stdin.flush()
+        answers = [json.loads(process.stdout.readline()) for process in active]
+        seconds = time.perf_counter() - started
+        return seconds, [t for a in answers for t in a["latencies"]], sum(a["failed"] for a in answers)
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.stdin.close()
+            process.wait(timeout=60)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -110,6 +184,8 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> None:
     args = parse_args()
+    if args.worker:
+        return worker(args.split)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import httpx
 
@@ -137,6 +213,7 @@ def main() -> None:
     print(f"model {model}; texts: {source}, {len(texts)} sentences; {args.rounds} rounds of {args.requests} requests "
           f"at {args.clients} clients; OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}", flush=True)
     servers = {name: start_server(model, *options) for name, options in contenders.items()}
+    pool = ClientProcesses(args.client_processes, args.split)
     try:
         check = texts[:200]
         answers = {name: httpx.post(f"{url}/tag", json={"texts": check}, timeout=300).json()
@@ -145,30 +222,42 @@ def main() -> None:
         print(f"identical answers on the first {len(check)} sentences: {same}/{len(check)}", flush=True)
         results: dict[int, dict[str, dict[str, float]]] = {}
         for clients, requests in zip(levels, counts):
-            pooled: dict[str, tuple[float, list[float]]] = {name: (0.0, []) for name in servers}
+            pooled: dict[str, tuple[float, list[float], int]] = {name: (0.0, [], 0) for name in servers}
+            cpu = {name: 0.0 for name in servers}
+            client_cpu = {name: 0.0 for name in servers}
             for _, url in servers.values():  # warm-up: connections, first batches
-                asyncio.run(drive(url, texts[-500:], clients, min(2 * clients, 100)))
+                pool.drive(url, clients, min(2 * clients, 100))
             for _ in range(args.rounds):
-                for name, (_, url) in servers.items():
-                    seconds, latencies = asyncio.run(drive(url, texts, clients, requests))
-                    total, pool = pooled[name]
-                    pooled[name] = (total + seconds, pool + latencies)
+                for name, (process, url) in servers.items():
+                    before = cpu_seconds(process.pid)
+                    client_before = sum(cpu_seconds(worker.pid) for worker in pool.processes)
+                    seconds, latencies, failed = pool.drive(url, clients, requests)
+                    cpu[name] += cpu_seconds(process.pid) - before
+                    client_cpu[name] += sum(cpu_seconds(worker.pid) for worker in pool.processes) - client_before
+                    total, timed, failures = pooled[name]
+                    pooled[name] = (total + seconds, timed + latencies, failures + failed)
             results[clients] = {}
-            for name, (seconds, latencies) in pooled.items():
+            for name, (seconds, latencies, failures) in pooled.items():
                 figures = {"requests_per_s": len(latencies) / seconds, "p50_ms": 1000 * statistics.median(latencies),
-                           "p99_ms": 1000 * percentile(latencies, 0.99), "requests": len(latencies)}
+                           "p99_ms": 1000 * percentile(latencies, 0.99), "requests": len(latencies),
+                           "failed": failures, "server_cpu_ms_per_request": 1000 * cpu[name] / len(latencies),
+                           "client_cpu_ms_per_request": 1000 * client_cpu[name] / len(latencies)}
                 results[clients][name] = figures
                 print(f"{clients:>3} clients  {name:<8} {figures['requests_per_s']:8.1f} requests/s   "
                       f"p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms   "
-                      f"({figures['requests']} requests)", flush=True)
+                      f"CPU per request: server {figures['server_cpu_ms_per_request']:5.1f} ms, clients "
+                      f"{figures['client_cpu_ms_per_request']:5.1f} ms   "
+                      f"({figures['requests']} requests, {failures} failed and sent again)", flush=True)
             naive, batched = results[clients]["naive"], results[clients]["batched"]
             print(f"{clients:>3} clients  batched / naive: {batched['requests_per_s'] / naive['requests_per_s']:.2f}x "
-                  f"requests/s, p99 {batched['p99_ms'] / naive['p99_ms']:.2f}x", flush=True)
+                  f"requests/s, p99 {batched['p99_ms'] / naive['p99_ms']:.2f}x, server CPU per request "
+                  f"{batched['server_cpu_ms_per_request'] / naive['server_cpu_ms_per_request']:.2f}x", flush=True)
         for name, (_, url) in servers.items():
             stats = httpx.get(f"{url}/metadata").json()["batching"]
             print(f"{name}: {stats['batches']} model calls for {stats['texts']} texts "
                   f"(largest {stats['largest_batch']})")
     finally:
+        pool.close()
         for process, _ in servers.values():
             process.terminate()
             process.wait(timeout=60)

@@ -274,6 +274,7 @@ def _env() -> dict[str, str]:
             "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
+@pytest.mark.slow
 def test_the_serve_command_serves_until_sigterm(model_dir):
     process = subprocess.Popen(
         [sys.executable, "-m", "nerlib", "serve", str(model_dir), "--port", "0", "--dtype", "float32",
@@ -297,6 +298,7 @@ def test_the_serve_command_serves_until_sigterm(model_dir):
         process.stderr.close()
 
 
+@pytest.mark.slow
 def test_a_model_that_fails_to_load_stops_the_server_with_one_error_line(model_dir, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()

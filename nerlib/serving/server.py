@@ -25,6 +25,10 @@ from nerlib.serving.service import ServiceLimits, create_app
 __all__ = ["bind_socket", "is_loopback", "serve"]
 
 GRACEFUL_SHUTDOWN_SECONDS = 30  # on SIGTERM, requests in flight get this long to be answered
+# An idle connection stays open this long: longer than proxies and load balancers keep idle
+# upstream connections (nginx 60 s, cloud balancers 60 s), so the server is never the side that
+# closes a connection a proxy is about to reuse (that race fails a POST with a reset).
+KEEP_ALIVE_SECONDS = 75
 
 
 def is_loopback(host: str) -> bool:
@@ -127,7 +131,8 @@ def serve(load: Callable[[], Any], *, host: str = "127.0.0.1", port: int = 8000,
             server.should_exit = True
 
     app = create_app(load, limits, on_load_failure=stop_after_failure)
-    config = uvicorn.Config(app, log_level=log_level, limit_concurrency=max_connections, timeout_keep_alive=5,
+    config = uvicorn.Config(app, log_level=log_level, limit_concurrency=max_connections,
+                            timeout_keep_alive=KEEP_ALIVE_SECONDS,
                             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
                             server_header=False, access_log=log_level in ("info", "debug"))
     server = uvicorn.Server(config)
