@@ -252,6 +252,8 @@ def run_export(args: argparse.Namespace, stdout: TextIO) -> int:
 
     Raises
     ------
+    UsageError
+        For an ``OUT`` that is no usable path (a NUL byte, a control character).
     nerlib.runs.checkpoints.CheckpointError
         For a source that cannot be loaded, or an ``OUT`` that is a file or a non-empty folder
         holding no earlier export.
@@ -261,7 +263,10 @@ def run_export(args: argparse.Namespace, stdout: TextIO) -> int:
     from nerlib.errors import check_usable_path
     from nerlib.runs.exported import export_onnx
 
-    out = check_usable_path(args.out) if args.out else None
+    try:
+        out = check_usable_path(args.out) if args.out else None
+    except ValueError as error:  # a NUL byte or control character: said as a usage error, not a bug
+        raise UsageError(f"OUT {error}") from None
     _quiet_transformers()
     reduce_range = {"auto": None, "on": True, "off": False}[args.reduce_range]
     folder, manifest = export_onnx(args.model, out, int8=args.int8, reduce_range=reduce_range)

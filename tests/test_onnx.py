@@ -202,6 +202,8 @@ def test_exports_and_backends_that_cannot_work_are_refused(exported, tiny_run, t
         (["tag", "-m", str(exported), "--dtype", "bfloat16", "x"], "runs in float32"),
         (["export-onnx", str(tiny_run), str(tiny_run)], "is not empty and holds no earlier export"),
         (["export-onnx", str(exported), str(tmp_path / "again")], "already an exported ONNX folder"),
+        (["export-onnx", str(tiny_run), str(tmp_path / "a\x01b")], "is not a usable path"),
+        (["export-onnx", str(tiny_run), str(exported / MANIFEST)], "is a file; give a folder"),
     ]
     for args, reason in cases:
         code, _ = run_cli(*args)
