@@ -407,6 +407,14 @@ def _load_tagger(args: argparse.Namespace):
                                   word_pooling=None if args.word_pooling == "model" else args.word_pooling)
 
 
+def _runs_onnx(args: argparse.Namespace) -> bool:
+    """Whether the tagger will run an exported ONNX folder (asked for, or the model is one)."""
+    from nerlib.runs.exported import find_exported_folder
+
+    given = Path(args.model).expanduser() if args.model else None
+    return args.backend == "onnx" or given is not None and find_exported_folder(given) == given
+
+
 def _is_bulk(args: argparse.Namespace) -> bool:
     """File input (not ``--whole-file``) goes through :mod:`nerlib.tagging.bulk`: any format, and with
     ``--output`` resumable and shardable over processes."""
@@ -449,7 +457,7 @@ def run_bulk_tag(args: argparse.Namespace, stdout: TextIO) -> int:
     if args.resume and not args.output:
         raise bulk.BulkError("--resume needs --output (the file the interrupted run was writing)")
     check_regular_file(args.file)  # a folder, FIFO or device is refused before the model loads
-    if args.device is None:
+    if args.device is None and not _runs_onnx(args):  # an ONNX export runs on the CPU: no GPU per shard
         args.device = bulk.default_device(shard)
     tagger = _load_tagger(args)
     job = bulk.BulkJob(source=args.file, output=args.output or "-", format=args.format, text_field=args.text_field,

@@ -112,10 +112,14 @@ def test_int8_runs_quantized_weights_with_the_same_words_and_offsets(exported, t
     assert found > 0.5 * sum(len(e) for e in entities(torch_tagged))
 
 
-def test_tag_command_on_an_exported_folder_prints_what_torch_prints(exported, tiny_run, texts):
+def test_tag_command_on_an_exported_folder_prints_what_torch_prints(exported, tiny_run, texts, tmp_path):
     chosen = texts[:20]
     code, onnx_out = run_cli("tag", "-m", str(exported), *chosen)
     assert code == 0
+    (tmp_path / "texts.txt").write_text("\n".join(chosen) + "\n")
+    code, _ = run_cli("tag", "-m", str(exported), "--file", str(tmp_path / "texts.txt"), "--output",
+                      str(tmp_path / "bulk.jsonl"), "--no-progress")  # bulk tagging: the export on the CPU
+    assert code == 0 and (tmp_path / "bulk.jsonl").read_text() == onnx_out
     code, torch_out = run_cli("tag", "-m", str(tiny_run), "--dtype", "float32", "--backend", "torch", *chosen)
     assert code == 0
 
