@@ -335,6 +335,8 @@ def run_export(args: argparse.Namespace, stdout: TextIO) -> int:
 
     Raises
     ------
+    UsageError
+        For an ``OUT`` that is no usable path (a NUL byte, a control character).
     nerlib.runs.checkpoints.CheckpointError
         For a source that cannot be loaded, or an ``OUT`` that is a file or a non-empty folder
         holding no earlier export.
@@ -344,7 +346,10 @@ def run_export(args: argparse.Namespace, stdout: TextIO) -> int:
     from nerlib.errors import check_usable_path
     from nerlib.runs.exported import export_onnx
 
-    out = check_usable_path(args.out) if args.out else None
+    try:
+        out = check_usable_path(args.out) if args.out else None
+    except ValueError as error:  # a NUL byte or control character: said as a usage error, not a bug
+        raise UsageError(f"OUT {error}") from None
     _quiet_transformers()
     reduce_range = {"auto": None, "on": True, "off": False}[args.reduce_range]
     folder, manifest = export_onnx(args.model, out, int8=args.int8, reduce_range=reduce_range)
@@ -757,6 +762,14 @@ def _load_tagger(args: argparse.Namespace):
                                   word_pooling=None if args.word_pooling == "model" else args.word_pooling)
 
 
+def _runs_onnx(args: argparse.Namespace) -> bool:
+    """Whether the tagger will run an exported ONNX folder (asked for, or the model is one)."""
+    from nerlib.runs.exported import find_exported_folder
+
+    given = Path(args.model).expanduser() if args.model else None
+    return args.backend == "onnx" or given is not None and find_exported_folder(given) == given
+
+
 def _is_bulk(args: argparse.Namespace) -> bool:
     """File input (not ``--whole-file``) goes through :mod:`nerlib.tagging.bulk`: any format, and with
     ``--output`` resumable and shardable over processes."""
@@ -799,7 +812,7 @@ def run_bulk_tag(args: argparse.Namespace, stdout: TextIO) -> int:
     if args.resume and not args.output:
         raise bulk.BulkError("--resume needs --output (the file the interrupted run was writing)")
     check_regular_file(args.file)  # a folder, FIFO or device is refused before the model loads
-    if args.device is None:
+    if args.device is None and not _runs_onnx(args):  # an ONNX export runs on the CPU: no GPU per shard
         args.device = bulk.default_device(shard)
     tagger = _load_tagger(args)
     job = bulk.BulkJob(source=args.file, output=args.output or "-", format=args.format, text_field=args.text_field,

@@ -112,10 +112,14 @@ def test_int8_runs_quantized_weights_with_the_same_words_and_offsets(exported, t
     assert found > 0.5 * sum(len(e) for e in entities(torch_tagged))
 
 
-def test_tag_command_on_an_exported_folder_prints_what_torch_prints(exported, tiny_run, texts):
+def test_tag_command_on_an_exported_folder_prints_what_torch_prints(exported, tiny_run, texts, tmp_path):
     chosen = texts[:20]
     code, onnx_out = run_cli("tag", "-m", str(exported), *chosen)
     assert code == 0
+    (tmp_path / "texts.txt").write_text("\n".join(chosen) + "\n")
+    code, _ = run_cli("tag", "-m", str(exported), "--file", str(tmp_path / "texts.txt"), "--output",
+                      str(tmp_path / "bulk.jsonl"), "--no-progress")  # bulk tagging: the export on the CPU
+    assert code == 0 and (tmp_path / "bulk.jsonl").read_text() == onnx_out
     code, torch_out = run_cli("tag", "-m", str(tiny_run), "--dtype", "float32", "--backend", "torch", *chosen)
     assert code == 0
 
@@ -202,6 +206,8 @@ def test_exports_and_backends_that_cannot_work_are_refused(exported, tiny_run, t
         (["tag", "-m", str(exported), "--dtype", "bfloat16", "x"], "runs in float32"),
         (["export-onnx", str(tiny_run), str(tiny_run)], "is not empty and holds no earlier export"),
         (["export-onnx", str(exported), str(tmp_path / "again")], "already an exported ONNX folder"),
+        (["export-onnx", str(tiny_run), str(tmp_path / "a\x01b")], "is not a usable path"),
+        (["export-onnx", str(tiny_run), str(exported / MANIFEST)], "is a file; give a folder"),
     ]
     for args, reason in cases:
         code, _ = run_cli(*args)
