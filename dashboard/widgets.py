@@ -19,7 +19,7 @@ from nerlib.runs.folder import Run
 from nerlib.runs.ranking import RULE, rank_runs
 from nerlib.settings import RUNS_DIR_ENV
 from nerlib.views import tables
-from nerlib.views.guards import PathNotAllowedError, check_visitor_checkpoint, escape_markdown
+from nerlib.views.guards import PathNotAllowedError, check_visitor_checkpoint, code_span, escape_markdown
 from nerlib.views.spans import render_legend
 from nerlib.views.tables import checkpoint_choices
 
@@ -64,6 +64,9 @@ def _checkpoint_from_url(key: str, choices: dict[str, Path]) -> None:
     if not value:
         return
     label = value if value in choices else next((c for c in choices if c.split(" (")[0] == value), None)
+    if label is None and " / " in value:  # a run checkpoint label ("<run> / <checkpoint>") this server lacks
+        _say_unknown_run(value)
+        return
     if label is not None:
         st.session_state[f"{key}_kind"], st.session_state[f"{key}_run_checkpoint"] = CHECKPOINT_KINDS[0], label
         st.session_state[SHARED_CHECKPOINT] = label
@@ -71,6 +74,34 @@ def _checkpoint_from_url(key: str, choices: dict[str, Path]) -> None:
         st.session_state[f"{key}_kind"], st.session_state[f"{key}_folder"] = CHECKPOINT_KINDS[1], value
     else:
         st.session_state[f"{key}_kind"], st.session_state[f"{key}_hub"] = CHECKPOINT_KINDS[2], value
+
+
+def _say_unknown_run(value: str) -> None:
+    """Say on the page that a link names a run checkpoint this server does not have, and which runs
+    it has (the picker stays on its default instead of treating the label as a Hub id)."""
+    run_name, _, checkpoint = value.partition(" / ")
+    runs = loaders.all_runs()
+    by_name = {run.name: run for run in runs}
+    if run_name in by_name:
+        problem = f"run {code_span(run_name)} has no checkpoint {code_span(checkpoint)}"
+    else:
+        problem = f"no run named {code_span(run_name)} in `{loaders.runs_dir()}`"
+    have = ", ".join(code_span(run.name) for run in runs[:20]) or "none"
+    more = f" and {len(runs) - 20} more" if len(runs) > 20 else ""
+    st.warning(f"The link asks for {code_span(value)}: {problem}. Runs here: {have}{more}. "
+               "Showing the default checkpoint instead.", icon=":material/link_off:")
+
+
+def url_choice(param: str, key: str, choices: list[str]) -> None:
+    """:func:`dashboard.session.from_url` for a widget with fixed ``choices``, saying on the page
+    when the link's value is not one of them (instead of replacing it silently). Call before the
+    widget is drawn."""
+    first_visit = key not in st.session_state.get(session._FROM_URL, set())  # from_url marks it done
+    value = st.query_params.get(param)
+    if not session.from_url(param, key, choices=choices) and first_visit and value is not None:
+        st.warning(f"The link's {code_span(f'{param}={value}')} is not one of "
+                   f"{', '.join(code_span(c) for c in choices)}: showing the default instead.",
+                   icon=":material/link_off:")
 
 
 def checkpoint_picker(key: str, allow_other: bool = True, share: bool = False) -> str | None:

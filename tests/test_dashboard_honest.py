@@ -168,3 +168,22 @@ def test_tagger_downloads_the_result_as_json_and_conll(honest_runs, kept_media):
     assert [line.split(" ") for line in lines] == [[w.text, w.label] for w in expected.words]
     assert lines[0].split(" ")[0] == "Maria" and all(
         label == "O" or label[:2] in ("B-", "I-") for _, label in (line.split(" ") for line in lines))
+
+
+def test_a_link_to_an_unknown_run_or_an_unusable_split_is_said_on_the_page(honest_runs):
+    from streamlit.testing.v1 import AppTest
+    from test_dashboard import APP, TIMEOUT
+
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["checkpoint"] = "nosuch / best"
+    at.query_params["split"] = "bogus"
+    at.run()
+    at.switch_page("views/errors.py").run()
+    assert_ok(at)
+    said = "\n".join(w.value for w in at.warning)
+    assert f"no run named `nosuch` in `{honest_runs.resolve()}`" in said
+    assert "Runs here: `sliced`, `full`" in said
+    assert "`split=bogus`" in said and "showing the default instead" in said
+    assert at.segmented_control(key="errors_kind").value == "From runs"  # not taken for a Hub id
+    assert at.selectbox(key="errors_run_checkpoint").value.startswith("full / best")
+    assert at.segmented_control(key="errors_split").value == "validation"

@@ -18,7 +18,7 @@ if source is None:
     st.stop()
 
 c1, c2 = st.columns(2)
-session.from_url("split", "errors_split", choices=("validation", "test"))
+widgets.url_choice("split", "errors_split", ["validation", "test"])
 split = c1.segmented_control("Split", ["validation", "test"], default="validation", required=True,
                              key=session.keep("errors_split"))
 session.to_url(split=split)
