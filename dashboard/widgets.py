@@ -273,15 +273,15 @@ def run_overview(run: Run) -> dict:
     }
 
 
-def coverage_caption(runs: list[Run], split: str | None, metric: str) -> None:
+def coverage_caption(runs: list[Run], split: str | None, metric: str, warn: bool = True) -> None:
     """A caption naming, per run, the sentences its ``split`` scores cover (None: its test line,
-    else its last validation), and warning when they are not the same sentences."""
+    else its last validation), and (with ``warn``) a warning when they are not the same sentences."""
     found = {run.name: c for run in runs if (c := run_coverage(run, split)) is not None}
     if not found:
         return
     st.caption("Scored on: " + "; ".join(f"`{name}`: {c.describe(metric)}" for name, c in found.items()) + ".")
     coverages = list(found.values())
-    if any(not coverages[0].same_sentences(c) for c in coverages[1:]):
+    if warn and any(not coverages[0].same_sentences(c) for c in coverages[1:]):
         st.warning("These runs were scored on different sentences: their figures are not comparable. "
                    "The Compare page scores both on the same sentences.", icon=":material/warning:")
 

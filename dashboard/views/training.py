@@ -100,7 +100,7 @@ else:
     st.caption("Gold entities whose surface form occurs as an entity in the training split (seen) and "
                "those that do not (unseen): the unseen score says how the model does on tomorrow's news. "
                "Test scores where the run has them, else the latest validation.")
-    widgets.coverage_caption(selected, None, "scores")
+    widgets.coverage_caption(selected, None, "scores", warn=False)
     st.dataframe(subsets, hide_index=True, key="seen_unseen_table",
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("precision", "recall", "f1")})
 
@@ -113,6 +113,7 @@ else:
     st.dataframe(table, hide_index=True, key="checkpoint_table",
                  column_config={c: st.column_config.NumberColumn(format="%.4f")
                                 for c in table.columns if c.endswith("F1") or c.endswith("_f1")})
+    widgets.coverage_caption(selected, "validation", "F1", warn=False)  # the delta below warns
     labels = table["checkpoint"].tolist()
     if len(labels) >= 2:
         c1, c2 = st.columns(2)
