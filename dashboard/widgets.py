@@ -145,7 +145,7 @@ def checkpoint_picker(key: str, allow_other: bool = True, share: bool = False) -
                              format_func=lambda option: f"{option} · {scores[option]}" if option in scores else option,
                              help=RULE)
         st.session_state[SHARED_CHECKPOINT] = st.session_state[seen_key] = label
-        st.caption(f"`{escape_markdown(label)}`: {scores.get(label, 'no validation score')}"
+        st.caption(f"{code_span(label)}: {scores.get(label, 'no validation score')}"
                    + (" · the best run by the default rule" if label == best else ""))
         if share:
             session.to_url(checkpoint=label.split(" (")[0])
@@ -279,7 +279,7 @@ def coverage_caption(runs: list[Run], split: str | None, metric: str, warn: bool
     found = {run.name: c for run in runs if (c := run_coverage(run, split)) is not None}
     if not found:
         return
-    st.caption("Scored on: " + "; ".join(f"`{name}`: {c.describe(metric)}" for name, c in found.items()) + ".")
+    st.caption("Scored on: " + "; ".join(f"{code_span(name)}: {c.describe(metric)}" for name, c in found.items()) + ".")
     coverages = list(found.values())
     if warn and any(not coverages[0].same_sentences(c) for c in coverages[1:]):
         st.warning("These runs were scored on different sentences: their figures are not comparable. "
@@ -288,7 +288,7 @@ def coverage_caption(runs: list[Run], split: str | None, metric: str, warn: bool
 
 def compare_link(run_a: str, run_b: str, split: str) -> None:
     """A link to the Compare page scoring ``run_a`` and ``run_b`` on the same ``split`` sentences."""
-    st.page_link("views/compare.py", label=f"Compare {run_a} and {run_b} on the same {split} sentences",
+    st.page_link("views/compare.py", label=f"Compare {escape_markdown(run_a)} and {escape_markdown(run_b)} on the same {split} sentences",
                  icon=":material/compare_arrows:", query_params={"a": run_a, "b": run_b, "split": split})
 
 
