@@ -14,13 +14,18 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import loaders, quickrun, session
+from nerlib.runs.coverage import Coverage, record_coverage, run_data_dir, split_size
 from nerlib.runs.folder import Run
+from nerlib.runs.ranking import RULE, rank_runs
 from nerlib.settings import RUNS_DIR_ENV
-from nerlib.views.guards import PathNotAllowedError, check_visitor_checkpoint, escape_markdown
+from nerlib.views import tables
+from nerlib.views.guards import PathNotAllowedError, check_visitor_checkpoint, code_span, escape_markdown
 from nerlib.views.spans import render_legend
 from nerlib.views.tables import checkpoint_choices
 
 CHECKPOINT_KINDS = ["From runs", "Local folder", "Hub id"]
+#: The run checkpoint last chosen on any page: every checkpoint picker opens on it.
+SHARED_CHECKPOINT = "shared_run_checkpoint"
 
 
 def legend(labels=None) -> None:
@@ -59,23 +64,65 @@ def _checkpoint_from_url(key: str, choices: dict[str, Path]) -> None:
     if not value:
         return
     label = value if value in choices else next((c for c in choices if c.split(" (")[0] == value), None)
+    if label is None and " / " in value:  # a run checkpoint label ("<run> / <checkpoint>") this server lacks
+        _say_unknown_run(value)
+        return
     if label is not None:
         st.session_state[f"{key}_kind"], st.session_state[f"{key}_run_checkpoint"] = CHECKPOINT_KINDS[0], label
+        st.session_state[SHARED_CHECKPOINT] = label
     elif _allowed_folder(value) and Path(value).expanduser().is_dir():  # never probe paths outside the roots
         st.session_state[f"{key}_kind"], st.session_state[f"{key}_folder"] = CHECKPOINT_KINDS[1], value
     else:
         st.session_state[f"{key}_kind"], st.session_state[f"{key}_hub"] = CHECKPOINT_KINDS[2], value
 
 
-def checkpoint_picker(key: str, allow_other: bool = True, share: bool = False) -> str | None:
-    """Let the user choose a checkpoint: from the runs (default: the newest run's best), a local
-    folder, or a hub id. Returns the source string for ``Tagger.from_pretrained``, or None (with
-    an explanation and the quick-run button drawn) when nothing is available yet.
+def _say_unknown_run(value: str) -> None:
+    """Say on the page that a link names a run checkpoint this server does not have, and which runs
+    it has (the picker stays on its default instead of treating the label as a Hub id)."""
+    run_name, _, checkpoint = value.partition(" / ")
+    runs = loaders.all_runs()
+    by_name = {run.name: run for run in runs}
+    if run_name in by_name:
+        problem = f"run {code_span(run_name)} has no checkpoint {code_span(checkpoint)}"
+    else:
+        problem = f"no run named {code_span(run_name)} in `{loaders.runs_dir()}`"
+    have = ", ".join(code_span(run.name) for run in runs[:20]) or "none"
+    more = f" and {len(runs) - 20} more" if len(runs) > 20 else ""
+    st.warning(f"The link asks for {code_span(value)}: {problem}. Runs here: {have}{more}. "
+               "Showing the default checkpoint instead.", icon=":material/link_off:")
 
-    The choice is kept across page switches; with ``share`` it is also read from and written to
-    the ``checkpoint`` query parameter (the run checkpoint label, folder or hub id).
+
+def url_choice(param: str, key: str, choices: list[str]) -> None:
+    """:func:`dashboard.session.from_url` for a widget with fixed ``choices``, saying on the page
+    when the link's value is not one of them (instead of replacing it silently). Call before the
+    widget is drawn."""
+    first_visit = key not in st.session_state.get(session._FROM_URL, set())  # from_url marks it done
+    value = st.query_params.get(param)
+    if not session.from_url(param, key, choices=choices) and first_visit and value is not None:
+        st.warning(f"The link's {code_span(f'{param}={value}')} is not one of "
+                   f"{', '.join(code_span(c) for c in choices)}: showing the default instead.",
+                   icon=":material/link_off:")
+
+
+def checkpoint_picker(key: str, allow_other: bool = True, share: bool = False) -> str | None:
+    """Let the user choose a checkpoint: from the runs (default: the best healthy run's best, see
+    :data:`nerlib.runs.ranking.RULE`, each shown with its validation F1 and the sentences it was
+    computed on), a local folder, or a hub id. Returns the source string for
+    ``Tagger.from_pretrained``, or None (with an explanation and the quick-run button drawn) when
+    nothing is available yet.
+
+    The run checkpoint chosen on one page is the default on every other page
+    (:data:`SHARED_CHECKPOINT`); with ``share`` it is also read from and written to the
+    ``checkpoint`` query parameter (the run checkpoint label, folder or hub id).
     """
-    choices = checkpoint_choices(loaders.all_runs())
+    runs = loaders.all_runs()
+    choices = checkpoint_choices(runs)
+    page_key = f"{key}_run_checkpoint"
+    # Another page's newer choice becomes this page's value (a change made here, not yet shared,
+    # is left alone: this page saw the shared value it would overwrite it with).
+    shared, seen_key = st.session_state.get(SHARED_CHECKPOINT), f"_{key}_shared_seen"
+    if shared in choices and shared != st.session_state.get(seen_key):
+        st.session_state[page_key] = shared
     if share:
         _checkpoint_from_url(key, choices)
     kind = "From runs"
@@ -90,8 +137,16 @@ def checkpoint_picker(key: str, allow_other: bool = True, share: bool = False) -
             st.code(quickrun.QUICK_COMMAND_TEXT, language="bash")
             quickrun.start_button(key=f"{key}_quick_run")
             return None
-        label = st.selectbox("Run checkpoint", list(choices), key=session.keep(f"{key}_run_checkpoint", choices),
-                             help="Newest run first; `best` is the checkpoint with the best validation F1.")
+        labels = list(choices)
+        scores = checkpoint_scores(runs, choices)
+        best = best_checkpoint_label(runs, choices)
+        label = st.selectbox("Run checkpoint", labels, index=labels.index(best) if best in labels else 0,
+                             key=session.keep(page_key, choices),
+                             format_func=lambda option: f"{option} · {scores[option]}" if option in scores else option,
+                             help=RULE)
+        st.session_state[SHARED_CHECKPOINT] = st.session_state[seen_key] = label
+        st.caption(f"{code_span(label)}: {scores.get(label, 'no validation score')}"
+                   + (" · the best run by the default rule" if label == best else ""))
         if share:
             session.to_url(checkpoint=label.split(" (")[0])
         return str(choices[label])
@@ -110,6 +165,31 @@ def checkpoint_picker(key: str, allow_other: bool = True, share: bool = False) -
     except PathNotAllowedError as error:
         st.error(escape_markdown(error), icon=":material/error:")
         return None
+
+
+def checkpoint_scores(runs: list[Run], choices: dict[str, Path]) -> dict[str, str]:
+    """Label -> ``validation F1 0.3608 on the first 200 of 3,250 sentences`` for each checkpoint of
+    ``choices`` that was validated."""
+    found: dict[Path, tuple[Run, float | None]] = {}
+    for run in runs:
+        for checkpoint in [*run.checkpoints, *([run.best] if run.best else [])]:
+            found[checkpoint.path] = (run, checkpoint.f1)
+    scores = {}
+    for label, path in choices.items():
+        run, f1 = found.get(path, (None, None))
+        coverage = run_coverage(run, "validation") if run is not None else None
+        if f1 is not None and coverage is not None:
+            scores[label] = f"{coverage.split} F1 {f1:.4f} on {coverage.sentences_text}"
+    return scores
+
+
+def best_checkpoint_label(runs: list[Run], choices: dict[str, Path]) -> str | None:
+    """The label of the best healthy run's best checkpoint (:func:`nerlib.runs.ranking.rank_runs`)."""
+    for ranked in rank_runs(runs):
+        label = next((label for label, path in choices.items() if path == ranked.run.best.path), None)
+        if label is not None:
+            return label
+    return None
 
 
 def _allowed_folder(value: str) -> bool:
@@ -131,3 +211,132 @@ def refresh_while_training(runs: list[Run]) -> None:
     if any(run.status == "running" for run in runs):
         st.caption("A run is training: this page refreshes when it writes new results.")
         _watch_runs(loaders.runs_signature(loaders.runs_dir()))
+
+
+# --------------------------------------------------------------------------- honest numbers
+
+def _last_record(run: Run, split: str | None) -> dict | None:
+    """The run's last metrics line of ``split``; for None, its test line, else its last validation."""
+    if split is None:
+        return run.test_metrics or (run.validation_metrics[-1] if run.validation_metrics else None)
+    records = [r for r in run.records if r.get("split") == split]
+    return records[-1] if records else None
+
+
+def run_coverage(run: Run, split: str | None) -> Coverage | None:
+    """The sentences ``run``'s scores on ``split`` were computed on (None for its test line, else
+    its last validation), or None when it has none (:func:`nerlib.runs.coverage.record_coverage`)."""
+    record = _last_record(run, split)
+    return record_coverage(run.config, record) if record is not None else None
+
+
+RUN_OVERVIEW_COLUMNS = {
+    "best val F1": st.column_config.NumberColumn(format="%.4f", help="The best checkpoint's validation F1."),
+    "val scored on": st.column_config.TextColumn(help="The validation sentences the F1 was computed on."),
+    "test F1": st.column_config.NumberColumn(
+        format="%.4f", help="F1 on the whole test split only; a run tested on its first N sentences "
+                            "(--max-eval-samples) has its figure under 'test F1 on a slice'."),
+    "test F1 on a slice": st.column_config.NumberColumn(
+        format="%.4f", help="F1 on the first N test sentences only (--max-eval-samples): not comparable "
+                            "with a whole-split test F1."),
+    "test scored on": st.column_config.TextColumn(help="The test sentences the F1 was computed on."),
+    "test unseen F1": st.column_config.NumberColumn(
+        format="%.4f", help="F1 on test entities whose words never occur as an entity in training "
+                            "(same sentences as the test F1)"),
+}
+
+
+def run_overview(run: Run) -> dict:
+    """One row of the Training page's run table: every F1 with the sentences it covers; a test F1
+    computed on a slice goes to its own column, never to ``test F1``."""
+    config = run.config
+    model = config.get("model")
+    device = config.get("device")
+    test = run.test_metrics or {}
+    test_coverage = run_coverage(run, "test")
+    validation_coverage = run_coverage(run, "validation")
+    sliced = test_coverage is not None and test_coverage.is_slice
+    return {
+        "run": run.name,
+        "status": run.status,
+        "model": model.get("spec") if isinstance(model, dict) else model,
+        "parameters": model.get("parameters") if isinstance(model, dict) else None,
+        "device": str(device.get("type", "")) if isinstance(device, dict) else device,
+        "evaluations": int((run.metrics["split"] == "validation").sum()) if "split" in run.metrics else 0,
+        "best val F1": run.best.f1 if run.best else None,
+        "val scored on": validation_coverage.sentences_text if validation_coverage else None,
+        "test F1": None if sliced else test.get("f1"),
+        "test F1 on a slice": test.get("f1") if sliced else None,
+        "test scored on": test_coverage.sentences_text if test_coverage else None,
+        "test unseen F1": (test.get("unseen") or {}).get("f1"),
+        "started": str(config.get("started_at", ""))[:19].replace("T", " "),
+    }
+
+
+def coverage_caption(runs: list[Run], split: str | None, metric: str, warn: bool = True) -> None:
+    """A caption naming, per run, the sentences its ``split`` scores cover (None: its test line,
+    else its last validation), and (with ``warn``) a warning when they are not the same sentences."""
+    found = {run.name: c for run in runs if (c := run_coverage(run, split)) is not None}
+    if not found:
+        return
+    st.caption("Scored on: " + "; ".join(f"{code_span(name)}: {c.describe(metric)}" for name, c in found.items()) + ".")
+    coverages = list(found.values())
+    if warn and any(not coverages[0].same_sentences(c) for c in coverages[1:]):
+        st.warning("These runs were scored on different sentences: their figures are not comparable. "
+                   "The Compare page scores both on the same sentences.", icon=":material/warning:")
+
+
+def compare_link(run_a: str, run_b: str, split: str) -> None:
+    """A link to the Compare page scoring ``run_a`` and ``run_b`` on the same ``split`` sentences."""
+    st.page_link("views/compare.py", label=f"Compare {escape_markdown(run_a)} and {escape_markdown(run_b)} on the same {split} sentences",
+                 icon=":material/compare_arrows:", query_params={"a": run_a, "b": run_b, "split": split})
+
+
+def checkpoint_delta(runs: list[Run], first: str, second: str) -> None:
+    """Two checkpoints' validation scores side by side; their difference (a delta) only when both
+    were scored on the same sentences, else a warning and a link to the Compare page."""
+    by_name = {run.name: run for run in runs}
+    run_a, run_b = (by_name.get(label.split(" / ")[0]) for label in (first, second))
+    coverage_a, coverage_b = (run_coverage(r, "validation") if r is not None else None for r in (run_a, run_b))
+    frame = tables.checkpoint_delta(runs, first, second)
+    same = coverage_a is not None and coverage_b is not None and coverage_a.same_sentences(coverage_b)
+    if not same:
+        frame = frame.drop(columns=[tables.DELTA_COLUMN])
+        said = [f"{name} on {c.sentences_text}" if c else f"{name}: not recorded"
+                for name, c in (("A", coverage_a), ("B", coverage_b))]
+        st.warning("A and B were not scored on the same validation sentences (" + ", ".join(said)
+                   + "): their difference is not a delta.", icon=":material/warning:")
+        if run_a is not None and run_b is not None and run_a.name != run_b.name:
+            compare_link(run_a.name, run_b.name, "validation")
+    elif coverage_a is not None:
+        st.caption(f"Both scored on the same {coverage_a.split} sentences ({coverage_a.sentences_text}): "
+                   "B - A is a like-for-like delta.")
+    st.dataframe(frame, hide_index=True, key="compare_table",
+                 column_config={c: st.column_config.NumberColumn(format="%+.4f" if c.startswith("Δ") else "%.4f")
+                                for c in ("A", "B", tables.DELTA_COLUMN) if c in frame.columns})
+
+
+def evaluation_coverage(split: str, sentences: int) -> Coverage:
+    """The sentences a fresh evaluation of the first ``sentences`` of ``split`` (in
+    ``$NERLIB_DATA_DIR``) covers."""
+    return Coverage(split, sentences, split_size(run_data_dir({}), split))
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def tagged_downloads(tagged, key: str) -> None:
+    """Download buttons for a ``TaggedText``: the JSON line ``python -m nerlib tag`` writes for it,
+    and CoNLL (one ``word label`` line per word, IOB2). Both hold the model's whole result, before
+    the page's type and confidence filters."""
+    import json
+
+    left, right = st.columns(2)
+    left.download_button("Download JSON", json.dumps(tagged.to_dict(), ensure_ascii=False) + "\n",
+                         file_name="tagged.json", mime="application/json", key=f"{key}_download_json",
+                         icon=":material/download:",
+                         help="The same JSON line as `python -m nerlib tag`: text and entities with "
+                              "character offsets and scores (all entities, before the filters).")
+    right.download_button("Download CoNLL", tagged.to_conll(), file_name="tagged.conll", mime="text/plain",
+                          key=f"{key}_download_conll", icon=":material/download:",
+                          help="One `word label` line per word, IOB2 labels (all entities, before the filters).")

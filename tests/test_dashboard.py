@@ -314,7 +314,7 @@ def test_errors_page_empty_state(conllpp_dir, empty_runs):
 def test_errors_page_shows_confusion_kinds_and_worst_sentences(conllpp_dir, with_tiny_run):
     at = open_page("errors")
     assert len(plotly_charts(at)) == 2  # confusion heatmap, error kinds
-    assert [m.label for m in at.metric][:3] == ["F1", "Precision", "Recall"]
+    assert [m.label for m in at.metric][:3] == ["validation F1", "Precision", "Recall"]
     page = html_text(at)
     assert 'class="nerd-cmp"' in page and "gold" in page
     before = page
@@ -330,7 +330,7 @@ def test_errors_page_shows_confusion_kinds_and_worst_sentences(conllpp_dir, with
 
     at.segmented_control(key="errors_split").set_value("test").run()
     assert_ok(at)
-    assert any("test sentences" in c.value for c in at.caption)
+    assert any("test scores on all" in c.value or "test scores on the first" in c.value for c in at.caption)
 
 
 @pytest.mark.slow

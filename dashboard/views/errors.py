@@ -19,7 +19,7 @@ if source is None:
     st.stop()
 
 c1, c2 = st.columns(2)
-session.from_url("split", "errors_split", choices=("validation", "test"))
+widgets.url_choice("split", "errors_split", ["validation", "test"])
 split = c1.segmented_control("Split", ["validation", "test"], default="validation", required=True,
                              key=session.keep("errors_split"))
 session.to_url(split=split)
@@ -34,13 +34,16 @@ except (CheckpointError, OSError, ValueError) as error:
     st.stop()
 
 metrics = result.metrics
+coverage = widgets.evaluation_coverage(split, len(result.sentences))
 cols = st.columns(5)
-cols[0].metric("F1", f"{metrics.f1:.2%}")
+cols[0].metric(f"{split} F1", f"{metrics.f1:.2%}", help=coverage.describe("F1"))
 cols[1].metric("Precision", f"{metrics.precision:.2%}")
 cols[2].metric("Recall", f"{metrics.recall:.2%}")
 cols[3].metric("Token accuracy", f"{metrics.token_accuracy:.2%}")
 cols[4].metric("Errors", f"{len(result.errors):,}")
-st.caption(f"{len(result.sentences):,} {split} sentences, evaluated in {result.seconds:.1f} s (then cached).")
+st.caption(f"Every figure here: {coverage.describe('scores')}"
+           + (" (a slice, not the whole split)" if coverage.is_slice else "")
+           + f", evaluated in {result.seconds:.1f} s (then cached).")
 
 left, right = st.columns([3, 2])
 normalize = left.toggle("Colour by share of the gold row", value=True, key=session.keep("errors_normalize"))

@@ -72,6 +72,8 @@ st.caption(
     + f" · model `{getattr(model, 'source', '') or source}`"
 )
 
+widgets.tagged_downloads(tagged, key="tagger")
+
 st.dataframe(
     pd.DataFrame(
         [{"entity": e.text, "type": e.label, "confidence": e.score, "start": e.start, "end": e.end}

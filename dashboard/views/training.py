@@ -42,31 +42,10 @@ if not chosen:
 selected = [by_name[name] for name in chosen]
 widgets.refresh_while_training(selected)
 
-# --- overview table
-overview = []
-for run in selected:
-    test = run.test_metrics or {}
-    config = run.config
-    overview.append({
-        "run": run.name,
-        "status": run.status,
-        "model": model.get("spec") if isinstance(model := config.get("model"), dict) else model,
-        "parameters": model.get("parameters") if isinstance(model, dict) else None,
-        "device": str(config.get("device", {}).get("type", "")) if isinstance(config.get("device"), dict) else config.get("device"),
-        "evaluations": int((run.metrics["split"] == "validation").sum()),
-        "best val F1": run.best.f1 if run.best else None,
-        "test F1": test.get("f1"),
-        "test unseen F1": (test.get("unseen") or {}).get("f1"),
-        "started": str(config.get("started_at", ""))[:19].replace("T", " "),
-    })
+# --- overview table: every F1 names its split and sentences; a slice's test F1 is never the headline
 st.dataframe(
-    pd.DataFrame(overview), hide_index=True, key="training_overview",
-    column_config={
-        "best val F1": st.column_config.NumberColumn(format="%.4f"),
-        "test F1": st.column_config.NumberColumn(format="%.4f"),
-        "test unseen F1": st.column_config.NumberColumn(
-            format="%.4f", help="F1 on test entities whose words never occur as an entity in training"),
-    },
+    pd.DataFrame([widgets.run_overview(run) for run in selected]), hide_index=True, key="training_overview",
+    column_config=widgets.RUN_OVERVIEW_COLUMNS,
 )
 
 for run in selected:
@@ -87,6 +66,7 @@ metric = c1.segmented_control("Metric", ["f1", "precision", "recall"], default="
 x_axis = c2.segmented_control("x axis", ["epoch", "step"], default="epoch", required=True, key=session.keep("training_x"))
 split = c3.selectbox("Split", ["validation", "test"], key=session.keep("training_split"))
 curves = tables.curves_frame(selected, metric, split)
+widgets.coverage_caption(selected, split, metric)
 if curves.empty:
     st.info(f"No {split} evaluations recorded yet for the chosen runs.")
 elif len(selected) == 1:
@@ -131,6 +111,7 @@ else:
     st.caption("Gold entities whose surface form occurs as an entity in the training split (seen) and "
                "those that do not (unseen): the unseen score says how the model does on tomorrow's news. "
                "Test scores where the run has them, else the latest validation.")
+    widgets.coverage_caption(selected, None, "scores", warn=False)
     st.dataframe(subsets, hide_index=True, key="seen_unseen_table",
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("precision", "recall", "f1")})
 
@@ -143,14 +124,13 @@ else:
     st.dataframe(table, hide_index=True, key="checkpoint_table",
                  column_config={c: st.column_config.NumberColumn(format="%.4f")
                                 for c in table.columns if c.endswith("F1") or c.endswith("_f1")})
+    widgets.coverage_caption(selected, "validation", "F1", warn=False)  # the delta below warns
     labels = table["checkpoint"].tolist()
     if len(labels) >= 2:
         c1, c2 = st.columns(2)
         first = c1.selectbox("Compare", labels, index=len(labels) - 1, key="compare_a")
         second = c2.selectbox("with", labels, index=0, key="compare_b")
-        st.dataframe(tables.checkpoint_delta(selected, first, second), hide_index=True, key="compare_table",
-                     column_config={c: st.column_config.NumberColumn(format="%+.4f" if c.startswith("Δ") else "%.4f")
-                                    for c in ("A", "B", tables.DELTA_COLUMN)})
+        widgets.checkpoint_delta(selected, first, second)
 
 # --- learning-rate finder results in the runs folder (python -m training.lr_find)
 finds = list_lr_finds(loaders.runs_dir())

@@ -12,6 +12,8 @@
 - `modelcard`: a checkpoint's README.md.
 - `hub`: pushing a checkpoint to the Hugging Face Hub.
 - `lr_finder`: the learning-rate sweep's records and its suggestion.
+- `coverage`: which sentences a score was computed on (split, count, whole split or first N).
+- `ranking`: which run is best (the dashboard's default checkpoint) and the rule said to visitors.
 
 May import: `nerlib.settings`, `nerlib.data`, `nerlib.text`, `nerlib.modeling`.
 """

@@ -122,6 +122,23 @@ class TaggedText:
             out["words"] = [{**asdict(w), "score": round(w.score, 4)} for w in self.words]
         return out
 
+    def to_conll(self) -> str:
+        """Return the words as CoNLL: one ``word label`` line per word (IOB2), a blank line at the
+        end; ``""`` for a text without words. A word holding whitespace (never produced by our
+        word splitter) would break the columns, so whitespace inside a word becomes ``_``.
+
+        >>> words = [TaggedWord("Ann", 0, 3, "B-PER", 0.9), TaggedWord("sings", 4, 9, "O", 0.8)]
+        >>> print(TaggedText("Ann sings", words, []).to_conll(), end="")
+        Ann B-PER
+        sings O
+        <BLANKLINE>
+        """
+        from nerlib.data.conll import format_conll
+
+        if not self.words:
+            return ""
+        return format_conll([[("_".join(w.text.split()) or "_", w.label) for w in self.words]])
+
 
 @dataclass(slots=True)
 class SplitText:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from nerlib.data.labels import ENTITY_TYPES, entity_spans
 from nerlib.runs.folder import CheckpointInfo, Run, flatten_metrics
+from nerlib.runs.ranking import rank_runs
 
 SCORES = ("precision", "recall", "f1")
 DELTA_COLUMN = "Δ (B - A)"
@@ -251,30 +252,21 @@ def sentence_index(dataset) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the Compare view
 
 
-def run_score(run: Run) -> float | None:
-    """A run's F1 for ranking: its recorded test F1, else its best checkpoint's validation F1."""
-    if run.test_metrics and run.test_metrics.get("f1") is not None:
-        return float(run.test_metrics["f1"])
-    return run.best.f1 if run.best is not None else None
-
-
 def comparable_runs(runs: Sequence[Run]) -> list[Run]:
     """The runs a comparison can use: readable, with at least one complete checkpoint."""
     return [run for run in runs if not run.damaged and (run.best is not None or run.checkpoints)]
 
 
 def best_two_runs(runs: Sequence[Run]) -> tuple[str, str] | None:
-    """The names of the two highest-scoring different runs (see :func:`run_score`; unscored runs
-    last, then in the given order), or None with fewer than two comparable runs.
+    """The names of the two best different runs by :func:`nerlib.runs.ranking.rank_runs` (the rule
+    every checkpoint picker follows), or None with fewer than two comparable runs.
 
     The better one is A, the runner-up B, so ``B - A`` reads as what the runner-up loses.
     """
-    candidates = comparable_runs(runs)
-    if len(candidates) < 2:
+    ranked = rank_runs(comparable_runs(runs))
+    if len(ranked) < 2:
         return None
-    ranked = sorted(enumerate(candidates), key=lambda item: (run_score(item[1]) is None,
-                                                             -(run_score(item[1]) or 0.0), item[0]))
-    return ranked[0][1].name, ranked[1][1].name
+    return ranked[0].run.name, ranked[1].run.name
 
 
 def comparison_scores(scores: pd.DataFrame) -> pd.DataFrame:
