@@ -9,7 +9,9 @@ after ``O`` into the right entity, so the probability of the single arg-max labe
 halves) says little about whether the tagger's output is right, and no single temperature can fix
 a split between two labels. An entity's **confidence** is the product of its words' type
 confidences (:func:`entity_confidence`): the probability, with the words taken as independent,
-that every word of the span is in an entity of that type.
+that every word of the span is in an entity of that type. The Tagger's word and entity scores
+(``TaggedWord.score``, ``Entity.score``) are these same numbers, computed on the device
+(:func:`nerlib.modeling.pooling.pool_words` with ``label_types``).
 
 How well calibrated those numbers are is measured here, on an
 :class:`~nerlib.evaluation.scoring.EvaluationResult` evaluated with ``distributions=True``:
@@ -52,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from nerlib.data.labels import entity_spans, split_tag
+from nerlib.data.labels import label_types as _label_types
 
 __all__ = [
     "N_BINS",
@@ -87,36 +90,15 @@ def _bins(confidences: np.ndarray, n_bins: int) -> np.ndarray:
 
 
 def label_types(labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """The entity types of a label list, and each label's type index.
+    """The entity types of a label list, and each label's type index (int64).
 
-    ``O`` is its own type; ``B-X`` and ``I-X`` share the type ``X``. Types come in the order their
-    first label appears.
-
-    Parameters
-    ----------
-    labels:
-        The tagger's labels, in the order of its distributions' columns.
-
-    Returns
-    -------
-    (list of str, numpy.ndarray)
-        The types, and per label the index of its type (int64).
-
-    Raises
-    ------
-    ValueError
-        For a label that is not an IOB tag.
+    :func:`nerlib.data.labels.label_types` with the indices as an array: ``O`` is its own type,
+    ``B-X`` and ``I-X`` share ``X``.
 
     >>> label_types(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"])
     (['O', 'PER', 'LOC'], array([0, 1, 1, 2, 2]))
     """
-    types: list[str] = []
-    columns = []
-    for label in labels:
-        entity_type = split_tag(label)[1] or "O"
-        if entity_type not in types:
-            types.append(entity_type)
-        columns.append(types.index(entity_type))
+    types, columns = _label_types(labels)
     return types, np.asarray(columns, dtype=np.int64)
 
 
