@@ -28,7 +28,9 @@ from nerlib.evaluation.calibration import (  # noqa: E402
     negative_log_likelihood,
     precision_recall_curves,
     reliability_table,
+    scored_predictions,
     threshold_curve,
+    type_probabilities,
 )
 
 
@@ -62,6 +64,88 @@ def test_ece_is_near_zero_when_calibrated_and_falls_after_scaling():
     assert (fixed.argmax(1) == over.argmax(1)).all()  # labels never change
     assert expected_calibration_error(fixed.max(1), fixed.argmax(1) == gold) < 0.01
     assert negative_log_likelihood(fixed, gold) < negative_log_likelihood(over, gold)
+
+
+TYPED_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+
+
+def test_type_probabilities_sum_b_and_i_of_a_type():
+    probs, types = type_probabilities(np.array([[0.1, 0.5, 0.4, 0.0, 0.0], [0.7, 0.0, 0.1, 0.15, 0.05]]),
+                                      TYPED_LABELS)
+    assert types == ["O", "PER", "LOC"]
+    np.testing.assert_allclose(probs, [[0.1, 0.9, 0.0], [0.7, 0.1, 0.2]])
+    # label order does not matter: I- before B-, types first seen order
+    probs, types = type_probabilities(np.array([[0.3, 0.2, 0.5]]), ["I-MISC", "O", "B-MISC"])
+    assert types == ["MISC", "O"] and probs[0].tolist() == pytest.approx([0.8, 0.2])
+
+
+def _type_calibrated_result(seed: int, sentences: int = 3000, length: int = 8, sharpen: float = 1.0):
+    """Sentences whose gold type per word is drawn from the model's *type* distribution, the mass of
+    an entity type split at random between its B- and I- label (as the mean pooling does): calibrated
+    at the type level, not at the label level. ``sharpen`` > 1: the logits multiplied by it."""
+    rng = np.random.default_rng(seed)
+    n = sentences * length
+    z = rng.normal(0, 2.0, size=(n, 3))
+    z[np.arange(n), rng.integers(0, 3, n)] += 3
+    type_p = np.exp(z - z.max(1, keepdims=True))
+    type_p /= type_p.sum(1, keepdims=True)
+    gold_type = (rng.random((n, 1)) > type_p.cumsum(1)).sum(1).clip(max=2)
+    share = rng.uniform(0.2, 0.8, size=(n, 2))  # the B- part of each entity type
+    p = np.stack([type_p[:, 0], type_p[:, 1] * share[:, 0], type_p[:, 1] * (1 - share[:, 0]),
+                  type_p[:, 2] * share[:, 1], type_p[:, 2] * (1 - share[:, 1])], axis=1)
+    p = apply_temperature(p, 1 / sharpen)
+    names = ["O", "PER", "LOC"]
+
+    def tags(type_ids: np.ndarray) -> list[str]:  # IOB2: B- where an entity of the type starts
+        out = []
+        for i, t in enumerate(type_ids):
+            name = names[t]
+            out.append("O" if name == "O" else ("I-" if i and type_ids[i - 1] == t else "B-") + name)
+        return out
+
+    predicted_type = np.array([[0, 1, 1, 2, 2][label] for label in p.argmax(1)])
+    gold, predicted, probabilities = [], [], []
+    for k in range(sentences):
+        part = slice(k * length, (k + 1) * length)
+        gold.append(tags(gold_type[part]))
+        predicted.append(tags(predicted_type[part]))
+        probabilities.append(p[part])
+    import types
+
+    return types.SimpleNamespace(probabilities=probabilities, labels=TYPED_LABELS, gold=gold, predicted=predicted)
+
+
+def test_ece_of_a_type_level_calibrated_model_is_near_zero_where_the_label_arg_max_is_not():
+    result = _type_calibrated_result(6)
+    scored = scored_predictions(result)
+    assert scored.word_ece < 0.01
+    stacked = np.concatenate(result.probabilities)
+    gold_ids = np.array([TYPED_LABELS.index(tag) for tags in result.gold for tag in tags])
+    # the per-label arg-max reading of the same model: the B-/I- split makes it far off
+    assert expected_calibration_error(stacked.max(1), stacked.argmax(1) == gold_ids) > 0.05
+    # a word's confidence is its predicted type's summed probability
+    first = result.probabilities[0]
+    by_type = type_probabilities(first, TYPED_LABELS)[0]
+    assert scored.word_confidence[:len(first)] == pytest.approx(by_type.max(1))
+    # an entity's confidence is the product of its words' type confidences
+    row = scored.entities.iloc[0]
+    words = scored.word_confidence[row["sentence"] * 8 + row["start"]:row["sentence"] * 8 + row["end"]]
+    assert row["confidence"] == pytest.approx(float(np.prod(words)))
+
+
+def test_type_level_temperature_fit_undoes_over_confidence():
+    from nerlib.evaluation.calibration import label_types
+
+    result = _type_calibrated_result(7, sharpen=3.0)
+    over = scored_predictions(result)
+    assert over.word_ece > 0.03
+    stacked = np.concatenate(result.probabilities)
+    _, columns = label_types(TYPED_LABELS)
+    gold_types = np.array([columns[TYPED_LABELS.index(tag)] for tags in result.gold for tag in tags])
+    temperature = fit_temperature(np.log(stacked), gold_types, label_types=columns)
+    assert temperature == pytest.approx(3, rel=0.06)
+    fixed = scored_predictions(result, temperature)
+    assert fixed.word_ece < 0.01 and fixed.nll < over.nll
 
 
 def test_reliability_table_against_counting_by_hand():

@@ -16,6 +16,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from nerlib.data.conll import ConllSentence  # noqa: E402
+from nerlib.data.labels import split_tag  # noqa: E402
+from nerlib.evaluation.calibration import type_probabilities  # noqa: E402
 from nerlib.evaluation.scoring import evaluate_sentences  # noqa: E402
 from nerlib.modeling.encoding import encode_words, sentence_windows  # noqa: E402
 from nerlib.tagging.tagger import Tagger  # noqa: E402
@@ -80,7 +82,11 @@ def test_distributions_come_from_the_kept_window_and_agree_with_label_and_score(
             continue
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
         np.testing.assert_array_equal(probabilities.argmax(axis=1), ids)
-        np.testing.assert_array_equal(probabilities.max(axis=1), scores)
+        # the score: the probability of the arg-max label's type, P(B-X) + P(I-X) (P(O) for O)
+        by_type, types = type_probabilities(probabilities, tagger.labels)
+        kept_type = [types.index(split_tag(tagger.labels[i])[1] or "O") for i in ids]
+        np.testing.assert_allclose(scores, by_type[np.arange(len(ids)), kept_type], rtol=1e-5, atol=1e-6)
+        assert (scores >= probabilities.max(axis=1) - 1e-6).all()
     # multi-piece words and overlapping windows: the distribution of the window whose label is kept
     encoded = encode_words(tagger.tokenizer, [sentences[0]])[0]
     assert len(encoded.ids) > len(sentences[0]) + 10  # many words have several pieces

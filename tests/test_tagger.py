@@ -236,7 +236,8 @@ def test_windowing_with_a_contextual_model_labels_every_word_once(random_dir, ov
 
 def _best_window_reference(model, windows, n_words: int, margin_of=min):
     """The slow, obvious merge: run the model on every window alone (no batch, no padding), then give
-    each word the first-sub-token arg-max and probability of the window where its margin (the words
+    each word the first-sub-token arg-max and its type's probability (``P(B-X) + P(I-X)``, the
+    tagger's word score) of the window where its margin (the words
     left and right of it inside the window, ``margin_of`` the two; a sentence's first and last window
     have no edge on their outer side) is largest, the earlier window on a tie. Returns
     ``(labels, scores, per_window_labels)``."""
@@ -247,8 +248,13 @@ def _best_window_reference(model, windows, n_words: int, margin_of=min):
         ids = torch.tensor([window.input_ids])
         with torch.inference_mode():
             logits = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0]
-        scores, labels = torch.softmax(logits[window.word_positions].float(), dim=-1).max(dim=-1)
-        per_window.append((labels.tolist(), scores.tolist()))
+        probabilities = torch.softmax(logits[window.word_positions].float(), dim=-1)
+        labels = probabilities.argmax(dim=-1).tolist()
+        names = [normalize_label(model.config.id2label[i]) for i in range(probabilities.shape[1])]
+        types = [name.partition("-")[2] or "O" for name in names]
+        scores = [sum(float(p) for p, t in zip(row, types) if t == types[label])
+                  for row, label in zip(probabilities, labels)]
+        per_window.append((labels, scores))
     labels, scores = [], []
     for word in range(n_words):
         best = None

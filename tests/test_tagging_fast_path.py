@@ -167,7 +167,7 @@ def test_encode_words_matches_tokenizing_sentence_by_sentence(name):
 
 class ReferenceTagger:
     """Sentence by sentence, the plain way: words from the pattern, sentences from the rule, one
-    forward pass per sentence, the first sub-token's arg-max, the entities seqeval reads (and the
+    forward pass per sentence, the first sub-token's arg-max (scored by its type's probability), the entities seqeval reads (and the
     IOB2 labels spelling them)."""
 
     def __init__(self, model, tokenizer, labels: list[str]):
@@ -179,9 +179,13 @@ class ReferenceTagger:
         with torch.inference_mode():
             logits = self.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids)).logits
         firsts = [1 + start for start in starts[:-1]]
-        scores, label_ids = torch.softmax(logits[0, firsts].float(), dim=-1).max(dim=-1)
-        labels, entities = seqeval_reading([self.labels[i] for i in label_ids.tolist()])
-        return labels, entities, scores.tolist()
+        probabilities = torch.softmax(logits[0, firsts].float(), dim=-1)
+        label_ids = probabilities.argmax(dim=-1).tolist()
+        # a word's score: its label's type probability, P(B-X) + P(I-X) (P(O) for O)
+        types = [label.partition("-")[2] or "O" for label in self.labels]
+        scores = [sum(float(p) for p, t in zip(row, types) if t == types[i]) for row, i in zip(probabilities, label_ids)]
+        labels, entities = seqeval_reading([self.labels[i] for i in label_ids])
+        return labels, entities, scores
 
     def tag(self, text: str, words: list[Word], ranges: list[range]):
         out_words, entities = [], []

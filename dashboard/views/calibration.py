@@ -88,7 +88,7 @@ def render(result: Any, split: str, temperature: float) -> None:
         table = calibration.reliability_table(scored.entities["confidence"], scored.entities["correct"])
     left.plotly_chart(reliability_figure(table, level), key="chart_reliability")
     threshold = right.slider("Confidence threshold", 0.0, 1.0, 0.5, 0.01, key="calibration_threshold",
-                             help="Keep only the entities whose confidence (the product of their words' label "
+                             help="Keep only the entities whose confidence (the product of their words' type "
                                   "probabilities) is at least this.")
     n_gold = sum(scored.gold_entities.values())
     curve = calibration.threshold_curve(scored.entities["confidence"], scored.entities["correct"], n_gold)

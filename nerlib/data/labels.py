@@ -78,6 +78,41 @@ def split_tag(tag: str) -> tuple[str, str]:
     return ("B" if prefix == "S" else "I" if prefix == "E" else prefix), entity_type
 
 
+def label_types(labels: Sequence[str]) -> tuple[list[str], list[int]]:
+    """The entity types of a label list, and the index of each label's type.
+
+    ``O`` is its own type; ``B-X`` and ``I-X`` share the type ``X``. Types come in the order their
+    first label appears. A word's *type probability* sums its labels' (``P(B-X) + P(I-X)``): the
+    tagger's word scores and :mod:`nerlib.evaluation.calibration` use it.
+
+    Parameters
+    ----------
+    labels:
+        The labels, in the order of a distribution's columns.
+
+    Returns
+    -------
+    (list of str, list of int)
+        The types, and per label the index of its type.
+
+    Raises
+    ------
+    ValueError
+        For a label that is not an IOB tag.
+
+    >>> label_types(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"])
+    (['O', 'PER', 'LOC'], [0, 1, 1, 2, 2])
+    """
+    types: list[str] = []
+    columns = []
+    for label in labels:
+        entity_type = split_tag(label)[1] or "O"
+        if entity_type not in types:
+            types.append(entity_type)
+        columns.append(types.index(entity_type))
+    return types, columns
+
+
 def is_iob1(tags: Iterable[str]) -> bool:
     """Whether ``tags`` can only be IOB1 (the original CoNLL-2003 scheme).
 

@@ -1,18 +1,29 @@
 """Confidence and calibration: does a score of 0.9 mean nine in ten right?
 
-A word's **score** is the probability of its predicted label in its pooled label distribution
-(:mod:`nerlib.modeling.pooling`); an entity's **confidence** is the product of its words' scores
-(:func:`entity_confidence`): the probability, with the words taken as independent, that every word
-of the span carries the label that makes the span. It is what ``Entity.score`` holds.
+A word's **type confidence** is the probability of its predicted entity *type*: its pooled label
+distribution (:mod:`nerlib.modeling.pooling`) collapsed to types by :func:`type_probabilities`
+(``P(B-X) + P(I-X)`` for a word the tagger puts in an ``X`` entity, ``P(O)`` for a word outside).
+Why types, not labels: a model trained with labels on every sub-token and read with the mean
+pooling splits a word's mass between ``B-X`` and ``I-X``, and the IOB2 repair turns an ``I-X``
+after ``O`` into the right entity, so the probability of the single arg-max label (one of the two
+halves) says little about whether the tagger's output is right, and no single temperature can fix
+a split between two labels. An entity's **confidence** is the product of its words' type
+confidences (:func:`entity_confidence`): the probability, with the words taken as independent,
+that every word of the span is in an entity of that type. The Tagger's word and entity scores
+(``TaggedWord.score``, ``Entity.score``) are these same numbers, computed on the device
+(:func:`nerlib.modeling.pooling.pool_words` with ``label_types``).
 
 How well calibrated those numbers are is measured here, on an
 :class:`~nerlib.evaluation.scoring.EvaluationResult` evaluated with ``distributions=True``:
 
 - :func:`expected_calibration_error` and :func:`reliability_table`: 15 equal-width bins of
   confidence; per bin the count, mean confidence and accuracy; the ECE is the count-weighted mean
-  gap. Word level: a word is right when its arg-max label is the gold label. Entity level: a
-  predicted entity is right when the gold has the same type over the same words.
-- :func:`negative_log_likelihood`: the mean of ``-log p(gold label)`` over words.
+  gap. Word level: the confidence is the type confidence, and a word is right when its predicted
+  type (of the tagger's output tag, after the IOB2 repair; ``O`` is a type) is the type of its gold
+  IOB2 tag. Entity level: a predicted entity is right when the gold has the same type over the
+  same words.
+- :func:`negative_log_likelihood`: the mean of ``-log p(gold)`` over words; on type
+  probabilities (as :func:`scored_predictions` uses it) ``-log P(gold type)``.
 - :func:`threshold_curve` and :func:`precision_recall_curves`: keep only the entities whose
   confidence reaches a threshold; precision, recall (against every gold entity, found or not) and
   F1 for each threshold, overall and per type.
@@ -20,7 +31,7 @@ How well calibrated those numbers are is measured here, on an
 **Temperature scaling** (Guo et al. 2017): one number ``T`` divides the pooled logits before the
 softmax, ``softmax(z / T)``; labels never change (the arg-max is the same), only how sure the
 scores are. :func:`fit_temperature` picks ``T`` minimising the negative log-likelihood of the gold
-labels on the validation split (L-BFGS on ``log T``, the result kept in :data:`TEMPERATURE_BOUNDS`).
+types (the sum of the probabilities of their labels) on the validation split (L-BFGS on ``log T``, the result kept in :data:`TEMPERATURE_BOUNDS`).
 :func:`calibrate_checkpoint` (``python -m nerlib calibrate RUN``) fits it, reports ECE and NLL before
 and after on the validation and test splits, and stores it in the checkpoint folder
 (:mod:`nerlib.runs.calibration_file`), from where every Tagger of that checkpoint uses it.
@@ -42,7 +53,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nerlib.data.labels import entity_spans
+from nerlib.data.labels import entity_spans, split_tag
+from nerlib.data.labels import label_types as _label_types
 
 __all__ = [
     "N_BINS",
@@ -54,11 +66,13 @@ __all__ = [
     "entity_confidence",
     "expected_calibration_error",
     "fit_temperature",
+    "label_types",
     "negative_log_likelihood",
     "precision_recall_curves",
     "reliability_table",
     "scored_predictions",
     "threshold_curve",
+    "type_probabilities",
 ]
 
 #: equal-width confidence bins of the ECE and the reliability table (as the issue asks)
@@ -73,6 +87,49 @@ _LOG_FLOOR = float(np.log(np.finfo(np.float32).tiny))
 def _bins(confidences: np.ndarray, n_bins: int) -> np.ndarray:
     """Bin index of each confidence: bins ``(k/n, (k+1)/n]``, 0 in the first."""
     return np.clip(np.ceil(np.asarray(confidences, dtype=np.float64) * n_bins).astype(np.int64) - 1, 0, n_bins - 1)
+
+
+def label_types(labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The entity types of a label list, and each label's type index (int64).
+
+    :func:`nerlib.data.labels.label_types` with the indices as an array: ``O`` is its own type,
+    ``B-X`` and ``I-X`` share ``X``.
+
+    >>> label_types(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"])
+    (['O', 'PER', 'LOC'], array([0, 1, 1, 2, 2]))
+    """
+    types, columns = _label_types(labels)
+    return types, np.asarray(columns, dtype=np.int64)
+
+
+def type_probabilities(probabilities: np.ndarray, labels: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Collapse per-label distributions into per-type probabilities.
+
+    A type's probability is the sum of its labels' (``P(B-X) + P(I-X)``; ``P(O)`` for ``O``): the
+    probability that the word is in an entity of that type, whichever of ``B-``/``I-`` the model
+    split its mass over.
+
+    Parameters
+    ----------
+    probabilities:
+        Rows ``(words, labels)``, columns in the order of ``labels``.
+    labels:
+        The tagger's labels.
+
+    Returns
+    -------
+    (numpy.ndarray, list of str)
+        float64 rows ``(words, types)`` summing as the input rows do, and the types
+        (:func:`label_types`).
+
+    >>> probs, types = type_probabilities(np.array([[0.1, 0.5, 0.4]]), ["O", "B-PER", "I-PER"])
+    >>> types, [round(float(p), 2) for p in probs[0]]
+    (['O', 'PER'], [0.1, 0.9])
+    """
+    types, columns = label_types(labels)
+    membership = np.zeros((len(columns), len(types)))
+    membership[np.arange(len(columns)), columns] = 1.0
+    return np.asarray(probabilities, dtype=np.float64).reshape(-1, len(columns)) @ membership, types
 
 
 def reliability_table(confidences: Sequence[float] | np.ndarray, correct: Sequence[bool] | np.ndarray,
@@ -198,12 +255,15 @@ def negative_log_likelihood(probabilities: np.ndarray, gold: Sequence[int] | np.
 
 
 def fit_temperature(logits: np.ndarray, gold: Sequence[int] | np.ndarray,
-                    bounds: tuple[float, float] = TEMPERATURE_BOUNDS) -> float:
+                    bounds: tuple[float, float] = TEMPERATURE_BOUNDS,
+                    label_types: Sequence[int] | np.ndarray | None = None) -> float:
     """The temperature ``T`` that minimises the mean negative log-likelihood of ``softmax(logits / T)``.
 
     L-BFGS (``torch.optim.LBFGS``, strong Wolfe line search) on ``log T`` from ``T = 1``, in
-    float64; the negative log-likelihood is convex in ``1 / T``, so there is one minimum. The
-    result is clipped to ``bounds``.
+    float64; the label negative log-likelihood is convex in ``1 / T``, so there is one minimum. The
+    result is clipped to ``bounds``. With ``label_types`` the likelihood is that of the gold *type*:
+    the sum of the scaled probabilities of its labels (``P(B-X) + P(I-X)``), the confidence
+    :func:`scored_predictions` measures.
 
     Parameters
     ----------
@@ -211,9 +271,11 @@ def fit_temperature(logits: np.ndarray, gold: Sequence[int] | np.ndarray,
         ``(words, labels)``: the pooled logits (or log-probabilities: the same up to a constant
         per row).
     gold:
-        The gold label id of each word.
+        The gold label id of each word (with ``label_types``: its gold type index).
     bounds:
         The smallest and largest temperature returned.
+    label_types:
+        Per label, the index of its type (:func:`label_types`); None fits on labels.
 
     Returns
     -------
@@ -243,6 +305,13 @@ def fit_temperature(logits: np.ndarray, gold: Sequence[int] | np.ndarray,
         raise ValueError(f"{tuple(logits_t.shape)} logits for {gold_t.shape[0]} gold labels")
     if logits_t.shape[0] == 0:
         raise ValueError("no words to fit a temperature on")
+    if label_types is not None:
+        columns = torch.as_tensor(np.asarray(label_types, dtype=np.int64))
+        if columns.shape[0] != logits_t.shape[1]:
+            raise ValueError(f"{columns.shape[0]} label types for {logits_t.shape[1]} labels")
+        # -inf outside a type: logsumexp over a type's labels is the log of its summed probability
+        type_mask = torch.full((logits_t.shape[1], int(columns.max()) + 1), float("-inf"), dtype=torch.float64)
+        type_mask[torch.arange(columns.shape[0]), columns] = 0.0
     log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.LBFGS([log_t], lr=1.0, max_iter=200, tolerance_grad=1e-9, tolerance_change=1e-12,
                                   line_search_fn="strong_wolfe")
@@ -251,7 +320,12 @@ def fit_temperature(logits: np.ndarray, gold: Sequence[int] | np.ndarray,
     def closure() -> Any:
         optimizer.zero_grad()
         # clamped inside the bounds: a separable set (every word right) would run off towards T = 0
-        loss = torch.nn.functional.cross_entropy(logits_t / log_t.clamp(low, high).exp(), gold_t)
+        scaled = logits_t / log_t.clamp(low, high).exp()
+        if label_types is None:
+            loss = torch.nn.functional.cross_entropy(scaled, gold_t)
+        else:
+            log_types = torch.logsumexp(scaled.log_softmax(-1).unsqueeze(-1) + type_mask, dim=1)
+            loss = torch.nn.functional.nll_loss(log_types, gold_t)
         loss.backward()
         return loss
 
@@ -262,9 +336,10 @@ def fit_temperature(logits: np.ndarray, gold: Sequence[int] | np.ndarray,
 def entity_confidence(word_scores: Sequence[float] | np.ndarray) -> float:
     """An entity's confidence: the product of its words' scores.
 
-    Each word's score is the probability of its label (``B-X`` or ``I-X``); the product is the
-    probability that all of them hold at once when the words are taken as independent. Longer
-    entities get lower confidence, as they have more words to get wrong.
+    In :func:`scored_predictions` each word's score is its type confidence (``P(B-X) + P(I-X)``,
+    :func:`type_probabilities`); the product is the probability that all of the words are in an
+    entity of that type at once when the words are taken as independent. Longer entities get lower
+    confidence, as they have more words to get wrong.
 
     >>> round(entity_confidence([0.9, 0.8]), 2)
     0.72
@@ -279,8 +354,9 @@ class ScoredPredictions:
     Attributes
     ----------
     word_confidence, word_correct:
-        Per word of all sentences: the score (the probability of the arg-max label) and whether
-        the arg-max label is the gold label.
+        Per word of all sentences: the type confidence (the probability of the predicted entity
+        type, :func:`type_probabilities`) and whether the predicted type (of the output tag, after
+        the IOB2 repair) is the gold tag's type.
     entities:
         One row per predicted entity: ``sentence``, ``start``, ``end`` (words), ``type``,
         ``confidence`` (:func:`entity_confidence`), ``correct`` (same type and words in the gold).
@@ -289,7 +365,7 @@ class ScoredPredictions:
     sentences:
         How many sentences.
     nll:
-        The mean negative log-likelihood of the gold labels over words.
+        The mean negative log-likelihood of the gold types (``-log P(gold type)``) over words.
     """
 
     word_confidence: np.ndarray
@@ -338,21 +414,29 @@ def scored_predictions(result: Any, temperature: float = 1.0) -> ScoredPredictio
     if unknown:
         raise ValueError(f"gold labels the model does not have: {', '.join(unknown[:10])} (the model's labels: "
                          f"{', '.join(labels)})")
-    n_labels = len(labels)
+    types, columns = label_types(labels)
+    type_index = {entity_type: i for i, entity_type in enumerate(types)}
     probabilities = [p if temperature == 1.0 else apply_temperature(p, temperature) for p in result.probabilities]
-    stacked = np.concatenate(probabilities) if probabilities else np.zeros((0, n_labels), np.float32)
-    gold_ids = np.fromiter((index[tag] for tags in result.gold for tag in tags), dtype=np.int64, count=len(stacked))
-    confidence = stacked.max(axis=1) if len(stacked) else np.zeros(0, np.float32)
-    correct = stacked.argmax(axis=1) == gold_ids if len(stacked) else np.zeros(0, bool)
-    rows, gold_counts = [], {}
-    for sentence, (gold, predicted, probs) in enumerate(zip(result.gold, result.predicted, probabilities)):
+    by_type = [type_probabilities(p, labels)[0] for p in probabilities]
+    confidences, outcomes, gold_types, rows, gold_counts = [], [], [], [], {}
+    for sentence, (gold, predicted, probs) in enumerate(zip(result.gold, result.predicted, by_type)):
+        gold_ids = np.asarray([columns[index[tag]] for tag in gold], dtype=np.int64)
+        predicted_ids = np.asarray([type_index[split_tag(tag)[1] or "O"] for tag in predicted], dtype=np.int64)
+        # the type confidence of the predicted type: P(B-X) + P(I-X), or P(O)
+        scores = probs[np.arange(len(predicted_ids)), predicted_ids] if len(probs) else np.zeros(0)
+        confidences.append(scores)
+        outcomes.append(predicted_ids == gold_ids)
+        gold_types.append(gold_ids)
         gold_spans = set(entity_spans(gold))
         for span in gold_spans:
             gold_counts[span.label] = gold_counts.get(span.label, 0) + 1
-        scores = probs.max(axis=1) if len(probs) else probs
         for span in entity_spans(predicted):
             rows.append((sentence, span.start, span.end, span.label, entity_confidence(scores[span.start:span.end]),
                          span in gold_spans))
+    confidence = np.concatenate(confidences) if confidences else np.zeros(0)
+    correct = np.concatenate(outcomes).astype(bool) if outcomes else np.zeros(0, bool)
+    stacked = np.concatenate(by_type) if by_type else np.zeros((0, len(types)))
+    gold_ids = np.concatenate(gold_types) if gold_types else np.zeros(0, np.int64)
     entities = pd.DataFrame(rows, columns=["sentence", "start", "end", "type", "confidence", "correct"])
     entities["correct"] = entities["correct"].astype(bool)
     return ScoredPredictions(word_confidence=confidence, word_correct=correct, entities=entities,
@@ -546,9 +630,11 @@ def calibrate_checkpoint(path: str | os.PathLike, split: str | os.PathLike = "va
     if len(before_fit.word_confidence) == 0:
         raise ValueError(f"{name}: no words to fit a temperature on")
     index = {label: i for i, label in enumerate(fit_result.labels)}
-    gold = np.fromiter((index[tag] for tags in fit_result.gold for tag in tags), dtype=np.int64)
+    _, columns = label_types(fit_result.labels)
+    gold = np.fromiter((columns[index[tag]] for tags in fit_result.gold for tag in tags), dtype=np.int64)
     say(f"fitting the temperature on {len(gold):,} words of {name} ...")
-    temperature = fit_temperature(_logits(np.concatenate(fit_result.probabilities)), gold)
+    # on the gold types' likelihood: the confidence the report measures (B-/I- mass summed)
+    temperature = fit_temperature(_logits(np.concatenate(fit_result.probabilities)), gold, label_types=columns)
     report = CalibrationReport(temperature=temperature, split=name, checkpoint=str(tagger.path))
     for source_name, result in scored:
         report.before.append(_scores(source_name, scored_predictions(result)))

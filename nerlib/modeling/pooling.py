@@ -15,7 +15,9 @@ evaluate``) and the training script's validation/test scoring all read word labe
   (docs/benchmarks.md, "Reading a word's label from all its sub-tokens").
 
 The word's score is the softmax of the pooled log-probabilities (for one sub-token: its own
-probability), divided first by the checkpoint's temperature when it has been calibrated
+probability) at its label, or, as the Tagger asks (``label_types``), summed over the labels of that
+label's entity type (``P(B-X) + P(I-X)``: a model that splits a word between ``B-X`` and ``I-X`` is
+sure of the type, which is what its repaired output gets right or wrong), divided first by the checkpoint's temperature when it has been calibrated
 (:mod:`nerlib.evaluation.calibration`); :func:`pool_words` can return the whole distribution too. The rule is recorded in the model's ``config.json`` with the rest of the encoding
 (:func:`nerlib.modeling.encoding.context_config`); a checkpoint without it is read with ``"first"``.
 
@@ -147,7 +149,7 @@ def word_bounds(word_ids: Sequence[Sequence[int]], width: int) -> tuple[np.ndarr
 
 
 def pool_words(logits: Any, positions: Any, words: Any, n_words: int, *, temperature: float = 1.0,
-               distributions: bool = False) -> tuple[Any, ...]:
+               distributions: bool = False, label_types: Any = None) -> tuple[Any, ...]:
     """Pool the flattened logits into one prediction per word.
 
     Everything stays on the device (no host synchronisation): the sizes are host integers.
@@ -166,14 +168,22 @@ def pool_words(logits: Any, positions: Any, words: Any, n_words: int, *, tempera
         scores, never the labels.
     distributions:
         Also return each word's whole pooled distribution (the one its label and score come from).
+    label_types:
+        Optionally an int64 tensor on the logits' device: per label the index of its entity type
+        (:func:`nerlib.data.labels.label_types`). Then a word's score is the probability of its
+        label's *type*, ``P(B-X) + P(I-X)`` (``P(O)`` for ``O``), not of the label alone: a model
+        that splits a word's mass between ``B-X`` and ``I-X`` is still sure of the type, and the
+        type is what the tagger's output (after the IOB2 repair) gets right or wrong
+        (:mod:`nerlib.evaluation.calibration` measures this score). The label stays the arg-max.
 
     Returns
     -------
     tuple of tensors
         ``(scores, labels)`` of length ``n_words`` on the logits' device: each word's label id and
-        the softmax of its pooled log-probabilities at that label (float32); with ``distributions``
-        a third, ``(n_words, labels)`` float32 tensor of the softmax over all labels (rows sum to
-        1, the score is the row's maximum, the label its arg-max).
+        the softmax of its pooled log-probabilities at that label (float32; with ``label_types``
+        summed over the labels of its type); with ``distributions`` a third, ``(n_words, labels)``
+        float32 tensor of the softmax over all labels (rows sum to 1, the label is its arg-max,
+        the score without ``label_types`` the row's maximum).
 
     >>> import torch
     >>> logits = torch.tensor([[0.9, 0.1], [0.5, 0.5], [0.1, 0.9]]).log()
@@ -185,6 +195,14 @@ def pool_words(logits: Any, positions: Any, words: Any, n_words: int, *, tempera
     ...                                  temperature=2.0, distributions=True)
     >>> [[round(p, 2) for p in row] for row in probabilities.tolist()]
     [[0.63, 0.37], [0.25, 0.75]]
+
+    Labels ``O, B-PER, I-PER``: a word at ``B-PER`` 0.5, ``I-PER`` 0.4 is a ``PER`` word with 0.9.
+
+    >>> logits = torch.tensor([[0.1, 0.5, 0.4]]).log()
+    >>> one = torch.zeros(1, dtype=torch.int64)
+    >>> scores, labels = pool_words(logits, one, one, 1, label_types=torch.tensor([0, 1, 1]))
+    >>> [round(score, 2) for score in scores.tolist()], labels.tolist()
+    ([0.9], [1])
     """
     import torch
 
@@ -201,4 +219,8 @@ def pool_words(logits: Any, positions: Any, words: Any, n_words: int, *, tempera
         picked = picked / temperature
     probabilities = torch.softmax(picked, dim=-1)
     scores, labels = probabilities.max(dim=-1)
+    if label_types is not None:
+        # (labels, labels) 0/1: same type; one small product gives each label its type's probability
+        same_type = (label_types.unsqueeze(0) == label_types.unsqueeze(1)).to(probabilities.dtype)
+        scores = (probabilities @ same_type).gather(1, labels.unsqueeze(1)).squeeze(1)
     return (scores, labels, probabilities) if distributions else (scores, labels)

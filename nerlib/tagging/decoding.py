@@ -7,8 +7,8 @@ after another type starts a new entity, as :func:`nerlib.data.labels.to_iob2` do
 sentence, with array operations over all sentences of a call at once, finds the entities, and
 builds the records with character offsets, so ``words`` and ``entities`` always agree. An
 entity's score is its confidence: the product of its words' scores (each the probability of the
-word's ``B-``/``I-`` label), the chance that every word of the span is labelled so when the words
-are taken as independent (:func:`nerlib.evaluation.calibration.entity_confidence`; earlier
+word's entity *type*, ``P(B-X) + P(I-X)``, :func:`nerlib.modeling.pooling.pool_words`), the chance
+that every word of the span is in an entity of that type when the words are taken as independent (:func:`nerlib.evaluation.calibration.entity_confidence`; earlier
 versions took the mean of the words' scores). With a calibrated checkpoint the word scores, hence this, use its
 temperature.
 """

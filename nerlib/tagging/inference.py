@@ -41,6 +41,7 @@ def predict_windows(
     progress: Callable[[int, int], None] | None = None,
     temperature: float = 1.0,
     distributions: bool = False,
+    label_types: Sequence[int] | np.ndarray | None = None,
 ) -> tuple[list[np.ndarray], ...]:
     """Predict a label id and score for every target word of every window.
 
@@ -66,12 +67,16 @@ def predict_windows(
         The pooled logits are divided by it before the softmax (:func:`nerlib.modeling.pooling.pool_words`).
     distributions:
         Also return every target word's whole pooled distribution (copied to the host only then).
+    label_types:
+        Per label the index of its entity type (:func:`nerlib.data.labels.label_types`): the
+        scores are then the words' type probabilities (``P(B-X) + P(I-X)``,
+        :func:`nerlib.modeling.pooling.pool_words`); None: the label's own probability.
 
     Returns
     -------
     tuple
         ``(labels, scores)``: per window, in the order of ``windows``, numpy arrays of the label id
-        (int64) and its probability (float32) of each target word; with ``distributions`` a third
+        (int64) and its (type's, with ``label_types``) probability (float32) of each target word; with ``distributions`` a third
         list, per window a float32 array ``(target words, labels)`` of the distributions.
 
     Raises
@@ -87,6 +92,7 @@ def predict_windows(
     batches = token_budget_batches(lengths[order].tolist(), budget.batch_size, budget.max_tokens, budget.padding)
     gpu = getattr(device, "type", None) == "cuda"
     labels_out, scores_out, distributions_out = [], [], []
+    types_t = None if label_types is None else torch.as_tensor(np.asarray(label_types, dtype=np.int64), device=device)
     with torch.inference_mode(), settings.attention_kernels(device):
         for batch in batches:
             packed = pack_windows([windows[k] for k in order[batch.start:batch.stop]], pad_id, word_pooling)
@@ -104,7 +110,7 @@ def predict_windows(
             # each word's sub-tokens (the pooling rule's), as rows of the flattened (window, position) grid
             pooled = pool_words(logits.flatten(0, 1), flat[2 * cells:2 * cells + picks],
                                 flat[2 * cells + picks:], packed.words, temperature=temperature,
-                                distributions=distributions)
+                                distributions=distributions, label_types=types_t)
             scores_out.append(pooled[0])
             labels_out.append(pooled[1])
             if distributions:

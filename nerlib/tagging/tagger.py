@@ -19,7 +19,8 @@ window per sentence, and for a model trained with document context (recorded in 
 context. Each word's label comes from :mod:`nerlib.modeling.pooling`, the rule training recorded in the
 checkpoint: the arg-max at its **first sub-token** (a model trained with labels on first
 sub-tokens, and any checkpoint that records no rule) or of the **mean log-probability of all its
-sub-tokens** (trained with labels on every sub-token); its ``score`` is that label's probability.
+sub-tokens** (trained with labels on every sub-token); its ``score`` is the probability of that
+label's entity type, ``P(B-X) + P(I-X)`` (:func:`nerlib.modeling.pooling.pool_words`).
 Word labels are repaired to IOB2 the conlleval way (an ``I-X`` after ``O`` or after another type
 starts a new entity, :func:`nerlib.data.labels.to_iob2`), per sentence, so ``words`` and ``entities``
 always agree; an entity's score is the product of its words' scores (:mod:`nerlib.tagging.decoding`).
@@ -43,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from nerlib.data.labels import label_types
 from nerlib.modeling.batching import pad_token_id
 from nerlib.modeling.encoding import encode_words, merge_windows, read_context_config, sentence_windows, special_tokens
 from nerlib.modeling.pooling import check_pooling
@@ -153,6 +155,8 @@ class Tagger:
         self.id2label = {int(i): str(label) for i, label in raw.items()}
         self.labels = [normalize_label(self.id2label[i]) for i in range(len(self.id2label))]
         self._decoder = LabelDecoder(self.labels)
+        # word scores are type probabilities, P(B-X) + P(I-X) (nerlib.modeling.pooling.pool_words)
+        self._label_types = label_types(self.labels)[1]
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
         if device is not None:
             self.model.to(self.device)
@@ -369,11 +373,12 @@ class Tagger:
         Returns
         -------
         list of tuple
-            Per sentence, ``(label_ids, scores)``: numpy arrays with one label id and its
-            probability per word; with ``distributions``, ``(label_ids, scores, probabilities)``
-            where ``probabilities`` is a float32 array ``(words, len(self.labels))``, columns in
-            the order of :attr:`labels`, rows summing to 1, ``scores`` its row maxima and
-            ``label_ids`` their arg-max.
+            Per sentence, ``(label_ids, scores)``: numpy arrays with one label id and the
+            probability of its entity type (``P(B-X) + P(I-X)``, ``P(O)`` for ``O``) per word; with
+            ``distributions``, ``(label_ids, scores, probabilities)`` where ``probabilities`` is a
+            float32 array ``(words, len(self.labels))``, columns in the order of :attr:`labels`,
+            rows summing to 1, ``label_ids`` their arg-max and ``scores`` the sum of each row over
+            the labels of its arg-max's type.
 
         Raises
         ------
@@ -414,7 +419,8 @@ class Tagger:
             predicted = predict_windows(
                 self.model, windows, pad_id=self.pad_id, word_pooling=self.word_pooling, device=self.device,
                 budget=BatchBudget(batch_size, self.max_tokens, self.padding), token_types=self._use_token_types,
-                progress=progress, temperature=self.temperature, distributions=distributions)
+                progress=progress, temperature=self.temperature, distributions=distributions,
+                label_types=self._label_types)
         except Float16Overflow as overflow:
             # an activation passed float16's 65,504: run the call again in float32, losing nothing
             warnings.warn(f"{overflow}; the tagger runs in float32 from now on", RuntimeWarning, stacklevel=3)
