@@ -19,8 +19,10 @@ Examples::
 
 Why one module of this length: it is the command line's one concept (parsers, the commands'
 front ends, and the one place where errors become an ``error:`` line and an exit code); the work
-itself lives in `nerlib.tagging`, `nerlib.evaluation` and `nerlib.runs`. About half of it is
-docstrings.
+itself lives in `nerlib.tagging`, `nerlib.evaluation`, `nerlib.quality`, `nerlib.localizer`,
+`nerlib.serving` and `nerlib.runs`. About half of it is docstrings. With nine commands it has
+outgrown one file: the next step is one module per command (parser + front end) under a
+`nerlib.commands` package, this module keeping the table of commands and the error boundary.
 """
 
 from __future__ import annotations
