@@ -346,8 +346,10 @@ def find_sentence_issues(
         for i, s in zip(scored, scores):
             token_scores[i] = np.asarray(s, dtype=np.float64)
         if len(labels) > 1:
+            # n_jobs=1: cleanlab's default forks a multiprocessing pool, and a fork of a process
+            # that runs other threads (torch, Ray, a server) can deadlock in the child
             found = cl_filter.find_label_issues(
-                kept_labels, kept_probs,
+                kept_labels, kept_probs, n_jobs=1,
                 low_memory=words_total > 200_000 if low_memory is None else low_memory)
             for sentence, word in found:
                 flagged[scored[sentence]].append(int(word))
