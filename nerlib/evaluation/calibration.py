@@ -40,6 +40,10 @@ and after on the validation and test splits, and stores it in the checkpoint fol
 >>> correct = np.array([True, True, True, False, True, False])
 >>> round(expected_calibration_error(confidences, correct), 4)  # 4/6 * |0.75 - 0.95| + 2/6 * |0.5 - 0.55|
 0.15
+
+Why one module of this length: one concept, how far scores can be trusted (the type confidence,
+its measures, the temperature fit and the `calibrate` pipeline that ties them); about half of it is
+docstrings and doctests.
 """
 
 from __future__ import annotations

@@ -25,6 +25,11 @@ Without models, on predictions already made:
 (1, 1)
 >>> round(c.overall()["f1_a"], 3), round(c.overall()["f1_b"], 3)   # B's extra LOC costs precision
 (0.8, 0.667)
+
+Why one module of this length: one concept, two runs compared on the same sentences (choosing
+their checkpoints, reading or making their predictions, the `Comparison` record); the statistics
+live in :mod:`nerlib.evaluation.significance` and the partial-match schemes in
+:mod:`nerlib.evaluation.partial`.
 """
 
 from __future__ import annotations

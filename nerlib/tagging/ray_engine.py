@@ -40,6 +40,10 @@ What is retried (Ray's fault tolerance; nothing of ours re-runs work by hand):
   writer's keys make sure nothing is written twice.
 * an exception raised by our own code (a malformed input line, an unusable checkpoint) is **not**
   retried: it ends the job with that error (Ray Data's ``actor_task_retry_on_errors`` stays off).
+
+Why one module of this length: one concept, the Ray engine (its datasource, actor, ordered writer
+and connection check only make sense together); the record readers and the JSON line writer are the
+local engine's own (:mod:`nerlib.tagging.bulk`).
 """
 
 from __future__ import annotations
