@@ -103,6 +103,18 @@ class EvaluationResult:
         from), aligned with :attr:`gold`; else ``None``.
     labels:
         The label of each column of :attr:`probabilities` (the tagger's ``labels``, in id order).
+    word_scores:
+        Per sentence a float64 array: each word's score as the tagger gave it (the probability of
+        its label's entity type, at the checkpoint's calibrated temperature); an entity's
+        confidence is the product over its words (:mod:`nerlib.evaluation.thresholds`). None for
+        a result built without a tagger.
+    threshold, dropped:
+        When predictions were dropped below a confidence threshold
+        (:func:`nerlib.evaluation.thresholds.apply_threshold`): the threshold and how many predicted
+        entities it dropped; None and 0 otherwise.
+    seen:
+        The training entities' surface forms the seen/unseen scores were computed with (kept to
+        score again the same way).
     """
 
     metrics: EntityMetrics
@@ -118,6 +130,10 @@ class EvaluationResult:
     seconds: float = 0.0
     probabilities: list[np.ndarray] | None = None
     labels: list[str] = field(default_factory=list)
+    word_scores: list[np.ndarray] | None = field(default=None, repr=False)
+    threshold: float | None = None
+    dropped: int = 0
+    seen: frozenset[str] | None = field(default=None, repr=False)
 
     def table(self) -> pd.DataFrame:
         """Per-type precision, recall, F1 and support, plus an ``ALL`` row."""
@@ -130,6 +146,37 @@ class EvaluationResult:
     def sentence_text(self, index: int) -> str:
         """The words of sentence ``index`` joined by spaces (as in the ``sentences`` table)."""
         return " ".join(self.tokens[index])
+
+    def rescored(self, predicted: Sequence[Sequence[str]], **changes: Any) -> EvaluationResult:
+        """The same sentences scored against other predictions, without a model pass.
+
+        Parameters
+        ----------
+        predicted:
+            One IOB2 label per word of each sentence (as :attr:`predicted`).
+        **changes:
+            Other fields of the new result (``threshold``, ``dropped``...).
+
+        Returns
+        -------
+        EvaluationResult
+            Metrics, sentence rows, errors, confusion and CoNLL predictions of ``predicted``;
+            the rest (words, gold, word scores, distributions, names) as in this one.
+
+        Raises
+        ------
+        ValueError
+            When ``predicted`` does not hold one label per word of each sentence.
+        """
+        predicted = [list(tags) for tags in predicted]
+        if [len(tags) for tags in predicted] != [len(words) for words in self.tokens]:
+            raise ValueError("the predictions do not hold one label per word of each sentence")
+        started = time.perf_counter()
+        where = list(self.sentences[["document", "line", "source"]].itertuples(index=False, name=None))
+        scored = _scored(self.tokens, self.gold, predicted, where, labels=self.labels, seen=self.seen)
+        fields = {**self.__dict__, **scored, "predicted": predicted,
+                  "seconds": self.seconds + time.perf_counter() - started, **changes}
+        return EvaluationResult(**fields)
 
     def write_predictions(self, path: str | os.PathLike) -> Path:
         """Write :attr:`conll_predictions` to ``path``; returns the path."""
@@ -336,17 +383,37 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
     options = {"distributions": True} if distributions else {}  # duck-typed taggers need not know it
     tagged = tagger.tag_words(tokens, batch_size=batch_size, progress=progress, documents=documents, **options)
     predicted = [t.labels for t in tagged]
+    labels = list(getattr(tagger, "labels", []))
+    where = [(s.document, s.line, s.source or source) for s in sentences]
+    return EvaluationResult(
+        **_scored(tokens, gold, predicted, where, labels=labels, seen=seen),
+        tokens=tokens, gold=gold, predicted=predicted, source=source, checkpoint=checkpoint,
+        seconds=time.perf_counter() - started,
+        probabilities=[t.probabilities for t in tagged] if distributions else None,
+        labels=labels,
+        # python floats, as the tagger's entity scores are products of them (math.prod)
+        word_scores=[np.array([w.score for w in t.words], dtype=np.float64) for t in tagged],
+        seen=seen,
+    )
+
+
+def _scored(tokens: list[list[str]], gold: list[list[str]], predicted: list[list[str]],
+            where: Sequence[tuple[Any, Any, str]], *, labels: Sequence[str],
+            seen: frozenset[str] | None) -> dict[str, Any]:
+    """The scored fields of an :class:`EvaluationResult`: metrics, sentence rows, errors, confusion
+    and CoNLL predictions; ``where`` is each sentence's (document, line, source)."""
     metrics = compute_metrics(gold, predicted, tokens=tokens, seen=seen)
-    confusion = confusion_matrix(gold, predicted, labels=_label_order(tagger))
+    confusion = confusion_matrix(gold, predicted, labels=_label_order(labels))
 
     sentence_rows, error_rows = [], []
-    for index, (sentence, words, gold_tags, pred_tags) in enumerate(zip(sentences, tokens, gold, predicted)):
+    for index, ((document, line, origin), words, gold_tags, pred_tags) in enumerate(zip(where, tokens, gold,
+                                                                                        predicted)):
         errors = span_errors(words, gold_tags, pred_tags)
         gold_spans, pred_spans = entity_spans(gold_tags), entity_spans(pred_tags)
-        where = {"sentence": index, "document": sentence.document, "line": sentence.line}
-        error_rows.extend({**where, **error} for error in errors)
+        place = {"sentence": index, "document": document, "line": line}
+        error_rows.extend({**place, **error} for error in errors)
         sentence_rows.append({
-            **where, "source": sentence.source or source, "text": " ".join(words), "words": len(words),
+            **place, "source": origin, "text": " ".join(words), "words": len(words),
             "gold": [_span_dict(s, words) for s in gold_spans],
             "predicted": [_span_dict(s, words) for s in pred_spans],
             "n_gold": len(gold_spans), "n_predicted": len(pred_spans),
@@ -354,23 +421,19 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
             "n_errors": len(errors),
             "error_kinds": ", ".join(sorted({e["kind"] for e in errors}, key=ERROR_KINDS.index)),
         })
-    return EvaluationResult(
-        metrics=metrics,
-        sentences=pd.DataFrame(sentence_rows, columns=SENTENCE_COLUMNS),
-        errors=pd.DataFrame(error_rows, columns=ERROR_COLUMNS),
-        confusion=confusion,
-        conll_predictions=format_predictions(tokens, gold, predicted),
-        tokens=tokens, gold=gold, predicted=predicted, source=source, checkpoint=checkpoint,
-        seconds=time.perf_counter() - started,
-        probabilities=[t.probabilities for t in tagged] if distributions else None,
-        labels=list(getattr(tagger, "labels", [])),
-    )
+    return {
+        "metrics": metrics,
+        "sentences": pd.DataFrame(sentence_rows, columns=SENTENCE_COLUMNS),
+        "errors": pd.DataFrame(error_rows, columns=ERROR_COLUMNS),
+        "confusion": confusion,
+        "conll_predictions": format_predictions(tokens, gold, predicted),
+    }
 
 
-def _label_order(tagger: Any) -> list[str]:
+def _label_order(labels: Sequence[str]) -> list[str]:
     from nerlib.data.labels import NER_LABELS
 
-    own = [label for label in getattr(tagger, "labels", []) if label not in NER_LABELS]
+    own = [label for label in labels if label not in NER_LABELS]
     return list(NER_LABELS) + sorted(set(own))
 
 
