@@ -1,15 +1,18 @@
-"""The seed spread `compare` shows beside a difference (issue 22, point 1): the sample standard
-deviation of the test F1 training recorded, over the runs whose options differ from a run's only in
-the seed (and in options that do not change what is learnt, such as the output folder).
+"""`compare` on hand-built run folders: the seed spread it shows beside a difference (issue 22,
+point 1), the sample standard deviation of the test F1 training recorded over the runs whose options
+differ from a run's only in the seed (and in options that do not change what is learnt, such as the
+output folder); and a damaged run, refused with one error line naming the file (point 6).
 
 Runs are written by hand with the run-folder writers (run.json, a test metrics line, progress.json):
-no training is needed to say which runs are seeds of one configuration.
+no training is needed to say which runs are seeds of one configuration, or that a run is damaged.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import statistics
+from contextlib import redirect_stderr
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,14 @@ def test_a_configuration_with_one_recorded_run_has_no_spread(folder):
     alone = seed_spread(folder["other-lr"], list(folder.values()))
     assert alone.runs == ["other-lr"] and math.isnan(alone.sd())
     assert math.isnan(seed_spread(folder["seed1"], [folder["seed1"]]).sd())
+
+
+def test_a_damaged_run_is_one_error_line_naming_the_file(folder, tmp_path):
+    from nerlib.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stderr(err):
+        code = main(["compare", str(tmp_path / "damaged"), str(tmp_path / "seed1")], stdout=out)
+    lines = err.getvalue().strip().splitlines()
+    assert code == 1 and out.getvalue() == "" and len(lines) == 1, err.getvalue()
+    assert lines[0].startswith("error: run damaged cannot be read: ") and str(tmp_path / "damaged" / runs.RUN_FILE) in lines[0]
