@@ -32,10 +32,15 @@ TEMPERATURE = 2.0
 
 
 @pytest.fixture(scope="module")
-def calibrated_tagger(tiny_run, tmp_path_factory) -> Tagger:
+def calibrated_run(tiny_run, tmp_path_factory) -> Path:
     run = Path(shutil.copytree(tiny_run, tmp_path_factory.mktemp("thresholds") / "tiny"))
     write_calibration(resolve_checkpoint_dir(run), {"temperature": TEMPERATURE, "split": "validation"})
-    tagger = Tagger.from_pretrained(run, device="cpu", dtype="float32")
+    return run
+
+
+@pytest.fixture(scope="module")
+def calibrated_tagger(calibrated_run) -> Tagger:
+    tagger = Tagger.from_pretrained(calibrated_run, device="cpu", dtype="float32")
     assert tagger.temperature == TEMPERATURE
     return tagger
 

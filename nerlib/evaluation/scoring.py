@@ -31,6 +31,7 @@ exactly the false negatives and the rows with a predicted side exactly the false
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -51,6 +52,7 @@ __all__ = [
     "evaluate_checkpoint",
     "evaluate_sentences",
     "load_sentences",
+    "score_predictions",
     "span_errors",
     "training_entities",
 ]
@@ -97,17 +99,11 @@ class EvaluationResult:
         Where the data and the model came from.
     seconds:
         How long tagging and scoring took.
-    probabilities:
-        Only when asked for (``distributions=True``): per sentence a float32 array ``(words,
-        labels)``, each word's whole label distribution (the pooled one its predicted label comes
-        from), aligned with :attr:`gold`; else ``None``.
-    labels:
-        The label of each column of :attr:`probabilities` (the tagger's ``labels``, in id order).
     word_scores:
         Per sentence a float64 array: each word's score as the tagger gave it (the probability of
         its label's entity type, at the checkpoint's calibrated temperature); an entity's
-        confidence is the product over its words (:mod:`nerlib.evaluation.thresholds`). None for
-        a result built without a tagger.
+        confidence is the product over its words (:mod:`nerlib.evaluation.thresholds`). None when
+        no tagger ran (:func:`score_predictions`).
     threshold, dropped:
         When predictions were dropped below a confidence threshold
         (:func:`nerlib.evaluation.thresholds.apply_threshold`): the threshold and how many predicted
@@ -115,6 +111,12 @@ class EvaluationResult:
     seen:
         The training entities' surface forms the seen/unseen scores were computed with (kept to
         score again the same way).
+    probabilities:
+        Only when asked for (``distributions=True``): per sentence a float32 array ``(words,
+        labels)``, each word's whole label distribution (the pooled one its predicted label comes
+        from), aligned with :attr:`gold`; else ``None``.
+    labels:
+        The label of each column of :attr:`probabilities` (the tagger's ``labels``, in id order).
     """
 
     metrics: EntityMetrics
@@ -128,12 +130,12 @@ class EvaluationResult:
     source: str = ""
     checkpoint: str = ""
     seconds: float = 0.0
-    probabilities: list[np.ndarray] | None = None
-    labels: list[str] = field(default_factory=list)
     word_scores: list[np.ndarray] | None = field(default=None, repr=False)
     threshold: float | None = None
     dropped: int = 0
     seen: frozenset[str] | None = field(default=None, repr=False)
+    probabilities: list[np.ndarray] | None = None
+    labels: list[str] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
         """Per-type precision, recall, F1 and support, plus an ``ALL`` row."""
@@ -160,23 +162,27 @@ class EvaluationResult:
         Returns
         -------
         EvaluationResult
-            Metrics, sentence rows, errors, confusion and CoNLL predictions of ``predicted``;
-            the rest (words, gold, word scores, distributions, names) as in this one.
+            Metrics, sentence rows, errors, confusion and CoNLL predictions of ``predicted``
+            (:func:`score_predictions`); the rest (words, gold, word scores, distributions, names)
+            as in this one.
 
         Raises
         ------
         ValueError
             When ``predicted`` does not hold one label per word of each sentence.
         """
-        predicted = [list(tags) for tags in predicted]
         if [len(tags) for tags in predicted] != [len(words) for words in self.tokens]:
             raise ValueError("the predictions do not hold one label per word of each sentence")
         started = time.perf_counter()
-        where = list(self.sentences[["document", "line", "source"]].itertuples(index=False, name=None))
-        scored = _scored(self.tokens, self.gold, predicted, where, labels=self.labels, seen=self.seen)
-        fields = {**self.__dict__, **scored, "predicted": predicted,
-                  "seconds": self.seconds + time.perf_counter() - started, **changes}
-        return EvaluationResult(**fields)
+        places = self.sentences[["document", "line", "source"]].itertuples(index=False)
+        sentences = [ConllSentence(tokens=words, ner_tags=gold, document=place.document, line=place.line,
+                                   source=place.source)
+                     for words, gold, place in zip(self.tokens, self.gold, places)]
+        fresh = score_predictions(sentences, predicted, labels=self.labels, source=self.source,
+                                  checkpoint=self.checkpoint, seen=self.seen)
+        scored = {name: getattr(fresh, name) for name in ("metrics", "sentences", "errors", "confusion",
+                                                          "conll_predictions", "predicted")}
+        return dataclasses.replace(self, **scored, seconds=self.seconds + time.perf_counter() - started, **changes)
 
     def write_predictions(self, path: str | os.PathLike) -> Path:
         """Write :attr:`conll_predictions` to ``path``; returns the path."""
@@ -378,42 +384,65 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
     """
     started = time.perf_counter()
     tokens = [list(s.tokens) for s in sentences]
-    gold = [list(s.ner_tags) for s in sentences]
     documents = [(s.source, s.document) for s in sentences]  # context stays inside a document
     options = {"distributions": True} if distributions else {}  # duck-typed taggers need not know it
     tagged = tagger.tag_words(tokens, batch_size=batch_size, progress=progress, documents=documents, **options)
-    predicted = [t.labels for t in tagged]
-    labels = list(getattr(tagger, "labels", []))
-    where = [(s.document, s.line, s.source or source) for s in sentences]
-    return EvaluationResult(
-        **_scored(tokens, gold, predicted, where, labels=labels, seen=seen),
-        tokens=tokens, gold=gold, predicted=predicted, source=source, checkpoint=checkpoint,
-        seconds=time.perf_counter() - started,
-        probabilities=[t.probabilities for t in tagged] if distributions else None,
-        labels=labels,
-        # python floats, as the tagger's entity scores are products of them (math.prod)
-        word_scores=[np.array([w.score for w in t.words], dtype=np.float64) for t in tagged],
-        seen=seen,
-    )
+    result = score_predictions(sentences, [t.labels for t in tagged], labels=list(getattr(tagger, "labels", [])),
+                               source=source, checkpoint=checkpoint, seen=seen)
+    if distributions:
+        result.probabilities = [t.probabilities for t in tagged]
+    # python floats, as the tagger's entity scores are products of them (math.prod): the threshold's input
+    result.word_scores = [np.array([w.score for w in t.words], dtype=np.float64) for t in tagged]
+    result.seen = seen
+    result.seconds = time.perf_counter() - started
+    return result
 
 
-def _scored(tokens: list[list[str]], gold: list[list[str]], predicted: list[list[str]],
-            where: Sequence[tuple[Any, Any, str]], *, labels: Sequence[str],
-            seen: frozenset[str] | None) -> dict[str, Any]:
-    """The scored fields of an :class:`EvaluationResult`: metrics, sentence rows, errors, confusion
-    and CoNLL predictions; ``where`` is each sentence's (document, line, source)."""
+def score_predictions(sentences: Sequence[ConllSentence], predicted: Sequence[Sequence[str]], *,
+                      labels: Sequence[str] = (), source: str = "", checkpoint: str = "",
+                      seen: frozenset[str] | None = None) -> EvaluationResult:
+    """Score predictions already made for ``sentences`` (no model): what
+    :func:`evaluate_sentences` does after tagging.
+
+    Parameters
+    ----------
+    sentences:
+        The gold sentences.
+    predicted:
+        One IOB2 label per word of each sentence.
+    labels:
+        The model's labels (its own types join the confusion matrix's rows and columns).
+    source, checkpoint:
+        Names recorded in the result.
+    seen:
+        The training entities' surface forms (:func:`training_entities`).
+
+    Returns
+    -------
+    EvaluationResult
+        Without :attr:`~EvaluationResult.probabilities`.
+
+    >>> from nerlib.data.conll import ConllSentence
+    >>> sentence = ConllSentence(tokens=["Wales", "won"], ner_tags=["B-ORG", "O"])
+    >>> result = score_predictions([sentence], [["B-LOC", "O"]])
+    >>> result.metrics.f1, list(result.errors["kind"])
+    (0.0, ['wrong_type'])
+    """
+    started = time.perf_counter()
+    tokens = [list(s.tokens) for s in sentences]
+    gold = [list(s.ner_tags) for s in sentences]
+    predicted = [list(tags) for tags in predicted]
     metrics = compute_metrics(gold, predicted, tokens=tokens, seen=seen)
     confusion = confusion_matrix(gold, predicted, labels=_label_order(labels))
 
     sentence_rows, error_rows = [], []
-    for index, ((document, line, origin), words, gold_tags, pred_tags) in enumerate(zip(where, tokens, gold,
-                                                                                        predicted)):
+    for index, (sentence, words, gold_tags, pred_tags) in enumerate(zip(sentences, tokens, gold, predicted)):
         errors = span_errors(words, gold_tags, pred_tags)
         gold_spans, pred_spans = entity_spans(gold_tags), entity_spans(pred_tags)
-        place = {"sentence": index, "document": document, "line": line}
-        error_rows.extend({**place, **error} for error in errors)
+        where = {"sentence": index, "document": sentence.document, "line": sentence.line}
+        error_rows.extend({**where, **error} for error in errors)
         sentence_rows.append({
-            **place, "source": origin, "text": " ".join(words), "words": len(words),
+            **where, "source": sentence.source or source, "text": " ".join(words), "words": len(words),
             "gold": [_span_dict(s, words) for s in gold_spans],
             "predicted": [_span_dict(s, words) for s in pred_spans],
             "n_gold": len(gold_spans), "n_predicted": len(pred_spans),
@@ -421,13 +450,15 @@ def _scored(tokens: list[list[str]], gold: list[list[str]], predicted: list[list
             "n_errors": len(errors),
             "error_kinds": ", ".join(sorted({e["kind"] for e in errors}, key=ERROR_KINDS.index)),
         })
-    return {
-        "metrics": metrics,
-        "sentences": pd.DataFrame(sentence_rows, columns=SENTENCE_COLUMNS),
-        "errors": pd.DataFrame(error_rows, columns=ERROR_COLUMNS),
-        "confusion": confusion,
-        "conll_predictions": format_predictions(tokens, gold, predicted),
-    }
+    return EvaluationResult(
+        metrics=metrics,
+        sentences=pd.DataFrame(sentence_rows, columns=SENTENCE_COLUMNS),
+        errors=pd.DataFrame(error_rows, columns=ERROR_COLUMNS),
+        confusion=confusion,
+        conll_predictions=format_predictions(tokens, gold, predicted),
+        tokens=tokens, gold=gold, predicted=predicted, source=source, checkpoint=checkpoint,
+        seconds=time.perf_counter() - started, labels=list(labels),
+    )
 
 
 def _label_order(labels: Sequence[str]) -> list[str]:
@@ -508,3 +539,4 @@ def evaluate_checkpoint(
         checkpoint = str(tagger.path)
     return evaluate_sentences(tagger, sentences, batch_size=batch_size, source=source, checkpoint=checkpoint,
                               progress=progress, seen=seen, distributions=distributions)
+
