@@ -147,3 +147,75 @@ def test_bad_thresholds_and_results_are_refused(result):
         thresholds.apply_threshold(result.rescored(result.predicted, word_scores=None), 0.5)
     with pytest.raises(ValueError, match="one label per word"):
         result.rescored(result.predicted[:-1])
+
+
+# --- the CLI: evaluate --threshold, --threshold-table, --pr-curve ---
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    import io
+    from contextlib import redirect_stderr
+
+    from nerlib.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stderr(err):
+        code = main(list(args), stdout=out)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_evaluate_threshold_scores_what_apply_threshold_scores(calibrated_run, result, confidences, conllpp_dir,
+                                                                tmp_path):
+    import json
+
+    import pandas as pd
+
+    curve_file, predictions = tmp_path / "pr.csv", tmp_path / "predictions.conll"
+    code, out, err = cli("evaluate", str(calibrated_run), "test", "--data-dir", str(conllpp_dir), "--limit",
+                         str(SENTENCES), "--seen-from", "none", "--device", "cpu", "--threshold", "0.5",
+                         "--threshold-table", "--pr-curve", str(curve_file), "--predictions", str(predictions),
+                         "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    kept = thresholds.apply_threshold(result, 0.5)
+    assert report["metrics"] == json.loads(json.dumps(kept.metrics.to_dict()))
+    assert report["threshold"] == {"threshold": 0.5, "dropped": kept.dropped,
+                                   "predicted_before": result.metrics.predicted, "temperature": TEMPERATURE}
+    assert kept.dropped > 0 and kept.metrics.predicted < result.metrics.predicted
+    table = pd.DataFrame(report["threshold_table"])
+    expected = thresholds.threshold_table(confidences)  # the sweep is over every predicted entity
+    assert list(table.columns) == list(expected.columns) and len(table) == len(expected)
+    pd.testing.assert_frame_equal(table.fillna(-1), expected.fillna(-1), check_dtype=False)
+    curves = pd.read_csv(curve_file)
+    pd.testing.assert_frame_equal(curves.fillna(-1), thresholds.precision_recall_curves(confidences).fillna(-1),
+                                  check_dtype=False, atol=1e-9)
+    assert predictions.read_text() == kept.conll_predictions  # the files follow the threshold too
+
+
+def test_evaluate_threshold_prints_what_it_dropped_and_the_table(calibrated_run, result, conllpp_dir):
+    code, out, err = cli("evaluate", str(calibrated_run), "test", "--data-dir", str(conllpp_dir), "--limit",
+                         str(SENTENCES), "--seen-from", "none", "--device", "cpu", "--threshold", "0.5",
+                         "--threshold-table")
+    assert code == 0, err
+    kept = thresholds.apply_threshold(result, 0.5)
+    assert (f"threshold 0.50: {kept.dropped} of {result.metrics.predicted} predicted entities had a confidence "
+            f"below it and were dropped before scoring (scores calibrated at temperature {TEMPERATURE:.3f})") in out
+    assert f"ALL{100 * kept.metrics.precision:>15.2f}{100 * kept.metrics.recall:>9.2f}" in out  # scored kept
+    block = out[out.index("P/R/F1 against the confidence threshold"):]
+    assert f"test, {SENTENCES} sentences" in block.splitlines()[0]
+    assert len([line for line in block.splitlines()[2:] if line.strip()]) == 21  # 0, 0.05, ..., 1
+
+
+def test_evaluate_threshold_refuses_bad_values_before_the_model_loads(calibrated_run, tmp_path):
+    import io
+    from contextlib import redirect_stderr
+
+    from nerlib.cli import main
+
+    for value in ("1.5", "-0.1", "high", "nan"):
+        err = io.StringIO()
+        with redirect_stderr(err), pytest.raises(SystemExit) as caught:  # argparse: the usage, one error line
+            main(["evaluate", str(calibrated_run), "test", "--threshold", value])
+        assert caught.value.code == 2 and "expected a confidence from 0 to 1" in err.getvalue()
+    code, _, err = cli("evaluate", str(calibrated_run), "test", "--pr-curve", str(tmp_path / "missing" / "pr.csv"))
+    assert code == 1 and err.startswith("error: ") and "does not exist" in err and "Traceback" not in err

@@ -14,6 +14,7 @@ from nerlib.commands.common import (
     check_output,
     format_partial,
     load_tagger,
+    percent,
     positive_int,
 )
 
@@ -41,7 +42,51 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--partial", action="store_true",
                           help="add the partial-match scores (nervaluate's strict / exact / partial / ent_type "
                                "schemes; needs the compare extra)")
+    _add_threshold_options(evaluate)
     add_model_options(evaluate, default_dtype="float32")  # scores equal the training script's
+
+
+def confidence_threshold(text: str) -> float:
+    """A confidence threshold: a number from 0 to 1 (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a confidence from 0 to 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # NaN too
+        raise argparse.ArgumentTypeError(f"expected a confidence from 0 to 1, got {text!r}")
+    return value
+
+
+def _add_threshold_options(evaluate: argparse.ArgumentParser) -> None:
+    group = evaluate.add_argument_group(
+        "confidence threshold",
+        "An entity's confidence is the tagger's score for it: the product of its words' scores, calibrated "
+        "when python -m nerlib calibrate was run (docs/calibration.md).")
+    group.add_argument("--threshold", type=confidence_threshold, metavar="T",
+                       help="drop the predicted entities whose confidence is below T (0 to 1) before scoring; "
+                            "--predictions, --errors and --partial follow")
+    group.add_argument("--threshold-table", action="store_true",
+                       help="also print precision, recall and F1 against the threshold (0, 0.05, ..., 1), per "
+                            "type in --json ('threshold_table')")
+    group.add_argument("--pr-curve", metavar="FILE",
+                       help="write a precision-recall curve per entity type and overall to this CSV file "
+                            "(type, threshold, precision, recall; a point per predicted entity)")
+
+
+def format_threshold_table(table, source: str, sentences: int) -> str:
+    """P/R/F1 against the threshold as ``evaluate --threshold-table`` prints it: a row per threshold
+    with the entities kept, overall precision, recall and F1, and each type's F1 (percentages; n/a
+    where undefined)."""
+    types = [t for t in dict.fromkeys(table["type"]) if t != "ALL"]
+    overall = table[table["type"] == "ALL"].reset_index(drop=True)
+    f1 = {t: table[table["type"] == t]["f1"].to_numpy() for t in types}
+    head = f"{'threshold':>9}{'kept':>7}{'P':>8}{'R':>8}{'F1':>8}" + "".join(f"{'F1 ' + t:>10}" for t in types)
+    lines = [f"P/R/F1 against the confidence threshold ({source}, {sentences} sentences; an entity is kept when "
+             "its confidence is at least the threshold)", head]
+    for i, row in overall.iterrows():
+        lines.append(f"{row.threshold:>9.2f}{int(row.kept):>7d}{percent(row.precision, 8)}{percent(row.recall, 8)}"
+                     f"{percent(row.f1, 8)}" + "".join(percent(f1[t][i], 10) for t in types))
+    return "\n".join(lines)
 
 
 def format_table(result) -> str:
@@ -92,6 +137,9 @@ def _json_records(frame) -> list[dict]:
 def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     """``evaluate``: print the per-type table (or JSON) and write the optional files.
 
+    With ``--threshold`` the entities whose confidence is below it are dropped before scoring
+    (:func:`nerlib.evaluation.thresholds.apply_threshold`), and every output follows;
+    ``--threshold-table`` and ``--pr-curve`` sweep the threshold over every predicted entity.
     Output paths, the device and the data are checked before the model loads. When ``--seen-from``
     names a training split that is not available, the seen/unseen scores are left out with a note
     on standard error.
@@ -122,6 +170,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
     check_output(args.predictions, "--predictions")  # bad outputs, devices and data fail before the model loads
     check_output(args.errors, "--errors")
+    check_output(args.pr_curve, "--pr-curve")
     check_device(args.device)
     sentences, source = load_sentences(args.data, args.data_dir)
     if not sentences:
@@ -138,6 +187,19 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     tagger = load_tagger(args)
     result = evaluate_sentences(tagger, sentences, batch_size=args.batch_size, source=source,
                                 checkpoint=str(tagger.path), seen=seen)
+    table, before = None, result.metrics.predicted
+    if args.threshold_table or args.pr_curve:  # over every predicted entity, before any threshold
+        from nerlib.evaluation import thresholds
+
+        confidences = thresholds.entity_confidences(result)
+        if args.threshold_table:
+            table = thresholds.threshold_table(confidences)
+        if args.pr_curve:
+            thresholds.precision_recall_curves(confidences).to_csv(args.pr_curve, index=False)
+    if args.threshold is not None:
+        from nerlib.evaluation.thresholds import apply_threshold
+
+        result = apply_threshold(result, args.threshold)
     if args.predictions:
         result.write_predictions(args.predictions)
     if args.errors:
@@ -152,9 +214,21 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                    "errors": {k: int(v) for k, v in result.error_counts().items()}}
         if partial is not None:
             payload["partial"] = _json_records(partial)
+        if args.threshold is not None:
+            payload["threshold"] = {"threshold": args.threshold, "dropped": result.dropped,
+                                    "predicted_before": before, "temperature": tagger.temperature}
+        if table is not None:
+            payload["threshold_table"] = _json_records(table)
         stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
         stdout.write(format_table(result) + "\n")
+        if args.threshold is not None:
+            calibrated = (f"scores calibrated at temperature {tagger.temperature:.3f}" if tagger.temperature != 1.0
+                          else "scores not calibrated: python -m nerlib calibrate")
+            stdout.write(f"threshold {args.threshold:.2f}: {result.dropped} of {before} predicted entities had a "
+                         f"confidence below it and were dropped before scoring ({calibrated})\n")
         if partial is not None:
             stdout.write("\n" + format_partial(partial) + "\n")
+        if table is not None:
+            stdout.write("\n" + format_threshold_table(table, result.source, result.metrics.sentences) + "\n")
     return 0
