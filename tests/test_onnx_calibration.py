@@ -56,7 +56,10 @@ def test_an_export_keeps_the_checkpoint_calibration(calibrated_run, tmp_path):
 
 
 def test_a_re_export_of_an_uncalibrated_checkpoint_drops_the_old_temperature(calibrated_run, tmp_path):
-    folder, _ = export_onnx(calibrated_run, tmp_path / "onnx")
+    folder = tmp_path / "onnx"
+    out = io.StringIO()
+    assert main(["export-onnx", str(calibrated_run), str(folder)], stdout=out) == 0
+    assert f"{folder / CALIBRATION_FILE}: temperature 2.5000, copied from the checkpoint" in out.getvalue()
     (resolve_checkpoint_dir(calibrated_run) / CALIBRATION_FILE).unlink()
     export_onnx(calibrated_run, folder)  # into the earlier export: replaced
     assert not (folder / CALIBRATION_FILE).exists()

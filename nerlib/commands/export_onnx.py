@@ -69,6 +69,12 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     for precision, record in manifest.files.items():
         stdout.write(f"{folder / record.name}: {precision}, {record.bytes / 1e6:.1f} MB"
                      + (f", reduce_range={record.reduce_range}" if record.reduce_range is not None else "") + "\n")
+    from nerlib.runs.calibration_file import CALIBRATION_FILE, read_calibration
+
+    calibration = read_calibration(folder)
+    if calibration is not None:  # copied from the checkpoint: the exported scores are calibrated too
+        stdout.write(f"{folder / CALIBRATION_FILE}: temperature {calibration.temperature:.4f}, copied from the "
+                     "checkpoint\n")
     stdout.write(f"{folder}: exported from {manifest.source_folder} (model id {manifest.model_id[:12]}); "
                  f"tag with: python -m nerlib tag -m {folder}\n")
     return 0
