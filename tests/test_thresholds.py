@@ -130,13 +130,18 @@ def test_precision_recall_curves_have_a_point_per_entity_and_end_at_keeping_ever
     assert list(dict.fromkeys(curves.type))[-1] == "ALL"
 
 
-def test_a_file_without_gold_entities_has_undefined_recall_not_a_crash(calibrated_tagger, tmp_path):
+def test_a_file_without_gold_entities_has_undefined_recall_not_a_crash(calibrated_run, calibrated_tagger, tmp_path):
     data = tmp_path / "no-entities.conll"
     data.write_text("Peter NNP B-NP O\nmet VBD B-VP O\nAnna NNP B-NP O\nin IN B-PP O\nParis NNP B-NP O\n\n")
     result = evaluate_checkpoint(calibrated_tagger, data, seen_from=None)
     table = thresholds.threshold_table(thresholds.entity_confidences(result), [0.0, 0.5])
     assert table.recall.isna().all() and table.f1.isna().all()
     assert thresholds.apply_threshold(result, 0.5).metrics.support == 0
+    code, out, err = cli("evaluate", str(calibrated_run), str(data), "--seen-from", "none", "--device", "cpu",
+                         "--threshold", "0.5", "--threshold-table")
+    assert code == 0, err
+    overall = next(line for line in out.splitlines() if line.startswith("ALL "))
+    assert overall.split()[2:] == ["n/a", "n/a", "0"]  # recall and F1 undefined, support 0
 
 
 def test_bad_thresholds_and_results_are_refused(result):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import TextIO
 
@@ -100,8 +101,8 @@ def format_table(result) -> str:
     Returns
     -------
     str
-        Precision, recall, F1 and support per type and overall, the seen/unseen rows when the
-        metrics have them, then counts, token accuracy, error counts by kind, and the checkpoint,
+        Precision, recall, F1 and support per type and overall (recall and F1 ``n/a`` where there
+        is no gold entity: undefined), the seen/unseen rows when the metrics have them, then counts, token accuracy, error counts by kind, and the checkpoint,
         data and seconds; lines joined by newlines, no final newline.
     """
     metrics = result.metrics
@@ -109,14 +110,16 @@ def format_table(result) -> str:
     for row in result.table().itertuples(index=False):
         if row.type == "ALL":
             lines.append("-" * len(lines[0]))
-        lines.append(f"{row.type:<8}{100 * row.precision:>10.2f}{100 * row.recall:>9.2f}{100 * row.f1:>8.2f}{row.support:>9d}")
+        recall, f1 = (row.recall, row.f1) if row.support else (math.nan, math.nan)  # no gold: undefined, not 0
+        lines.append(f"{row.type:<8}{percent(row.precision, 10)}{percent(recall, 9)}{percent(f1, 8)}{row.support:>9d}")
     subsets = result.metrics.seen_unseen_table()
     if not subsets.empty:
         lines.append("")
         for row in subsets.itertuples(index=False):
             if row.entities != "all":
-                lines.append(f"{row.entities:<8}{100 * row.precision:>10.2f}{100 * row.recall:>9.2f}"
-                             f"{100 * row.f1:>8.2f}{row.support:>9d}   (entities {'seen' if row.entities == 'seen' else 'not seen'} in training)")
+                recall, f1 = (row.recall, row.f1) if row.support else (math.nan, math.nan)
+                lines.append(f"{row.entities:<8}{percent(row.precision, 10)}{percent(recall, 9)}"
+                             f"{percent(f1, 8)}{row.support:>9d}   (entities {'seen' if row.entities == 'seen' else 'not seen'} in training)")
     counts = result.error_counts()
     lines += [
         "",
