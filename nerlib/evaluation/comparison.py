@@ -286,7 +286,12 @@ class SeedSpread:
 
 def _config_without_seed(run: Any) -> dict[str, Any]:
     options = run.config.get("config") or {}
-    return {k: v for k, v in options.items() if k not in _NOT_CONFIG}
+    config = {k: v for k, v in options.items() if k not in _NOT_CONFIG}
+    # the folder may differ (`data_dir` is left out above) but not what is in it: a run trained on
+    # other sentences (say, localized copies mixed in) is another configuration, not another seed
+    data = run.config.get("data") or {}
+    config["_train_data"] = ((data.get("sentences") or {}).get("train"), data.get("train_tokens"))
+    return config
 
 
 def seed_spread(run: Any, runs: Sequence[Any]) -> SeedSpread:
