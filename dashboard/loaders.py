@@ -195,7 +195,7 @@ def _results() -> _Results:
     return _Results(16)
 
 
-def _counting_bar(text: str, total: int | None):
+def counting_bar(text: str, total: int | None):
     """Draw a progress bar; returns the ``progress(done, total)`` callback that moves it, reading
     ``<text>: 120 / 500 sentences``. The tagger reports windows; a sentence is one window unless it
     is longer than the model's maximum length, so the sentence count is the share of windows done."""
@@ -209,7 +209,7 @@ def _counting_bar(text: str, total: int | None):
     return report
 
 
-def _sentences_asked(split: str, limit: int | None) -> int | None:
+def sentences_asked(split: str, limit: int | None) -> int | None:
     """How many sentences scoring the first ``limit`` of ``split`` reads (None when unknown)."""
     from nerlib.runs.coverage import split_size
 
@@ -257,7 +257,8 @@ def saved_evaluation(source: str, split: str, limit: int | None):
     if result is None:
         if not _predictions_stamp(source, split):
             return None
-        result = evaluate_saved_predictions(source, split, limit=limit) or False  # False: looked, none fit
+        with st.spinner(f"Reading the run's saved predictions of {split} (no model needed) ..."):
+            result = evaluate_saved_predictions(source, split, limit=limit) or False  # False: looked, none fit
         store.put(key, result)
     return result or None
 
@@ -274,8 +275,8 @@ def evaluation(source: str, split: str, limit: int | None):
         from nerlib.evaluation.scoring import evaluate_checkpoint
 
         model = tagger(source)  # before the bar: loading shows its own message
-        total = _sentences_asked(split, limit)
-        report = _counting_bar(f"Scoring afresh: the model tags {split}", total)
+        total = sentences_asked(split, limit)
+        report = counting_bar(f"Scoring afresh: the model tags {split}", total)
         # with each word's label distribution, for the calibration view (a few MB for a whole split)
         result = evaluate_checkpoint(model, split, limit=limit, distributions=True, progress=report)
         store.put(key, result)  # the full bar stays until the next rerun: it says what was done
@@ -294,15 +295,17 @@ def comparison(run_a: str, run_b: str, split: str, limit: int | None = None):
     if result is None:
         from nerlib.evaluation.comparison import compare_runs
 
-        total = _sentences_asked(split, limit)
+        total = sentences_asked(split, limit)
         bars: dict[str, object] = {}
 
         def report(name: str, done: int, windows: int) -> None:
             if name not in bars:  # one bar per run the model tags (none for saved predictions)
-                bars[name] = _counting_bar(f"Comparing: the model of `{name}` tags {split}", total)
+                bars[name] = counting_bar(f"Comparing: the model of `{name}` tags {split}", total)
             bars[name](done, windows)
 
-        result = compare_runs(run_a, run_b, split, limit=limit, progress=report)
+        with st.spinner("Comparing the two runs: saved predictions are read, a run without them is tagged "
+                        "(a bar counts its sentences), then 1,000 resamples ..."):
+            result = compare_runs(run_a, run_b, split, limit=limit, progress=report)
         store.put(key, result)
     return result
 

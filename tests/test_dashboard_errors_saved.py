@@ -94,3 +94,56 @@ def test_errors_page_scores_afresh_with_a_counting_progress_bar(run_copy):
     at.switch_page("views/errors.py").run()
     assert_ok(at)
     assert not at.get("progress")
+
+
+# --------------------------------------------------------------------------- the quick run's estimate
+
+
+def test_quick_run_estimate_is_the_time_measured_on_this_machine(conllpp_dir, tmp_path, monkeypatch):
+    from dashboard import quickrun
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(runs))
+    monkeypatch.setenv("NERLIB_CACHE_DIR", str(tmp_path / "cache"))
+
+    def label() -> str:
+        at = open_page("training")
+        return next(b.label for b in at.button if b.key == "start_quick_run_training")
+
+    assert "no quick run has finished on this machine yet" in label()  # no figure is made up
+    quickrun.record_wall(429.0)  # what the live panel records when a quick run finishes
+    assert "took 7:09 on this machine last time" in label()
+    (tmp_path / "cache" / "dashboard" / quickrun.TIMES_FILE).write_text("{not json")
+    assert "no quick run has finished" in label()  # a damaged record is no estimate, not an error
+
+
+def test_quick_runs_in_the_runs_folder_give_their_wall_time(run_copy):
+    import platform
+    from datetime import datetime
+
+    from dashboard.quickrun import QUICK_CONFIG, quick_run_walls
+    from nerlib.runs.folder import load_run
+
+    config_file = run_copy / "run.json"
+    config = json.loads(config_file.read_text())
+    assert quick_run_walls([load_run(run_copy)]) == []  # the tiny run is no quick run
+    config["config"].update(QUICK_CONFIG)
+    config["device"]["host"] = platform.node()
+    config_file.write_text(json.dumps(config))
+    run = load_run(run_copy)
+    started = datetime.fromisoformat(config["started_at"]).timestamp()
+    assert quick_run_walls([run]) == [pytest.approx(run.progress.updated_at - started)]
+    config["device"]["host"] = "another-machine"
+    config_file.write_text(json.dumps(config))
+    assert quick_run_walls([load_run(run_copy)]) == []
+
+
+def test_finding_label_issues_counts_the_sentences_it_reads(run_copy):
+    at = open_page("quality")
+    at.selectbox(key="quality_find_split").set_value("validation")
+    next(b for b in at.button if b.key == "quality_find").click().run()
+    assert_ok(at)
+    bars = [p.proto.text for p in at.get("progress")]
+    assert any("Finding label issues: tiny reads validation: 3,250 / 3,250 sentences" in text for text in bars), bars
+    assert list((run_copy / "quality").glob("*.issues.jsonl"))  # the report was saved
