@@ -51,8 +51,12 @@ size = c2.segmented_control("Sentences", list(sizes), default=default, required=
 try:
     result = loaders.saved_evaluation(source, split, sizes[size]) if size in covered else None
     if result is None:
-        why = (f"the run's saved predictions hold {saved.sentences_text} of {split}" if saved is not None
-               else f"this checkpoint has no saved predictions of {split}")
+        if size in covered:  # the file is there but is another checkpoint's, or other sentences'
+            why = f"the run's saved predictions of {split} are not this checkpoint's on these sentences"
+        elif saved is not None:
+            why = f"the run's saved predictions hold {saved.sentences_text} of {split}"
+        else:
+            why = f"this checkpoint has no saved predictions of {split}"
         st.caption(f"Scored afresh by the model ({why}).")
         result = loaders.evaluation(source, split, sizes[size])
 except (CheckpointError, OSError, ValueError) as error:
