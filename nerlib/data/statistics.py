@@ -44,8 +44,9 @@ def column_values(dataset: datasets.Dataset, name: str) -> list:
     """The values of one column of a split as a Python list, read as one Arrow column.
 
     ``dataset[name]`` is a lazy column in ``datasets`` 4 and later: iterating it formats one row at
-    a time, about 6x slower on the CoNLL++ training split (docs/benchmarks.md, "Dashboard, issue
-    27"). The Arrow format keeps any selection or shuffle of the split.
+    a time, several times slower on the CoNLL++ training split (docs/benchmarks.md, "Issue 27:
+    saved predictions on the Errors page, first loads"). The Arrow format keeps any selection or
+    shuffle of the split.
 
     Parameters
     ----------
