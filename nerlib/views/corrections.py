@@ -43,6 +43,7 @@ __all__ = [
     "apply_edits",
     "correct",
     "find_phrase",
+    "word_range",
     "format_edits",
     "parse_edits",
 ]
@@ -337,3 +338,27 @@ def find_phrase(words: Sequence[Any], text: str, phrase: str, *, limit: int = 10
         if found:
             break
     return list(found)
+
+
+def word_range(words: Sequence[Any], start: int, end: int) -> tuple[int, int]:
+    """The words (``start``/``end`` character offsets) that a character range touches.
+
+    Parameters
+    ----------
+    words:
+        The text's words, in order.
+    start, end:
+        A character range, end exclusive (an entity's offsets).
+
+    Returns
+    -------
+    tuple of int
+        ``(first, after)`` word indices, end exclusive; ``first == after`` when no word is touched.
+
+    >>> from nerlib.text.words import split_words
+    >>> word_range(split_words("Ann met Bo Smith"), 8, 16)
+    (2, 4)
+    """
+    first = bisect.bisect_right([w.end for w in words], start)
+    after = bisect.bisect_left([w.start for w in words], end)
+    return first, max(first, after)

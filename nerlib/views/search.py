@@ -18,6 +18,7 @@ is a LOC or part of "West Germany".
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -27,6 +28,10 @@ from typing import Any
 import pandas as pd
 
 from nerlib.data.labels import ENTITY_TYPES, entity_spans
+from nerlib.views.spans import render_words
+
+# The sentence a document view is centred on: a bar at its left and a marker in its heading.
+_FOCUS_STYLE = "border-left:4px solid #f9a825;padding-left:0.6em;background:rgba(249,168,37,0.08)"
 
 __all__ = [
     "SentenceQuery",
@@ -34,6 +39,7 @@ __all__ = [
     "document_context",
     "filter_sentences",
     "hit_ranges",
+    "render_sentences",
     "search_index",
     "subset_statistics",
     "token_table",
@@ -302,3 +308,44 @@ def token_table(dataset: Any, sentence: int) -> pd.DataFrame:
         values = example.get(column)
         columns[name] = _names(features.get(column), values) if values is not None else [""] * len(tokens)
     return pd.DataFrame(columns)
+
+
+def render_sentences(dataset: Any, numbers: Sequence[int], query: SentenceQuery | None = None, *,
+                     focus: int | None = None, include_style: bool = True) -> str:
+    """HTML for sentences of a split: each headed by its number (and document), with its gold
+    entities as coloured spans, the search's hits highlighted (:func:`hit_ranges`) and ``focus``
+    marked (a bar at its left, "▶ found here" in its heading). Every word is escaped.
+
+    Parameters
+    ----------
+    dataset:
+        A ``datasets.Dataset`` of CoNLL sentences.
+    numbers:
+        The sentence numbers to draw, in order.
+    query:
+        The search whose hits to highlight; None for none.
+    focus:
+        The sentence to mark (a document view's found sentence).
+    include_style:
+        Put the spans' CSS in front (once per page is enough).
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+    """
+    features = getattr(dataset, "features", {}) or {}
+    rows = dataset.select(list(numbers)) if hasattr(dataset, "select") else [dataset[n] for n in numbers]
+    blocks = []
+    for number, example in zip(numbers, rows):
+        tokens = list(example["tokens"])
+        spans = entity_spans(_names(features.get("ner_tags"), example["ner_tags"]))
+        where = f"#{number}" + (f" · document {example['document']}" if "document" in example else "")
+        marked = number == focus
+        heading = (f'<div style="opacity:0.6;font-size:0.75rem;margin-top:0.6em">{html.escape(where)}'
+                   + (" · <b>▶ found here</b>" if marked else "") + "</div>")
+        body = render_words(tokens, spans, include_style=include_style and not blocks,
+                            hits=hit_ranges(tokens, spans, query) if query is not None else ())
+        blocks.append(f'<div class="nerd-found" style="{_FOCUS_STYLE}">{heading}{body}</div>' if marked
+                      else heading + body)
+    return "".join(blocks)
