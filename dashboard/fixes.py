@@ -89,10 +89,16 @@ def fix_a_span(fixed: CorrectedText, types: list[str], key: str = "tagger_fix") 
         change, mark = st.columns(2)
 
         chips = {f"{e.start}-{e.end}": e for e in fixed.entities[:MAX_CHIPS]}
+        # A chip's label is its value for the browser: a repeated entity gets its ordinal.
+        names, seen = {}, {}
+        for option, entity in chips.items():
+            name = f"{entity.text} · {entity.label}"
+            seen[name] = seen.get(name, 0) + 1
+            names[option] = escape_markdown(name + (f" ({seen[name]})" if seen[name] > 1 else ""))
         session.from_url("span", f"{key}_span", choices=chips)
         picked = change.pills(
             "Entity", list(chips), selection_mode="single", key=session.keep(f"{key}_span", chips),
-            format_func=lambda option: escape_markdown(f"{chips[option].text} · {chips[option].label}"),
+            format_func=names.get,
             help="The entities of the fixed result, in order" + (f" (the first {MAX_CHIPS})"
                                                                   if len(fixed.entities) > MAX_CHIPS else "") + ".")
         labels = [*types, NO_ENTITY]

@@ -37,7 +37,8 @@ try:
 except ConllFormatError as error:  # the upload's name (or the CoNLL++ file) and the line
     problems = loaders.upload_problems(upload) if upload is not None else None
     if problems:  # an upload: every problem, not only the first (the first 20 with their lines)
-        listed = "\n".join(f"- {escape_markdown(problem)}" for problem in problems.first)
+        listed = "\n".join(f"- {'' if p.line is None else f'line {p.line}: '}{escape_markdown(p.reason)}"
+                            for p in problems.first)
         more = f"\n\n... and {problems.more:,} more." if problems.more else ""
         first = f" (the first {len(problems.first)} below)" if problems.more else ""
         st.error(f"{code_span(upload.name)} cannot be read as CoNLL: {escape_markdown(problems.summary())}"
@@ -169,5 +170,6 @@ else:
         context = document_context(index, focus, around=int(around))
         in_document.caption(f"Sentences {context[0]}-{context[-1]} of the same document (between its "
                             "-DOCSTART- lines); the sentence found is marked.")
-        in_document.html(render_sentences(dataset, context, search, focus=focus))
+        in_document.html('<div class="nerd-document">' + render_sentences(dataset, context, search, focus=focus)
+                         + "</div>")
         tokens.dataframe(token_table(dataset, focus), hide_index=True, key="browse_tokens")
