@@ -104,7 +104,7 @@ def fix_a_span(fixed: CorrectedText, types: list[str], key: str = "tagger_fix") 
         labels = [*types, NO_ENTITY]
         new_label = change.selectbox("Change to", labels, key=session.keep(f"{key}_label", labels))
         edit = None
-        if picked is not None:
+        if picked is not None and chips[picked].label != new_label:  # re-typing as its own type is no fix
             start, end = word_range(fixed.words, chips[picked].start, chips[picked].end)
             edit = SpanEdit(start, end, None if new_label == NO_ENTITY else new_label)
         change.button("Apply", key=f"{key}_apply", icon=":material/check:", disabled=edit is None,

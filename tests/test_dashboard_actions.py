@@ -28,6 +28,7 @@ def downloads(at, media) -> tuple[dict, list[list[str]]]:
 # --------------------------------------------------------------------------- tagger
 
 
+@pytest.mark.slow  # trains the tiny run (shared with the other dashboard tests)
 def test_a_fixed_span_is_shown_and_carried_into_both_downloads(with_tiny_run, kept_media):  # noqa: F811
     at = open_page("tagger")
     at.text_area(key="tagger_text").set_value(TEXT).run()
@@ -81,6 +82,7 @@ def test_a_fixed_span_is_shown_and_carried_into_both_downloads(with_tiny_run, ke
     assert "fix" not in at.query_params
 
 
+@pytest.mark.slow
 def test_fixes_reopen_from_a_link_and_a_bad_one_is_said(with_tiny_run):  # noqa: F811
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params["text"] = TEXT
@@ -124,9 +126,9 @@ def test_dataset_entity_search_statistics_document_and_tokens(conllpp_dir, empty
     at.selectbox(key="browse_entity_type").set_value("LOC").run()
     assert_ok(at)
     assert any(c.value.startswith(f"{len(found):,} sentences · page 1") for c in at.caption)
-    stats = table(at, "what").set_index("what")["count"]
-    assert stats["sentences"] == len(found)
-    assert stats["tokens"] == sum(len(sentences[i]) for i in found)
+    stats = next(m.value for m in at.markdown if "These sentences" in m.value).replace("\\", "")
+    assert f"{len(found):,} of {len(sentences):,} sentences" in stats
+    assert f"{sum(len(sentences[i]) for i in found):,} tokens" in stats
     page = html_text(at)
     assert '<mark class="hit">Germany</mark>' in page and f"#{found[0]} · document" in page
 

@@ -148,8 +148,7 @@ else:
 
         # Statistics of the filtered subset, beside the results.
         subset = subset_statistics(index, matches)
-        beside.dataframe(subset.table(), hide_index=True, key="browse_subset_stats",
-                         column_config={"count": st.column_config.NumberColumn(format="%d")})
+        beside.markdown("**These sentences**  \n" + "  \n".join(escape_markdown(line) for line in subset.lines()))
         beside.caption(f"The {subset.sentences:,} matching sentences of the {subset.of_sentences:,} in "
                        f"{code_span(split)}.")
 
@@ -157,7 +156,7 @@ else:
         st.subheader("A closer look")
         session.from_url("sentence", "browse_focus", choices=shown, convert=int)
         session.from_url("around", "browse_around", choices=range(21), convert=int)
-        f1, f2 = st.columns([3, 1])
+        f1, f2 = st.columns([2, 1])
         focus = f1.selectbox(
             "Sentence", shown, key=session.keep("browse_focus", shown),
             format_func=lambda n: f"#{n}: " + " ".join(dataset[n]["tokens"][:12])

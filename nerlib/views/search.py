@@ -171,6 +171,19 @@ class SubsetStatistics:
     of_sentences: int
     per_type: dict[str, int] = field(default_factory=dict)
 
+    def lines(self) -> list[str]:
+        """The counts as short lines of text (they wrap in a narrow column, where a table's columns
+        would be cut).
+
+        >>> SubsetStatistics(2, 9, 3, 10, {"PER": 2, "LOC": 1}).lines()
+        ['2 of 10 sentences', '9 tokens', '3 entities', 'PER 2 · LOC 1']
+        """
+        found = [f"{self.sentences:,} of {self.of_sentences:,} sentences", f"{self.tokens:,} tokens",
+                 f"{self.entities:,} entities"]
+        if self.per_type:
+            found.append(" · ".join(f"{entity_type} {count:,}" for entity_type, count in self.per_type.items()))
+        return found
+
     def table(self) -> pd.DataFrame:
         """``what`` / ``count`` rows: sentences, tokens, entities, then one row per type."""
         rows = [("sentences", self.sentences), ("tokens", self.tokens), ("entities", self.entities)]
