@@ -121,7 +121,7 @@ else:
     entity_types = ["any type", *types_present]
     session.from_url("entity", "browse_entity")
     session.from_url("entity_type", "browse_entity_type", choices=entity_types)
-    e1, e2, _ = st.columns([2, 1, 3])
+    e1, e2, _ = st.columns([3, 2, 3])
     entity_text = e1.text_input("Entity", key=session.keep("browse_entity"), placeholder="e.g. Germany",
                                 max_chars=200, help="An entity's whole text (case ignored), e.g. Germany as LOC.")
     entity_type = e2.selectbox("as", entity_types, key=session.keep("browse_entity_type", entity_types))
