@@ -227,10 +227,14 @@ def localizer(vectors_source: str, source: str, target: str, anchors: tuple, see
 
 
 @st.cache_data(show_spinner="Localizing ...", max_entries=256)
-def localize(settings: tuple, text: str, entities: tuple):
-    """``Localizer.localize(text, entities)`` for the localizer of ``settings`` (the arguments of
-    :func:`localizer`), cached by settings, text and entities."""
-    return localizer(*settings).localize(text, list(entities))
+def localize(settings: tuple, text: str, entities: tuple, overrides: tuple = ()):
+    """``Localizer.localize(text, entities, overrides)`` for the localizer of ``settings`` (the
+    arguments of :func:`localizer`), cached by settings, text, entities and the user's overrides
+    (``((entity, type or None, keep, replacement or None), ...)``)."""
+    from nerlib.localizer.overrides import Override
+
+    chosen = {entity: Override(label, keep, replacement) for entity, label, keep, replacement in overrides}
+    return localizer(*settings).localize(text, list(entities), overrides=chosen)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
