@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from nerlib.data.conll import ConllProblems, find_conll_problems
 from nerlib.data.conllpp import load_conll_stream, load_conllpp
 from nerlib.data.statistics import DatasetStatistics, dataset_statistics
 from nerlib.runs.folder import Run, default_runs_dir, iter_run_dirs, list_runs
@@ -71,6 +72,18 @@ def load_source(source: str, upload=None):
     return f"upload:{digest}", uploaded_dataset(upload.name, digest, upload)
 
 
+@st.cache_data(show_spinner="Checking the uploaded file ...", max_entries=4)
+def _upload_problems(name: str, digest: str, _upload) -> ConllProblems:
+    _upload.seek(0)
+    return find_conll_problems(_upload, name or "upload.txt")
+
+
+def upload_problems(upload) -> ConllProblems:
+    """Every problem of an uploaded CoNLL file (the first 20 with line numbers, and how many in
+    all; :func:`nerlib.data.conll.find_conll_problems`), cached by content."""
+    return _upload_problems(upload.name, hashlib.sha256(upload.getbuffer()).hexdigest(), upload)
+
+
 @st.cache_data(show_spinner="Computing statistics ...", max_entries=8)
 def statistics(source_key: str, _dataset_dict, top_n: int = 20) -> DatasetStatistics:
     """``nerlib.data.statistics.dataset_statistics`` cached by the data source key and ``top_n``."""
@@ -81,6 +94,14 @@ def statistics(source_key: str, _dataset_dict, top_n: int = 20) -> DatasetStatis
 def sentence_index(source_key: str, split: str, _dataset_dict) -> pd.DataFrame:
     """``nerlib.views.tables.sentence_index`` of ``split``, cached by source key and split."""
     return tables.sentence_index(_dataset_dict[split])
+
+
+@st.cache_data(show_spinner="Indexing the sentences for search ...", max_entries=16)
+def search_index(source_key: str, split: str, _dataset_dict) -> pd.DataFrame:
+    """``nerlib.views.search.search_index`` of ``split``, cached by source key and split."""
+    from nerlib.views.search import search_index as build
+
+    return build(_dataset_dict[split])
 
 
 # --------------------------------------------------------------------------- runs
