@@ -50,6 +50,7 @@ __all__ = [
     "ERROR_KINDS",
     "EvaluationResult",
     "evaluate_checkpoint",
+    "evaluate_saved_predictions",
     "evaluate_sentences",
     "load_sentences",
     "score_predictions",
@@ -117,6 +118,10 @@ class EvaluationResult:
         from), aligned with :attr:`gold`; else ``None``.
     labels:
         The label of each column of :attr:`probabilities` (the tagger's ``labels``, in id order).
+    saved_from:
+        Empty when the model tagged the sentences now; else the run and checkpoint whose saved
+        predictions were read (:func:`evaluate_saved_predictions`), e.g. ``run (checkpoint best =
+        epoch-3, step 375)``.
     """
 
     metrics: EntityMetrics
@@ -136,6 +141,7 @@ class EvaluationResult:
     seen: frozenset[str] | None = field(default=None, repr=False)
     probabilities: list[np.ndarray] | None = None
     labels: list[str] = field(default_factory=list)
+    saved_from: str = ""
 
     def table(self) -> pd.DataFrame:
         """Per-type precision, recall, F1 and support, plus an ``ALL`` row."""
@@ -393,7 +399,6 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
         result.probabilities = [t.probabilities for t in tagged]
     # python floats, as the tagger's entity scores are products of them (math.prod): the threshold's input
     result.word_scores = [np.array([w.score for w in t.words], dtype=np.float64) for t in tagged]
-    result.seen = seen
     result.seconds = time.perf_counter() - started
     return result
 
@@ -457,7 +462,7 @@ def score_predictions(sentences: Sequence[ConllSentence], predicted: Sequence[Se
         confusion=confusion,
         conll_predictions=format_predictions(tokens, gold, predicted),
         tokens=tokens, gold=gold, predicted=predicted, source=source, checkpoint=checkpoint,
-        seconds=time.perf_counter() - started, labels=list(labels),
+        seconds=time.perf_counter() - started, labels=list(labels), seen=seen,
     )
 
 
@@ -540,3 +545,76 @@ def evaluate_checkpoint(
     return evaluate_sentences(tagger, sentences, batch_size=batch_size, source=source, checkpoint=checkpoint,
                               progress=progress, seen=seen, distributions=distributions)
 
+
+def evaluate_saved_predictions(
+    checkpoint: str | os.PathLike,
+    split: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    limit: int | None = None,
+    seen_from: str | os.PathLike | None = "train",
+) -> EvaluationResult | None:
+    """Score the predictions a training run saved for its best checkpoint, without a model.
+
+    Training writes the best checkpoint's predictions into the run folder
+    (``predictions/validation.conll``, ``predictions/test.conll``); they are read with
+    :func:`nerlib.evaluation.comparison.saved_predictions`, the reader ``compare`` uses, and only
+    when they are this checkpoint's and hold the requested sentences.
+
+    Parameters
+    ----------
+    checkpoint:
+        A checkpoint folder inside a run (``<run>/checkpoints/best``, or the checkpoint ``best`` was
+        copied from), or the run folder itself.
+    split:
+        ``validation`` or ``test``.
+    data_dir:
+        The CoNLL++ folder.
+    limit:
+        Score only the first ``limit`` sentences; None for the whole split.
+    seen_from:
+        As for :func:`evaluate_checkpoint`.
+
+    Returns
+    -------
+    EvaluationResult or None
+        With :attr:`~EvaluationResult.saved_from` naming the run and checkpoint; None when the
+        folder is no run's checkpoint, is not the run's best, or the saved predictions do not
+        cover the requested sentences (then a model has to tag them).
+
+    Raises
+    ------
+    FileNotFoundError, ConllFormatError
+        For unusable data (see :func:`load_sentences`).
+    """
+    from nerlib.evaluation.comparison import CompareError, choose_checkpoint, saved_predictions
+    from nerlib.runs.folder import is_run_dir
+
+    started = time.perf_counter()
+    folder = Path(checkpoint).expanduser()
+    run_dir = folder if is_run_dir(folder) else folder.parent.parent
+    if not (is_run_dir(run_dir) and (folder == run_dir or folder.parent.name == "checkpoints")):
+        return None
+    try:
+        choice = choose_checkpoint(run_dir)
+    except CompareError:
+        return None
+    best = choice.checkpoint
+    if folder != run_dir and folder.resolve() != best.path.resolve() and folder.name != best.source:
+        return None  # another checkpoint than the one the run saved predictions of
+    sentences, source = load_sentences(split, data_dir)
+    if limit is not None:
+        sentences = sentences[:limit]
+    predicted = saved_predictions(choice, sentences, source)
+    if predicted is None:
+        return None
+    seen = None
+    if seen_from is not None:
+        try:
+            seen = training_entities(seen_from, data_dir)
+        except FileNotFoundError:
+            seen = None
+    result = score_predictions(sentences, predicted, labels=choice.labels, source=source,
+                               checkpoint=str(best.path), seen=seen)
+    result.saved_from, result.seconds = choice.describe(), time.perf_counter() - started
+    return result
