@@ -21,9 +21,19 @@ torch = pytest.importorskip("torch")
 from test_tagger import save_random_model  # noqa: E402
 
 from nerlib.cli import main  # noqa: E402
+from nerlib.evaluation.export_speed import measure_export  # noqa: E402
+from nerlib.modeling.device import cpu_kind  # noqa: E402
 from nerlib.modeling.onnx import OnnxTokenClassifier  # noqa: E402
-from nerlib.runs.exported import MANIFEST, ExportedModelError, export_onnx, load_exported  # noqa: E402
-from nerlib.tagging import settings  # noqa: E402
+from nerlib.runs.calibration_file import write_calibration  # noqa: E402
+from nerlib.runs.exported import (  # noqa: E402
+    MANIFEST,
+    MEASUREMENT,
+    ExportedModelError,
+    export_onnx,
+    load_exported,
+    read_measurement,
+    write_measurement,
+)
 from nerlib.tagging.tagger import Tagger  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -130,23 +140,125 @@ def test_tag_command_on_an_exported_folder_prints_what_torch_prints(exported, ti
     assert spans(onnx_out) == spans(torch_out) and len(onnx_out.splitlines()) == len(chosen)
 
 
-def test_auto_picks_the_export_beside_a_checkpoint_only_where_measured_and_asked_nothing_else(
-        exported, tiny_run, tmp_path, monkeypatch):
-    model = tmp_path / "model"
+@pytest.fixture(scope="module")
+def measured_model(exported, tiny_run, tmp_path_factory) -> Path:
+    """A checkpoint folder with its export in onnx/ and a real measurement of it on this machine."""
+    model = tmp_path_factory.mktemp("measured") / "model"
     shutil.copytree(tiny_run / "checkpoints" / "best", model)
-    assert Tagger.from_pretrained(model, device="cpu").backend == "torch"  # no export: none is made
-    assert not (model / "onnx").exists()
     copy_export(exported, model / "onnx")
-    auto = Tagger.from_pretrained(model, device="cpu")
-    assert auto.backend == ("onnx" if settings.AUTO_ONNX_ON_CPU else "torch")
-    assert auto.backend_reason.startswith("auto:")
-    assert Tagger.from_pretrained(model, device="cpu", backend="onnx").backend == "onnx"
-    # where the rule says ONNX was measured faster: the export, float32 or its int8 with quantize
-    monkeypatch.setattr(settings, "AUTO_ONNX_ON_CPU", True)
-    auto = Tagger.from_pretrained(model, device="cpu")
-    assert auto.backend == "onnx" and auto.model.path.name == "model.onnx" and "measured" in auto.backend_reason
-    assert Tagger.from_pretrained(model, device="cpu", quantize=True).model.path.name == "model.int8.onnx"
-    assert Tagger.from_pretrained(model, device="cpu", dtype="float32").backend == "torch"  # a precision asked for
+    path, _ = measure_export(model, split="test", limit=60, rounds=1)
+    assert path == model / "onnx" / MEASUREMENT
+    return model
+
+
+def with_figures(model: Path, target: Path, *, int8: tuple[float, float], float32: tuple[float, float],
+                 cpu: str | None = None) -> Path:
+    """A copy of ``model`` whose measurement says: int8 and float32 at (times torch's words/s, F1
+    points lost), measured on ``cpu`` (default this one)."""
+    shutil.copytree(model, target)
+    recorded = read_measurement(target / "onnx")
+    torch_figures = recorded.torch
+    onnx = {precision: figures.model_copy(update={"words_per_s": torch_figures.words_per_s * speed,
+                                                  "f1": torch_figures.f1 - lost / 100})
+            for precision, figures, (speed, lost) in ((p, recorded.onnx[p], v) for p, v in
+                                                      (("int8", int8), ("float32", float32)))}
+    write_measurement(target / "onnx", recorded.model_copy(update={"onnx": onnx, "cpu": cpu or recorded.cpu}))
+    return target
+
+
+def test_a_measurement_records_both_runtimes_on_this_cpu(measured_model):
+    recorded = read_measurement(measured_model / "onnx")
+    manifest = json.loads((measured_model / "onnx" / MANIFEST).read_text())
+    assert recorded.cpu == cpu_kind() and recorded.sentences == 60 and recorded.split == "test"
+    assert recorded.model_id == manifest["model_id"]
+    assert {p: f.sha256 for p, f in recorded.onnx.items()} == {p: f["sha256"] for p, f in manifest["files"].items()}
+    assert recorded.torch.words_per_s > 0 and 0 <= recorded.torch.f1 <= 1
+    # float32 ONNX finds what torch float32 finds: the same F1 on the same sentences
+    assert recorded.torch_dtype in ("float32", "bfloat16")
+    if recorded.torch_dtype == "float32":
+        assert abs(recorded.onnx["float32"].f1 - recorded.torch.f1) < 0.005
+
+
+def test_auto_picks_onnx_only_where_the_recorded_measurement_says_it_wins(measured_model, tmp_path):
+    bare = tmp_path / "bare"
+    shutil.copytree(measured_model, bare, ignore=shutil.ignore_patterns("onnx"))
+    assert Tagger.from_pretrained(bare, device="cpu").backend == "torch"  # no export: none is made
+    assert not (bare / "onnx").exists()
+    unmeasured = tmp_path / "unmeasured"
+    shutil.copytree(measured_model, unmeasured, ignore=shutil.ignore_patterns(MEASUREMENT))
+    auto = Tagger.from_pretrained(unmeasured, device="cpu")
+    assert auto.backend == "torch" and MEASUREMENT in auto.backend_reason
+
+    # int8 2x torch's words/s at 0.1 F1 points lost: picked, though no int8 was asked for
+    wins = with_figures(measured_model, tmp_path / "wins", int8=(2.0, 0.1), float32=(1.2, 0.0))
+    auto = Tagger.from_pretrained(wins, device="cpu")
+    assert auto.backend == "onnx" and auto.model.path == wins / "onnx" / "model.int8.onnx"
+    assert auto.backend_reason.startswith("auto: ONNX int8, measured 2.00x the words/s of torch at +0.10 F1")
+    assert cpu_kind() in auto.backend_reason and "60 test sentences" in auto.backend_reason
+    assert auto.tag("Angela Merkel visited Paris.").text == "Angela Merkel visited Paris."
+    assert Tagger.from_pretrained(wins, device="cpu", quantize=True).model.path.name == "model.int8.onnx"
+    assert Tagger.from_pretrained(wins, device="cpu", dtype="float32").backend == "torch"  # a precision asked for
+    assert Tagger.from_pretrained(wins, device="cpu", backend="torch").backend == "torch"
+
+    # nerlib serve says the same in /metadata
+    import httpx
+    from test_serving import running_server
+
+    with running_server(lambda: Tagger.from_pretrained(wins, device="cpu")) as (url, _):
+        served = httpx.get(f"{url}/metadata").json()["model"]
+    assert (served["backend"], served["backend_reason"]) == ("onnx", auto.backend_reason)
+    assert served["onnx_file"] == str(wins / "onnx" / "model.int8.onnx")
+
+    # int8 faster but 0.5 F1 points lost: float32, within the line and faster, runs
+    auto = Tagger.from_pretrained(with_figures(measured_model, tmp_path / "f32", int8=(3.0, 0.5), float32=(1.3, 0.2)),
+                                  device="cpu")
+    assert auto.backend == "onnx" and auto.model.path.name == "model.onnx" and "ONNX float32" in auto.backend_reason
+
+    # neither faster: torch, and the figures say why
+    auto = Tagger.from_pretrained(with_figures(measured_model, tmp_path / "slow", int8=(0.9, 0.0), float32=(0.5, 0.0)),
+                                  device="cpu")
+    assert auto.backend == "torch" and "ONNX int8 0.90x the words/s" in auto.backend_reason
+
+    # the same winning figures measured on another kind of CPU: not evidence here
+    auto = Tagger.from_pretrained(with_figures(measured_model, tmp_path / "elsewhere", int8=(2.0, 0.0),
+                                               float32=(2.0, 0.0), cpu="AMD EPYC 7B13 [avx2]"), device="cpu")
+    assert auto.backend == "torch" and "another CPU kind (AMD EPYC 7B13 [avx2])" in auto.backend_reason
+
+    # the int8 file changed since it was measured: that figure is not about it; float32 still is
+    changed = with_figures(measured_model, tmp_path / "changed", int8=(2.0, 0.0), float32=(1.5, 0.0))
+    recorded = read_measurement(changed / "onnx")
+    write_measurement(changed / "onnx", recorded.model_copy(update={"onnx": {
+        **recorded.onnx, "int8": recorded.onnx["int8"].model_copy(update={"sha256": "0" * 64})}}))
+    auto = Tagger.from_pretrained(changed, device="cpu")
+    assert auto.model.path.name == "model.onnx" and "the file measured is not the file there" in auto.backend_reason
+
+    # calibrated after the export: the export's scores would not be torch's calibrated ones
+    recalibrated = with_figures(measured_model, tmp_path / "recalibrated", int8=(2.0, 0.0), float32=(1.5, 0.0))
+    write_calibration(recalibrated, {"temperature": 1.5, "split": "validation"})
+    auto = Tagger.from_pretrained(recalibrated, device="cpu")
+    assert auto.backend == "torch" and "another calibration than the checkpoint" in auto.backend_reason
+
+
+def test_auto_refuses_an_export_of_another_model_with_the_reason(measured_model, exported, tmp_path):
+    # a run whose onnx/ was exported from another model (here: a different checkpoint in the folder)
+    other = save_random_model(tmp_path / "other-model", seed=4)
+    shutil.copytree(measured_model / "onnx", other / "onnx")
+    auto = Tagger.from_pretrained(other, device="cpu")
+    assert auto.backend == "torch"
+    assert "exported from another model" in auto.backend_reason and str(other) in auto.backend_reason
+    with pytest.raises(ExportedModelError, match="exported from another model"):
+        Tagger.from_pretrained(other, device="cpu", backend="onnx")
+    code, _ = run_cli("tag", "-m", str(other), "--backend", "onnx", "Paris")
+    assert code == 1
+
+    # the measured winner's file replaced by another model's ONNX file: refused at load, torch runs
+    wins = with_figures(measured_model, tmp_path / "wins", int8=(2.0, 0.0), float32=(1.5, 0.0))
+    other_export, _ = export_onnx(other, tmp_path / "other-onnx", int8=True)
+    shutil.copy(other_export / "model.int8.onnx", wins / "onnx" / "model.int8.onnx")
+    with pytest.warns(RuntimeWarning, match="exported from another model"):
+        auto = Tagger.from_pretrained(wins, device="cpu")
+    assert auto.backend == "torch" and auto.backend_reason.startswith("auto: the export is refused: ")
+    assert str(wins / "onnx" / "model.int8.onnx") in auto.backend_reason
 
 
 def test_onnx_file_of_another_model_is_refused_with_the_reason(exported, tmp_path, capsys):

@@ -174,6 +174,36 @@ def test_parquet_partitions_in_and_parquet_out_keep_the_order(cluster, model_dir
     assert any(row["entities"] for row in expected)  # the comparison covers entities, not only empty lists
 
 
+def test_num_gpus_and_num_cpus_reach_the_actor_pool(cluster, model_dir, tmp_path, monkeypatch):
+    from nerlib.tagging import ray_engine
+
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(made_up_texts(12, seed=6)), encoding="utf-8")
+    # a fraction of a GPU per actor: the option Ray schedules by (not run: this cluster has no GPU)
+    planned = ray_engine.tagging_dataset(RayJob(source=str(source), output="-", num_gpus=0.25, num_cpus=0.5,
+                                                retries=2), str(model_dir), TAGGER_OPTIONS)
+    operator = planned._logical_plan.dag
+    assert operator.ray_remote_args == {"num_cpus": 0.5, "num_gpus": 0.25, "max_restarts": 2, "max_task_retries": 2}
+    assert (operator.compute.min_size, operator.compute.max_size) == (1, 1)  # --concurrency: a fixed pool
+
+    # from the command line, --num-gpus 0 on this CPU cluster: the pool that ran got exactly that
+    seen = []
+
+    def record_options(*args, **kwargs):
+        dataset = tagging_dataset(*args, **kwargs)
+        seen.append(dataset._logical_plan.dag.ray_remote_args)
+        return dataset
+
+    tagging_dataset = ray_engine.tagging_dataset
+    monkeypatch.setattr(ray_engine, "tagging_dataset", record_options)
+    output = tmp_path / "out.jsonl"
+    code, errors = run_cli("tag", "--engine", "ray", "-m", str(model_dir), "--file", str(source), "--output",
+                           str(output), "--num-gpus", "0", "--num-cpus", "0.5", *CPU_OPTIONS)
+    assert code == 0, errors
+    assert seen == [{"num_cpus": 0.5, "num_gpus": 0.0, "max_restarts": 3, "max_task_retries": 3}]
+    assert output.read_bytes() == local_engine_output(model_dir, source, tmp_path / "local.jsonl")
+
+
 def test_a_worker_killed_mid_job_loses_and_repeats_no_record(cluster, model_dir, tmp_path):
     texts = made_up_texts(1200, seed=5)
     folder = tmp_path / "docs"

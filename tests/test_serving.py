@@ -164,6 +164,8 @@ def test_health_ready_and_metadata_before_and_after_the_model_loads(model_dir):
     assert metadata["labels"] == list(NER_LABELS)
     assert metadata["entity_types"] == ["LOC", "MISC", "ORG", "PER"]
     assert metadata["model"]["path"] == str(model_dir) and metadata["model"]["dtype"] == "float32"
+    assert (metadata["model"]["backend"], metadata["model"]["backend_reason"], metadata["model"]["onnx_file"]) == \
+        ("torch", "auto: no exported ONNX model next to the checkpoint", None)
     assert metadata["run"] is None  # a plain model folder, not a training run
     assert metadata["versions"]["nerlib"] and metadata["versions"]["fastapi"]
     assert metadata["limits"]["max_body_bytes"] == ServiceLimits().max_body_bytes

@@ -500,8 +500,25 @@ def test_attention_kernels_are_looked_up_at_call_time(keyword_tagger, monkeypatc
     assert devices == [keyword_tagger.device]
 
 
+def test_short_texts_of_many_lengths_share_forward_passes_with_the_same_results(keyword_tagger, monkeypatch):
+    # a served batch: texts of 1 to 24 words; with a padding share only, nearly one pass per length
+    texts = [" ".join(["Paris"] + ["visited"] * n) for n in range(24)]
+    passes = []
+    forward = keyword_tagger.model.forward
+    monkeypatch.setattr(keyword_tagger.model, "forward", lambda **inputs: passes.append(1) or forward(**inputs))
+    monkeypatch.setattr(keyword_tagger, "padding_tokens", 0)
+    apart = [t.to_dict(words=True) for t in keyword_tagger.tag_many(texts)]
+    apart_passes, passes[:] = len(passes), []
+    monkeypatch.setattr(keyword_tagger, "padding_tokens", 256)
+    together = [t.to_dict(words=True) for t in keyword_tagger.tag_many(texts)]
+    assert len(passes) <= 2 < apart_passes / 3
+    assert [[(w["label"], w["start"]) for w in r["words"]] for r in together] == \
+        [[(w["label"], w["start"]) for w in r["words"]] for r in apart]
+    assert [r["entities"][0]["text"] for r in together] == ["Paris"] * 24
+
+
 def test_batch_defaults_depend_on_the_device():
     model, tokenizer = build_keyword_model()
     tagger = Tagger(model, tokenizer, device="cpu")
-    assert (tagger.batch_size, tagger.max_tokens, tagger.padding) == (64, None, 0.1)
+    assert (tagger.batch_size, tagger.max_tokens, tagger.padding, tagger.padding_tokens) == (64, None, 0.1, 256)
     assert Tagger(model, tokenizer, device="cpu", max_tokens=512, batch_size=8).max_tokens == 512

@@ -92,6 +92,22 @@ def test_batches_are_cut_by_tokens_when_a_token_budget_is_set():
             assert padded - sum(lengths[i] for i in b) <= 0.1 * padded
 
 
+def test_a_few_ragged_sentences_share_a_batch_within_the_padding_tokens():
+    # a served batch: a dozen short sentences of many lengths, which the 10% share alone cuts apart
+    lengths = [41, 33, 30, 24, 22, 19, 17, 15, 12, 11, 9, 6]
+    alone = token_budget_batches(lengths, 64, None, padding=0.1)
+    together = token_budget_batches(lengths, 64, None, padding=0.1, padding_tokens=128)
+    assert len(alone) == 7 and len(together) == 2
+    assert len(token_budget_batches(lengths, 64, None, padding=0.1, padding_tokens=256)) == 1
+    for batches in (alone, together):
+        assert [i for b in batches for i in b] == list(range(len(lengths)))
+    for b in together:  # within 128 padded positions or the 10% share, whichever is more
+        padded = len(b) * lengths[b.start]
+        assert padded - sum(lengths[i] for i in b) <= max(128, 0.1 * padded)
+    # the allowance cannot merge what the count limit keeps apart
+    assert all(len(b) <= 4 for b in token_budget_batches(lengths, 4, None, padding=0.1, padding_tokens=10_000))
+
+
 def _collate_reference(split, indices, pad_id, pad_to_multiple_of=None):
     """collate as it was written before it shared pad_rows with the tagger: one row at a time, in torch."""
     import torch

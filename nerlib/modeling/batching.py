@@ -142,13 +142,17 @@ def sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
 
 
 def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, max_tokens: int | None = None,
-                         padding: float = 1.0) -> list[range]:
+                         padding: float = 1.0, padding_tokens: int = 0) -> list[range]:
     """Cut sequences sorted longest first into consecutive batches.
 
     A batch holds at most ``batch_size`` sequences and at most ``max_tokens`` padded tokens (its
     size times its first, longest sequence; a sequence longer than that goes alone), and it ends
     before the share of padding in it would pass ``padding``: compute grows with padded tokens, so
     a batch of 64 sentences from 100 down to 30 sub-tokens would spend most of its time on padding.
+    It may always hold ``padding_tokens`` padded positions, whatever their share: every batch also
+    costs a fixed time (a CPU forward pass of a small model costs as much as a hundred or more
+    tokens, docs/benchmarks.md, "HTTP service"), so cutting a few dozen short sentences into many
+    nearly rectangular batches costs more than the padding it saves.
 
     Parameters
     ----------
@@ -161,6 +165,8 @@ def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, 
     padding:
         Most padded positions per batch, as a share of its padded tokens; ``1.0`` (the default):
         no limit, so that batches are cut by ``batch_size`` and ``max_tokens`` only.
+    padding_tokens:
+        Padded positions a batch may hold even when they pass the share ``padding`` (default 0).
 
     Returns
     -------
@@ -176,6 +182,10 @@ def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, 
     [range(0, 2), range(2, 4), range(4, 5)]
     >>> token_budget_batches([9, 8, 8, 3, 2], max_tokens=18, padding=0.2)  # 2 x 9 tokens; 5 of 16 padding
     [range(0, 2), range(2, 3), range(3, 5)]
+    >>> token_budget_batches([9, 8, 8, 3, 2], padding=0.1)  # 2 of 27 padded; 8 of 36 would pass 10%
+    [range(0, 3), range(3, 4), range(4, 5)]
+    >>> token_budget_batches([9, 8, 8, 3, 2], padding=0.1, padding_tokens=20)  # 15 of 45 padded: under 20
+    [range(0, 5)]
     """
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -190,7 +200,8 @@ def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, 
             rows = min(rows, max(1, max_tokens // longest))
         end, total = begin + 1, lengths[begin]
         while end < len(lengths) and end - begin < rows:
-            if (end + 1 - begin) * longest - (total + lengths[end]) > padding * (end + 1 - begin) * longest:
+            padded = (end + 1 - begin) * longest
+            if padded - (total + lengths[end]) > max(padding * padded, padding_tokens):
                 break
             total += lengths[end]
             end += 1

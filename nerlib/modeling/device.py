@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DeviceCapability", "choose_dtype", "auto_dtype", "native_bfloat16"]
+__all__ = ["DeviceCapability", "choose_dtype", "auto_dtype", "cpu_kind", "native_bfloat16"]
+
+# The CPU features that decide which precision and runtime is fastest for a transformer on a CPU:
+# vector width, int8 dot products (VNNI, AMX-INT8) and native bfloat16 (AVX512-BF16, AMX-BF16).
+# Two machines that agree on the model name and these run a measurement's winner alike.
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "neon", "asimd",
+               "asimddp", "sve")
 
 
 @dataclass(frozen=True)
@@ -122,3 +128,42 @@ def auto_dtype(device: Any = None) -> Any:
 
     choice = choose_dtype(DeviceCapability.probe(device))
     return None if choice == "float32" else getattr(torch, choice)
+
+
+def cpu_kind(cpuinfo: str | None = None) -> str:
+    r"""This machine's kind of CPU, as speed measurements are keyed: model name and speed features.
+
+    A measurement of which runtime or precision is faster holds on CPUs of the same kind: the same
+    model name (``lscpu``'s "Model name") and the same :data:`SPEED_FLAGS` present. The core count
+    is not part of it (a measurement records its threads).
+
+    Parameters
+    ----------
+    cpuinfo:
+        The text of ``/proc/cpuinfo``; default this machine's (elsewhere than Linux:
+        ``platform.processor()`` and no flags).
+
+    Returns
+    -------
+    str
+        E.g. ``"Intel(R) Xeon(R) Processor [avx2 avx512f amx_int8]"``.
+
+    >>> cpu_kind("processor : 0\nmodel name : AMD EPYC 7B13\nflags : fpu avx2 sse4_2 avx\n")
+    'AMD EPYC 7B13 [avx2]'
+    """
+    import platform
+
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+                cpuinfo = handle.read(1 << 20)  # one processor's block comes first; the file has one per core
+        except OSError:
+            cpuinfo = ""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, colon, value = line.partition(":")
+        if colon and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    name = fields.get("model name") or fields.get("Model name") or platform.processor() or platform.machine() or "unknown"
+    flags = set((fields.get("flags") or fields.get("Features") or "").split())
+    return f"{' '.join(name.split())} [{' '.join(flag for flag in SPEED_FLAGS if flag in flags)}]"

@@ -10,6 +10,8 @@ An exported folder holds::
     calibration.json      the source checkpoint's temperature, when ``python -m nerlib calibrate``
                           wrote one (:mod:`nerlib.runs.calibration_file`), so the exported model's
                           scores are the calibrated ones too
+    onnx-measurement.json optional: words/s and F1 of the export against torch on one CPU kind
+                          (:class:`ExportMeasurement`, written by :mod:`nerlib.evaluation.export_speed`)
 
 The manifest records the source model's identity (:func:`model_identity`: a SHA-256 of its
 config, label map and weight files) and each ONNX file's SHA-256; every ONNX file also carries the
@@ -18,6 +20,11 @@ file exported from another model (its identity differs from the manifest's), a f
 the export (its checksum differs), a config whose labels are not the exported ones, and a damaged
 file (onnxruntime cannot load it); every message names the file. A run folder's export lives by
 default in its ``onnx/`` subfolder (:func:`find_exported_folder`), where the tagger looks for it.
+
+The tagger's ``backend="auto"`` runs a run's export instead of torch only on the evidence of a
+measurement (:func:`auto_onnx_choice`): the export is of the very checkpoint the run resolves to,
+its measurement was taken on this CPU kind with the files that are there, and an ONNX model was
+faster than torch's default there within :data:`AUTO_MAX_F1_LOSS` F1 points.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,10 +43,16 @@ from nerlib.runs.calibration_file import CALIBRATION_FILE, read_calibration, wri
 from nerlib.runs.checkpoints import Checkpoint, CheckpointError, load_checkpoint, read_label_map
 from nerlib.runs.schemas import describe_error
 
-__all__ = ["EXPORT_SUBFOLDER", "MANIFEST", "ExportedModelError", "OnnxFile", "OnnxManifest", "export_onnx",
-           "find_exported_folder", "is_exported_folder", "load_exported", "model_identity", "read_manifest"]
+__all__ = ["AUTO_MAX_F1_LOSS", "EXPORT_SUBFOLDER", "MANIFEST", "MEASUREMENT", "ExportMeasurement", "ExportedModelError",
+           "OnnxChoice", "OnnxFile", "OnnxManifest", "VariantFigures", "auto_onnx_choice", "checkpoint_identity",
+           "export_onnx", "find_exported_folder", "is_exported_folder", "load_exported", "model_identity",
+           "read_manifest", "read_measurement", "write_measurement"]
 
 MANIFEST = "onnx-manifest.json"
+MEASUREMENT = "onnx-measurement.json"
+# The most F1 points an ONNX model may lose against torch's default and still be picked by the
+# tagger's backend="auto" (issue 24: a variant that wins on speed within 0.3 F1 lost).
+AUTO_MAX_F1_LOSS = 0.3
 EXPORT_SUBFOLDER = "onnx"  # a run folder's default export: <run>/onnx
 FILES = {"float32": "model.onnx", "int8": "model.int8.onnx"}
 # config.json keys that say how a file was written, not what the model computes
@@ -133,6 +147,29 @@ def model_identity(config: dict[str, Any], labels: list[str], weight_files: list
     kept = {key: value for key, value in config.items() if key not in _VOLATILE_CONFIG_KEYS}
     record = {"config": kept, "labels": list(labels), "weights": sorted(_sha256(f) for f in weight_files)}
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def checkpoint_identity(folder: str | os.PathLike, labels: list[str] | None = None) -> str:
+    """:func:`model_identity` of the checkpoint saved in ``folder`` (its config.json and safetensors).
+
+    Parameters
+    ----------
+    folder:
+        A checkpoint folder.
+    labels:
+        Its labels, when already read; default its config's label map.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
+    folder = Path(folder)
+    if labels is None:
+        id2label = read_label_map(folder)
+        labels = [id2label[i] for i in range(len(id2label))]
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    return model_identity(config, labels, sorted(folder.glob("*.safetensors")))
 
 
 def is_exported_folder(path: str | os.PathLike) -> bool:
@@ -283,8 +320,7 @@ def export_onnx(source: str | os.PathLike, out: str | os.PathLike | None = None,
     calibration = read_calibration(checkpoint.path)
     _prepare_output(out)
     labels = checkpoint.labels
-    config = json.loads((checkpoint.path / "config.json").read_text(encoding="utf-8"))
-    identity = model_identity(config, labels, sorted(checkpoint.path.glob("*.safetensors")))
+    identity = checkpoint_identity(checkpoint.path, labels)
     accepted = inspect.signature(checkpoint.model.forward).parameters
     inputs = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in accepted]
     metadata = {MODEL_ID_KEY: identity, "nerlib_source": str(source), "nerlib_labels": json.dumps(labels)}
@@ -377,3 +413,194 @@ def load_exported(folder: str | os.PathLike, *, int8: bool = False, threads: int
     return Checkpoint(model=model, tokenizer=tokenizer, id2label=id2label, source=source or str(folder),
                       path=folder, device="cpu")
 
+
+
+class VariantFigures(BaseModel):
+    """One variant's figures in a measurement: speed and F1 on the measured sentences."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+
+    words_per_s: float = Field(gt=0)
+    f1: float = Field(ge=0, le=1)
+    sha256: str | None = Field(None, pattern=_SHA256)  # an ONNX variant: the file measured
+
+
+class ExportMeasurement(BaseModel):
+    """``onnx-measurement.json``: an export measured against torch's default on one CPU kind.
+
+    Attributes
+    ----------
+    format, version:
+        ``"nerlib-onnx-measurement"``, 1.
+    model_id:
+        The manifest's ``model_id`` when it was measured.
+    cpu:
+        :func:`nerlib.modeling.device.cpu_kind` of the machine it was measured on.
+    threads:
+        Torch and onnxruntime threads during the measurement.
+    split, sentences:
+        What was tagged and scored (a split or file, and how many of its first sentences).
+    torch_dtype:
+        The precision torch's default (``dtype="auto"``) ran in.
+    torch:
+        Torch's figures.
+    onnx:
+        ``"float32"`` and (with an int8 export) ``"int8"`` -> the ONNX file's figures and SHA-256.
+    measured_at:
+        UTC time of the measurement.
+    """
+
+    model_config = ConfigDict(strict=True, extra="allow")
+
+    format: Literal["nerlib-onnx-measurement"]
+    version: Literal[1]
+    model_id: str = Field(pattern=_SHA256)
+    cpu: str
+    threads: int = Field(ge=1)
+    split: str
+    sentences: int = Field(ge=1)
+    torch_dtype: str
+    torch: VariantFigures
+    onnx: dict[Literal["float32", "int8"], VariantFigures] = Field(min_length=1)
+    measured_at: str = ""
+
+
+def write_measurement(folder: str | os.PathLike, measurement: ExportMeasurement) -> Path:
+    """Write ``measurement`` as the exported folder's ``onnx-measurement.json`` (replacing one).
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    path = Path(folder) / MEASUREMENT
+    temporary = path.with_name(f".{MEASUREMENT}.tmp")
+    temporary.write_text(measurement.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def read_measurement(folder: str | os.PathLike) -> ExportMeasurement | None:
+    """The exported folder's measurement, or None when it has none.
+
+    Raises
+    ------
+    ExportedModelError
+        When the file is not JSON or not a measurement (the field named).
+    """
+    from nerlib.runs.folder import RunFileError, read_json_record
+
+    path = Path(folder) / MEASUREMENT
+    try:
+        raw = read_json_record(path)
+    except RunFileError as error:
+        raise ExportedModelError(str(error)) from None
+    if raw is None:
+        return None
+    try:
+        return ExportMeasurement.model_validate(raw)
+    except ValidationError as error:
+        raise ExportedModelError(f"{path}: {describe_error(error)}") from None
+
+
+@dataclass(frozen=True)
+class OnnxChoice:
+    """What ``backend="auto"`` makes of a run's export: the ONNX precision to run, or None (torch), and why."""
+
+    precision: str | None
+    reason: str
+
+
+def _temperature(folder: str | os.PathLike) -> float | None:
+    """The calibration temperature of a checkpoint or export folder; None without one or when damaged
+    (a damaged file is reported where the folder is loaded)."""
+    try:
+        record = read_calibration(folder)
+    except (ValueError, OSError):
+        return None
+    return None if record is None else record.temperature
+
+
+def auto_onnx_choice(exported: str | os.PathLike, checkpoint: str | os.PathLike, *, cpu: str,
+                     int8_only: bool = False) -> OnnxChoice:
+    """Whether the tagger's ``backend="auto"`` runs ``exported`` instead of the torch ``checkpoint``.
+
+    ONNX is picked only on recorded evidence, each step checked in turn (the first that fails is
+    the reason torch runs):
+
+    1. the manifest is readable and its ``model_id`` is the identity of ``checkpoint``, the one torch
+       would load (an export of another model, or of an earlier best checkpoint, is refused), and
+       both have the same calibration (none, or the same temperature);
+    2. ``onnx-measurement.json`` exists, is of that model, was measured on this CPU kind (``cpu``),
+       and the files it measured are the files there (same SHA-256 as the manifest's);
+    3. of the measured ONNX models (int8 only with ``int8_only``), those within
+       :data:`AUTO_MAX_F1_LOSS` F1 points of torch's figures and faster than torch: the fastest.
+
+    Parameters
+    ----------
+    exported:
+        The run's exported folder (:func:`find_exported_folder`).
+    checkpoint:
+        The checkpoint folder torch would load for the same path.
+    cpu:
+        This machine's :func:`nerlib.modeling.device.cpu_kind`.
+    int8_only:
+        int8 was asked for (``quantize``): only the int8 model may be picked.
+
+    Returns
+    -------
+    OnnxChoice
+        ``precision`` ``"int8"`` or ``"float32"`` to run the export, None for torch; ``reason``
+        says why, with the figures.
+    """
+    exported = Path(exported)
+    try:
+        manifest = read_manifest(exported)
+        measurement = read_measurement(exported)
+    except ExportedModelError as error:
+        return OnnxChoice(None, f"auto: the export is refused: {error}")
+    identity = checkpoint_identity(checkpoint)
+    if manifest.model_id != identity:
+        return OnnxChoice(None, f"auto: the export in {exported} is refused: it was exported from another model (id "
+                                f"{manifest.model_id[:12]}..., from {manifest.source}) than the checkpoint "
+                                f"{checkpoint} (id {identity[:12]}...); export it again")
+    calibrated = _temperature(checkpoint)
+    if calibrated != _temperature(exported):
+        # `calibrate` after `export-onnx`: the export's scores would not be the ones torch gives
+        return OnnxChoice(None, f"auto: the export in {exported} has another calibration than the checkpoint "
+                                f"{checkpoint} (temperature {calibrated}, calibrated after the export?); export it "
+                                "again")
+    if measurement is None:
+        return OnnxChoice(None, f"auto: the export in {exported} has no {MEASUREMENT} (measure it on this CPU with "
+                                "nerlib.evaluation.export_speed.measure_export); torch runs until it is measured faster")
+    if measurement.model_id != manifest.model_id:
+        return OnnxChoice(None, f"auto: {exported / MEASUREMENT} measured another model than the export's; measure again")
+    if measurement.cpu != cpu:
+        return OnnxChoice(None, f"auto: {exported / MEASUREMENT} was measured on another CPU kind ({measurement.cpu}), "
+                                f"not this one ({cpu}); measure it here")
+    torch_figures = measurement.torch
+    described, winners = [], []
+    for precision in ("int8",) if int8_only else ("int8", "float32"):
+        figures, record = measurement.onnx.get(precision), manifest.files.get(precision)
+        if figures is None or record is None:
+            continue
+        if figures.sha256 != record.sha256:
+            described.append(f"ONNX {precision}: the file measured is not the file there (SHA-256 differs)")
+            continue
+        speed = figures.words_per_s / torch_figures.words_per_s
+        lost = 100 * (torch_figures.f1 - figures.f1)
+        described.append(f"ONNX {precision} {speed:.2f}x the words/s, {lost:+.2f} F1 points lost")
+        if speed > 1 and lost <= AUTO_MAX_F1_LOSS:
+            winners.append((speed, precision, lost))
+    where = (f"on this CPU kind ({measurement.cpu}, {measurement.threads} thread{'s' * (measurement.threads > 1)}), "
+             f"{measurement.sentences} {measurement.split} sentences, against torch {measurement.torch_dtype} "
+             f"({exported / MEASUREMENT})")
+    if not winners:
+        found = "; ".join(described) or "no measured ONNX model" + (" in int8" if int8_only else "")
+        return OnnxChoice(None, f"auto: torch: no ONNX model was measured faster within {AUTO_MAX_F1_LOSS:g} F1 points "
+                                f"lost ({found}) {where}")
+    speed, precision, lost = max(winners)
+    others = [note for note in described if not note.startswith(f"ONNX {precision} ")]
+    return OnnxChoice(precision, f"auto: ONNX {precision}, measured {speed:.2f}x the words/s of torch at {lost:+.2f} "
+                                 f"F1 points lost (at most {AUTO_MAX_F1_LOSS:g} allowed) {where}"
+                                 + "".join(f"; {note}" for note in others))

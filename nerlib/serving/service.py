@@ -260,6 +260,10 @@ def _model_description(tagger: Any) -> dict[str, Any]:
         "runtime": type(model).__module__.split(".")[0] if model is not None else None,
         "dtype": dtype,
         "device": str(getattr(tagger, "device", "")) or None,
+        # which runtime runs the model (torch, or an ONNX export with onnxruntime) and why
+        "backend": getattr(tagger, "backend", None),
+        "backend_reason": getattr(tagger, "backend_reason", None),
+        "onnx_file": None if getattr(tagger, "backend", None) != "onnx" else str(getattr(model, "path", "")) or None,
         "max_length": getattr(tagger, "max_length", None),
         "document_context": getattr(tagger, "document_context", None),
         "word_pooling": getattr(tagger, "word_pooling", None),

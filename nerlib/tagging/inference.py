@@ -89,7 +89,8 @@ def predict_windows(
     lengths = np.fromiter((len(w.input_ids) for w in windows), dtype=np.int64, count=len(windows))
     # longest first: a memory problem shows up on the first batch, not the last
     order = np.argsort(-lengths, kind="stable")
-    batches = token_budget_batches(lengths[order].tolist(), budget.batch_size, budget.max_tokens, budget.padding)
+    batches = token_budget_batches(lengths[order].tolist(), budget.batch_size, budget.max_tokens, budget.padding,
+                                   budget.padding_tokens)
     gpu = getattr(device, "type", None) == "cuda"
     labels_out, scores_out, distributions_out = [], [], []
     types_t = None if label_types is None else torch.as_tensor(np.asarray(label_types, dtype=np.int64), device=device)

@@ -63,8 +63,8 @@ from typing import Any, TextIO
 
 from nerlib.tagging.bulk import FORMATS, BulkError, json_line, line_records, parquet_records
 
-__all__ = ["OrderedWriter", "RayJob", "RaySummary", "check_cluster_answers", "cluster_address", "connect",
-           "run_ray"]
+__all__ = ["OrderedWriter", "RayJob", "RaySummary", "actor_options", "check_cluster_answers", "cluster_address", "connect",
+           "run_ray", "tagging_dataset"]
 
 EXTRA_HINT = "pip install 'ner-workbench[scale]'"
 # A local cluster started for one job keeps its object store small: the records in flight are
@@ -616,6 +616,66 @@ def _our_error(error: BaseException) -> BaseException | None:
     return None
 
 
+def actor_options(job: RayJob) -> dict[str, Any]:
+    """What each tagging actor reserves and how often Ray retries it: ``map_batches``' options.
+
+    ``num_gpus`` goes to Ray as given (0: the actors reserve no GPU; a fraction: actors share one).
+    ``max_restarts`` and ``max_task_retries`` are Ray's actor options; Ray 2.60 takes them only
+    through its generic remote arguments (it has no named parameter for them yet), which it warns
+    are deprecated and still honours; :func:`tagging_dataset` silences that one warning.
+
+    Parameters
+    ----------
+    job:
+        The job.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of ``Dataset.map_batches``.
+
+    >>> actor_options(RayJob(source="in.txt", output="out.jsonl", num_gpus=0.5, retries=2))
+    {'num_cpus': 1.0, 'num_gpus': 0.5, 'max_restarts': 2, 'max_task_retries': 2}
+    """
+    return {"num_cpus": job.num_cpus, "num_gpus": job.num_gpus, "max_restarts": job.retries,
+            "max_task_retries": job.retries}
+
+
+def tagging_dataset(job: RayJob, model: str, tagger_options: dict[str, Any] | None = None,
+                    kind: str | None = None) -> Any:
+    """The lazy Ray dataset of a job: its input read, then tagged by a pool of :class:`TaggingActor`.
+
+    Nothing runs until it is consumed (:func:`run_ray` iterates over it in input order).
+
+    Parameters
+    ----------
+    job:
+        What to tag, with how many actors, each reserving what (:func:`actor_options`).
+    model:
+        The checkpoint each actor loads.
+    tagger_options:
+        Keyword arguments of :meth:`Tagger.from_pretrained` for the actors.
+    kind:
+        The input format; default :func:`source_format` of the job's source.
+
+    Returns
+    -------
+    ray.data.Dataset
+        Columns ``file``, ``record``, ``line`` (the output's JSON line) and ``words``.
+    """
+    import ray.data
+
+    with warnings.catch_warnings():
+        # Ray 2.60 has no named parameter for an actor pool's restarts and retries yet and warns
+        # about the generic ones, which it still honours (its own default is -1: without end, so a
+        # record that kills its worker every time would never stop).
+        warnings.filterwarnings("ignore", message=".*ray_remote_args.* is deprecated")
+        return _dataset(job, kind or source_format(job.source, job.format)).map_batches(
+            TaggingActor, fn_constructor_args=(model, dict(tagger_options or {}), job.words),
+            batch_size=job.block_size, batch_format="pyarrow",
+            compute=ray.data.ActorPoolStrategy(size=job.concurrency), **actor_options(job))
+
+
 def run_ray(job: RayJob, model: str, tagger_options: dict[str, Any] | None = None, *,
             stdout: TextIO | None = None, progress: Callable[[int], None] | None = None) -> RaySummary:
     """Tag ``job.source`` into ``job.output`` with a pool of Ray actors.
@@ -665,17 +725,7 @@ def run_ray(job: RayJob, model: str, tagger_options: dict[str, Any] | None = Non
         started = time.perf_counter()
         writer: OrderedWriter | None = None
         try:
-            with warnings.catch_warnings():
-                # Ray 2.60 has no named parameter for an actor pool's restarts and retries yet and
-                # warns about the generic ones, which it still honours (its own default is -1:
-                # without end, so a record that kills its worker every time would never stop).
-                warnings.filterwarnings("ignore", message=".*ray_remote_args.* is deprecated")
-                tagged = _dataset(job, kind).map_batches(
-                    TaggingActor, fn_constructor_args=(model, dict(tagger_options or {}), job.words),
-                    batch_size=job.block_size, batch_format="pyarrow",
-                    compute=ray.data.ActorPoolStrategy(size=job.concurrency),
-                    num_cpus=job.num_cpus, num_gpus=job.num_gpus or None,
-                    max_restarts=job.retries, max_task_retries=job.retries)
+            tagged = tagging_dataset(job, model, tagger_options, kind)
             writer = OrderedWriter(job.output, job.words, stdout)
             for batch in tagged.iter_batches(batch_size=None, batch_format="pyarrow"):
                 written = writer.write(*(batch.column(name).to_pylist() for name in ("file", "record", "line", "words")))

@@ -7,18 +7,20 @@
 - :func:`model_window`: the longest window (in sub-tokens) the model and tokenizer allow.
 - :func:`attention_kernels`: the attention kernels inference runs with.
 - :func:`choose_backend`: torch, or an exported ONNX model run by onnxruntime (``backend="auto"``
-  picks it only where one was exported and measured faster).
+  picks it only where one was exported and its recorded measurement on this CPU kind says it is
+  faster within 0.3 F1 points).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from nerlib.modeling.device import auto_dtype
 
-__all__ = ["BACKENDS", "BackendError", "BatchBudget", "attention_kernels", "choose_backend", "model_dtype", "model_window",
+__all__ = ["BACKENDS", "BackendChoice", "BackendError", "BatchBudget", "attention_kernels", "choose_backend", "model_dtype", "model_window",
            "quantize_dynamic"]
 
 # Padded sub-tokens per forward pass on a GPU. A GPU runs a batch of 64 short windows in about the
@@ -31,6 +33,12 @@ CPU_BATCH_SIZE = 64  # windows per forward pass on a CPU (bigger batches are no 
 # costs its kernel launches, so there fewer, raggeder batches win (up to half padding; measured in
 # docs/benchmarks.md, "One NVIDIA H200 (earlier runs)").
 CPU_PADDING, GPU_PADDING = 0.1, 0.5
+# Padded positions a CPU batch may hold whatever their share: one forward pass of a small model on
+# a CPU has a fixed cost of about a hundred-odd tokens' worth of compute (per-layer kernel set-up),
+# so a handful of short sentences (a served batch) goes through in one or two passes rather than
+# one per length (measured in docs/benchmarks.md, "HTTP service: batched against one request per
+# forward"). On a GPU the padding share is already loose.
+CPU_PADDING_TOKENS = 256
 
 # model types whose position ids start after padding_idx (RoBERTa-style): they reserve
 # padding_idx + 1 of their position embeddings
@@ -49,18 +57,21 @@ class BatchBudget:
         Most padded sub-tokens (``None``: no limit).
     padding:
         Most padded positions, as a share of the batch.
+    padding_tokens:
+        Padded positions a batch may hold whatever their share.
     """
 
     batch_size: int | None
     max_tokens: int | None
     padding: float
+    padding_tokens: int = 0
 
     @classmethod
     def for_device(cls, device_type: str, batch_size: int | None = None, max_tokens: int | None = None) -> BatchBudget:
         """The budget on a device of ``device_type`` (``"cpu"``, ``"cuda"``, ...).
 
         On a CPU a batch holds up to ``batch_size`` windows (default ``CPU_BATCH_SIZE``) and 10%
-        padding; on a GPU up to ``max_tokens`` padded sub-tokens (default ``GPU_MAX_TOKENS``) and
+        padding, or ``CPU_PADDING_TOKENS`` padded positions where that is more; on a GPU up to ``max_tokens`` padded sub-tokens (default ``GPU_MAX_TOKENS``) and
         half padding (an explicit ``batch_size`` still caps the windows there).
 
         Parameters
@@ -76,14 +87,14 @@ class BatchBudget:
             The budget for one forward pass on that device.
 
         >>> BatchBudget.for_device("cpu")
-        BatchBudget(batch_size=64, max_tokens=None, padding=0.1)
+        BatchBudget(batch_size=64, max_tokens=None, padding=0.1, padding_tokens=256)
         >>> BatchBudget.for_device("cuda", batch_size=8)
-        BatchBudget(batch_size=8, max_tokens=32768, padding=0.5)
+        BatchBudget(batch_size=8, max_tokens=32768, padding=0.5, padding_tokens=0)
         """
         on_gpu = device_type == "cuda"
         return cls(batch_size=batch_size or (None if on_gpu else CPU_BATCH_SIZE),
                    max_tokens=max_tokens or (GPU_MAX_TOKENS if on_gpu else None),
-                   padding=GPU_PADDING if on_gpu else CPU_PADDING)
+                   padding=GPU_PADDING if on_gpu else CPU_PADDING, padding_tokens=0 if on_gpu else CPU_PADDING_TOKENS)
 
 
 def model_dtype(dtype: Any, device: str | None, *, quantize: bool = False) -> Any:
@@ -235,17 +246,23 @@ BACKENDS = ("auto", "torch", "onnx")
 
 class BackendError(ValueError):
     """A backend that cannot run what was asked: ONNX without an export, off the CPU, or torch for an export."""
-# Whether ``backend="auto"`` runs an exported ONNX model on a CPU when one exists next to the
-# checkpoint (never exporting one itself): only where it was measured faster than the torch default
-# within 0.3 F1. Not so far: on the CPU it was measured on (AMX), torch's bfloat16 default was as fast
-# as ONNX int8 and faster than ONNX float32; CPUs without native bfloat16 are not measured yet
-# (docs/benchmarks.md, "ONNX Runtime (issue 24)").
-AUTO_ONNX_ON_CPU = False
+class BackendChoice(NamedTuple):
+    """The runtime a tagger uses (:func:`choose_backend`)."""
+
+    backend: str  # "torch" or "onnx"
+    reason: str  # said in the tagger's backend_reason
+    int8: bool = False  # the ONNX backend runs the export's int8 model
 
 
 def choose_backend(backend: str, exported: Any, *, given_export: bool, device: str | None, dtype: Any,
-                   quantize: bool, exported_int8: bool = False) -> tuple[str, str]:
+                   quantize: bool, exported_int8: bool = False,
+                   measured: Callable[[], Any] | None = None) -> BackendChoice:
     """Which runtime a tagger uses: ``"torch"`` or ``"onnx"`` (onnxruntime on the CPU), and why.
+
+    ``"auto"`` runs an export found beside a checkpoint only on a CPU with no precision asked for,
+    and only where ``measured`` says an ONNX model was measured faster than torch's default on this
+    CPU kind within 0.3 F1 points (:func:`nerlib.runs.exported.auto_onnx_choice`); then the
+    precision it names (int8 included: ``auto`` means the fastest within that line).
 
     Parameters
     ----------
@@ -264,11 +281,15 @@ def choose_backend(backend: str, exported: Any, *, given_export: bool, device: s
         Whether int8 was asked for (torch dynamic quantization, or the export's ``model.int8.onnx``).
     exported_int8:
         Whether the export holds an int8 model.
+    measured:
+        For ``"auto"`` with an export beside the checkpoint: called (only then) for the evidence,
+        an object with ``precision`` (``"int8"``, ``"float32"`` or None: torch) and ``reason``
+        (:class:`nerlib.runs.exported.OnnxChoice`). None: no evidence, torch.
 
     Returns
     -------
-    tuple
-        ``(backend, reason)``; ``reason`` is said in the tagger's ``backend_reason``.
+    BackendChoice
+        ``(backend, reason, int8)``; ``reason`` is said in the tagger's ``backend_reason``.
 
     Raises
     ------
@@ -277,8 +298,8 @@ def choose_backend(backend: str, exported: Any, *, given_export: bool, device: s
         than float32; ``"torch"`` for an exported folder.
 
     >>> choose_backend("auto", None, given_export=False, device="cpu", dtype="auto", quantize=False)
-    ('torch', 'auto: no exported ONNX model next to the checkpoint')
-    >>> choose_backend("auto", "runs/x/onnx", given_export=True, device=None, dtype="auto", quantize=False)
+    BackendChoice(backend='torch', reason='auto: no exported ONNX model next to the checkpoint', int8=False)
+    >>> choose_backend("auto", "runs/x/onnx", given_export=True, device=None, dtype="auto", quantize=False)[:2]
     ('onnx', 'the path is an exported ONNX folder')
     >>> choose_backend("auto", "runs/x/onnx", given_export=False, device="cpu", dtype="float32", quantize=False)[0]
     'torch'
@@ -286,7 +307,6 @@ def choose_backend(backend: str, exported: Any, *, given_export: bool, device: s
     if backend not in BACKENDS:
         raise BackendError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     on_cpu = device is not None and str(device).split(":")[0] == "cpu"
-    on_cpu_by_default = device is None and not _cuda_available()
     float32 = dtype in ("auto", "float32") or str(dtype) == "torch.float32"
     if given_export or backend == "onnx":
         if exported is None:
@@ -299,20 +319,22 @@ def choose_backend(backend: str, exported: Any, *, given_export: bool, device: s
             raise BackendError(f"an exported ONNX model runs on the CPU (onnxruntime's CPU provider), not on {device}")
         if not float32:
             raise BackendError(f"an exported ONNX model runs in float32 (or int8 with quantize), not {dtype}")
-        return "onnx", "asked for" if backend == "onnx" else "the path is an exported ONNX folder"
+        return BackendChoice("onnx", "asked for" if backend == "onnx" else "the path is an exported ONNX folder",
+                             quantize)
     if backend == "torch":
-        return "torch", "asked for"
+        return BackendChoice("torch", "asked for")
     if exported is None:
-        return "torch", "auto: no exported ONNX model next to the checkpoint"
-    if not AUTO_ONNX_ON_CPU:
-        return "torch", ("auto: an ONNX export exists, but torch's default was measured as fast or faster on "
-                         "the CPU (docs/benchmarks.md); pass backend='onnx' to run it")
-    if not ((on_cpu or on_cpu_by_default) and dtype == "auto"):
-        return "torch", "auto: an exported ONNX model runs only on the CPU, when no precision is asked for"
+        return BackendChoice("torch", "auto: no exported ONNX model next to the checkpoint")
+    if not ((on_cpu or (device is None and not _cuda_available())) and dtype == "auto"):
+        return BackendChoice("torch", "auto: an exported ONNX model runs only on the CPU, when no precision is asked for")
     if quantize and not exported_int8:
-        return "torch", "auto: int8 asked for and the export has no int8 model"
-    return "onnx", (f"auto: the export in {exported} on a CPU, measured faster than torch within 0.3 F1 "
-                    "(docs/benchmarks.md, 'ONNX Runtime')")
+        return BackendChoice("torch", "auto: int8 asked for and the export has no int8 model")
+    if measured is None:
+        return BackendChoice("torch", "auto: an ONNX export exists, with no measurement to choose by")
+    evidence = measured()
+    if evidence.precision is None:
+        return BackendChoice("torch", evidence.reason)
+    return BackendChoice("onnx", evidence.reason, evidence.precision == "int8")
 
 
 def _cuda_available() -> bool:

@@ -76,6 +76,17 @@ def _gc_paused():
             gc.enable()
 
 
+def _check_export_is_of(exported: Path, checkpoint: Path | None) -> None:
+    """Refuse a run's ``onnx/`` export made from another model than the run's checkpoint (say, an
+    earlier best checkpoint): its scores would be taken for this run's."""
+    from nerlib.runs.exported import ExportedModelError, checkpoint_identity, read_manifest
+
+    manifest = read_manifest(exported)
+    if checkpoint is not None and manifest.model_id != checkpoint_identity(checkpoint):
+        raise ExportedModelError(f"{exported} was exported from another model ({manifest.source}) than the checkpoint "
+                                 f"{checkpoint}; export it again with python -m nerlib export-onnx")
+
+
 # A facade over its layers (the module docstring lists them): about 115 lines of code; the rest of
 # the class is its numpydoc docstrings.
 class Tagger:
@@ -163,6 +174,7 @@ class Tagger:
         self.model.eval()
         budget = BatchBudget.for_device(self.device.type, batch_size, max_tokens)
         self.batch_size, self.max_tokens, self.padding = budget.batch_size, budget.max_tokens, budget.padding
+        self.padding_tokens = budget.padding_tokens
         # the windows: special tokens around at most `capacity` sub-tokens of words
         self._prefix, self._suffix = special_tokens(tokenizer)
         specials = len(self._prefix) + len(self._suffix)
@@ -208,9 +220,12 @@ class Tagger:
             ``"torch"``, ``"onnx"`` (an exported folder made by ``python -m nerlib export-onnx``, run
             by onnxruntime on the CPU: the path itself or its ``onnx/`` subfolder;
             :mod:`nerlib.runs.exported`) or ``"auto"``: ONNX for an exported folder, and for a run
-            whose ``onnx/`` export exists when tagging on a CPU with ``dtype="auto"``, where it was
-            measured faster (:func:`~nerlib.tagging.settings.choose_backend`); torch otherwise. The
-            tagger never exports by itself. Its ``backend`` and ``backend_reason`` say what was picked.
+            whose ``onnx/`` export exists when tagging on a CPU with ``dtype="auto"``, where the
+            export's recorded measurement says an ONNX model (int8 or float32) was faster than
+            torch's default on this CPU kind within 0.3 F1 points
+            (:func:`~nerlib.runs.exported.auto_onnx_choice`); torch otherwise, and when the export
+            is of another model or its file is refused (with a warning). The tagger never exports
+            or measures by itself. Its ``backend`` and ``backend_reason`` say what was picked and why.
         calibrated:
             Use the temperature ``python -m nerlib calibrate`` stored in the checkpoint folder
             (calibration.json, :mod:`nerlib.runs.calibration_file`): scores become
@@ -237,20 +252,40 @@ class Tagger:
         ImportError
             For the ONNX backend without onnxruntime (the message names the extra to install).
         """
+        from nerlib.modeling.device import cpu_kind
         from nerlib.runs.calibration_file import read_calibration
-        from nerlib.runs.checkpoints import load_checkpoint
-        from nerlib.runs.exported import find_exported_folder, load_exported, read_manifest
+        from nerlib.runs.checkpoints import load_checkpoint, resolve_checkpoint_dir
+        from nerlib.runs.exported import (
+            ExportedModelError,
+            auto_onnx_choice,
+            find_exported_folder,
+            load_exported,
+            read_manifest,
+        )
         from nerlib.settings import runs_dir
 
         given = os.fspath(path_or_hub_id)
         local = given if os.path.exists(given) or not (runs_dir() / given).is_dir() else runs_dir() / given
         exported = find_exported_folder(local)
-        chosen, reason = choose_backend(
-            backend, exported, given_export=exported is not None and exported == Path(local).expanduser(),
-            device=device, dtype=dtype, quantize=quantize,
-            exported_int8=exported is not None and quantize and "int8" in read_manifest(exported).files)
+        given_export = exported is not None and exported == Path(local).expanduser()
+        chosen, reason, int8 = choose_backend(
+            backend, exported, given_export=given_export, device=device, dtype=dtype, quantize=quantize,
+            exported_int8=exported is not None and quantize and "int8" in read_manifest(exported).files,
+            measured=None if exported is None or given_export else
+            lambda: auto_onnx_choice(exported, resolve_checkpoint_dir(local), cpu=cpu_kind(), int8_only=quantize))
+        checkpoint = None
+        if chosen == "onnx" and backend == "onnx" and not given_export:
+            _check_export_is_of(exported, resolve_checkpoint_dir(local))
         if chosen == "onnx":
-            checkpoint = load_exported(exported, int8=quantize, source=given)
+            try:
+                checkpoint = load_exported(exported, int8=int8, source=given)
+            except ExportedModelError as error:
+                if backend != "auto" or given_export:
+                    raise
+                # auto picked it by its measurement; its file is refused: torch runs, saying why
+                chosen, reason = "torch", f"auto: the export is refused: {error}"
+                warnings.warn(f"{reason}; running the torch checkpoint", RuntimeWarning, stacklevel=2)
+        if checkpoint is not None:
             model = checkpoint.model
         else:
             checkpoint = load_checkpoint(path_or_hub_id, device=device, dtype=model_dtype(dtype, device, quantize=quantize))
@@ -421,7 +456,8 @@ class Tagger:
         try:
             predicted = predict_windows(
                 self.model, windows, pad_id=self.pad_id, word_pooling=self.word_pooling, device=self.device,
-                budget=BatchBudget(batch_size, self.max_tokens, self.padding), token_types=self._use_token_types,
+                budget=BatchBudget(batch_size, self.max_tokens, self.padding, self.padding_tokens),
+                token_types=self._use_token_types,
                 progress=progress, temperature=self.temperature, distributions=distributions,
                 label_types=self._label_types)
         except Float16Overflow as overflow:
