@@ -61,11 +61,11 @@ def entity_counts_figure(entity_counts: pd.DataFrame) -> go.Figure:
 
 def sentence_lengths_figure(sentence_lengths: pd.DataFrame) -> go.Figure:
     """Histogram of sentence lengths: the share of each split's sentences (splits differ in size)
-    per bin of :data:`LENGTH_BIN` tokens, as grouped bars; sentences of :data:`LENGTH_CAP` tokens
-    or more share the last bin."""
+    per bin of :data:`LENGTH_BIN` tokens (1-4, 5-9, ...), as grouped bars; sentences of
+    :data:`LENGTH_CAP` tokens or more share the last bin."""
     df = sentence_lengths.copy()
-    start = ((df["length"].clip(lower=1, upper=LENGTH_CAP) - 1) // LENGTH_BIN) * LENGTH_BIN + 1
-    df["tokens"] = [f"{s}+" if s + LENGTH_BIN > LENGTH_CAP else f"{s}-{s + LENGTH_BIN - 1}" for s in start]
+    start = (df["length"].clip(lower=0, upper=LENGTH_CAP) // LENGTH_BIN) * LENGTH_BIN
+    df["tokens"] = [f"{s}+" if s >= LENGTH_CAP else f"{max(s, 1)}-{s + LENGTH_BIN - 1}" for s in start]
     df["start"] = start
     binned = df.groupby(["split", "start", "tokens"], as_index=False)["count"].sum()
     binned["share"] = binned["count"] / binned.groupby("split")["count"].transform("sum")

@@ -34,7 +34,7 @@ from test_dashboard_browser import (  # noqa: F401 (app_url is a fixture)
     app_url,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(1500)]
 
 # url path -> the element that proves the page drew its content (waited for before measuring)
 PAGES = {

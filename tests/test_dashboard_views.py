@@ -8,7 +8,6 @@ checked on a copy of ``tiny`` calibrated with the real ``calibrate_checkpoint``.
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
@@ -36,15 +35,15 @@ def views_runs(tiny_and_once, monkeypatch):
     return tiny_and_once
 
 
-def _spec(chart) -> dict:
-    return json.loads(chart.proto.spec)
+def _chart(at, title_start: str):
+    """The figure drawn with a title starting with ``title_start`` (arrays decoded: plotly sends
+    them as typed binary data)."""
+    import plotly.io
 
-
-def _chart(at, title_start: str) -> dict:
     for chart in plotly_charts(at):
-        spec = _spec(chart)
-        if str(spec["layout"].get("title", {}).get("text", "")).startswith(title_start):
-            return spec
+        figure = plotly.io.from_json(chart.proto.spec)
+        if str(figure.layout.title.text or "").startswith(title_start):
+            return figure
     raise AssertionError(f"no chart titled {title_start!r}")
 
 
@@ -83,12 +82,12 @@ def test_a_run_evaluated_once_draws_bars_and_its_planned_learning_rate(views_run
     at.multiselect(key="training_runs").set_value(["once"]).run()
     assert_ok(at)
     curves = _chart(at, "validation f1 per entity type")
-    assert {trace["type"] for trace in curves["data"]} == {"bar"}  # bars, not lone dots
+    assert {trace.type for trace in curves.data} == {"bar"}  # bars, not lone dots
     lr = _chart(at, "Learning rate")
-    planned = [t for t in lr["data"] if t["name"].endswith("planned")]
-    assert len(planned) == 1 and len(planned[0]["y"]) > 10
-    assert max(planned[0]["y"]) == pytest.approx(3e-3)  # the run's --learning-rate, at the end of warm-up
-    assert planned[0]["y"][-1] == pytest.approx(0.0)  # linear decay to 0
+    planned = [t for t in lr.data if t.name.endswith("planned")]
+    assert len(planned) == 1 and len(planned[0].y) > 10
+    assert max(planned[0].y) == pytest.approx(3e-3)  # the run's --learning-rate, at the end of warm-up
+    assert planned[0].y[-1] == pytest.approx(0.0)  # linear decay to 0
 
 
 def test_runs_are_drawn_in_distinct_palette_colours_with_markers_and_a_legend(views_runs):
@@ -98,9 +97,9 @@ def test_runs_are_drawn_in_distinct_palette_colours_with_markers_and_a_legend(vi
     at.multiselect(key="training_runs").set_value(["once", "tiny"]).run()
     assert_ok(at)
     loss = _chart(at, "Loss")
-    colors = {t["legendgroup"]: t["line"]["color"] for t in loss["data"]}
+    colors = {t.legendgroup: t.line.color for t in loss.data}
     assert len(set(colors.values())) == 2 and set(colors.values()) <= set(RUN_COLORS)
-    assert all("markers" in t["mode"] for t in loss["data"]) and loss["layout"]["showlegend"]
+    assert all("markers" in t.mode for t in loss.data) and loss.layout.showlegend
 
 
 def test_sentence_length_histogram_is_bars_from_zero():
@@ -110,11 +109,11 @@ def test_sentence_length_histogram_is_bars_from_zero():
 
     lengths = pd.DataFrame({"split": ["train"] * 3 + ["test"] * 2, "length": [1, 7, 90, 3, 12],
                             "count": [10, 30, 1, 5, 5]})
-    figure = sentence_lengths_figure(lengths).to_plotly_json()
-    assert {t["type"] for t in figure["data"]} == {"bar"}
-    train = next(t for t in figure["data"] if t["name"] == "train")
-    assert list(train["x"]) == ["1-5", "6-10", "60+"] and sum(train["y"]) == pytest.approx(1.0)
-    assert figure["layout"]["yaxis"]["rangemode"] == "tozero"
+    figure = sentence_lengths_figure(lengths)
+    assert {t.type for t in figure.data} == {"bar"}
+    train = next(t for t in figure.data if t.name == "train")
+    assert list(train.x) == ["1-4", "5-9", "60+"] and sum(train.y) == pytest.approx(1.0)
+    assert figure.layout.yaxis.rangemode == "tozero"
 
 
 def test_compare_page_opens_on_the_best_two_runs_and_shows_their_config_diff(views_runs):
