@@ -311,7 +311,7 @@ def checkpoint_delta(runs: list[Run], first: str, second: str) -> None:
     elif coverage_a is not None:
         st.caption(f"Both scored on the same {coverage_a.split} sentences ({coverage_a.sentences_text}): "
                    "B - A is a like-for-like delta.")
-    st.dataframe(frame, hide_index=True, key="compare_table",
+    st.dataframe(frame, hide_index=True, key="compare_table", height=tables.table_height(len(frame)),
                  column_config={c: st.column_config.NumberColumn(format="%+.4f" if c.startswith("Δ") else "%.4f")
                                 for c in ("A", "B", tables.DELTA_COLUMN) if c in frame.columns})
 

@@ -60,6 +60,7 @@ right.dataframe(type_table, key="errors_type_table", hide_index=True, height=tab
 subsets = metrics.seen_unseen_table()
 if not subsets.empty:
     right.dataframe(subsets, key="errors_seen_unseen_table", hide_index=True, height=tables.table_height(len(subsets)),
+                    column_order=["entities", "precision", "recall", "f1", "support"],  # fits the narrow column
                     column_config=widgets.score_columns())
     right.caption("Seen: the entity's words occur as an entity in the CoNLL++ training split; unseen: they do not.")
 
