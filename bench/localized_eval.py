@@ -105,4 +105,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from nerlib.errors import run_script  # one error line, traceback only with --debug
+
+    run_script(main)

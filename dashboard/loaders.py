@@ -9,10 +9,13 @@ objects into a cache key::
     result = loaders.evaluation(source, "test", 500)
 
 Caching policy: models and vectors load once per server process (``st.cache_resource``);
-statistics, taggings, evaluations and run records are cached as data (``st.cache_data``) keyed by
-their inputs. A local checkpoint's key includes the modification time of its marker file and a
-run's files are keyed by their modification times, so a checkpoint that a running training replaces
-is reloaded and a run still training shows new evaluations.
+statistics, taggings and run records are cached as data (``st.cache_data``) keyed by their inputs;
+evaluations and comparisons, which draw a progress bar while they run, are kept in a process-wide
+store (:class:`_Results`). The Errors page reads a run's saved predictions
+(:func:`saved_evaluation`) before it asks a model (:func:`evaluation`). A local checkpoint's key
+includes the modification time of its marker file and a run's files are keyed by their
+modification times, so a checkpoint that a running training replaces is reloaded and a run still
+training shows new evaluations.
 
 Datasets are the one exception: an uploaded file is only reachable through its bytes, so the
 dataset-level helpers take the dataset as an unhashed ``_dataset_dict`` next to its string key.
@@ -22,11 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from nerlib.data.conll import ConllProblems, find_conll_problems
 from nerlib.data.conllpp import load_conll_stream, load_conllpp
 from nerlib.data.statistics import DatasetStatistics, dataset_statistics
 from nerlib.runs.folder import Run, default_runs_dir, iter_run_dirs, list_runs
@@ -66,6 +72,18 @@ def load_source(source: str, upload=None):
     return f"upload:{digest}", uploaded_dataset(upload.name, digest, upload)
 
 
+@st.cache_data(show_spinner="Checking the uploaded file ...", max_entries=4)
+def _upload_problems(name: str, digest: str, _upload) -> ConllProblems:
+    _upload.seek(0)
+    return find_conll_problems(_upload, name or "upload.txt")
+
+
+def upload_problems(upload) -> ConllProblems:
+    """Every problem of an uploaded CoNLL file (the first 20 with line numbers, and how many in
+    all; :func:`nerlib.data.conll.find_conll_problems`), cached by content."""
+    return _upload_problems(upload.name, hashlib.sha256(upload.getbuffer()).hexdigest(), upload)
+
+
 @st.cache_data(show_spinner="Computing statistics ...", max_entries=8)
 def statistics(source_key: str, _dataset_dict, top_n: int = 20) -> DatasetStatistics:
     """``nerlib.data.statistics.dataset_statistics`` cached by the data source key and ``top_n``."""
@@ -76,6 +94,14 @@ def statistics(source_key: str, _dataset_dict, top_n: int = 20) -> DatasetStatis
 def sentence_index(source_key: str, split: str, _dataset_dict) -> pd.DataFrame:
     """``nerlib.views.tables.sentence_index`` of ``split``, cached by source key and split."""
     return tables.sentence_index(_dataset_dict[split])
+
+
+@st.cache_data(show_spinner="Indexing the sentences for search ...", max_entries=16)
+def search_index(source_key: str, split: str, _dataset_dict) -> pd.DataFrame:
+    """``nerlib.views.search.search_index`` of ``split``, cached by source key and split."""
+    from nerlib.views.search import search_index as build
+
+    return build(_dataset_dict[split])
 
 
 # --------------------------------------------------------------------------- runs
@@ -155,33 +181,154 @@ def tag_text(source: str, text: str):
     return _tag_text(source, checkpoint_stamp(source), text)
 
 
-@st.cache_data(show_spinner="Evaluating the checkpoint (cached afterwards) ...", max_entries=16)
-def _evaluation(source: str, stamp: int, split: str, limit: int | None):
-    from nerlib.evaluation.scoring import evaluate_checkpoint
+# --------------------------------------------------------------------------- evaluations
 
-    # with each word's label distribution, for the calibration view (a few MB for a whole split)
-    return evaluate_checkpoint(_tagger(source, stamp), split, limit=limit, distributions=True)
+
+class _Results:
+    """Process-wide results of work that draws its own progress bar (scoring a split, comparing
+    two runs), least recently used first out.
+
+    Not ``st.cache_data``: a cached function replays every element it drew, so the progress bar
+    would be drawn again on every hit, and each hit would unpickle a copy of a result of several
+    MB. Results are shared between sessions: pages read them and never change them.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: tuple):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key: tuple, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+@st.cache_resource
+def _results() -> _Results:
+    return _Results(16)
+
+
+def counting_bar(text: str, total: int | None):
+    """Draw a progress bar; returns the ``progress(done, total)`` callback that moves it, reading
+    ``<text>: 120 / 500 sentences``. The tagger reports windows; a sentence is one window unless it
+    is longer than the model's maximum length, so the sentence count is the share of windows done."""
+    bar = st.progress(0.0, text=f"{text}: starting")
+
+    def report(done: int, windows: int) -> None:
+        share = done / windows if windows else 1.0
+        count = f"{round(share * total):,} / {total:,} sentences" if total else f"{done:,} / {windows:,} windows"
+        bar.progress(min(1.0, share), text=f"{text}: {count}")
+
+    return report
+
+
+def sentences_asked(split: str, limit: int | None) -> int | None:
+    """How many sentences scoring the first ``limit`` of ``split`` reads (None when unknown)."""
+    from nerlib.runs.coverage import split_size
+
+    size = split_size(os.environ.get(DATA_DIR_ENV) or None, split)
+    if size is None:
+        return limit
+    return size if limit is None else min(limit, size)
+
+
+def _predictions_stamp(source: str, split: str) -> int:
+    """Modification time of the run's saved predictions of ``split`` for a checkpoint
+    ``<run>/checkpoints/<name>`` (0 when there are none), so a file training rewrites is read again."""
+    try:
+        return (Path(source).expanduser().parent.parent / "predictions" / f"{split}.conll").stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def saved_predictions_coverage(source: str, split: str):
+    """The sentences the run of checkpoint ``source`` saved its best checkpoint's predictions of
+    ``split`` for (a ``nerlib.runs.coverage.Coverage`` of its recorded metrics line), or None when
+    ``source`` is not a run's best checkpoint (or the one it was copied from) or the run saved none."""
+    from nerlib.runs.coverage import record_coverage
+
+    folder = Path(source).expanduser()
+    run = next((run for run in all_runs() if run.path.resolve() == folder.parent.parent.resolve()), None)
+    if run is None or run.best is None or split not in run.predictions or run.status != "finished":
+        return None
+    if folder.resolve() != run.best.path.resolve() and folder.name != run.best.source:
+        return None
+    records = [record for record in run.records if record.get("split") == split]
+    return record_coverage(run.config, records[-1]) if records else None
+
+
+def saved_evaluation(source: str, split: str, limit: int | None):
+    """``nerlib.evaluation.scoring.evaluate_saved_predictions``: the run's saved predictions of
+    ``source`` (its best checkpoint) on the first ``limit`` sentences of ``split``, scored without a
+    model, or None when they do not cover them. Kept per source, split, limit and the files'
+    versions."""
+    from nerlib.evaluation.scoring import evaluate_saved_predictions
+
+    key = ("saved", source, checkpoint_stamp(source), _predictions_stamp(source, split), split, limit)
+    store = _results()
+    result = store.get(key)
+    if result is None:
+        if not _predictions_stamp(source, split):
+            return None
+        with st.spinner(f"Reading the run's saved predictions of {split} (no model needed) ..."):
+            result = evaluate_saved_predictions(source, split, limit=limit) or False  # False: looked, none fit
+        store.put(key, result)
+    return result or None
 
 
 def evaluation(source: str, split: str, limit: int | None):
     """``nerlib.evaluation.scoring.evaluate_checkpoint`` of the tagger of ``source`` on ``split`` (first
-    ``limit`` sentences, or all), cached by source (and its version), split and limit."""
-    return _evaluation(source, checkpoint_stamp(source), split, limit)
+    ``limit`` sentences, or all), with each word's label distribution (for the calibration view),
+    kept per source (and its version), split and limit. The first call tags with the model under a
+    progress bar counting the sentences; later calls return the kept result."""
+    key = ("evaluation", source, checkpoint_stamp(source), split, limit)
+    store = _results()
+    result = store.get(key)
+    if result is None:
+        from nerlib.evaluation.scoring import evaluate_checkpoint
 
-
-@st.cache_data(show_spinner="Comparing the two runs (each tags once; cached afterwards) ...", max_entries=8)
-def _comparison(run_a: str, run_b: str, split: str, limit: int | None, signature: tuple):
-    from nerlib.evaluation.comparison import compare_runs
-
-    return compare_runs(run_a, run_b, split, limit=limit)
+        model = tagger(source)  # before the bar: loading shows its own message
+        total = sentences_asked(split, limit)
+        report = counting_bar(f"Scoring afresh: the model tags {split}", total)
+        # with each word's label distribution, for the calibration view (a few MB for a whole split)
+        result = evaluate_checkpoint(model, split, limit=limit, distributions=True, progress=report)
+        store.put(key, result)  # the full bar stays until the next rerun: it says what was done
+    return result
 
 
 def comparison(run_a: str, run_b: str, split: str, limit: int | None = None):
     """``nerlib.evaluation.comparison.compare_runs`` of two run folders on ``split`` (its first
-    ``limit`` sentences, or all; 1,000 resamples, seed 0), cached by the runs, split, limit and the
-    runs' files (re-run when either changes). Raises what ``compare_runs`` raises
-    (``CompareError``, ``CheckpointError``, ``OSError``)."""
-    return _comparison(run_a, run_b, split, limit, runs_signature(runs_dir()))
+    ``limit`` sentences, or all; 1,000 resamples, seed 0), kept per runs, split, limit and the
+    runs' files (done again when either changes). A run whose saved predictions cover the sentences
+    is read, the other tagged under a progress bar counting the sentences. Raises what
+    ``compare_runs`` raises (``CompareError``, ``CheckpointError``, ``OSError``)."""
+    key = ("comparison", run_a, run_b, split, limit, runs_signature(runs_dir()))
+    store = _results()
+    result = store.get(key)
+    if result is None:
+        from nerlib.evaluation.comparison import compare_runs
+
+        total = sentences_asked(split, limit)
+        bars: dict[str, object] = {}
+
+        def report(name: str, done: int, windows: int) -> None:
+            if name not in bars:  # one bar per run the model tags (none for saved predictions)
+                bars[name] = counting_bar(f"Comparing: the model of `{name}` tags {split}", total)
+            bars[name](done, windows)
+
+        with st.spinner("Comparing the two runs: saved predictions are read, a run without them is tagged "
+                        "(a bar counts its sentences), then 1,000 resamples ..."):
+            result = compare_runs(run_a, run_b, split, limit=limit, progress=report)
+        store.put(key, result)
+    return result
 
 
 # --------------------------------------------------------------------------- localizer
@@ -206,10 +353,14 @@ def localizer(vectors_source: str, source: str, target: str, anchors: tuple, see
 
 
 @st.cache_data(show_spinner="Localizing ...", max_entries=256)
-def localize(settings: tuple, text: str, entities: tuple):
-    """``Localizer.localize(text, entities)`` for the localizer of ``settings`` (the arguments of
-    :func:`localizer`), cached by settings, text and entities."""
-    return localizer(*settings).localize(text, list(entities))
+def localize(settings: tuple, text: str, entities: tuple, overrides: tuple = ()):
+    """``Localizer.localize(text, entities, overrides)`` for the localizer of ``settings`` (the
+    arguments of :func:`localizer`), cached by settings, text, entities and the user's overrides
+    (``((entity, type or None, keep, replacement or None), ...)``)."""
+    from nerlib.localizer.overrides import Override
+
+    chosen = {entity: Override(label, keep, replacement) for entity, label, keep, replacement in overrides}
+    return localizer(*settings).localize(text, list(entities), overrides=chosen)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

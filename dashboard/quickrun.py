@@ -5,6 +5,10 @@ dashboard only reads its ``progress.json``. The process handle is kept per serve
 (``st.cache_resource``), so switching pages or reloading the browser does not lose it. Imports
 only ``nerlib`` from the project (``dashboard.widgets`` imports this module, never the reverse).
 
+The time shown before the start is measured, not guessed: the wall time of the quick runs that
+finished on this machine (:func:`recorded_walls`, else :func:`quick_run_walls`); while it runs, the time left is the one training
+writes to progress.json from its own step speed and evaluation time.
+
 Coverage: the outcome panels of a quick run that was stopped, had to be killed or failed are not
 driven by the tests (a real quick run takes minutes); its start, command and live panel are.
 """
@@ -12,16 +16,25 @@ driven by the tests (a real quick run takes minutes); its start, command and liv
 from __future__ import annotations
 
 import os
+import platform
 import shlex
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import streamlit as st
 
-from nerlib.runs.folder import default_runs_dir, read_progress, unique_run_name
-from nerlib.settings import RUNS_DIR_ENV
+from nerlib.runs.folder import (
+    default_runs_dir,
+    list_runs,
+    read_json_record,
+    read_progress,
+    unique_run_name,
+    write_json_atomic,
+)
+from nerlib.settings import RUNS_DIR_ENV, cache_dir
 
 # The training script runs from the repository root (``-m training.train``).
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +51,79 @@ QUICK_ARGS = ["--model", "minilm-cpu", "--max-train-samples", "2000", "--max-eva
               # quick run (the preset freezes them)
               "--no-document-context", "--no-freeze-word-embeddings"]
 QUICK_COMMAND_TEXT = "python -m training.train " + " ".join(QUICK_ARGS)
-# Measured on the 2-core x86 dev machine (see docs/benchmarks.md); shown before the start.
-QUICK_ESTIMATE = "about 2-6 minutes on a 2-core CPU"
+# The options that make a run a quick run (run.json's "config"), to find the quick runs that
+# finished on this machine: their wall times are the estimate shown before the start.
+QUICK_CONFIG = {"model": "minilm-cpu", "max_train_samples": 2000, "max_eval_samples": 300, "epochs": 1,
+                "batch_size": 16, "eval_steps": 40, "document_context": False,
+                "freeze_word_embeddings": False}
+
+
+TIMES_FILE = "quick-runs.json"  # in the cache folder: the machine's record, kept when runs are deleted
+KEEP_TIMES = 20
+
+
+def _times(path: Path) -> list:
+    """The entries of the record file (none when it is missing or damaged: it is only an estimate)."""
+    try:
+        record = read_json_record(path) or {}
+    except ValueError:
+        return []
+    return list(record["quick_runs"]) if isinstance(record.get("quick_runs"), list) else []
+
+
+def recorded_walls() -> list[float]:
+    """Wall seconds of the quick runs started from a dashboard on this host, newest last
+    (``$NERLIB_CACHE_DIR/dashboard/quick-runs.json``; empty when there is none or it is unreadable)."""
+    return [float(e["seconds"]) for e in _times(cache_dir("dashboard") / TIMES_FILE)
+            if isinstance(e, dict) and e.get("host") == platform.node()
+            and isinstance(e.get("seconds"), int | float) and e["seconds"] > 0]
+
+
+def record_wall(seconds: float) -> None:
+    """Add a finished quick run's wall time to this machine's record (the last :data:`KEEP_TIMES`)."""
+    path = cache_dir("dashboard") / TIMES_FILE
+    entries = _times(path)
+    entries.append({"seconds": round(seconds, 1), "host": platform.node(), "cpus": os.cpu_count(),
+                    "finished_at": time.time()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, {"quick_runs": entries[-KEEP_TIMES:]})
+
+
+def quick_run_walls(runs: list) -> list[float]:
+    """Wall seconds (start to finish, loading and testing included) of the quick runs among ``runs``
+    (``nerlib.runs.folder.Run``) that finished on this host without a resume."""
+    walls = []
+    for run in runs:
+        options, device = run.config.get("config") or {}, run.config.get("device") or {}
+        if (run.status != "finished" or run.progress is None or run.config.get("resumed_at")
+                or device.get("host") != platform.node()
+                or any(options.get(key) != value for key, value in QUICK_CONFIG.items())):
+            continue
+        try:
+            started = datetime.fromisoformat(str(run.config["started_at"])).timestamp()
+        except (KeyError, ValueError):
+            continue
+        if run.progress.updated_at > started:
+            walls.append(run.progress.updated_at - started)
+    return walls
+
+
+def estimate_text(walls: list[float]) -> str:
+    """What the start button promises, from the quick runs measured on this machine.
+
+    >>> estimate_text([429.0])
+    'took 7:09 on this machine last time'
+    >>> estimate_text([429.0, 300.0, 361.0])
+    'took 5:00-7:09 on this machine, 3 runs'
+    >>> estimate_text([])
+    'no quick run has finished on this machine yet: the time left is measured once it runs'
+    """
+    if not walls:
+        return "no quick run has finished on this machine yet: the time left is measured once it runs"
+    if len(walls) == 1:
+        return f"took {_format_seconds(walls[0])} on this machine last time"
+    return (f"took {_format_seconds(min(walls))}-{_format_seconds(max(walls))} on this machine, "
+            f"{len(walls)} runs")
 
 
 @st.cache_resource
@@ -90,8 +174,12 @@ def start_button(key: str) -> None:
     if running():
         st.caption("A quick run is in progress (see above).")
         return
-    if st.button(f"Start a quick CPU run ({QUICK_ESTIMATE})", key=key, type="primary",
-                 icon=":material/play_arrow:"):
+    runs_dir = default_runs_dir().resolve()
+    walls = recorded_walls() or (quick_run_walls(list_runs(runs_dir)) if runs_dir.is_dir() else [])
+    if st.button(f"Start a quick CPU run ({estimate_text(walls)})", key=key, type="primary",
+                 icon=":material/play_arrow:",
+                 help="The estimate is the wall time of the quick runs that finished here (start to finish); "
+                      "while it runs, the time left comes from its own steps' speed and evaluations."):
         start()
         st.rerun()
 
@@ -120,11 +208,14 @@ def _live_progress() -> None:
                 progress.fraction,
                 text=(f"`{run_dir.name}`: {progress.phase}, step {progress.step}/{progress.total_steps} · "
                       f"elapsed {_format_seconds(progress.elapsed_s)} · "
-                      f"left {_format_seconds(progress.eta_s)}"),
+                      f"left {_format_seconds(progress.eta_s)} (from this run's own step and evaluation times)"),
             )
         return
     if not launcher["reported"]:
         launcher["reported"] = True
+        final = read_progress(run_dir)
+        if process.returncode == 0 and final is not None and final.status == "finished":
+            record_wall(time.time() - launcher["started"])  # the next button's estimate
         st.rerun(scope="app")  # the finished run appears on every page
 
 

@@ -3,7 +3,7 @@
 Subpackages by concept; imports run one way, from left to right and never back
 (``tests/test_layout.py`` checks it)::
 
-    settings -> errors -> data -> text -> modeling -> runs -> tagging -> evaluation -> quality -> views -> localizer -> serving -> cli
+    settings -> errors -> data -> text -> modeling -> runs -> tagging -> evaluation -> quality -> views -> localizer -> serving -> commands -> cli
 
 - `data`: CoNLL files, the conllpp DatasetDict and its download, labels and IOB schemes, statistics.
 - `text`: raw text -> words and sentences with exact character offsets.
@@ -21,8 +21,10 @@ Subpackages by concept; imports run one way, from left to right and never back
   and the word vectors it ranks with.
 - `serving`: the tagger over HTTP (FastAPI, uvicorn): dynamic batching of concurrent requests,
   bounded queue and body size, health, readiness and metadata endpoints.
+- `commands`: one module per subcommand of ``python -m nerlib`` (its parser and front end), and
+  `common`, what several of them share.
 - top level: `settings` (environment variables and folders), `errors` (the one error boundary of
-  every command, input errors naming file and line), `cli` (``python -m nerlib``),
+  every command, input errors naming file and line), `cli` (``python -m nerlib``: the table of commands, the parser, `main`),
   `old_paths` (the flat module paths of 0.1, kept for one release with a DeprecationWarning).
 
 Importing ``nerlib`` or any subpackage is cheap: no torch, transformers or datasets until a module

@@ -13,8 +13,9 @@ thin re-export that raises a ``DeprecationWarning`` naming the new path:
 'nerlib.tagging.tagger'
 
 Four old modules share their name with the subpackage that replaced them (``nerlib.data``,
-``nerlib.modeling``, ``nerlib.evaluation``, ``nerlib.runs``): the package answers the old module's
-names itself (with the same warning), through `package_exports`.
+``nerlib.modeling``, ``nerlib.evaluation``, ``nerlib.runs``), and ``nerlib.cli`` kept ``main`` and
+``build_parser`` while its commands moved to ``nerlib.commands``: such a module answers the old
+module's names itself (with the same warning), through `package_exports`.
 
 This module imports only the standard library: ``nerlib/__init__.py`` installs the hook.
 """
@@ -62,10 +63,16 @@ MOVED: dict[str, tuple[str, ...]] = {
     "nerlib.safety": ("nerlib.views.guards",),
     "nerlib.vectors": ("nerlib.localizer.vectors",),
     "training.records": ("nerlib.runs.records",),
+    # The subcommands moved to one module each; nerlib.cli kept main, build_parser and COMMANDS.
+    "nerlib.cli": ("nerlib.commands.common", "nerlib.commands.tag", "nerlib.commands.evaluate",
+                   "nerlib.commands.push", "nerlib.commands.label_issues", "nerlib.commands.compare",
+                   "nerlib.commands.serve", "nerlib.commands.localize", "nerlib.commands.export_onnx",
+                   "nerlib.commands.calibrate"),
 }
 
-# Old modules whose path is a subpackage today: the package answers their names (package_exports).
-NOW_PACKAGES = frozenset({"nerlib.data", "nerlib.modeling", "nerlib.evaluation", "nerlib.runs"})
+# Old paths that still import today: a subpackage of the same name, or nerlib.cli (which kept its entry
+# point). The module there answers the old module's names itself (package_exports); no forwarder.
+ANSWERED_IN_PLACE = frozenset({"nerlib.data", "nerlib.modeling", "nerlib.evaluation", "nerlib.runs", "nerlib.cli"})
 
 
 def _message(old: str, new: str) -> str:
@@ -96,7 +103,7 @@ class _OldPathFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None):
         """A spec loaded by this finder for an old flat module path, else ``None`` (not ours)."""
-        if fullname in MOVED and fullname not in NOW_PACKAGES:
+        if fullname in MOVED and fullname not in ANSWERED_IN_PLACE:
             return importlib.machinery.ModuleSpec(fullname, self)
         return None
 
@@ -120,10 +127,12 @@ def install() -> None:
 def package_exports(package: str, public: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for a subpackage: lazy public names, then its old module's names.
 
+    Also for a module that kept its path but not all its names (``nerlib.cli``).
+
     Parameters
     ----------
     package:
-        The subpackage's name, e.g. ``"nerlib.data"``.
+        The subpackage's (or module's) name, e.g. ``"nerlib.data"``.
     public:
         Public name -> submodule (relative to the package) that defines it; imported on first use,
         so importing the package stays cheap.

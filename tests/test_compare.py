@@ -67,6 +67,19 @@ def test_compare_json_is_consistent_and_shows_the_seed_spread(runs):
     assert report["reused_predictions"] == {"a": True, "b": True}
 
 
+def test_a_run_trained_on_other_sentences_is_not_a_seed_of_the_configuration(runs, tmp_path):
+    from nerlib.evaluation.comparison import seed_spread
+
+    other = tmp_path / "tiny-more-data"
+    shutil.copytree(runs / "tiny-seed2", other)
+    record = json.loads((other / "run.json").read_text(encoding="utf8"))
+    record["data"]["sentences"]["train"] += 100  # same options, other training data
+    (other / "run.json").write_text(json.dumps(record), encoding="utf8")
+    candidates = [load_run(runs / "tiny"), load_run(runs / "tiny-seed2"), load_run(other)]
+    assert sorted(seed_spread(candidates[0], candidates).runs) == ["tiny", "tiny-seed2"]
+    assert seed_spread(candidates[2], candidates).runs == ["tiny-more-data"]
+
+
 def test_saved_predictions_equal_a_fresh_model_pass(runs):
     reused = compare_runs(runs / "tiny", runs / "tiny-seed2", "test", limit=40, resamples=100)
     fresh = compare_runs(runs / "tiny", runs / "tiny-seed2", "test", limit=40, resamples=100, reuse=False)

@@ -107,7 +107,8 @@ def test_dataset_search_and_type_filter_change_the_examples(conllpp_dir, empty_r
     at.text_input(key="browse_query").set_value("").run()
     at.multiselect(key="browse_types").set_value(["MISC"]).run()
     assert_ok(at)
-    blocks = html_text(at).split('<div class="nerd">')[1:]
+    results = html_text(at).split('<div class="nerd-document">')[0]  # not the document around a sentence
+    blocks = results.split('<div class="nerd">')[1:]
     assert blocks and all('data-label="MISC"' in block for block in blocks)
 
     at.text_input(key="browse_query").set_value("zzqqxx-no-such-text").run()
@@ -479,9 +480,6 @@ def test_localizer_page_sample_is_coherent_and_seed_and_view_live_in_the_url(con
     assert_ok(at)
     assert at.number_input(key="localizer_seed").value == 1 and param("seed") == "1"
     assert at.code[0].value != rewritten
-    at.multiselect(key="localizer_keep").set_value(["Harvard"]).run()  # kept by hand before rewriting
-    assert_ok(at)
-    assert "studied at Harvard." in at.code[0].value and "Harvard" not in table(at, "original")["original"].tolist()
 
     linked = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     linked.query_params.update({"to": "Japan", "seed": "4", "marked": "[Sarah](PER) moved to [Austin](LOC), [Texas](LOC)."})

@@ -142,6 +142,25 @@ def _still_offers_its_sound_checkpoint(run: runs.Run) -> None:
     assert run.best is not None and run.best.name == "step-5"
 
 
+def write_calibration_file(content: str | None) -> Callable[[Path], None]:
+    """Put ``content`` into the best checkpoint's calibration.json (``None``: a FIFO there)."""
+    def tamper(run: Path) -> None:
+        path = run / "checkpoints" / "step-10" / "calibration.json"
+        if content is None:
+            os.mkfifo(path)
+        else:
+            path.write_text(content)
+    return tamper
+
+
+def _keeps_its_checkpoints(run: runs.Run) -> None:
+    assert [c.name for c in run.checkpoints] == ["step-5", "step-10"] and run.best.name == "step-10"
+
+
+def _no_notes(run: runs.Run) -> None:
+    assert run.notes == [], run.notes
+
+
 def _not_running(run: runs.Run) -> None:
     assert run.progress.status == "running" and not run.progress.is_alive()
 
@@ -194,6 +213,18 @@ ROWS = {
                              damaged=("progress.json", "folder")),
     "metrics-a-2mb-line": Row(lambda run: (run / runs.METRICS_FILE).write_text("0" * (2 << 20) + "\n"),
                               damaged=("metrics.jsonl:1", "longer than 1048576 bytes")),
+    # a checkpoint's calibration.json (nerlib calibrate): damaged, the checkpoint stays listed but the
+    # listing names the file and the reason (its tagger refuses to load); a sound one says nothing
+    "calibration-temperature-negative": Row(
+        write_calibration_file('{"temperature": -1, "split": "validation"}'),
+        notes=("checkpoint step-10", "step-10/calibration.json", "'temperature'"), check=_keeps_its_checkpoints,
+        status="finished"),
+    "calibration-not-json": Row(write_calibration_file("not json"),
+                                notes=("step-10/calibration.json", "JSON"), check=_keeps_its_checkpoints),
+    "calibration-a-fifo": Row(write_calibration_file(None), notes=("step-10/calibration.json", "FIFO"),
+                              check=_keeps_its_checkpoints),
+    "calibration-sound": Row(write_calibration_file('{"temperature": 1.5, "split": "validation"}'),
+                             check=_no_notes, status="finished"),
     "run-json-2mb": Row(lambda run: edit_json(run / runs.RUN_FILE, name="n" * (2 << 20)),
                         damaged=(runs.RUN_FILE, "larger than 1048576 bytes")),
 }

@@ -289,8 +289,15 @@ def test_common_source_names_are_matched_with_limited_capacity(india):
     assignment = india.matrices.assignment(matrix, "LOC")
     counts = Counter(assignment.values())
     assert len(assignment) >= 40 and max(counts.values()) <= 2  # 50 US states onto 36 Indian states and territories
-    texas = india.analogue("Texas", "LOC")
-    assert "pool assignment" in texas.reason and texas.replacement == matrix.names[assignment["texas"]]
+    # a state's match is its replacement where the match is of about its size (nerlib.localizer.states)
+    from nerlib.localizer.states import SIZE_WINDOW, size_of
+
+    fits = [state for state in ("California", "New York", "Ohio", "Oregon", "Iowa", "Maine", "Texas")
+            if abs(size_of("india", matrix.names[assignment[state.lower()]]).fraction
+                   - size_of("usa", state).fraction) <= SIZE_WINDOW]
+    assert fits
+    record = india.analogue(fits[0], "LOC")
+    assert "pool assignment" in record.reason and record.replacement == matrix.names[assignment[fits[0].lower()]]
 
 
 def test_docstring_examples_run():

@@ -1,16 +1,21 @@
 """Dataset page: split sizes, entity statistics and an example browser (conllpp or an upload)."""
 
-import html
-
 import streamlit as st
 
 from dashboard import charts, loaders, session, widgets
 from nerlib.data.conll import ConllFormatError
 from nerlib.data.conllpp import DATA_DIR_ENV, ChecksumError, DataNotFoundError
-from nerlib.data.labels import ENTITY_TYPES, entity_spans
+from nerlib.data.labels import ENTITY_TYPES
 from nerlib.views import tables
 from nerlib.views.guards import code_span, escape_markdown
-from nerlib.views.spans import render_words
+from nerlib.views.search import (
+    SentenceQuery,
+    document_context,
+    filter_sentences,
+    render_sentences,
+    subset_statistics,
+    token_table,
+)
 
 st.title("Dataset")
 
@@ -31,9 +36,18 @@ if source == "Upload a CoNLL file":
 try:
     source_key, dataset_dict = loaders.load_source("conllpp" if upload is None else "upload", upload)
 except ConllFormatError as error:  # the upload's name (or the CoNLL++ file) and the line
-    where = f", line {error.line}" if error.line is not None else ""
-    st.error(f"{code_span(error.path)} cannot be read as CoNLL{where}: {escape_markdown(error.reason)}",
-             icon=":material/error:")
+    problems = loaders.upload_problems(upload) if upload is not None else None
+    if problems:  # an upload: every problem, not only the first (the first 20 with their lines)
+        listed = "\n".join(f"- {'' if p.line is None else f'line {p.line}: '}{escape_markdown(p.reason)}"
+                            for p in problems.first)
+        more = f"\n\n... and {problems.more:,} more." if problems.more else ""
+        first = f" (the first {len(problems.first)} below)" if problems.more else ""
+        st.error(f"{code_span(upload.name)} cannot be read as CoNLL: {escape_markdown(problems.summary())}"
+                 f"{first}:\n\n{listed}{more}", icon=":material/error:")
+    else:
+        where = f", line {error.line}" if error.line is not None else ""
+        st.error(f"{code_span(error.path)} cannot be read as CoNLL{where}: {escape_markdown(error.reason)}",
+                 icon=":material/error:")
     st.stop()
 except (DataNotFoundError, ChecksumError) as error:
     st.error(
@@ -107,30 +121,58 @@ else:
     query = c3.text_input("Search text", key=session.keep("browse_query"), placeholder="e.g. Germany")
     per_page = c4.selectbox("Per page", [10, 25, 50], key=session.keep("browse_per_page"))
 
-    index = loaders.sentence_index(source_key, split, dataset_dict)
-    mask = index["entities"] >= 0
-    for entity_type in wanted_types:
-        mask &= index["types"].str.split().apply(lambda ts, t=entity_type: t in ts)
-    if query.strip():
-        mask &= index["text"].str.contains(query.strip().lower(), regex=False)
-    matches = index.index[mask].tolist()
+    # Entity search: an entity's whole text, of one type or any ("Germany" as ORG).
+    entity_types = ["any type", *types_present]
+    session.from_url("entity", "browse_entity")
+    session.from_url("entity_type", "browse_entity_type", choices=entity_types)
+    e1, e2, _ = st.columns([3, 2, 3])
+    entity_text = e1.text_input("Entity", key=session.keep("browse_entity"), placeholder="e.g. Germany",
+                                max_chars=200, help="An entity's whole text (case ignored), e.g. Germany as LOC.")
+    entity_type = e2.selectbox("as", entity_types, key=session.keep("browse_entity_type", entity_types))
+    session.to_url(entity=entity_text.strip() or None,
+                   entity_type=entity_type if entity_text.strip() and entity_type != "any type" else None)
+    search = SentenceQuery(text=query, types=tuple(wanted_types), entity=entity_text,
+                           entity_type=None if entity_type == "any type" else entity_type)
+
+    index = loaders.search_index(source_key, split, dataset_dict)
+    matches = filter_sentences(index, search)
 
     if not matches:
         st.warning("No sentence matches these filters.")
     else:
         pages = (len(matches) + per_page - 1) // per_page
-        filter_key = abs(hash((split, tuple(wanted_types), query, per_page))) % 10**8
-        page = widgets.pager(pages, key=f"browse_page_{filter_key}")
-        st.caption(f"{len(matches):,} sentences · page {page} of {pages}")
+        filter_key = abs(hash((split, tuple(wanted_types), query, per_page, entity_text, entity_type))) % 10**8
+        results, beside = st.columns([3, 1])
+        with results:
+            page = widgets.pager(pages, key=f"browse_page_{filter_key}")
+            st.caption(f"{len(matches):,} sentences · page {page} of {pages}")
         dataset = dataset_dict[split]
-        names = dataset.features["ner_tags"].feature.names
-        rows = dataset.select(matches[(page - 1) * per_page : page * per_page])
-        blocks = []
-        for number, example in zip(matches[(page - 1) * per_page :], rows):
-            spans = entity_spans([names[t] for t in example["ner_tags"]])
-            where = f"#{number}" + (f" · document {example['document']}" if "document" in example else "")
-            blocks.append(
-                f'<div style="opacity:0.6;font-size:0.75rem;margin-top:0.6em">{html.escape(where)}</div>'
-                + render_words(example["tokens"], spans, include_style=not blocks)
-            )
-        st.html("".join(blocks))
+        shown = matches[(page - 1) * per_page : page * per_page]
+        results.html(render_sentences(dataset, shown, search))
+
+        # Statistics of the filtered subset, beside the results.
+        subset = subset_statistics(index, matches)
+        beside.markdown("**These sentences**  \n" + "  \n".join(escape_markdown(line) for line in subset.lines()))
+        beside.caption(f"The {subset.sentences:,} matching sentences of the {subset.of_sentences:,} in "
+                       f"{code_span(split)}.")
+
+        # One sentence closer: its document around it, and its tokens with POS, chunk and IOB tags.
+        st.subheader("A closer look")
+        session.from_url("sentence", "browse_focus", choices=shown, convert=int)
+        session.from_url("around", "browse_around", choices=range(21), convert=int)
+        f1, f2 = st.columns([2, 1])
+        focus = f1.selectbox(
+            "Sentence", shown, key=session.keep("browse_focus", shown),
+            format_func=lambda n: f"#{n}: " + " ".join(dataset[n]["tokens"][:12])
+            + (" ..." if len(dataset[n]["tokens"]) > 12 else ""),
+            help="One of the sentences on this page.")
+        around = f2.number_input("Sentences around it", 0, 20, 2, key=session.keep("browse_around"),
+                                 help="How many sentences of its document to show before and after it.")
+        session.to_url(sentence=str(focus), around=str(around))
+        in_document, tokens = st.tabs(["Document around it", "Tokens"])
+        context = document_context(index, focus, around=int(around))
+        in_document.caption(f"Sentences {context[0]}-{context[-1]} of the same document (between its "
+                            "-DOCSTART- lines); the sentence found is marked.")
+        in_document.html('<div class="nerd-document">' + render_sentences(dataset, context, search, focus=focus)
+                         + "</div>")
+        tokens.dataframe(token_table(dataset, focus), hide_index=True, key="browse_tokens")

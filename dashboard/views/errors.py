@@ -1,5 +1,10 @@
-"""Errors page: confusion matrix, error kinds per type, and the worst sentences (gold vs predicted)."""
+"""Errors page: confusion matrix, error kinds per type, and the worst sentences (gold vs predicted).
 
+Scores come from the run's saved predictions of its best checkpoint when they hold the sentences
+asked for (instant, no model), else from the model, once, under a progress bar (docs/dashboard.md).
+"""
+
+import dataclasses
 import html
 
 import streamlit as st
@@ -23,31 +28,61 @@ widgets.url_choice("split", "errors_split", ["validation", "test"])
 split = c1.segmented_control("Split", ["validation", "test"], default="validation", required=True,
                              key=session.keep("errors_split"))
 session.to_url(split=split)
+# The run's saved predictions of its best checkpoint (written by training) are read instead of
+# tagging when they hold the sentences asked for; the default is the most they hold.
+saved = loaders.saved_predictions_coverage(source, split)
 sizes = {"first 500 sentences": 500, "first 1,000 sentences": 1000, "all sentences": None}
-size = c2.segmented_control("Sentences", list(sizes), default="first 500 sentences", required=True,
-                            key=session.keep("errors_size"), help="The model runs once per choice; results are cached.")
+default = "first 500 sentences"
+if saved is not None and saved.sentences:
+    covered = [label for label, n in sizes.items()
+               if (n is None and not saved.is_slice) or (n is not None and n <= saved.sentences)]
+    if not covered:
+        sizes = {f"first {saved.sentences:,} sentences": saved.sentences, **sizes}
+        covered = [next(iter(sizes))]
+    default = covered[-1]
+else:
+    covered = []
+size = c2.segmented_control("Sentences", list(sizes), default=default, required=True,
+                            key=session.keep("errors_size", sizes),
+                            format_func=lambda label: f"{label} · saved" if label in covered else label,
+                            help="'saved': the run's saved predictions of its best checkpoint hold these "
+                                 "sentences, read at once; the others are scored by the model once, then kept.")
 
 try:
-    result = loaders.evaluation(source, split, sizes[size])
+    result = loaders.saved_evaluation(source, split, sizes[size]) if size in covered else None
+    if result is None:
+        if size in covered:  # the file is there but is another checkpoint's, or other sentences'
+            why = f"the run's saved predictions of {split} are not this checkpoint's on these sentences"
+        elif saved is not None:
+            why = f"the run's saved predictions hold {saved.sentences_text} of {split}"
+        else:
+            why = f"this checkpoint has no saved predictions of {split}"
+        st.caption(f"Scored afresh by the model ({why}).")
+        result = loaders.evaluation(source, split, sizes[size])
 except (CheckpointError, OSError, ValueError) as error:
     st.error(f"Cannot evaluate {code_span(source)} on {split}: {escape_markdown(error)}", icon=":material/error:")
     st.stop()
 
 metrics = result.metrics
-coverage = widgets.evaluation_coverage(split, len(result.sentences))
+if result.saved_from:
+    coverage = dataclasses.replace(saved, sentences=len(result.sentences))
+    origin = (f"from the run's saved predictions of checkpoint {escape_markdown(result.saved_from)}, "
+              f"{len(result.sentences):,} sentences, read in {result.seconds:.1f} s (no model run)")
+else:
+    coverage = widgets.evaluation_coverage(split, len(result.sentences))
+    origin = f"scored afresh by the model in {result.seconds:.1f} s (then kept)"
 cols = st.columns(5)
 cols[0].metric(f"{split} F1", f"{metrics.f1:.2%}", help=coverage.describe("F1"))
-cols[1].metric("Precision", f"{metrics.precision:.2%}")
-cols[2].metric("Recall", f"{metrics.recall:.2%}")
-cols[3].metric("Token accuracy", f"{metrics.token_accuracy:.2%}")
-cols[4].metric("Errors", f"{len(result.errors):,}")
+cols[1].metric("Precision", f"{metrics.precision:.2%}", help=coverage.describe("precision"))
+cols[2].metric("Recall", f"{metrics.recall:.2%}", help=coverage.describe("recall"))
+cols[3].metric("Token accuracy", f"{metrics.token_accuracy:.2%}", help=coverage.describe("token accuracy"))
+cols[4].metric("Errors", f"{len(result.errors):,}", help=coverage.describe("entity errors"))
 st.caption(f"Every figure here: {coverage.describe('scores')}"
-           + (" (a slice, not the whole split)" if coverage.is_slice else "")
-           + f", evaluated in {result.seconds:.1f} s (then cached).")
+           + (" (a slice, not the whole split)" if coverage.is_slice else "") + f"; {origin}.")
 
 left, right = st.columns([3, 2])
 normalize = left.toggle("Colour by share of the gold row", value=True, key=session.keep("errors_normalize"))
-inputs = (source, loaders.checkpoint_stamp(source), split, size)
+inputs = (source, loaders.checkpoint_stamp(source), split, size, result.saved_from)
 left.plotly_chart(loaders.figure("confusion", (*inputs, normalize),
                                lambda: charts.confusion_figure(result.confusion, normalize=normalize)),
                   key="chart_confusion")
@@ -66,7 +101,13 @@ if not subsets.empty:
 
 with st.expander("Confidence and calibration"):  # drawn only when asked: it adds four charts
     if st.toggle("Show reliability, threshold and precision-recall curves", key="errors_calibration"):
-        calibration_view.render(result, split, loaders.tagger(source).temperature)
+        if result.probabilities is None:  # saved predictions hold labels, not each word's distribution
+            st.caption(f"These curves need each word's label distribution, which saved predictions do not "
+                       f"hold: the model scores the same {len(result.sentences):,} sentences once.")
+            result_with_distributions = loaders.evaluation(source, split, sizes[size])
+        else:
+            result_with_distributions = result
+        calibration_view.render(result_with_distributions, split, loaders.tagger(source).temperature)
 
 st.subheader("Worst sentences")
 c1, c2, c3 = st.columns([2, 2, 1])

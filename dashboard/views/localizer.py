@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import charts, loaders, session
 from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors, places, supported_countries
+from nerlib.localizer.overrides import CHOSEN_BY_USER, KEPT_BY_USER, TYPES, replacement_options
 from nerlib.localizer.tables import ROBUSTNESS_FILE, robustness_frame
 from nerlib.localizer.vectors import DEFAULT_VECTORS, VectorsError, check_visitor_source, resolve_source
 from nerlib.runs.checkpoints import CheckpointError
@@ -23,6 +24,18 @@ SAMPLE_MARKED = ("[Olivia Parker](PER) lives in [Eugene](LOC), [Oregon](LOC). Ms
 COUNTRY_CHOICES = supported_countries()
 SOURCE_CHOICES = [*COUNTRY_CHOICES, *(display for display, _, _ in places.REGIONS.values())]
 MODES = ["Tagger finds the entities", "Entities marked by hand"]
+FIXES = "localizer_fixes"  # {entity text: {"label": ..., "keep": ..., "replacement": ...}}
+LOCALIZER_CHOICE = "(the localizer's choice)"
+
+
+def _fixed(entity: str, field: str, key: str) -> None:
+    """A fix widget changed: copy its value into the session's fixes (a widget's own state is
+    dropped when it is not drawn; the fixes stay)."""
+    value = st.session_state[key]
+    if field == "replacement" and value == LOCALIZER_CHOICE:
+        value = None
+    st.session_state.setdefault(FIXES, {}).setdefault(entity, {})[field] = value
+
 
 # A shared link opens the same view: text, countries, mode and seed come from the address bar once.
 session.from_url("from", "localizer_source", choices=SOURCE_CHOICES)
@@ -106,11 +119,10 @@ if not text.strip():
     st.info("Type or paste some text.")
     st.stop()
 
-# A tagger's mistake ("joined Malaysia" for a person) or a name that should stay: keep it before rewriting.
-found = sorted({text[start:end] for start, end, _ in entities})
-held = st.multiselect("Keep these as they are", found, key=session.keep("localizer_keep", found),
-                      help="Entities to leave unchanged (e.g. a span the tagger got wrong).")
-entities = [(start, end, label) for start, end, label in entities if text[start:end] not in held]
+found = list(dict.fromkeys(text[start:end] for start, end, _ in entities))  # each entity once, in order
+found_label = {}
+for start, end, label in entities:
+    found_label.setdefault(text[start:end], label)
 
 session.to_url(**{"from": source, "to": target, "mode": mode, "seed": str(seed),
                    "text": text if mode == modes[0] else None, "marked": marked if mode == modes[1] else None})
@@ -126,7 +138,13 @@ except (KeyError, ValueError, FileNotFoundError) as error:  # an anchor the vect
     st.stop()
 
 settings = (vectors_source, source, target, anchors, seed)
-result = loaders.localize(settings, text, tuple(entities))
+# The user's fixes per entity text (another type, keep it, a name from its neighbour table): kept for
+# the session, applied to every occurrence by nerlib.localizer.overrides.
+fixes = st.session_state.setdefault(FIXES, {})
+chosen = tuple(sorted((entity, fix.get("label"), bool(fix.get("keep")), fix.get("replacement"))
+                      for entity, fix in fixes.items() if entity in found_label and any(fix.values())))
+result = loaders.localize(settings, text, tuple(entities), chosen)
+fix_box = st.container()  # filled below (its choices come from the rewrite), shown above it
 for warning in result.warnings:  # a user pool file that was skipped (file and line)
     st.warning(escape_markdown(warning), icon=":material/warning:")
 
@@ -136,8 +154,9 @@ st.html(render_replacements(text, [
     for r in result.replacements
 ]))
 kept = len(result.replacements) - result.changed
+by_you = sum(r.reason == KEPT_BY_USER for r in result.replacements)
 st.caption(f"{result.changed} of {len(result.replacements)} entities replaced ({source} → {target}, seed {seed}); "
-           f"{kept} kept (the table says why){f', {len(held)} kept by you' if held else ''}. Rewritten text:")
+           f"{kept} kept (the table says why){f', {by_you} of them by you' if by_you else ''}. Rewritten text:")
 st.code(result.text, language=None, wrap_lines=True)
 
 frame = result.to_frame()
@@ -167,6 +186,9 @@ for record in result.replacements:
         left, right = st.columns(2)
         left.caption("Nearest words (cosine similarity)")
         left.dataframe(near, hide_index=True, column_config={"score": st.column_config.NumberColumn(format="%.3f")})
+        if CHOSEN_BY_USER in record.reason or record.pool == "chosen by you":
+            right.success(f"Chosen by you: {escape_markdown(record.replacement)} (the rewrite uses it)",
+                          icon=":material/check:")
         if candidates is not None:
             right.caption(escape_markdown(
                 f"Candidates from {record.pool or 'the vectors'}, ranked by {record.original.strip()} - "
@@ -174,6 +196,39 @@ for record in result.replacements:
             right.dataframe(candidates, hide_index=True)
         else:
             right.caption(escape_markdown(record.reason))
+
+with fix_box:
+    st.subheader("Fix an entity before rewriting")
+    picked = st.pills("Click an entity to change its type, keep it, or pick its replacement", found,
+                      key="localizer_span", format_func=lambda entity: f"{entity} ({found_label[entity]})")
+    if picked in found_label:
+        fix = fixes.get(picked, {})
+        record = next(r for r in result.replacements if r.original == picked)
+        left, middle, right = st.columns([1, 1, 2])
+        current_type = fix.get("label") or found_label[picked]
+        left.selectbox("Type", TYPES, index=TYPES.index(current_type) if current_type in TYPES else 0,
+                       key=f"localizer_fix_type:{picked}", on_change=_fixed,
+                       args=(picked, "label", f"localizer_fix_type:{picked}"),
+                       help="The tagger's type is the default; another type is replaced as that type.")
+        middle.toggle("Keep it as it is", value=bool(fix.get("keep")), key=f"localizer_fix_keep:{picked}",
+                      on_change=_fixed, args=(picked, "keep", f"localizer_fix_keep:{picked}"))
+        if record.label in engine.types:
+            candidates = loaders.entity_tables(settings, picked.strip(), record.label)[1]
+            rows = [] if candidates is None or candidates.empty else list(zip(candidates["part"].astype(str),
+                                                                               candidates["candidate"].astype(str)))
+            options = replacement_options(list(dict.fromkeys(part for part, _ in rows)), rows,
+                                          record.replacement if record.changed else picked)
+            if fix.get("replacement") and fix["replacement"] not in options:
+                options.insert(0, fix["replacement"])
+            choices = [LOCALIZER_CHOICE, *options]
+            right.selectbox("Replacement (from its neighbour table)", choices,
+                            index=choices.index(fix["replacement"]) if fix.get("replacement") in choices else 0,
+                            key=f"localizer_fix_pick:{picked}", on_change=_fixed,
+                            args=(picked, "replacement", f"localizer_fix_pick:{picked}"),
+                            help="A name of the entity's neighbour table below; the rewrite then uses it.")
+        if fix and st.button("Undo my fixes of this entity", key="localizer_fix_undo"):
+            fixes.pop(picked, None)
+            st.rerun()
 
 # Entity-switched robustness: bench/localized_eval.py leaves its table in a run folder.
 robust = [(run, run.path / ROBUSTNESS_FILE) for run in loaders.all_runs() if (run.path / ROBUSTNESS_FILE).is_file()]

@@ -38,8 +38,9 @@ with st.expander("Find label issues" + ("" if reports else " (none saved for thi
     split = c1.selectbox("Split", ["validation", "test"], key="quality_find_split")
     if c2.button("Find label issues (one pass)", key="quality_find", icon=":material/search:"):
         try:
-            with st.spinner(f"Reading {split} with {run.name} ..."):
-                save_report(detect_label_issues(str(run.path), split), run.path)
+            report_progress = loaders.counting_bar(f"Finding label issues: {run.name} reads {split}",
+                                                   loaders.sentences_asked(split, None))
+            save_report(detect_label_issues(str(run.path), split, progress=report_progress), run.path)
         except (OSError, ValueError, RuntimeError) as error:
             st.error(f"Cannot find label issues: {escape_markdown(error)}", icon=":material/error:")
         reports = list_reports(run.path)

@@ -7,7 +7,7 @@ choice is kept across page switches.
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, session, widgets
+from dashboard import fixes, loaders, session, widgets
 from nerlib.data.labels import ENTITY_TYPES
 from nerlib.runs.checkpoints import CheckpointError
 from nerlib.views import confidence, tables
@@ -60,8 +60,11 @@ if not text.strip():
     st.stop()
 
 tagged = loaders.tag_text(source, text)
-entities = [e for e in tagged.entities if e.score >= min_score and e.label in types]
-hidden = len(tagged.entities) - len(entities)
+# The visitor's fixes (section "Fix a span" below) apply to the model's result before it is drawn
+# and downloaded; a hand-made entity has no score and always passes the confidence filter.
+fixed = fixes.corrected(tagged, text)
+entities = [e for e in fixed.entities if (e.score is None or e.score >= min_score) and e.label in types]
+hidden = len(fixed.entities) - len(entities)
 
 widgets.legend(types or None)
 st.html(render_text(text, entities, show_score=show_scores))
@@ -71,13 +74,14 @@ st.caption(
     + f" · model `{getattr(model, 'source', '') or source}`"
 )
 
-widgets.tagged_downloads(tagged, key="tagger")
+fixes.fix_a_span(fixed, model_types)
+widgets.tagged_downloads(fixed, key="tagger")
 
 st.dataframe(
     pd.DataFrame(
-        [{"entity": e.text, "type": e.label, "confidence": e.score, "start": e.start, "end": e.end}
-         for e in entities],
-        columns=["entity", "type", "confidence", "start", "end"],
+        [{"entity": e.text, "type": e.label, "confidence": e.score, "start": e.start, "end": e.end,
+          "fixed": e.corrected} for e in entities],
+        columns=["entity", "type", "confidence", "start", "end", "fixed"],
     ),
     hide_index=True, key="tagger_entities",
     height=tables.table_height(len(entities)),
@@ -90,7 +94,7 @@ st.dataframe(
 with st.expander("Word-level labels"):
     st.dataframe(
         pd.DataFrame([{"word": w.text, "label": w.label, "confidence": w.score, "start": w.start, "end": w.end}
-                      for w in tagged.words], columns=["word", "label", "confidence", "start", "end"]),
+                      for w in fixed.words], columns=["word", "label", "confidence", "start", "end"]),
         hide_index=True, key="tagger_words",
         column_config={"confidence": st.column_config.NumberColumn(format="%.3f")},
     )

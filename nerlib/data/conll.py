@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from nerlib.data.labels import is_iob1, split_tag, to_iob2
-from nerlib.data.lines import open_regular, read_lines
+from nerlib.data.lines import open_regular, read_lines, scan_lines
 from nerlib.errors import InputError, LineTooLongError, quote
 
 DOCSTART = "-DOCSTART-"
@@ -103,6 +103,44 @@ def _lines(handle: BinaryIO, path: str | Path) -> Iterator[tuple[int, str]]:
         raise ConllFormatError(path, error.line, error.reason) from None
     except InputError as error:
         raise ConllFormatError(path, error.line, f"{error.reason}; save the file as UTF-8") from None
+
+
+def token_line_problem(cells: Sequence[str], text: str, columns: int) -> str | None:
+    """Why a token line cannot be read, or None when it can: the one set of rules of the reader
+    (:func:`read_conll_stream`) and the validator (:func:`find_conll_problems`).
+
+    Parameters
+    ----------
+    cells:
+        The line's columns.
+    text:
+        The line (quoted in the reason).
+    columns:
+        The number of columns of the file's first token line, 0 before it.
+
+    Returns
+    -------
+    str or None
+        The reason, as a :class:`ConllFormatError` says it.
+
+    >>> token_line_problem(["Paris", "B-LOC"], "Paris B-LOC", 2) is None
+    True
+    >>> token_line_problem(["Paris", "LOC"], "Paris LOC", 2)
+    "not an IOB tag: 'LOC' (expected O, B-TYPE or I-TYPE)"
+    """
+    if len(cells) < 2:
+        return f"expected a token and a tag, found {len(cells)} column(s): {quote(text)}"
+    if columns and len(cells) != columns:
+        return f"expected {columns} columns like the lines before, found {len(cells)}: {quote(text)}"
+    if not cells[0].strip():
+        return "empty token"
+    if any(char.isspace() for char in cells[0]):
+        return f"token {quote(cells[0])} contains whitespace; one word per line"
+    try:
+        split_tag(cells[-1])
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def read_conll_file(path: str | Path) -> ConllFile:
@@ -206,22 +244,11 @@ def read_conll_stream(handle: BinaryIO, name: str | Path) -> ConllFile:
                 document += 1
             seen_docstart = True
             continue
-        if len(cells) < 2:
-            raise ConllFormatError(path, number, f"expected a token and a tag, found {len(cells)} column(s): {quote(text)}")
+        problem = token_line_problem(cells, text, result.columns)
+        if problem is not None:
+            raise ConllFormatError(path, number, problem)
         if result.columns == 0:
             result.columns = len(cells)
-        elif len(cells) != result.columns:
-            raise ConllFormatError(
-                path, number, f"expected {result.columns} columns like the lines before, found {len(cells)}: {quote(text)}"
-            )
-        if not cells[0].strip():
-            raise ConllFormatError(path, number, "empty token")
-        if any(char.isspace() for char in cells[0]):
-            raise ConllFormatError(path, number, f"token {quote(cells[0])} contains whitespace; one word per line")
-        try:
-            split_tag(cells[-1])
-        except ValueError as error:
-            raise ConllFormatError(path, number, str(error)) from None
         if not tokens:
             first_line = number
         tokens.append(cells[0])
@@ -236,6 +263,117 @@ def read_conll_stream(handle: BinaryIO, name: str | Path) -> ConllFile:
     for sentence in result.sentences:
         sentence.ner_tags = to_iob2(sentence.ner_tags)
     return result
+
+
+@dataclass(frozen=True)
+class ConllProblem:
+    """One problem of a CoNLL file: the 1-based ``line`` (None for the whole file) and the
+    ``reason``, as :class:`ConllFormatError` words it.
+
+    >>> str(ConllProblem(3, "empty token"))
+    'line 3: empty token'
+    """
+
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason if self.line is None else f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ConllProblems:
+    """What :func:`find_conll_problems` found: the first problems in file order and how many in all.
+
+    Attributes
+    ----------
+    name:
+        The file or upload.
+    first:
+        The first problems (at most the ``limit`` asked for), in line order.
+    total:
+        How many problems the file has in all.
+    lines:
+        How many lines were read.
+    """
+
+    name: str
+    first: list[ConllProblem] = field(default_factory=list)
+    total: int = 0
+    lines: int = 0
+
+    @property
+    def more(self) -> int:
+        """How many problems are not in :attr:`first`."""
+        return self.total - len(self.first)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def summary(self) -> str:
+        """One line: how many problems and how many lines, e.g. ``3 problems in 120 lines of up.txt``."""
+        noun = "problem" if self.total == 1 else "problems"
+        return f"{self.total:,} {noun} in {self.lines:,} lines of {self.name}"
+
+
+def find_conll_problems(handle: BinaryIO, name: str | Path, *, limit: int = 20) -> ConllProblems:
+    """Every problem of CoNLL data, not only the first: the validator behind an upload's report.
+
+    The rules are the reader's (:func:`token_line_problem`, bounded lines, strict UTF-8), but the
+    reading goes on after a bad line, so a file with many problems is told about all of them at
+    once. Memory stays bounded: at most ``limit`` problems are kept (the rest are counted), and a
+    line is held only up to ``NERLIB_MAX_LINE_BYTES`` (:func:`nerlib.data.lines.scan_lines`).
+    :func:`read_conll_stream` keeps stopping at the first problem (the command line's behaviour).
+
+    Parameters
+    ----------
+    handle:
+        A binary stream, read from where it stands.
+    name:
+        What to call it (an upload's file name).
+    limit:
+        The most problems kept with their line numbers.
+
+    Returns
+    -------
+    ConllProblems
+        The first ``limit`` problems, the total and the number of lines; empty (false) for a
+        readable file. A file without any token line is one problem (line None).
+
+    >>> import io
+    >>> found = find_conll_problems(io.BytesIO(b"Paris B-LOC\\nRome\\nin O\\nBerlin LOC\\n"), "up.txt")
+    >>> [str(p) for p in found.first], found.total
+    (["line 2: expected a token and a tag, found 1 column(s): 'Rome'", "line 4: not an IOB tag: 'LOC' (expected O, B-TYPE or I-TYPE)"], 2)
+    """
+    found = ConllProblems(name=str(name))
+    columns = 0
+    tokens = 0
+
+    def add(line: int | None, reason: str) -> None:
+        found.total += 1
+        if len(found.first) < limit:
+            found.first.append(ConllProblem(line, reason))
+
+    for number, raw_text, error in scan_lines(handle, name, skip_bom=True):
+        found.lines = number
+        if error is not None:
+            add(number, error.reason if isinstance(error, LineTooLongError) else f"{error.reason}; save the file as UTF-8")
+            continue
+        text = raw_text.rstrip("\r\n")
+        if not text.strip():
+            continue
+        cells = _split_columns(text)
+        if cells[0] == DOCSTART:
+            continue
+        problem = token_line_problem(cells, text, columns)
+        if problem is not None:
+            add(number, problem)
+            continue
+        columns = columns or len(cells)
+        tokens += 1
+    if not tokens and not found.total:
+        add(None, "no token lines: expected one word per line with its tag last")
+    return found
 
 
 def read_conll(path: str | Path) -> list[ConllSentence]:

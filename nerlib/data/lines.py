@@ -97,24 +97,63 @@ def read_lines(handle: BinaryIO, path: str | os.PathLike, *, max_bytes: int | No
     nerlib.errors.InputError
         For a line that is not UTF-8, with the byte where decoding failed.
     """
+    for number, text, error in scan_lines(handle, path, max_bytes=max_bytes, skip_bom=skip_bom, split_cr=split_cr):
+        if error is not None:
+            raise error
+        yield number, text
+
+
+def scan_lines(handle: BinaryIO, path: str | os.PathLike, *, max_bytes: int | None = None,
+               skip_bom: bool = False, split_cr: bool = False) -> Iterator[tuple[int, str, InputError | None]]:
+    """Like :func:`read_lines`, but a bad line is yielded with its error and the reading goes on:
+    for validators that list every problem of a file instead of stopping at the first.
+
+    A line longer than ``max_bytes`` is skipped reading at most ``max_bytes + 1`` bytes at a time,
+    so memory stays bounded whatever the input.
+
+    Parameters
+    ----------
+    handle, path, max_bytes, skip_bom, split_cr:
+        As in :func:`read_lines`.
+
+    Yields
+    ------
+    tuple of (int, str, InputError or None)
+        The 1-based line number, the line's text (``""`` for a bad line) and, for a bad line, its
+        :class:`~nerlib.errors.LineTooLongError` or :class:`~nerlib.errors.InputError`.
+
+    >>> import io
+    >>> [(n, t, e and e.reason[:12]) for n, t, e in scan_lines(io.BytesIO(b"ok\\n\\xff\\nfine"), "f.txt")]
+    [(1, 'ok', None), (2, '', 'not UTF-8 te'), (3, 'fine', None)]
+    """
     limit = max_line_bytes() if max_bytes is None else max_bytes
     number, offset = 0, 0  # lines yielded, bytes before this line
     while raw := handle.readline(limit + 1):
         data = raw[len(BOM):] if skip_bom and offset == 0 and raw.startswith(BOM) else raw
         content = data[:-1] if data.endswith(b"\n") else data
         if len(content) > limit:
-            raise LineTooLongError(path, number + 1, limit, content)
+            yield number + 1, "", LineTooLongError(path, number + 1, limit, content)
+            number += 1
+            offset += len(raw)
+            while not raw.endswith(b"\n") and (raw := handle.readline(limit + 1)):  # the rest of the line
+                offset += len(raw)
+            continue
         try:
-            text = content.decode("utf-8")
+            text, problem = content.decode("utf-8"), None
         except UnicodeDecodeError as error:
             at = error.start + len(raw) - len(data)
-            raise InputError(path, number + 1, f"not UTF-8 text: {error.reason} at byte {offset + at} of the "
-                             f"file (byte {at + 1} of this line, value 0x{raw[at]:02x})") from None
+            problem = InputError(path, number + 1, f"not UTF-8 text: {error.reason} at byte {offset + at} of the "
+                                 f"file (byte {at + 1} of this line, value 0x{raw[at]:02x})")
+        if problem is not None:  # yielded outside the except block: the error carries no decoding traceback
+            yield number + 1, "", problem
+            number += 1
+            offset += len(raw)
+            continue
         offset += len(raw)
         text = text.removesuffix("\r")
         for piece in text.split("\r") if split_cr and "\r" in text else (text,):
             number += 1
-            yield number, piece
+            yield number, piece, None
 
 
-__all__ = ["check_regular_file", "open_regular", "read_lines"]
+__all__ = ["check_regular_file", "open_regular", "read_lines", "scan_lines"]

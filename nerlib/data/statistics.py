@@ -40,6 +40,33 @@ class DatasetStatistics:
     unseen: pd.DataFrame
 
 
+def column_values(dataset: datasets.Dataset, name: str) -> list:
+    """The values of one column of a split as a Python list, read as one Arrow column.
+
+    ``dataset[name]`` is a lazy column in ``datasets`` 4 and later: iterating it formats one row at
+    a time, several times slower on the CoNLL++ training split (docs/benchmarks.md, "Issue 27:
+    saved predictions on the Errors page, first loads"). The Arrow format keeps any selection or
+    shuffle of the split.
+
+    Parameters
+    ----------
+    dataset:
+        The split.
+    name:
+        The column (``tokens``, ``ner_tags`` as ClassLabel ids, ``document``, ...).
+
+    Returns
+    -------
+    list
+        One value per row, in order.
+
+    >>> split = datasets.Dataset.from_dict({"tokens": [["a"], ["b", "c"], ["d"]]}).select([2, 0])
+    >>> column_values(split, "tokens")
+    [['d'], ['a']]
+    """
+    return dataset.with_format("arrow")[:].column(name).to_pylist()
+
+
 def split_entities(dataset: datasets.Dataset) -> list[tuple[int, str, str, int]]:
     """Every gold entity of a split.
 
@@ -56,7 +83,7 @@ def split_entities(dataset: datasets.Dataset) -> list[tuple[int, str, str, int]]
     """
     names = dataset.features["ner_tags"].feature.names
     found = []
-    for index, (tokens, tags) in enumerate(zip(dataset["tokens"], dataset["ner_tags"])):
+    for index, (tokens, tags) in enumerate(zip(column_values(dataset, "tokens"), column_values(dataset, "ner_tags"))):
         for span in entity_spans([names[t] for t in tags]):
             found.append((index, span.label, " ".join(tokens[span.start:span.end]), len(span)))
     return found
@@ -83,12 +110,12 @@ def dataset_statistics(dataset_dict: datasets.DatasetDict, top_n: int = 20) -> D
     for split, dataset in dataset_dict.items():
         entities = split_entities(dataset)
         entities_by_split[split] = entities
-        lengths = [len(tokens) for tokens in dataset["tokens"]]
+        lengths = [len(tokens) for tokens in column_values(dataset, "tokens")]
         split_rows.append({
             "split": split,
             "sentences": len(dataset),
             "tokens": sum(lengths),
-            "documents": len(set(dataset["document"])) if "document" in dataset.column_names else None,
+            "documents": len(set(column_values(dataset, "document"))) if "document" in dataset.column_names else None,
             "entities": len(entities),
         })
         by_type = Counter(label for _, label, _, _ in entities)

@@ -6,6 +6,9 @@
 - `significance`: per-sentence counts, the paired bootstrap and approximate randomization.
 - `partial`: nervaluate's partial-match schemes (strict, exact, partial, ent_type).
 - `comparison`: two runs on the same sentences (``nerlib compare``, the Compare page).
+- `calibration`: confidence and calibration (ECE, reliability, temperature scaling, ``nerlib calibrate``).
+- `thresholds`: a confidence threshold on an evaluation (entities below it dropped, P/R/F1 against
+  the threshold, precision-recall curves per type; ``nerlib evaluate --threshold``).
 
 May import: `nerlib.settings`, `nerlib.data`, `nerlib.text`, `nerlib.modeling`, `nerlib.runs`,
 `nerlib.tagging`.

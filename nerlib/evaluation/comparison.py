@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ __all__ = [
     "choose_checkpoint",
     "compare_predictions",
     "compare_runs",
+    "saved_predictions",
     "seed_spread",
     "sentence_diff",
 ]
@@ -197,13 +198,30 @@ def check_same_labels(a: RunChoice, b: RunChoice) -> None:
         raise CompareError(f"runs {a.name} and {b.name} have different label sets: {'; '.join(parts)}")
 
 
-def _saved_predictions(choice: RunChoice, sentences: Sequence[ConllSentence], split: str | None) -> list | None:
+def saved_predictions(choice: RunChoice, sentences: Sequence[ConllSentence], split: str | None) -> list | None:
     """The run folder's predictions of these very sentences by this checkpoint, else None.
 
     Training writes ``predictions/validation.conll`` whenever the best checkpoint changes and
     ``predictions/test.conll`` with the best checkpoint at the end. A file is used when its F1
     equals the F1 training recorded for the best checkpoint on that split (so it is that
-    checkpoint's, not an earlier one's) and its words and gold tags equal the requested sentences'.
+    checkpoint's, not an earlier one's) and its words and gold tags equal the requested sentences'
+    (the file may hold more sentences: those it holds first are compared). The one reader of saved
+    predictions: ``compare`` and the dashboard's Errors page
+    (:func:`nerlib.evaluation.scoring.evaluate_saved_predictions`) both use it.
+
+    Parameters
+    ----------
+    choice:
+        The run and checkpoint (:func:`choose_checkpoint`); only its best checkpoint has saved predictions.
+    sentences:
+        The requested sentences, the first ones of ``split``.
+    split:
+        ``validation`` or ``test`` (None, e.g. for a CoNLL file: never saved).
+
+    Returns
+    -------
+    list or None
+        The predicted tags (IOB2) of each requested sentence, or None when the run saved none that fit.
     """
     from nerlib.runs.folder import BEST, read_predictions
 
@@ -244,13 +262,14 @@ class RunPredictions:
 
 def predict(choice: RunChoice, sentences: Sequence[ConllSentence], *, split: str | None = None,
             source: str = "", batch_size: int | None = None, device: str | None = None,
-            reuse: bool = True) -> RunPredictions:
+            reuse: bool = True, progress: Callable[[int, int], None] | None = None) -> RunPredictions:
     """The predictions of ``choice``'s checkpoint on ``sentences``: read from the run folder when it
-    saved them (see :func:`_saved_predictions`), else tagged now with
-    :func:`nerlib.evaluation.scoring.evaluate_sentences` (float32, as ``evaluate`` does)."""
+    saved them (see :func:`saved_predictions`), else tagged now with
+    :func:`nerlib.evaluation.scoring.evaluate_sentences` (float32, as ``evaluate`` does), calling
+    ``progress(done, total)`` (windows) after every batch."""
     started = time.perf_counter()
     if reuse:
-        saved = _saved_predictions(choice, sentences, split)
+        saved = saved_predictions(choice, sentences, split)
         if saved is not None:
             return RunPredictions(choice, saved, True, time.perf_counter() - started)
     from nerlib.evaluation.scoring import evaluate_sentences
@@ -259,7 +278,7 @@ def predict(choice: RunChoice, sentences: Sequence[ConllSentence], *, split: str
     tagger = Tagger.from_pretrained(str(choice.checkpoint.path), device=device, dtype="float32",
                                     batch_size=batch_size)
     result = evaluate_sentences(tagger, sentences, batch_size=batch_size, source=source,
-                                checkpoint=str(choice.checkpoint.path))
+                                checkpoint=str(choice.checkpoint.path), progress=progress)
     return RunPredictions(choice, result.predicted, False, time.perf_counter() - started)
 
 
@@ -286,7 +305,12 @@ class SeedSpread:
 
 def _config_without_seed(run: Any) -> dict[str, Any]:
     options = run.config.get("config") or {}
-    return {k: v for k, v in options.items() if k not in _NOT_CONFIG}
+    config = {k: v for k, v in options.items() if k not in _NOT_CONFIG}
+    # the folder may differ (`data_dir` is left out above) but not what is in it: a run trained on
+    # other sentences (say, localized copies mixed in) is another configuration, not another seed
+    data = run.config.get("data") or {}
+    config["_train_data"] = ((data.get("sentences") or {}).get("train"), data.get("train_tokens"))
+    return config
 
 
 def seed_spread(run: Any, runs: Sequence[Any]) -> SeedSpread:
@@ -542,7 +566,8 @@ def compare_predictions(tokens: Sequence[Sequence[str]], gold: Sequence[Sequence
 def compare_runs(run_a: Any, run_b: Any, split_or_file: str | os.PathLike = "test", *,
                  data_dir: str | os.PathLike | None = None, resamples: int = 1000, seed: int = 0,
                  batch_size: int | None = None, device: str | None = None, reuse: bool = True,
-                 limit: int | None = None, runs: Sequence[Any] | None = None) -> Comparison:
+                 limit: int | None = None, runs: Sequence[Any] | None = None,
+                 progress: Callable[[str, int, int], None] | None = None) -> Comparison:
     """Compare two runs on a CoNLL++ split or a CoNLL file.
 
     Parameters
@@ -566,6 +591,9 @@ def compare_runs(run_a: Any, run_b: Any, split_or_file: str | os.PathLike = "tes
     runs:
         The runs to look for seeds of the same configuration in; default every run in run A's and
         run B's runs folders.
+    progress:
+        Called as ``progress(run name, done, total)`` (windows) after every batch of a run that is
+        tagged now (not for saved predictions), e.g. to drive a progress bar.
 
     Returns
     -------
@@ -592,13 +620,16 @@ def compare_runs(run_a: Any, run_b: Any, split_or_file: str | os.PathLike = "tes
         raise CompareError(f"{source}: nothing to compare: no sentences (the file is empty or holds only "
                            "-DOCSTART- lines)")
     split = source if source in ("train", "validation", "test") else None
+    def reporter(choice: RunChoice) -> Callable[[int, int], None] | None:
+        return None if progress is None else (lambda done, total: progress(choice.name, done, total))
+
     predictions = [predict(choice_a, sentences, split=split, source=source, batch_size=batch_size, device=device,
-                           reuse=reuse)]
+                           reuse=reuse, progress=reporter(choice_a))]
     if choice_b.checkpoint.path.resolve() == choice_a.checkpoint.path.resolve():  # one checkpoint: tagged once
         predictions.append(RunPredictions(choice_b, predictions[0].predicted, predictions[0].reused, 0.0))
     else:
         predictions.append(predict(choice_b, sentences, split=split, source=source, batch_size=batch_size,
-                                   device=device, reuse=reuse))
+                                   device=device, reuse=reuse, progress=reporter(choice_b)))
     comparison = compare_predictions(
         [s.tokens for s in sentences], [s.ner_tags for s in sentences], predictions[0].predicted,
         predictions[1].predicted, documents=[s.document for s in sentences], sentences=sentences,

@@ -31,6 +31,7 @@ exactly the false negatives and the rows with a predicted side exactly the false
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -49,8 +50,10 @@ __all__ = [
     "ERROR_KINDS",
     "EvaluationResult",
     "evaluate_checkpoint",
+    "evaluate_saved_predictions",
     "evaluate_sentences",
     "load_sentences",
+    "score_predictions",
     "span_errors",
     "training_entities",
 ]
@@ -97,12 +100,28 @@ class EvaluationResult:
         Where the data and the model came from.
     seconds:
         How long tagging and scoring took.
+    word_scores:
+        Per sentence a float64 array: each word's score as the tagger gave it (the probability of
+        its label's entity type, at the checkpoint's calibrated temperature); an entity's
+        confidence is the product over its words (:mod:`nerlib.evaluation.thresholds`). None when
+        no tagger ran (:func:`score_predictions`).
+    threshold, dropped:
+        When predictions were dropped below a confidence threshold
+        (:func:`nerlib.evaluation.thresholds.apply_threshold`): the threshold and how many predicted
+        entities it dropped; None and 0 otherwise.
+    seen:
+        The training entities' surface forms the seen/unseen scores were computed with (kept to
+        score again the same way).
     probabilities:
         Only when asked for (``distributions=True``): per sentence a float32 array ``(words,
         labels)``, each word's whole label distribution (the pooled one its predicted label comes
         from), aligned with :attr:`gold`; else ``None``.
     labels:
         The label of each column of :attr:`probabilities` (the tagger's ``labels``, in id order).
+    saved_from:
+        Empty when the model tagged the sentences now; else the run and checkpoint whose saved
+        predictions were read (:func:`evaluate_saved_predictions`), e.g. ``run (checkpoint best =
+        epoch-3, step 375)``.
     """
 
     metrics: EntityMetrics
@@ -116,8 +135,13 @@ class EvaluationResult:
     source: str = ""
     checkpoint: str = ""
     seconds: float = 0.0
+    word_scores: list[np.ndarray] | None = field(default=None, repr=False)
+    threshold: float | None = None
+    dropped: int = 0
+    seen: frozenset[str] | None = field(default=None, repr=False)
     probabilities: list[np.ndarray] | None = None
     labels: list[str] = field(default_factory=list)
+    saved_from: str = ""
 
     def table(self) -> pd.DataFrame:
         """Per-type precision, recall, F1 and support, plus an ``ALL`` row."""
@@ -130,6 +154,41 @@ class EvaluationResult:
     def sentence_text(self, index: int) -> str:
         """The words of sentence ``index`` joined by spaces (as in the ``sentences`` table)."""
         return " ".join(self.tokens[index])
+
+    def rescored(self, predicted: Sequence[Sequence[str]], **changes: Any) -> EvaluationResult:
+        """The same sentences scored against other predictions, without a model pass.
+
+        Parameters
+        ----------
+        predicted:
+            One IOB2 label per word of each sentence (as :attr:`predicted`).
+        **changes:
+            Other fields of the new result (``threshold``, ``dropped``...).
+
+        Returns
+        -------
+        EvaluationResult
+            Metrics, sentence rows, errors, confusion and CoNLL predictions of ``predicted``
+            (:func:`score_predictions`); the rest (words, gold, word scores, distributions, names)
+            as in this one.
+
+        Raises
+        ------
+        ValueError
+            When ``predicted`` does not hold one label per word of each sentence.
+        """
+        if [len(tags) for tags in predicted] != [len(words) for words in self.tokens]:
+            raise ValueError("the predictions do not hold one label per word of each sentence")
+        started = time.perf_counter()
+        places = self.sentences[["document", "line", "source"]].itertuples(index=False)
+        sentences = [ConllSentence(tokens=words, ner_tags=gold, document=place.document, line=place.line,
+                                   source=place.source)
+                     for words, gold, place in zip(self.tokens, self.gold, places)]
+        fresh = score_predictions(sentences, predicted, labels=self.labels, source=self.source,
+                                  checkpoint=self.checkpoint, seen=self.seen)
+        scored = {name: getattr(fresh, name) for name in ("metrics", "sentences", "errors", "confusion",
+                                                          "conll_predictions", "predicted")}
+        return dataclasses.replace(self, **scored, seconds=self.seconds + time.perf_counter() - started, **changes)
 
     def write_predictions(self, path: str | os.PathLike) -> Path:
         """Write :attr:`conll_predictions` to ``path``; returns the path."""
@@ -331,13 +390,55 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
     """
     started = time.perf_counter()
     tokens = [list(s.tokens) for s in sentences]
-    gold = [list(s.ner_tags) for s in sentences]
     documents = [(s.source, s.document) for s in sentences]  # context stays inside a document
     options = {"distributions": True} if distributions else {}  # duck-typed taggers need not know it
     tagged = tagger.tag_words(tokens, batch_size=batch_size, progress=progress, documents=documents, **options)
-    predicted = [t.labels for t in tagged]
+    result = score_predictions(sentences, [t.labels for t in tagged], labels=list(getattr(tagger, "labels", [])),
+                               source=source, checkpoint=checkpoint, seen=seen)
+    if distributions:
+        result.probabilities = [t.probabilities for t in tagged]
+    # python floats, as the tagger's entity scores are products of them (math.prod): the threshold's input
+    result.word_scores = [np.array([w.score for w in t.words], dtype=np.float64) for t in tagged]
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def score_predictions(sentences: Sequence[ConllSentence], predicted: Sequence[Sequence[str]], *,
+                      labels: Sequence[str] = (), source: str = "", checkpoint: str = "",
+                      seen: frozenset[str] | None = None) -> EvaluationResult:
+    """Score predictions already made for ``sentences`` (no model): what
+    :func:`evaluate_sentences` does after tagging.
+
+    Parameters
+    ----------
+    sentences:
+        The gold sentences.
+    predicted:
+        One IOB2 label per word of each sentence.
+    labels:
+        The model's labels (its own types join the confusion matrix's rows and columns).
+    source, checkpoint:
+        Names recorded in the result.
+    seen:
+        The training entities' surface forms (:func:`training_entities`).
+
+    Returns
+    -------
+    EvaluationResult
+        Without :attr:`~EvaluationResult.probabilities`.
+
+    >>> from nerlib.data.conll import ConllSentence
+    >>> sentence = ConllSentence(tokens=["Wales", "won"], ner_tags=["B-ORG", "O"])
+    >>> result = score_predictions([sentence], [["B-LOC", "O"]])
+    >>> result.metrics.f1, list(result.errors["kind"])
+    (0.0, ['wrong_type'])
+    """
+    started = time.perf_counter()
+    tokens = [list(s.tokens) for s in sentences]
+    gold = [list(s.ner_tags) for s in sentences]
+    predicted = [list(tags) for tags in predicted]
     metrics = compute_metrics(gold, predicted, tokens=tokens, seen=seen)
-    confusion = confusion_matrix(gold, predicted, labels=_label_order(tagger))
+    confusion = confusion_matrix(gold, predicted, labels=_label_order(labels))
 
     sentence_rows, error_rows = [], []
     for index, (sentence, words, gold_tags, pred_tags) in enumerate(zip(sentences, tokens, gold, predicted)):
@@ -361,16 +462,14 @@ def evaluate_sentences(tagger: Any, sentences: Sequence[ConllSentence], *, batch
         confusion=confusion,
         conll_predictions=format_predictions(tokens, gold, predicted),
         tokens=tokens, gold=gold, predicted=predicted, source=source, checkpoint=checkpoint,
-        seconds=time.perf_counter() - started,
-        probabilities=[t.probabilities for t in tagged] if distributions else None,
-        labels=list(getattr(tagger, "labels", [])),
+        seconds=time.perf_counter() - started, labels=list(labels), seen=seen,
     )
 
 
-def _label_order(tagger: Any) -> list[str]:
+def _label_order(labels: Sequence[str]) -> list[str]:
     from nerlib.data.labels import NER_LABELS
 
-    own = [label for label in getattr(tagger, "labels", []) if label not in NER_LABELS]
+    own = [label for label in labels if label not in NER_LABELS]
     return list(NER_LABELS) + sorted(set(own))
 
 
@@ -445,3 +544,77 @@ def evaluate_checkpoint(
         checkpoint = str(tagger.path)
     return evaluate_sentences(tagger, sentences, batch_size=batch_size, source=source, checkpoint=checkpoint,
                               progress=progress, seen=seen, distributions=distributions)
+
+
+def evaluate_saved_predictions(
+    checkpoint: str | os.PathLike,
+    split: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    limit: int | None = None,
+    seen_from: str | os.PathLike | None = "train",
+) -> EvaluationResult | None:
+    """Score the predictions a training run saved for its best checkpoint, without a model.
+
+    Training writes the best checkpoint's predictions into the run folder
+    (``predictions/validation.conll``, ``predictions/test.conll``); they are read with
+    :func:`nerlib.evaluation.comparison.saved_predictions`, the reader ``compare`` uses, and only
+    when they are this checkpoint's and hold the requested sentences.
+
+    Parameters
+    ----------
+    checkpoint:
+        A checkpoint folder inside a run (``<run>/checkpoints/best``, or the checkpoint ``best`` was
+        copied from), or the run folder itself.
+    split:
+        ``validation`` or ``test``.
+    data_dir:
+        The CoNLL++ folder.
+    limit:
+        Score only the first ``limit`` sentences; None for the whole split.
+    seen_from:
+        As for :func:`evaluate_checkpoint`.
+
+    Returns
+    -------
+    EvaluationResult or None
+        With :attr:`~EvaluationResult.saved_from` naming the run and checkpoint; None when the
+        folder is no run's checkpoint, is not the run's best, or the saved predictions do not
+        cover the requested sentences (then a model has to tag them).
+
+    Raises
+    ------
+    FileNotFoundError, ConllFormatError
+        For unusable data (see :func:`load_sentences`).
+    """
+    from nerlib.evaluation.comparison import CompareError, choose_checkpoint, saved_predictions
+    from nerlib.runs.folder import is_run_dir
+
+    started = time.perf_counter()
+    folder = Path(checkpoint).expanduser()
+    run_dir = folder if is_run_dir(folder) else folder.parent.parent
+    if not (is_run_dir(run_dir) and (folder == run_dir or folder.parent.name == "checkpoints")):
+        return None
+    try:
+        choice = choose_checkpoint(run_dir)
+    except CompareError:
+        return None
+    best = choice.checkpoint
+    if folder != run_dir and folder.resolve() != best.path.resolve() and folder.name != best.source:
+        return None  # another checkpoint than the one the run saved predictions of
+    sentences, source = load_sentences(split, data_dir)
+    if limit is not None:
+        sentences = sentences[:limit]
+    predicted = saved_predictions(choice, sentences, source)
+    if predicted is None:
+        return None
+    seen = None
+    if seen_from is not None:
+        try:
+            seen = training_entities(seen_from, data_dir)
+        except FileNotFoundError:
+            seen = None
+    result = score_predictions(sentences, predicted, labels=choice.labels, source=source,
+                               checkpoint=str(best.path), seen=seen)
+    result.saved_from, result.seconds = choice.describe(), time.perf_counter() - started
+    return result

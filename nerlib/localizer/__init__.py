@@ -29,6 +29,11 @@ How an entity is replaced (the modules of this package, in order; `core.Localize
 5. `choice`, `consistency` and `rewrite`: a seeded choice among the best few (variety), the same
    name for the same entity (any casing; a surname after a full name), different names for
    different entities; only the entities' character spans change (records: `records`).
+
+Around them: `states` (a state becomes a state of similar size), `people` (a person the text marks
+as from outside the source stays), `overrides` (a user's fixes: another type, keep, a chosen name),
+`geography`/`places`, `counterparts` and `agreement` (articles, possessives, gender), and `conll`
+(CoNLL files in and out, and the mixing of localized copies into training data).
 """
 
 from nerlib.localizer.checks import COUNTRY_WORDS, CountryCheck, TypeModel, conllpp_type_examples
@@ -42,6 +47,7 @@ from nerlib.localizer.countries import (
     resolve_country,
     supported_countries,
 )
+from nerlib.localizer.overrides import Override
 from nerlib.localizer.pools import POOLS_ENV, Pool, PoolFileError, pool_for, read_pool_file, user_pools
 from nerlib.localizer.records import Localization, Replacement
 from nerlib.localizer.subtypes import Recogniser, Recognition
@@ -67,6 +73,7 @@ __all__ = [
     "Localization",
     "TypeModel",
     "Localizer",
+    "Override",
     "UnsupportedCountryError",
     "default_anchors",
     "resolve_country",

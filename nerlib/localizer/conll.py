@@ -28,7 +28,8 @@ from nerlib.data.conll import DOCSTART, ConllFormatError, read_conll_file
 from nerlib.data.labels import entity_spans, split_tag
 from nerlib.data.lines import open_regular, read_lines
 
-__all__ = ["LocalizedConll", "localize_lines", "localize_conll", "check_tags"]
+__all__ = ["LocalizedConll", "localize_lines", "localize_file", "localize_conll", "check_tags", "documents_of",
+           "mixed_documents"]
 
 _ARTICLES = {"the", "The", "THE"}
 
@@ -212,12 +213,113 @@ def localize_conll(localizer: Any, path: str | os.PathLike, output: str | os.Pat
     FileNotFoundError
         For a missing input file.
     """
+    result = localize_file(localizer, path, types)
+    Path(output).write_text("".join(line + "\n" for line in result.lines), encoding="utf-8")
+    return result
+
+
+def localize_file(localizer: Any, path: str | os.PathLike, types: Iterable[str] | None = None) -> LocalizedConll:
+    """Localize a CoNLL file in memory (what `localize_conll` writes; `bench/localized_train.py` mixes it).
+
+    Parameters
+    ----------
+    localizer : Localizer
+        The localizer (source, target and seed set).
+    path : path
+        The CoNLL file; its tags (read as IOB2) are the gold entities.
+    types : iterable of str, optional
+        The model's entity types: a tag of another type is an error naming file and line.
+
+    Returns
+    -------
+    LocalizedConll
+
+    Raises
+    ------
+    ConllFormatError
+        With file and line, for a malformed line or a tag outside `types`.
+    FileNotFoundError
+        For a missing input file.
+    """
     conll = read_conll_file(path)  # checks the whole file first: columns, tags, encoding
     if types is not None:
         check_tags(path, conll.sentences, types)
     with open_regular(path) as handle:
         lines = [text for _, text in read_lines(handle, path, skip_bom=True)]
     tags = [tag for sentence in conll.sentences for tag in sentence.ner_tags]
-    result = localize_lines(localizer, lines, tags)
-    Path(output).write_text("".join(line + "\n" for line in result.lines), encoding="utf-8")
-    return result
+    return localize_lines(localizer, lines, tags)
+
+
+def documents_of(lines: Sequence[str]) -> list[list[str]]:
+    """Cut a CoNLL file's lines into documents: each starts at a ``-DOCSTART-`` line (the lines before
+    the first one, if any, are a document of their own).
+
+    Parameters
+    ----------
+    lines : sequence of str
+        The file's lines (with or without their line breaks).
+
+    Returns
+    -------
+    list of list of str
+        The documents, every line kept as it was.
+
+    >>> documents_of(["-DOCSTART- -X- O", "", "A O", "", "-DOCSTART- -X- O", "", "B O"])
+    [['-DOCSTART- -X- O', '', 'A O', ''], ['-DOCSTART- -X- O', '', 'B O']]
+    """
+    documents: list[list[str]] = []
+    current: list[str] = []
+    for line in lines:
+        if line.startswith(DOCSTART) and current:
+            documents.append(current)
+            current = []
+        current.append(line)
+    if current:
+        documents.append(current)
+    return documents
+
+
+def mixed_documents(original: Sequence[str], copies: Sequence[Sequence[str]]) -> list[str]:
+    """The original documents, then one localized copy of each: document i from copy ``i mod k``.
+
+    Training on both (Agarwal et al. 2020's entity-switched augmentation) shows a model the same
+    contexts with other countries' names, so it leans less on the names it saw. Each copy must have
+    the original's documents in the same order (`localize_lines` keeps them). A blank line is put
+    between the originals and the copies where the original does not end with one.
+
+    Parameters
+    ----------
+    original : sequence of str
+        The original file's lines without line breaks.
+    copies : sequence of sequences of str
+        The localized copies' lines (one per country), k >= 1.
+
+    Returns
+    -------
+    list of str
+        The mixed file's lines without line breaks.
+
+    Raises
+    ------
+    ValueError
+        For no copies, or a copy whose number of documents differs from the original's.
+
+    >>> original = ["-DOCSTART- O", "", "Ann B-PER", "", "-DOCSTART- O", "", "Bob B-PER", ""]
+    >>> india = ["-DOCSTART- O", "", "Priya B-PER", "", "-DOCSTART- O", "", "Rahul B-PER", ""]
+    >>> brazil = ["-DOCSTART- O", "", "Ana B-PER", "", "-DOCSTART- O", "", "Bruno B-PER", ""]
+    >>> mixed_documents(original, [india, brazil])[8:]
+    ['-DOCSTART- O', '', 'Priya B-PER', '', '-DOCSTART- O', '', 'Bruno B-PER', '']
+    """
+    if not copies:
+        raise ValueError("no localized copies to mix in")
+    documents = documents_of(original)
+    localized = [documents_of(copy) for copy in copies]
+    for number, copy in enumerate(localized):
+        if len(copy) != len(documents):
+            raise ValueError(f"localized copy {number + 1} has {len(copy)} documents, the original {len(documents)}")
+    lines = [line for document in documents for line in document]
+    if lines and lines[-1].strip():
+        lines.append("")
+    for index in range(len(documents)):
+        lines.extend(localized[index % len(localized)][index])
+    return lines

@@ -28,12 +28,14 @@ class TextMemory:
 
     ``chosen`` maps an entity part's identity (type, `name_key` of its text) to its `Choice`;
     ``used`` holds every name given so far (lowercase), whatever the subtype; ``inside`` the
-    `name_key` of places the text itself puts in the source ("Paris" of "Paris, Texas").
+    `name_key` of places the text itself puts in the source ("Paris" of "Paris, Texas"); ``forced``
+    the `name_key` of entities whose name the user chose (`nerlib.localizer.overrides`).
     """
 
     chosen: dict[tuple[str, str], Choice] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
     inside: set[str] = field(default_factory=set)
+    forced: set[str] = field(default_factory=set)
 
 
 def replace_entity(original: str, label: str, recognition: Recognition, memory: TextMemory,

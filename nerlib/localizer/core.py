@@ -26,6 +26,8 @@ from nerlib.localizer.fallback import FALLBACK_WEIGHTS, VectorsFallback
 from nerlib.localizer.geography import Geography
 from nerlib.localizer.matrices import PoolMatrices
 from nerlib.localizer.options import anchor_vector, check_counts, check_prototypes, checked_anchors, float_tuple
+from nerlib.localizer.overrides import KEPT_BY_USER, Override, checked_overrides, forced_choices, relabelled
+from nerlib.localizer.people import foreign_marks
 from nerlib.localizer.places import country_name, outside_source, resolve_source
 from nerlib.localizer.pools import Pool, PoolFileError, user_pools
 from nerlib.localizer.ranking import ENTITY_WEIGHT, HUB_WEIGHT
@@ -210,7 +212,8 @@ class Localizer:
                 self._recognised = {key: self._recognised[key]}  # bound the memo
         return self._recognised[key]
 
-    def localize(self, text: str, entities: Iterable[Any]) -> Localization:
+    def localize(self, text: str, entities: Iterable[Any], overrides: Mapping[str, Override] | None = None
+                 ) -> Localization:
         """Rewrite `text`, replacing each entity of this localizer's types by its target-country analogue.
 
         Everything outside the entities (and a person's title such as "Ms.") is kept exactly. The
@@ -225,6 +228,9 @@ class Localizer:
         entities : iterable
             Objects with ``.label/.start/.end`` (character offsets, end exclusive; e.g.
             ``nerlib.tagging.tagger.Entity``) or ``(start, end, label)`` tuples.
+        overrides : mapping, optional
+            {entity text: `nerlib.localizer.overrides.Override`}: another type, keep it, or the
+            name it gets, for every occurrence of that text (any casing).
 
         Returns
         -------
@@ -234,27 +240,68 @@ class Localizer:
         Raises
         ------
         TypeError
-            For a `text` that is not a str, or an entity that is neither kind.
+            For a `text` that is not a str, or an entity (or override) that is neither kind.
         ValueError
-            For an entity outside `text` or overlapping another.
+            For an entity outside `text` or overlapping another, or a malformed override.
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         memory = TextMemory()  # one for the whole text
-        triples = entity_triples(entities, text)
-        self.geography.pairs(text, triples, memory)  # "City, State": the city inside the state's replacement
+        chosen = checked_overrides(overrides)
+        triples = relabelled(text, entity_triples(entities, text), chosen)
+        self._force(text, triples, chosen, memory)  # the user's names first: pairs and surnames follow them
+        kept = {key for key, override in chosen.items() if override.keep}
+        self.geography.pairs(text, [t for t in triples if name_key(text[t[0]:t[1]]) not in kept], memory)
         contexts = iter([context_of(text, start, end) for start, end, _ in triples])  # splice goes in order
+        foreign = iter(foreign_marks(text, triples, self.source_spec))  # "French President Jacques Chirac"
         new_text, records = splice(text, triples, lambda original, label: self._in_context(
-            original, label, memory, next(contexts)))
+            original, label, memory, next(contexts), chosen, next(foreign)))
         warnings = [f"pool file skipped: {error}" for error in self.pool_errors]
         return Localization(new_text, text, self.source, self.target, records, warnings)
 
-    def _in_context(self, original: str, label: str, memory: TextMemory, context: Context) -> Replacement:
-        """Replace one entity in agreement with its sentence: possessive, gender hints, articles."""
+    def _force(self, text: str, triples: list[tuple[int, int, str]], overrides: Mapping[str, Override],
+               memory: TextMemory) -> None:
+        """Put the names the user chose into `memory`, part by part (`overrides.forced_choices`)."""
+        for start, end, label in triples:
+            entity = text[start:end]
+            override = overrides.get(name_key(entity))
+            if override is None or override.keep or override.replacement is None or label not in self.types:
+                continue
+            bare = split_possessive(entity)[0]
+            parts = forced_choices(bare, self.recognise(bare, label), override.replacement)
+            if parts is None:  # the whole entity takes the name (`_in_context`)
+                continue
+            for piece, choice in parts.items():
+                memory.chosen[(label, name_key(piece))] = choice
+                memory.used.add(choice.name.lower())
+            memory.forced.update((name_key(entity), name_key(bare)))
+
+    def _in_context(self, original: str, label: str, memory: TextMemory, context: Context,
+                    overrides: Mapping[str, Override] | None = None, foreign: str | None = None) -> Replacement:
+        """Replace one entity in agreement with its sentence: possessive, gender hints, articles; a
+        user's override first, then a person the text marks as foreign (`foreign`: why it stays)."""
+        override = (overrides or {}).get(name_key(original))
+        if override is not None and override.keep:
+            return Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
+                               reason=KEPT_BY_USER)
         bare, possessive = split_possessive(original)
         if possessive and self.recogniser is not None and self.recogniser.knows(original):
             bare, possessive = original, ""  # "Macy's" is the name itself
-        record = self._replace_entity(bare, label, memory, context)
+        if foreign is not None and label in self.types and name_key(original) not in memory.forced and (
+                override is None or override.replacement is None):
+            recognition = self.recognise(bare, label)
+            for part in recognition.parts:  # the surname alone later stays too
+                memory.chosen.setdefault((label, name_key(bare[part.start : part.end])),
+                                         Choice(None, None, foreign, subtype=part.subtype))
+            return Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
+                               subtype=recognition.subtype, reason=f"{recognition.subtype} ({recognition.how}); {foreign}")
+        if override is not None and override.replacement is not None and name_key(original) not in memory.forced:
+            record = Replacement(label=label, start=0, end=len(bare), original=bare,  # the whole entity takes it
+                                 replacement=override.replacement.strip(), reason="replaced: chosen by you",
+                                 pool="chosen by you")
+            record.changed = record.replacement != bare
+        else:
+            record = self._replace_entity(bare, label, memory, context)
         if possessive:
             record.original, record.end = original, record.end + len(possessive)
             record.replacement += possessive
@@ -275,7 +322,7 @@ class Localizer:
         if label not in self.types:
             return Replacement(label=label, start=0, end=len(original), original=original, replacement=original,
                                reason=f"kept: type {label} is not localized (types={list(self.types)})")
-        kept = self._kept_place(original, label, memory)
+        kept = None if name_key(original) in memory.forced else self._kept_place(original, label, memory)
         if kept is None and self.use_pools and label in ("ORG", "MISC"):
             kept = self._from_tables(original, label, memory)
         if kept is not None:

@@ -19,6 +19,7 @@ from nerlib.localizer.matrices import PoolMatrices
 from nerlib.localizer.places import city_rank
 from nerlib.localizer.ranking import PoolMatrix, Ranked, rank_pool
 from nerlib.localizer.records import Shortlist
+from nerlib.localizer.states import similar_size, size_of, territories
 from nerlib.localizer.subtypes import Part
 from nerlib.localizer.vocab import Vocab, name_key
 
@@ -138,6 +139,8 @@ class Shortlister:
         names = [(str(n), round(float(s), 4)) for n, s in zip(ranked.names, ranked.score)]
         if matrix.pool.subtype == "city":
             names = self._similar_rank(text, names)
+        elif matrix.pool.subtype == "state":
+            names = self._similar_size(text, names)
         match = self.matrices.assignment(matrix, label).get(name_key(text))
         assigned = match is not None and matrix.names[match] in {n for n, _ in names}
         if assigned:
@@ -155,6 +158,14 @@ class Shortlister:
         low, high = rank // RANK_WINDOW - 2, RANK_WINDOW * rank + 6
         near = [(n, s) for n, s in names if low <= (city_rank(self.target, n) or 10**6) <= high]
         return near if len(near) >= 5 else names
+
+    def _similar_size(self, text: str, names: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """A state's candidates of about its size (`nerlib.localizer.states`): a large state for a
+        large one; a territory (a federal district) becomes one of the target's territories."""
+        size = size_of(self.source.key, text)
+        if size is not None and size.kind == "territory" and territories(self.target.key):
+            names = [(name, 0.0) for name in territories(self.target.key)]
+        return similar_size(self.source.key, self.target.key, text, names)
 
     def _country(self, text: str, vector: np.ndarray | None, key: str, label: str) -> Shortlist:
         """The source country becomes the target; another country its analogue among all countries."""

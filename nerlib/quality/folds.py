@@ -79,19 +79,18 @@ def sentence_distributions(tagger: Any, sentences: Sequence[ConllSentence], labe
     batch_size:
         Windows per forward pass (default the tagger's).
     progress:
-        Called as ``progress(done, total)`` after each batch.
+        Called as ``progress(done, total)`` (windows) after each batch.
 
     Returns
     -------
     list of numpy.ndarray
         Per sentence, float32 (words x labels), rows summing to 1.
     """
-    del progress  # Tagger.predict reports no progress; kept for a caller's uniform signature
     if not sentences:
         return []
     documents = [(s.source, s.document) for s in sentences]
     results = tagger.predict([list(s.tokens) for s in sentences], batch_size, documents=documents,
-                             distributions=True)
+                             distributions=True, progress=progress)
     return [_reorder(np.asarray(r[2], dtype=np.float32), list(tagger.labels), labels) for r in results]
 
 

@@ -135,6 +135,7 @@ def detect_label_issues(
     sentence_method: str = DEFAULT_SENTENCE_METHOD,
     log: Callable[[str], None] | None = None,
     tagger: Any = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> IssueReport:
     """Score the labels of a split or CoNLL file with a run's model (see the module docstring).
 
@@ -158,6 +159,8 @@ def detect_label_issues(
         Progress lines (default standard error).
     tagger:
         A ready tagger for the one pass (the dashboard's cached one); default loaded from ``model``.
+    progress:
+        Called as ``progress(done, total)`` (windows) after each batch of the one pass.
 
     Returns
     -------
@@ -204,7 +207,7 @@ def detect_label_issues(
     check_given_labels(given, labels, lines, source)
     if folds is None:
         say(f"{source}: reading {len(sentences)} sentences with {model} (one pass)")
-        probabilities = sentence_distributions(tagger, sentences, labels, batch_size=batch_size)
+        probabilities = sentence_distributions(tagger, sentences, labels, batch_size=batch_size, progress=progress)
     else:
         probabilities = kfold_distributions(run_dir, sentences, labels, folds=folds, source_sha256=sha,
                                             source_name=path.name, device=device, batch_size=batch_size, log=say)

@@ -7,6 +7,9 @@ An exported folder holds::
     config.json           the model's config: label map, window size, encoding settings
     tokenizer.json ...    its fast tokenizer
     onnx-manifest.json    what was exported from what (:class:`OnnxManifest`)
+    calibration.json      the source checkpoint's temperature, when ``python -m nerlib calibrate``
+                          wrote one (:mod:`nerlib.runs.calibration_file`), so the exported model's
+                          scores are the calibrated ones too
 
 The manifest records the source model's identity (:func:`model_identity`: a SHA-256 of its
 config, label map and weight files) and each ONNX file's SHA-256; every ONNX file also carries the
@@ -28,6 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nerlib.modeling.onnx import MODEL_ID_KEY, OnnxModelError, OnnxTokenClassifier, export_token_classifier, quantize_int8
+from nerlib.runs.calibration_file import CALIBRATION_FILE, read_calibration, write_calibration
 from nerlib.runs.checkpoints import Checkpoint, CheckpointError, load_checkpoint, read_label_map
 from nerlib.runs.schemas import describe_error
 
@@ -217,7 +221,7 @@ def _prepare_output(out: Path) -> None:
     _check_output(out)
     if is_exported_folder(out):
         (out / MANIFEST).unlink()  # until the new manifest is written, the folder is no usable export
-        for name in FILES.values():
+        for name in (*FILES.values(), CALIBRATION_FILE):  # a stale calibration would rescale the new model
             (out / name).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -251,7 +255,9 @@ def export_onnx(source: str | os.PathLike, out: str | os.PathLike | None = None,
     ------
     nerlib.runs.checkpoints.CheckpointError
         When the source cannot be loaded (:class:`ExportedModelError` for an exported folder, which
-        holds no torch weights to export, or an unusable ``out``).
+        holds no torch weights to export, or an unusable ``out``;
+        :class:`nerlib.runs.calibration_file.CalibrationError` for a damaged calibration.json in the
+        checkpoint folder, refused before anything is written).
     ImportError
         When onnx or onnxruntime is missing (the message names the extra).
     """
@@ -273,6 +279,8 @@ def export_onnx(source: str | os.PathLike, out: str | os.PathLike | None = None,
         given = Path(os.fspath(source)).expanduser()
         out = (given if given.is_dir() else checkpoint.path) / EXPORT_SUBFOLDER
     out = Path(out).expanduser()
+    # read (and validated) before the folder is touched: a damaged file leaves no half export
+    calibration = read_calibration(checkpoint.path)
     _prepare_output(out)
     labels = checkpoint.labels
     config = json.loads((checkpoint.path / "config.json").read_text(encoding="utf-8"))
@@ -287,6 +295,8 @@ def export_onnx(source: str | os.PathLike, out: str | os.PathLike | None = None,
         files["int8"] = _file_record(out / FILES["int8"], reduce_range=used)
     checkpoint.model.config.save_pretrained(out)
     checkpoint.tokenizer.save_pretrained(out)
+    if calibration is not None:  # the tagger reads it from the folder it loads (load_exported's path)
+        write_calibration(out, calibration.model_dump(mode="json", exclude_none=True))
     from nerlib.modeling.onnx import OPSET
 
     manifest = OnnxManifest.model_validate({

@@ -1171,7 +1171,9 @@ def load_run(path: str | Path) -> Run:
         names the file, line and field) with no metrics and no checkpoints. So does a finished run
         whose last metrics line is torn (its last evaluation is lost); for a run still being written
         the torn line is left out and ``run.notes`` says so. A damaged ``checkpoint.json`` skips
-        that checkpoint only (said in ``run.notes``).
+        that checkpoint only (said in ``run.notes``); a damaged ``calibration.json`` in a checkpoint
+        keeps the checkpoint but is said in ``run.notes`` (file and reason), as a tagger of that
+        checkpoint refuses to load until it is deleted or calibrated again.
 
     Raises
     ------
@@ -1200,6 +1202,7 @@ def load_run(path: str | Path) -> Run:
             skipped.append(f"checkpoint {BEST} skipped: {error}")
         best = best or _best_of(checkpoints)
         notes.extend(skipped)
+        notes.extend(_calibration_problems([*checkpoints, *([best] if best is not None else [])]))
     except (RunFileError, OSError) as error:
         if isinstance(error, FileNotFoundError) and not (path / RUN_FILE).exists():
             raise
@@ -1210,6 +1213,28 @@ def load_run(path: str | Path) -> Run:
         path=path, name=path.name, config=config, metrics=metrics_frame(records), records=records,
         checkpoints=checkpoints, best=best, progress=progress, predictions=predictions, notes=notes,
     )
+
+
+def _calibration_problems(checkpoints: Sequence[CheckpointInfo]) -> list[str]:
+    """A note per checkpoint whose calibration.json is damaged (file and reason), in checkpoint order.
+
+    The checkpoint stays listed (its weights and metrics are sound), but a tagger of it refuses to
+    load until the file is deleted or calibrated again, so the run listing says so.
+    """
+    from nerlib.runs.calibration_file import CALIBRATION_FILE, CalibrationError, read_calibration
+
+    problems, seen = [], set()
+    for checkpoint in checkpoints:
+        if checkpoint.path in seen:
+            continue
+        seen.add(checkpoint.path)
+        if not os.path.lexists(checkpoint.path / CALIBRATION_FILE):  # the common case: not calibrated
+            continue
+        try:
+            read_calibration(checkpoint.path)
+        except CalibrationError as error:
+            problems.append(f"checkpoint {checkpoint.name}: damaged calibration, its tagger refuses to load: {error}")
+    return problems
 
 
 def list_runs(runs_dir: str | Path | None = None) -> list[Run]:

@@ -353,7 +353,8 @@ class Tagger:
 
     def predict(self, word_lists: Sequence[Sequence[str]], batch_size: int | None = None,
                 documents: Sequence[Any] | None = None, *,
-                distributions: bool = False) -> list[tuple[np.ndarray, ...]]:
+                distributions: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> list[tuple[np.ndarray, ...]]:
         """Return the raw predictions per sentence of words (no IOB repair).
 
         Parameters
@@ -369,6 +370,8 @@ class Tagger:
             come from (:func:`nerlib.modeling.pooling.pool_words`), from the window whose label is
             kept for a word that several windows share. Off by default: then nothing but the labels
             and scores leaves the device.
+        progress:
+            As in :meth:`tag_words`.
 
         Returns
         -------
@@ -385,7 +388,7 @@ class Tagger:
         ValueError
             When ``documents`` does not hold one key per sentence (with document context on).
         """
-        return self._predict([list(w) for w in word_lists], batch_size or self.batch_size,
+        return self._predict([list(w) for w in word_lists], batch_size or self.batch_size, progress,
                              documents=documents if self.document_context else None, distributions=distributions)
 
     def _tag(self, texts: list[str], words: list[SplitText], sentences: list[list[range]],

@@ -23,6 +23,8 @@ Public API
 - ``render_runs_comparison(words, gold, {"A": spans, "B": spans}) -> str``: gold above several
   runs' spans (the Compare view).
 - ``render_legend(labels=ENTITY_TYPES) -> str``: the colour legend.
+- ``escape_hits(text, hits) -> str``: escaped text with search hits highlighted (``render_words``
+  takes the same ``hits``).
 - ``parse_marked(text) -> (plain, [(start, end, type)])``: entities typed by hand as
   ``[Paris](LOC)`` (the localizer's input without a tagger).
 - ``STYLE``: the CSS the fragments rely on (included in each fragment by default).
@@ -63,6 +65,8 @@ STYLE = """<style>
 .nerd mark.ent.wrong { outline: 2px dashed #d62728; outline-offset: 1px; }
 .nerd mark.ent.missed { outline: 2px dotted #d62728; outline-offset: 1px; opacity: 0.75; }
 .nerd mark.ent .orig { text-decoration: line-through; opacity: 0.65; }
+.nerd mark.hit { background: #fff59d; color: #1f2328; padding: 0; border-radius: 0.15em;
+  box-shadow: 0 0 0 2px #f9a825; }
 .nerd mark.ent .arrow { margin: 0 0.3em; opacity: 0.7; }
 .nerd-legend { display: flex; flex-wrap: wrap; gap: 0.5em; margin: 0.3em 0 0.6em 0; font-size: 0.85rem; }
 .nerd-legend span { padding: 0.1em 0.6em; border-radius: 0.35em; color: #1f2328; font-weight: 600; }
@@ -175,8 +179,36 @@ def _hover_title(span: DisplaySpan, original: str | None = None) -> str:
     return " \u00b7 ".join(parts)
 
 
-def _mark(inner_text: str, span: DisplaySpan, show_score: bool) -> str:
-    """One coloured ``<mark>`` around already-plain ``inner_text`` (escaped here)."""
+def escape_hits(text: str, hits: Iterable[tuple[int, int]] = ()) -> str:
+    """``text`` HTML-escaped, with each hit (character range into ``text``, end exclusive) wrapped
+    in ``<mark class="hit">``; ranges are clipped to the text and overlapping ones merged.
+
+    >>> escape_hits("<b> Germany", [(4, 11)])
+    '&lt;b&gt; <mark class="hit">Germany</mark>'
+    """
+    merged: list[list[int]] = []
+    for start, end in sorted((max(0, a), min(len(text), b)) for a, b in hits):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts, position = [], 0
+    for start, end in merged:
+        parts += [html.escape(text[position:start]), f'<mark class="hit">{html.escape(text[start:end])}</mark>']
+        position = end
+    parts.append(html.escape(text[position:]))
+    return "".join(parts)
+
+
+def _shift(hits: Sequence[tuple[int, int]], offset: int) -> list[tuple[int, int]]:
+    return [(start - offset, end - offset) for start, end in hits]
+
+
+def _mark(inner_text: str, span: DisplaySpan, show_score: bool, hits: Sequence[tuple[int, int]] = ()) -> str:
+    """One coloured ``<mark>`` around already-plain ``inner_text`` (escaped here; ``hits`` are
+    character ranges into it to highlight, as :func:`escape_hits`)."""
     entity_type = _entity_type(span.label)
     classes = "ent" + (f" {span.status}" if span.status in ("wrong", "missed") else "")
     if span.replacement is not None:
@@ -185,7 +217,7 @@ def _mark(inner_text: str, span: DisplaySpan, show_score: bool) -> str:
             f"{html.escape(span.replacement)}"
         )
     else:
-        body = html.escape(inner_text)
+        body = escape_hits(inner_text, hits)
     score = ""
     if show_score and span.score is not None:
         score = f'<span class="score">{span.score:.2f}</span>'
@@ -207,6 +239,7 @@ def render_words(
     *,
     show_score: bool = False,
     include_style: bool = True,
+    hits: Sequence[tuple[int, int]] = (),
 ) -> str:
     """HTML for ``words`` joined by single spaces, with each span as a coloured mark.
 
@@ -222,25 +255,34 @@ def render_words(
         Show each span's score after its label.
     include_style:
         Put :data:`STYLE` in front; False when the page already has it.
+    hits:
+        Character ranges into ``" ".join(words)`` to highlight (a search's matches), inside
+        entities too.
 
     Returns
     -------
     str
         An HTML fragment.
 
+    >>> render_words(["Ada", "ran"], [], hits=[(4, 7)], include_style=False)
+    '<div class="nerd">Ada <mark class="hit">ran</mark></div>'
     >>> render_words(["Ada", "ran"], [DisplaySpan(0, 1, "PER")], include_style=False)
     '<div class="nerd"><mark class="ent" style="background: #aa9cfc" title="PER" data-label="PER">Ada<span class="lbl">PER</span></mark> ran</div>'
     """
     words = [str(w) for w in words]
+    offsets = [0]  # character offset of each word in " ".join(words)
+    for word in words:
+        offsets.append(offsets[-1] + len(word) + 1)
+    hits = list(hits)
     parts: list[str] = []
     position = 0
     for span in _sorted_non_overlapping(spans, len(words)):
         if span.start > position:
-            parts.append(html.escape(" ".join(words[position : span.start])))
-        parts.append(_mark(" ".join(words[span.start : span.end]), span, show_score))
+            parts.append(escape_hits(" ".join(words[position : span.start]), _shift(hits, offsets[position])))
+        parts.append(_mark(" ".join(words[span.start : span.end]), span, show_score, _shift(hits, offsets[span.start])))
         position = span.end
     if position < len(words):
-        parts.append(html.escape(" ".join(words[position:])))
+        parts.append(escape_hits(" ".join(words[position:]), _shift(hits, offsets[position])))
     return _wrap(" ".join(parts), include_style)
 
 

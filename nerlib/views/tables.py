@@ -328,9 +328,11 @@ def sentence_index(dataset) -> pd.DataFrame:
         Columns ``text`` (words joined by spaces, lower-cased, for search), ``types``
         (space-separated entity types present, sorted) and ``entities`` (count).
     """
+    from nerlib.data.statistics import column_values  # imports datasets: only where a dataset is at hand
+
     names = dataset.features["ner_tags"].feature.names
     texts, types, counts = [], [], []
-    for tokens, tags in zip(dataset["tokens"], dataset["ner_tags"]):
+    for tokens, tags in zip(column_values(dataset, "tokens"), column_values(dataset, "ner_tags")):
         spans = entity_spans([names[t] for t in tags])
         texts.append(" ".join(tokens).lower())
         types.append(" ".join(sorted({s.label for s in spans})))
