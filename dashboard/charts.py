@@ -1,7 +1,10 @@
 """Plotly figure builders for the dashboard pages (pure functions: DataFrames in, figures out).
 
 Entity types always use ``nerlib.views.spans.entity_color`` (the palette, or a stable colour derived
-from the name for other types), so a type has one colour on every page; totals are grey.
+from the name for other types), so a type has one colour on every page; totals are grey. Runs are
+drawn in a qualitative palette (:data:`RUN_COLORS`), with markers and a legend. A curve with one
+point per line (a run evaluated once) is drawn as bars, not lone dots. Value labels on bars are
+horizontal and at least 10 px, or left out where they do not fit.
 """
 
 from __future__ import annotations
@@ -16,10 +19,17 @@ from nerlib.views.spans import entity_color
 TOTAL_COLOR = "#6b7280"
 TOTALS = ("ALL", "micro", "overall")
 SPLIT_ORDER = ["train", "validation", "test"]
+#: Runs (and other non-type series): colour-blind-safe qualitative colours, distinct at a glance.
+RUN_COLORS = px.colors.qualitative.Safe
+#: Sentence lengths are binned this many tokens wide; longer sentences share the last bin.
+LENGTH_BIN, LENGTH_CAP = 5, 60
 
 
 def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
+    # uniformtext: a value label that would be smaller than 10 px is hidden, not shrunk or rotated
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="",
+                      uniformtext_minsize=10, uniformtext_mode="hide")
+    fig.update_traces(textangle=0, selector=dict(type="bar"))
     return fig
 
 
@@ -50,15 +60,23 @@ def entity_counts_figure(entity_counts: pd.DataFrame) -> go.Figure:
 
 
 def sentence_lengths_figure(sentence_lengths: pd.DataFrame) -> go.Figure:
-    """Share of sentences per length (tokens), one line per split (splits differ in size)."""
+    """Histogram of sentence lengths: the share of each split's sentences (splits differ in size)
+    per bin of :data:`LENGTH_BIN` tokens (1-4, 5-9, ...), as grouped bars; sentences of
+    :data:`LENGTH_CAP` tokens or more share the last bin."""
     df = sentence_lengths.copy()
-    df["share"] = df["count"] / df.groupby("split")["count"].transform("sum")
-    fig = px.line(
-        df, x="length", y="share", color="split", markers=False,
-        category_orders={"split": _split_order(df["split"])},
-        title="Sentence length (tokens)", labels={"share": "share of sentences"},
+    start = (df["length"].clip(lower=0, upper=LENGTH_CAP) // LENGTH_BIN) * LENGTH_BIN
+    df["tokens"] = [f"{s}+" if s >= LENGTH_CAP else f"{max(s, 1)}-{s + LENGTH_BIN - 1}" for s in start]
+    df["start"] = start
+    binned = df.groupby(["split", "start", "tokens"], as_index=False)["count"].sum()
+    binned["share"] = binned["count"] / binned.groupby("split")["count"].transform("sum")
+    binned = binned.sort_values("start")
+    fig = px.bar(
+        binned, x="tokens", y="share", color="split", barmode="group",
+        category_orders={"split": _split_order(binned["split"]), "tokens": list(dict.fromkeys(binned["tokens"]))},
+        color_discrete_sequence=RUN_COLORS, hover_data={"count": ":,", "share": ":.1%"},
+        title="Sentence length (tokens)", labels={"share": "share of sentences", "tokens": "tokens per sentence"},
     )
-    fig.update_yaxes(tickformat=".0%")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     return _layout(fig)
 
 
@@ -89,20 +107,72 @@ def unseen_figure(unseen: pd.DataFrame) -> go.Figure:
     return _layout(fig)
 
 
+def _one_point_per_line(df: pd.DataFrame, x: str, color: str, facet: str | None) -> bool:
+    keys = [color] + ([facet] if facet else [])
+    return bool(len(df)) and int(df.groupby(keys)[x].nunique().max()) <= 1
+
+
 def curves_figure(df: pd.DataFrame, x: str, y: str, color: str, title: str,
-                  facet: str | None = None, y_format: str | None = None, y_label: str | None = None) -> go.Figure:
-    """Line chart of ``y`` over ``x``, one line per ``color`` value (optionally faceted)."""
-    kwargs = {}
+                  facet: str | None = None, y_format: str | None = None, y_label: str | None = None,
+                  dash: str | None = None) -> go.Figure:
+    """Line chart of ``y`` over ``x``, one line per ``color`` value (optionally faceted, and with
+    ``dash`` a line style per value of that column), with markers.
+
+    Where every line has a single point (one evaluation), bars instead: one bar per ``color``
+    value (grouped per facet), labelled with its value and its ``x``.
+    """
+    kwargs: dict = {}
     if color == "type":
         kwargs["color_discrete_map"] = _type_colors(df["type"].unique())
         kwargs["category_orders"] = {"type": _type_order(df["type"])}
-    fig = px.line(df, x=x, y=y, color=color, markers=True, facet_col=facet, facet_col_wrap=3 if facet else 0,
-                  title=title, labels={y: y_label or y.replace("_", " ")}, **kwargs)
+    else:
+        kwargs["color_discrete_sequence"] = RUN_COLORS
+    labels = {y: y_label or y.replace("_", " ")}
+    facet_kwargs = dict(facet_col=facet, facet_col_wrap=3 if facet else 0)
+    if _one_point_per_line(df, x, color, facet):
+        frame = df.assign(at=df[x].map(lambda v: f"{x} {v:g}" if isinstance(v, (int, float)) else f"{x} {v}"))
+        hover = {"at": True, color: True}
+        if dash:
+            frame[color] = frame[color].astype(str) + " · " + frame[dash].astype(str)
+            kwargs.pop("color_discrete_map", None)
+            kwargs["color_discrete_sequence"] = RUN_COLORS
+        fig = px.bar(frame, x=color, y=y, color=color, text_auto=(y_format or True), hover_data=hover,
+                     title=f"{title} (one evaluation: bars)", labels={**labels, color: ""}, **facet_kwargs, **kwargs)
+        fig.update_traces(textposition="outside", cliponaxis=False)
+        fig.update_xaxes(showticklabels=False)
+    else:
+        fig = px.line(df, x=x, y=y, color=color, line_dash=dash, markers=True, title=title, labels=labels,
+                      **facet_kwargs, **kwargs)
     if y_format:
         fig.update_yaxes(tickformat=y_format)
+    fig.update_yaxes(rangemode="tozero")
     if facet:
         fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    fig.update_layout(showlegend=True)
     return _layout(fig, height=380 if facet else 340)
+
+
+def learning_rate_figure(schedule: pd.DataFrame, recorded: pd.DataFrame, x: str) -> go.Figure:
+    """The learning rate over training: each run's planned schedule as a line (from its
+    configuration, :func:`nerlib.views.tables.learning_rate_schedule`), and the rates recorded at
+    its evaluations as markers."""
+    fig = go.Figure()
+    runs = list(dict.fromkeys([*schedule.get("run", []), *recorded.get("run", [])]))
+    for index, run in enumerate(runs):
+        color = RUN_COLORS[index % len(RUN_COLORS)]
+        planned = schedule[schedule["run"] == run] if not schedule.empty else schedule
+        if not planned.empty:
+            fig.add_scatter(x=planned[x], y=planned["learning_rate"], mode="lines", name=f"{run} · planned",
+                            line=dict(color=color, width=2), legendgroup=run)
+        points = recorded[recorded["run"] == run] if not recorded.empty else recorded
+        if not points.empty:
+            fig.add_scatter(x=points[x], y=points["learning_rate"], mode="markers", name=f"{run} · at evaluations",
+                            marker=dict(color=color, size=9, symbol="circle-open", line=dict(width=2)),
+                            legendgroup=run)
+    fig.update_xaxes(title_text=x)
+    fig.update_yaxes(title_text="learning rate", tickformat=".1e", rangemode="tozero")
+    fig.update_layout(title="Learning rate (planned schedule; markers: at evaluations)", showlegend=True)
+    return _layout(fig)
 
 
 def confusion_figure(matrix: pd.DataFrame, normalize: bool = True) -> go.Figure:

@@ -311,7 +311,7 @@ def checkpoint_delta(runs: list[Run], first: str, second: str) -> None:
     elif coverage_a is not None:
         st.caption(f"Both scored on the same {coverage_a.split} sentences ({coverage_a.sentences_text}): "
                    "B - A is a like-for-like delta.")
-    st.dataframe(frame, hide_index=True, key="compare_table",
+    st.dataframe(frame, hide_index=True, key="compare_table", height=tables.table_height(len(frame)),
                  column_config={c: st.column_config.NumberColumn(format="%+.4f" if c.startswith("Δ") else "%.4f")
                                 for c in ("A", "B", tables.DELTA_COLUMN) if c in frame.columns})
 
@@ -340,3 +340,42 @@ def tagged_downloads(tagged, key: str) -> None:
     right.download_button("Download CoNLL", tagged.to_conll(), file_name="tagged.conll", mime="text/plain",
                           key=f"{key}_download_conll", icon=":material/download:",
                           help="One `word label` line per word, IOB2 labels (all entities, before the filters).")
+
+
+# --------------------------------------------------------------------------- how two runs differ
+
+def config_diff(run_a: Run, run_b: Run, key: str) -> None:
+    """Two runs' configuration and data side by side: the fields that differ first (model, seed,
+    train and evaluation sentences, schedule...), then the rest (the same in both, and what names
+    or dates a run) in a collapsed expander (:func:`nerlib.views.tables.config_diff_frame`)."""
+    frame = tables.config_diff_frame(run_a, run_b)
+    wanted = frame["differs"] & ~frame["bookkeeping"]
+    differ, rest = frame[wanted], frame[~wanted]
+    columns = {"field": st.column_config.TextColumn("field", width="medium", pinned=True),
+               "A": st.column_config.TextColumn(f"A: {run_a.name}"),
+               "B": st.column_config.TextColumn(f"B: {run_b.name}")}
+    if differ.empty:
+        st.success(f"{code_span(run_a.name)} and {code_span(run_b.name)} were set up the same way "
+                   "(configuration and data); only their names and dates differ.", icon=":material/check_circle:")
+    else:
+        st.caption(f"{len(differ)} field{'s' if len(differ) != 1 else ''} of run.json differ "
+                   "(configuration, data, model, environment):")
+        st.dataframe(differ[["field", "A", "B"]], hide_index=True, key=f"{key}_differ",
+                     height=tables.table_height(len(differ), 25), column_config=columns)
+    with st.expander(f"The other {len(rest)} fields (the same in both, and the runs' names and dates)"):
+        st.dataframe(rest[["field", "A", "B"]], hide_index=True, key=f"{key}_same",
+                     height=tables.table_height(len(rest), 15), column_config=columns)
+
+
+# --------------------------------------------------------------------------- table columns that fit
+
+def score_columns(fmt: str = "%.3f", extra: tuple[str, ...] = ()) -> dict:
+    """``st.dataframe`` column configs for precision / recall / F1 / support (and ``extra`` score
+    columns): short headers (P, R, F1) with the full name as help, and narrow fixed widths, so a
+    score table fits a narrow column of the page (800 px windows) without hiding columns."""
+    narrow = {"precision": ("P", "precision"), "recall": ("R", "recall"), "f1": ("F1", "F1"),
+              **{name: (name, name) for name in extra}}
+    columns = {name: st.column_config.NumberColumn(label, help=text, format=fmt, width=58)
+               for name, (label, text) in narrow.items()}
+    columns["support"] = st.column_config.NumberColumn("gold", help="gold entities (support)", width=58)
+    return columns

@@ -60,7 +60,8 @@ def test_errors_page_draws_calibration_when_asked(conllpp_dir, calibrated_run):
 def test_tagger_threshold_says_what_the_score_is(conllpp_dir, calibrated_run):
     at = open_page("tagger")
     slider = at.slider(key="tagger_min_score")
-    assert "product of its words' label probabilities" in slider.help and "temperature 2.000" in slider.help
+    assert "probability that the entity is right" in slider.help and "temperature 2.000" in slider.help
+    assert "product of its words' type probabilities" in slider.help and slider.value == 0.0
     at.text_area(key="tagger_text").set_value("Peter Okafor met officials of the African Union in Brussels .").run()
     assert_ok(at)
     entities, words = table(at, "entity"), table(at, "word")

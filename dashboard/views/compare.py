@@ -70,10 +70,26 @@ st.caption(f"A: {escape_markdown(comparison.run_a)} · B: {escape_markdown(compa
            f"{comparison.sentences:,} {split} sentences; {comparison.resamples:,} resamples over "
            f"{comparison.units:,} {comparison.unit_kind} (seed {comparison.seed}).")
 
-st.dataframe(tables.comparison_scores(comparison.scores), hide_index=True, key="compare_scores")
+scores = tables.comparison_scores(comparison.scores)
+# F1 columns by default so the table fits an 800 px window; precision and recall on demand
+with_pr = st.toggle("Precision and recall columns", key=session.keep("compare_show_pr"))
+shown = [c for c in scores.columns if with_pr or c[:2] not in ("P ", "R ")]
+st.dataframe(scores, hide_index=True, key="compare_scores", column_order=shown,
+             height=tables.table_height(len(scores)),
+             column_config={"type": st.column_config.TextColumn(pinned=True),
+                            "95% CI": st.column_config.TextColumn(help="95% paired-bootstrap interval of B - A, points"),
+                            **{c: st.column_config.NumberColumn(format="%.2f")
+                               for c in scores.columns if c not in ("type", "support", "95% CI", "p")}})
 st.caption("Percent. Seed sd: the standard deviation of the test F1 recorded by the runs whose options differ "
            f"only in the seed (A: {len(comparison.spread_runs_a)} runs, B: {len(comparison.spread_runs_b)} runs); "
            "n/a with fewer than two.")
+
+st.subheader("Configuration and data")
+if run_a == run_b:
+    st.info("A and B are the same run: pick two different runs to see how they differ.", icon=":material/info:")
+else:
+    by_name = {run.name: run for run in runs}
+    widgets.config_diff(by_name[run_a], by_name[run_b], key="compare_config")
 
 types = [t for t in comparison.scores["type"] if t != "ALL"]
 session.from_url("types", "compare_types", convert=lambda text: [t for t in text.split(",") if t in types])
@@ -85,8 +101,11 @@ st.subheader("Partial match")
 partial = comparison.partial
 if not partial.empty and wanted_types:
     partial = partial[partial["type"].isin(["ALL", *wanted_types])]
-st.dataframe(partial, hide_index=True, key="compare_partial",
-             column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("precision", "recall", "f1")})
+st.dataframe(partial, hide_index=True, key="compare_partial", height=tables.table_height(len(partial)),
+             column_config={**widgets.score_columns(),
+                            **{c: st.column_config.NumberColumn(width=62) for c in partial.columns
+                               if c not in ("run", "scheme", "type", "precision", "recall", "f1")},
+                            "scheme": st.column_config.TextColumn(width=70)})
 st.caption("nervaluate's schemes: strict (type and boundaries), exact (boundaries), partial (overlap counts half), "
            "ent_type (type, some overlap).")
 

@@ -6,6 +6,7 @@ from dashboard import charts, loaders, session, widgets
 from nerlib.data.conll import ConllFormatError
 from nerlib.data.conllpp import DATA_DIR_ENV, ChecksumError, DataNotFoundError
 from nerlib.data.labels import ENTITY_TYPES
+from nerlib.views import tables
 from nerlib.views.guards import code_span, escape_markdown
 from nerlib.views.search import (
     SentenceQuery,
@@ -106,8 +107,11 @@ if view == "Statistics":
     top = stats.top_entities.assign(rank=stats.top_entities.groupby("type").cumcount() + 1)
     top["entity"] = top["text"] + "  (" + top["count"].map("{:,}".format) + ")"
     top_table = top.pivot(index="rank", columns="type", values="entity")
-    st.dataframe(top_table[[t for t in types_present if t in top_table.columns]], key="top_entities")
-    st.dataframe(stats.splits, hide_index=True, key="split_table")
+    top_columns = [t for t in types_present if t in top_table.columns]
+    st.dataframe(top_table[top_columns], key="top_entities", height=tables.table_height(len(top_table)),
+                 column_config={"_index": st.column_config.NumberColumn("#", width=40),
+                                **{t: st.column_config.TextColumn(width=150) for t in top_columns}})
+    st.dataframe(stats.splits, hide_index=True, key="split_table", height=tables.table_height(len(stats.splits)))
 
 else:
     widgets.legend(types_present or None)

@@ -89,14 +89,14 @@ left.plotly_chart(loaders.figure("confusion", (*inputs, normalize),
 right.plotly_chart(loaders.figure("error_kinds", inputs,
                                 lambda: charts.error_kinds_figure(tables.error_kind_counts(result.errors))),
                    key="chart_error_kinds")
-right.dataframe(result.table(), key="errors_type_table", hide_index=True,
-                column_config={c: st.column_config.NumberColumn(format="%.3f")
-                               for c in ("precision", "recall", "f1")})
+type_table = result.table()
+right.dataframe(type_table, key="errors_type_table", hide_index=True, height=tables.table_height(len(type_table)),
+                column_config=widgets.score_columns())
 subsets = metrics.seen_unseen_table()
 if not subsets.empty:
-    right.dataframe(subsets, key="errors_seen_unseen_table", hide_index=True,
-                    column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                   for c in ("precision", "recall", "f1")})
+    right.dataframe(subsets, key="errors_seen_unseen_table", hide_index=True, height=tables.table_height(len(subsets)),
+                    column_order=["entities", "precision", "recall", "f1", "support"],  # fits the narrow column
+                    column_config=widgets.score_columns())
     right.caption("Seen: the entity's words occur as an entity in the CoNLL++ training split; unseen: they do not.")
 
 with st.expander("Confidence and calibration"):  # drawn only when asked: it adds four charts
@@ -143,6 +143,6 @@ else:
     st.html("".join(blocks))
 
 with st.expander("All errors (table)"):
-    st.dataframe(errors, hide_index=True, key="errors_table")
+    st.dataframe(errors, hide_index=True, key="errors_table", height=tables.table_height(len(errors)))
     st.download_button("Download predictions (CoNLL: word gold predicted)", result.conll_predictions,
                        file_name=f"predictions-{split}.conll", key="errors_download")

@@ -11,6 +11,7 @@ from nerlib.localizer.overrides import CHOSEN_BY_USER, KEPT_BY_USER, TYPES, repl
 from nerlib.localizer.tables import ROBUSTNESS_FILE, robustness_frame
 from nerlib.localizer.vectors import DEFAULT_VECTORS, VectorsError, check_visitor_source, resolve_source
 from nerlib.runs.checkpoints import CheckpointError
+from nerlib.views import tables
 from nerlib.views.guards import PathNotAllowedError, TextTooLongError, check_text_size, code_span, escape_markdown
 from nerlib.views.spans import DisplaySpan, parse_marked, render_legend, render_replacements
 from nerlib.views.tables import checkpoint_choices
@@ -160,10 +161,17 @@ st.code(result.text, language=None, wrap_lines=True)
 
 frame = result.to_frame()
 st.dataframe(frame[["label", "subtype", "original", "replacement", "pool", "changed", "score", "reason"]],
-             hide_index=True, key="localizer_table",
-             column_config={"score": st.column_config.NumberColumn(format="%.3f"),
-                            "subtype": st.column_config.TextColumn(help="What kind of entity it was recognised as"),
-                            "pool": st.column_config.TextColumn(help="Where the replacement came from")})
+             hide_index=True, key="localizer_table", height=tables.table_height(len(frame)),
+             column_config={"label": st.column_config.TextColumn("type", width=50),
+                            "subtype": st.column_config.TextColumn(help="What kind of entity it was recognised as",
+                                                                   width=90),
+                            "original": st.column_config.TextColumn(width=120, pinned=True),
+                            "replacement": st.column_config.TextColumn(width=120),
+                            "pool": st.column_config.TextColumn(help="Where the replacement came from", width=80),
+                            "changed": st.column_config.Column(width=65),
+                            "score": st.column_config.NumberColumn(format="%.3f", width=58,
+                                                                   help="The replacement's ranking score among the candidates (word vectors; not a probability)"),
+                            "reason": st.column_config.TextColumn(width=160, help="Why it was chosen or kept")})
 
 st.subheader("Neighbours per entity")
 seen = set()

@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import fixes, loaders, session, widgets
 from nerlib.data.labels import ENTITY_TYPES
 from nerlib.runs.checkpoints import CheckpointError
+from nerlib.views import confidence, tables
 from nerlib.views.guards import MAX_TEXT_CHARS, TextTooLongError, check_text_size, code_span, escape_markdown
 from nerlib.views.spans import render_text
 
@@ -50,11 +51,9 @@ types = c1.multiselect("Entity types", model_types, default=model_types,
                        key=session.keep("tagger_types", model_types),
                        help="Only these types are drawn and listed.")
 min_score = c2.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key=session.keep("tagger_min_score"),
-                      help="An entity's confidence is the product of its words' label probabilities, "
-                           + (f"calibrated (temperature {model.temperature:.3f}, `python -m nerlib calibrate`)."
-                              if model.temperature != 1.0 else "not calibrated (`python -m nerlib calibrate` fixes "
-                              "that); the Errors page shows precision and recall against this threshold."))
-show_scores = c3.toggle("Show confidence", value=True, key=session.keep("tagger_show_scores"))
+                      help=confidence.threshold_help(model.calibration))
+show_scores = c3.toggle("Show confidence", value=True, key=session.keep("tagger_show_scores"),
+                        help=confidence.score_help(model.calibration))
 
 if not text.strip():
     st.info("Type or paste some text.")
@@ -85,7 +84,11 @@ st.dataframe(
         columns=["entity", "type", "confidence", "start", "end", "fixed"],
     ),
     hide_index=True, key="tagger_entities",
-    column_config={"confidence": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.3f")},
+    height=tables.table_height(len(entities)),
+    column_config={"entity": st.column_config.TextColumn(pinned=True),
+                   "confidence": st.column_config.ProgressColumn(
+                       "probability right" if model.calibration is not None else "confidence (uncalibrated)",
+                       min_value=0.0, max_value=1.0, format="%.3f", help=confidence.score_help(model.calibration))},
 )
 
 with st.expander("Word-level labels"):

@@ -43,10 +43,17 @@ selected = [by_name[name] for name in chosen]
 widgets.refresh_while_training(selected)
 
 # --- overview table: every F1 names its split and sentences; a slice's test F1 is never the headline
-st.dataframe(
-    pd.DataFrame([widgets.run_overview(run) for run in selected]), hide_index=True, key="training_overview",
-    column_config=widgets.RUN_OVERVIEW_COLUMNS,
-)
+# two tables of one frame (scores, then set-up) so that every column shows in a narrow window
+overview = pd.DataFrame([widgets.run_overview(run) for run in selected])
+score_columns = ["run", "best val F1", "val scored on", "test F1", "test F1 on a slice", "test scored on",
+                 "test unseen F1"]
+score_columns = [c for c in score_columns if c == "run" or overview[c].notna().any()]  # no all-empty column
+overview_columns = {**widgets.RUN_OVERVIEW_COLUMNS, "run": st.column_config.TextColumn(pinned=True)}
+st.dataframe(overview, hide_index=True, key="training_overview", column_order=score_columns,
+             height=tables.table_height(len(overview)), column_config=overview_columns)
+st.dataframe(overview, hide_index=True, key="training_setup", height=tables.table_height(len(overview)),
+             column_order=["run", "status", "model", "parameters", "device", "evaluations", "started"],
+             column_config=overview_columns)
 
 for run in selected:
     if run.damaged:  # listed so it can be found and repaired, but it has nothing to show
@@ -87,18 +94,17 @@ history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 loss_columns = {"train_loss": "train", "loss": "validation"}
 losses = history.melt(id_vars=["run", x_axis], value_vars=[c for c in loss_columns if c in history.columns],
                       var_name="loss", value_name="value").dropna(subset=["value"])
-losses["line"] = losses["run"] + " · " + losses["loss"].map(loss_columns)
+losses["loss"] = losses["loss"].map(loss_columns)
 left, right = st.columns(2)
 if not losses.empty:
-    left.plotly_chart(charts.curves_figure(losses, x_axis, "value", "line", "Loss (train and validation)",
-                                                 y_label="loss"),
+    left.plotly_chart(charts.curves_figure(losses, x_axis, "value", "run", "Loss (train and validation)",
+                                           y_label="loss", dash="loss"),
                       key="chart_loss")
-if history["learning_rate"].notna().any():
-    right.plotly_chart(
-        charts.curves_figure(history.dropna(subset=["learning_rate"]), x_axis, "learning_rate", "run",
-                             "Learning rate", y_format=".1e"),
-        key="chart_lr",
-    )
+# the planned schedule from run.json (a one-evaluation run would otherwise draw one dot at its last rate)
+schedule = pd.concat([tables.learning_rate_schedule(run) for run in selected], ignore_index=True)
+recorded = history.dropna(subset=["learning_rate"]) if "learning_rate" in history else pd.DataFrame()
+if not schedule.empty or not recorded.empty:
+    right.plotly_chart(charts.learning_rate_figure(schedule, recorded, x_axis), key="chart_lr")
 
 # --- seen and unseen entities: the test line, else the latest validation line
 st.subheader("Seen and unseen entities")
@@ -112,8 +118,8 @@ else:
                "those that do not (unseen): the unseen score says how the model does on tomorrow's news. "
                "Test scores where the run has them, else the latest validation.")
     widgets.coverage_caption(selected, None, "scores", warn=False)
-    st.dataframe(subsets, hide_index=True, key="seen_unseen_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("precision", "recall", "f1")})
+    st.dataframe(subsets, hide_index=True, key="seen_unseen_table", height=tables.table_height(len(subsets)),
+                 column_config=widgets.score_columns("%.4f"))
 
 # --- checkpoints
 st.subheader("Checkpoints")
@@ -121,15 +127,25 @@ table = tables.checkpoint_table(selected)
 if table.empty:
     st.info("No complete checkpoint yet.")
 else:
-    st.dataframe(table, hide_index=True, key="checkpoint_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.4f")
-                                for c in table.columns if c.endswith("F1") or c.endswith("_f1")})
+    st.dataframe(table, hide_index=True, key="checkpoint_table", height=tables.table_height(len(table)),
+                 column_config={"checkpoint": st.column_config.TextColumn(pinned=True),
+                                **{c: st.column_config.NumberColumn(format="%.4f")
+                                   for c in table.columns if c.endswith("F1") or c.endswith("_f1")}})
     widgets.coverage_caption(selected, "validation", "F1", warn=False)  # the delta below warns
     labels = table["checkpoint"].tolist()
+    # two different checkpoints, the best two by the ranking; again whenever other runs are picked
+    # ("compare_a" is also the Compare page's run picker: a run name there is no checkpoint label here)
+    pair = tables.default_checkpoint_pair(selected) or (labels[0], labels[-1])
+    if (st.session_state.get("_compare_pair_runs") != chosen or st.session_state.get("compare_a") not in labels
+            or st.session_state.get("compare_b") not in labels):
+        st.session_state["_compare_pair_runs"] = list(chosen)
+        st.session_state["compare_a"], st.session_state["compare_b"] = pair
     if len(labels) >= 2:
         c1, c2 = st.columns(2)
-        first = c1.selectbox("Compare", labels, index=len(labels) - 1, key="compare_a")
-        second = c2.selectbox("with", labels, index=0, key="compare_b")
+        first = c1.selectbox("Compare", labels, key="compare_a",
+                             help="Default: the best checkpoints of the best two runs (by the rule of the "
+                                  "checkpoint pickers); with one run, its best and its earliest other checkpoint.")
+        second = c2.selectbox("with", labels, key="compare_b")
         widgets.checkpoint_delta(selected, first, second)
 
 # --- learning-rate finder results in the runs folder (python -m training.lr_find)
@@ -146,8 +162,16 @@ if finds:
                f"learning rate {suggestion}" + (f", the preset's {picked.preset_learning_rate:g}"
                                                 if picked.preset_learning_rate else "") + ".")
 
-# --- config
+# --- config: how two runs differ first, then each run's whole run.json
 st.subheader("Configuration and environment")
+if len(selected) >= 2:
+    c1, c2 = st.columns(2)
+    diff_a = c1.selectbox("Configuration of", chosen, index=0, key="config_diff_a")
+    diff_b = c2.selectbox("against", chosen, index=1, key="config_diff_b")
+    if diff_a == diff_b:
+        st.info("Pick two different runs to see how they differ.")
+    else:
+        widgets.config_diff(by_name[diff_a], by_name[diff_b], key="training_config_diff")
 for run in selected:
     with st.expander(run.name):
         st.json(run.config, expanded=1)

@@ -536,6 +536,36 @@ def precision_recall_curves(entities: pd.DataFrame, gold_entities: dict[str, int
     return pd.concat(frames, ignore_index=True)
 
 
+#: The confidence thresholds :func:`correct_hidden` reports (the Tagger's slider help reads them).
+HIDDEN_THRESHOLDS = (0.25, 0.5, 0.75, 0.9)
+
+
+def correct_hidden(entities: pd.DataFrame, thresholds: Sequence[float] = HIDDEN_THRESHOLDS) -> dict[str, float]:
+    """The share of the *right* predicted entities a minimum-confidence filter would hide, per
+    threshold: what a visitor loses by raising the Tagger's "Minimum confidence" slider.
+
+    Parameters
+    ----------
+    entities:
+        ``confidence`` and ``correct`` per predicted entity (:attr:`ScoredPredictions.entities`).
+    thresholds:
+        The thresholds (an entity is hidden when its confidence is below one).
+
+    Returns
+    -------
+    dict of str to float
+        ``{"0.5": share, ...}`` (keys as JSON writes them); empty when no entity is right.
+
+    >>> entities = pd.DataFrame({"confidence": [0.95, 0.6, 0.3, 0.2], "correct": [True, True, True, False]})
+    >>> correct_hidden(entities, [0.5, 0.9])
+    {'0.5': 0.3333, '0.9': 0.6667}
+    """
+    right = entities.loc[entities["correct"].astype(bool), "confidence"].to_numpy(dtype=np.float64)
+    if not len(right):
+        return {}
+    return {f"{t:g}": round(float((right < t).mean()), 4) for t in thresholds}
+
+
 @dataclass
 class CalibrationReport:
     """What :func:`calibrate_checkpoint` did.
@@ -573,7 +603,8 @@ def _scores(split: str, scored: ScoredPredictions) -> dict[str, Any]:
     entity_ece = scored.entity_ece
     return {"split": split, "sentences": scored.sentences, "words": int(len(scored.word_confidence)),
             "entities": int(len(scored.entities)), "word_ece": round(scored.word_ece, 6),
-            "entity_ece": None if np.isnan(entity_ece) else round(entity_ece, 6), "nll": round(scored.nll, 6)}
+            "entity_ece": None if np.isnan(entity_ece) else round(entity_ece, 6), "nll": round(scored.nll, 6),
+            "correct_hidden": correct_hidden(scored.entities)}
 
 
 def calibrate_checkpoint(path: str | os.PathLike, split: str | os.PathLike = "validation",

@@ -284,6 +284,8 @@ class CalibrationScores(_Record):
     word_ece: float = Field(ge=0, le=1)
     entity_ece: float | None = Field(default=None, ge=0, le=1)
     nll: float = Field(ge=0)
+    # threshold ("0.5") -> share of the right entities whose confidence is below it (the slider's help)
+    correct_hidden: dict[str, float] = Field(default_factory=dict)
 
 
 class CalibrationRecord(_Record):

@@ -2,6 +2,7 @@
 
 - `spans`: entity spans as escaped HTML (text, words, comparisons, replacements, legend).
 - `tables`: pandas tables of runs, checkpoints and errors.
+- `confidence`: what an entity's score means (calibrated or not), in the tooltips' words.
 - `guards`: checks on visitor input (allowed file roots, checkpoint names, text size, markdown).
 - `corrections`: a visitor's fixes of a tagged result (span edits kept valid IOB2, the corrected
   JSON and CoNLL).

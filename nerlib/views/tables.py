@@ -23,11 +23,25 @@ from typing import Any
 import pandas as pd
 
 from nerlib.data.labels import ENTITY_TYPES, entity_spans
+from nerlib.runs.config_diff import config_diff
 from nerlib.runs.folder import CheckpointInfo, Run, flatten_metrics
 from nerlib.runs.ranking import rank_runs
 
 SCORES = ("precision", "recall", "f1")
 DELTA_COLUMN = "Δ (B - A)"
+#: Streamlit's data grid: pixels per row (the header row too) and the frame's border.
+ROW_HEIGHT, GRID_BORDER = 35, 3
+
+
+def table_height(rows: int, max_rows: int = 20) -> int:
+    """The pixel height of an ``st.dataframe`` that shows ``rows`` rows whole: every row up to
+    ``max_rows``, else ``max_rows`` whole rows and a scroll bar (never a row cut in half, as
+    Streamlit's default height of "ten rows and a bit" does for an 11th).
+
+    >>> table_height(3), table_height(0), table_height(500) == table_height(20)
+    (143, 38, True)
+    """
+    return (min(max(rows, 0), max_rows) + 1) * ROW_HEIGHT + GRID_BORDER
 
 
 def _type_order(types) -> list[str]:
@@ -135,6 +149,26 @@ def checkpoint_table(runs: Sequence[Run]) -> pd.DataFrame:
     return frame[["checkpoint", "step", "epoch", "F1", *typed, *tail]]
 
 
+def default_checkpoint_pair(runs: Sequence[Run]) -> tuple[str, str] | None:
+    """The two different checkpoints a comparison of ``runs``' checkpoints opens on (labels as in
+    :func:`checkpoint_table`).
+
+    With two or more ranked runs (:func:`nerlib.runs.ranking.rank_runs`), the best checkpoints of
+    the best two (A the better); with one, its best and its earliest other checkpoint that ``best``
+    is not a copy of (so A and B never hold the same weights). None when no such pair exists.
+    """
+    ranked = rank_runs(runs)
+    if len(ranked) >= 2:
+        return f"{ranked[0].run.name} / best", f"{ranked[1].run.name} / best"
+    for run in runs:
+        if run.best is None:
+            continue
+        others = [c for c in run.checkpoints if c.name != run.best.source and c.path != run.best.path]
+        if others:
+            return f"{run.name} / best", f"{run.name} / {others[0].name}"
+    return None
+
+
 def checkpoint_delta(runs: Sequence[Run], first: str, second: str) -> pd.DataFrame:
     """Two checkpoints' validation scores side by side, and their difference.
 
@@ -201,6 +235,61 @@ def curves_frame(runs: Sequence[Run], metric: str, split: str = "validation") ->
                 if isinstance(scores, dict) and scores.get(metric) is not None:
                     rows.append({**base, "type": entity_type, "value": scores[metric]})
     return pd.DataFrame(rows, columns=["run", "epoch", "step", "type", "value"])
+
+
+def learning_rate_schedule(run: Run, points: int = 200) -> pd.DataFrame:
+    """The learning rate ``run`` was planned to follow, from its run.json: ``learning_rate``,
+    ``lr_scheduler``, ``warmup_ratio`` and the optimizer steps (``batching.total_steps``); the
+    formulas of transformers' ``get_scheduler`` for ``linear``, ``cosine``, ``constant`` and
+    ``constant_with_warmup`` (the warm-up is ``int(warmup_ratio * total_steps)`` steps, as
+    ``training.train`` sets it).
+
+    Parameters
+    ----------
+    run:
+        The run.
+    points:
+        How many steps to sample (at most; the first and last step always).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``run``, ``step``, ``epoch``, ``learning_rate``; empty when run.json lacks a field
+        or names another schedule.
+
+    >>> import dataclasses
+    >>> run = dataclasses.make_dataclass("R", ["name", "config"])("r", {
+    ...     "config": {"learning_rate": 1e-3, "lr_scheduler": "linear", "warmup_ratio": 0.1},
+    ...     "batching": {"total_steps": 100, "steps_per_epoch": 50}})
+    >>> learning_rate_schedule(run, points=5)[["step", "epoch", "learning_rate"]].round(5).values.tolist()
+    [[0.0, 0.0, 0.0], [10.0, 0.2, 0.001], [25.0, 0.5, 0.00083], [50.0, 1.0, 0.00056], [75.0, 1.5, 0.00028], [100.0, 2.0, 0.0]]
+    """
+    import math
+
+    config = run.config.get("config") or {}
+    batching = run.config.get("batching") or {}
+    peak, name = config.get("learning_rate"), config.get("lr_scheduler", "linear")
+    total, per_epoch = batching.get("total_steps"), batching.get("steps_per_epoch")
+    columns = ["run", "step", "epoch", "learning_rate"]
+    if not isinstance(peak, (int, float)) or not isinstance(total, int) or total <= 0 or name not in (
+            "linear", "cosine", "constant", "constant_with_warmup"):
+        return pd.DataFrame(columns=columns)
+    warmup = int(float(config.get("warmup_ratio") or 0) * total) if name != "constant" else 0
+
+    def rate(step: int) -> float:
+        if step < warmup:
+            return peak * step / max(1, warmup)
+        if name.startswith("constant"):
+            return peak
+        progress = (step - warmup) / max(1, total - warmup)
+        if name == "linear":
+            return peak * max(0.0, 1 - progress)
+        return peak * max(0.0, 0.5 * (1 + math.cos(math.pi * progress)))
+
+    steps = sorted({0, warmup, total, *(round(i * total / max(1, points - 1)) for i in range(points))})
+    return pd.DataFrame([{"run": run.name, "step": float(step),
+                          "epoch": step / per_epoch if isinstance(per_epoch, int) and per_epoch > 0 else None,
+                          "learning_rate": rate(step)} for step in steps], columns=columns)
 
 
 # --------------------------------------------------------------------------- evaluation and data
@@ -316,3 +405,26 @@ def filter_diff(diff: pd.DataFrame, categories: Sequence[str] = (), types: Seque
         wanted = set(types)
         rows = rows[[bool(wanted & set(found)) for found in rows["types"]]]
     return rows
+
+
+# --------------------------------------------------------------------------- how two runs differ
+
+
+def config_diff_frame(run_a: Run, run_b: Run) -> pd.DataFrame:
+    """Two runs' run.json side by side (:func:`nerlib.runs.config_diff.config_diff`), the fields
+    that differ first.
+
+    Parameters
+    ----------
+    run_a, run_b:
+        The runs (A and B).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``field`` (a readable name or the dotted path), ``A``, ``B``, ``differs`` and
+        ``bookkeeping`` (the field names or dates a run: name, start time, output folder).
+    """
+    rows = [{"field": f.name, "A": f.a, "B": f.b, "differs": f.differs, "bookkeeping": f.bookkeeping}
+            for f in config_diff(run_a.config, run_b.config)]
+    return pd.DataFrame(rows, columns=["field", "A", "B", "differs", "bookkeeping"])
