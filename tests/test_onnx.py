@@ -332,3 +332,20 @@ def test_session_threads_follow_the_tagger(exported):
     checkpoint = load_exported(exported, threads=1)
     assert checkpoint.model.session.get_session_options().intra_op_num_threads == 1
     assert checkpoint.model.dtype == torch.float32 and next(checkpoint.model.parameters()).device.type == "cpu"
+
+
+def test_export_with_measure_records_what_auto_reads(tiny_run, tmp_path, capsys):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_run / "checkpoints" / "best", model)
+    code, out = run_cli("export-onnx", str(model), "--int8", "--measure", "20")
+    assert code == 0, out
+    recorded = read_measurement(model / "onnx")
+    assert recorded.sentences == 20 and recorded.split == "validation" and recorded.cpu == cpu_kind()
+    assert set(recorded.onnx) == {"int8", "float32"} and f"{model / 'onnx' / MEASUREMENT}: measured on" in out
+    assert "ONNX int8: " in out and "x the words/s of torch" in out
+    # auto now reads it: the choice names the measurement, whichever way it went on this machine
+    auto = Tagger.from_pretrained(model, device="cpu")
+    assert "x the words/s" in auto.backend_reason and f"has no {MEASUREMENT}" not in auto.backend_reason
+    capsys.readouterr()
+    code, _ = run_cli("export-onnx", str(model), str(tmp_path / "elsewhere"), "--measure", "20")
+    assert code == 1 and "--measure needs a positive N and the default OUT" in capsys.readouterr().err

@@ -29,6 +29,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--reduce-range", choices=("auto", "on", "off"), default="auto",
                         help="--int8: 7-bit weights (advised on CPUs without VNNI); auto: on where this CPU "
                              "lacks VNNI")
+    export.add_argument("--measure", type=int, metavar="N", default=None,
+                        help="then time the export against the torch checkpoint on the first N validation "
+                             "sentences (words/s and F1 of each) and record it in onnx-measurement.json: the "
+                             "tagger's --backend auto runs the export only where this says it is faster at <= 0.3 "
+                             "F1 lost (needs the default OUT)")
 
 
 def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
@@ -37,7 +42,8 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     Parameters
     ----------
     args:
-        The parsed ``export-onnx`` arguments (``model``, ``out``, ``int8``, ``reduce_range``).
+        The parsed ``export-onnx`` arguments (``model``, ``out``, ``int8``, ``reduce_range``,
+        ``measure``).
     stdout:
         Where the folder and its files are printed.
 
@@ -49,7 +55,8 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     Raises
     ------
     UsageError
-        For an ``OUT`` that is no usable path (a NUL byte, a control character).
+        For an ``OUT`` that is no usable path (a NUL byte, a control character), or ``--measure``
+        with an ``OUT`` or an N below 1.
     nerlib.runs.checkpoints.CheckpointError
         For a source that cannot be loaded, or an ``OUT`` that is a file or a non-empty folder
         holding no earlier export.
@@ -63,6 +70,9 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         out = check_usable_path(args.out) if args.out else None
     except ValueError as error:  # a NUL byte or control character: said as a usage error, not a bug
         raise UsageError(f"OUT {error}") from None
+    if args.measure is not None and (out is not None or args.measure < 1):
+        raise UsageError("--measure needs a positive N and the default OUT (RUN_OR_MODEL/onnx, where --backend "
+                         "auto looks)")
     quiet_transformers()
     reduce_range = {"auto": None, "on": True, "off": False}[args.reduce_range]
     folder, manifest = export_onnx(args.model, out, int8=args.int8, reduce_range=reduce_range)
@@ -77,4 +87,13 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                      "checkpoint\n")
     stdout.write(f"{folder}: exported from {manifest.source_folder} (model id {manifest.model_id[:12]}); "
                  f"tag with: python -m nerlib tag -m {folder}\n")
+    if args.measure is not None:
+        from nerlib.evaluation.export_speed import measure_export
+
+        written, measured = measure_export(args.model, limit=args.measure)
+        for precision, figures in measured.onnx.items():
+            stdout.write(f"ONNX {precision}: {figures.words_per_s / measured.torch.words_per_s:.2f}x the words/s of "
+                         f"torch {measured.torch_dtype}, F1 {100 * figures.f1:.2f} against "
+                         f"{100 * measured.torch.f1:.2f} ({measured.sentences} {measured.split} sentences)\n")
+        stdout.write(f"{written}: measured on {measured.cpu}\n")
     return 0
