@@ -502,7 +502,13 @@ def test_localizer_page_draws_a_runs_entity_switched_robustness(conllpp_dir, wit
     path.write_text(json.dumps(table), encoding="utf8")
     try:
         at = open_page("localizer")
-        assert at.get("plotly_chart"), "no heatmap"
+        titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+        assert any(title.startswith(f"{with_tiny_run.name}: original F1 45.0 on 400 sentences") for title in titles)
         assert any(s.value == "Entity-switched robustness" for s in at.subheader)
     finally:
         path.unlink()
+    # without a run's table, the preset's shipped figures are still there (docs/benchmarks.md)
+    at = open_page("localizer")
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+    assert len(titles) == 2 and titles[0].startswith("minilm-cpu preset, seed 42: original F1 89.5 on 3453")
+    assert not any(title.startswith(with_tiny_run.name) for title in titles)

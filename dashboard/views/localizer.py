@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import charts, loaders, session
 from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors, places, supported_countries
 from nerlib.localizer.overrides import CHOSEN_BY_USER, KEPT_BY_USER, TYPES, replacement_options
-from nerlib.localizer.tables import ROBUSTNESS_FILE, robustness_frame
+from nerlib.localizer.tables import ROBUSTNESS_FILE, preset_robustness, robustness_frame
 from nerlib.localizer.vectors import DEFAULT_VECTORS, VectorsError, check_visitor_source, resolve_source
 from nerlib.runs.checkpoints import CheckpointError
 from nerlib.views import tables
@@ -232,10 +232,19 @@ with fix_box:
 
 # Entity-switched robustness: bench/localized_eval.py leaves its table in a run folder.
 robust = [(run, run.path / ROBUSTNESS_FILE) for run in loaders.all_runs() if (run.path / ROBUSTNESS_FILE).is_file()]
+st.subheader("Entity-switched robustness")
+st.caption("Entity F1 of a checkpoint on the test split localized into other countries (the gold entities "
+           "rewritten, nothing tagged again), in points against the original: `bench/localized_eval.py`.")
+source, preset_tables = preset_robustness()
+with st.expander("Measured on the `minilm-cpu` preset (shipped figures, not a run of this server)",
+                 expanded=not robust):
+    st.caption(escape_markdown(source))
+    for label, table in preset_tables.items():
+        original = table["original"]
+        st.plotly_chart(charts.robustness_figure(robustness_frame(table), f"{label}: original F1 "
+                                                 f"{100 * original['ALL']:.1f} on {original['sentences']} sentences"),
+                        key=f"chart_robustness_preset_{label}")
 if robust:
-    st.subheader("Entity-switched robustness")
-    st.caption("Entity F1 of the run's best checkpoint on the test split localized into other countries (the gold "
-               "entities rewritten, nothing tagged again), in points against the original: `bench/localized_eval.py`.")
     for run, path in robust:
         try:
             table = json.loads(path.read_text(encoding="utf-8"))

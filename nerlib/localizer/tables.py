@@ -3,6 +3,8 @@ entity-switched robustness of a run (``bench/localized_eval.py``)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,7 +13,7 @@ import pandas as pd
 from nerlib.localizer.core import Localizer
 from nerlib.localizer.vocab import vocabulary, words_of
 
-__all__ = ["neighbours", "analogy_candidates", "ROBUSTNESS_FILE", "robustness_frame"]
+__all__ = ["neighbours", "analogy_candidates", "ROBUSTNESS_FILE", "robustness_frame", "preset_robustness"]
 
 #: Where ``bench/localized_eval.py`` leaves its table in a run folder (the Localizer page reads it).
 ROBUSTNESS_FILE = "localized_eval.json"
@@ -49,6 +51,30 @@ def robustness_frame(table: dict[str, dict[str, float]]) -> pd.DataFrame:
     rows = {name: {t: round(100 * (float(row.get(t, np.nan)) - float(base[t])), 1) for t in types}
             for name, row in table.items() if name != "original"}
     return pd.DataFrame.from_dict(rows, orient="index", columns=types)
+
+
+def preset_robustness() -> tuple[str, dict[str, dict[str, dict[str, float]]]]:
+    """Return the robustness tables measured on the ``minilm-cpu`` preset, shipped with the package.
+
+    A fresh installation has no trained run to show; these are the figures of docs/benchmarks.md
+    (the preset, and the preset trained with localized copies mixed in), for comparison.
+
+    Returns
+    -------
+    tuple
+        ``(source, tables)``: where and how they were measured, and each model's table in
+        ``bench/localized_eval.py``'s form (read it with :func:`robustness_frame`).
+
+    Examples
+    --------
+    >>> source, tables = preset_robustness()
+    >>> "bench/localized_eval.py" in source, len(tables)
+    (True, 2)
+    >>> robustness_frame(next(iter(tables.values()))).loc["India", "ALL"]
+    np.float64(-1.4)
+    """
+    record = json.loads((Path(__file__).parent / "data" / "robustness_preset.json").read_text(encoding="utf-8"))
+    return record["source"], record["tables"]
 
 
 def neighbours(vectors: Any, text: str, topn: int = 10, vocab_limit: int = 100_000) -> pd.DataFrame:
