@@ -25,7 +25,7 @@ split = c1.segmented_control("Split", ["validation", "test"], default="validatio
 session.to_url(split=split)
 sizes = {"first 500 sentences": 500, "first 1,000 sentences": 1000, "all sentences": None}
 size = c2.segmented_control("Sentences", list(sizes), default="first 500 sentences", required=True,
-                            key=session.keep("errors_size"), help="The model runs once per choice; results are cached.")
+                            key=session.linked("n", "errors_size", choices=list(sizes)), help="The model runs once per choice; results are cached.")
 
 try:
     result = loaders.evaluation(source, split, sizes[size])
@@ -46,7 +46,7 @@ st.caption(f"Every figure here: {coverage.describe('scores')}"
            + f", evaluated in {result.seconds:.1f} s (then cached).")
 
 left, right = st.columns([3, 2])
-normalize = left.toggle("Colour by share of the gold row", value=True, key=session.keep("errors_normalize"))
+normalize = left.toggle("Colour by share of the gold row", value=True, key=session.linked("normalize", "errors_normalize", parse=session.true_or_false))
 inputs = (source, loaders.checkpoint_stamp(source), split, size)
 left.plotly_chart(loaders.figure("confusion", (*inputs, normalize),
                                lambda: charts.confusion_figure(result.confusion, normalize=normalize)),
@@ -65,16 +65,16 @@ if not subsets.empty:
     right.caption("Seen: the entity's words occur as an entity in the CoNLL++ training split; unseen: they do not.")
 
 with st.expander("Confidence and calibration"):  # drawn only when asked: it adds four charts
-    if st.toggle("Show reliability, threshold and precision-recall curves", key="errors_calibration"):
+    if st.toggle("Show reliability, threshold and precision-recall curves", key=session.linked("calibration", "errors_calibration", parse=session.true_or_false)):
         calibration_view.render(result, split, loaders.tagger(source).temperature)
 
 st.subheader("Worst sentences")
 c1, c2, c3 = st.columns([2, 2, 1])
-kinds = c1.multiselect("Error kinds", list(ERROR_KINDS), key=session.keep("errors_kinds"),
+kinds = c1.multiselect("Error kinds", list(ERROR_KINDS), key=session.linked("kinds", "errors_kinds", choices=list(ERROR_KINDS), many=True),
                        format_func=lambda k: k.replace("_", " "))
 types = sorted(set(result.errors["gold_label"].dropna()) | set(result.errors["pred_label"].dropna()))
-wanted_types = c2.multiselect("Entity types", types, key=session.keep("errors_types", types))
-per_page = c3.selectbox("Per page", [10, 25, 50], key=session.keep("errors_per_page"))
+wanted_types = c2.multiselect("Entity types", types, key=session.linked("types", "errors_types", choices=types, many=True))
+per_page = c3.selectbox("Per page", [10, 25, 50], key=session.linked("per_page", "errors_per_page", choices=[10, 25, 50]))
 
 errors = result.errors
 if kinds:
