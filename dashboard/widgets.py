@@ -116,38 +116,40 @@ def url_choice(param: str, key: str, choices: list[str]) -> None:
     session.linked(param, key, choices=choices)
 
 
-# The address bar holds the whole view (dashboard.session.page_links); the button copies it. In the
-# page itself, not an iframe, so it reads the parent's address; execCommand covers a page served over
-# plain http to another machine, where browsers offer no navigator.clipboard.
-COPY_LINK_HTML = """
-<button type="button" id="nerd-copy-link" title="Copy the address of this view: it opens the same page,
-choices, filters and text for whoever follows it"
- style="font:inherit;font-size:0.875rem;padding:0.3rem 0.75rem;border-radius:0.5rem;cursor:pointer;
- border:1px solid rgba(49,51,63,0.2);background:#fff;color:inherit">&#128279; Copy link</button>
-<span id="nerd-copy-link-said" role="status" style="font-size:0.8rem;opacity:0.7;margin-left:0.5em"></span>
+# The address bar holds the whole view (dashboard.session.page_links); the button copies it. It runs
+# in Streamlit's component iframe (same origin, clipboard-write allowed), so it reads the page's own
+# address; execCommand covers a page served over plain http to another machine, where browsers offer
+# no navigator.clipboard.
+COPY_LINK_HTML = """<!doctype html>
+<style>
+body { margin: 0; font-family: "Source Sans Pro", sans-serif; font-size: 14px; color: #1f2328; }
+button { font: inherit; padding: 0.3rem 0.75rem; border-radius: 0.5rem; cursor: pointer;
+         border: 1px solid rgba(49, 51, 63, 0.2); background: #fff; color: inherit; }
+button:hover { border-color: #5b4bdb; color: #5b4bdb; }
+span { font-size: 0.8rem; opacity: 0.7; margin-left: 0.5em; }
+</style>
+<button type="button" id="nerd-copy-link"
+ title="Copy the address of this view: it opens the same page, choices, filters and text for whoever follows it"
+>&#128279; Copy link</button><span id="nerd-copy-link-said" role="status"></span>
 <script>
-(() => {
-  const button = document.getElementById("nerd-copy-link");
-  const said = document.getElementById("nerd-copy-link-said");
-  if (!button || button.dataset.ready) return;
-  button.dataset.ready = "1";
-  const byHand = (url) => {
-    const box = document.createElement("textarea");
-    box.value = url; box.setAttribute("readonly", ""); box.style.position = "fixed"; box.style.opacity = "0";
-    document.body.appendChild(box); box.select();
-    const done = document.execCommand("copy");
-    box.remove();
-    return done;
-  };
-  button.addEventListener("click", async () => {
-    const url = window.location.href;
-    let done = false;
-    try { await navigator.clipboard.writeText(url); done = true; } catch (error) { done = byHand(url); }
-    if (!done) window.prompt("Copy this link:", url);
-    said.textContent = done ? "Copied" : "";
-    setTimeout(() => { said.textContent = ""; }, 2500);
-  });
-})();
+const button = document.getElementById("nerd-copy-link");
+const said = document.getElementById("nerd-copy-link-said");
+const byHand = (url) => {
+  const box = document.createElement("textarea");
+  box.value = url; box.setAttribute("readonly", ""); box.style.position = "fixed"; box.style.opacity = "0";
+  document.body.appendChild(box); box.select();
+  const done = document.execCommand("copy");
+  box.remove();
+  return done;
+};
+button.addEventListener("click", async () => {
+  const url = window.parent.location.href;
+  let done = false;
+  try { await navigator.clipboard.writeText(url); done = true; } catch (error) { done = byHand(url); }
+  if (!done) window.prompt("Copy this link:", url);
+  said.textContent = done ? "Copied" : "";
+  setTimeout(() => { said.textContent = ""; }, 4000);
+});
 </script>
 """
 
@@ -155,8 +157,10 @@ choices, filters and text for whoever follows it"
 def copy_link_button() -> None:
     """A "Copy link" button (drawn in the sidebar for every page by the entry script): it copies the
     address bar, which holds the page and its whole state (:func:`dashboard.session.page_links`)."""
+    import streamlit.components.v1 as components
+
     with st.sidebar:
-        st.html(COPY_LINK_HTML, unsafe_allow_javascript=True)
+        components.html(COPY_LINK_HTML, height=40)
 
 
 def checkpoint_picker(key: str, allow_other: bool = True, share: bool = False) -> str | None:
