@@ -97,9 +97,7 @@ def to_url(**params: str | None) -> None:
         if value is not None and name == "text" and len(value) > MAX_URL_TEXT:
             value = None
         if _in_page():
-            links = _links()
-            links.declared.setdefault(str(links.page), set()).add(name)
-            links.pending[name] = lambda value=value: value
+            _links().pending[name] = lambda value=value: value
         elif value is None:
             if name in st.query_params:
                 del st.query_params[name]
@@ -140,8 +138,6 @@ class _PageLinks:
     page: str | None = None
     #: param -> a function giving its text now (None: leave it out), declared during this run
     pending: dict[str, Callable[[], str | None]] = field(default_factory=dict)
-    #: page -> every param that page declared in this session (kept in its URL while not drawn)
-    declared: dict[str, set[str]] = field(default_factory=dict)
     #: page -> param -> the text this session last wrote (or took from the URL) for it
     written: dict[str, dict[str, str]] = field(default_factory=dict)
     unusable: list[_Unusable] = field(default_factory=list)
@@ -298,7 +294,6 @@ def linked(param: str, key: str, *, choices: Iterable[Any] | None = None,
         if reason:
             _links().unusable.append(_Unusable(st.empty(), param, text, reason, key))
     links = _links()
-    links.declared.setdefault(str(links.page), set()).add(param)
 
     def current() -> str | None:
         if key not in st.session_state:
@@ -354,9 +349,8 @@ def _stop_after_writing_the_link() -> None:
 def page_links(page: str) -> Iterator[None]:
     """Run a page (the entry script wraps ``page.run()`` in it), then say what of its link it could
     not use and write its whole declared state to the URL in one go: the parameters it declared with
-    :func:`linked` or :func:`to_url`, plus, as they are, those it declared earlier in the session but
-    did not draw this time (a filter of a hidden view); every other parameter (another page's) is
-    dropped. A page's ``st.stop()`` does the same first (see :data:`_streamlit_stop`)."""
+    :func:`linked` or :func:`to_url` in this run (a filter of a view not shown now stays in the
+    session, not in the link); every other parameter (another page's) is dropped. A page's ``st.stop()`` does the same first (see :data:`_streamlit_stop`)."""
     links = _links()
     links.page, links.pending, links.unusable, links.finished = page, {}, [], False
     st.stop = _stop_after_writing_the_link  # the same function for every session: it looks up the caller's
@@ -385,9 +379,6 @@ def _write_page_links(links: _PageLinks) -> None:
         text = text_now()
         if text is not None:
             wanted[param] = written[param] = text
-    for param in links.declared.get(page, set()) - set(links.pending):
-        if param in current:
-            wanted[param] = current[param]
     if wanted != current:
         st.query_params.from_dict(wanted)
     links.pending, links.unusable = {}, []
