@@ -143,6 +143,8 @@ class _PageLinks:
     unusable: list[_Unusable] = field(default_factory=list)
     #: whether this run's link was written (at the page's end or its st.stop())
     finished: bool = False
+    #: whether the address still holds exactly the previous page's state (nothing for this page)
+    carried: bool = False
 
 
 def _links() -> _PageLinks:
@@ -156,7 +158,7 @@ def _in_page() -> bool:
 def _incoming(param: str) -> str | None:
     """The URL's value of ``param`` when it is news to this page: not what this session last wrote
     for it (a shared link, a reload, Back / Forward), else None. Marks it as taken."""
-    if param not in st.query_params:
+    if param not in st.query_params or _links().carried:
         return None
     values = st.query_params.get_all(param)
     text = ",".join(values) if len(values) > 1 else st.query_params[param]
@@ -352,6 +354,11 @@ def page_links(page: str) -> Iterator[None]:
     :func:`linked` or :func:`to_url` in this run (a filter of a view not shown now stays in the
     session, not in the link); every other parameter (another page's) is dropped. A page's ``st.stop()`` does the same first (see :data:`_streamlit_stop`)."""
     links = _links()
+    previous, current = links.page, st.query_params.to_dict()
+    # A page switch that kept the previous page's address (AppTest's switch_page, a client that keeps
+    # the query string) brings nothing for this page: that page's parameters do not leak into it.
+    links.carried = bool(previous is not None and previous != page and current
+                         and current.items() <= links.written.get(previous, {}).items())
     links.page, links.pending, links.unusable, links.finished = page, {}, [], False
     st.stop = _stop_after_writing_the_link  # the same function for every session: it looks up the caller's
     try:
