@@ -4,7 +4,8 @@ Registers the pages with ``st.navigation``; each page is a thin script in ``view
 reads widget state, calls ``nerlib`` through the cached loaders in ``dashboard.loaders`` (tables
 from ``nerlib.views.tables``, shared widgets from ``dashboard.widgets``), and draws. Before the page runs,
 ``session.hold_kept_widgets()`` keeps the values of the widgets pages mark with ``session.keep``,
-so typed text and choices survive page switches. The sidebar and the page run inside the error
+so typed text and choices survive page switches; ``session.page_links`` writes the page's state to
+the query string after it ran (links, Back, reload). The sidebar and the page run inside the error
 boundary of ``dashboard.boundary``.
 """
 
@@ -44,5 +45,6 @@ session.hold_kept_widgets()  # before any widget is drawn: values of pages not s
 with boundary.shown_errors("Runs", container=st.sidebar):
     widgets.sidebar_status()
 quickrun.progress_panel()  # a quick run started from any page shows its progress on every page
-with boundary.shown_errors():
+widgets.copy_link_button()  # the address bar holds the view (session.page_links); this copies it
+with session.page_links(page.url_path), boundary.shown_errors():
     page.run()

@@ -34,10 +34,15 @@ def legend(labels=None) -> None:
     st.html(render_legend(labels) if labels else render_legend())
 
 
-def pager(num_pages: int, key: str) -> int:
-    """A page picker (1-based): ``st.pagination`` where this Streamlit has it, else a number box."""
+def pager(num_pages: int, key: str, param: str | None = "page") -> int:
+    """A page picker (1-based): ``st.pagination`` where this Streamlit has it, else a number box.
+    Its page number is the query parameter ``param`` of the page's link (None: not linked)."""
     if num_pages <= 1:
+        if param:
+            session.to_url(**{param: None})
         return 1
+    if param:
+        key = session.linked(param, key, parse=session.number_between(1, num_pages))
     if hasattr(st, "pagination"):
         return st.pagination(num_pages, key=key)
     return int(st.number_input("Page", min_value=1, max_value=num_pages, value=1, step=1, key=key))
@@ -92,16 +97,70 @@ def _say_unknown_run(value: str) -> None:
                "Showing the default checkpoint instead.", icon=":material/link_off:")
 
 
+def known_run(names: list[str]):
+    """A ``parse`` for :func:`dashboard.session.linked` of a run picker: a name that is not one of
+    ``names`` is said as "no run named X in RUNS_DIR", with the runs there."""
+    def parse(text: str) -> str:
+        if text in names:
+            return text
+        have = ", ".join(code_span(name) for name in names[:20]) or "none"
+        more = f" and {len(names) - 20} more" if len(names) > 20 else ""
+        raise ValueError(f"no run named {code_span(text)} in `{loaders.runs_dir()}` (runs here: {have}{more})")
+    return parse
+
+
 def url_choice(param: str, key: str, choices: list[str]) -> None:
-    """:func:`dashboard.session.from_url` for a widget with fixed ``choices``, saying on the page
-    when the link's value is not one of them (instead of replacing it silently). Call before the
-    widget is drawn."""
-    first_visit = key not in st.session_state.get(session._FROM_URL, set())  # from_url marks it done
-    value = st.query_params.get(param)
-    if not session.from_url(param, key, choices=choices) and first_visit and value is not None:
-        st.warning(f"The link's {code_span(f'{param}={value}')} is not one of "
-                   f"{', '.join(code_span(c) for c in choices)}: showing the default instead.",
-                   icon=":material/link_off:")
+    """:func:`dashboard.session.linked` for a widget with fixed ``choices`` (its first choice the
+    default): a link's value that is not one of them is said on the page, never replaced silently.
+    Call before the widget is drawn."""
+    session.linked(param, key, choices=choices)
+
+
+# The address bar holds the whole view (dashboard.session.page_links); the button copies it. It runs
+# in Streamlit's component iframe (same origin, clipboard-write allowed), so it reads the page's own
+# address; execCommand covers a page served over plain http to another machine, where browsers offer
+# no navigator.clipboard.
+COPY_LINK_HTML = """<!doctype html>
+<style>
+body { margin: 0; font-family: "Source Sans Pro", sans-serif; font-size: 14px; color: #1f2328; }
+button { font: inherit; padding: 0.3rem 0.75rem; border-radius: 0.5rem; cursor: pointer;
+         border: 1px solid rgba(49, 51, 63, 0.2); background: #fff; color: inherit; }
+button:hover { border-color: #5b4bdb; color: #5b4bdb; }
+span { font-size: 0.8rem; opacity: 0.7; margin-left: 0.5em; }
+</style>
+<button type="button" id="nerd-copy-link"
+ title="Copy the address of this view: it opens the same page, choices, filters and text for whoever follows it"
+>&#128279; Copy link</button><span id="nerd-copy-link-said" role="status"></span>
+<script>
+const button = document.getElementById("nerd-copy-link");
+const said = document.getElementById("nerd-copy-link-said");
+const byHand = (url) => {
+  const box = document.createElement("textarea");
+  box.value = url; box.setAttribute("readonly", ""); box.style.position = "fixed"; box.style.opacity = "0";
+  document.body.appendChild(box); box.select();
+  const done = document.execCommand("copy");
+  box.remove();
+  return done;
+};
+button.addEventListener("click", async () => {
+  const url = window.parent.location.href;
+  let done = false;
+  try { await navigator.clipboard.writeText(url); done = true; } catch (error) { done = byHand(url); }
+  if (!done) window.prompt("Copy this link:", url);
+  said.textContent = done ? "Copied" : "";
+  setTimeout(() => { said.textContent = ""; }, 4000);
+});
+</script>
+"""
+
+
+def copy_link_button() -> None:
+    """A "Copy link" button (drawn in the sidebar for every page by the entry script): it copies the
+    address bar, which holds the page and its whole state (:func:`dashboard.session.page_links`)."""
+    import streamlit.components.v1 as components
+
+    with st.sidebar:
+        components.html(COPY_LINK_HTML, height=40)
 
 
 def checkpoint_picker(key: str, allow_other: bool = True, share: bool = False) -> str | None:

@@ -177,13 +177,12 @@ def test_a_link_to_an_unknown_run_or_an_unusable_split_is_said_on_the_page(hones
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params["checkpoint"] = "nosuch / best"
     at.query_params["split"] = "bogus"
-    at.run()
     at.switch_page("views/errors.py").run()
     assert_ok(at)
     said = "\n".join(w.value for w in at.warning)
     assert f"no run named `nosuch` in `{honest_runs.resolve()}`" in said
     assert "Runs here: `sliced`, `full`" in said
-    assert "`split=bogus`" in said and "showing the default instead" in said
+    assert "The link's `split=bogus` cannot be used: `bogus` is not one of `validation`, `test`. Showing `validation` instead." in said
     assert at.segmented_control(key="errors_kind").value == "From runs"  # not taken for a Hub id
     assert at.selectbox(key="errors_run_checkpoint").value.startswith("full / best")
     assert at.segmented_control(key="errors_split").value == "validation"

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import session
 from nerlib.evaluation import calibration
 from nerlib.views.spans import entity_color
 
@@ -81,13 +82,13 @@ def render(result: Any, split: str, temperature: float) -> None:
                f"{len(scored.entities):,} predicted entities, {sum(scored.gold_entities.values()):,} gold entities.")
     left, right = st.columns(2)
     level = left.segmented_control("Reliability of", ["words", "entities"], default="words", required=True,
-                                   key="calibration_level")
+                                   key=session.linked("level", "calibration_level", choices=["words", "entities"]))
     if level == "words":
         table = calibration.reliability_table(scored.word_confidence, scored.word_correct)
     else:
         table = calibration.reliability_table(scored.entities["confidence"], scored.entities["correct"])
     left.plotly_chart(reliability_figure(table, level), key="chart_reliability")
-    threshold = right.slider("Confidence threshold", 0.0, 1.0, 0.5, 0.01, key="calibration_threshold",
+    threshold = right.slider("Confidence threshold", 0.0, 1.0, 0.5, 0.01, key=session.linked("threshold", "calibration_threshold", parse=session.number_between(0.0, 1.0, float)),
                              help="Keep only the entities whose confidence (the product of their words' type "
                                   "probabilities) is at least this.")
     n_gold = sum(scored.gold_entities.values())

@@ -31,20 +31,15 @@ if default is None:
 names = [run.name for run in runs]
 folders = {run.name: str(run.path) for run in runs}
 
-session.from_url("a", "compare_a", choices=names)
-session.from_url("b", "compare_b", choices=names)
-session.from_url("split", "compare_split", choices=("validation", "test"))
 SIZES = {"all": None, "1000": 1000, "200": 200}
-session.from_url("n", "compare_size", choices=SIZES)
 c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
-run_a = c1.selectbox("Run A", names, index=names.index(default[0]), key=session.keep("compare_a", names))
-run_b = c2.selectbox("Run B", names, index=names.index(default[1]), key=session.keep("compare_b", names))
+run_a = c1.selectbox("Run A", names, index=names.index(default[0]), key=session.linked("a", "compare_a", choices=names, parse=widgets.known_run(names)))
+run_b = c2.selectbox("Run B", names, index=names.index(default[1]), key=session.linked("b", "compare_b", choices=names, parse=widgets.known_run(names)))
 split = c3.segmented_control("Split", ["validation", "test"], default="test", required=True,
-                             key=session.keep("compare_split"))
+                             key=session.linked("split", "compare_split", choices=["validation", "test"]))
 size = c4.segmented_control("Sentences (first N)", list(SIZES), default="all", required=True,
-                            key=session.keep("compare_size"), format_func=lambda n: n if n == "all" else f"{int(n):,}",
+                            key=session.linked("n", "compare_size", choices=list(SIZES)), format_func=lambda n: n if n == "all" else f"{int(n):,}",
                             help="Each run tags once per choice (or its saved predictions are read); then cached.")
-session.to_url(a=run_a, b=run_b, split=split, n=size)
 
 try:
     comparison = loaders.comparison(folders[run_a], folders[run_b], split, SIZES[size])
@@ -92,10 +87,8 @@ else:
     widgets.config_diff(by_name[run_a], by_name[run_b], key="compare_config")
 
 types = [t for t in comparison.scores["type"] if t != "ALL"]
-session.from_url("types", "compare_types", convert=lambda text: [t for t in text.split(",") if t in types])
-wanted_types = st.multiselect("Entity types", types, key=session.keep("compare_types", types),
+wanted_types = st.multiselect("Entity types", types, key=session.linked("types", "compare_types", choices=types, many=True),
                               help="Filter the partial-match table and the sentences to these types.")
-session.to_url(types=",".join(wanted_types) or None)
 
 st.subheader("Partial match")
 partial = comparison.partial
@@ -113,7 +106,7 @@ st.subheader("Sentences")
 counts = comparison.diff_counts()
 categories = st.multiselect("Show", list(DIFF_CATEGORIES), default=list(DIFF_CATEGORIES[:3]),
                             format_func=lambda c: f"{CATEGORY_NAMES[c]} ({counts[c]:,})",
-                            key=session.keep("compare_categories"))
+                            key=session.linked("show", "compare_categories", choices=list(DIFF_CATEGORIES), many=True))
 rows = tables.filter_diff(comparison.diff, categories, wanted_types)
 if rows.empty:
     st.success("No sentence of these kinds.", icon=":material/check_circle:")

@@ -80,7 +80,7 @@ types_present += sorted(set(stats.entity_counts["type"]) - set(types_present))
 
 # One view at a time: the browser draws only what is shown, so switching stays fast.
 view = st.segmented_control("Show", ["Statistics", "Examples"], default="Statistics", required=True,
-                            key=session.keep("dataset_view"), label_visibility="collapsed")
+                            key=session.linked("view", "dataset_view", choices=["Statistics", "Examples"]), label_visibility="collapsed")
 
 if view == "Statistics":
     left, right = st.columns(2)
@@ -91,7 +91,7 @@ if view == "Statistics":
                                       lambda: charts.sentence_lengths_figure(stats.sentence_lengths)),
                        key="chart_sentence_lengths")
     left, right = st.columns(2)
-    length_split = left.selectbox("Entity lengths of split", splits, key="entity_length_split")
+    length_split = left.selectbox("Entity lengths of split", splits, key=session.linked("lengths", "entity_length_split", choices=splits))
     left.plotly_chart(loaders.figure("entity_lengths", (source_key, length_split),
                                      lambda: charts.entity_lengths_figure(stats.entity_lengths, length_split)),
                       key="chart_entity_lengths")
@@ -116,10 +116,10 @@ if view == "Statistics":
 else:
     widgets.legend(types_present or None)
     c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
-    split = c1.selectbox("Split", splits, key=session.keep("browse_split", splits))
-    wanted_types = c2.multiselect("Containing entity type", types_present, key=session.keep("browse_types", types_present))
-    query = c3.text_input("Search text", key=session.keep("browse_query"), placeholder="e.g. Germany")
-    per_page = c4.selectbox("Per page", [10, 25, 50], key=session.keep("browse_per_page"))
+    split = c1.selectbox("Split", splits, key=session.linked("split", "browse_split", choices=splits))
+    wanted_types = c2.multiselect("Containing entity type", types_present, key=session.linked("types", "browse_types", choices=types_present, many=True))
+    query = c3.text_input("Search text", key=session.linked("q", "browse_query"), placeholder="e.g. Germany")
+    per_page = c4.selectbox("Per page", [10, 25, 50], key=session.linked("per_page", "browse_per_page", choices=[10, 25, 50]))
 
     # Entity search: an entity's whole text, of one type or any ("Germany" as ORG).
     entity_types = ["any type", *types_present]

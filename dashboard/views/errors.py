@@ -43,7 +43,7 @@ if saved is not None and saved.sentences:
 else:
     covered = []
 size = c2.segmented_control("Sentences", list(sizes), default=default, required=True,
-                            key=session.keep("errors_size", sizes),
+                            key=session.linked("n", "errors_size", choices=list(sizes)),
                             format_func=lambda label: f"{label} · saved" if label in covered else label,
                             help="'saved': the run's saved predictions of its best checkpoint hold these "
                                  "sentences, read at once; the others are scored by the model once, then kept.")
@@ -81,7 +81,8 @@ st.caption(f"Every figure here: {coverage.describe('scores')}"
            + (" (a slice, not the whole split)" if coverage.is_slice else "") + f"; {origin}.")
 
 left, right = st.columns([3, 2])
-normalize = left.toggle("Colour by share of the gold row", value=True, key=session.keep("errors_normalize"))
+normalize = left.toggle("Colour by share of the gold row", value=True, key=session.linked("normalize", "errors_normalize",
+                                                                              parse=session.true_or_false))
 inputs = (source, loaders.checkpoint_stamp(source), split, size, result.saved_from)
 left.plotly_chart(loaders.figure("confusion", (*inputs, normalize),
                                lambda: charts.confusion_figure(result.confusion, normalize=normalize)),
@@ -100,7 +101,8 @@ if not subsets.empty:
     right.caption("Seen: the entity's words occur as an entity in the CoNLL++ training split; unseen: they do not.")
 
 with st.expander("Confidence and calibration"):  # drawn only when asked: it adds four charts
-    if st.toggle("Show reliability, threshold and precision-recall curves", key="errors_calibration"):
+    if st.toggle("Show reliability, threshold and precision-recall curves", key=session.linked("calibration", "errors_calibration",
+                                                                                              parse=session.true_or_false)):
         if result.probabilities is None:  # saved predictions hold labels, not each word's distribution
             st.caption(f"These curves need each word's label distribution, which saved predictions do not "
                        f"hold: the model scores the same {len(result.sentences):,} sentences once.")
@@ -111,11 +113,11 @@ with st.expander("Confidence and calibration"):  # drawn only when asked: it add
 
 st.subheader("Worst sentences")
 c1, c2, c3 = st.columns([2, 2, 1])
-kinds = c1.multiselect("Error kinds", list(ERROR_KINDS), key=session.keep("errors_kinds"),
+kinds = c1.multiselect("Error kinds", list(ERROR_KINDS), key=session.linked("kinds", "errors_kinds", choices=list(ERROR_KINDS), many=True),
                        format_func=lambda k: k.replace("_", " "))
 types = sorted(set(result.errors["gold_label"].dropna()) | set(result.errors["pred_label"].dropna()))
-wanted_types = c2.multiselect("Entity types", types, key=session.keep("errors_types", types))
-per_page = c3.selectbox("Per page", [10, 25, 50], key=session.keep("errors_per_page"))
+wanted_types = c2.multiselect("Entity types", types, key=session.linked("types", "errors_types", choices=types, many=True))
+per_page = c3.selectbox("Per page", [10, 25, 50], key=session.linked("per_page", "errors_per_page", choices=[10, 25, 50]))
 
 errors = result.errors
 if kinds:

@@ -10,7 +10,7 @@ import html
 
 import streamlit as st
 
-from dashboard import loaders, session
+from dashboard import loaders, session, widgets
 from nerlib.data.labels import entity_spans, split_tag
 from nerlib.quality.issues import detect_label_issues, list_reports, save_report
 from nerlib.quality.review import ReviewFile, StaleReviewError, export_corrected, file_sha256, review_path
@@ -26,7 +26,7 @@ runs = {run.name: run for run in loaders.all_runs() if run.path.joinpath("checkp
 if not runs:
     st.info(f"No trained run in `{loaders.runs_dir()}` yet: train one first (Training page).", icon=":material/info:")
     st.stop()
-run_name = st.selectbox("Run", list(runs), key=session.keep("quality_run", runs))
+run_name = st.selectbox("Run", list(runs), key=session.linked("run", "quality_run", choices=list(runs), parse=widgets.known_run(list(runs))))
 run = runs[run_name]
 
 reports = list_reports(run.path)
@@ -35,7 +35,7 @@ with st.expander("Find label issues" + ("" if reports else " (none saved for thi
                 "K-fold cross-training from a terminal (each fold trains the run's recipe):")
     st.code(f"python -m nerlib label-issues {run.path} train --folds 5 --top 20", language="bash")
     c1, c2 = st.columns([1, 3])
-    split = c1.selectbox("Split", ["validation", "test"], key="quality_find_split")
+    split = c1.selectbox("Split", ["validation", "test"], key=session.linked("find_split", "quality_find_split", choices=["validation", "test"]))
     if c2.button("Find label issues (one pass)", key="quality_find", icon=":material/search:"):
         try:
             report_progress = loaders.counting_bar(f"Finding label issues: {run.name} reads {split}",
@@ -48,7 +48,7 @@ if not reports:
     st.stop()
 
 names = {path.name.removesuffix(".issues.jsonl"): path for path in reports}
-chosen = st.selectbox("Data", list(names), key=session.keep("quality_report", names),
+chosen = st.selectbox("Data", list(names), key=session.linked("data", "quality_report", choices=list(names)),
                       help="The reports saved in the run's quality/ folder, newest first.")
 try:
     report = loaders.label_report(names[chosen])
@@ -88,11 +88,11 @@ st.caption(f"{report.source}: {len(report.issues):,} sentences scored ({report.m
 c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
 types = sorted({label for issue in report.issues for e in issue.entities
                 for label in (e.given_label, e.suggested_label) if label})
-wanted_types = c1.multiselect("Entity types", types, key=session.keep("quality_types", types))
-kinds = c2.multiselect("Kinds", list(ENTITY_KINDS), key=session.keep("quality_kinds", ENTITY_KINDS),
+wanted_types = c1.multiselect("Entity types", types, key=session.linked("types", "quality_types", choices=types, many=True))
+kinds = c2.multiselect("Kinds", list(ENTITY_KINDS), key=session.linked("kinds", "quality_kinds", choices=list(ENTITY_KINDS), many=True),
                        format_func=lambda kind: kind.replace("_", " "))
-show_all = c3.toggle("All sentences", key=session.keep("quality_all"), help="Also those with nothing flagged")
-hide_reviewed = c4.toggle("Hide reviewed", value=True, key=session.keep("quality_hide_reviewed"))
+show_all = c3.toggle("All sentences", key=session.linked("all", "quality_all", parse=session.true_or_false), help="Also those with nothing flagged")
+hide_reviewed = c4.toggle("Hide reviewed", value=True, key=session.linked("hide_reviewed", "quality_hide_reviewed", parse=session.true_or_false))
 
 queue = [issue for issue in (report.issues if show_all else flagged)
          if (not hide_reviewed or issue.sentence not in state.current)

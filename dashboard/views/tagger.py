@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import fixes, loaders, session, widgets
+from dashboard.session import MAX_URL_TEXT
 from nerlib.data.labels import ENTITY_TYPES
 from nerlib.runs.checkpoints import CheckpointError
 from nerlib.views import confidence, tables
@@ -33,26 +34,30 @@ except (CheckpointError, OSError, ValueError) as error:
     st.error(f"Cannot load {code_span(source)}: {escape_markdown(error)}", icon=":material/error:")
     st.stop()
 
-session.from_url("text", "tagger_text")
-text = st.text_area("Text", value=SAMPLE, height=150, key=session.keep("tagger_text"),
+text = st.text_area("Text", value=SAMPLE, height=150, key=session.linked("text", "tagger_text", max_chars=MAX_URL_TEXT),
                     help=f"Up to {MAX_TEXT_CHARS:,} characters; long texts are tagged in overlapping windows.")
 try:  # bounded work per request: longer texts belong to the command line (python -m nerlib tag)
     check_text_size(text)
 except TextTooLongError as error:
     st.error(f"Text too long: {error}", icon=":material/error:")
     st.stop()
-session.to_url(text=text)
+if len(text) > MAX_URL_TEXT:
+    st.caption(f"The link (Copy link) holds texts up to {MAX_URL_TEXT:,} characters; this one has "
+               f"{len(text):,}, so the link opens without it.")
 
 # The model's own entity types (CoNLL order first), so a checkpoint with other types works too.
 model_types = sorted({label[2:] for label in model.labels if label[:2] in ("B-", "I-")},
                      key=lambda t: (ENTITY_TYPES.index(t) if t in ENTITY_TYPES else len(ENTITY_TYPES), t))
 c1, c2, c3 = st.columns([2, 2, 1])
 types = c1.multiselect("Entity types", model_types, default=model_types,
-                       key=session.keep("tagger_types", model_types),
+                       key=session.linked("types", "tagger_types", choices=model_types, many=True),
                        help="Only these types are drawn and listed.")
-min_score = c2.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key=session.keep("tagger_min_score"),
+min_score = c2.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05,
+                      key=session.linked("min_score", "tagger_min_score",
+                                         parse=session.number_between(0.0, 1.0, float)),
                       help=confidence.threshold_help(model.calibration))
-show_scores = c3.toggle("Show confidence", value=True, key=session.keep("tagger_show_scores"),
+show_scores = c3.toggle("Show confidence", value=True,
+                        key=session.linked("scores", "tagger_show_scores", parse=session.true_or_false),
                         help=confidence.score_help(model.calibration))
 
 if not text.strip():

@@ -34,7 +34,7 @@ if damaged:
                      f"{len(healthy)} healthy)", expanded=not healthy, icon=":material/warning:"):
         for run in damaged:
             st.warning(f"{code_span(run.name)}: {escape_markdown(run.damaged)}", icon=":material/warning:")
-chosen = st.multiselect("Runs", names, default=(healthy or names)[:1], key=session.keep("training_runs", names),
+chosen = st.multiselect("Runs", names, default=(healthy or names)[:1], key=session.linked("runs", "training_runs", choices=names, many=True, parse=widgets.known_run(names)),
                         help="Newest first. Pick several to compare them.")
 if not chosen:
     st.warning("Pick at least one run.")
@@ -69,9 +69,9 @@ for run in selected:
 # --- curves
 c1, c2, c3 = st.columns([2, 1, 1])
 metric = c1.segmented_control("Metric", ["f1", "precision", "recall"], default="f1", required=True,
-                              key=session.keep("training_metric"))
-x_axis = c2.segmented_control("x axis", ["epoch", "step"], default="epoch", required=True, key=session.keep("training_x"))
-split = c3.selectbox("Split", ["validation", "test"], key=session.keep("training_split"))
+                              key=session.linked("metric", "training_metric", choices=["f1", "precision", "recall"]))
+x_axis = c2.segmented_control("x axis", ["epoch", "step"], default="epoch", required=True, key=session.linked("x", "training_x", choices=["epoch", "step"]))
+split = c3.selectbox("Split", ["validation", "test"], key=session.linked("split", "training_split", choices=["validation", "test"]))
 curves = tables.curves_frame(selected, metric, split)
 widgets.coverage_caption(selected, split, metric)
 if curves.empty:
@@ -142,10 +142,10 @@ else:
         st.session_state["compare_a"], st.session_state["compare_b"] = pair
     if len(labels) >= 2:
         c1, c2 = st.columns(2)
-        first = c1.selectbox("Compare", labels, key="compare_a",
+        first = c1.selectbox("Compare", labels, key=session.linked("a", "compare_a", choices=labels),
                              help="Default: the best checkpoints of the best two runs (by the rule of the "
                                   "checkpoint pickers); with one run, its best and its earliest other checkpoint.")
-        second = c2.selectbox("with", labels, key="compare_b")
+        second = c2.selectbox("with", labels, key=session.linked("b", "compare_b", choices=labels))
         widgets.checkpoint_delta(selected, first, second)
 
 # --- learning-rate finder results in the runs folder (python -m training.lr_find)
@@ -153,7 +153,7 @@ finds = list_lr_finds(loaders.runs_dir())
 if finds:
     st.subheader("Learning-rate finder")
     by_folder = {f.path.name: f for f in finds}
-    picked = by_folder[st.selectbox("Sweep", list(by_folder), key="lr_find_pick")]
+    picked = by_folder[st.selectbox("Sweep", list(by_folder), key=session.linked("sweep", "lr_find_pick", choices=list(by_folder)))]
     st.plotly_chart(charts.lr_find_figure(picked.frame(), picked.suggestion, picked.preset_learning_rate,
                                           title=f"{picked.model}: loss against learning rate"),
                     key="chart_lr_find")
