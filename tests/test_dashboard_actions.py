@@ -87,8 +87,7 @@ def test_fixes_reopen_from_a_link_and_a_bad_one_is_said(with_tiny_run):  # noqa:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params["text"] = TEXT
     at.query_params["fix"] = "6-8:ORG,9-10:-"
-    at.run()
-    at.switch_page("views/tagger.py").run()
+    at.switch_page("views/tagger.py").run()  # a link opens its own page
     assert_ok(at)
     shown = table(at, "entity")
     assert ("African Union", "ORG", True) in set(zip(shown["entity"], shown["type"], shown["fixed"]))
@@ -98,7 +97,6 @@ def test_fixes_reopen_from_a_link_and_a_bad_one_is_said(with_tiny_run):  # noqa:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params["text"] = TEXT
     at.query_params["fix"] = "6-99:ORG"
-    at.run()
     at.switch_page("views/tagger.py").run()
     assert_ok(at)
     assert any("cannot be applied" in w.value and "outside the 11 words" in w.value for w in at.warning)
@@ -153,11 +151,11 @@ def test_dataset_entity_search_statistics_document_and_tokens(conllpp_dir, empty
 
     # The link reopens the same search and the same sentence.
     again = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    for name in ("entity", "entity_type", "sentence"):
-        again.query_params[name] = at.query_params[name]
+    for name, value in at.query_params.items():  # the whole link the page wrote (its view included)
+        again.query_params[name] = value
     again.run()
-    again.segmented_control(key="dataset_view").set_value("Examples").run()
     assert_ok(again)
+    assert again.segmented_control(key="dataset_view").value == "Examples"
     assert again.text_input(key="browse_entity").value == "Germany"
     assert again.selectbox(key="browse_entity_type").value == "LOC"
     assert again.selectbox(key="browse_focus").value == found[1]

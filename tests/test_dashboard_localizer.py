@@ -94,8 +94,7 @@ def test_re_roll_and_the_view_live_in_the_url(conllpp_dir, empty_runs):
     linked = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     linked.query_params.update({"from": "West", "to": "Brazil", "seed": "1", "marked": TEXT,
                                 "mode": "Entities marked by hand"})
-    linked.run()
-    linked.switch_page("views/localizer.py").run()
+    linked.switch_page("views/localizer.py").run()  # a link opens its own page
     assert_ok(linked)
     assert linked.selectbox(key="localizer_source").value == "West"
     assert linked.selectbox(key="localizer_target").value == "Brazil"
