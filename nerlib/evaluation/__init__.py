@@ -2,7 +2,8 @@
 
 - `metrics`: entity-level precision, recall and F1 with conlleval semantics, per type, and on
   entities seen / unseen in training.
-- `scoring`: scoring a checkpoint on a split or file, span errors, the per-sentence table.
+- `errors`: the entity errors of one sentence, paired and classified (no model).
+- `scoring`: scoring a checkpoint on a split or file, its error and per-sentence tables.
 - `significance`: per-sentence counts, the paired bootstrap and approximate randomization.
 - `partial`: nervaluate's partial-match schemes (strict, exact, partial, ent_type).
 - `comparison`: two runs on the same sentences (``nerlib compare``, the Compare page).

@@ -236,13 +236,13 @@ def entity_issues(tokens: Sequence[str], given: Sequence[str], suggested: Sequen
     Returns
     -------
     list of EntityIssue
-        In word order (:func:`nerlib.evaluation.scoring.span_errors` with the suggestion as the
+        In word order (:func:`nerlib.evaluation.errors.span_errors` with the suggestion as the
         reference, renamed to the given labels' side).
 
     >>> [str(e) for e in entity_issues(["Ada", "met", "Bob"], ["B-PER", "O", "O"], ["B-PER", "O", "B-PER"])]
     ['Bob O -> PER (missed)']
     """
-    from nerlib.evaluation.scoring import span_errors
+    from nerlib.evaluation.errors import span_errors
 
     issues = []
     for error in span_errors(tokens, suggested, given):  # "gold" = the suggestion, "pred" = the labels
