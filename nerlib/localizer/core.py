@@ -4,6 +4,11 @@ A facade over the package's layers: option checks (`options`), subtype recogniti
 the vectorised pools (`matrices`), shortlists (`shortlist`, with the vectors-only `fallback`), the
 seeded choice (`choice`), names kept consistent within a text (`consistency`) and the text
 rewriting itself (`rewrite`).
+
+Why one module of this length: one concept, the order in which one entity's replacement is decided
+(the user's override, a kept foreign place or person, a curated counterpart or demonym, then the
+vectors, with the text's memory and agreement around it); each step's logic already lives in its
+own module, and what stays here is the sequence that ties them, which reads best in one place.
 """
 
 from __future__ import annotations
