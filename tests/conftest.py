@@ -37,6 +37,16 @@ def wordpiece_tokenizer(conllpp):
     return train_wordpiece_tokenizer(conllpp["train"]["tokens"], vocab_size=4000)
 
 
+@pytest.fixture
+def empty_runs(tmp_path, monkeypatch) -> Path:
+    """An empty runs folder as ``$NERLIB_RUNS_DIR``: no trained run (the dashboard's pages start
+    without a checkpoint; the Localizer with entities marked by hand)."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(folder))
+    return folder
+
+
 # --- training fixtures ---
 
 TINY_MODEL = "scratch:layers=1,hidden=64,heads=2,intermediate=128,vocab=2000"

@@ -60,14 +60,6 @@ def visible_text(markup: str) -> str:
 
 
 @pytest.fixture
-def empty_runs(tmp_path, monkeypatch):
-    folder = tmp_path / "runs"
-    folder.mkdir()
-    monkeypatch.setenv("NERLIB_RUNS_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def with_tiny_run(tiny_run, monkeypatch):
     """Point the app at the folder holding the tiny trained run."""
     run_dir = Path(getattr(tiny_run, "path", tiny_run))

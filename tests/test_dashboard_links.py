@@ -166,3 +166,81 @@ def test_errors_link_restores_filters_and_page(conllpp_dir, served_run):
             "normalize": "false"}.items() <= link.items()
     assert "Worst sentences" in [h.value for h in at.subheader]
     assert 'class="nerd-cmp"' in html_text(at) or "No sentence has errors" in str([s.value for s in at.success])
+
+
+LOCALIZER_TEXT = "Angela Merkel visited Paris ."
+MARKED = "[Olivia Parker](PER) moved to [Boston](LOC) ."
+
+
+def test_localizer_link_restores_its_whole_view_and_writes_it_back(conllpp_dir, served_run):
+    from dashboard.session import MAX_URL_TEXT
+
+    name = served_run.name
+    link = {"vectors": "glove-6b-50d", "from": "West", "to": "Brazil", "seed": "3",
+            "mode": "Tagger finds the entities", "checkpoint": f"{name} / epoch-1", "text": LOCALIZER_TEXT}
+    at = opened("localizer", **link)
+    assert at.text_input(key="localizer_vectors").value == "glove-6b-50d"
+    assert at.selectbox(key="localizer_source").value == "West"
+    assert at.selectbox(key="localizer_target").value == "Brazil"
+    assert at.number_input(key="localizer_seed").value == 3
+    assert at.segmented_control(key="localizer_mode").value == "Tagger finds the entities"
+    assert at.selectbox(key="localizer_run_checkpoint").value == f"{name} / epoch-1"
+    assert at.text_area(key="localizer_text").value == LOCALIZER_TEXT
+    assert not at.warning or "link" not in warnings(at)
+    assert url(at) == link
+    # Entities marked by hand: the marked text replaces the tagger's text and checkpoint in the link.
+    at.segmented_control(key="localizer_mode").set_value("Entities marked by hand").run()
+    at.text_area(key="localizer_marked").set_value(MARKED).run()
+    assert_ok(at)
+    assert url(at) == {**{k: v for k, v in link.items() if k not in ("checkpoint", "text")},
+                       "mode": "Entities marked by hand", "marked": MARKED}
+    at.selectbox(key="localizer_target").set_value("Japan").run()
+    assert url(at)["to"] == "Japan" and at.code[0].value != MARKED
+    long_text = MARKED * (MAX_URL_TEXT // len(MARKED) + 1)
+    at.text_area(key="localizer_marked").set_value(long_text).run()
+    assert_ok(at)
+    assert "marked" not in url(at) and url(at)["to"] == "Japan"
+    assert any(f"holds texts up to {MAX_URL_TEXT:,} characters" in c.value for c in at.caption)
+    # The hand-marked view, opened from its link, is the same view.
+    again = opened("localizer", **{"from": "West", "to": "Japan", "seed": "3", "mode": "Entities marked by hand",
+                                   "marked": MARKED})
+    assert again.text_area(key="localizer_marked").value == MARKED
+    assert again.selectbox(key="localizer_target").value == "Japan"
+    assert table_originals(again) == ["Olivia Parker", "Boston"]
+
+
+def table_originals(at: AppTest) -> list[str]:
+    frame = next(f.value for f in at.dataframe if "original" in f.value.columns)
+    return frame["original"].tolist()
+
+
+def test_localizer_says_what_of_a_link_it_cannot_use(conllpp_dir, served_run):
+    at = opened("localizer", to="Atlantis", seed="-1", mode="bogus", vectors="/etc/passwd",
+                checkpoint="nosuch / best", **{"from": "Mars"})
+    said = warnings(at)
+    assert "The link's `to=Atlantis` cannot be used: `Atlantis` is not one of `USA`, `UK`" in said
+    assert "Showing `India` instead." in said
+    assert "The link's `from=Mars` cannot be used: `Mars` is not one of" in said
+    assert "The link's `seed=-1` cannot be used: `-1` is not a whole number from 0 to 1000000. Showing `0` instead." \
+        in said
+    assert "The link's `mode=bogus` cannot be used: `bogus` is not one of `Tagger finds the entities`, " \
+           "`Entities marked by hand`." in said
+    assert "The link's `vectors=/etc/passwd` cannot be used: `/etc/passwd`: this path is not inside the folders" in said
+    assert "Showing `glove-6b-50d` instead." in said
+    assert f"no run named `nosuch` in `{served_run.parent.resolve()}`" in said
+    assert at.selectbox(key="localizer_target").value == "India"
+    assert url(at)["to"] == "India" and url(at)["seed"] == "0" and url(at)["vectors"] == "glove-6b-50d"
+    at.number_input(key="localizer_seed").set_value(2).run()  # said once, not on every run after
+    assert not at.warning
+
+
+def test_localizer_parameters_do_not_leak_into_other_pages(conllpp_dir, served_run):
+    at = opened("localizer", mode="Entities marked by hand", marked=MARKED, to="Japan", seed="2")
+    localizer_link = url(at)
+    assert localizer_link["marked"] == MARKED and localizer_link["to"] == "Japan"
+    at.switch_page("views/tagger.py").run()
+    assert_ok(at)
+    assert not set(url(at)) & {"from", "to", "seed", "mode", "vectors", "marked"}, url(at)
+    at.switch_page("views/localizer.py").run()
+    assert_ok(at)
+    assert url(at) == localizer_link  # the Localizer's view again (kept), without the Tagger's parameters

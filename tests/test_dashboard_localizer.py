@@ -22,15 +22,6 @@ def row(at: AppTest, original: str) -> dict:
 
 
 @pytest.fixture
-def empty_runs(tmp_path, monkeypatch):
-    """No runs: the page starts with entities marked by hand."""
-    folder = tmp_path / "runs"
-    folder.mkdir()
-    monkeypatch.setenv("NERLIB_RUNS_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def page(conllpp_dir, empty_runs):
     at = open_page("localizer")
     at.text_area(key="localizer_marked").set_value(TEXT).run()

