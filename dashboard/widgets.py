@@ -116,51 +116,55 @@ def url_choice(param: str, key: str, choices: list[str]) -> None:
     session.linked(param, key, choices=choices)
 
 
-# The address bar holds the whole view (dashboard.session.page_links); the button copies it. It runs
-# in Streamlit's component iframe (same origin, clipboard-write allowed), so it reads the page's own
-# address; execCommand covers a page served over plain http to another machine, where browsers offer
-# no navigator.clipboard.
-COPY_LINK_HTML = """<!doctype html>
-<style>
-body { margin: 0; font-family: "Source Sans Pro", sans-serif; font-size: 14px; color: #1f2328; }
-button { font: inherit; padding: 0.3rem 0.75rem; border-radius: 0.5rem; cursor: pointer;
-         border: 1px solid rgba(49, 51, 63, 0.2); background: #fff; color: inherit; }
-button:hover { border-color: #5b4bdb; color: #5b4bdb; }
-span { font-size: 0.8rem; opacity: 0.7; margin-left: 0.5em; }
-</style>
-<button type="button" id="nerd-copy-link"
+# The address bar holds the whole view (dashboard.session.page_links); the button copies it. An
+# st.components.v2 component (components.v1.html is deprecated since Streamlit 1.5x and warned on every
+# run; st.iframe, its named successor, would keep the frame): its script runs in the page itself, so the
+# click is a user gesture of the page and reads the page's own address; execCommand covers a page
+# served over plain http to another machine, where browsers offer no navigator.clipboard. Trusted
+# constant markup only (a component's html, css and js are not sanitized).
+COPY_LINK_HTML = """<button type="button" id="nerd-copy-link"
  title="Copy the address of this view: it opens the same page, choices, filters and text for whoever follows it"
->&#128279; Copy link</button><span id="nerd-copy-link-said" role="status"></span>
-<script>
-const button = document.getElementById("nerd-copy-link");
-const said = document.getElementById("nerd-copy-link-said");
-const byHand = (url) => {
-  const box = document.createElement("textarea");
-  box.value = url; box.setAttribute("readonly", ""); box.style.position = "fixed"; box.style.opacity = "0";
-  document.body.appendChild(box); box.select();
-  const done = document.execCommand("copy");
-  box.remove();
-  return done;
-};
-button.addEventListener("click", async () => {
-  const url = window.parent.location.href;
-  let done = false;
-  try { await navigator.clipboard.writeText(url); done = true; } catch (error) { done = byHand(url); }
-  if (!done) window.prompt("Copy this link:", url);
-  said.textContent = done ? "Copied" : "";
-  setTimeout(() => { said.textContent = ""; }, 4000);
-});
-</script>
+>&#128279; Copy link</button><span id="nerd-copy-link-said" role="status"></span>"""
+
+COPY_LINK_CSS = """
+button { font: inherit; font-size: 14px; padding: 0.3rem 0.75rem; border-radius: 0.5rem; cursor: pointer;
+         border: 1px solid var(--st-border-color, rgba(49, 51, 63, 0.2));
+         background: var(--st-background-color, #fff); color: var(--st-text-color, inherit); }
+button:hover { border-color: var(--st-primary-color, #5b4bdb); color: var(--st-primary-color, #5b4bdb); }
+span { font-size: 0.8rem; opacity: 0.7; margin-left: 0.5em; }
 """
+
+COPY_LINK_JS = """
+export default function ({ parentElement }) {
+  const button = parentElement.querySelector("#nerd-copy-link");
+  const said = parentElement.querySelector("#nerd-copy-link-said");
+  const byHand = (url) => {
+    const box = document.createElement("textarea");
+    box.value = url; box.setAttribute("readonly", ""); box.style.position = "fixed"; box.style.opacity = "0";
+    document.body.appendChild(box); box.select();
+    const done = document.execCommand("copy");
+    box.remove();
+    return done;
+  };
+  button.onclick = async () => {  // assigned, not added: a new render never doubles it
+    const url = window.location.href;
+    let done = false;
+    try { await navigator.clipboard.writeText(url); done = true; } catch (error) { done = byHand(url); }
+    if (!done) window.prompt("Copy this link:", url);
+    said.textContent = done ? "Copied" : "";
+    setTimeout(() => { said.textContent = ""; }, 4000);
+  };
+}
+"""
+
+_copy_link = st.components.v2.component("nerd_copy_link", html=COPY_LINK_HTML, css=COPY_LINK_CSS, js=COPY_LINK_JS)
 
 
 def copy_link_button() -> None:
     """A "Copy link" button (drawn in the sidebar for every page by the entry script): it copies the
     address bar, which holds the page and its whole state (:func:`dashboard.session.page_links`)."""
-    import streamlit.components.v1 as components
-
     with st.sidebar:
-        components.html(COPY_LINK_HTML, height=40)
+        _copy_link(key="nerd_copy_link", width="content")
 
 
 def checkpoint_picker(key: str, allow_other: bool = True, share: bool = False) -> str | None:

@@ -107,10 +107,11 @@ def _type(page, box, text: str, key: str = "Enter", /, **written: str) -> None:
 
 
 def _copied_link(page) -> str:
-    """Press the sidebar's Copy link (in its component frame) and read the clipboard."""
-    frame = page.frame_locator('[data-testid="stSidebar"] iframe').first
-    frame.locator("#nerd-copy-link").click()
-    frame.locator("#nerd-copy-link-said", has_text="Copied").wait_for()
+    """Press the sidebar's Copy link (a component in the page, its markup in a shadow root, which
+    Playwright's CSS locators enter) and read the clipboard."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator("#nerd-copy-link").click()
+    sidebar.locator("#nerd-copy-link-said", has_text="Copied").wait_for()
     return page.evaluate("navigator.clipboard.readText()")
 
 
