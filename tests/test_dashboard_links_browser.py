@@ -1,10 +1,13 @@
-"""Every view is a link, in a real browser: for each page, set a state through the page's controls in headless Chromium, press the sidebar's
-**Copy link**, read the link from the clipboard, open it in a fresh browser context and find the
-same view (the same widget values, the same address). On the Dataset page, also Back from another
-page returns to the same view without that page's parameters.
+"""Every view is a link, in a real browser: for each page, set a state through the page's controls
+in headless Chromium, press the sidebar's **Copy link**, read the link from the clipboard, open it in
+a fresh browser context and find the same view (the same widget values, the same address). On the
+Dataset page, also Back from another page returns to the same view without that page's parameters.
 
 One `streamlit run dashboard` over two tiny runs and one browser for the whole module (server and
-browser set up as in tests/test_dashboard_browser.py). AppTest of the same logic:
+browser set up as in tests/test_dashboard_browser.py). No fixed pauses: each step waits for what it
+needs (Streamlit's script state says the run finished; the address holds the parameter a control
+changed; the fresh context's widgets show the copied view), so a step takes as long as the page does.
+With ``-s`` each page prints where its time went. AppTest of the same logic:
 tests/test_dashboard_links.py."""
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from test_dashboard_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _wait_until_idle, app_url  # noqa: F401 (a fixture)
+from test_dashboard_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, app_url  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -67,7 +70,12 @@ def _written(page, /, **params: str) -> None:
     """Wait until a control's change reached the address (``params``), then until its run finished.
     A control's run takes seconds here (the page's data and models are loaded by its first visit),
     so a page that never writes the change fails after ACTION_MS, not WAIT_MS."""
-    page.wait_for_function(ADDRESS_HOLDS_JS, arg=params, timeout=ACTION_MS)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(ADDRESS_HOLDS_JS, arg=params, timeout=ACTION_MS)
+    except PlaywrightTimeout:
+        raise PlaywrightTimeout(f"the address never held {params} (it holds {page.url})") from None
     _idle(page)
 
 
