@@ -15,7 +15,8 @@ Workloads: *served* batches (``--served`` random draws of 32 and of 64 sentences
 service's batcher hands them over) and *bulk* (the whole split in one call, sorted into nearly
 rectangular batches of 64). The two cuts take turns per workload (``--rounds``); each figure is
 process CPU time per text, the best round. Prints forward passes per call, CPU ms per text and
-the ratio ours / baseline, and whether every word's label and score is the same both ways.
+the ratio ours / baseline, how many words got the same label both ways and the largest score
+difference (the shapes of the passes differ, so bfloat16 rounding may differ).
 """
 
 from __future__ import annotations
@@ -80,16 +81,19 @@ def main() -> None:
                 seconds = time.process_time() - started
                 best[name] = min(best[name], seconds / sum(len(call) for call in calls))
                 call_passes[name] = passes[0] / len(calls)
-                answers[name] = [[(w["label"], round(w["score"], 3)) for r in call for w in r.to_dict(words=True)["words"]]
-                                 for call in results]
+                answers[name] = [(w["label"], w["score"]) for call in results for r in call
+                                 for w in r.to_dict(words=True)["words"]]
         for name in cuts:
             print(f"{workload:<36} {name:<26} {call_passes[name]:6.1f} passes per call   "
                   f"{1000 * best[name]:6.2f} ms CPU per text", flush=True)
         baseline, ours = best["padding share (baseline)"], best["cheapest cut (ours)"]
-        same = answers["padding share (baseline)"] == answers["cheapest cut (ours)"]
+        pairs = list(zip(answers["padding share (baseline)"], answers["cheapest cut (ours)"]))
+        same = sum(a[0] == b[0] for a, b in pairs)
+        drift = max(abs(a[1] - b[1]) for a, b in pairs)
+        # padding changes the shapes, so a reduced precision's rounding (bfloat16) may move a score
         print(f"{workload:<36} ours / baseline: {ours / baseline:.2f}x CPU per text "
-              f"({baseline / ours:.2f}x texts per CPU second); same labels and scores (3 decimals): {same}",
-              flush=True)
+              f"({baseline / ours:.2f}x texts per CPU second); word labels identical: {same} of {len(pairs)}; "
+              f"largest score difference {drift:.4f}", flush=True)
 
 
 if __name__ == "__main__":
