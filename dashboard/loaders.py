@@ -396,6 +396,38 @@ def evaluation(source: str, split: str, limit: int | None):
     return result
 
 
+def thresholded_evaluation(source: str, split: str, limit: int | None, threshold: float):
+    """:func:`evaluation` with the predicted entities whose confidence is below ``threshold``
+    dropped before scoring (``nerlib.evaluation.thresholds.apply_threshold``, as ``python -m nerlib
+    evaluate --threshold`` does); its ``dropped`` says how many. Kept per inputs: moving a slider
+    back to a threshold seen before costs nothing."""
+    key = ("threshold", source, checkpoint_stamp(source), split, limit, threshold)
+    store = _results()
+    result = store.get(key)
+    if result is None:
+        from nerlib.evaluation.thresholds import apply_threshold
+
+        everything = evaluation(source, split, limit)
+        with st.spinner(f"Dropping the entities below {threshold:.2f} and counting again ..."):
+            result = apply_threshold(everything, threshold)
+        store.put(key, result)
+    return result
+
+
+def calibration_record(source: str):
+    """The calibration record of checkpoint ``source`` (``nerlib.runs.calibration_file``), read
+    without loading the model, for the tooltips that say what a score is; None when there is none
+    or it cannot be read (a page that loads the model says why)."""
+    from nerlib.runs.calibration_file import CalibrationError, read_calibration
+    from nerlib.runs.checkpoints import CheckpointError, resolve_checkpoint_dir
+
+    try:
+        folder = resolve_checkpoint_dir(source)
+        return read_calibration(folder) if folder is not None else None
+    except (CalibrationError, CheckpointError, OSError, ValueError):
+        return None
+
+
 def comparison(run_a: str, run_b: str, split: str, limit: int | None = None):
     """``nerlib.evaluation.comparison.compare_runs`` of two run folders on ``split`` (its first
     ``limit`` sentences, or all; 1,000 resamples, seed 0), kept per runs, split, limit and the
