@@ -174,7 +174,7 @@ class Tagger:
         self.model.eval()
         budget = BatchBudget.for_device(self.device.type, batch_size, max_tokens)
         self.batch_size, self.max_tokens, self.padding = budget.batch_size, budget.max_tokens, budget.padding
-        self.padding_tokens = budget.padding_tokens
+        self.pass_tokens = budget.pass_tokens
         # the windows: special tokens around at most `capacity` sub-tokens of words
         self._prefix, self._suffix = special_tokens(tokenizer)
         specials = len(self._prefix) + len(self._suffix)
@@ -470,7 +470,7 @@ class Tagger:
         try:
             predicted = predict_windows(
                 self.model, windows, pad_id=self.pad_id, word_pooling=self.word_pooling, device=self.device,
-                budget=BatchBudget(batch_size, self.max_tokens, self.padding, self.padding_tokens),
+                budget=BatchBudget(batch_size, self.max_tokens, self.padding, self.pass_tokens),
                 token_types=self._use_token_types,
                 progress=progress, temperature=self.temperature, distributions=distributions,
                 label_types=self._label_types)
