@@ -82,6 +82,23 @@ def test_loading_a_model_counts_its_steps(tiny_run):
     assert steps[-1].endswith(f"{len(tagger.labels)} labels, on cpu")
 
 
+@pytest.mark.slow
+def test_loading_an_onnx_export_reports_its_one_step(tiny_run, tmp_path):
+    import io
+
+    pytest.importorskip("onnxruntime")
+    from nerlib.cli import main
+    from nerlib.tagging.tagger import Tagger
+
+    folder = tmp_path / "tiny-onnx"
+    assert main(["export-onnx", str(tiny_run), str(folder)], stdin=io.StringIO(""), stdout=io.StringIO()) == 0
+    progress = Recorder()
+    Tagger.from_pretrained(folder, backend="onnx", progress=progress)
+    progress.check_counts()
+    assert [(done, total) for done, total, _ in progress.calls] == [(0, 1), (1, 1)]
+    assert progress.calls[0][2] == "reading the ONNX export" and progress.calls[1][2].startswith("ONNX export (")
+
+
 @pytest.fixture
 def fresh_run(tiny_run, tmp_path, monkeypatch):
     """A copy of the tiny run under a new path, so that no earlier test has loaded its model."""
