@@ -8,22 +8,12 @@ validation sentences); Streamlit AppTest of the real app. Nothing of our own cod
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.test_dashboard import APP, TIMEOUT, assert_ok, open_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
-
-
-@pytest.fixture
-def run_copy(tiny_run, tmp_path, monkeypatch):
-    runs = tmp_path / "runs"
-    run = shutil.copytree(tiny_run, runs / "tiny")
-    monkeypatch.setenv("NERLIB_RUNS_DIR", str(runs))
-    return run
 
 
 def errors_table(at):
@@ -34,7 +24,7 @@ def dropped_caption(at) -> str | None:
     return next((c.value for c in at.caption if c.value.startswith("Minimum confidence")), None)
 
 
-def test_minimum_confidence_drops_entities_before_errors_are_counted(conllpp_dir, run_copy):
+def test_minimum_confidence_drops_entities_before_errors_are_counted(conllpp_dir, dashboard_run_copy):
     from nerlib.evaluation.scoring import evaluate_checkpoint
     from nerlib.evaluation.thresholds import apply_threshold
     from nerlib.tagging.tagger import Tagger
@@ -49,7 +39,7 @@ def test_minimum_confidence_drops_entities_before_errors_are_counted(conllpp_dir
     after = errors_table(at)
     assert not after.equals(before)  # the table follows the slider
     # what the command line's --threshold scores on the same 200 sentences
-    model = Tagger.from_pretrained(run_copy / "checkpoints" / "best")  # as the dashboard loads it
+    model = Tagger.from_pretrained(dashboard_run_copy / "checkpoints" / "best")  # as the dashboard loads it
     expected = apply_threshold(evaluate_checkpoint(model, "validation", limit=200), 0.5)
     assert expected.dropped > 0 and len(after) == len(expected.errors)
     assert next(m.value for m in at.metric if m.label == "validation F1") == f"{expected.metrics.f1:.2%}" != f1_before
@@ -62,7 +52,7 @@ def test_minimum_confidence_drops_entities_before_errors_are_counted(conllpp_dir
     assert errors_table(at).equals(before) and dropped_caption(at) is None
 
 
-def test_a_link_with_a_minimum_confidence_opens_it_applied(conllpp_dir, run_copy):
+def test_a_link_with_a_minimum_confidence_opens_it_applied(conllpp_dir, dashboard_run_copy):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params["threshold"] = "0.5"
     at.switch_page("views/errors.py").run()  # a link opens its own page
