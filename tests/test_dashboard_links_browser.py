@@ -308,10 +308,14 @@ def _back_returns_to_the_view(page, base_url: str, link: str, state: list[str]) 
                            timeout=WAIT_MS)
     _idle(page)
     training = _query(page.url)
+    at_dataset = lambda: urlsplit(page.url).path.rstrip("/") == urlsplit(base_url).path.rstrip("/")  # noqa: E731
     for _ in range(3):  # the page switch and the Training page's own link are two history entries
-        if urlsplit(page.url).path.rstrip("/") == urlsplit(base_url).path.rstrip("/"):
+        if at_dataset():
             break
         page.go_back(wait_until="domcontentloaded")
+        if not at_dataset():  # Back to the bare /training reruns that page, which writes its link again:
+            # wait for it, or that write would land on the Dataset's address after the next Back
+            page.wait_for_function("() => new URLSearchParams(location.search).has('metric')", timeout=ACTION_MS)
         _idle(page)
     try:  # the view is back when the address and every widget are (or it never is)
         page.wait_for_function(ADDRESS_HOLDS_JS, arg=_query(link), timeout=ACTION_MS)
