@@ -96,3 +96,14 @@ def dashboard_run_copy(tiny_run, tmp_path, monkeypatch):
     run = shutil.copytree(tiny_run, runs / "tiny")
     monkeypatch.setenv("NERLIB_RUNS_DIR", str(runs))
     return run
+
+
+@pytest.fixture(scope="session")
+def dashboard_servers(tmp_path_factory):
+    """Headless ``streamlit run dashboard`` servers shared by the browser tests, one per runs folder
+    for the whole session (tests/dashboard_server.py); stopped at its end."""
+    from dashboard_server import DashboardServers
+
+    servers = DashboardServers(tmp_path_factory.mktemp("streamlit"))
+    yield servers
+    servers.close()

@@ -4,23 +4,21 @@ Each page must render without a Streamlit exception element; a screenshot of eac
 ``tests/artifacts/`` (git-ignored). With ``DASHBOARD_SCREENSHOTS=docs/screenshots`` (and real runs in
 ``NERLIB_RUNS_DIR``) small PNGs are also written there for the docs.
 
-Skipped only when Chromium is absent outside CI; with ``CI=true`` a missing browser fails.
+The server (``app_url``) is shared for the whole session with the other browser tests that read the
+same runs (tests/dashboard_server.py). Skipped only when Chromium is absent outside CI; with
+``CI=true`` a missing browser fails.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from dashboard_server import free_port as _free_port  # noqa: F401 (test_dashboard_quality_browser uses both)
+from dashboard_server import wait_healthy as _wait_healthy  # noqa: F401
 
-REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -47,54 +45,12 @@ def _need_chromium() -> None:
     pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian's chromium to run this test)")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"streamlit did not answer at {url} within {timeout:.0f} s")
-
-
 @pytest.fixture(scope="module")
-def app_url(tiny_runs_dir, tmp_path_factory):
-    """A headless `streamlit run dashboard` on a free local port, reading the tiny run."""
+def app_url(tiny_runs_dir, dashboard_servers):
+    """A headless `streamlit run dashboard` on a free local port, reading ``tiny_runs_dir``: one
+    server per runs folder for the whole session, shared by the modules that read the same runs."""
     _need_chromium()
-    port = _free_port()
-    env = dict(os.environ)
-    env.setdefault("NERLIB_RUNS_DIR", str(tiny_runs_dir))
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    with open(log, "wb") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false"],
-            cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.returncode not in (0, -15, None):
-            print(log.read_text(errors="replace")[-4000:])
+    return dashboard_servers.url(tiny_runs_dir)
 
 
 def _wait_until_idle(page, timeout_ms: int) -> None:
@@ -179,6 +135,6 @@ def _small_copy(source: Path, target: Path, width: int = 1000) -> None:
 
 
 @pytest.fixture(scope="module")
-def tiny_runs_dir(tiny_run) -> Path:
-    """The folder holding the tiny trained run (what NERLIB_RUNS_DIR points at)."""
-    return Path(tiny_run).parent
+def tiny_runs_dir(two_tiny_runs) -> Path:
+    """What NERLIB_RUNS_DIR points at: the two tiny runs, as for the other browser tests (one shared server)."""
+    return two_tiny_runs

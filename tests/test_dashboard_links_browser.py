@@ -3,8 +3,8 @@ in headless Chromium, press the sidebar's **Copy link**, read the link from the 
 a fresh browser context and find the same view (the same widget values, the same address). On the
 Dataset page, also Back from another page returns to the same view without that page's parameters.
 
-One `streamlit run dashboard` over two tiny runs and one browser for the whole module (server and
-browser set up as in tests/test_dashboard_browser.py). No fixed pauses: each step waits for what it
+One `streamlit run dashboard` over two tiny runs (shared with the other browser tests of the
+session, tests/dashboard_server.py) and one browser for the whole module. No fixed pauses: each step waits for what it
 needs (Streamlit's script state says the run finished; the address holds the parameter a control
 changed; the fresh context's widgets show the copied view), so a step takes as long as the page does.
 With ``-s`` each page prints where its time went. AppTest of the same logic:
