@@ -91,14 +91,14 @@ right.plotly_chart(loaders.figure("error_kinds", inputs,
                                 lambda: charts.error_kinds_figure(tables.error_kind_counts(result.errors))),
                    key="chart_error_kinds")
 type_table = result.table()
-right.dataframe(type_table, key="errors_type_table", hide_index=True, height=tables.table_height(len(type_table)),
-                column_config=widgets.score_columns())
+# the score tables take the page's width (a half-width column scrolls in a narrow window)
+st.dataframe(type_table, key="errors_type_table", hide_index=True, height=tables.table_height(len(type_table)),
+             column_config=widgets.score_columns())
 subsets = metrics.seen_unseen_table()
 if not subsets.empty:
-    right.dataframe(subsets, key="errors_seen_unseen_table", hide_index=True, height=tables.table_height(len(subsets)),
-                    column_order=["entities", "precision", "recall", "f1", "support"],  # fits the narrow column
-                    column_config=widgets.score_columns())
-    right.caption("Seen: the entity's words occur as an entity in the CoNLL++ training split; unseen: they do not.")
+    st.dataframe(subsets, key="errors_seen_unseen_table", hide_index=True, height=tables.table_height(len(subsets)),
+                 column_config=widgets.score_columns())
+    st.caption("Seen: the entity's words occur as an entity in the CoNLL++ training split; unseen: they do not.")
 
 with st.expander("Confidence and calibration"):  # drawn only when asked: it adds four charts
     if st.toggle("Show reliability, threshold and precision-recall curves", key=session.linked("calibration", "errors_calibration",
