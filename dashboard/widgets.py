@@ -428,9 +428,11 @@ def config_diff(run_a: Run, run_b: Run, key: str) -> None:
     frame = tables.config_diff_frame(run_a, run_b)
     wanted = frame["differs"] & ~frame["bookkeeping"]
     differ, rest = frame[wanted], frame[~wanted]
-    columns = {"field": st.column_config.TextColumn("field", width="medium", pinned=True),
-               "A": st.column_config.TextColumn(f"A: {run_a.name}"),
-               "B": st.column_config.TextColumn(f"B: {run_b.name}")}
+    # widths that fit beside the open sidebar of an 800 px window; wider windows stretch A and B, and
+    # a longer value (a path) shows whole in the cell's overlay (a click) and in the CSV download
+    columns = {"field": st.column_config.TextColumn("field", width=130, pinned=True),
+               "A": st.column_config.TextColumn(f"A: {run_a.name}", width=140),
+               "B": st.column_config.TextColumn(f"B: {run_b.name}", width=140)}
     if differ.empty:
         st.success(f"{code_span(run_a.name)} and {code_span(run_b.name)} were set up the same way "
                    "(configuration and data); only their names and dates differ.", icon=":material/check_circle:")
@@ -465,3 +467,19 @@ def score_columns(fmt: str = "%.3f", extra: tuple[str, ...] = ()) -> dict:
     columns["predicted"] = st.column_config.NumberColumn("pred", help="predicted entities", width=SCORE_WIDTH)
     columns["correct"] = st.column_config.NumberColumn("right", help="predicted entities that are right", width=SCORE_WIDTH)
     return columns
+
+
+def key_columns_table(frame, shown: list[str], key: str, column_config: dict | None = None,
+                      container=None) -> None:
+    """An ``st.dataframe`` of ``frame`` that shows the ``shown`` columns (so that it fits an 800 px
+    window), whole rows only, and a caption naming the columns left out: they are one click away
+    in the table's own toolbar menu "Show/hide columns" (Streamlit lists every column of the data
+    there, the ones left out of ``column_order`` unticked), and in its CSV download."""
+    where = container if container is not None else st
+    shown = [c for c in shown if c in frame.columns]
+    hidden = [c for c in frame.columns if c not in shown]
+    where.dataframe(frame, hide_index=True, key=key, column_order=shown, column_config=column_config,
+                    height=tables.table_height(len(frame)))
+    if hidden:
+        where.caption(f"More columns ({', '.join(hidden)}): the table's menu *Show/hide columns* "
+                      "(the toolbar above its top right corner).")

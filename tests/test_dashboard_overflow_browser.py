@@ -22,8 +22,8 @@ dashboard with the sidebar closed; all three layouts are measured and asserted (
   score, per count), whose first columns are pinned so that a row stays named while the visitor
   scrolls, and whose scroll bar shows that there is more. Any other table that scrolls there fails.
 
-What is measured (:data:`MEASURE`), on every *visible* element (a table in a collapsed expander
-has no width and is skipped):
+What is measured (:data:`MEASURE`), on every visible element, every expander of the page opened
+first (:func:`_open_expanders`):
 
 - ``st.dataframe``: Streamlit draws it with the glide data grid, whose cells are painted on a
   canvas, so the cells cannot be measured; the grid's scroll container (``.dvn-scroller``) can: its
@@ -75,6 +75,8 @@ MAY_SCROLL_BESIDE_THE_SIDEBAR = {
     "type | support": "Compare: A's and B's F1, B - A, its interval, p and the seed spreads",
     "run | scheme": "Compare: the partial-match counts and scores of A and B",
     "original | type": "Localizer: each entity, its replacement, where it came from and why",
+    "rank | part": "Localizer: an entity's candidates, their score and why they pass or not",
+    "sentence | line": "Errors: each error, its kind, the gold and the predicted entity",
 }
 SLACK_PX = 2  # sub-pixel rounding of borders
 
@@ -119,6 +121,15 @@ CONTENT_WIDTH = """() => {
   const block = document.querySelector('[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"]');
   return block ? Math.round(block.getBoundingClientRect().width) : 0;
 }"""
+
+
+def _open_expanders(page) -> None:
+    """Open every collapsed expander of the page (the tables in them are measured too); opening
+    one runs no script, its content is already in the page."""
+    closed = page.locator('[data-testid="stMainBlockContainer"] [data-testid="stExpander"] details:not([open]) > summary')
+    for _ in range(closed.count()):
+        closed.first.click()
+    page.wait_for_timeout(1000)  # the grids in them measure their columns
 
 
 def _close_sidebar(page) -> None:
@@ -168,6 +179,7 @@ def test_no_table_or_page_is_cut_at_1400_and_800_px_with_the_sidebar_open_or_clo
                     page.wait_for_selector(content, timeout=60_000)
                 except PlaywrightTimeout:
                     problems.append(f"{name}: no {content!r} element (the page did not draw its content)")
+                _open_expanders(page)
                 for width, closed in LAYOUTS:
                     layout = _layout_name(width, closed)
                     if page.viewport_size["width"] != width:

@@ -17,6 +17,13 @@ from nerlib.views import tables
 from nerlib.views.guards import code_span, escape_markdown
 from nerlib.views.spans import DisplaySpan, render_comparison
 
+# the error table's columns, narrow enough for an 800 px window (the offsets in its column menu)
+ERROR_TABLE_COLUMNS = {"sentence": st.column_config.NumberColumn(width=70, pinned=True),
+                       "line": st.column_config.NumberColumn(width=60), "kind": st.column_config.TextColumn(width=130),
+                       "gold_label": st.column_config.TextColumn("gold", width=55),
+                       "pred_label": st.column_config.TextColumn("predicted", width=75),
+                       **{c: st.column_config.TextColumn(c.replace("_", " "), width=150) for c in ("gold_text", "pred_text")}}
+
 st.title("Errors")
 
 source = widgets.checkpoint_picker("errors", share=True)
@@ -145,6 +152,7 @@ else:
     st.html("".join(blocks))
 
 with st.expander("All errors (table)"):
-    st.dataframe(errors, hide_index=True, key="errors_table", height=tables.table_height(len(errors)))
+    widgets.key_columns_table(errors, ["sentence", "line", "kind", "gold_label", "gold_text", "pred_label", "pred_text"],
+                              key="errors_table", column_config=ERROR_TABLE_COLUMNS)
     st.download_button("Download predictions (CoNLL: word gold predicted)", result.conll_predictions,
                        file_name=f"predictions-{split}.conll", key="errors_download")

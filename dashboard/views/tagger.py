@@ -104,6 +104,6 @@ with st.expander("Word-level labels"):
     st.dataframe(
         pd.DataFrame([{"word": w.text, "label": w.label, "confidence": w.score, "start": w.start, "end": w.end}
                       for w in fixed.words], columns=["word", "label", "confidence", "start", "end"]),
-        hide_index=True, key="tagger_words",
+        hide_index=True, key="tagger_words", height=tables.table_height(len(fixed.words)),
         column_config={"confidence": st.column_config.NumberColumn(format="%.3f")},
     )
