@@ -132,6 +132,24 @@ def _open_expanders(page) -> None:
     page.wait_for_timeout(1000)  # the grids in them measure their columns
 
 
+def _columns_left_out_are_in_the_menu(page, first_header: str, left_out: list[str]) -> list[str]:
+    """The grid whose first column is ``first_header`` leaves ``left_out`` out of its columns
+    (:func:`dashboard.widgets.key_columns_table`): its toolbar's "Show/hide columns" menu lists them,
+    as the caption under it says. Returns the problems found."""
+    header = page.locator(f'th:text-is("{first_header}"), [role="columnheader"]:text-is("{first_header}")')
+    element = page.locator('[data-testid="stElementContainer"]').filter(
+        has=page.locator('[data-testid="stDataFrame"]').filter(has=header)).first
+    element.scroll_into_view_if_needed()
+    element.hover()
+    element.get_by_role("button", name="Show/hide columns").click()
+    menu = page.locator('[data-testid="stDataFrameColumnVisibilityMenu"]')
+    menu.wait_for(timeout=10_000)
+    listed = menu.inner_text()
+    page.keyboard.press("Escape")
+    return [f"the {first_header!r} table's Show/hide columns menu does not list {column!r} (it lists {listed!r})"
+            for column in left_out if column not in listed]
+
+
 def _close_sidebar(page) -> None:
     """Close the sidebar as a visitor does: the pointer over it shows its "<<" button; click it."""
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -180,6 +198,8 @@ def test_no_table_or_page_is_cut_at_1400_and_800_px_with_the_sidebar_open_or_clo
                 except PlaywrightTimeout:
                     problems.append(f"{name}: no {content!r} element (the page did not draw its content)")
                 _open_expanders(page)
+                if name == "errors":
+                    problems += _columns_left_out_are_in_the_menu(page, "sentence", ["document", "gold_start"])
                 for width, closed in LAYOUTS:
                     layout = _layout_name(width, closed)
                     if page.viewport_size["width"] != width:
