@@ -75,7 +75,7 @@ MAY_SCROLL_BESIDE_THE_SIDEBAR = {
     "type | support": "Compare: A's and B's F1, B - A, its interval, p and the seed spreads",
     "run | scheme": "Compare: the partial-match counts and scores of A and B",
     "original | type": "Localizer: each entity, its replacement, where it came from and why",
-    "rank | part": "Localizer: an entity's candidates, their score and why they pass or not",
+    "candidate | rank": "Localizer: an entity's candidates, their score and why they pass or not",
     "sentence | line": "Errors: each error, its kind, the gold and the predicted entity",
 }
 SLACK_PX = 2  # sub-pixel rounding of borders
