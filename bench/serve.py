@@ -9,7 +9,10 @@ one torch thread each (``OMP_NUM_THREADS``, default 1):
 2. ours, batched: ``--max-batch-size 32 --max-wait-ms 5`` (the defaults; ``--batch-size``,
    ``--wait-ms`` change them).
 
-An async HTTP client (httpx) drives them at 1, 8 and 64 concurrent clients (``--clients``), spread
+By default the servers run on the first half of the CPUs and the clients on the other half
+(``--server-cpus``, ``--client-cpus``; ``all`` turns pinning off), so that the clients, which a
+deployment runs on other machines, do not take the servers' cores; both contenders get the same
+cores. An async HTTP client (aiohttp) drives them at 1, 8 and 64 concurrent clients (``--clients``), spread
 over ``--client-processes`` processes (default 4; the client side shares the machine with the
 servers and must not be what limits them): each client posts ``{"text": sentence}`` and waits for the answer before sending its next, until
 ``--requests`` requests are answered (80, 160 and 640 per round by default). Sentences are the CoNLL++ test split's, written as
@@ -53,18 +56,62 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--client-processes", type=int, default=4,
                         help="processes the clients are spread over (default 4), so that the client side, "
                              "which shares the machine, is not what limits the servers")
+    parser.add_argument("--server-cpus", default="auto",
+                        help="CPUs the two servers may run on, e.g. 0 or 0-3 (default auto: the first half of "
+                             "this process's CPUs; all: no pinning)")
+    parser.add_argument("--client-cpus", default="auto",
+                        help="CPUs the client processes may run on (default auto: the other half; all: no pinning)")
     parser.add_argument("--json-out", help="also write the figures to this JSON file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # a client process
     return parser.parse_args()
 
 
-def start_server(model: str, *options: str) -> tuple[subprocess.Popen, str]:
+def cpu_sets(server_cpus: str, client_cpus: str) -> tuple[set[int] | None, set[int] | None]:
+    """The CPUs the servers and the clients are pinned to (``None``: not pinned).
+
+    ``auto`` splits the CPUs this process may use in two halves, servers first, so that the
+    clients (which a real deployment runs on other machines) do not take the servers' cores;
+    with one CPU, or where pinning is not supported, nothing is pinned.
+
+    >>> cpu_sets("0", "1-3")
+    ({0}, {1, 2, 3})
+    >>> cpu_sets("all", "all")
+    (None, None)
+    """
+    def parse(text: str) -> set[int]:
+        cpus: set[int] = set()
+        for part in text.split(","):
+            first, _, last = part.partition("-")
+            cpus.update(range(int(first), int(last or first) + 1))
+        return cpus
+
+    available = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    half = len(available) // 2
+    chosen = []
+    for text, auto in ((server_cpus, available[:half]), (client_cpus, available[half:])):
+        if text == "all":
+            chosen.append(None)
+        elif text == "auto":
+            chosen.append(set(auto) if half else None)
+        else:
+            chosen.append(parse(text))
+    return chosen[0], chosen[1]
+
+
+def pinned(cpus: set[int] | None):
+    """A ``preexec_fn`` that pins the child process (and every thread it starts) to ``cpus``."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def start_server(model: str, *options: str, cpus: set[int] | None = None) -> tuple[subprocess.Popen, str]:
     """``python -m nerlib serve`` on a free port; returns the process and its URL once it is ready."""
     import httpx
 
     process = subprocess.Popen([sys.executable, "-m", "nerlib", "serve", model, "--port", "0", "--log-level",
                                 "warning", "--max-queue", "1024", *options],
-                               stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                               stderr=subprocess.PIPE, text=True, cwd=ROOT, preexec_fn=pinned(cpus))
     line = process.stderr.readline()
     match = re.search(r"on (http://[^ ]+) ", line)
     if not match:
@@ -88,14 +135,15 @@ def start_server(model: str, *options: str) -> tuple[subprocess.Popen, str]:
 async def drive(url: str, texts: list[str], clients: int, requests: int) -> tuple[float, list[float], int]:
     """``clients`` concurrent clients post ``requests`` texts in all; returns (seconds, latencies,
     failed requests). A request that fails (connection error, a status other than 200) is counted,
-    not timed, and sent again."""
-    import httpx
+    not timed, and sent again. aiohttp, not httpx: the client side shares the machine, and
+    aiohttp costs a fraction of httpx's CPU per request."""
+    import aiohttp
 
     latencies: list[float] = []
     failed = 0
     next_index = 0
 
-    async def client(http: httpx.AsyncClient) -> None:
+    async def client(http: aiohttp.ClientSession) -> None:
         nonlocal next_index, failed
         while next_index < requests:
             text = texts[next_index % len(texts)]
@@ -103,21 +151,24 @@ async def drive(url: str, texts: list[str], clients: int, requests: int) -> tupl
             while True:
                 started = time.perf_counter()
                 try:
-                    response = await http.post("/tag", json={"text": text})
-                except httpx.TransportError:
+                    async with http.post(f"{url}/tag", json={"text": text}) as response:
+                        body = await response.read()
+                        status = response.status
+                except aiohttp.ClientError:
                     failed += 1
                     continue
-                if response.status_code == 200:
+                if status == 200:
                     latencies.append(time.perf_counter() - started)
                     break
                 failed += 1
                 if failed > requests:
-                    raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+                    raise RuntimeError(f"{url}: {status} {body[:200]!r}")
 
     # idle connections expire on the client long before the server's keep-alive closes them, so
     # that no request goes out on a connection the server is closing
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=1.0)
-    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as http:
+    connector = aiohttp.TCPConnector(limit=clients, keepalive_timeout=1.0)
+    timeout = aiohttp.ClientTimeout(total=300)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
         return time.perf_counter() - started, latencies, failed
@@ -141,9 +192,10 @@ def worker(split: str) -> None:
 class ClientProcesses:
     """Client processes that drive a server together (see :func:`worker`)."""
 
-    def __init__(self, count: int, split: str):
+    def __init__(self, count: int, split: str, cpus: set[int] | None = None):
         self.processes = [subprocess.Popen([sys.executable, __file__, "--worker", "--split", split],
-                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                                           preexec_fn=pinned(cpus))
                           for _ in range(count)]
         for process in self.processes:
             if process.stdout.readline().strip() != "ready":
@@ -210,10 +262,13 @@ def main() -> None:
         "naive": ["--max-batch-size", "1", *common],
         "batched": ["--max-batch-size", str(args.batch_size), "--max-wait-ms", str(args.wait_ms), *common],
     }
+    server_cpus, client_cpus = cpu_sets(args.server_cpus, args.client_cpus)
     print(f"model {model}; texts: {source}, {len(texts)} sentences; {args.rounds} rounds of {args.requests} requests "
-          f"at {args.clients} clients; OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}", flush=True)
-    servers = {name: start_server(model, *options) for name, options in contenders.items()}
-    pool = ClientProcesses(args.client_processes, args.split)
+          f"at {args.clients} clients; OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}; servers on CPUs "
+          f"{sorted(server_cpus) if server_cpus else 'any'}, clients on CPUs "
+          f"{sorted(client_cpus) if client_cpus else 'any'}", flush=True)
+    servers = {name: start_server(model, *options, cpus=server_cpus) for name, options in contenders.items()}
+    pool = ClientProcesses(args.client_processes, args.split, client_cpus)
     try:
         check = texts[:200]
         answers = {name: httpx.post(f"{url}/tag", json={"texts": check}, timeout=300).json()

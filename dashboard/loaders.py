@@ -4,14 +4,16 @@ As in spacy-streamlit's ``util`` (``load_model(name)``, ``process_text(name, tex
 named by its source string and fetched by name inside every cached function, so pages never pass
 objects into a cache key::
 
-    model = loaders.tagger(source)                 # st.cache_resource: once per process and version
+    model = loaders.tagger(source)                 # once per process and version, under a progress bar
     tagged = loaders.tag_text(source, text)        # st.cache_data: per source, version and text
     result = loaders.evaluation(source, "test", 500)
 
-Caching policy: models and vectors load once per server process (``st.cache_resource``);
-statistics, taggings and run records are cached as data (``st.cache_data``) keyed by their inputs;
-evaluations and comparisons, which draw a progress bar while they run, are kept in a process-wide
-store (:class:`_Results`). The Errors page reads a run's saved predictions
+Caching policy: models, word vectors, the localizer and CoNLL++ load once per server process,
+kept in a process-wide store (:class:`_Loads`) under a progress bar that counts the loader's
+steps (the first visit waits seconds: docs/benchmarks.md, "Dashboard"); statistics, taggings and
+run records are cached as data (``st.cache_data``) keyed by their inputs; evaluations and
+comparisons, which draw a progress bar while they run, are kept in a process-wide store
+(:class:`_Results`). The Errors page reads a run's saved predictions
 (:func:`saved_evaluation`) before it asks a model (:func:`evaluation`). A local checkpoint's key
 includes the modification time of its marker file and a run's files are keyed by their
 modification times, so a checkpoint that a running training replaces is reloaded and a run still
@@ -26,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -39,13 +42,97 @@ from nerlib.runs.folder import Run, default_runs_dir, iter_run_dirs, list_runs
 from nerlib.settings import DATA_DIR_ENV
 from nerlib.views import tables
 
+# --------------------------------------------------------------------------- loads
+
+
+def steps_bar(title: str):
+    """Draw a progress bar for a load of a few steps; returns ``(report, clear)``: ``report(done,
+    total, what)`` (the callback the nerlib loaders take) moves it, reading ``<title>: 3 of 5:
+    importing bert code`` while step 3 runs and ``<title>: <what> (4.2 s, once per server process)``
+    at the end, where the full bar stays until the next rerun; ``clear()`` removes it."""
+    holder = st.empty()
+    holder.progress(0.0, text=f"{title}: starting")
+    started = time.perf_counter()
+
+    def report(done: int, total: int, what: str) -> None:
+        if done >= total:
+            holder.progress(1.0, text=f"{title}: {what} ({time.perf_counter() - started:.1f} s, "
+                                      "once per server process)")
+        else:
+            holder.progress(done / total, text=f"{title}: {done + 1} of {total}: {what}")
+
+    return report, holder.empty
+
+
+def _silent(done: int, total: int, what: str) -> None:
+    """The progress callback of a load that draws nothing (one asked for inside a cached function)."""
+
+
+class _Loads:
+    """Values loaded once per server process (models, word vectors, datasets), each drawn under a
+    progress bar by the session that loads it (:func:`steps_bar`, moved by the nerlib loader's
+    ``progress(done, total, what)`` callback); the oldest of ``size`` goes first.
+
+    Not ``st.cache_resource``: a cached function replays every element it drew on every hit, and
+    one that moves a bar drawn outside it cannot be replayed at all. As with it, a value loads
+    once: a session asking for one that another session is loading waits for it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+        self.loading: dict[tuple, threading.Lock] = {}  # key -> held while a session loads it
+
+    def get(self, key: tuple, load, title: str, *, report=None, quiet: bool = False):
+        """The value of ``key``, loaded by ``load(progress)`` when missing: under a new bar titled
+        ``title``, or reporting to ``report`` (a caller's bar), or drawing nothing when ``quiet``."""
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+            turn = self.loading.setdefault(key, threading.Lock())
+        if not turn.acquire(blocking=False):
+            if quiet:
+                turn.acquire()
+            else:
+                with st.spinner(f"{title}: another visitor's page is loading it ..."):
+                    turn.acquire()
+        try:
+            with self.lock:
+                if key in self.items:
+                    return self.items[key]
+            clear = None
+            if report is None:
+                report, clear = (_silent, None) if quiet else steps_bar(title)
+            try:
+                value = load(report)
+            except BaseException:
+                if clear is not None:
+                    clear()
+                raise
+            with self.lock:
+                self.items[key] = value
+                while len(self.items) > self.size:
+                    self.items.popitem(last=False)
+                self.loading.pop(key, None)  # only once loaded: after a failure the next waiter tries
+            return value
+        finally:
+            turn.release()
+
+
+@st.cache_resource
+def _loads(kind: str, size: int) -> _Loads:
+    return _Loads(size)
+
+
 # --------------------------------------------------------------------------- data
 
 
-@st.cache_resource(show_spinner="Loading CoNLL++ ...", max_entries=2)
 def conllpp_dataset(data_dir: str | None):
-    """CoNLL++ as a DatasetDict (with the ``document`` column), loaded once per process."""
-    return load_conllpp(data_dir, with_documents=True)
+    """CoNLL++ as a DatasetDict (with the ``document`` column), loaded once per process under a
+    bar counting the files and their sentences (``nerlib.data.conllpp.load_conllpp``)."""
+    return _loads("conllpp", 2).get(("conllpp", data_dir),
+                                    lambda report: load_conllpp(data_dir, with_documents=True, progress=report),
+                                    "Reading CoNLL++")
 
 
 @st.cache_resource(show_spinner="Reading the uploaded file ...", max_entries=4)
@@ -157,28 +244,33 @@ def checkpoint_stamp(source: str) -> int:
     return calibrated
 
 
-@st.cache_resource(show_spinner="Loading the model (once per server process) ...", max_entries=3)
-def _tagger(source: str, stamp: int):
-    from nerlib.tagging.tagger import Tagger
+def _tagger(source: str, stamp: int, quiet: bool = False):
+    def load(report):
+        from nerlib.tagging.tagger import Tagger
 
-    return Tagger.from_pretrained(source)
+        return Tagger.from_pretrained(source, progress=report)
+
+    return _loads("tagger", 3).get(("tagger", source, stamp), load, "Loading the model", quiet=quiet)
 
 
 def tagger(source: str):
     """``nerlib.tagging.tagger.Tagger.from_pretrained(source)``, loaded once per process, source and
-    checkpoint version. Raises what ``from_pretrained`` raises (``CheckpointError``, ``OSError``)."""
+    checkpoint version, under a bar counting the load's steps. Raises what ``from_pretrained``
+    raises (``CheckpointError``, ``OSError``)."""
     return _tagger(source, checkpoint_stamp(source))
 
 
 @st.cache_data(show_spinner="Tagging ...", max_entries=256)
 def _tag_text(source: str, stamp: int, text: str):
-    return _tagger(source, stamp).tag(text)
+    return _tagger(source, stamp, quiet=True).tag(text)  # quiet: a cached function replays what it drew
 
 
 def tag_text(source: str, text: str):
     """The ``TaggedText`` of ``text`` by the tagger of ``source``, cached by source (and its
-    version) and text."""
-    return _tag_text(source, checkpoint_stamp(source), text)
+    version) and text; a model not loaded yet loads first under its bar (:func:`tagger`)."""
+    stamp = checkpoint_stamp(source)
+    _tagger(source, stamp)
+    return _tag_text(source, stamp, text)
 
 
 # --------------------------------------------------------------------------- evaluations
@@ -304,6 +396,38 @@ def evaluation(source: str, split: str, limit: int | None):
     return result
 
 
+def thresholded_evaluation(source: str, split: str, limit: int | None, threshold: float):
+    """:func:`evaluation` with the predicted entities whose confidence is below ``threshold``
+    dropped before scoring (``nerlib.evaluation.thresholds.apply_threshold``, as ``python -m nerlib
+    evaluate --threshold`` does); its ``dropped`` says how many. Kept per inputs: moving a slider
+    back to a threshold seen before costs nothing."""
+    key = ("threshold", source, checkpoint_stamp(source), split, limit, threshold)
+    store = _results()
+    result = store.get(key)
+    if result is None:
+        from nerlib.evaluation.thresholds import apply_threshold
+
+        everything = evaluation(source, split, limit)
+        with st.spinner(f"Dropping the entities below {threshold:.2f} and counting again ..."):
+            result = apply_threshold(everything, threshold)
+        store.put(key, result)
+    return result
+
+
+def calibration_record(source: str):
+    """The calibration record of checkpoint ``source`` (``nerlib.runs.calibration_file``), read
+    without loading the model, for the tooltips that say what a score is; None when there is none
+    or it cannot be read (a page that loads the model says why)."""
+    from nerlib.runs.calibration_file import CalibrationError, read_calibration
+    from nerlib.runs.checkpoints import CheckpointError, resolve_checkpoint_dir
+
+    try:
+        folder = resolve_checkpoint_dir(source)
+        return read_calibration(folder) if folder is not None else None
+    except (CalibrationError, CheckpointError, OSError, ValueError):
+        return None
+
+
 def comparison(run_a: str, run_b: str, split: str, limit: int | None = None):
     """``nerlib.evaluation.comparison.compare_runs`` of two run folders on ``split`` (its first
     ``limit`` sentences, or all; 1,000 resamples, seed 0), kept per runs, split, limit and the
@@ -334,22 +458,48 @@ def comparison(run_a: str, run_b: str, split: str, limit: int | None = None):
 # --------------------------------------------------------------------------- localizer
 
 
-@st.cache_resource(show_spinner="Loading word vectors (once per server process) ...", max_entries=2)
+def _vectors(source: str, report=None, quiet: bool = False):
+    def load(progress):
+        from nerlib.localizer.vectors import load_vectors
+
+        return load_vectors(source, progress=progress)
+
+    return _loads("vectors", 2).get(("vectors", source), load, "Loading word vectors", report=report, quiet=quiet)
+
+
 def vectors(source: str):
-    """``nerlib.localizer.vectors.load_vectors(source)``, loaded once per process and source."""
-    from nerlib.localizer.vectors import load_vectors
+    """``nerlib.localizer.vectors.load_vectors(source)``, loaded once per process and source under
+    a bar counting its steps."""
+    return _vectors(source)
 
-    return load_vectors(source)
+
+def _localizer(settings: tuple, quiet: bool = False):
+    vectors_source, source, target, anchors, seed = settings
+
+    def build(report):
+        from nerlib.localizer import Localizer
+
+        steps = {"vectors": 0}  # the vectors' steps (none when they are loaded), then one to build
+
+        def vectors_report(done: int, total: int, what: str) -> None:
+            steps["vectors"] = total
+            report(done, total + 1, f"word vectors: {what}")
+
+        words = _vectors(vectors_source, report=vectors_report, quiet=quiet)
+        total = steps["vectors"] + 1
+        report(total - 1, total, f"the {source} -> {target} localizer: its vocabulary, anchors and candidate pools")
+        engine = Localizer(words, source, target, seed=seed, anchors={label: (src, tgt) for label, src, tgt in anchors})
+        report(total, total, f"{source} -> {target}, {len(words.index_to_key):,} words of vectors")
+        return engine
+
+    return _loads("localizer", 8).get(("localizer", *settings), build, "Preparing the localizer", quiet=quiet)
 
 
-@st.cache_resource(show_spinner="Preparing the localizer ...", max_entries=8)
 def localizer(vectors_source: str, source: str, target: str, anchors: tuple, seed: int = 0):
     """A ``nerlib.localizer.Localizer`` for these vectors, contexts, ``anchors``
-    (``((type, source word, target word), ...)``) and seed, built once per combination."""
-    from nerlib.localizer import Localizer
-
-    return Localizer(vectors(vectors_source), source, target, seed=seed,
-                     anchors={label: (src, tgt) for label, src, tgt in anchors})
+    (``((type, source word, target word), ...)``) and seed, built once per combination under a bar
+    counting the steps (loading the vectors when they are not loaded yet, then building it)."""
+    return _localizer((vectors_source, source, target, anchors, seed))
 
 
 @st.cache_data(show_spinner="Localizing ...", max_entries=256)
@@ -360,7 +510,7 @@ def localize(settings: tuple, text: str, entities: tuple, overrides: tuple = ())
     from nerlib.localizer.overrides import Override
 
     chosen = {entity: Override(label, keep, replacement) for entity, label, keep, replacement in overrides}
-    return localizer(*settings).localize(text, list(entities), overrides=chosen)
+    return _localizer(settings, quiet=True).localize(text, list(entities), overrides=chosen)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -369,7 +519,7 @@ def entity_tables(settings: tuple, entity: str, label: str) -> tuple[pd.DataFram
     one entity, for the localizer of ``settings``."""
     from nerlib.localizer import analogy_candidates, neighbours
 
-    engine = localizer(*settings)
+    engine = _localizer(settings, quiet=True)  # quiet: a cached function replays what it drew
     near = neighbours(engine.vectors, entity, topn=10)
     candidates = analogy_candidates(engine, entity, label, topn=10) if label in engine.types else None
     return near, candidates

@@ -74,3 +74,15 @@ def two_tiny_runs(tiny_run, conllpp_dir, tmp_path_factory) -> Path:
     shutil.copytree(tiny_run, runs / "tiny")
     main(tiny_run_args(conllpp_dir, runs / "tiny-seed2", "--seed", "2"))
     return runs
+
+
+@pytest.fixture
+def dashboard_run_copy(tiny_run, tmp_path, monkeypatch):
+    """A copy of the tiny run in its own runs folder, the app (``NERLIB_RUNS_DIR``) pointed at it:
+    a page may write into it (saved predictions, calibration) without touching the shared run."""
+    import shutil
+
+    runs = tmp_path / "runs"
+    run = shutil.copytree(tiny_run, runs / "tiny")
+    monkeypatch.setenv("NERLIB_RUNS_DIR", str(runs))
+    return run

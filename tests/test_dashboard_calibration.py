@@ -46,11 +46,11 @@ def test_errors_page_draws_calibration_when_asked(conllpp_dir, calibrated_run):
     def kept() -> str:
         return next(c.value for c in at.caption if c.value.startswith("At "))
 
-    at.slider(key="calibration_threshold").set_value(0.0).run()
+    at.slider(key="errors_threshold").set_value(0.0).run()  # the page's minimum confidence, marked on the curve
     everything = kept()
-    at.slider(key="calibration_threshold").set_value(0.99).run()
+    at.slider(key="errors_threshold").set_value(0.95).run()
     assert_ok(at)
-    assert kept() != everything and kept().startswith("At 0.99: ")
+    assert kept() != everything and kept().startswith("At 0.95 (the page's minimum confidence): ")
     at.segmented_control(key="calibration_level").set_value("entities").run()
     assert_ok(at)
     assert table(at, "accuracy")["count"].sum() < reliability["count"].sum()  # fewer entities than words

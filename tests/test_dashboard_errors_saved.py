@@ -9,7 +9,6 @@ our own code is mocked.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -19,49 +18,40 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 @pytest.fixture
-def run_copy(tiny_run, tmp_path, monkeypatch):
-    """A copy of the tiny run, the app pointed at its runs folder."""
-    runs = tmp_path / "runs"
-    run = shutil.copytree(tiny_run, runs / "tiny")
-    monkeypatch.setenv("NERLIB_RUNS_DIR", str(runs))
-    return run
-
-
-@pytest.fixture
-def planted_run(run_copy):
+def planted_run(dashboard_run_copy):
     """The copy with a planted ``predictions/validation.conll`` that a model would never write: every
     prediction equals the gold label (F1 1.0; the tiny model scores about 0.3). Its best checkpoint's
     recorded validation F1 is set to 1.0 to match, as training records the F1 of the file it saves."""
     from nerlib.runs.folder import read_predictions, write_predictions
 
-    path = run_copy / "predictions" / "validation.conll"
+    path = dashboard_run_copy / "predictions" / "validation.conll"
     saved = read_predictions(path)
     write_predictions(path, saved.tokens, saved.gold, saved.gold)
-    marker = run_copy / "checkpoints" / "best" / "checkpoint.json"
+    marker = dashboard_run_copy / "checkpoints" / "best" / "checkpoint.json"
     info = json.loads(marker.read_text())
     info["metrics"]["f1"] = 1.0
     marker.write_text(json.dumps(info))
-    return run_copy
+    return dashboard_run_copy
 
 
-def test_saved_predictions_are_scored_without_a_model(run_copy, conllpp):
+def test_saved_predictions_are_scored_without_a_model(dashboard_run_copy, conllpp):
     from nerlib.evaluation.scoring import evaluate_saved_predictions
     from nerlib.runs.folder import load_run
 
-    run = load_run(run_copy)
-    result = evaluate_saved_predictions(run_copy / "checkpoints" / "best", "validation", limit=200)
+    run = load_run(dashboard_run_copy)
+    result = evaluate_saved_predictions(dashboard_run_copy / "checkpoints" / "best", "validation", limit=200)
     assert result is not None and len(result.sentences) == 200
     assert result.metrics.f1 == pytest.approx(run.best.metrics["f1"], abs=1e-9)
     assert result.saved_from == f"tiny (checkpoint best = {run.best.source}, step {run.best.step})"
     assert result.probabilities is None
     # fewer sentences than saved: the first ones of the file
-    assert len(evaluate_saved_predictions(run_copy, "test", limit=50).sentences) == 50
+    assert len(evaluate_saved_predictions(dashboard_run_copy, "test", limit=50).sentences) == 50
     # not covered: more sentences than saved, or another checkpoint than the best
-    assert evaluate_saved_predictions(run_copy / "checkpoints" / "best", "validation", limit=201) is None
+    assert evaluate_saved_predictions(dashboard_run_copy / "checkpoints" / "best", "validation", limit=201) is None
     other = next(c for c in run.checkpoints if c.name != run.best.source)
     assert evaluate_saved_predictions(other.path, "validation", limit=100) is None
     # the checkpoint best was copied from has the same predictions
-    assert evaluate_saved_predictions(run_copy / "checkpoints" / run.best.source, "validation", limit=100) is not None
+    assert evaluate_saved_predictions(dashboard_run_copy / "checkpoints" / run.best.source, "validation", limit=100) is not None
 
 
 def test_errors_page_reads_the_planted_saved_predictions(planted_run):
@@ -76,7 +66,7 @@ def test_errors_page_reads_the_planted_saved_predictions(planted_run):
     assert any("No sentence has errors" in s.value for s in at.success)
 
 
-def test_errors_page_scores_afresh_with_a_counting_progress_bar(run_copy):
+def test_errors_page_scores_afresh_with_a_counting_progress_bar(dashboard_run_copy):
     at = open_page("errors")
     saved_f1 = next(m.value for m in at.metric if m.label == "validation F1")
     at.segmented_control(key="errors_size").set_value("first 500 sentences").run()
@@ -118,32 +108,32 @@ def test_quick_run_estimate_is_the_time_measured_on_this_machine(conllpp_dir, tm
     assert "no quick run has finished" in label()  # a damaged record is no estimate, not an error
 
 
-def test_quick_runs_in_the_runs_folder_give_their_wall_time(run_copy):
+def test_quick_runs_in_the_runs_folder_give_their_wall_time(dashboard_run_copy):
     import platform
     from datetime import datetime
 
     from dashboard.quickrun import QUICK_CONFIG, quick_run_walls
     from nerlib.runs.folder import load_run
 
-    config_file = run_copy / "run.json"
+    config_file = dashboard_run_copy / "run.json"
     config = json.loads(config_file.read_text())
-    assert quick_run_walls([load_run(run_copy)]) == []  # the tiny run is no quick run
+    assert quick_run_walls([load_run(dashboard_run_copy)]) == []  # the tiny run is no quick run
     config["config"].update(QUICK_CONFIG)
     config["device"]["host"] = platform.node()
     config_file.write_text(json.dumps(config))
-    run = load_run(run_copy)
+    run = load_run(dashboard_run_copy)
     started = datetime.fromisoformat(config["started_at"]).timestamp()
     assert quick_run_walls([run]) == [pytest.approx(run.progress.updated_at - started)]
     config["device"]["host"] = "another-machine"
     config_file.write_text(json.dumps(config))
-    assert quick_run_walls([load_run(run_copy)]) == []
+    assert quick_run_walls([load_run(dashboard_run_copy)]) == []
 
 
-def test_finding_label_issues_counts_the_sentences_it_reads(run_copy):
+def test_finding_label_issues_counts_the_sentences_it_reads(dashboard_run_copy):
     at = open_page("quality")
     at.selectbox(key="quality_find_split").set_value("validation")
     next(b for b in at.button if b.key == "quality_find").click().run()
     assert_ok(at)
     bars = [p.proto.text for p in at.get("progress")]
     assert any("Finding label issues: tiny reads validation: 3,250 / 3,250 sentences" in text for text in bars), bars
-    assert list((run_copy / "quality").glob("*.issues.jsonl"))  # the report was saved
+    assert list((dashboard_run_copy / "quality").glob("*.issues.jsonl"))  # the report was saved

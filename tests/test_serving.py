@@ -142,6 +142,24 @@ def test_concurrent_clients_each_get_their_own_answer(model_dir, batch_size, wai
         assert (stats["batches"], stats["largest_batch"], stats["texts"]) == (24, 2, 36)
 
 
+def test_a_lone_client_does_not_wait_for_company():
+    # a 60 s window: a request that waited for company would time out below; after a batch of one
+    # request the next one goes to the model at once
+    from nerlib.serving.batcher import BatchLimits, DynamicBatcher
+
+    async def scenario() -> tuple[list, int]:
+        batcher = DynamicBatcher(BatchLimits(max_batch_size=4, max_wait_ms=60_000, max_queue=4))
+        await batcher.start(lambda texts: [t.upper() for t in texts])
+        try:
+            first = await asyncio.wait_for(batcher.submit(["a", "b", "c", "d"]), 30)  # a full batch: no wait
+            answers = [first] + [await asyncio.wait_for(batcher.submit([t]), 30) for t in "efg"]
+            return answers, batcher.stats.batches
+        finally:
+            await batcher.stop()
+
+    assert asyncio.run(scenario()) == ([["A", "B", "C", "D"], ["E"], ["F"], ["G"]], 4)
+
+
 def test_health_ready_and_metadata_before_and_after_the_model_loads(model_dir):
     release = threading.Event()
 

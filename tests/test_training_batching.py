@@ -7,6 +7,7 @@ import random
 import pytest
 
 from nerlib.modeling.batching import (
+    cheapest_batches,
     collate,
     length_grouped_batches,
     pad_rows,
@@ -92,20 +93,46 @@ def test_batches_are_cut_by_tokens_when_a_token_budget_is_set():
             assert padded - sum(lengths[i] for i in b) <= 0.1 * padded
 
 
-def test_a_few_ragged_sentences_share_a_batch_within_the_padding_tokens():
+def _cheapest_by_brute_force(lengths, batch_size, max_tokens, pass_tokens):
+    """The least total cost over every way to cut ``lengths`` into consecutive batches."""
+    best = None
+    for mask in range(1 << (len(lengths) - 1)):  # bit k set: a batch ends after position k
+        ends = [k + 1 for k in range(len(lengths) - 1) if mask >> k & 1] + [len(lengths)]
+        starts, cost = [0] + ends[:-1], 0
+        for begin, end in zip(starts, ends):
+            rows = end - begin
+            if (batch_size and rows > batch_size) or (max_tokens and rows > 1 and rows * lengths[begin] > max_tokens):
+                break
+            cost += pass_tokens + rows * lengths[begin]
+        else:
+            best = cost if best is None else min(best, cost)
+    return best
+
+
+def test_the_cheapest_cut_costs_least_of_every_cut():
+    rng = random.Random(7)
+    for _ in range(300):
+        lengths = sorted((rng.randint(1, 60) for _ in range(rng.randint(1, 9))), reverse=True)
+        batch_size, max_tokens = rng.choice([None, 1, 2, 3, 5]), rng.choice([None, 40, 100, 250])
+        pass_tokens = rng.choice([0, 5, 30, 125, 400])
+        batches = cheapest_batches(lengths, batch_size, max_tokens, pass_tokens)
+        assert [i for b in batches for i in b] == list(range(len(lengths)))  # every position once, in order
+        assert all(batch_size is None or len(b) <= batch_size for b in batches)
+        assert all(max_tokens is None or len(b) == 1 or len(b) * lengths[b.start] <= max_tokens for b in batches)
+        cost = sum(pass_tokens + len(b) * lengths[b.start] for b in batches)
+        assert cost == _cheapest_by_brute_force(lengths, batch_size, max_tokens, pass_tokens), (lengths, batches)
+    assert cheapest_batches([]) == []
+    with pytest.raises(ValueError, match="pass_tokens must be at least 0"):
+        cheapest_batches([3], pass_tokens=-1)
+
+
+def test_a_few_ragged_sentences_share_a_few_passes():
     # a served batch: a dozen short sentences of many lengths, which the 10% share alone cuts apart
     lengths = [41, 33, 30, 24, 22, 19, 17, 15, 12, 11, 9, 6]
-    alone = token_budget_batches(lengths, 64, None, padding=0.1)
-    together = token_budget_batches(lengths, 64, None, padding=0.1, padding_tokens=128)
-    assert len(alone) == 7 and len(together) == 2
-    assert len(token_budget_batches(lengths, 64, None, padding=0.1, padding_tokens=256)) == 1
-    for batches in (alone, together):
-        assert [i for b in batches for i in b] == list(range(len(lengths)))
-    for b in together:  # within 128 padded positions or the 10% share, whichever is more
-        padded = len(b) * lengths[b.start]
-        assert padded - sum(lengths[i] for i in b) <= max(128, 0.1 * padded)
-    # the allowance cannot merge what the count limit keeps apart
-    assert all(len(b) <= 4 for b in token_budget_batches(lengths, 4, None, padding=0.1, padding_tokens=10_000))
+    assert len(token_budget_batches(lengths, 64, None, padding=0.1)) == 7
+    assert cheapest_batches(lengths, 64, None, pass_tokens=125) == [range(0, 5), range(5, 12)]  # 5 x 41 + 7 x 19
+    assert cheapest_batches(lengths, 64, None, pass_tokens=1000) == [range(0, 12)]
+    assert len(cheapest_batches(lengths, 64, None, pass_tokens=0)) == 12  # only padding counts: each alone
 
 
 def _collate_reference(split, indices, pad_id, pad_to_multiple_of=None):

@@ -63,9 +63,10 @@ def precision_recall_figure(curves: pd.DataFrame) -> go.Figure:
     return _layout(fig, "Precision-recall per type", "recall", "precision")
 
 
-def render(result: Any, split: str, temperature: float) -> None:
-    """Draw the calibration of ``result`` (an ``EvaluationResult`` with distributions) on ``split``,
-    scored at the tagger's ``temperature``."""
+def render(result: Any, split: str, temperature: float, threshold: float) -> None:
+    """Draw the calibration of ``result`` (an ``EvaluationResult`` with distributions, every
+    predicted entity kept) on ``split``, scored at the tagger's ``temperature``, with the page's
+    minimum confidence ``threshold`` marked on the threshold curve."""
     if result.probabilities is None:
         st.info("This evaluation holds no label distributions.")
         return
@@ -88,14 +89,11 @@ def render(result: Any, split: str, temperature: float) -> None:
     else:
         table = calibration.reliability_table(scored.entities["confidence"], scored.entities["correct"])
     left.plotly_chart(reliability_figure(table, level), key="chart_reliability")
-    threshold = right.slider("Confidence threshold", 0.0, 1.0, 0.5, 0.01, key=session.linked("threshold", "calibration_threshold", parse=session.number_between(0.0, 1.0, float)),
-                             help="Keep only the entities whose confidence (the product of their words' type "
-                                  "probabilities) is at least this.")
     n_gold = sum(scored.gold_entities.values())
     curve = calibration.threshold_curve(scored.entities["confidence"], scored.entities["correct"], n_gold)
     at = calibration.threshold_curve(scored.entities["confidence"], scored.entities["correct"], n_gold, [threshold])
     row = at.iloc[0]
-    right.caption(f"At {threshold:.2f}: {int(row.kept):,} entities kept · precision "
+    right.caption(f"At {threshold:.2f} (the page's minimum confidence): {int(row.kept):,} entities kept · precision "
                   + ("-" if row.precision != row.precision else f"{row.precision:.2%}")
                   + f" · recall {row.recall:.2%} · F1 {row.f1:.2%}")
     right.plotly_chart(threshold_figure(curve, threshold), key="chart_threshold")

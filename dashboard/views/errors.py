@@ -13,7 +13,7 @@ from dashboard import charts, loaders, session, widgets
 from dashboard.views import calibration as calibration_view
 from nerlib.evaluation.scoring import ERROR_KINDS
 from nerlib.runs.checkpoints import CheckpointError
-from nerlib.views import tables
+from nerlib.views import confidence, tables
 from nerlib.views.guards import code_span, escape_markdown
 from nerlib.views.spans import DisplaySpan, render_comparison
 
@@ -54,6 +54,13 @@ size = c2.segmented_control("Sentences", list(sizes), default=default, required=
                             format_func=lambda label: f"{label} · saved" if label in covered else label,
                             help="'saved': the run's saved predictions of its best checkpoint hold these "
                                  "sentences, read at once; the others are scored by the model once, then kept.")
+threshold = st.columns(2)[0].slider(
+    "Minimum confidence", 0.0, 1.0, 0.0, 0.05,
+    key=session.linked("threshold", "errors_threshold", parse=session.number_between(0.0, 1.0, float)),
+    help="Predicted entities scored below this are dropped (their words count as O) before the scores "
+         "and errors on this page are counted, as `python -m nerlib evaluate --threshold` does; above 0 "
+         "the model scores the sentences once (saved predictions hold no scores). "
+         + confidence.score_help(loaders.calibration_record(source)))
 
 try:
     result = loaders.saved_evaluation(source, split, sizes[size]) if size in covered else None
@@ -66,6 +73,13 @@ try:
             why = f"this checkpoint has no saved predictions of {split}"
         st.caption(f"Scored afresh by the model ({why}).")
         result = loaders.evaluation(source, split, sizes[size])
+    everything = result  # every predicted entity: the calibration view's input
+    if threshold > 0:
+        if result.word_scores is None:
+            st.caption(f"A minimum confidence needs each entity's score, which saved predictions do not hold: "
+                       f"the model scores the same {len(result.sentences):,} sentences once.")
+        everything = loaders.evaluation(source, split, sizes[size]) if result.word_scores is None else result
+        result = loaders.thresholded_evaluation(source, split, sizes[size], threshold)
 except (CheckpointError, OSError, ValueError) as error:
     st.error(f"Cannot evaluate {code_span(source)} on {split}: {escape_markdown(error)}", icon=":material/error:")
     st.stop()
@@ -86,11 +100,17 @@ cols[3].metric("Token accuracy", f"{metrics.token_accuracy:.2%}", help=coverage.
 cols[4].metric("Errors", f"{len(result.errors):,}", help=coverage.describe("entity errors"))
 st.caption(f"Every figure here: {coverage.describe('scores')}"
            + (" (a slice, not the whole split)" if coverage.is_slice else "") + f"; {origin}.")
+if threshold > 0:
+    predicted = int(everything.sentences["n_predicted"].sum())
+    st.caption(f"Minimum confidence {threshold:.2f}: {result.dropped:,} of {predicted:,} predicted entities scored "
+               f"below it dropped (their words count as O) before anything here was counted; F1 on the rest "
+               f"{metrics.f1:.2%} (precision {metrics.precision:.2%}, recall {metrics.recall:.2%}), against "
+               f"{everything.metrics.f1:.2%} with every entity.")
 
 left, right = st.columns([3, 2])
 normalize = left.toggle("Colour by share of the gold row", value=True, key=session.linked("normalize", "errors_normalize",
                                                                               parse=session.true_or_false))
-inputs = (source, loaders.checkpoint_stamp(source), split, size, result.saved_from)
+inputs = (source, loaders.checkpoint_stamp(source), split, size, result.saved_from, threshold)
 left.plotly_chart(loaders.figure("confusion", (*inputs, normalize),
                                lambda: charts.confusion_figure(result.confusion, normalize=normalize)),
                   key="chart_confusion")
@@ -110,13 +130,13 @@ if not subsets.empty:
 with st.expander("Confidence and calibration"):  # drawn only when asked: it adds four charts
     if st.toggle("Show reliability, threshold and precision-recall curves", key=session.linked("calibration", "errors_calibration",
                                                                                               parse=session.true_or_false)):
-        if result.probabilities is None:  # saved predictions hold labels, not each word's distribution
+        if everything.probabilities is None:  # saved predictions hold labels, not each word's distribution
             st.caption(f"These curves need each word's label distribution, which saved predictions do not "
                        f"hold: the model scores the same {len(result.sentences):,} sentences once.")
             result_with_distributions = loaders.evaluation(source, split, sizes[size])
         else:
-            result_with_distributions = result
-        calibration_view.render(result_with_distributions, split, loaders.tagger(source).temperature)
+            result_with_distributions = everything
+        calibration_view.render(result_with_distributions, split, loaders.tagger(source).temperature, threshold)
 
 st.subheader("Worst sentences")
 c1, c2, c3 = st.columns([2, 2, 1])
@@ -137,7 +157,7 @@ if counts.empty:
     st.success("No sentence has errors of this kind.", icon=":material/check_circle:")
 else:
     pages = (len(counts) + per_page - 1) // per_page
-    page = widgets.pager(pages, key=f"errors_page_{split}_{size}_{kinds}_{wanted_types}_{per_page}")
+    page = widgets.pager(pages, key=f"errors_page_{split}_{size}_{threshold}_{kinds}_{wanted_types}_{per_page}")
     st.caption(f"{len(counts):,} sentences with errors · page {page} of {pages} · most errors first")
     widgets.legend()
     blocks = []

@@ -13,7 +13,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -339,6 +339,7 @@ def load_conllpp(
     *,
     download: bool = True,
     with_documents: bool = False,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> datasets.DatasetDict:
     """CoNLL++ as a ``DatasetDict`` with splits ``train``, ``validation``, ``test``.
 
@@ -353,6 +354,11 @@ def load_conllpp(
         Whether a download is allowed when no folder holds the files.
     with_documents:
         Add an int ``document`` column: the index of each sentence's document within its split.
+    progress:
+        Called as ``progress(done, total, what)`` before each file is read and once at the end:
+        ``done`` of the ``total`` (3) files are read, ``what`` names the file being read and the
+        sentences read so far (the last call, ``done == total``, the sentences of every split), e.g.
+        for a progress bar.
 
     Returns
     -------
@@ -365,12 +371,19 @@ def load_conllpp(
         As :func:`find_conllpp_dir`.
     """
     folder = find_conllpp_dir(data_dir, download=download)
-    return datasets.DatasetDict(
-        {
-            split: sentences_to_dataset(read_conll(folder / name), with_documents=with_documents)
-            for split, name in CONLLPP_FILES.items()
-        }
-    )
+    splits: dict[str, datasets.Dataset] = {}
+    for done, (split, name) in enumerate(CONLLPP_FILES.items()):
+        if progress is not None:
+            progress(done, len(CONLLPP_FILES), _read_so_far(splits) + f"reading {split} ({name})")
+        splits[split] = sentences_to_dataset(read_conll(folder / name), with_documents=with_documents)
+    if progress is not None:
+        progress(len(CONLLPP_FILES), len(CONLLPP_FILES), _read_so_far(splits).removesuffix("; "))
+    return datasets.DatasetDict(splits)
+
+
+def _read_so_far(splits: dict[str, datasets.Dataset]) -> str:
+    """``train 14,041 sentences; `` for the splits read (empty before the first)."""
+    return "".join(f"{split} {len(dataset):,} sentences; " for split, dataset in splits.items())
 
 
 def split_name(path: Path) -> str:

@@ -32,6 +32,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -173,6 +174,7 @@ def load_vectors(
     format: str = "auto",
     cache_dir: str | os.PathLike | None = None,
     mmap: bool = True,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> KeyedVectors:
     """Load word vectors and return a gensim ``KeyedVectors``.
 
@@ -190,6 +192,12 @@ def load_vectors(
         A cache root instead of ``$NERLIB_CACHE_DIR``.
     mmap : bool
         False: load into memory instead of memory-mapping.
+    progress : callable, optional
+        Called as ``progress(done, total, what)`` before each step and once at the end: ``done``
+        of the ``total`` steps are finished, ``what`` names the one under way (importing gensim,
+        reading the cache with its word count and size; converting and saving the first time) and,
+        in the last call (``done == total``), the words and dimensions loaded. For a progress bar:
+        gensim reads a cache entry in one call, so steps are counted, not lines.
 
     Returns
     -------
@@ -207,24 +215,47 @@ def load_vectors(
     if format not in VECTOR_FORMATS:
         raise ValueError(f"format must be one of {VECTOR_FORMATS}, got {format!r}")
     source = resolve_source(source)
+    report = progress or _no_progress
     if source.startswith(GENSIM_DATA_PREFIX):  # a name, never a local file (see check_visitor_source)
         name = source[len(GENSIM_DATA_PREFIX):]
         return _load_cached("gensim-data-" + _slug(name), lambda: _download_gensim_data(name), cache_dir, mmap,
-                            source=name)
+                            source=name, progress=report)
     if source.lower() in _DEFAULT_ALIASES and format == "auto":  # the name wins over a file so named
-        return _load_cached(_default_cache_key(), _convert_default, cache_dir, mmap, source=DEFAULT_VECTORS)
+        return _load_cached(_default_cache_key(), _convert_default, cache_dir, mmap, source=DEFAULT_VECTORS,
+                            progress=report)
     path = Path(source).expanduser()
     if path.exists():
         if path.is_dir():
             raise VectorsError(f"vectors source {source!r} is a folder; give the vectors file inside it. {_SETTINGS_HINT}")
-        return _load_local(path, format, cache_dir, mmap)
+        return _load_local(path, format, cache_dir, mmap, report)
     if format != "auto":
         raise VectorsError(f"vectors file {source!r} does not exist (format={format!r} needs a local file). {_SETTINGS_HINT}")
     if _looks_like_path(source):
         raise VectorsError(f"vectors file {source!r} does not exist. {_SETTINGS_HINT}")
     return _load_cached(
-        "gensim-data-" + _slug(source), lambda: _download_gensim_data(source), cache_dir, mmap, source=source
+        "gensim-data-" + _slug(source), lambda: _download_gensim_data(source), cache_dir, mmap, source=source,
+        progress=report,
     )
+
+
+def _no_progress(done: int, total: int, what: str) -> None:
+    """The progress callback of a caller that asked for none."""
+
+
+def _megabytes(*paths: Path) -> str:
+    """The size of the files in ``paths`` (folders: the files directly inside), e.g. ``84 MB``."""
+    size = 0
+    for path in paths:
+        for file in (path.iterdir() if path.is_dir() else [path]):
+            try:
+                size += file.stat().st_size
+            except OSError:
+                continue
+    return f"{size / 1e6:,.0f} MB"
+
+
+def _loaded_text(kv: KeyedVectors) -> str:
+    return f"{len(kv.index_to_key):,} words x {kv.vector_size} dimensions"
 
 
 def check_visitor_source(source: str) -> str:
@@ -418,15 +449,17 @@ def _refuse_untrusted(path: Path) -> UntrustedVectorsError:
     )
 
 
-def _load_local(path: Path, format: str, cache_dir, mmap: bool):
-    from gensim.utils import SaveLoad
-
+def _load_local(path: Path, format: str, cache_dir, mmap: bool, report: Callable[[int, int, str], None]):
     path = path.resolve()
     if format == "auto":
         format = detect_format(path)  # reads the first bytes only
     if format == "native":
         if not is_trusted_native(path, cache_dir):
             raise _refuse_untrusted(path)
+        report(0, 2, "importing gensim (the word-vector library)")
+        from gensim.utils import SaveLoad
+
+        report(1, 2, f"reading {path.name} ({_megabytes(path)})")
         try:
             obj = SaveLoad.load(str(path), mmap="r" if mmap and not str(path).endswith((".gz", ".bz2")) else None)
         except Exception as error:
@@ -434,6 +467,7 @@ def _load_local(path: Path, format: str, cache_dir, mmap: bool):
         kv = getattr(obj, "wv", obj)  # a whole Word2Vec/FastText model: use its vectors
         if not hasattr(kv, "key_to_index"):
             raise VectorsError(f"{str(path)!r} holds a {type(obj).__name__}, not word vectors")
+        report(2, 2, _loaded_text(kv))
         return kv
     stat = path.stat()
     fingerprint = hashlib.sha1(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{format}".encode()).hexdigest()[:12]
@@ -450,21 +484,30 @@ def _load_local(path: Path, format: str, cache_dir, mmap: bool):
             raise VectorsError(f"cannot read {str(path)!r} as {format}: {type(error).__name__}: {error}") from error
         return kv, format
 
-    return _load_cached(key, convert, cache_dir, mmap, source=str(path))
+    return _load_cached(key, convert, cache_dir, mmap, source=str(path), progress=report)
 
 
-def _load_cached(key: str, convert, cache_dir, mmap: bool, *, source: str):
-    """Load `key` from the cache, converting (and saving atomically) on the first call."""
-    from gensim.models import KeyedVectors
-
+def _load_cached(key: str, convert, cache_dir, mmap: bool, *, source: str,
+                 progress: Callable[[int, int, str], None] = _no_progress):
+    """Load `key` from the cache, converting (and saving atomically) on the first call; reports
+    2 steps (gensim, the cache) or, converting, 4 (gensim, the source, saving, the cache)."""
     folder = vectors_cache_dir(cache_dir) / key
     native = folder / _NATIVE_NAME
-    if native.exists():
+    cached = native.exists()
+    progress(0, 2 if cached else 4, "importing gensim (the word-vector library)")
+    from gensim.models import KeyedVectors
+
+    if cached:
+        progress(1, 2, f"reading {_cached_words(folder)}from the cache ({_megabytes(folder)})")
         try:
-            return KeyedVectors.load(str(native), mmap="r" if mmap else None)
+            kv = KeyedVectors.load(str(native), mmap="r" if mmap else None)
+            progress(2, 2, _loaded_text(kv))
+            return kv
         except Exception:  # a damaged cache entry (e.g. disk filled up): rebuild it
             shutil.rmtree(folder, ignore_errors=True)
+    progress(1, 4, f"converting {source} (once; later loads read the cache)")
     kv, format = convert()
+    progress(2, 4, f"saving {len(kv.index_to_key):,} words to the cache")
     folder.parent.mkdir(parents=True, exist_ok=True)
     # Save into a private folder and rename it into place, so readers never see half a cache entry.
     staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=folder.parent))
@@ -486,5 +529,18 @@ def _load_cached(key: str, convert, cache_dir, mmap: bool, *, source: str):
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if not mmap:
+        progress(4, 4, _loaded_text(kv))
         return kv
-    return KeyedVectors.load(str(native), mmap="r")
+    progress(3, 4, "memory-mapping the cache")
+    kv = KeyedVectors.load(str(native), mmap="r")
+    progress(4, 4, _loaded_text(kv))
+    return kv
+
+
+def _cached_words(folder: Path) -> str:
+    """``400,000 words x 50 dimensions `` from a cache entry's meta.json (empty when unreadable)."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        return f"{int(meta['count']):,} words x {int(meta['dim'])} dimensions "
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""

@@ -8,8 +8,10 @@ sentences of similar length together while the order of batches stays random (th
 Training and tagging share one batcher and one padding routine:
 
 - :func:`token_budget_batches` cuts sequences sorted longest first into batches, by count, by
-  padded tokens and by the share of padding (the tagger uses all three; training's
+  padded tokens and by the share of padding (the tagger on a GPU uses all three; training's
   :func:`length_grouped_batches` and :func:`sorted_batches` only the count);
+  :func:`cheapest_batches` cuts them where the padding and a pass's fixed cost add up least (the
+  tagger on a CPU);
 - :func:`pad_rows` pads rows of ids into one array: :func:`collate` (a batch of an encoded split,
   as tensors, for training and its evaluation) and :func:`pack_windows` (a batch of the tagger's
   windows, with the sub-tokens its word pooling reads) are built on it. ``prefetched_batches``
@@ -142,17 +144,15 @@ def sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
 
 
 def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, max_tokens: int | None = None,
-                         padding: float = 1.0, padding_tokens: int = 0) -> list[range]:
+                         padding: float = 1.0) -> list[range]:
     """Cut sequences sorted longest first into consecutive batches.
 
     A batch holds at most ``batch_size`` sequences and at most ``max_tokens`` padded tokens (its
     size times its first, longest sequence; a sequence longer than that goes alone), and it ends
     before the share of padding in it would pass ``padding``: compute grows with padded tokens, so
     a batch of 64 sentences from 100 down to 30 sub-tokens would spend most of its time on padding.
-    It may always hold ``padding_tokens`` padded positions, whatever their share: every batch also
-    costs a fixed time (a CPU forward pass of a small model costs as much as a hundred or more
-    tokens, docs/benchmarks.md, "HTTP service"), so cutting a few dozen short sentences into many
-    nearly rectangular batches costs more than the padding it saves.
+    Where a forward pass also has a fixed cost that matters (a CPU), :func:`cheapest_batches`
+    weighs the two.
 
     Parameters
     ----------
@@ -165,8 +165,6 @@ def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, 
     padding:
         Most padded positions per batch, as a share of its padded tokens; ``1.0`` (the default):
         no limit, so that batches are cut by ``batch_size`` and ``max_tokens`` only.
-    padding_tokens:
-        Padded positions a batch may hold even when they pass the share ``padding`` (default 0).
 
     Returns
     -------
@@ -184,8 +182,6 @@ def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, 
     [range(0, 2), range(2, 3), range(3, 5)]
     >>> token_budget_batches([9, 8, 8, 3, 2], padding=0.1)  # 2 of 27 padded; 8 of 36 would pass 10%
     [range(0, 3), range(3, 4), range(4, 5)]
-    >>> token_budget_batches([9, 8, 8, 3, 2], padding=0.1, padding_tokens=20)  # 15 of 45 padded: under 20
-    [range(0, 5)]
     """
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -201,13 +197,83 @@ def token_budget_batches(lengths: Sequence[int], batch_size: int | None = None, 
         end, total = begin + 1, lengths[begin]
         while end < len(lengths) and end - begin < rows:
             padded = (end + 1 - begin) * longest
-            if padded - (total + lengths[end]) > max(padding * padded, padding_tokens):
+            if padded - (total + lengths[end]) > padding * padded:
                 break
             total += lengths[end]
             end += 1
         batches.append(range(begin, end))
         begin = end
     return batches
+
+
+def cheapest_batches(lengths: Sequence[int], batch_size: int | None = None, max_tokens: int | None = None,
+                     pass_tokens: int = 0) -> list[range]:
+    """Cut sequences sorted longest first into the consecutive batches that cost least in all.
+
+    A batch costs its padded tokens (its size times its first, longest sequence) plus
+    ``pass_tokens``, the fixed cost of one forward pass counted in tokens: on a CPU a pass of a
+    small model costs about as much as a hundred-odd tokens whatever it holds
+    (docs/benchmarks.md, "HTTP service"), so a few dozen short sentences of many lengths (a
+    served batch) go best in two or three passes, neither one per length nor all padded to the
+    longest. The cut is exact (dynamic programming over where each batch begins), in
+    ``O(len(lengths) * batch_size)``.
+
+    Parameters
+    ----------
+    lengths:
+        Sequence lengths, longest first.
+    batch_size:
+        Most sequences per batch; ``None``: no limit.
+    max_tokens:
+        Most padded tokens per batch (a longer sequence goes alone); ``None``: no limit.
+    pass_tokens:
+        The fixed cost of a batch, in tokens; 0 cuts only where padding would be wasted.
+
+    Returns
+    -------
+    list of range
+        The positions in ``lengths`` of each batch, in order; every position exactly once. Of two
+        cuts that cost the same, the one with the larger first batches.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_size`` or ``max_tokens`` is below 1, or ``pass_tokens`` below 0.
+
+    >>> cheapest_batches([9, 8, 8, 3, 2], pass_tokens=10)  # 10 + 3 x 9 and 10 + 2 x 3: 53 (one pass: 55)
+    [range(0, 3), range(3, 5)]
+    >>> cheapest_batches([9, 8, 8, 3, 2], pass_tokens=100)  # one pass of 5 x 9
+    [range(0, 5)]
+    >>> cheapest_batches([9, 8, 8, 3, 2], batch_size=2, pass_tokens=100)  # 9 + 2 x 8 + 2 x 3 beats 2 x 9 + 2 x 8 + 2
+    [range(0, 1), range(1, 3), range(3, 5)]
+    """
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if max_tokens is not None and max_tokens < 1:
+        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+    if pass_tokens < 0:
+        raise ValueError(f"pass_tokens must be at least 0, got {pass_tokens}")
+    count = len(lengths)
+    longest = np.asarray(lengths, dtype=np.float64)
+    most_rows = batch_size or max(count, 1)
+    # cost[end]: the least cost of the first `end` sequences; begin[end]: where its last batch begins
+    cost = np.zeros(count + 1)
+    begin = np.zeros(count + 1, dtype=np.int64)
+    for end in range(1, count + 1):
+        first = max(0, end - most_rows)
+        rows = np.arange(end - first, 0, -1)  # batches [first, end), [first + 1, end), ...
+        padded = rows * longest[first:end]
+        options = cost[first:end] + pass_tokens + padded
+        if max_tokens:
+            options[(padded > max_tokens) & (rows > 1)] = np.inf
+        best = int(np.argmin(options))  # the first of equal costs: the largest batch
+        cost[end], begin[end] = options[best], first + best
+    batches = []
+    end = count
+    while end > 0:
+        batches.append(range(int(begin[end]), end))
+        end = int(begin[end])
+    return batches[::-1]
 
 
 def shard_batches(batches: Sequence[list[int]], rank: int, world_size: int, *, even: bool = True) -> list[list[int]]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -490,10 +491,15 @@ def _dtype_keyword() -> str:
     return "dtype" if Version(transformers.__version__).release >= (4, 56) else "torch_dtype"
 
 
+#: How many steps :func:`load_checkpoint` reports to its ``progress`` callback.
+LOAD_STEPS = 4
+
+
 def load_checkpoint(
     path_or_hub_id: str | os.PathLike,
     device: str | None = None,
     dtype: Any = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Checkpoint:
     """Load a token-classification model, its fast tokenizer and label map, ready for inference.
 
@@ -508,6 +514,11 @@ def load_checkpoint(
     dtype:
         The weights' torch dtype (e.g. ``torch.bfloat16``); default the float32 they are usually
         stored in.
+    progress:
+        Called as ``progress(done, LOAD_STEPS, what)`` before each step and once at the end:
+        ``done`` steps are finished, ``what`` names the one under way (the checks; transformers
+        and the tokenizer; the architecture's code; the weights with their size), and in the last
+        call (``done == LOAD_STEPS``) the model loaded. For a progress bar.
 
     Returns
     -------
@@ -535,16 +546,19 @@ def load_checkpoint(
     CheckpointError
         For an unreadable ``config.json`` (all of the above are its subclasses).
     """
+    report = progress or (lambda done, total, what: None)
     source = os.fspath(path_or_hub_id)
     folder = resolve_checkpoint_dir(source)
     if folder is None:
         folder = _download_from_hub(source.removeprefix(HUB_PREFIX))
+    report(0, LOAD_STEPS, "checking the checkpoint (config, label map, weights' names)")
     config = _read_config(folder)
     _check_kind(folder, config)
     id2label = read_label_map(folder)
     read_encoding_settings(folder)
     tensor_names = _check_weights(folder, len(id2label))
 
+    report(1, LOAD_STEPS, "importing transformers, reading the tokenizer")
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     if not any((folder / name).is_file() for name in _TOKENIZER_FILES):
@@ -561,6 +575,10 @@ def load_checkpoint(
             f"{folder} has a slow (Python) tokenizer; word offsets need a fast one: save "
             "tokenizer.json with the model (AutoTokenizer.from_pretrained(..., use_fast=True))"
         )
+    model_type = str(config.get("model_type") or "the model's")
+    report(2, LOAD_STEPS, f"importing {model_type} code")
+    _import_architecture(model_type)
+    report(3, LOAD_STEPS, f"weights ({_weights_size(folder)})")
     try:
         model, info = AutoModelForTokenClassification.from_pretrained(
             folder,
@@ -586,10 +604,31 @@ def load_checkpoint(
     device = device or default_device()
     model.to(device)
     model.eval()
+    report(LOAD_STEPS, LOAD_STEPS, f"{model_type}, {len(tensor_names)} tensors, {len(id2label)} labels, on {device}")
     return Checkpoint(
         model=model, tokenizer=tokenizer, id2label=id2label, source=source, path=folder,
         device=str(device),
     )
+
+
+def _import_architecture(model_type: str) -> None:
+    """Import the code of ``model_type``'s token classifier (transformers imports it lazily inside
+    ``from_pretrained``), so a progress display tells the import from the reading of the weights.
+    Nothing is raised here: the load that follows says what is wrong with the model."""
+    try:
+        from transformers import MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING, AutoConfig
+
+        MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING[type(AutoConfig.for_model(model_type))]
+    except Exception:  # noqa: BLE001 (an unknown or custom type: from_pretrained reports it)
+        return
+
+
+def _weights_size(folder: Path) -> str:
+    """The size of a checkpoint's weight files, e.g. ``87 MB`` (``? MB`` when unreadable)."""
+    try:
+        return f"{sum(file.stat().st_size for file in _weight_files(folder)) / 1e6:,.0f} MB"
+    except (OSError, CheckpointError):
+        return "? MB"
 
 
 def _numpy_safe_globals() -> list:

@@ -5,7 +5,9 @@ texts or until ``max_wait_ms`` have passed since the first one (whatever comes f
 their texts to the model in ONE call, run in a worker thread so that the event loop keeps
 accepting, parsing and answering requests meanwhile. While the model runs, new requests pile up
 in the queue, so under load the batches fill by themselves; when the queue is full a request is
-refused at once (:class:`QueueFullError`, a 503) instead of waiting without bound.
+refused at once (:class:`QueueFullError`, a 503) instead of waiting without bound. After a batch
+of one request the next one does not wait for company: a lone client would only lose
+``max_wait_ms`` on every request (measured in docs/benchmarks.md, "HTTP service").
 
 Only one model call runs at a time: on a CPU two calls at once would share the same cores, and on
 a GPU one bigger batch is faster than two small ones. With ``max_batch_size=1`` every request is
@@ -185,11 +187,12 @@ class DynamicBatcher:
         loop = asyncio.get_running_loop()
         wait = self.limits.max_wait_ms / 1000
         held: _Request | None = None  # a request that did not fit in the last batch goes first next
+        company = True  # whether the last batch held more than one request
         while True:
             first = held if held is not None else await self._queue.get()
             held = None
             batch, size = [first], len(first.texts)
-            deadline = loop.time() + wait
+            deadline = loop.time() + (wait if company else 0.0)
             while size < self.limits.max_batch_size:
                 try:
                     request = self._queue.get_nowait()
@@ -206,6 +209,7 @@ class DynamicBatcher:
                     break
                 batch.append(request)
                 size += len(request.texts)
+            company = len(batch) > 1 or held is not None
             await self._run(loop, [r for r in batch if not r.future.done()])  # skip callers gone away
 
     async def _run(self, loop: asyncio.AbstractEventLoop, batch: list[_Request]) -> None:

@@ -238,7 +238,8 @@ def _versions() -> dict[str, str | None]:
     import nerlib
 
     versions: dict[str, str | None] = {"nerlib": nerlib.__version__, "python": platform.python_version()}
-    for package in ("torch", "transformers", "tokenizers", "onnxruntime", "fastapi", "uvicorn", "pydantic"):
+    for package in ("torch", "transformers", "tokenizers", "onnxruntime", "fastapi", "uvicorn", "pydantic",
+                    "httptools", "uvloop"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

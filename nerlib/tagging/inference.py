@@ -1,8 +1,9 @@
 """Running a model over sentence windows: token-budget batches, one copy per batch, pooled words.
 
 The windows of a call (:func:`nerlib.modeling.encoding.sentence_windows`) are sorted longest first
-and cut into batches by :func:`nerlib.modeling.batching.token_budget_batches` within a
-:class:`~nerlib.tagging.settings.BatchBudget`; each batch is padded on the host
+and cut into batches within a :class:`~nerlib.tagging.settings.BatchBudget` (on a CPU where
+padding and each pass's fixed cost add up least, :func:`nerlib.modeling.batching.cheapest_batches`;
+on a GPU by padded tokens and padding share, :func:`nerlib.modeling.batching.token_budget_batches`); each batch is padded on the host
 (:func:`nerlib.modeling.batching.pack_windows`), copied to the device in one piece, run under
 ``torch.inference_mode()`` with the :func:`~nerlib.tagging.settings.attention_kernels`, and read
 into one label and score per word by the pooling rule (:func:`nerlib.modeling.pooling.pool_words`)
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nerlib.modeling.batching import pack_windows, token_budget_batches
+from nerlib.modeling.batching import cheapest_batches, pack_windows, token_budget_batches
 from nerlib.modeling.encoding import Window
 from nerlib.modeling.pooling import pool_words
 from nerlib.tagging import settings
@@ -89,8 +90,10 @@ def predict_windows(
     lengths = np.fromiter((len(w.input_ids) for w in windows), dtype=np.int64, count=len(windows))
     # longest first: a memory problem shows up on the first batch, not the last
     order = np.argsort(-lengths, kind="stable")
-    batches = token_budget_batches(lengths[order].tolist(), budget.batch_size, budget.max_tokens, budget.padding,
-                                   budget.padding_tokens)
+    if budget.pass_tokens:
+        batches = cheapest_batches(lengths[order].tolist(), budget.batch_size, budget.max_tokens, budget.pass_tokens)
+    else:
+        batches = token_budget_batches(lengths[order].tolist(), budget.batch_size, budget.max_tokens, budget.padding)
     gpu = getattr(device, "type", None) == "cuda"
     labels_out, scores_out, distributions_out = [], [], []
     types_t = None if label_types is None else torch.as_tensor(np.asarray(label_types, dtype=np.int64), device=device)

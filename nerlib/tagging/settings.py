@@ -33,12 +33,13 @@ CPU_BATCH_SIZE = 64  # windows per forward pass on a CPU (bigger batches are no 
 # costs its kernel launches, so there fewer, raggeder batches win (up to half padding; measured in
 # docs/benchmarks.md, "One NVIDIA H200 (earlier runs)").
 CPU_PADDING, GPU_PADDING = 0.1, 0.5
-# Padded positions a CPU batch may hold whatever their share: one forward pass of a small model on
-# a CPU has a fixed cost of about a hundred-odd tokens' worth of compute (per-layer kernel set-up),
-# so a handful of short sentences (a served batch) goes through in one or two passes rather than
-# one per length (measured in docs/benchmarks.md, "HTTP service: batched against one request per
-# forward"). On a GPU the padding share is already loose.
-CPU_PADDING_TOKENS = 256
+# The fixed cost of one forward pass on a CPU, in tokens: a pass of a small model costs about as
+# much as a hundred-odd tokens whatever it holds (reading every weight once), so CPU batches are
+# cut where padding and passes add up least (nerlib.modeling.batching.cheapest_batches): a handful
+# of short sentences (a served batch) goes through in two or three passes rather than one per
+# length (measured in docs/benchmarks.md, "HTTP service: batched against one request per
+# forward"). On a GPU the padding share decides.
+CPU_PASS_TOKENS = 125
 
 # model types whose position ids start after padding_idx (RoBERTa-style): they reserve
 # padding_idx + 1 of their position embeddings
@@ -57,22 +58,25 @@ class BatchBudget:
         Most padded sub-tokens (``None``: no limit).
     padding:
         Most padded positions, as a share of the batch.
-    padding_tokens:
-        Padded positions a batch may hold whatever their share.
+    pass_tokens:
+        The fixed cost of one pass, in tokens; above 0 the batches are cut where padding and
+        passes cost least (:func:`nerlib.modeling.batching.cheapest_batches`) and ``padding`` is
+        not used.
     """
 
     batch_size: int | None
     max_tokens: int | None
     padding: float
-    padding_tokens: int = 0
+    pass_tokens: int = 0
 
     @classmethod
     def for_device(cls, device_type: str, batch_size: int | None = None, max_tokens: int | None = None) -> BatchBudget:
         """The budget on a device of ``device_type`` (``"cpu"``, ``"cuda"``, ...).
 
-        On a CPU a batch holds up to ``batch_size`` windows (default ``CPU_BATCH_SIZE``) and 10%
-        padding, or ``CPU_PADDING_TOKENS`` padded positions where that is more; on a GPU up to ``max_tokens`` padded sub-tokens (default ``GPU_MAX_TOKENS``) and
-        half padding (an explicit ``batch_size`` still caps the windows there).
+        On a CPU a batch holds up to ``batch_size`` windows (default ``CPU_BATCH_SIZE``), cut
+        where padding and each pass's fixed cost (``CPU_PASS_TOKENS``) add up least; on a GPU up
+        to ``max_tokens`` padded sub-tokens (default ``GPU_MAX_TOKENS``) and half padding (an
+        explicit ``batch_size`` still caps the windows there).
 
         Parameters
         ----------
@@ -87,14 +91,14 @@ class BatchBudget:
             The budget for one forward pass on that device.
 
         >>> BatchBudget.for_device("cpu")
-        BatchBudget(batch_size=64, max_tokens=None, padding=0.1, padding_tokens=256)
+        BatchBudget(batch_size=64, max_tokens=None, padding=0.1, pass_tokens=125)
         >>> BatchBudget.for_device("cuda", batch_size=8)
-        BatchBudget(batch_size=8, max_tokens=32768, padding=0.5, padding_tokens=0)
+        BatchBudget(batch_size=8, max_tokens=32768, padding=0.5, pass_tokens=0)
         """
         on_gpu = device_type == "cuda"
         return cls(batch_size=batch_size or (None if on_gpu else CPU_BATCH_SIZE),
                    max_tokens=max_tokens or (GPU_MAX_TOKENS if on_gpu else None),
-                   padding=GPU_PADDING if on_gpu else CPU_PADDING, padding_tokens=0 if on_gpu else CPU_PADDING_TOKENS)
+                   padding=GPU_PADDING if on_gpu else CPU_PADDING, pass_tokens=0 if on_gpu else CPU_PASS_TOKENS)
 
 
 def model_dtype(dtype: Any, device: str | None, *, quantize: bool = False) -> Any:

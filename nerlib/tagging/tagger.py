@@ -174,7 +174,7 @@ class Tagger:
         self.model.eval()
         budget = BatchBudget.for_device(self.device.type, batch_size, max_tokens)
         self.batch_size, self.max_tokens, self.padding = budget.batch_size, budget.max_tokens, budget.padding
-        self.padding_tokens = budget.padding_tokens
+        self.pass_tokens = budget.pass_tokens
         # the windows: special tokens around at most `capacity` sub-tokens of words
         self._prefix, self._suffix = special_tokens(tokenizer)
         specials = len(self._prefix) + len(self._suffix)
@@ -196,7 +196,8 @@ class Tagger:
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str | os.PathLike, device: str | None = None, *, dtype: Any = "auto",
-                        quantize: bool = False, backend: str = "auto", calibrated: bool = True, **options: Any) -> Tagger:
+                        quantize: bool = False, backend: str = "auto", calibrated: bool = True,
+                        progress: Callable[[int, int, str], None] | None = None, **options: Any) -> Tagger:
         """Load a checkpoint and return a Tagger.
 
         Parameters
@@ -231,6 +232,12 @@ class Tagger:
             (calibration.json, :mod:`nerlib.runs.calibration_file`): scores become
             ``softmax(pooled logits / temperature)``, labels stay as they are. ``False`` reads the
             raw scores (temperature 1).
+        progress:
+            Called as ``progress(done, total, what)`` before each step of the load and once at the
+            end (``done == total``, naming the model loaded), e.g. for a progress bar: with torch,
+            importing torch, then the steps of :func:`nerlib.runs.checkpoints.load_checkpoint`
+            (the checks, transformers and the tokenizer, the architecture's code, the weights);
+            with ONNX, reading the export.
         **options:
             Go to :class:`Tagger`.
 
@@ -254,7 +261,7 @@ class Tagger:
         """
         from nerlib.modeling.device import cpu_kind
         from nerlib.runs.calibration_file import read_calibration
-        from nerlib.runs.checkpoints import load_checkpoint, resolve_checkpoint_dir
+        from nerlib.runs.checkpoints import LOAD_STEPS, load_checkpoint, resolve_checkpoint_dir
         from nerlib.runs.exported import (
             ExportedModelError,
             auto_onnx_choice,
@@ -273,10 +280,12 @@ class Tagger:
             exported_int8=exported is not None and quantize and "int8" in read_manifest(exported).files,
             measured=None if exported is None or given_export else
             lambda: auto_onnx_choice(exported, resolve_checkpoint_dir(local), cpu=cpu_kind(), int8_only=quantize))
+        report = progress or (lambda done, total, what: None)
         checkpoint = None
         if chosen == "onnx" and backend == "onnx" and not given_export:
             _check_export_is_of(exported, resolve_checkpoint_dir(local))
         if chosen == "onnx":
+            report(0, 1, "reading the ONNX export")
             try:
                 checkpoint = load_exported(exported, int8=int8, source=given)
             except ExportedModelError as error:
@@ -287,8 +296,13 @@ class Tagger:
                 warnings.warn(f"{reason}; running the torch checkpoint", RuntimeWarning, stacklevel=2)
         if checkpoint is not None:
             model = checkpoint.model
+            report(1, 1, f"ONNX export ({reason})")
         else:
-            checkpoint = load_checkpoint(path_or_hub_id, device=device, dtype=model_dtype(dtype, device, quantize=quantize))
+            report(0, LOAD_STEPS + 1, "importing torch")
+            import torch  # noqa: F401 (its first import is a step of its own: it takes seconds)
+
+            checkpoint = load_checkpoint(path_or_hub_id, device=device, dtype=model_dtype(dtype, device, quantize=quantize),
+                                         progress=lambda done, total, what: report(done + 1, total + 1, what))
             model = quantize_dynamic(checkpoint.model) if quantize else checkpoint.model
         calibration = read_calibration(checkpoint.path) if calibrated else None
         tagger = cls(model, checkpoint.tokenizer, checkpoint.id2label, **options)
@@ -456,7 +470,7 @@ class Tagger:
         try:
             predicted = predict_windows(
                 self.model, windows, pad_id=self.pad_id, word_pooling=self.word_pooling, device=self.device,
-                budget=BatchBudget(batch_size, self.max_tokens, self.padding, self.padding_tokens),
+                budget=BatchBudget(batch_size, self.max_tokens, self.padding, self.pass_tokens),
                 token_types=self._use_token_types,
                 progress=progress, temperature=self.temperature, distributions=distributions,
                 label_types=self._label_types)
