@@ -430,9 +430,9 @@ def config_diff(run_a: Run, run_b: Run, key: str) -> None:
     differ, rest = frame[wanted], frame[~wanted]
     # widths that fit beside the open sidebar of an 800 px window; wider windows stretch A and B, and
     # a longer value (a path) shows whole in the cell's overlay (a click) and in the CSV download
-    columns = {"field": st.column_config.TextColumn("field", width=130, pinned=True),
-               "A": st.column_config.TextColumn(f"A: {run_a.name}", width=140),
-               "B": st.column_config.TextColumn(f"B: {run_b.name}", width=140)}
+    columns = {"field": st.column_config.TextColumn("field", width=155, pinned=True),
+               "A": st.column_config.TextColumn(f"A: {run_a.name}", width=135),
+               "B": st.column_config.TextColumn(f"B: {run_b.name}", width=135)}
     if differ.empty:
         st.success(f"{code_span(run_a.name)} and {code_span(run_b.name)} were set up the same way "
                    "(configuration and data); only their names and dates differ.", icon=":material/check_circle:")
