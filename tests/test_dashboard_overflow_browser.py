@@ -28,13 +28,19 @@ first (:func:`_open_expanders`):
 - ``st.dataframe``: Streamlit draws it with the glide data grid, whose cells are painted on a
   canvas, so the cells cannot be measured; the grid's scroll container (``.dvn-scroller``) can: its
   ``scrollWidth`` is the width of all columns, its ``clientWidth`` what is shown. A wider content
-  means columns hidden behind a horizontal scroll bar. A grid is named by its widget key.
+  means columns hidden behind a horizontal scroll bar. A grid is named by its first column headers.
 - ``st.table`` and HTML tables drawn with ``st.html``: the ``<table>`` against its box.
 - the page's main block (``stMainBlockContainer``) and the document: nothing wider than the window.
 - a data grid that scrolls vertically: its height holds whole rows (no row cut in half).
 
-On a failure a full-page screenshot of each failing page and layout goes to ``tests/artifacts/``
-(git-ignored) as ``overflow-<page>-<layout>.png``.
+- the Errors page's table of errors shows its key columns; the ones left out are listed in its
+  toolbar's "Show/hide columns" menu, as its caption says (:func:`_columns_left_out_are_in_the_menu`).
+
+Not measured: tables drawn only after a toggle (the Errors page's calibration tables, the Compare
+page's precision/recall and totals columns, which the toggles add to tables measured without them).
+
+On a failure a screenshot of the window of each failing page and layout goes to
+``tests/artifacts/`` (git-ignored) as ``overflow-<page>-<layout>.png``.
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ PAGES = {
 WIDE, NARROW = 1400, 800
 #: the layouts measured, each (window width, sidebar closed by the visitor); all asserted
 LAYOUTS = ((WIDE, False), (NARROW, False), (NARROW, True))
+ASSERTED = (WIDE, NARROW)  # both widths fail the test (800 px is no longer only printed)
 #: Tables (named by their first column headers) that may scroll sideways in the 466 px an 800 px
 #: window leaves beside the open sidebar, and only there; each pins its first column(s). At
 #: 1,400 px and with the sidebar closed they fit.
@@ -213,7 +220,7 @@ def test_no_table_or_page_is_cut_at_1400_and_800_px_with_the_sidebar_open_or_clo
                     allowed = [line for line in cut if width == NARROW and not closed and _may_scroll(line)]
                     cut = [line for line in cut if line not in allowed]
                     print(f"{name} at {layout}: {cut or 'fits'}" + (f" (scrolls, allowed: {allowed})" if allowed else ""))
-                    if cut:
+                    if cut and width in ASSERTED:
                         ARTIFACTS.mkdir(exist_ok=True)
                         shot = f"overflow-{name}-{layout.replace(' ', '-')}.png"
                         page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
