@@ -295,18 +295,36 @@ def run_coverage(run: Run, split: str | None) -> Coverage | None:
 
 RUN_OVERVIEW_COLUMNS = {
     "best val F1": st.column_config.NumberColumn(format="%.4f", help="The best checkpoint's validation F1."),
-    "val scored on": st.column_config.TextColumn(help="The validation sentences the F1 was computed on."),
+    "val scored on": st.column_config.TextColumn(help="The validation sentences the F1 was computed on "
+                                                       "(the first N of the split, or all of it)."),
     "test F1": st.column_config.NumberColumn(
         format="%.4f", help="F1 on the whole test split only; a run tested on its first N sentences "
                             "(--max-eval-samples) has its figure under 'test F1 on a slice'."),
     "test F1 on a slice": st.column_config.NumberColumn(
         format="%.4f", help="F1 on the first N test sentences only (--max-eval-samples): not comparable "
                             "with a whole-split test F1."),
-    "test scored on": st.column_config.TextColumn(help="The test sentences the F1 was computed on."),
+    "test scored on": st.column_config.TextColumn(help="The test sentences the F1 was computed on "
+                                                        "(the first N of the split, or all of it)."),
     "test unseen F1": st.column_config.NumberColumn(
         format="%.4f", help="F1 on test entities whose words never occur as an entity in training "
                             "(same sentences as the test F1)"),
+    "parameters": st.column_config.NumberColumn(format="compact", help="The model's parameter count."),
+    "evaluations": st.column_config.NumberColumn("evals", help="Validation evaluations recorded."),
 }
+#: The Training page's set-up table: the model's spec, often wider than a narrow window, is said
+#: below it (:func:`run_models_caption`), not in a column.
+RUN_SETUP_COLUMNS = ["run", "status", "parameters", "device", "evaluations", "started"]
+
+
+def run_models_caption(overview) -> None:
+    """Say each run's model under the set-up table (a model spec such as
+    ``scratch:layers=1,hidden=64,...`` wraps in a caption, where a table column would scroll);
+    runs with the same model are named together."""
+    by_model: dict[str, list[str]] = {}
+    for row in overview.itertuples(index=False):
+        by_model.setdefault(str(row.model) if row.model else "not recorded", []).append(row.run)
+    st.caption("Model: " + "; ".join(f"{code_span(model)} ({', '.join(code_span(name) for name in names)})"
+                                     for model, names in by_model.items()) + ".")
 
 
 def run_overview(run: Run) -> dict:
@@ -327,10 +345,10 @@ def run_overview(run: Run) -> dict:
         "device": str(device.get("type", "")) if isinstance(device, dict) else device,
         "evaluations": int((run.metrics["split"] == "validation").sum()) if "split" in run.metrics else 0,
         "best val F1": run.best.f1 if run.best else None,
-        "val scored on": validation_coverage.sentences_text if validation_coverage else None,
+        "val scored on": validation_coverage.count_text if validation_coverage else None,
         "test F1": None if sliced else test.get("f1"),
         "test F1 on a slice": test.get("f1") if sliced else None,
-        "test scored on": test_coverage.sentences_text if test_coverage else None,
+        "test scored on": test_coverage.count_text if test_coverage else None,
         "test unseen F1": (test.get("unseen") or {}).get("f1"),
         "started": str(config.get("started_at", ""))[:19].replace("T", " "),
     }
@@ -414,9 +432,11 @@ def config_diff(run_a: Run, run_b: Run, key: str) -> None:
     frame = tables.config_diff_frame(run_a, run_b)
     wanted = frame["differs"] & ~frame["bookkeeping"]
     differ, rest = frame[wanted], frame[~wanted]
-    columns = {"field": st.column_config.TextColumn("field", width="medium", pinned=True),
-               "A": st.column_config.TextColumn(f"A: {run_a.name}"),
-               "B": st.column_config.TextColumn(f"B: {run_b.name}")}
+    # widths that fit beside the open sidebar of an 800 px window; wider windows stretch A and B, and
+    # a longer value (a path) shows whole in the cell's overlay (a click) and in the CSV download
+    columns = {"field": st.column_config.TextColumn("field", width=155, pinned=True),
+               "A": st.column_config.TextColumn(f"A: {run_a.name}", width=135),
+               "B": st.column_config.TextColumn(f"B: {run_b.name}", width=135)}
     if differ.empty:
         st.success(f"{code_span(run_a.name)} and {code_span(run_b.name)} were set up the same way "
                    "(configuration and data); only their names and dates differ.", icon=":material/check_circle:")
@@ -432,13 +452,38 @@ def config_diff(run_a: Run, run_b: Run, key: str) -> None:
 
 # --------------------------------------------------------------------------- table columns that fit
 
+#: pixels of a score or count column: "0.348" or "12,345" and a short header, whole
+SCORE_WIDTH = 54
+
+
 def score_columns(fmt: str = "%.3f", extra: tuple[str, ...] = ()) -> dict:
     """``st.dataframe`` column configs for precision / recall / F1 / support (and ``extra`` score
-    columns): short headers (P, R, F1) with the full name as help, and narrow fixed widths, so a
-    score table fits a narrow column of the page (800 px windows) without hiding columns."""
+    columns), the seen/unseen ``entities`` and the ``predicted`` / ``correct`` counts: short headers
+    (P, R, F1, gold, pred, right) with the full name as help, and narrow fixed widths, so a score
+    table fits beside the open sidebar of an 800 px window without hiding columns."""
     narrow = {"precision": ("P", "precision"), "recall": ("R", "recall"), "f1": ("F1", "F1"),
               **{name: (name, name) for name in extra}}
-    columns = {name: st.column_config.NumberColumn(label, help=text, format=fmt, width=58)
+    columns = {name: st.column_config.NumberColumn(label, help=text, format=fmt, width=SCORE_WIDTH)
                for name, (label, text) in narrow.items()}
-    columns["support"] = st.column_config.NumberColumn("gold", help="gold entities (support)", width=58)
+    columns["support"] = st.column_config.NumberColumn("gold", help="gold entities (support)", width=SCORE_WIDTH)
+    columns["entities"] = st.column_config.TextColumn(width=62, help="seen: the entity's words occur as an "
+                                                      "entity in the training split; unseen: they do not")
+    columns["predicted"] = st.column_config.NumberColumn("pred", help="predicted entities", width=SCORE_WIDTH)
+    columns["correct"] = st.column_config.NumberColumn("right", help="predicted entities that are right", width=SCORE_WIDTH)
     return columns
+
+
+def key_columns_table(frame, shown: list[str], key: str, column_config: dict | None = None,
+                      container=None) -> None:
+    """An ``st.dataframe`` of ``frame`` that shows the ``shown`` columns (so that it fits an 800 px
+    window), whole rows only, and a caption naming the columns left out: they are one click away
+    in the table's own toolbar menu "Show/hide columns" (Streamlit lists every column of the data
+    there, the ones left out of ``column_order`` unticked), and in its CSV download."""
+    where = container if container is not None else st
+    shown = [c for c in shown if c in frame.columns]
+    hidden = [c for c in frame.columns if c not in shown]
+    where.dataframe(frame, hide_index=True, key=key, column_order=shown, column_config=column_config,
+                    height=tables.table_height(len(frame)))
+    if hidden:
+        where.caption(f"More columns ({', '.join(hidden)}): the table's menu *Show/hide columns* "
+                      "(the toolbar above its top right corner).")

@@ -83,8 +83,8 @@ def test_training_page_never_shows_a_slice_as_the_test_f1(honest_runs, conllpp):
     assert math.isnan(overview.loc["sliced", "test F1"])  # the slice is never the headline
     assert not math.isnan(overview.loc["full", "test F1"]) and math.isnan(overview.loc["full", "test F1 on a slice"])
     test_size = len(conllpp["test"])
-    assert overview.loc["sliced", "test scored on"] == f"the first 60 of {test_size:,} sentences"
-    assert overview.loc["full", "test scored on"] == f"all {test_size:,} sentences"
+    assert overview.loc["sliced", "test scored on"] == f"first 60 of {test_size:,}"
+    assert overview.loc["full", "test scored on"] == f"all {test_size:,}"
     assert any("scored on different sentences" in w.value for w in at.warning)
 
 

@@ -94,11 +94,16 @@ st.subheader("Partial match")
 partial = comparison.partial
 if not partial.empty and wanted_types:
     partial = partial[partial["type"].isin(["ALL", *wanted_types])]
+# possible (gold) and actual (predicted) are sums of the counts: on demand, so the table fits 800 px
+with_totals = st.toggle("Totals (possible, actual)", key=session.linked("totals", "compare_partial_totals",
+                                                                       parse=session.true_or_false))
 st.dataframe(partial, hide_index=True, key="compare_partial", height=tables.table_height(len(partial)),
+             column_order=[c for c in partial.columns if with_totals or c not in ("possible", "actual")],
              column_config={**widgets.score_columns(),
                             **{c: st.column_config.NumberColumn(width=62) for c in partial.columns
                                if c not in ("run", "scheme", "type", "precision", "recall", "f1")},
-                            "scheme": st.column_config.TextColumn(width=70)})
+                            "run": st.column_config.TextColumn(width=40, pinned=True),
+                            "scheme": st.column_config.TextColumn(width=70, pinned=True)})
 st.caption("nervaluate's schemes: strict (type and boundaries), exact (boundaries), partial (overlap counts half), "
            "ent_type (type, some overlap).")
 

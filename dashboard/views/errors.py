@@ -17,6 +17,13 @@ from nerlib.views import confidence, tables
 from nerlib.views.guards import code_span, escape_markdown
 from nerlib.views.spans import DisplaySpan, render_comparison
 
+# the error table's columns, narrow enough for an 800 px window (the offsets in its column menu)
+ERROR_TABLE_COLUMNS = {"sentence": st.column_config.NumberColumn(width=70, pinned=True),
+                       "line": st.column_config.NumberColumn(width=60), "kind": st.column_config.TextColumn(width=130),
+                       "gold_label": st.column_config.TextColumn("gold", width=55),
+                       "pred_label": st.column_config.TextColumn("predicted", width=75),
+                       **{c: st.column_config.TextColumn(c.replace("_", " "), width=150) for c in ("gold_text", "pred_text")}}
+
 st.title("Errors")
 
 source = widgets.checkpoint_picker("errors", share=True)
@@ -111,14 +118,14 @@ right.plotly_chart(loaders.figure("error_kinds", inputs,
                                 lambda: charts.error_kinds_figure(tables.error_kind_counts(result.errors))),
                    key="chart_error_kinds")
 type_table = result.table()
-right.dataframe(type_table, key="errors_type_table", hide_index=True, height=tables.table_height(len(type_table)),
-                column_config=widgets.score_columns())
+# the score tables take the page's width (a half-width column scrolls in a narrow window)
+st.dataframe(type_table, key="errors_type_table", hide_index=True, height=tables.table_height(len(type_table)),
+             column_config=widgets.score_columns())
 subsets = metrics.seen_unseen_table()
 if not subsets.empty:
-    right.dataframe(subsets, key="errors_seen_unseen_table", hide_index=True, height=tables.table_height(len(subsets)),
-                    column_order=["entities", "precision", "recall", "f1", "support"],  # fits the narrow column
-                    column_config=widgets.score_columns())
-    right.caption("Seen: the entity's words occur as an entity in the CoNLL++ training split; unseen: they do not.")
+    st.dataframe(subsets, key="errors_seen_unseen_table", hide_index=True, height=tables.table_height(len(subsets)),
+                 column_config=widgets.score_columns())
+    st.caption("Seen: the entity's words occur as an entity in the CoNLL++ training split; unseen: they do not.")
 
 with st.expander("Confidence and calibration"):  # drawn only when asked: it adds four charts
     if st.toggle("Show reliability, threshold and precision-recall curves", key=session.linked("calibration", "errors_calibration",
@@ -165,6 +172,7 @@ else:
     st.html("".join(blocks))
 
 with st.expander("All errors (table)"):
-    st.dataframe(errors, hide_index=True, key="errors_table", height=tables.table_height(len(errors)))
+    widgets.key_columns_table(errors, ["sentence", "line", "kind", "gold_label", "gold_text", "pred_label", "pred_text"],
+                              key="errors_table", column_config=ERROR_TABLE_COLUMNS)
     st.download_button("Download predictions (CoNLL: word gold predicted)", result.conll_predictions,
                        file_name=f"predictions-{split}.conll", key="errors_download")

@@ -27,6 +27,8 @@ SOURCE_CHOICES = [*COUNTRY_CHOICES, *(display for display, _, _ in places.REGION
 MODES = ["Tagger finds the entities", "Entities marked by hand"]
 FIXES = "localizer_fixes"  # {entity text: {"label": ..., "keep": ..., "replacement": ...}}
 LOCALIZER_CHOICE = "(the localizer's choice)"
+# a candidate table's columns shown (it fits an 800 px window); its scores in its column menu
+CANDIDATE_COLUMNS = ["candidate", "rank", "part", "score", "passes", "reason"]
 
 
 def _fixed(entity: str, field: str, key: str) -> None:
@@ -201,10 +203,13 @@ for record in result.replacements:
             right.success(f"Chosen by you: {escape_markdown(record.replacement)} (the rewrite uses it)",
                           icon=":material/check:")
         if candidates is not None:
-            right.caption(escape_markdown(
+            st.caption(escape_markdown(  # above its table, which takes the expander's width
                 f"Candidates from {record.pool or 'the vectors'}, ranked by {record.original.strip()} - "
                 f"{engine.anchors[record.label][0]} + {engine.anchors[record.label][1]} (minus hubness)"))
-            right.dataframe(candidates, hide_index=True)
+            widgets.key_columns_table(candidates, CANDIDATE_COLUMNS, key=f"localizer_candidates_{len(seen)}",
+                                      column_config={"candidate": st.column_config.TextColumn(pinned=True),
+                                                     "score": st.column_config.NumberColumn(format="%.3f", width=60),
+                                                     "reason": st.column_config.TextColumn(width=180)})
         else:
             right.caption(escape_markdown(record.reason))
 

@@ -91,15 +91,19 @@ st.dataframe(
     hide_index=True, key="tagger_entities",
     height=tables.table_height(len(entities)),
     column_config={"entity": st.column_config.TextColumn(pinned=True),
+                   "type": st.column_config.TextColumn(width=60),
+                   **{c: st.column_config.NumberColumn(width=55, help="character offset") for c in ("start", "end")},
+                   "fixed": st.column_config.CheckboxColumn(width=55, help="changed or added by you"),
                    "confidence": st.column_config.ProgressColumn(
                        "probability right" if model.calibration is not None else "confidence (uncalibrated)",
-                       min_value=0.0, max_value=1.0, format="%.3f", help=confidence.score_help(model.calibration))},
+                       min_value=0.0, max_value=1.0, format="%.3f", help=confidence.score_help(model.calibration),
+                       width=130)},
 )
 
 with st.expander("Word-level labels"):
     st.dataframe(
         pd.DataFrame([{"word": w.text, "label": w.label, "confidence": w.score, "start": w.start, "end": w.end}
                       for w in fixed.words], columns=["word", "label", "confidence", "start", "end"]),
-        hide_index=True, key="tagger_words",
+        hide_index=True, key="tagger_words", height=tables.table_height(len(fixed.words)),
         column_config={"confidence": st.column_config.NumberColumn(format="%.3f")},
     )

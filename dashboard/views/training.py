@@ -52,8 +52,8 @@ overview_columns = {**widgets.RUN_OVERVIEW_COLUMNS, "run": st.column_config.Text
 st.dataframe(overview, hide_index=True, key="training_overview", column_order=score_columns,
              height=tables.table_height(len(overview)), column_config=overview_columns)
 st.dataframe(overview, hide_index=True, key="training_setup", height=tables.table_height(len(overview)),
-             column_order=["run", "status", "model", "parameters", "device", "evaluations", "started"],
-             column_config=overview_columns)
+             column_order=widgets.RUN_SETUP_COLUMNS, column_config=overview_columns)
+widgets.run_models_caption(overview)
 
 for run in selected:
     if run.damaged:  # listed so it can be found and repaired, but it has nothing to show
@@ -119,7 +119,7 @@ else:
                "Test scores where the run has them, else the latest validation.")
     widgets.coverage_caption(selected, None, "scores", warn=False)
     st.dataframe(subsets, hide_index=True, key="seen_unseen_table", height=tables.table_height(len(subsets)),
-                 column_config=widgets.score_columns("%.4f"))
+                 column_config={**widgets.score_columns(), "run": st.column_config.TextColumn(pinned=True)})
 
 # --- checkpoints
 st.subheader("Checkpoints")

@@ -71,6 +71,21 @@ class Coverage:
             return f"the first {self.sentences:,}{total} sentences"
         return f"all {self.sentences:,} sentences"
 
+    @property
+    def count_text(self) -> str:
+        """:attr:`sentences_text` without its words, for a narrow table cell: ``first 300 of 3,453``,
+        ``all 3,453``, or ``unrecorded``.
+
+        >>> Coverage("test", 300, 3453).count_text, Coverage("test", 3453, 3453).count_text
+        ('first 300 of 3,453', 'all 3,453')
+        """
+        if self.sentences is None:
+            return "unrecorded"
+        if self.is_slice:
+            total = f" of {self.split_sentences:,}" if self.split_sentences is not None else ""
+            return f"first {self.sentences:,}{total}"
+        return f"all {self.sentences:,}"
+
     def describe(self, metric: str = "F1") -> str:
         """``<split> <metric> on <sentences_text>``, e.g. ``test F1 on the first 300 of 3,453 sentences``."""
         return f"{self.split} {metric} on {self.sentences_text}"
