@@ -117,12 +117,12 @@ def url_choice(param: str, key: str, choices: list[str]) -> None:
 
 
 # The address bar holds the whole view (dashboard.session.page_links); the button copies it. An
-# st.components.v2 component (the installed Streamlit deprecates components.v1.html, to be removed after
-# 2026-06-01, and logs so on every run; st.iframe, its named successor, would keep the frame): its
-# script runs in the page itself, so the
-# click is a user gesture of the page and reads the page's own address; execCommand covers a page
-# served over plain http to another machine, where browsers offer no navigator.clipboard. Trusted
-# constant markup only (a component's html, css and js are not sanitized).
+# st.components.v2 component (the installed Streamlit deprecates components.v1.html, to be removed
+# after 2026-06-01, and logs so on every run; st.iframe, its named successor, would keep the frame):
+# its script runs in the page itself, so the click is a user gesture of the page and reads the page's
+# own address; execCommand covers a page served over plain http to another machine, where browsers
+# offer no navigator.clipboard. Trusted constant markup only (a component's html, css and js are not
+# sanitized).
 COPY_LINK_HTML = """<button type="button" id="nerd-copy-link"
  title="Copy the address of this view: it opens the same page, choices, filters and text for whoever follows it"
 >&#128279; Copy link</button><span id="nerd-copy-link-said" role="status"></span>"""
