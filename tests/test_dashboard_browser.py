@@ -16,8 +16,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from dashboard_server import free_port as _free_port  # noqa: F401 (test_dashboard_quality_browser uses both)
-from dashboard_server import wait_healthy as _wait_healthy  # noqa: F401
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))

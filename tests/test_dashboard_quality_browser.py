@@ -1,54 +1,31 @@
 """Real-browser test of the Data quality page: flag -> accept -> reload -> decision kept -> export
 -> the exported file differs from the source in exactly the accepted change.
 
-`streamlit run dashboard` headless on a free local port, headless Chromium (launch flags and
+`streamlit run dashboard` headless (the session's shared servers, tests/dashboard_server.py), headless Chromium (launch flags and
 helpers from tests/test_dashboard_browser.py), the reviewable copy of the tiny run from
 tests/test_dashboard_quality.py.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _need_chromium, _wait_healthy, _wait_until_idle
+from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, _need_chromium, _wait_until_idle
 from test_dashboard_quality import WRONG_TYPE, make_reviewable_run
-
-REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
-def quality_app(tiny_run, tmp_path_factory):
+def quality_app(tiny_run, tmp_path_factory, dashboard_servers):
     """A headless dashboard reading a reviewable copy of the tiny run; yields (url, run, source)."""
     _need_chromium()
     pytest.importorskip("cleanlab")
     runs_dir = tmp_path_factory.mktemp("quality") / "runs"
     runs_dir.mkdir()
     run, source = make_reviewable_run(Path(tiny_run), runs_dir)
-    port = _free_port()
-    env = {**os.environ, "NERLIB_RUNS_DIR": str(runs_dir)}
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    with open(log, "wb") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
-        yield url, run, source
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return dashboard_servers.url(runs_dir), run, source
 
 
 def _metric(page, label: str) -> str:

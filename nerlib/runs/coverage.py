@@ -66,10 +66,7 @@ class Coverage:
         """``first 300 of 3,453 sentences``, ``all 3,453 sentences``, or what is known of it."""
         if self.sentences is None:
             return "an unrecorded number of sentences"
-        if self.is_slice:
-            total = f" of {self.split_sentences:,}" if self.split_sentences is not None else ""
-            return f"the first {self.sentences:,}{total} sentences"
-        return f"all {self.sentences:,} sentences"
+        return f"{'the ' if self.is_slice else ''}{self.count_text} sentences"
 
     @property
     def count_text(self) -> str:
