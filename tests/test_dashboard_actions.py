@@ -9,7 +9,7 @@ import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_dashboard import APP, TIMEOUT, assert_ok, empty_runs, html_text, open_page, table, with_tiny_run  # noqa: F401
+from test_dashboard import APP, TIMEOUT, assert_ok, html_text, open_page, table, with_tiny_run  # noqa: F401
 from test_dashboard_honest import downloaded, kept_media  # noqa: F401
 
 pytestmark = pytest.mark.timeout(900)
