@@ -8,9 +8,11 @@ mutant a test fails on is *killed*; one every test passes on *survived*; one no 
 calls has *no tests*; one that runs past its time limit is a *timeout* (counted as killed, as
 mutmut does: the tests did not pass).
 
-The core modules are mutated whole; two files are mutated only in the named functions (the rest
+The core modules are mutated whole; three files are mutated only in the named functions (the rest
 of them is plumbing with its own integration tests): ``nerlib/runs/folder.py`` (best-checkpoint
-selection and the run-record readers) and ``training/train.py`` (``update_best``).
+selection and the run-record readers), ``training/train.py`` (``update_best``) and
+``nerlib/modeling/batching.py`` (how batches are cut: ``cheapest_batches``,
+``token_budget_batches``).
 
 Printed: one row per module, killed / survived / timeout / no tests, and the score
 (killed + timeout) / all mutants checked. ``--survivors`` lists the surviving mutants; see one
@@ -53,6 +55,9 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
                         ("nerlib.runs.folder.x_best_checkpoint__mutmut_*", "training.train.x_update_best__mutmut_*")),
     "run-readers": ("nerlib/runs/folder.py",
                     tuple(f"nerlib.runs.folder.x_{name}__mutmut_*" for name in FOLDER_READERS)),
+    "batch-cut": ("nerlib/modeling/batching.py",
+                  ("nerlib.modeling.batching.x_cheapest_batches__mutmut_*",
+                   "nerlib.modeling.batching.x_token_budget_batches__mutmut_*")),
 }
 # merge_windows lives in encoding.py; its own row shows the window-merging score apart.
 SUB_ROWS = {"merge_windows": ("encoding", "nerlib.modeling.encoding.x_merge_windows__mutmut_")}

@@ -122,8 +122,28 @@ def test_the_cheapest_cut_costs_least_of_every_cut():
         cost = sum(pass_tokens + len(b) * lengths[b.start] for b in batches)
         assert cost == _cheapest_by_brute_force(lengths, batch_size, max_tokens, pass_tokens), (lengths, batches)
     assert cheapest_batches([]) == []
-    with pytest.raises(ValueError, match="pass_tokens must be at least 0"):
+    with pytest.raises(ValueError, match="pass_tokens must be at least 0, got -1"):
         cheapest_batches([3], pass_tokens=-1)
+
+
+@pytest.mark.parametrize("cut", [cheapest_batches, token_budget_batches])
+def test_batch_limits_are_checked_at_their_bounds(cut):
+    assert cut([2, 1], 1, 1) == [range(0, 1), range(1, 2)]  # the smallest limits are usable
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
+        cut([3], 0)
+    with pytest.raises(ValueError, match="max_tokens must be at least 1, got 0"):
+        cut([3], None, 0)
+
+
+def test_the_cuts_at_their_edges():
+    # no fixed cost by default: [2, 1] apart costs 3 tokens, together 4 (with 1 per pass: a tie,
+    # and of equal costs the larger first batch)
+    assert cheapest_batches([2, 1]) == [range(0, 1), range(1, 2)]
+    assert cheapest_batches([2, 1], pass_tokens=1) == [range(0, 2)]
+    # padding exactly at the share is allowed: 2 of 8 padded positions at 25%
+    assert token_budget_batches([4, 2], padding=0.25) == [range(0, 2)]
+    # the share counts every sequence taken so far: 9 of 30 padded, under half
+    assert token_budget_batches([10, 10, 1], padding=0.5) == [range(0, 3)]
 
 
 def test_a_few_ragged_sentences_share_a_few_passes():
