@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import session
+from dashboard import session, widgets
 from nerlib.evaluation import calibration
 from nerlib.views.spans import entity_color
 
@@ -72,7 +72,7 @@ def render(result: Any, split: str, temperature: float, threshold: float) -> Non
         return
     scored = calibration.scored_predictions(result)
     entity_ece = scored.entity_ece
-    cols = st.columns(4)
+    cols = widgets.metric_columns(4)
     cols[0].metric("Word ECE", f"{scored.word_ece:.4f}", help="Expected calibration error over words, 15 bins")
     cols[1].metric("Entity ECE", "-" if entity_ece != entity_ece else f"{entity_ece:.4f}",
                    help="Over predicted entities; right = same type and words as a gold entity")

@@ -51,7 +51,7 @@ except (CompareError, CheckpointError, OSError, ValueError, ImportError) as erro
 for note in comparison.notes:
     st.warning(escape_markdown(note), icon=":material/warning:")
 overall = comparison.overall()
-cols = st.columns(4)
+cols = widgets.metric_columns(4)
 cols[0].metric("F1 A", "n/a" if overall["f1_a"] != overall["f1_a"] else f"{overall['f1_a']:.2%}")
 cols[1].metric("F1 B", "n/a" if overall["f1_b"] != overall["f1_b"] else f"{overall['f1_b']:.2%}")
 low, high = overall["ci_low"], overall["ci_high"]
@@ -77,7 +77,7 @@ st.dataframe(scores, hide_index=True, key="compare_scores", column_order=shown,
                                for c in scores.columns if c not in ("type", "support", "95% CI", "p")}})
 st.caption("Percent. Seed sd: the standard deviation of the test F1 recorded by the runs whose options differ "
            f"only in the seed (A: {len(comparison.spread_runs_a)} runs, B: {len(comparison.spread_runs_b)} runs); "
-           "n/a with fewer than two.")
+           "None (no spread) with fewer than two.")
 
 st.subheader("Configuration and data")
 if run_a == run_b:

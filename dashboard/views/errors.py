@@ -30,7 +30,7 @@ source = widgets.checkpoint_picker("errors", share=True)
 if source is None:
     st.stop()
 
-c1, c2 = st.columns(2)
+c1, c2 = st.columns([1, 2])
 widgets.url_choice("split", "errors_split", ["validation", "test"])
 split = c1.segmented_control("Split", ["validation", "test"], default="validation", required=True,
                              key=session.keep("errors_split"))
@@ -51,8 +51,12 @@ else:
     covered = []
 size = c2.segmented_control("Sentences", list(sizes), default=default, required=True,
                             key=session.linked("n", "errors_size", choices=list(sizes)),
-                            format_func=lambda label: f"{label} · saved" if label in covered else label,
-                            help="'saved': the run's saved predictions of its best checkpoint hold these "
+                            # "first 500 sentences" shown as "500" (the label says sentences), so the
+                            # options fit beside the split in a narrow window
+                            format_func=lambda label: label.removeprefix("first ").removesuffix(" sentences")
+                            + (" · saved" if label in covered else ""),
+                            help="The split's first 500 or 1,000 sentences, or all of it. "
+                                 "'saved': the run's saved predictions of its best checkpoint hold these "
                                  "sentences, read at once; the others are scored by the model once, then kept.")
 threshold = st.columns(2)[0].slider(
     "Minimum confidence", 0.0, 1.0, 0.0, 0.05,
@@ -92,7 +96,7 @@ if result.saved_from:
 else:
     coverage = widgets.evaluation_coverage(split, len(result.sentences))
     origin = f"scored afresh by the model in {result.seconds:.1f} s (then kept)"
-cols = st.columns(5)
+cols = widgets.metric_columns(5)
 cols[0].metric(f"{split} F1", f"{metrics.f1:.2%}", help=coverage.describe("F1"))
 cols[1].metric("Precision", f"{metrics.precision:.2%}", help=coverage.describe("precision"))
 cols[2].metric("Recall", f"{metrics.recall:.2%}", help=coverage.describe("recall"))

@@ -48,15 +48,17 @@ if len(text) > MAX_URL_TEXT:
 # The model's own entity types (CoNLL order first), so a checkpoint with other types works too.
 model_types = sorted({label[2:] for label in model.labels if label[:2] in ("B-", "I-")},
                      key=lambda t: (ENTITY_TYPES.index(t) if t in ENTITY_TYPES else len(ENTITY_TYPES), t))
-c1, c2, c3 = st.columns([2, 2, 1])
-types = c1.multiselect("Entity types", model_types, default=model_types,
+# the type chips get the page's width and the slider and toggle a row of their own, so that no
+# chip or label is cut beside the open sidebar of an 800 px window
+types = st.multiselect("Entity types", model_types, default=model_types,
                        key=session.linked("types", "tagger_types", choices=model_types, many=True),
                        help="Only these types are drawn and listed.")
-min_score = c2.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05,
+c1, c2 = st.columns([3, 2], vertical_alignment="center")
+min_score = c1.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05,
                       key=session.linked("min_score", "tagger_min_score",
                                          parse=session.number_between(0.0, 1.0, float)),
                       help=confidence.threshold_help(model.calibration))
-show_scores = c3.toggle("Show confidence", value=True,
+show_scores = c2.toggle("Show confidence", value=True,
                         key=session.linked("scores", "tagger_show_scores", parse=session.true_or_false),
                         help=confidence.score_help(model.calibration))
 
