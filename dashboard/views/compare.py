@@ -32,7 +32,10 @@ names = [run.name for run in runs]
 folders = {run.name: str(run.path) for run in runs}
 
 SIZES = {"all": None, "1000": 1000, "200": 200}
-c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
+# runs on one row, split and sentences on the next: four controls in one row cut the segmented
+# controls' options beside the open sidebar of an 800 px window
+c1, c2 = st.columns(2)
+c3, c4 = st.columns(2)
 run_a = c1.selectbox("Run A", names, index=names.index(default[0]), key=session.linked("a", "compare_a", choices=names, parse=widgets.known_run(names)))
 run_b = c2.selectbox("Run B", names, index=names.index(default[1]), key=session.linked("b", "compare_b", choices=names, parse=widgets.known_run(names)))
 split = c3.segmented_control("Split", ["validation", "test"], default="test", required=True,
