@@ -5,6 +5,7 @@ is ignored: the same text without it is rewritten otherwise."""
 from __future__ import annotations
 
 import pytest
+from text_spans import spans_in_order as spans
 
 from nerlib.localizer import Localizer
 from nerlib.localizer.overrides import CHOSEN_BY_USER, KEPT_BY_USER, Override
@@ -15,15 +16,6 @@ from nerlib.localizer.vectors import load_vectors
 @pytest.fixture(scope="module")
 def india():
     return Localizer(load_vectors(), "USA", "India", prototypes=None)
-
-
-def spans(text: str, *entities: tuple[str, str]) -> list[tuple[int, int, str]]:
-    found, cursor = [], 0
-    for words, label in entities:
-        start = text.index(words, cursor)
-        found.append((start, start + len(words), label))
-        cursor = start + len(words)
-    return found
 
 
 def test_a_type_change_replaces_the_entity_as_that_type(india):

@@ -5,6 +5,7 @@ mark, changes nothing. Real offline GloVe."""
 from __future__ import annotations
 
 import pytest
+from text_spans import spans_in_order as spans
 
 from nerlib.localizer import Localizer
 from nerlib.localizer.overrides import Override
@@ -21,15 +22,6 @@ def glove():
 @pytest.fixture(scope="module")
 def india(glove):
     return Localizer(glove, "USA", "India", prototypes=None)
-
-
-def spans(text: str, *entities: tuple[str, str]) -> list[tuple[int, int, str]]:
-    found, cursor = [], 0
-    for words, label in entities:
-        start = text.index(words, cursor)
-        found.append((start, start + len(words), label))
-        cursor = start + len(words)
-    return found
 
 
 CHIRAC = "French President Jacques Chirac met Bill Smith. Later Chirac said Smith agreed."

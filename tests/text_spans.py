@@ -17,6 +17,17 @@ def spans(text: str, *pairs: tuple[str, str]) -> list[tuple[int, int, str]]:
     return sorted(found)
 
 
+def spans_in_order(text: str, *entities: tuple[str, str]) -> list[tuple[int, int, str]]:
+    """(start, end, label) of each (entity text, label) in turn: its first occurrence after the
+    previous entity, so a text that occurs twice is marked only where it is named."""
+    found, cursor = [], 0
+    for words, label in entities:
+        start = text.index(words, cursor)
+        found.append((start, start + len(words), label))
+        cursor = start + len(words)
+    return found
+
+
 def outside(text: str, ranges) -> list[str]:
     """The pieces of `text` between the given sorted (start, end) ranges."""
     pieces, cursor = [], 0
